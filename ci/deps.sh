@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Installs the build and test dependencies from Debian's archive when any is missing.
+set -euo pipefail
+pkgs=(meson ninja-build gcc clang pkg-config libseccomp-dev libjansson-dev libcmocka-dev
+      python3 python3-pytest gcovr clang-format clang-tidy libclang-rt-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "== installing: ${missing[*]}"
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "ci/deps.sh: missing packages and not root: ${missing[*]}" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

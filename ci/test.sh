@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The whole test suite, as CI runs it:
+#   1. gcc, warnings as errors, coverage: unit + integration + fuzz-corpus tests; gcovr's
+#      line coverage of src/ must be >= 90 %
+#   2. clang with ASan + UBSan (and libFuzzer): the same tests, then each fuzzer for
+#      OB_FUZZ_SECONDS (default 60)
+#   3. clang-format and clang-tidy over the tree
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./ci/deps.sh
+export OB_MUST_WORK=1
+fuzz_seconds=${OB_FUZZ_SECONDS:-60}
+passed=0
+failed=0
+
+count_results() { # build dir
+	local log="$1/meson-logs/testlog.json"
+	local p f
+	p=$(grep -c '"result": "OK"' "$log" || true)
+	f=$(grep -c -E '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$log" || true)
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+run_suite() { # build dir
+	local rc=0
+	meson test -C "$1" --print-errorlogs --num-processes 2 || rc=$?
+	count_results "$1"
+	return $rc
+}
+
+echo "== gcc: build with coverage"
+rm -rf build-cov
+meson setup build-cov -Db_coverage=true --werror >/dev/null
+ninja -C build-cov
+run_suite build-cov
+echo "== coverage of src/"
+summary=$(cd build-cov && gcovr -r .. --filter ../src/ --print-summary -o /dev/null . 2>/dev/null)
+echo "$summary"
+pct=$(echo "$summary" | sed -n 's/^lines: \([0-9.]*\)%.*/\1/p')
+if ! awk -v p="$pct" 'BEGIN { exit !(p >= 90) }'; then
+	echo "coverage ${pct}% is below 90%" >&2
+	exit 1
+fi
+
+echo "== clang: ASan + UBSan + libFuzzer"
+rm -rf build-asan
+CC=clang meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=true \
+	-Dc_args=-fno-sanitize-recover=all --werror >/dev/null
+ninja -C build-asan
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 run_suite build-asan
+
+for t in capfile pattern; do
+	echo "== fuzz $t for ${fuzz_seconds}s"
+	work=$(mktemp -d)
+	cp -r "tests/fuzz/corpus/$t/." "$work/"
+	./build-asan/tests/fuzz/fuzz-$t -max_total_time="$fuzz_seconds" -max_len=8192 \
+		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$work" 2>&1 |
+		grep -E 'stat::number_of_executed_units|stat::new_units_added|Done|ERROR|SUMMARY' || true
+	[ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fuzzer $t found a failure" >&2; exit 1; }
+	rm -rf "$work"
+done
+
+echo "== clang-format"
+git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
+
+echo "== clang-tidy"
+git ls-files 'src/*.c' | xargs clang-tidy -p build-cov --quiet 2>&1 | grep -v 'warnings generated' || true
+if git ls-files 'src/*.c' | xargs clang-tidy -p build-cov --quiet 2>&1 | grep -q 'error:'; then
+	echo "clang-tidy reported errors" >&2
+	exit 1
+fi
+
+echo
+echo "tests: ${passed} passed, ${failed} failed"
+[ "$failed" -eq 0 ]

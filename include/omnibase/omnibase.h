@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libomnibase — the public API of OmniBase Sandbox.
+ *
+ * Conventions (see docs/design/api.md):
+ *  - A call that can fail returns int: >= 0 success, -errno failure.
+ *  - Constructors are `int ob_x_new(ob_x **ret, ...)`; `ret` is set only on success.
+ *  - `reterr` is the last argument, may be NULL, and receives a human-readable message.
+ *  - Parameters are borrowed; setters copy.  Destructors accept NULL and return NULL.
+ *  - Nothing here prints, exits or aborts.
+ *  - The capability model (ob_cap*, ob_check_*, ob_capfile_*) is pure: no I/O except
+ *    ob_capfile_load() reading its file.  None of it is meant to run between clone and exec.
+ */
+#ifndef OMNIBASE_OMNIBASE_H
+#define OMNIBASE_OMNIBASE_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define OB_PUBLIC __attribute__((visibility("default")))
+
+/* ---------------------------------------------------------------- version, errors, exit codes */
+
+/* The library's version string, e.g. "0.1.0". */
+OB_PUBLIC const char *ob_version(void);
+
+/* A caller-owned error: `code` is the negative errno of the failure, `msg` says what and where. */
+typedef struct ob_error {
+	int code;
+	char msg[512];
+} ob_error;
+
+/* Exit codes of `omnibase` and of sandboxed runs (SPEC §4). */
+enum {
+	OB_EXIT_TIMEOUT = 124,     /* wall-clock timeout */
+	OB_EXIT_SETUP = 125,       /* omnibase's own failure, bad input, protection unavailable */
+	OB_EXIT_NOEXEC = 126,      /* program found but not executable / exec denied */
+	OB_EXIT_NOTFOUND = 127,    /* program not found */
+	OB_EXIT_SIGNAL_BASE = 128, /* 128 + N: killed by signal N */
+};
+
+/* ---------------------------------------------------------------- capability types (SPEC §2.1) */
+
+typedef enum ob_cap_type {
+	OB_CAP_FILE_READ,
+	OB_CAP_FILE_WRITE,
+	OB_CAP_NETWORK_CONNECT,
+	OB_CAP_EXTERNAL_COMMAND,
+	OB_CAP_SECRET_ACCESS,
+	OB_CAP_DATABASE_READ,
+	OB_CAP_DATABASE_WRITE,
+	OB_CAP_REGISTRY_READ,
+	OB_CAP_REGISTRY_WRITE,
+	OB_CAP_ARTIFACT_READ,
+	OB_CAP_ARTIFACT_WRITE,
+	OB_CAP_TYPE_MAX,
+	OB_CAP_TYPE_INVALID = -EINVAL,
+} ob_cap_type;
+
+/* Canonical name ("FILE_READ"), or NULL for a value out of range. */
+OB_PUBLIC const char *ob_cap_type_to_string(ob_cap_type type);
+
+/* Parses a type name, case-insensitively, canonical names and aliases (fs_read, fs_write,
+ * net_http, exec_run).  Returns the type or OB_CAP_TYPE_INVALID (-EINVAL). */
+OB_PUBLIC ob_cap_type ob_cap_type_from_string(const char *name);
+
+/* ---------------------------------------------------------------- execution context (SPEC §2.3) */
+
+typedef struct ob_context ob_context;
+
+OB_PUBLIC int ob_context_new(ob_context **ret);
+OB_PUBLIC ob_context *ob_context_free(ob_context *ctx);
+/* Sets KEY to VALUE (both copied; replaces an earlier value).  Keys are 1..128 bytes of
+ * [A-Za-z0-9_.-]; values up to 4096 bytes without NUL.  -EINVAL on a bad key or value. */
+OB_PUBLIC int ob_context_set(ob_context *ctx, const char *key, const char *value);
+/* Parses "KEY=VALUE" (the --context syntax) and sets it.  -EINVAL when there is no '='. */
+OB_PUBLIC int ob_context_set_assignment(ob_context *ctx, const char *assignment);
+/* The value of KEY, borrowed until the context changes, or NULL. */
+OB_PUBLIC const char *ob_context_get(const ob_context *ctx, const char *key);
+
+/* ---------------------------------------------------------------- capabilities (SPEC §2.2) */
+
+typedef struct ob_capability ob_capability;
+
+/*
+ * Parses one capability: TYPE and a resource pattern of LEN bytes (so embedded NUL bytes are
+ * seen and refused).  Relative paths are made absolute against WORKDIR (an absolute,
+ * normalised-or-not directory; NULL refuses relative paths).  The resource is validated and
+ * normalised (paths: `.`, `..`, `//`, trailing `/`; hosts: lower case, no trailing dot).
+ * Errors: -EINVAL malformed (message says what was expected), -ENAMETOOLONG over PATH_MAX,
+ * -ENOMEM.
+ */
+OB_PUBLIC int ob_capability_new(ob_capability **ret, ob_cap_type type, const char *resource,
+                                size_t len, const char *workdir, ob_error *reterr);
+/* Parses the inline form "TYPE:RESOURCE" (the --cap syntax). */
+OB_PUBLIC int ob_capability_parse(ob_capability **ret, const char *spec, const char *workdir,
+                                  ob_error *reterr);
+OB_PUBLIC ob_capability *ob_capability_free(ob_capability *cap);
+OB_PUBLIC int ob_capability_dup(const ob_capability *cap, ob_capability **ret);
+/* Adds a condition: the capability is active only when context KEY matches VALUE_PATTERN
+ * (a glob: `*`, `?`, `\` escapes).  Several conditions must all hold. */
+OB_PUBLIC int ob_capability_add_condition(ob_capability *cap, const char *key,
+                                          const char *value_pattern, ob_error *reterr);
+
+OB_PUBLIC ob_cap_type ob_capability_type(const ob_capability *cap);
+/* The normalised resource, borrowed for the capability's lifetime. */
+OB_PUBLIC const char *ob_capability_resource(const ob_capability *cap);
+OB_PUBLIC size_t ob_capability_n_conditions(const ob_capability *cap);
+/* The I-th condition; returns -ERANGE when I is out of range. */
+OB_PUBLIC int ob_capability_condition(const ob_capability *cap, size_t i, const char **ret_key,
+                                      const char **ret_value);
+/* True when every condition holds in CTX (NULL = empty context). */
+OB_PUBLIC bool ob_capability_is_active(const ob_capability *cap, const ob_context *ctx);
+/* True when A grants everything B asks for (pattern subsumption, conservative: false when
+ * undecided).  Types must be equal, or A the write type of B's read type.  Conditions are
+ * not looked at. */
+OB_PUBLIC bool ob_capability_covers(const ob_capability *a, const ob_capability *b);
+
+/* ---------------------------------------------------------------- capability sets */
+
+typedef struct ob_capset ob_capset;
+
+OB_PUBLIC int ob_capset_new(ob_capset **ret);
+OB_PUBLIC ob_capset *ob_capset_ref(ob_capset *set);
+OB_PUBLIC ob_capset *ob_capset_unref(ob_capset *set);
+/* Sets the directory that relative request paths are resolved against (default "/"). */
+OB_PUBLIC int ob_capset_set_workdir(ob_capset *set, const char *dir);
+/* Adds a copy of CAP; an identical capability (type, resource, conditions) is added once. */
+OB_PUBLIC int ob_capset_add(ob_capset *set, const ob_capability *cap);
+OB_PUBLIC size_t ob_capset_size(const ob_capset *set);
+/* The I-th capability in insertion order, borrowed; NULL when out of range. */
+OB_PUBLIC const ob_capability *ob_capset_get(const ob_capset *set, size_t i);
+/* A new set with the capabilities of A and B. */
+OB_PUBLIC int ob_capset_union(const ob_capset *a, const ob_capset *b, ob_capset **ret);
+/* A new set that grants only what both A and B grant: each capability of one covered by a
+ * capability of the other, with the conditions of both. */
+OB_PUBLIC int ob_capset_intersection(const ob_capset *a, const ob_capset *b, ob_capset **ret);
+/* True when every capability of A is covered by one of B whose conditions A's imply. */
+OB_PUBLIC bool ob_capset_is_subset(const ob_capset *a, const ob_capset *b);
+/* True when an active capability of SET covers CAP (CAP may itself be a pattern). */
+OB_PUBLIC bool ob_capset_has_capability(const ob_capset *set, const ob_capability *cap,
+                                        const ob_context *ctx);
+/* Checks a concrete request (not a pattern: `*` is an ordinary character here).  Returns
+ * 1 allowed, 0 denied, -EINVAL / -ENAMETOOLONG for a malformed request.  For
+ * NETWORK_CONNECT the resource is "host:port"; for DATABASE_* a URL or "sqlite:PATH". */
+OB_PUBLIC int ob_capset_allows(const ob_capset *set, ob_cap_type type, const char *resource,
+                               const ob_context *ctx);
+
+/* ---------------------------------------------------------------- enforcement helpers */
+
+/* What a denied check asked for and which capability would have allowed it. */
+typedef struct ob_cap_error {
+	int code;            /* 0 allowed, -EACCES denied, -EINVAL malformed request */
+	ob_cap_type type;    /* the capability type checked */
+	char operation[16];  /* "read", "write", "connect", "exec", "access" */
+	char resource[1024]; /* the request, normalised (truncated with "...") */
+	char needed[1100];   /* "TYPE:RESOURCE", the grant that would allow it */
+	char msg[2300];      /* one sentence for people */
+} ob_cap_error;
+
+/* Each returns 0 when allowed, -EACCES when denied, -EINVAL (or -ENAMETOOLONG) when the
+ * request itself is malformed; REQERR (may be NULL) is filled in on every outcome. */
+OB_PUBLIC int ob_check_file_read(const ob_capset *set, const ob_context *ctx, const char *path,
+                                 ob_cap_error *reterr);
+OB_PUBLIC int ob_check_file_write(const ob_capset *set, const ob_context *ctx, const char *path,
+                                  ob_cap_error *reterr);
+OB_PUBLIC int ob_check_network(const ob_capset *set, const ob_context *ctx, const char *host,
+                               unsigned port, ob_cap_error *reterr);
+OB_PUBLIC int ob_check_command(const ob_capset *set, const ob_context *ctx, const char *command,
+                               ob_cap_error *reterr);
+OB_PUBLIC int ob_check_secret(const ob_capset *set, const ob_context *ctx, const char *name,
+                              ob_cap_error *reterr);
+/* MODE is "read" or "write" (-EINVAL otherwise). */
+OB_PUBLIC int ob_check_registry(const ob_capset *set, const ob_context *ctx, const char *name,
+                                const char *mode, ob_cap_error *reterr);
+OB_PUBLIC int ob_check_artifact(const ob_capset *set, const ob_context *ctx, const char *name,
+                                const char *mode, ob_cap_error *reterr);
+OB_PUBLIC int ob_check_database(const ob_capset *set, const ob_context *ctx, const char *url,
+                                const char *mode, ob_cap_error *reterr);
+
+/* ---------------------------------------------------------------- limits and capability files */
+
+typedef enum ob_limit {
+	OB_LIMIT_MEMORY,  /* bytes */
+	OB_LIMIT_CPUS,    /* milli-CPUs (1000 = one CPU) */
+	OB_LIMIT_PIDS,    /* processes */
+	OB_LIMIT_TIMEOUT, /* milliseconds of wall clock */
+	OB_LIMIT_OUTPUT,  /* bytes per output stream */
+	OB_LIMIT_TMPFS,   /* bytes of /tmp */
+	OB_LIMIT_FILES,   /* open files (RLIMIT_NOFILE) */
+	OB_LIMIT_MAX,
+	OB_LIMIT_INVALID = -EINVAL,
+} ob_limit;
+
+typedef struct ob_limits {
+	uint64_t value[OB_LIMIT_MAX];
+	unsigned explicit_mask; /* bit (1 << limit) set when a file or flag gave the value */
+} ob_limits;
+
+/* The SPEC §2.4 defaults: memory 256 MiB, cpus 1, pids 64, timeout 30 s, output 16 MiB,
+ * tmpfs 64 MiB, files 256. */
+OB_PUBLIC void ob_limits_init(ob_limits *limits);
+/* "memory", "cpus", … or NULL. */
+OB_PUBLIC const char *ob_limit_to_string(ob_limit limit);
+OB_PUBLIC ob_limit ob_limit_from_string(const char *name);
+/* Parses a size: digits with an optional K, M, G or T suffix (powers of 1024, optionally
+ * followed by "B" or "iB").  -EINVAL when malformed, -ERANGE over 2^62. */
+OB_PUBLIC int ob_size_parse(const char *text, uint64_t *ret);
+/* Formats V (in LIMIT's unit) the way the text form writes it: "256M", "0.5", "30", "64". */
+OB_PUBLIC void ob_limit_format(ob_limit limit, uint64_t v, char *buf, size_t size);
+/* Parses a limit given as text (the command-line form) and stores it, marking it explicit. */
+OB_PUBLIC int ob_limits_set_text(ob_limits *limits, ob_limit limit, const char *text,
+                                 ob_error *reterr);
+
+/*
+ * Parses a capability file (SPEC §2.4) held in DATA (LEN bytes) and adds its grants to SET
+ * and its limits to LIMITS (either may be NULL to only validate).  NAME is used in messages.
+ * Nothing is added unless the whole file is valid.  Every error message names the file,
+ * the line:column (syntax) or JSON path (structure), and what was expected.
+ * Errors: -EINVAL malformed, -EFBIG over the size or count limits, -ENOMEM.
+ */
+OB_PUBLIC int ob_capfile_parse(const char *data, size_t len, const char *name, const char *workdir,
+                               ob_capset *set, ob_limits *limits, ob_error *reterr);
+/* Reads PATH (a regular file of at most 1 MiB) and parses it as above. */
+OB_PUBLIC int ob_capfile_load(const char *path, const char *workdir, ob_capset *set,
+                              ob_limits *limits, ob_error *reterr);
+/* The set (and LIMITS, may be NULL) as a JSON document: {"capabilities": [{"type",
+ * "resource", "when"}], "limits": {...}}.  *ret is malloc'ed, owned by the caller. */
+OB_PUBLIC int ob_capset_to_json(const ob_capset *set, const ob_limits *limits, char **ret);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

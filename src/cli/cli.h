@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The thin command-line layer: each verb parses its arguments and prints; the work is in
+ * libomnibase. */
+#pragma once
+
+#include <stdio.h>
+
+#include "omnibase/omnibase.h"
+
+#include "basic/macro.h"
+
+typedef struct Verb {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+} Verb;
+
+/* Prints "omnibase: " and the message to stderr. */
+void log_error(const char *fmt, ...) _printf_(1, 2);
+
+/* Dispatches ARGV[0] through VERBS; prints HELP for --help/-h/none.  Returns an exit code. */
+int verb_dispatch(const Verb *verbs, size_t n, const char *help, int argc, char **argv);
+
+int cmd_caps(int argc, char **argv);

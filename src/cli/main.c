@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char main_help[] =
+    "Usage: omnibase COMMAND [OPTIONS]\n"
+    "\n"
+    "Run untrusted code under exactly the capabilities it was granted.\n"
+    "\n"
+    "Commands:\n"
+    "  caps      validate and inspect capability files\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help     show this help (COMMAND --help for a command's)\n"
+    "      --version  show the version\n";
+
+static const Verb main_verbs[] = {
+    {"caps", "validate and inspect capability files", cmd_caps},
+};
+
+void log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)fputs("omnibase: ", stderr);
+	(void)vfprintf(stderr, fmt, ap);
+	(void)fputc('\n', stderr);
+	va_end(ap);
+}
+
+int verb_dispatch(const Verb *verbs, size_t n, const char *help, int argc, char **argv)
+{
+	if (argc < 1 || streq(argv[0], "--help") || streq(argv[0], "-h")) {
+		(void)fputs(help, argc < 1 ? stderr : stdout);
+		return argc < 1 ? OB_EXIT_SETUP : 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (streq(argv[0], verbs[i].name))
+			return verbs[i].run(argc, argv);
+	log_error("unknown command '%s' (see --help)", argv[0]);
+	return OB_EXIT_SETUP;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && streq(argv[1], "--version")) {
+		(void)printf("omnibase %s\n", ob_version());
+		return 0;
+	}
+	int r = verb_dispatch(main_verbs, ELEMENTSOF(main_verbs), main_help, argc - 1, argv + 1);
+	if (fflush(stdout) != 0) {
+		log_error("writing output: %s", strerror(errno));
+		return OB_EXIT_SETUP;
+	}
+	return r;
+}
