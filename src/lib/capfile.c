@@ -16,6 +16,7 @@
 #include "basic/macro.h"
 #include "capability.h"
 #include "error.h"
+#include "json-locate.h"
 #include "limit.h"
 
 #define CAPFILE_MAX_BYTES (1u << 20)
@@ -26,6 +27,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ob_capset *, ob_capset_unref)
 DEFINE_TRIVIAL_CLEANUP_FUNC(ob_capability *, ob_capability_free)
 
 typedef struct Parser {
+	const char *data;
+	size_t len;
 	const char *name;
 	const char *workdir;
 	ob_error *err;
@@ -63,6 +66,10 @@ static int capfile_fail(const Parser *p, int code, const char *path, const char 
 	va_start(ap, fmt);
 	(void)vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	unsigned line, col;
+	if (json_locate(p->data, p->len, path, &line, &col) >= 0)
+		return ob_error_set(p->err, code, "%s:%u:%u: %s: %s", p->name, line, col, path,
+				    what);
 	return ob_error_set(p->err, code, "%s: %s: %s", p->name, path, what);
 }
 
@@ -291,7 +298,11 @@ int ob_capfile_parse(const char *data, size_t len, const char *name, const char 
 {
 	_cleanup_(json_decrefp) json_t *root = NULL;
 	_cleanup_(ob_capset_unrefp) ob_capset *tmp = NULL;
-	Parser p = {.name = name ? name : "<capabilities>", .workdir = workdir, .err = reterr};
+	Parser p = {.data = data ? data : "",
+		    .len = len,
+		    .name = name ? name : "<capabilities>",
+		    .workdir = workdir,
+		    .err = reterr};
 	ob_limits parsed = {0};
 	json_error_t jerr;
 	int r;

@@ -191,3 +191,17 @@ def test_examples_in_tree(run, source_root):
     run("caps", "check", os.path.join(source_root, "examples/caps/good.json"), check=0)
     p = run("caps", "check", os.path.join(source_root, "examples/caps/bad.json"), check=125)
     assert b"FILE_RAED" in p.stderr
+    # structure errors carry the line:column of the offending value and its JSON path
+    assert b"bad.json:5:14: $.capabilities[1].type: unknown capability type" in p.stderr
+
+
+def test_structure_errors_point_at_the_value(run, tmp_path):
+    text = ('{\n  "version": 1,\n  "capabilities": [\n'
+            '    {"type": "SECRET_ACCESS", "resource": "x", "when": {"a.b": "1", "c": 3}}\n'
+            '  ],\n  "limits": {"memory": "1Q"}\n}\n')
+    f = write(tmp_path, "pos.json", text)
+    p = run("caps", "check", f, check=125)
+    assert f.encode() + b":4:72: $.capabilities[0].when.c: expected a string" in p.stderr
+    f = write(tmp_path, "pos2.json", text.replace('"c": 3', '"c": "3"'))
+    p = run("caps", "check", f, check=125)
+    assert f.encode() + b":6:24: $.limits.memory" in p.stderr
