@@ -201,7 +201,7 @@ def test_structure_errors_point_at_the_value(run, tmp_path):
             '  ],\n  "limits": {"memory": "1Q"}\n}\n')
     f = write(tmp_path, "pos.json", text)
     p = run("caps", "check", f, check=125)
-    assert f.encode() + b":4:72: $.capabilities[0].when.c: expected a string" in p.stderr
+    assert f.encode() + b":4:74: $.capabilities[0].when.c: expected a string" in p.stderr
     f = write(tmp_path, "pos2.json", text.replace('"c": 3', '"c": "3"'))
     p = run("caps", "check", f, check=125)
     assert f.encode() + b":6:24: $.limits.memory" in p.stderr
