@@ -16,17 +16,3 @@ int ob_error_set(ob_error *reterr, int code, const char *fmt, ...)
 	}
 	return code;
 }
-
-void ob_error_prefix(ob_error *reterr, const char *fmt, ...)
-{
-	char prefix[256], old[sizeof(reterr->msg)];
-	va_list ap;
-
-	if (!reterr)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(prefix, sizeof(prefix), fmt, ap);
-	va_end(ap);
-	memcpy(old, reterr->msg, sizeof(old));
-	(void)snprintf(reterr->msg, sizeof(reterr->msg), "%s: %s", prefix, old);
-}

@@ -10,6 +10,3 @@
  * CODE, so that callers can write `return ob_error_set(reterr, -EINVAL, "...")`.
  */
 int ob_error_set(ob_error *reterr, int code, const char *fmt, ...) _printf_(3, 4);
-
-/* Prepends "PREFIX: " to the message already in RETERR (for adding file names). */
-void ob_error_prefix(ob_error *reterr, const char *fmt, ...) _printf_(2, 3);
