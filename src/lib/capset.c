@@ -126,7 +126,7 @@ static int lit_add(Bucket *b, const ob_capability *c)
 {
 	if (2 * (b->n_lit + 1) > b->lit_size) {
 		size_t size = b->lit_size ? b->lit_size * 2 : 16;
-		const ob_capability **t = calloc(size, sizeof(*t));
+		const ob_capability **t = calloc(size, sizeof(void *)); /* of pointers */
 		if (!t)
 			return -ENOMEM;
 		for (size_t i = 0; i < b->lit_size; i++)
@@ -145,11 +145,11 @@ static int bucket_add(Bucket *b, const ob_capability *cap)
 {
 	if (b->n_all == b->alloc) {
 		size_t na = b->alloc ? b->alloc * 2 : 8;
-		const ob_capability **n1 = realloc(b->all, na * sizeof(*n1));
+		const ob_capability **n1 = reallocarray(b->all, na, sizeof(void *));
 		if (!n1)
 			return -ENOMEM;
 		b->all = n1;
-		const ob_capability **n2 = realloc(b->scan, na * sizeof(*n2));
+		const ob_capability **n2 = reallocarray(b->scan, na, sizeof(void *));
 		if (!n2)
 			return -ENOMEM;
 		b->scan = n2;
@@ -186,7 +186,7 @@ static int capset_take(ob_capset *set, ob_capability *cap)
 		return 0;
 	if (set->n_caps == set->alloc) {
 		size_t na = set->alloc ? set->alloc * 2 : 16;
-		ob_capability **n = realloc(set->caps, na * sizeof(*n));
+		ob_capability **n = reallocarray(set->caps, na, sizeof(void *));
 		if (!n)
 			return -ENOMEM;
 		set->caps = n;

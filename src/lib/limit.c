@@ -23,7 +23,7 @@ static const uint64_t limit_min[OB_LIMIT_MAX] = {
     [OB_LIMIT_FILES] = 4,
 };
 static const uint64_t limit_max[OB_LIMIT_MAX] = {
-    [OB_LIMIT_MEMORY] = 1ULL << 50, [OB_LIMIT_CPUS] = 1024 * 1000,
+    [OB_LIMIT_MEMORY] = 1ULL << 50, [OB_LIMIT_CPUS] = 1024ULL * 1000,
     [OB_LIMIT_PIDS] = 4194304,      [OB_LIMIT_TIMEOUT] = 30ULL * 86400 * 1000,
     [OB_LIMIT_OUTPUT] = 1ULL << 50, [OB_LIMIT_TMPFS] = 1ULL << 50,
     [OB_LIMIT_FILES] = 1048576,
@@ -39,7 +39,7 @@ void ob_limits_init(ob_limits *limits)
 	            [OB_LIMIT_MEMORY] = 256ULL << 20,
 	            [OB_LIMIT_CPUS] = 1000,
 	            [OB_LIMIT_PIDS] = 64,
-	            [OB_LIMIT_TIMEOUT] = 30 * 1000,
+	            [OB_LIMIT_TIMEOUT] = 30ULL * 1000,
 	            [OB_LIMIT_OUTPUT] = 16ULL << 20,
 	            [OB_LIMIT_TMPFS] = 64ULL << 20,
 	            [OB_LIMIT_FILES] = 256,
