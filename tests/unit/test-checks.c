@@ -4,7 +4,6 @@
  * foundation issue lists: path tricks, NUL bytes, 64 KiB paths, non-UTF-8 names, wildcard
  * domains against look-alikes, IPv6 literals, out-of-range ports.
  */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +13,7 @@
 #include <string.h>
 
 #include "omnibase/omnibase.h"
+#include <cmocka.h>
 
 static ob_capset *set_with(const char *const *specs, size_t n)
 {

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Capability files, limits, and the JSON position finder behind their error messages. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "omnibase/omnibase.h"
+#include <cmocka.h>
 
 #include "lib/json-locate.h"
 

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Capability sets: add and dedupe, union, intersection, subset, has_capability, contexts. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +9,7 @@
 #include <string.h>
 
 #include "omnibase/omnibase.h"
+#include <cmocka.h>
 
 static ob_capability *cap(const char *spec, const char *when_key, const char *when_value)
 {
