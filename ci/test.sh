@@ -30,6 +30,9 @@ run_suite() { # build dir
 	return $rc
 }
 
+echo "== clang-format"
+git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
+
 echo "== gcc: build with coverage"
 rm -rf build-cov
 meson setup build-cov -Db_coverage=true --werror >/dev/null
@@ -61,9 +64,6 @@ for t in capfile pattern; do
 	[ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fuzzer $t found a failure" >&2; exit 1; }
 	rm -rf "$work"
 done
-
-echo "== clang-format"
-git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
 
 echo "== clang-tidy"
 # gcc's -Wno-format-truncation is unknown to clang's front end: tell it not to mind.

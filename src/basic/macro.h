@@ -44,7 +44,7 @@ static inline void closep(int *fd)
 
 /* Defines `static inline void namep(type **p)` calling `func(*p)` when non-NULL. */
 #define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                    \
-	static inline void func##p(type *p) /* NOLINT(bugprone-macro-parentheses) */                                                      \
+	static inline void func##p(type *p) /* NOLINT(bugprone-macro-parentheses) */               \
 	{                                                                                          \
 		if (*p)                                                                            \
 			(void)func(*p);                                                            \

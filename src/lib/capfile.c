@@ -69,7 +69,7 @@ static int capfile_fail(const Parser *p, int code, const char *path, const char 
 	unsigned line, col;
 	if (json_locate(p->data, p->len, path, &line, &col) >= 0)
 		return ob_error_set(p->err, code, "%s:%u:%u: %s: %s", p->name, line, col, path,
-				    what);
+		                    what);
 	return ob_error_set(p->err, code, "%s: %s: %s", p->name, path, what);
 }
 
@@ -299,10 +299,10 @@ int ob_capfile_parse(const char *data, size_t len, const char *name, const char 
 	_cleanup_(json_decrefp) json_t *root = NULL;
 	_cleanup_(ob_capset_unrefp) ob_capset *tmp = NULL;
 	Parser p = {.data = data ? data : "",
-		    .len = len,
-		    .name = name ? name : "<capabilities>",
-		    .workdir = workdir,
-		    .err = reterr};
+	            .len = len,
+	            .name = name ? name : "<capabilities>",
+	            .workdir = workdir,
+	            .err = reterr};
 	ob_limits parsed = {0};
 	json_error_t jerr;
 	int r;

@@ -6,10 +6,10 @@
  * (valid JSON, nesting below jansson's depth limit), so it need not validate, and it never
  * recurses: containers it skips are skipped with a depth counter.
  */
+#include "json-locate.h"
+
 #include <stdint.h>
 #include <string.h>
-
-#include "json-locate.h"
 
 typedef struct Cursor {
 	const char *p, *end;
@@ -71,9 +71,9 @@ static int hex4(const char *p, const char *end)
 	for (int i = 0; i < 4; i++) {
 		char h = p[i];
 		int d = h >= '0' && h <= '9'   ? h - '0'
-			: h >= 'a' && h <= 'f' ? h - 'a' + 10
-			: h >= 'A' && h <= 'F' ? h - 'A' + 10
-					       : -1;
+		        : h >= 'a' && h <= 'f' ? h - 'a' + 10
+		        : h >= 'A' && h <= 'F' ? h - 'A' + 10
+		                               : -1;
 		if (d < 0)
 			return -1;
 		v = v * 16 + d;
@@ -124,7 +124,7 @@ static size_t decode_escape(Cursor *c, char *out)
 		if (lo >= 0xdc00 && lo < 0xe000) {
 			c->p += 6;
 			return put_utf8(out, 0x10000 + (((uint32_t)cp - 0xd800) << 10) +
-						     ((uint32_t)lo - 0xdc00));
+			                         ((uint32_t)lo - 0xdc00));
 		}
 	}
 	return put_utf8(out, cp < 0 ? 0xfffd : (uint32_t)cp);
@@ -208,7 +208,7 @@ static bool enter_element(Cursor *c, const char **path)
 }
 
 int json_locate(const char *data, size_t len, const char *path, unsigned *ret_line,
-		unsigned *ret_col)
+                unsigned *ret_col)
 {
 	Cursor c = {.p = data, .end = data + len};
 
@@ -222,8 +222,8 @@ int json_locate(const char *data, size_t len, const char *path, unsigned *ret_li
 		char step = *path++;
 		if (step == '\0')
 			break;
-		bool ok = step == '.' ? enter_member(&c, &path)
-				      : step == '[' && enter_element(&c, &path);
+		bool ok =
+		    step == '.' ? enter_member(&c, &path) : step == '[' && enter_element(&c, &path);
 		if (!ok)
 			return -ENOENT;
 	}

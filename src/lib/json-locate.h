@@ -12,4 +12,4 @@
  * that does not start with '$'.
  */
 int json_locate(const char *data, size_t len, const char *path, unsigned *ret_line,
-		unsigned *ret_col);
+                unsigned *ret_col);
