@@ -15,7 +15,7 @@ echo "\$ omnibase caps check examples/caps/good.json"
 echo
 echo "\$ omnibase caps check examples/caps/bad.json"
 set +e
-"$ob" caps check examples/caps/bad.json
+"$ob" caps check examples/caps/bad.json 2>&1
 rc=$?
 set -e
 echo "(exit status $rc: a bad capability file is refused before anything runs)"
