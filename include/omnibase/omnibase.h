@@ -234,6 +234,66 @@ OB_PUBLIC int ob_capfile_load(const char *path, const char *workdir, ob_capset *
  * "resource", "when"}], "limits": {...}}.  *ret is malloc'ed, owned by the caller. */
 OB_PUBLIC int ob_capset_to_json(const ob_capset *set, const ob_limits *limits, char **ret);
 
+/* ---------------------------------------------------------------- sandbox runner (SPEC §3–5) */
+
+typedef struct ob_sandbox ob_sandbox;
+
+typedef enum ob_sandbox_mode {
+	OB_MODE_SANDBOX, /* only granted paths are visible (default) */
+	OB_MODE_RX,      /* the host file system readable, writes only where granted */
+	OB_MODE_RWX,     /* no file-system restriction: trusted components only; logged */
+	OB_MODE_MAX,
+	OB_MODE_INVALID = -EINVAL,
+} ob_sandbox_mode;
+
+OB_PUBLIC const char *ob_sandbox_mode_to_string(ob_sandbox_mode mode);
+OB_PUBLIC ob_sandbox_mode ob_sandbox_mode_from_string(const char *name);
+
+/* The outcome of a run. */
+typedef struct ob_result {
+	int exit_code;        /* what `omnibase sandbox run` exits with (SPEC §4) */
+	int status;           /* the program's exit status, or -1 */
+	int signal;           /* the signal that killed it, or 0 */
+	bool timed_out;       /* killed by the wall-clock timeout */
+	bool oom;             /* killed or refused by the memory limit */
+	uint64_t duration_ms; /* wall clock from start to exit */
+	uint64_t max_rss_kb;  /* largest resident set of the program's processes */
+	unsigned violations;  /* denials and violations recorded */
+	char execution_id[37];
+} ob_result;
+
+/* A new sandbox description with SPEC defaults (no capabilities, default limits, mode
+ * sandbox). Nothing runs until ob_sandbox_run(). */
+OB_PUBLIC int ob_sandbox_new(ob_sandbox **ret);
+OB_PUBLIC ob_sandbox *ob_sandbox_free(ob_sandbox *sb);
+/* The grants (a reference is taken) and the context their conditions see (copied). */
+OB_PUBLIC int ob_sandbox_set_capabilities(ob_sandbox *sb, ob_capset *set);
+OB_PUBLIC int ob_sandbox_set_context(ob_sandbox *sb, const char *key, const char *value);
+OB_PUBLIC int ob_sandbox_set_limits(ob_sandbox *sb, const ob_limits *limits);
+OB_PUBLIC int ob_sandbox_set_mode(ob_sandbox *sb, ob_sandbox_mode mode);
+/* A host directory mounted read-write at /workspace and used as the working directory. */
+OB_PUBLIC int ob_sandbox_set_workdir(ob_sandbox *sb, const char *dir, ob_error *reterr);
+/* Adds KEY=VALUE to the program's environment. */
+OB_PUBLIC int ob_sandbox_add_env(ob_sandbox *sb, const char *assignment, ob_error *reterr);
+/* The program (a path, or a name looked up on PATH) or script, and its arguments (copied). */
+OB_PUBLIC int ob_sandbox_set_command(ob_sandbox *sb, char *const argv[], ob_error *reterr);
+/* Run even when a protection is unavailable, emitting SandboxDegraded for it. */
+OB_PUBLIC int ob_sandbox_set_allow_degraded(ob_sandbox *sb, bool allow);
+/* Appends events as JSON Lines to PATH (opened O_APPEND when the run starts). */
+OB_PUBLIC int ob_sandbox_add_audit_log(ob_sandbox *sb, const char *path);
+/* Also copies each event to FD (borrowed; e.g. stderr for --verbose). */
+OB_PUBLIC int ob_sandbox_add_audit_fd(ob_sandbox *sb, int fd);
+/* Resolves the run without running it: program, interpreter, mounts, environment, limits,
+ * protections.  *ret is a JSON document, malloc'ed, owned by the caller. */
+OB_PUBLIC int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr);
+/* Runs the program and waits for it.  Returns 0 when the run happened (whatever the program
+ * did: see RESULT), or a negative errno when the sandbox could not be set up (RETERR says
+ * why; RESULT->exit_code is then 125, 126 or 127). Not thread-safe; forks. */
+OB_PUBLIC int ob_sandbox_run(ob_sandbox *sb, ob_result *result, ob_error *reterr);
+
+/* What this kernel and user can apply, as a JSON document (omnibase doctor). */
+OB_PUBLIC int ob_probe_json(char **ret);
+
 #ifdef __cplusplus
 }
 #endif

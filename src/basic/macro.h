@@ -76,3 +76,6 @@ static inline bool streq_ptr(const char *a, const char *b)
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 #define likely(x)      __builtin_expect(!!(x), 1)
 #define unlikely(x)    __builtin_expect(!!(x), 0)
+
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))

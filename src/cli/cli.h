@@ -22,3 +22,5 @@ void log_error(const char *fmt, ...) _printf_(1, 2);
 int verb_dispatch(const Verb *verbs, size_t n, const char *help, int argc, char **argv);
 
 int cmd_caps(int argc, char **argv);
+int cmd_sandbox(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);

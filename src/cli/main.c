@@ -10,14 +10,18 @@ static const char main_help[] =
     "Run untrusted code under exactly the capabilities it was granted.\n"
     "\n"
     "Commands:\n"
+    "  sandbox   run a program under the granted capabilities\n"
     "  caps      validate and inspect capability files\n"
+    "  doctor    show which protections this kernel and user can apply\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help (COMMAND --help for a command's)\n"
     "      --version  show the version\n";
 
 static const Verb main_verbs[] = {
+    {"sandbox", "run a program under the granted capabilities", cmd_sandbox},
     {"caps", "validate and inspect capability files", cmd_caps},
+    {"doctor", "kernel features and protections available", cmd_doctor},
 };
 
 void log_error(const char *fmt, ...)

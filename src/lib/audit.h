@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Audit events (SPEC §5): one JSON object per line to every sink. */
+#pragma once
+
+#include <jansson.h>
+
+#include "omnibase/omnibase.h"
+
+#define AUDIT_MAX_SINKS 8
+
+typedef struct Audit {
+	int fds[AUDIT_MAX_SINKS];
+	bool owned[AUDIT_MAX_SINKS];
+	size_t n_fds;
+	char execution_id[37];
+	const char *backend;
+	unsigned violations;
+	int write_error; /* the first sink failure (-errno), reported, never fatal */
+} Audit;
+
+/* A fresh execution id (UUID v4 from getrandom) and no sinks. */
+int audit_init(Audit *a, const char *backend);
+/* Opens PATH for appending as a sink. */
+int audit_add_path(Audit *a, const char *path);
+int audit_add_fd(Audit *a, int fd, bool owned);
+/* Writes one event: the common fields, then FIELDS (a JSON object, reference stolen). */
+void audit_emit(Audit *a, const char *event, json_t *fields);
+void audit_done(Audit *a);
+/* Formats the current time as RFC 3339 UTC with microseconds into BUF (32 bytes). */
+void audit_timestamp(char buf[32]);

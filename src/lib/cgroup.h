@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Resource limits through cgroups: v2 where the supervisor's cgroup can delegate memory,
+ * pids and cpu; v1 controllers where that is what the host has.  When neither can be
+ * written (rootless, no delegation) the runner falls back to rlimits.
+ */
+#pragma once
+
+#include <limits.h>
+#include <sys/types.h>
+
+#include "omnibase/omnibase.h"
+
+enum { CG_MEMORY, CG_PIDS, CG_CPU, CG_MAX };
+
+typedef struct Cgroup {
+	int version;              /* 0: none, 1, 2 */
+	char path[CG_MAX][PATH_MAX]; /* v1: one per controller; v2: path[0] only */
+} Cgroup;
+
+typedef struct CgroupStats {
+	bool oom;      /* the memory limit killed or refused something */
+	bool pids_max; /* fork failed at the pids limit */
+	uint64_t memory_peak;
+} CgroupStats;
+
+/* Creates a cgroup named after ID with LIMITS.  0 with version 0 when none is available. */
+int cgroup_create(Cgroup *cg, const char *id, const ob_limits *limits);
+int cgroup_attach(const Cgroup *cg, pid_t pid);
+void cgroup_stats(const Cgroup *cg, CgroupStats *st);
+/* Removes the cgroup (retrying while the last processes of the run exit). */
+void cgroup_destroy(Cgroup *cg);
+/* "v1", "v2" or "none", for events. */
+const char *cgroup_version_string(const Cgroup *cg);

@@ -1,0 +1,595 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Plan resolution (SPEC §3): program and interpreter lookup, the file-system layout of each
+ * mode, grants expanded into bind mounts, the environment.  Runs in the supervisor, reads the
+ * host file system, never mounts anything.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/macro.h"
+#include "capability.h"
+#include "error.h"
+#include "plan.h"
+
+#define PLAN_MAX_STEPS 4096
+#define SANDBOX_UID 1000
+#define SANDBOX_PATH "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+
+static const char *const runtime_dirs[] = {"/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32",
+					   "/libx32"};
+
+/* What programs need from /etc to start: the dynamic loader's cache and configuration, time
+ * zone, the alternatives links Debian's commands go through.  Deliberately not passwd,
+ * group, shadow, hosts, resolv.conf, ssh. */
+static const char *const etc_files[] = {"/etc/ld.so.cache", "/etc/ld.so.conf",
+					"/etc/ld.so.conf.d", "/etc/localtime", "/etc/alternatives",
+					"/etc/locale.alias"};
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
+
+static int plan_add(Plan *p, StepKind kind, const char *src, const char *dest, const char *data,
+		    unsigned long flags, const char *why)
+{
+	if (p->n_steps >= PLAN_MAX_STEPS)
+		return -E2BIG;
+	if (p->n_steps == p->alloc) {
+		size_t na = p->alloc ? p->alloc * 2 : 64;
+		MountStep *n = reallocarray(p->steps, na, sizeof(MountStep));
+		if (!n)
+			return -ENOMEM;
+		p->steps = n;
+		p->alloc = na;
+	}
+	MountStep *s = &p->steps[p->n_steps];
+	*s = (MountStep){.kind = kind, .flags = flags, .why = why};
+	s->src = src ? strdup(src) : NULL;
+	s->dest = strdup(dest);
+	s->data = data ? strdup(data) : NULL;
+	if ((src && !s->src) || !s->dest || (data && !s->data)) {
+		free(s->src);
+		free(s->dest);
+		free(s->data);
+		return -ENOMEM;
+	}
+	p->n_steps++;
+	return 0;
+}
+
+/* A bind of host path SRC at the same path, if it exists; symlinks become symlinks. */
+static int plan_bind_same(Plan *p, const char *src, bool ro, const char *why)
+{
+	struct stat st;
+	char target[PATH_MAX];
+
+	if (lstat(src, &st) < 0)
+		return 0; /* nothing to show */
+	if (S_ISLNK(st.st_mode)) {
+		ssize_t n = readlink(src, target, sizeof(target) - 1);
+		if (n < 0)
+			return -errno;
+		target[n] = '\0';
+		return plan_add(p, STEP_SYMLINK, target, src, NULL, 0, why);
+	}
+	int r = plan_add(p, STEP_BIND, src, src, NULL, MS_NOSUID | MS_NODEV | (ro ? MS_RDONLY : 0),
+			 why);
+	if (r >= 0) {
+		p->steps[p->n_steps - 1].src_is_dir = S_ISDIR(st.st_mode);
+		p->steps[p->n_steps - 1].recursive = true;
+	}
+	return r;
+}
+
+static int plan_runtime(Plan *p)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(runtime_dirs); i++)
+		r = plan_bind_same(p, runtime_dirs[i], true, "runtime");
+	if (r >= 0)
+		r = plan_add(p, STEP_DIR, NULL, "/etc", NULL, 0, "runtime");
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(etc_files); i++)
+		r = plan_bind_same(p, etc_files[i], true, "runtime");
+	return r;
+}
+
+static int plan_dev(Plan *p, const ob_limits *l)
+{
+	static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+	static const char *const links[][2] = {
+		{"/proc/self/fd", "/dev/fd"},	     {"/proc/self/fd/0", "/dev/stdin"},
+		{"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
+		{"pts/ptmx", "/dev/ptmx"},
+	};
+	char path[64], data[64];
+	int r;
+
+	r = plan_add(p, STEP_TMPFS, NULL, "/dev", "mode=0755,size=64k", MS_NOSUID | MS_NOEXEC,
+		     "runtime");
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(nodes); i++) {
+		(void)snprintf(path, sizeof(path), "/dev/%s", nodes[i]);
+		r = plan_add(p, STEP_BIND, path, path, NULL, MS_NOSUID | MS_NOEXEC, "runtime");
+	}
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(links); i++)
+		r = plan_add(p, STEP_SYMLINK, links[i][0], links[i][1], NULL, 0, "runtime");
+	if (r >= 0)
+		r = plan_add(p, STEP_DEVPTS, NULL, "/dev/pts", "newinstance,ptmxmode=0666,mode=0620",
+			     MS_NOSUID | MS_NOEXEC, "runtime");
+	(void)snprintf(data, sizeof(data), "mode=1777,size=%llu",
+		       (unsigned long long)l->value[OB_LIMIT_TMPFS]);
+	if (r >= 0)
+		r = plan_add(p, STEP_TMPFS, NULL, "/dev/shm", data, MS_NOSUID | MS_NODEV,
+			     "runtime");
+	return r;
+}
+
+static int plan_proc_tmp(Plan *p, const ob_limits *l)
+{
+	char data[64];
+	int r;
+
+	r = plan_add(p, STEP_PROC, NULL, "/proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		     "runtime");
+	/* The kernel's knobs stay read-only even where the namespaces would allow a write. */
+	if (r >= 0)
+		r = plan_add(p, STEP_BIND, "/proc/sys", "/proc/sys", NULL,
+			     MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "runtime");
+	if (r >= 0) {
+		p->steps[p->n_steps - 1].src_is_dir = true;
+		p->steps[p->n_steps - 1].src_inside = true;
+	}
+	(void)snprintf(data, sizeof(data), "mode=1777,size=%llu",
+		       (unsigned long long)l->value[OB_LIMIT_TMPFS]);
+	if (r >= 0)
+		r = plan_add(p, STEP_TMPFS, NULL, "/tmp", data, MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			     "runtime");
+	return r;
+}
+
+/* ---------------------------------------------------------------- grants */
+
+/* True when PATH names itself: no component is a symlink (so a bind cannot be steered). */
+static bool path_has_no_symlinks(const char *path)
+{
+	char real[PATH_MAX];
+
+	return realpath(path, real) && streq(real, path);
+}
+
+typedef struct Walk {
+	Plan *plan;
+	const ob_capability *cap;
+	bool ro;
+	const char *why;
+	unsigned budget; /* directory entries we may still look at */
+	ob_error *err;
+} Walk;
+
+static int grant_bind(Walk *w, const char *path)
+{
+	if (!path_has_no_symlinks(path))
+		return ob_error_set(w->err, -ELOOP,
+				    "grant %s: '%s' goes through a symlink; grant the path it "
+				    "resolves to instead",
+				    w->why, path);
+	return plan_bind_same(w->plan, path, w->ro, w->why);
+}
+
+/* Walks DIR (a real directory) binding every entry the grant's glob matches. */
+static int grant_walk(Walk *w, const char *dir, unsigned depth)
+{
+	_cleanup_(closedirp) DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d || depth > 64)
+		return 0;
+	while ((de = readdir(d))) {
+		char path[PATH_MAX];
+		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+			continue;
+		if (w->budget-- == 0)
+			return ob_error_set(w->err, -E2BIG, "grant %s matches too many files", w->why);
+		int n = snprintf(path, sizeof(path), "%s/%s", streq(dir, "/") ? "" : dir,
+				 de->d_name);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			continue;
+		const Glob *g = &w->cap->glob;
+		int r = 0;
+		if (glob_match(g, path, (size_t)n))
+			r = grant_bind(w, path); /* a matched directory brings its tree */
+		else if (de->d_type == DT_DIR)
+			r = grant_walk(w, path, depth + 1);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int plan_file_grant(Plan *p, const ob_capability *c, ob_error *reterr)
+{
+	const Glob *g = &c->glob;
+	Walk w = {.plan = p,
+		  .cap = c,
+		  .ro = c->type == OB_CAP_FILE_READ,
+		  .why = c->resource,
+		  .budget = 100000,
+		  .err = reterr};
+	char root[PATH_MAX];
+
+	if (g->literal)
+		return access(g->lit, F_OK) == 0 ? grant_bind(&w, g->lit) : 0;
+	memcpy(root, g->lit, g->lit_len);
+	root[g->lit_len] = '\0';
+	if (root[0] == '\0')
+		strcpy(root, "/");
+	/* A globstar after literal segments is the tree of that directory: one bind. */
+	bool tree = g->segs[g->n_segs - 1].globstar;
+	for (size_t i = 0; i + 1 < g->n_segs; i++)
+		tree = tree && g->segs[i].literal;
+	if (tree)
+		return access(root, F_OK) == 0 ? grant_bind(&w, root) : 0;
+	struct stat st;
+	if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	return grant_walk(&w, root, 0);
+}
+
+static int plan_grants(Plan *p, const PlanInput *in, ob_error *reterr)
+{
+	for (size_t i = 0; in->caps && i < ob_capset_size(in->caps); i++) {
+		const ob_capability *c = ob_capset_get(in->caps, i);
+		if (c->type != OB_CAP_FILE_READ && c->type != OB_CAP_FILE_WRITE)
+			continue;
+		if (!ob_capability_is_active(c, in->ctx))
+			continue;
+		int r = plan_file_grant(p, c, reterr);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- program */
+
+static bool is_executable_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* Finds NAME on SEARCH (a PATH string); *ret is malloc'ed. */
+static int find_on_path(const char *name, const char *search, char **ret)
+{
+	if (strchr(name, '/'))
+		return -EINVAL;
+	for (const char *p = search ? search : SANDBOX_PATH; *p;) {
+		const char *e = strchrnul(p, ':');
+		char buf[PATH_MAX];
+		int n = snprintf(buf, sizeof(buf), "%.*s/%s", (int)(e - p), p, name);
+		if (e > p && n > 0 && (size_t)n < sizeof(buf) && buf[0] == '/' &&
+		    is_executable_file(buf)) {
+			*ret = strdup(buf);
+			return *ret ? 0 : -ENOMEM;
+		}
+		p = *e ? e + 1 : e;
+	}
+	return -ENOENT;
+}
+
+/* Reads "#!interp [arg]" from PATH.  Returns 1 with the parts, 0 when there is none. */
+static int read_shebang(const char *path, char interp[PATH_MAX], char arg[256])
+{
+	char line[PATH_MAX + 300];
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, line, sizeof(line) - 1);
+	if (n < 2 || line[0] != '#' || line[1] != '!')
+		return 0;
+	line[n] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	char *s = line + 2;
+	s += strspn(s, " \t");
+	size_t il = strcspn(s, " \t");
+	if (il == 0 || il >= PATH_MAX)
+		return -ENOEXEC;
+	memcpy(interp, s, il);
+	interp[il] = '\0';
+	s += il;
+	s += strspn(s, " \t");
+	size_t al = strcspn(s, " \t");
+	if (al >= 256)
+		return -ENOEXEC;
+	memcpy(arg, s, al);
+	arg[al] = '\0';
+	return 1;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && streq(s + a - b, suffix);
+}
+
+/* Chooses the interpreter of SCRIPT: its shebang (with `env NAME` resolved on the host
+ * PATH), else .py → python3, .sh → sh.  *ret_interp NULL: run the file itself. */
+static int resolve_interpreter(const char *script, const char *host_path, char **ret_interp,
+			       char **ret_arg, ob_error *reterr)
+{
+	char interp[PATH_MAX], arg[256] = "";
+	int r = read_shebang(script, interp, arg);
+
+	*ret_interp = *ret_arg = NULL;
+	if (r < 0)
+		return ob_error_set(reterr, r, "%s: cannot read: %s", script, strerror(-r));
+	if (r == 0) {
+		const char *name = ends_with(script, ".py")   ? "python3"
+				   : ends_with(script, ".sh") ? "sh"
+							      : NULL;
+		if (!name)
+			return 0;
+		r = find_on_path(name, host_path, ret_interp);
+		if (r < 0)
+			return ob_error_set(reterr, -ENOENT, "%s: interpreter '%s' not found on PATH",
+					    script, name);
+		return 0;
+	}
+	if (streq(interp, "/usr/bin/env") && arg[0]) {
+		r = find_on_path(arg, host_path, ret_interp);
+		if (r < 0)
+			return ob_error_set(reterr, -ENOENT, "%s: interpreter '%s' not found on PATH",
+					    script, arg);
+		return 0;
+	}
+	*ret_interp = strdup(interp);
+	*ret_arg = arg[0] ? strdup(arg) : NULL;
+	if (!*ret_interp || (arg[0] && !*ret_arg))
+		return -ENOMEM;
+	return 0;
+}
+
+static bool under_runtime(const char *path)
+{
+	for (size_t i = 0; i < ELEMENTSOF(runtime_dirs); i++) {
+		size_t n = strlen(runtime_dirs[i]);
+		if (strncmp(path, runtime_dirs[i], n) == 0 && (path[n] == '/' || path[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/* Makes an interpreter that lives outside /usr work: its installation prefix (two levels
+ * above the binary, e.g. ~/.pyenv/versions/3.11.7) read-only at the same path. */
+static int plan_interpreter(Plan *p, const char *interp, ob_error *reterr)
+{
+	char real[PATH_MAX], ia[PATH_MAX], ib[256];
+
+	if (!realpath(interp, real))
+		return ob_error_set(reterr, -ENOENT, "interpreter %s: %s", interp,
+				    strerror(errno));
+	if (!is_executable_file(real))
+		return ob_error_set(reterr, -EACCES, "interpreter %s is not executable", interp);
+	if (read_shebang(real, ia, ib) == 1)
+		return ob_error_set(reterr, -ENOEXEC,
+				    "interpreter %s is itself a script (a version-manager shim?); "
+				    "put the real interpreter first on PATH or name it in the "
+				    "shebang",
+				    interp);
+	if (under_runtime(real) && under_runtime(interp))
+		return 0;
+	char prefix[PATH_MAX];
+	(void)snprintf(prefix, sizeof(prefix), "%s", real);
+	for (int up = 0; up < 2; up++) {
+		char *slash = strrchr(prefix, '/');
+		if (slash && slash != prefix)
+			*slash = '\0';
+	}
+	int r = plan_bind_same(p, prefix, true, "interpreter prefix");
+	if (r >= 0 && !under_runtime(interp) && strncmp(interp, prefix, strlen(prefix)) != 0)
+		r = plan_bind_same(p, interp, true, "interpreter");
+	return r;
+}
+
+static int plan_program(Plan *p, const PlanInput *in, ob_error *reterr)
+{
+	_cleanup_free_ char *path = NULL, *interp = NULL, *iarg = NULL;
+	char buf[PATH_MAX];
+	const char *name = in->argv[0];
+	int r;
+
+	if (strchr(name, '/')) {
+		char cwd[PATH_MAX];
+		if (name[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+			return ob_error_set(reterr, -errno, "getcwd: %s", strerror(errno));
+		r = path_normalize(name, strlen(name), name[0] == '/' ? NULL : cwd, true, false, buf,
+				   sizeof(buf), NULL);
+		if (r < 0)
+			return ob_error_set(reterr, r, "%s: bad path", name);
+		path = strdup(buf);
+	} else {
+		r = find_on_path(name, in->host_path, &path);
+		if (r < 0)
+			return ob_error_set(reterr, -ENOENT, "%s: not found on PATH", name);
+	}
+	if (!path)
+		return -ENOMEM;
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return ob_error_set(reterr, -ENOENT, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return ob_error_set(reterr, -EACCES, "%s: not a regular file", path);
+	r = resolve_interpreter(path, in->host_path, &interp, &iarg, reterr);
+	if (r < 0)
+		return r;
+	if (!interp && access(path, X_OK) < 0)
+		return ob_error_set(reterr, -EACCES,
+				    "%s: not executable and no interpreter known for it", path);
+	/* In modes rx and rwx the host tree is there already. */
+	if (interp && in->mode == OB_MODE_SANDBOX) {
+		r = plan_interpreter(p, interp, reterr);
+		if (r < 0)
+			return r;
+	}
+	r = in->mode == OB_MODE_SANDBOX && !under_runtime(path)
+		    ? plan_bind_same(p, path, true, "program")
+		    : 0;
+	if (r < 0)
+		return ob_error_set(reterr, r, "%s: %s", path, strerror(-r));
+	size_t n = 0;
+	while (in->argv[n])
+		n++;
+	p->argv = calloc(n + 3, sizeof(char *));
+	if (!p->argv)
+		return -ENOMEM;
+	size_t k = 0;
+	if (interp) {
+		p->argv[k++] = strdup(interp);
+		if (iarg)
+			p->argv[k++] = TAKE_PTR(iarg);
+	}
+	p->argv[k++] = strdup(path);
+	for (size_t i = 1; i < n; i++)
+		p->argv[k++] = strdup(in->argv[i]);
+	for (size_t i = 0; i < k; i++)
+		if (!p->argv[i])
+			return -ENOMEM;
+	p->exec_path = strdup(interp ? interp : path);
+	p->interpreter = TAKE_PTR(interp);
+	p->program = TAKE_PTR(path);
+	return p->exec_path ? 0 : -ENOMEM;
+}
+
+/* ---------------------------------------------------------------- environment */
+
+static int plan_env(Plan *p, const PlanInput *in)
+{
+	const char *lang = getenv("LANG"), *term = getenv("TERM");
+	size_t n = 0;
+
+	while (in->extra_env && in->extra_env[n])
+		n++;
+	p->envp = calloc(n + 6, sizeof(char *));
+	if (!p->envp)
+		return -ENOMEM;
+	size_t k = 0;
+	int r = 0;
+	r |= asprintf(&p->envp[k++], "PATH=%s", SANDBOX_PATH) < 0;
+	r |= asprintf(&p->envp[k++], "HOME=%s", in->workdir ? "/workspace" : "/tmp") < 0;
+	r |= asprintf(&p->envp[k++], "LANG=%s", lang ? lang : "C.UTF-8") < 0;
+	r |= asprintf(&p->envp[k++], "TERM=%s", term ? term : "dumb") < 0;
+	r |= asprintf(&p->envp[k++], "TMPDIR=/tmp") < 0;
+	for (size_t i = 0; i < n; i++)
+		r |= !(p->envp[k++] = strdup(in->extra_env[i]));
+	return r ? -ENOMEM : 0;
+}
+
+/* Parents first, so a grant below a runtime directory lands on top of it. */
+static int step_cmp(const void *a, const void *b)
+{
+	const MountStep *x = a, *y = b;
+	return strcmp(x->dest, y->dest);
+}
+
+int plan_build(Plan *p, const PlanInput *in, ob_error *reterr)
+{
+	int r;
+
+	*p = (Plan){.mode = in->mode, .uid = SANDBOX_UID, .gid = SANDBOX_UID};
+	p->outer_uid = getuid();
+	p->outer_gid = getgid();
+	p->limits = *in->limits;
+	if (!in->argv || !in->argv[0])
+		return ob_error_set(reterr, -EINVAL, "no program given");
+	p->cwd = strdup(in->workdir ? "/workspace" : "/tmp");
+	if (!p->cwd)
+		return -ENOMEM;
+	if (in->mode == OB_MODE_SANDBOX)
+		r = plan_runtime(p);
+	else
+		r = plan_add(p, STEP_BIND, "/", "/", NULL, in->mode == OB_MODE_RX ? MS_RDONLY : 0,
+			     in->mode == OB_MODE_RX ? "mode rx" : "mode rwx");
+	if (in->mode != OB_MODE_SANDBOX && r >= 0) {
+		p->steps[0].src_is_dir = true;
+		p->steps[0].recursive = true;
+	}
+	if (r >= 0)
+		r = plan_proc_tmp(p, in->limits);
+	if (r >= 0)
+		r = plan_dev(p, in->limits);
+	if (r >= 0 && in->workdir) {
+		r = plan_add(p, STEP_BIND, in->workdir, "/workspace", NULL, MS_NOSUID | MS_NODEV,
+			     "--workdir");
+		if (r >= 0)
+			p->steps[p->n_steps - 1].src_is_dir = true;
+	}
+	if (r < 0)
+		return ob_error_set(reterr, r, "planning the file system: %s", strerror(-r));
+	r = plan_program(p, in, reterr);
+	if (r < 0)
+		return r;
+	if (in->mode == OB_MODE_SANDBOX)
+		r = plan_grants(p, in, reterr);
+	if (r < 0)
+		return r;
+	/* Keep the base layout first and sort the rest, so children land on parents. */
+	qsort(p->steps, p->n_steps, sizeof(MountStep), step_cmp);
+	r = plan_env(p, in);
+	return r < 0 ? ob_error_set(reterr, r, "out of memory") : 0;
+}
+
+void plan_done(Plan *p)
+{
+	for (size_t i = 0; i < p->n_steps; i++) {
+		free(p->steps[i].src);
+		free(p->steps[i].dest);
+		free(p->steps[i].data);
+	}
+	free(p->steps);
+	for (size_t i = 0; p->argv && p->argv[i]; i++)
+		free(p->argv[i]);
+	free(p->argv);
+	for (size_t i = 0; p->envp && p->envp[i]; i++)
+		free(p->envp[i]);
+	free(p->envp);
+	free(p->program);
+	free(p->exec_path);
+	free(p->interpreter);
+	free(p->cwd);
+	*p = (Plan){0};
+}
+
+static const char *const step_names[] = {
+	[STEP_DIR] = "dir",	[STEP_SYMLINK] = "symlink", [STEP_BIND] = "bind",
+	[STEP_TMPFS] = "tmpfs", [STEP_PROC] = "proc",	    [STEP_DEVPTS] = "devpts",
+};
+
+json_t *plan_to_json(const Plan *p)
+{
+	json_t *mounts = json_array(), *argv = json_array(), *env = json_array();
+
+	for (size_t i = 0; i < p->n_steps; i++) {
+		const MountStep *s = &p->steps[i];
+		json_t *m = json_pack("{s:s, s:s}", "type", step_names[s->kind], "dest", s->dest);
+		if (s->src)
+			(void)json_object_set_new(m, "src", json_string(s->src));
+		if (s->kind == STEP_BIND)
+			(void)json_object_set_new(m, "read_only", json_boolean(s->flags & MS_RDONLY));
+		if (s->data)
+			(void)json_object_set_new(m, "options", json_string(s->data));
+		(void)json_object_set_new(m, "why", json_string(s->why));
+		(void)json_array_append_new(mounts, m);
+	}
+	for (size_t i = 0; p->argv[i]; i++)
+		(void)json_array_append_new(argv, json_string(p->argv[i]));
+	for (size_t i = 0; p->envp[i]; i++)
+		(void)json_array_append_new(env, json_string(p->envp[i]));
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:i}", "program", p->program, "exec",
+			 p->exec_path, "argv", argv, "env", env, "mounts", mounts, "cwd", p->cwd,
+			 "uid", (int)p->uid);
+}

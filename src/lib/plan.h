@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The resolved plan of a run, computed in the supervisor before clone: which program and
+ * interpreter, which mounts in which order, the environment, the limits.  The child only
+ * walks these arrays (no allocation between clone and exec).
+ */
+#pragma once
+
+#include <jansson.h>
+#include <sys/types.h>
+
+#include "omnibase/omnibase.h"
+
+typedef enum StepKind {
+	STEP_DIR,     /* make a directory at dest */
+	STEP_SYMLINK, /* dest -> src */
+	STEP_BIND,    /* bind host path src at dest (MS_RDONLY in flags = read-only) */
+	STEP_TMPFS,   /* tmpfs at dest, mount data in `data` */
+	STEP_PROC,    /* a new procfs at dest */
+	STEP_DEVPTS,  /* a private devpts instance at dest */
+} StepKind;
+
+typedef struct MountStep {
+	StepKind kind;
+	char *src;
+	char *dest;
+	char *data;
+	unsigned long flags; /* MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC */
+	bool src_is_dir;
+	bool recursive;
+	bool src_inside; /* src is a path inside the new root (e.g. its own /proc/sys) */
+	const char *why; /* for --dry-run: "runtime", "grant FILE_READ:/data/x", ... */
+} MountStep;
+
+typedef struct Plan {
+	MountStep *steps;
+	size_t n_steps, alloc;
+	char *program;     /* as named on the command line */
+	char *exec_path;   /* the file execve() runs */
+	char **argv;       /* NULL-terminated */
+	char **envp;       /* NULL-terminated */
+	char *interpreter; /* or NULL */
+	char *cwd;
+	ob_sandbox_mode mode;
+	ob_limits limits;
+	uid_t uid, outer_uid;
+	gid_t gid, outer_gid;
+} Plan;
+
+/* Inputs of a plan: a borrowed view of the sandbox's settings. */
+typedef struct PlanInput {
+	char *const *argv;
+	const ob_capset *caps;
+	const ob_context *ctx;
+	const ob_limits *limits;
+	ob_sandbox_mode mode;
+	const char *workdir;
+	char *const *extra_env;
+	const char *host_path; /* the supervisor's PATH, for resolving names */
+} PlanInput;
+
+/*
+ * Resolves IN into PLAN.  Errors: -ENOENT (program not found: exit 127), -ENOEXEC/-EACCES
+ * (found, not runnable: 126), -EINVAL and others (setup: 125), with RETERR saying why.
+ */
+int plan_build(Plan *plan, const PlanInput *in, ob_error *reterr);
+void plan_done(Plan *plan);
+/* The plan as JSON (the --dry-run output, without protections). */
+json_t *plan_to_json(const Plan *plan);

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What this kernel and user can apply (omnibase doctor). Each probe tries the real thing. */
+#include <jansson.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "basic/macro.h"
+#include "cgroup.h"
+
+#ifndef LANDLOCK_CREATE_RULESET_VERSION
+#define LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
+#endif
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#endif
+
+/* Can this user create the namespaces a run needs?  Tried in a throw-away child. */
+static bool probe_namespaces(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return false;
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
+			      CLONE_NEWIPC | CLONE_NEWUTS) < 0);
+	return waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static int probe_landlock_abi(void)
+{
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	return abi < 0 ? 0 : (int)abi;
+}
+
+static const char *probe_cgroup(void)
+{
+	Cgroup cg;
+	ob_limits l;
+	char id[32];
+
+	ob_limits_init(&l);
+	(void)snprintf(id, sizeof(id), "probe-%d", (int)getpid());
+	(void)cgroup_create(&cg, id, &l);
+	const char *v = cgroup_version_string(&cg);
+	cgroup_destroy(&cg);
+	return v;
+}
+
+int ob_probe_json(char **ret)
+{
+	bool seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
+	bool pidfd = true;
+	int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+
+	if (fd < 0)
+		pidfd = false;
+	else
+		(void)close(fd);
+	json_t *o = json_pack("{s:s, s:b, s:b, s:i, s:b, s:s, s:b}", "version", ob_version(),
+			      "namespaces", probe_namespaces(), "root", geteuid() == 0,
+			      "landlock_abi", probe_landlock_abi(), "seccomp", seccomp, "cgroup",
+			      probe_cgroup(), "pidfd", pidfd);
+	if (!o)
+		return -ENOMEM;
+	*ret = json_dumps(o, JSON_INDENT(2));
+	json_decref(o);
+	return *ret ? 0 : -ENOMEM;
+}

@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ob_sandbox: the builder (setters validate and copy, no syscalls) and the supervisor's side
+ * of a run: plan, cgroup, clone, id maps, wait with a timeout, account, report.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "basic/macro.h"
+#include "capability.h"
+#include "cgroup.h"
+#include "error.h"
+#include "plan.h"
+#include "spawn.h"
+
+#define MAX_SINK_PATHS 4
+
+struct ob_sandbox {
+	ob_capset *caps;
+	ob_context *ctx;
+	ob_limits limits;
+	ob_sandbox_mode mode;
+	char *workdir;
+	char **argv;
+	char **env;
+	size_t n_env;
+	bool allow_degraded;
+	char *log_paths[MAX_SINK_PATHS];
+	size_t n_log_paths;
+	int sink_fds[MAX_SINK_PATHS];
+	size_t n_sink_fds;
+};
+
+static const char *const mode_table[OB_MODE_MAX] = {
+	[OB_MODE_SANDBOX] = "sandbox",
+	[OB_MODE_RX] = "rx",
+	[OB_MODE_RWX] = "rwx",
+};
+
+const char *ob_sandbox_mode_to_string(ob_sandbox_mode mode)
+{
+	return mode >= 0 && mode < OB_MODE_MAX ? mode_table[mode] : NULL;
+}
+
+ob_sandbox_mode ob_sandbox_mode_from_string(const char *name)
+{
+	for (int m = 0; name && m < OB_MODE_MAX; m++)
+		if (streq(name, mode_table[m]))
+			return (ob_sandbox_mode)m;
+	return OB_MODE_INVALID;
+}
+
+int ob_sandbox_new(ob_sandbox **ret)
+{
+	assert_return(ret, -EINVAL);
+	ob_sandbox *sb = calloc(1, sizeof(*sb));
+	if (!sb)
+		return -ENOMEM;
+	ob_limits_init(&sb->limits);
+	if (ob_context_new(&sb->ctx) < 0) {
+		free(sb);
+		return -ENOMEM;
+	}
+	*ret = sb;
+	return 0;
+}
+
+static void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+ob_sandbox *ob_sandbox_free(ob_sandbox *sb)
+{
+	if (!sb)
+		return NULL;
+	ob_capset_unref(sb->caps);
+	ob_context_free(sb->ctx);
+	free(sb->workdir);
+	strv_free(sb->argv);
+	strv_free(sb->env);
+	for (size_t i = 0; i < sb->n_log_paths; i++)
+		free(sb->log_paths[i]);
+	free(sb);
+	return NULL;
+}
+
+int ob_sandbox_set_capabilities(ob_sandbox *sb, ob_capset *set)
+{
+	assert_return(sb && set, -EINVAL);
+	ob_capset_unref(sb->caps);
+	sb->caps = ob_capset_ref(set);
+	return 0;
+}
+
+int ob_sandbox_set_context(ob_sandbox *sb, const char *key, const char *value)
+{
+	assert_return(sb, -EINVAL);
+	return ob_context_set(sb->ctx, key, value);
+}
+
+int ob_sandbox_set_limits(ob_sandbox *sb, const ob_limits *limits)
+{
+	assert_return(sb && limits, -EINVAL);
+	sb->limits = *limits;
+	return 0;
+}
+
+int ob_sandbox_set_mode(ob_sandbox *sb, ob_sandbox_mode mode)
+{
+	assert_return(sb && ob_sandbox_mode_to_string(mode), -EINVAL);
+	sb->mode = mode;
+	return 0;
+}
+
+int ob_sandbox_set_workdir(ob_sandbox *sb, const char *dir, ob_error *reterr)
+{
+	char real[PATH_MAX];
+
+	assert_return(sb && dir, -EINVAL);
+	if (!realpath(dir, real))
+		return ob_error_set(reterr, -errno, "--workdir %s: %s", dir, strerror(errno));
+	char *d = strdup(real);
+	if (!d)
+		return -ENOMEM;
+	free(sb->workdir);
+	sb->workdir = d;
+	return 0;
+}
+
+int ob_sandbox_add_env(ob_sandbox *sb, const char *assignment, ob_error *reterr)
+{
+	assert_return(sb && assignment, -EINVAL);
+	const char *eq = strchr(assignment, '=');
+	if (!eq || eq == assignment)
+		return ob_error_set(reterr, -EINVAL, "--env '%.64s': expected KEY=VALUE", assignment);
+	char **n = reallocarray(sb->env, sb->n_env + 2, sizeof(char *));
+	if (!n)
+		return -ENOMEM;
+	sb->env = n;
+	sb->env[sb->n_env] = strdup(assignment);
+	if (!sb->env[sb->n_env])
+		return -ENOMEM;
+	sb->env[++sb->n_env] = NULL;
+	return 0;
+}
+
+int ob_sandbox_set_command(ob_sandbox *sb, char *const argv[], ob_error *reterr)
+{
+	size_t n = 0;
+
+	assert_return(sb && argv, -EINVAL);
+	while (argv[n])
+		n++;
+	if (n == 0)
+		return ob_error_set(reterr, -EINVAL, "no program given");
+	char **v = calloc(n + 1, sizeof(char *));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!(v[i] = strdup(argv[i]))) {
+			strv_free(v);
+			return -ENOMEM;
+		}
+	strv_free(sb->argv);
+	sb->argv = v;
+	return 0;
+}
+
+int ob_sandbox_set_allow_degraded(ob_sandbox *sb, bool allow)
+{
+	assert_return(sb, -EINVAL);
+	sb->allow_degraded = allow;
+	return 0;
+}
+
+int ob_sandbox_add_audit_log(ob_sandbox *sb, const char *path)
+{
+	assert_return(sb && path, -EINVAL);
+	if (sb->n_log_paths >= MAX_SINK_PATHS)
+		return -E2BIG;
+	sb->log_paths[sb->n_log_paths] = strdup(path);
+	return sb->log_paths[sb->n_log_paths++] ? 0 : -ENOMEM;
+}
+
+int ob_sandbox_add_audit_fd(ob_sandbox *sb, int fd)
+{
+	assert_return(sb && fd >= 0, -EINVAL);
+	if (sb->n_sink_fds >= MAX_SINK_PATHS)
+		return -E2BIG;
+	sb->sink_fds[sb->n_sink_fds++] = fd;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- planning */
+
+static int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
+{
+	PlanInput in = {.argv = sb->argv,
+			.caps = sb->caps,
+			.ctx = sb->ctx,
+			.limits = &sb->limits,
+			.mode = sb->mode,
+			.workdir = sb->workdir,
+			.extra_env = sb->env,
+			.host_path = getenv("PATH")};
+
+	if (!sb->argv)
+		return ob_error_set(reterr, -EINVAL, "no program given");
+	return plan_build(plan, &in, reterr);
+}
+
+static json_t *limits_json(const ob_limits *l)
+{
+	json_t *o = json_object();
+	for (int i = 0; o && i < OB_LIMIT_MAX; i++) {
+		char v[32];
+		ob_limit_format((ob_limit)i, l->value[i], v, sizeof(v));
+		(void)json_object_set_new(o, ob_limit_to_string((ob_limit)i), json_string(v));
+	}
+	return o;
+}
+
+static json_t *granted_json(const ob_sandbox *sb)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; sb->caps && i < ob_capset_size(sb->caps); i++) {
+		const ob_capability *c = ob_capset_get(sb->caps, i);
+		if (!ob_capability_is_active(c, sb->ctx))
+			continue;
+		char buf[PATTERN_PATH_MAX + 64];
+		capability_format(c, /* with_when= */ false, buf, sizeof(buf));
+		(void)json_array_append_new(a, json_string(buf));
+	}
+	return a;
+}
+
+int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr)
+{
+	Plan plan;
+
+	assert_return(sb && ret, -EINVAL);
+	int r = sandbox_plan(sb, &plan, reterr);
+	if (r < 0) {
+		plan_done(&plan);
+		return r;
+	}
+	json_t *o = plan_to_json(&plan);
+	plan_done(&plan);
+	if (!o)
+		return -ENOMEM;
+	(void)json_object_set_new(o, "mode", json_string(mode_table[sb->mode]));
+	(void)json_object_set_new(o, "limits", limits_json(&sb->limits));
+	(void)json_object_set_new(o, "capabilities", granted_json(sb));
+	*ret = json_dumps(o, JSON_INDENT(2));
+	json_decref(o);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* ---------------------------------------------------------------- running */
+
+typedef struct Run {
+	ob_sandbox *sb;
+	Plan plan;
+	Audit audit;
+	Cgroup cg;
+	pid_t pid;
+	int report_fd;
+	ChildReport last; /* the most telling report: a failure beats "exited" */
+	bool got_exit, got_failure;
+	struct timespec start;
+} Run;
+
+static uint64_t elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)(now.tv_sec - start->tv_sec) * 1000 +
+	       (uint64_t)(now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+static void read_reports(Run *run)
+{
+	ChildReport r;
+
+	while (read(run->report_fd, &r, sizeof(r)) == (ssize_t)sizeof(r)) {
+		if (r.kind == REPORT_EXITED) {
+			run->got_exit = true;
+			if (!run->got_failure)
+				run->last = r;
+		} else {
+			run->got_failure = true;
+			run->last = r;
+		}
+	}
+}
+
+/* Waits for the child (PID 1 of the sandbox) or the timeout, whichever comes first. */
+static bool wait_child(Run *run, int *wstatus)
+{
+	uint64_t timeout = run->plan.limits.value[OB_LIMIT_TIMEOUT];
+	int pidfd = (int)syscall(SYS_pidfd_open, run->pid, 0);
+	bool timed_out = false;
+
+	for (;;) {
+		uint64_t spent = elapsed_ms(&run->start);
+		if (spent >= timeout) {
+			timed_out = true;
+			/* PID 1 dies, and the kernel kills the whole pid namespace with it. */
+			(void)kill(run->pid, SIGKILL);
+			break;
+		}
+		struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN},
+				      {.fd = run->report_fd, .events = POLLIN}};
+		int n = poll(p, pidfd >= 0 ? 2 : 1, (int)MIN(timeout - spent, 100));
+		if (pidfd < 0 && waitpid(run->pid, wstatus, WNOHANG) == run->pid)
+			goto reaped;
+		if (n > 0 && (p[0].revents & POLLIN))
+			break;
+		if (n > 0 && (p[1].revents & POLLIN))
+			read_reports(run);
+	}
+	while (waitpid(run->pid, wstatus, 0) < 0 && errno == EINTR)
+		;
+reaped:
+	run->pid = -1;
+	if (pidfd >= 0)
+		(void)close(pidfd);
+	read_reports(run);
+	return timed_out;
+}
+
+static json_t *protections_json(const Run *run)
+{
+	return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:b}", "userns", 1, "mntns",
+			 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1, "cgroupns", 1,
+			 "no_new_privs", 1, "cgroup", cgroup_version_string(&run->cg), "rlimits",
+			 run->cg.version == 0);
+}
+
+static void emit_start(Run *run)
+{
+	json_t *argv = json_array();
+	for (size_t i = 0; run->sb->argv[i]; i++)
+		(void)json_array_append_new(argv, json_string(run->sb->argv[i]));
+	audit_emit(&run->audit, "SandboxStart",
+		   json_pack("{s:s, s:o, s:o, s:o, s:s, s:o}", "program", run->plan.program, "argv",
+			     argv, "capabilities", granted_json(run->sb), "limits",
+			     limits_json(&run->plan.limits), "mode", mode_table[run->sb->mode],
+			     "protections", protections_json(run)));
+}
+
+static void emit_limit(Run *run, ob_limit l)
+{
+	char v[32];
+	ob_limit_format(l, run->plan.limits.value[l], v, sizeof(v));
+	audit_emit(&run->audit, "ResourceLimitExceeded",
+		   json_pack("{s:s, s:s}", "resource", ob_limit_to_string(l), "limit", v));
+}
+
+static int setup_sinks(Run *run, ob_error *reterr)
+{
+	int r = audit_init(&run->audit, "native");
+	for (size_t i = 0; r >= 0 && i < run->sb->n_log_paths; i++) {
+		r = audit_add_path(&run->audit, run->sb->log_paths[i]);
+		if (r < 0)
+			return ob_error_set(reterr, r, "--audit-log %s: %s", run->sb->log_paths[i],
+					    strerror(-r));
+	}
+	for (size_t i = 0; r >= 0 && i < run->sb->n_sink_fds; i++)
+		r = audit_add_fd(&run->audit, run->sb->sink_fds[i], false);
+	return r < 0 ? ob_error_set(reterr, r, "audit sinks: %s", strerror(-r)) : 0;
+}
+
+/* Clones the sandbox and completes the handshake: id maps, cgroup, go. */
+static int start_child(Run *run, ob_error *reterr)
+{
+	int sync_pipe[2], report_pipe[2];
+	bool root = geteuid() == 0;
+
+	/* A socket, not a pipe, so that a child that died early costs EPIPE, not SIGPIPE. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pipe) < 0)
+		return ob_error_set(reterr, -errno, "socketpair: %s", strerror(errno));
+	if (pipe2(report_pipe, O_CLOEXEC | O_DIRECT) < 0) {
+		(void)close(sync_pipe[0]);
+		(void)close(sync_pipe[1]);
+		return ob_error_set(reterr, -errno, "pipe: %s", strerror(errno));
+	}
+	SpawnArgs a = {.plan = &run->plan,
+		       .sync_fd = sync_pipe[0],
+		       .report_fd = report_pipe[1],
+		       .rlimit_memory = run->cg.version == 0,
+		       .rlimit_pids = run->cg.version == 0,
+		       .set_groups = root};
+	int r = spawn_sandbox(&a, &run->pid);
+	(void)close(sync_pipe[0]);
+	(void)close(report_pipe[1]);
+	run->report_fd = report_pipe[0];
+	if (r < 0) {
+		(void)close(sync_pipe[1]);
+		return ob_error_set(reterr, r, "creating the namespaces: %s%s", strerror(-r),
+				    r == -EPERM || r == -ENOSPC
+					    ? " (are unprivileged user namespaces enabled?)"
+					    : "");
+	}
+	r = spawn_write_idmaps(run->pid, &run->plan, !root);
+	if (r >= 0)
+		r = cgroup_attach(&run->cg, run->pid);
+	if (r >= 0 && send(sync_pipe[1], "x", 1, MSG_NOSIGNAL) != 1)
+		r = -errno;
+	(void)close(sync_pipe[1]);
+	if (r < 0)
+		return ob_error_set(reterr, r, "setting up the sandbox process: %s", strerror(-r));
+	(void)fcntl(run->report_fd, F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+static void finish(Run *run, int wstatus, bool timed_out, ob_result *res)
+{
+	CgroupStats st;
+	struct rusage ru;
+
+	cgroup_stats(&run->cg, &st);
+	res->duration_ms = elapsed_ms(&run->start);
+	res->timed_out = timed_out;
+	res->oom = st.oom;
+	(void)getrusage(RUSAGE_CHILDREN, &ru);
+	res->max_rss_kb = (uint64_t)ru.ru_maxrss;
+	if (run->got_exit && !run->got_failure) {
+		int s = run->last.wstatus;
+		res->status = WIFEXITED(s) ? WEXITSTATUS(s) : -1;
+		res->signal = WIFSIGNALED(s) ? WTERMSIG(s) : 0;
+		res->exit_code = WIFEXITED(s) ? res->status : OB_EXIT_SIGNAL_BASE + res->signal;
+	} else if (run->got_failure && run->last.kind == REPORT_EXEC_FAILED) {
+		res->exit_code = run->last.err == ENOENT ? OB_EXIT_NOTFOUND : OB_EXIT_NOEXEC;
+	} else {
+		res->exit_code = OB_EXIT_SETUP;
+	}
+	if (timed_out) {
+		res->exit_code = OB_EXIT_TIMEOUT;
+		res->signal = SIGKILL;
+		emit_limit(run, OB_LIMIT_TIMEOUT);
+	}
+	(void)wstatus;
+	if (st.oom)
+		emit_limit(run, OB_LIMIT_MEMORY);
+	if (st.pids_max)
+		emit_limit(run, OB_LIMIT_PIDS);
+	res->violations = run->audit.violations;
+	audit_emit(&run->audit, "SandboxExit",
+		   json_pack("{s:i, s:i, s:I, s:I, s:i}", "status", res->status, "signal",
+			     res->signal, "duration_ms", (json_int_t)res->duration_ms, "max_rss_kb",
+			     (json_int_t)res->max_rss_kb, "violations", (int)res->violations));
+}
+
+int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
+{
+	Run run = {.sb = sb, .pid = -1, .report_fd = -1};
+	int wstatus = 0, r;
+
+	assert_return(sb && res, -EINVAL);
+	*res = (ob_result){.exit_code = OB_EXIT_SETUP, .status = -1};
+	(void)clock_gettime(CLOCK_MONOTONIC, &run.start);
+	r = sandbox_plan(sb, &run.plan, reterr);
+	if (r < 0) {
+		res->exit_code = r == -ENOENT	? OB_EXIT_NOTFOUND
+				 : r == -EACCES || r == -ENOEXEC ? OB_EXIT_NOEXEC
+								 : OB_EXIT_SETUP;
+		goto out;
+	}
+	r = setup_sinks(&run, reterr);
+	if (r < 0)
+		goto out;
+	memcpy(res->execution_id, run.audit.execution_id, sizeof(res->execution_id));
+	r = cgroup_create(&run.cg, run.audit.execution_id, &run.plan.limits);
+	if (r >= 0)
+		r = start_child(&run, reterr);
+	if (r < 0)
+		goto out;
+	emit_start(&run);
+	bool timed_out = wait_child(&run, &wstatus);
+	finish(&run, wstatus, timed_out, res);
+	if (run.got_failure && run.last.kind == REPORT_SETUP_FAILED) {
+		r = ob_error_set(reterr, -run.last.err ?: -EIO, "sandbox setup: %s: %s",
+				 run.last.msg, strerror(run.last.err));
+		res->exit_code = OB_EXIT_SETUP;
+	} else if (run.got_failure) {
+		(void)ob_error_set(reterr, -run.last.err, "%s: %s", run.last.msg,
+				   strerror(run.last.err));
+	}
+	if (run.audit.write_error && r >= 0)
+		(void)ob_error_set(reterr, 0, "audit log: %s", strerror(-run.audit.write_error));
+out:
+	if (run.pid > 0) { /* started but not waited for: take it down */
+		(void)kill(run.pid, SIGKILL);
+		(void)waitpid(run.pid, NULL, 0);
+	}
+	if (run.report_fd >= 0)
+		(void)close(run.report_fd);
+	cgroup_destroy(&run.cg);
+	audit_done(&run.audit);
+	plan_done(&run.plan);
+	return r < 0 ? r : 0;
+}

@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The child side of a run.  Layout built the bubblewrap way: a private mount namespace, a
+ * tmpfs staging root entered with pivot_root so the host tree sits at /oldroot, every step
+ * applied to /newroot with sources taken from /oldroot, then /oldroot detached and a second
+ * pivot_root into /newroot.  No allocation after clone: only stack buffers and the plan the
+ * parent prepared.
+ */
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "basic/macro.h"
+#include "spawn.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+#define MOUNT_ATTR_NOEXEC 0x00000008
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef RESOLVE_NO_SYMLINKS
+#define RESOLVE_NO_SYMLINKS 0x04
+#endif
+
+/* The kernel's struct mount_attr and open_how, spelled out: the headers here predate them. */
+struct ob_mount_attr {
+	uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+struct ob_open_how {
+	uint64_t flags, mode, resolve;
+};
+
+#define NEWROOT "/newroot"
+#define OLDROOT "/oldroot"
+
+static void report(int fd, ReportKind kind, int err, int wstatus, const char *what,
+		   const char *path)
+{
+	ChildReport r = {.kind = kind, .err = err, .wstatus = wstatus};
+
+	(void)snprintf(r.msg, sizeof(r.msg), "%s%s%s", what, path ? " " : "", path ? path : "");
+	(void)!write(fd, &r, sizeof(r));
+}
+
+/* Fails the setup: report and leave (the supervisor turns it into exit 125). */
+static _Noreturn void die_setup(const SpawnArgs *a, int err, const char *what, const char *path)
+{
+	report(a->report_fd, REPORT_SETUP_FAILED, err, 0, what, path);
+	_exit(OB_EXIT_SETUP);
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* mkdir -p of PATH's parents.  Existing ones may sit on read-only binds: that is fine. */
+static int mkdir_parents(char *path)
+{
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		int r = mkdir(path, 0755) < 0 && !is_dir(path) ? -errno : 0;
+		*p = '/';
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int make_mountpoint(char *dest, bool dir)
+{
+	struct stat st;
+
+	if (lstat(dest, &st) == 0)
+		return 0;
+	int r = mkdir_parents(dest);
+	if (r < 0)
+		return r;
+	if (dir)
+		return mkdir(dest, 0755) < 0 ? -errno : 0;
+	int fd = open(dest, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0444);
+	if (fd < 0)
+		return -errno;
+	(void)close(fd);
+	return 0;
+}
+
+static uint64_t mount_attrs(unsigned long flags)
+{
+	return ((flags & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0) |
+	       ((flags & MS_NOSUID) ? MOUNT_ATTR_NOSUID : 0) |
+	       ((flags & MS_NODEV) ? MOUNT_ATTR_NODEV : 0) |
+	       ((flags & MS_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0);
+}
+
+/* Binds SRC (a host path under /oldroot, or a path inside the new root) at DEST.  The
+ * source is opened without following any symlink (a grant must not be steered elsewhere
+ * between planning and mounting), then mounted through its /proc/self/fd magic link.  The
+ * flags go onto every submount with mount_setattr(AT_RECURSIVE). */
+static int bind_step(const MountStep *s, char *dest)
+{
+	char src[PATH_MAX + 16], fdpath[64];
+	struct ob_open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS};
+
+	(void)snprintf(src, sizeof(src), "%s%s", s->src_inside ? NEWROOT : OLDROOT, s->src);
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, src, &how, sizeof(how));
+	if (fd < 0)
+		return -errno;
+	int r = make_mountpoint(dest, s->src_is_dir);
+	(void)snprintf(fdpath, sizeof(fdpath), OLDROOT "/proc/self/fd/%d", fd);
+	if (r >= 0 && mount(fdpath, dest, NULL, MS_BIND | (s->recursive ? MS_REC : 0), NULL) < 0)
+		r = -errno;
+	(void)close(fd);
+	if (r < 0)
+		return r;
+	struct ob_mount_attr attr = {.attr_set = mount_attrs(s->flags)};
+	if (attr.attr_set && syscall(SYS_mount_setattr, AT_FDCWD, dest,
+				     s->recursive ? AT_RECURSIVE : 0, &attr, sizeof(attr)) < 0)
+		return -errno;
+	return 0;
+}
+
+static int apply_step(const MountStep *s)
+{
+	char dest[PATH_MAX + 16];
+	int r;
+
+	(void)snprintf(dest, sizeof(dest), NEWROOT "%s", s->dest);
+	switch (s->kind) {
+	case STEP_DIR:
+		r = mkdir_parents(dest);
+		return r < 0 ? r : (mkdir(dest, 0755) < 0 && errno != EEXIST ? -errno : 0);
+	case STEP_SYMLINK:
+		r = mkdir_parents(dest);
+		return r < 0 ? r : (symlink(s->src, dest) < 0 && errno != EEXIST ? -errno : 0);
+	case STEP_BIND:
+		return bind_step(s, dest);
+	case STEP_TMPFS:
+	case STEP_PROC:
+	case STEP_DEVPTS: {
+		static const char *const fstype[] = {[STEP_TMPFS] = "tmpfs", [STEP_PROC] = "proc",
+						     [STEP_DEVPTS] = "devpts"};
+		r = make_mountpoint(dest, true);
+		if (r >= 0 && mount(fstype[s->kind], dest, fstype[s->kind], s->flags, s->data) < 0)
+			r = -errno;
+		return r;
+	}
+	}
+	return -EINVAL;
+}
+
+static void setup_root(const SpawnArgs *a)
+{
+	const Plan *p = a->plan;
+
+	/* Nothing we mount may propagate back to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		die_setup(a, errno, "making / private", NULL);
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k") < 0)
+		die_setup(a, errno, "mounting the staging tmpfs", NULL);
+	if (mkdir("/tmp" NEWROOT, 0755) < 0 || mkdir("/tmp" OLDROOT, 0755) < 0)
+		die_setup(a, errno, "creating the staging directories", NULL);
+	if (mount("tmpfs", "/tmp" NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
+		die_setup(a, errno, "mounting the root tmpfs", NULL);
+	if (syscall(SYS_pivot_root, "/tmp", "/tmp" OLDROOT) < 0 || chdir("/") < 0)
+		die_setup(a, errno, "pivot_root into the staging root", NULL);
+	for (size_t i = 0; i < p->n_steps; i++) {
+		int r = apply_step(&p->steps[i]);
+		if (r < 0)
+			die_setup(a, -r, "mounting", p->steps[i].dest);
+	}
+	if (umount2(OLDROOT, MNT_DETACH) < 0)
+		die_setup(a, errno, "detaching the host root", NULL);
+	/* pivot_root(".", ".") stacks the old root under the new one; detaching "." drops it. */
+	if (chdir(NEWROOT) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
+	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+		die_setup(a, errno, "pivot_root into the new root", NULL);
+	if (p->mode == OB_MODE_SANDBOX &&
+	    mount("/", "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+		die_setup(a, errno, "making the root read-only", NULL);
+}
+
+static void loopback_up(const SpawnArgs *a)
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		die_setup(a, errno, "socket for the loopback", NULL);
+	(void)snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		die_setup(a, errno, "SIOCGIFFLAGS lo", NULL);
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		die_setup(a, errno, "bringing up lo", NULL);
+	(void)close(fd);
+}
+
+static void set_limit(int resource, uint64_t v)
+{
+	struct rlimit rl = {.rlim_cur = v, .rlim_max = v};
+	(void)setrlimit(resource, &rl);
+}
+
+static void drop_capabilities(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2] = {{0}};
+
+	for (int c = 0; c <= 63; c++)
+		(void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	(void)syscall(SYS_capset, &h, d);
+}
+
+static _Noreturn void exec_program(const SpawnArgs *a)
+{
+	const Plan *p = a->plan;
+	const ob_limits *l = &p->limits;
+
+	(void)setsid();
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (chdir(p->cwd) < 0) {
+		report(a->report_fd, REPORT_SETUP_FAILED, errno, 0, "chdir", p->cwd);
+		_exit(OB_EXIT_SETUP);
+	}
+	set_limit(RLIMIT_CORE, 0);
+	set_limit(RLIMIT_NOFILE, l->value[OB_LIMIT_FILES]);
+	if (a->rlimit_pids)
+		set_limit(RLIMIT_NPROC, l->value[OB_LIMIT_PIDS]);
+	if (a->rlimit_memory)
+		set_limit(RLIMIT_DATA, l->value[OB_LIMIT_MEMORY]);
+	/* Only 0-2 survive exec: everything else, the report pipe included, is close-on-exec. */
+	(void)syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	drop_capabilities();
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		report(a->report_fd, REPORT_SETUP_FAILED, errno, 0, "no_new_privs", NULL);
+		_exit(OB_EXIT_SETUP);
+	}
+	execve(p->exec_path, p->argv, p->envp);
+	int err = errno;
+	report(a->report_fd, REPORT_EXEC_FAILED, err, 0, "execve", p->exec_path);
+	_exit(err == ENOENT ? OB_EXIT_NOTFOUND : OB_EXIT_NOEXEC);
+}
+
+/* PID 1 of the sandbox: reaps everything, reports the program's status, and by exiting takes
+ * the whole pid namespace down.  Not dumpable and its environment wiped, so the program can
+ * neither ptrace it nor read the supervisor's environment through /proc/1/environ. */
+static _Noreturn void run_init(const SpawnArgs *a, pid_t program)
+{
+	extern char **environ;
+	int status = 0;
+
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	for (char **e = environ; e && *e; e++)
+		explicit_bzero(*e, strlen(*e));
+	for (;;) {
+		pid_t w = waitpid(-1, &status, 0);
+		if (w == program)
+			break;
+		if (w < 0 && errno != EINTR) {
+			status = W_EXITCODE(OB_EXIT_SETUP, 0);
+			break;
+		}
+	}
+	report(a->report_fd, REPORT_EXITED, 0, status, "exited", NULL);
+	_exit(0);
+}
+
+static _Noreturn void child_main(const SpawnArgs *a)
+{
+	char c;
+
+	/* If the supervisor is already gone, the read below sees end-of-file (we hold no copy of
+	 * its end); from now on its death kills us. getppid() cannot tell: in the new pid
+	 * namespace our parent is outside, so it is 0. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (read(a->sync_fd, &c, 1) != 1)
+		_exit(OB_EXIT_SETUP);
+	(void)close(a->sync_fd);
+	if (a->set_groups && setgroups(0, NULL) < 0)
+		die_setup(a, errno, "setgroups", NULL);
+	/* A cgroup namespace rooted at the cgroup the supervisor just moved us into. */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		die_setup(a, errno, "unshare(CLONE_NEWCGROUP)", NULL);
+	setup_root(a);
+	if (sethostname("sandbox", 7) < 0)
+		die_setup(a, errno, "sethostname", NULL);
+	loopback_up(a);
+	pid_t pid = fork();
+	if (pid < 0)
+		die_setup(a, errno, "fork", NULL);
+	if (pid == 0)
+		exec_program(a);
+	run_init(a, pid);
+}
+
+int spawn_sandbox(const SpawnArgs *a, pid_t *ret_pid)
+{
+	unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
+			      CLONE_NEWIPC | CLONE_NEWUTS;
+	/* fork semantics (no new stack): the child continues here with a copy of ours. */
+	pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		child_main(a);
+	*ret_pid = pid;
+	return 0;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = write(fd, text, strlen(text));
+	return n == (ssize_t)strlen(text) ? 0 : (n < 0 ? -errno : -EIO);
+}
+
+int spawn_write_idmaps(pid_t pid, const Plan *plan, bool deny_setgroups)
+{
+	char path[64], map[64];
+	int r;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+	(void)snprintf(map, sizeof(map), "%u %u 1\n", plan->uid, plan->outer_uid);
+	r = write_file(path, map);
+	if (r < 0)
+		return r;
+	if (deny_setgroups) {
+		(void)snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+		r = write_file(path, "deny");
+		if (r < 0)
+			return r;
+	}
+	(void)snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
+	(void)snprintf(map, sizeof(map), "%u %u 1\n", plan->gid, plan->outer_gid);
+	return write_file(path, map);
+}

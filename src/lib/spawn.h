@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The sandbox's first process: namespaces, file system, then a tiny init that runs and
+ * reaps the program.  Everything here runs after clone and allocates nothing. */
+#pragma once
+
+#include <sys/types.h>
+
+#include "plan.h"
+
+typedef enum ReportKind {
+	REPORT_EXITED = 1,   /* the program ended: wstatus */
+	REPORT_SETUP_FAILED, /* the sandbox could not be built: err, msg */
+	REPORT_EXEC_FAILED,  /* execve failed: err */
+} ReportKind;
+
+/* Written by the child to the report pipe: small enough to be atomic (< PIPE_BUF). */
+typedef struct ChildReport {
+	int kind;
+	int err;
+	int wstatus;
+	char msg[256];
+} ChildReport;
+
+typedef struct SpawnArgs {
+	const Plan *plan;
+	int sync_fd;   /* the child waits for one byte: id maps written, cgroup joined */
+	int report_fd; /* ChildReport records */
+	bool rlimit_memory, rlimit_pids; /* no cgroup: fall back to rlimits */
+	bool set_groups;                 /* root: clear supplementary groups */
+} SpawnArgs;
+
+/* Clones the child into new user, mount, pid, net, ipc, uts namespaces.  Returns its pid. */
+int spawn_sandbox(const SpawnArgs *args, pid_t *ret_pid);
+/* Writes uid_map, setgroups and gid_map of PID (the parent's half of the handshake). */
+int spawn_write_idmaps(pid_t pid, const Plan *plan, bool deny_setgroups);
