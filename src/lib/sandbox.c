@@ -287,8 +287,9 @@ static uint64_t elapsed_ms(const struct timespec *start)
 {
 	struct timespec now;
 	(void)clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)(now.tv_sec - start->tv_sec) * 1000 +
-	       (uint64_t)(now.tv_nsec - start->tv_nsec) / 1000000;
+	int64_t ms = (int64_t)(now.tv_sec - start->tv_sec) * 1000 +
+		     (int64_t)(now.tv_nsec - start->tv_nsec) / 1000000;
+	return ms > 0 ? (uint64_t)ms : 0;
 }
 
 static void read_reports(Run *run)
