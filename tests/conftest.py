@@ -15,6 +15,14 @@ import pytest
 TEST_USER = "obtest"
 
 
+@pytest.fixture(autouse=True)
+def host_dev_null_intact():
+    """Whatever a test does inside a sandbox, the host's /dev/null stays a device."""
+    yield
+    import stat
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode), "the host's /dev/null was replaced"
+
+
 @pytest.fixture(scope="session")
 def ob_bin():
     path = os.environ.get("OB_BIN")
@@ -71,11 +79,11 @@ class Sandbox:
         self.ob_bin = ob_bin
         self.who = who
 
-    def run(self, *args, input=None, timeout=60):
+    def run(self, *args, input=None, timeout=60, env_extra=None):
         cmd = [self.ob_bin, "sandbox", "run", *args]
-        env = dict(os.environ)
+        env = dict(os.environ, **(env_extra or {}))
         if self.who == "user" and os.geteuid() == 0:
-            cmd = ["runuser", "-u", TEST_USER, "--"] + cmd
+            cmd = ["runuser", "-p", "-u", TEST_USER, "--"] + cmd
             # the coverage build cannot write its counters as that user: say nothing
             env["GCOV_ERROR_FILE"] = "/dev/null"
         return subprocess.run(cmd, capture_output=True, input=input, timeout=timeout, env=env)

@@ -1,0 +1,279 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""`omnibase sandbox run` against SPEC §3–5: the inside of the sandbox (identity, hostname,
+environment, file system, /proc, /dev, fds), exit codes, limits, events, --dry-run."""
+import json
+import os
+
+import pytest
+
+from conftest import events, write_script
+
+PY = "#!/usr/bin/python3\n"
+
+
+def test_identity_and_environment(sandbox, shared_tmp):
+    script = write_script(shared_tmp, "id.py", PY + """
+import os, socket, json
+print(json.dumps({"uid": os.getuid(), "euid": os.geteuid(), "host": socket.gethostname(),
+    "cwd": os.getcwd(), "env": dict(os.environ), "sid": os.getsid(0) == os.getpid(),
+    "fds": sorted(int(f) for f in os.listdir("/proc/self/fd")),
+    "caps": [l for l in open("/proc/self/status") if l.startswith(("CapEff", "CapBnd", "NoNewPrivs"))]}))
+""")
+    p = sandbox.run("--env", "EXTRA=1", script)
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["uid"] != 0 and d["euid"] != 0
+    assert d["host"] == "sandbox"
+    assert d["cwd"] == "/tmp"
+    assert set(d["env"]) == {"PATH", "HOME", "LANG", "TERM", "TMPDIR", "EXTRA"}
+    assert d["sid"]
+    assert d["fds"] == [0, 1, 2, 3]  # 3 is listdir's own
+    caps = "".join(d["caps"])
+    assert "CapEff:\t0000000000000000" in caps and "CapBnd:\t0000000000000000" in caps
+    assert "NoNewPrivs:\t1" in caps
+
+
+def test_host_secrets_stay_outside(sandbox, shared_tmp):
+    """Nothing of the host's processes or the supervisor's environment is readable."""
+    script = write_script(shared_tmp, "proc.py", PY + """
+import os
+pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+print("PIDS", pids)
+try:
+    print("ENV1", open("/proc/1/environ", "rb").read())
+except OSError as e:
+    print("ENV1 denied", type(e).__name__)
+for p in ("/root", "/home", "/etc/shadow", "/etc/hosts", "/var", "/run", "/sys"):
+    print(p, os.path.exists(p))
+""")
+    p = sandbox.run(script, env_extra={"OB_SECRET_MARKER": "hunter2"})
+    out = p.stdout.decode()
+    assert p.returncode == 0, p.stderr
+    pids = eval(out.split("PIDS ")[1].splitlines()[0])
+    assert max(pids) < 10, pids  # a fresh pid namespace: our init and the program
+    assert "hunter2" not in out and "OB_SECRET" not in out
+    line = [l for l in out.splitlines() if l.startswith("ENV1")][0]
+    assert line == "ENV1 denied PermissionError" or line in ("ENV1 b''",), line
+    for path in ("/root", "/home", "/etc/shadow", "/etc/hosts", "/var", "/run", "/sys"):
+        assert f"{path} False" in out
+
+
+def test_dev_tmp_and_shm(sandbox, shared_tmp):
+    script = write_script(shared_tmp, "dev.py", PY + """
+import os, pty, multiprocessing, subprocess
+print(sorted(os.listdir("/dev")))
+open("/dev/null", "w").write("x")
+assert len(open("/dev/urandom", "rb").read(16)) == 16
+m, s = pty.openpty(); print("PTY", os.ttyname(s))
+sem = multiprocessing.Semaphore(1); sem.acquire(); sem.release(); print("SEM ok")
+open("/tmp/t.sh", "w").write("#!/bin/sh\\necho ran\\n"); os.chmod("/tmp/t.sh", 0o755)
+try:
+    subprocess.run(["/tmp/t.sh"], check=True); print("EXEC tmp")
+except OSError as e:
+    print("NOEXEC tmp", type(e).__name__)
+try:
+    with open("/tmp/big", "wb") as f:
+        for i in range(20):
+            f.write(b"\\0" * (1 << 20))
+    print("FILLED")
+except OSError as e:
+    print("TMPFULL", e.errno)
+try:
+    open("/usr/bin/evil", "w"); print("WROTE usr")
+except OSError as e:
+    print("RO usr", type(e).__name__)
+try:
+    os.mkdir("/newdir"); print("WROTE root")
+except OSError as e:
+    print("RO root", type(e).__name__)
+""")
+    p = sandbox.run("--cap", "EXTERNAL_COMMAND:/bin/sh", script, "--", "x")
+    out = p.stdout.decode()
+    assert p.returncode == 0, (out, p.stderr)
+    devs = eval(out.splitlines()[0])
+    for d in ("null", "zero", "full", "random", "urandom", "tty", "fd", "stdin", "stdout",
+              "stderr", "pts", "ptmx", "shm"):
+        assert d in devs
+    assert "PTY /dev/pts/" in out
+    assert "SEM ok" in out
+    assert "NOEXEC tmp" in out
+    assert "RO usr" in out and "RO root" in out
+
+
+def test_tmp_size_limit(ob_bin, shared_tmp):
+    caps = os.path.join(shared_tmp, "caps.json")
+    with open(caps, "w") as f:
+        json.dump({"version": 1, "capabilities": [], "limits": {"tmpfs": "4M"}}, f)
+    script = write_script(shared_tmp, "fill.py", PY + """
+try:
+    with open("/tmp/big", "wb") as f:
+        for i in range(8):
+            f.write(b"\\0" * (1 << 20))
+    print("FILLED")
+except OSError as e:
+    print("TMPFULL", e.errno)
+""")
+    import subprocess
+    p = subprocess.run([ob_bin, "sandbox", "run", "--capabilities", caps, script],
+                       capture_output=True, timeout=60)
+    assert b"TMPFULL 28" in p.stdout, (p.stdout, p.stderr)
+
+
+def test_workdir_and_write_grant(sandbox, shared_tmp):
+    work = os.path.join(shared_tmp, "work")
+    out = os.path.join(shared_tmp, "out")
+    for d in (work, out):
+        os.mkdir(d)
+        os.chmod(d, 0o777)
+    script = write_script(shared_tmp, "w.py", PY + f"""
+import os
+print(os.getcwd(), os.environ["HOME"])
+open("result.txt", "w").write("from workspace")
+open("{out}/sub.txt", "w").write("granted")
+print("OK")
+""")
+    p = sandbox.run("--workdir", work, "--cap", f"FILE_WRITE:{out}/**", script)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode().startswith("/workspace /workspace")
+    assert open(os.path.join(work, "result.txt")).read() == "from workspace"
+    assert open(os.path.join(out, "sub.txt")).read() == "granted"
+
+
+def test_glob_grants_expand_at_launch(sandbox, shared_tmp):
+    data = os.path.join(shared_tmp, "d")
+    os.makedirs(os.path.join(data, "sub"))
+    for name in ("a.csv", "b.csv", "c.txt", "sub/d.csv"):
+        with open(os.path.join(data, name), "w") as f:
+            f.write(name)
+    os.chmod(data, 0o755)
+    os.chmod(os.path.join(data, "sub"), 0o755)
+    script = write_script(shared_tmp, "g.py", PY + f"""
+import os
+for n in ("a.csv", "b.csv", "c.txt", "sub/d.csv"):
+    print(n, os.path.exists("{data}/" + n))
+""")
+    p = sandbox.run("--cap", f"FILE_READ:{data}/*.csv", script)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode().split("\n")[:4] == [
+        "a.csv True", "b.csv True", "c.txt False", "sub/d.csv False"]
+
+
+def test_symlink_grant_is_refused(sandbox, shared_tmp):
+    os.symlink("/etc", os.path.join(shared_tmp, "link"))
+    script = write_script(shared_tmp, "s.py", PY + "print('ran')\n")
+    p = sandbox.run("--cap", f"FILE_READ:{shared_tmp}/link/passwd", script)
+    assert p.returncode == 125
+    assert b"symlink" in p.stderr and b"ran" not in p.stdout
+
+
+@pytest.mark.parametrize("code", [0, 1, 3, 42])
+def test_exit_status_passes_through(sandbox, code):
+    p = sandbox.run("/bin/sh", "--", "-c", f"exit {code}")
+    assert p.returncode == code
+
+
+def test_signal_exit_code(sandbox):
+    p = sandbox.run("/bin/sh", "--", "-c", "kill -TERM $$")
+    assert p.returncode == 128 + 15
+
+
+def test_timeout_kills_the_tree(sandbox, shared_tmp):
+    log = os.path.join(shared_tmp, "t.jsonl")
+    p, res = sandbox.run_json("--timeout", "1", "--audit-log", log, "/bin/sh", "--", "-c",
+                              "sleep 30 & sleep 30")
+    assert p.returncode == 124 and res["timed_out"]
+    assert 900 <= res["duration_ms"] < 10000
+    ev = events(log)
+    assert any(e["event"] == "ResourceLimitExceeded" and e["resource"] == "timeout" for e in ev)
+
+
+def test_pids_limit(sandbox):
+    p = sandbox.run("--pids", "8", "/bin/sh", "--", "-c",
+                    "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 5 & done; wait")
+    assert p.returncode != 0 or b"fork" in p.stderr.lower() or b"resource" in p.stderr.lower()
+
+
+def test_not_found_and_not_executable(sandbox, shared_tmp):
+    assert sandbox.run("/nonexistent/prog").returncode == 127
+    assert sandbox.run("no-such-command-anywhere").returncode == 127
+    f = write_script(shared_tmp, "data.bin", "\x7fnot a program\n", mode=0o644)
+    assert sandbox.run(f).returncode == 126
+
+
+def test_bad_arguments_are_125(sandbox, shared_tmp):
+    for args in (["--memory", "lots", "/bin/true"], ["--mode", "open", "/bin/true"],
+                 ["--cap", "FILE_RAED:/x", "/bin/true"], ["--backend", "qemu", "/bin/true"],
+                 ["--secret", "x=@/etc/passwd", "/bin/true"], ["--bogus", "/bin/true"], [],
+                 ["--capabilities", "/nonexistent.json", "/bin/true"],
+                 ["--context", "novalue", "/bin/true"], ["--env", "=x", "/bin/true"]):
+        p = sandbox.run(*args)
+        assert p.returncode == 125, (args, p.stderr)
+        assert p.stderr.startswith(b"omnibase: ") or b"unrecognized option" in p.stderr
+
+
+def test_events_and_json_result(sandbox, shared_tmp):
+    log = os.path.join(shared_tmp, "e.jsonl")
+    p, res = sandbox.run_json("--audit-log", log, "--cap", "SECRET_ACCESS:x", "--context",
+                              "env=prod", "/bin/true")
+    assert p.returncode == 0 and res["exit_code"] == 0
+    ev = events(log)
+    assert [e["event"] for e in ev] == ["SandboxStart", "SandboxExit"]
+    for e in ev:
+        assert e["execution_id"] == res["execution_id"]
+        assert e["backend"] == "native" and e["component"] is None
+        assert e["ts"].endswith("Z") and len(e["ts"]) == 27
+    start = ev[0]
+    assert start["program"] == "/bin/true" and start["mode"] == "sandbox"
+    assert start["capabilities"] == ["SECRET_ACCESS:x"]
+    assert start["protections"]["pidns"] is True
+    assert start["limits"]["memory"] == "256M"
+    assert ev[1]["status"] == 0 and "duration_ms" in ev[1] and "max_rss_kb" in ev[1]
+
+
+def test_verbose_prints_events_on_stderr(sandbox):
+    p = sandbox.run("--verbose", "/bin/true")
+    lines = [json.loads(l) for l in p.stderr.decode().splitlines() if l.startswith("{")]
+    assert [e["event"] for e in lines] == ["SandboxStart", "SandboxExit"]
+
+
+def test_dry_run_runs_nothing(sandbox, shared_tmp):
+    marker = os.path.join(shared_tmp, "marker")
+    p = sandbox.run("--dry-run", "--cap", f"FILE_READ:{shared_tmp}/**", "/bin/sh", "--", "-c",
+                    f"touch {marker}")
+    assert p.returncode == 0, p.stderr
+    plan = json.loads(p.stdout)
+    assert not os.path.exists(marker)
+    assert plan["argv"] == ["/bin/sh", "-c", f"touch {marker}"]
+    dests = {m["dest"]: m for m in plan["mounts"]}
+    assert dests["/proc"]["type"] == "proc" and dests["/tmp"]["type"] == "tmpfs"
+    assert dests[shared_tmp]["read_only"] is True
+    assert plan["capabilities"] == [f"FILE_READ:{shared_tmp}/**"]
+
+
+def test_mode_rx_reads_host_but_cannot_write(sandbox):
+    import shutil
+    import tempfile
+    d = tempfile.mkdtemp(dir="/var/tmp")  # /tmp is the sandbox's own tmpfs, even in rx
+    os.chmod(d, 0o755)
+    target = os.path.join(d, "host.txt")
+    with open(target, "w") as f:
+        f.write("host file")
+    os.chmod(target, 0o666)
+    p = sandbox.run("--mode", "rx", "/bin/sh", "--", "-c",
+                    f"cat {target}; echo more >> {target} && echo WROTE")
+    assert b"host file" in p.stdout
+    assert b"WROTE" not in p.stdout
+    assert open(target).read() == "host file"
+    shutil.rmtree(d)
+
+
+def test_doctor(run):
+    p = run("doctor", check=0)
+    d = json.loads(p.stdout)
+    assert d["namespaces"] is True
+    assert isinstance(d["landlock_abi"], int)
+    assert d["cgroup"] in ("v1", "v2", "none")
+    run("doctor", "--help", check=0)
+    run("doctor", "extra", check=125)
+    run("sandbox", "--help", check=0)
+    run("sandbox", "run", "--help", check=0)
