@@ -8,36 +8,36 @@
 #include "cli.h"
 
 static const char sandbox_help[] = "Usage: omnibase sandbox COMMAND [OPTIONS]\n"
-				   "\n"
-				   "Commands:\n"
-				   "  run PROGRAM|SCRIPT [-- ARGS...]   run under the granted "
-				   "capabilities\n";
+                                   "\n"
+                                   "Commands:\n"
+                                   "  run PROGRAM|SCRIPT [-- ARGS...]   run under the granted "
+                                   "capabilities\n";
 
 static const char run_help[] =
-	"Usage: omnibase sandbox run [OPTIONS] PROGRAM|SCRIPT [-- ARGS...]\n"
-	"\n"
-	"Runs PROGRAM in new user, mount, pid, net, ipc, uts and cgroup namespaces on a fresh\n"
-	"root: only the runtime (/usr, /lib*, a minimal /etc), a private /proc and /dev, a\n"
-	"size-limited /tmp, the program itself and the granted paths are visible.\n"
-	"\n"
-	"Options:\n"
-	"      --capabilities FILE   grants from a capability file (repeatable; union)\n"
-	"      --cap TYPE:RESOURCE   one inline grant (repeatable)\n"
-	"      --context KEY=VALUE   execution context for conditions\n"
-	"      --memory SIZE --cpus N --pids N --timeout SECONDS   override limits\n"
-	"      --workdir DIR         host directory at /workspace, the working directory\n"
-	"      --mode MODE           sandbox (default), rx (host readable), rwx (trusted only)\n"
-	"      --env KEY=VALUE       add to the program's environment (repeatable)\n"
-	"      --backend native      the only backend so far\n"
-	"      --audit-log FILE      append events as JSON Lines (repeatable)\n"
-	"      --verbose             also print events on stderr\n"
-	"      --json                print one JSON result object on stdout at exit\n"
-	"      --dry-run             print the resolved plan and run nothing\n"
-	"      --allow-degraded      run even if a protection is unavailable\n"
-	"  -h, --help                show this help\n"
-	"\n"
-	"Exit status: the program's, 128+N when killed by signal N, 124 on timeout, 125 when\n"
-	"omnibase itself failed, 126 when the program cannot be executed, 127 when not found.\n";
+    "Usage: omnibase sandbox run [OPTIONS] PROGRAM|SCRIPT [-- ARGS...]\n"
+    "\n"
+    "Runs PROGRAM in new user, mount, pid, net, ipc, uts and cgroup namespaces on a fresh\n"
+    "root: only the runtime (/usr, /lib*, a minimal /etc), a private /proc and /dev, a\n"
+    "size-limited /tmp, the program itself and the granted paths are visible.\n"
+    "\n"
+    "Options:\n"
+    "      --capabilities FILE   grants from a capability file (repeatable; union)\n"
+    "      --cap TYPE:RESOURCE   one inline grant (repeatable)\n"
+    "      --context KEY=VALUE   execution context for conditions\n"
+    "      --memory SIZE --cpus N --pids N --timeout SECONDS   override limits\n"
+    "      --workdir DIR         host directory at /workspace, the working directory\n"
+    "      --mode MODE           sandbox (default), rx (host readable), rwx (trusted only)\n"
+    "      --env KEY=VALUE       add to the program's environment (repeatable)\n"
+    "      --backend native      the only backend so far\n"
+    "      --audit-log FILE      append events as JSON Lines (repeatable)\n"
+    "      --verbose             also print events on stderr\n"
+    "      --json                print one JSON result object on stdout at exit\n"
+    "      --dry-run             print the resolved plan and run nothing\n"
+    "      --allow-degraded      run even if a protection is unavailable\n"
+    "  -h, --help                show this help\n"
+    "\n"
+    "Exit status: the program's, 128+N when killed by signal N, 124 on timeout, 125 when\n"
+    "omnibase itself failed, 126 when the program cannot be executed, 127 when not found.\n";
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(ob_capset *, ob_capset_unref)
 DEFINE_TRIVIAL_CLEANUP_FUNC(ob_sandbox *, ob_sandbox_free)
@@ -182,29 +182,29 @@ static int handle_option(RunArgs *a, int c, const char *arg)
 static int parse_run_args(RunArgs *a, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"capabilities", required_argument, NULL, ARG_CAPS},
-		{"cap", required_argument, NULL, ARG_CAP},
-		{"context", required_argument, NULL, ARG_CONTEXT},
-		{"memory", required_argument, NULL, ARG_MEMORY},
-		{"cpus", required_argument, NULL, ARG_CPUS},
-		{"pids", required_argument, NULL, ARG_PIDS},
-		{"timeout", required_argument, NULL, ARG_TIMEOUT},
-		{"workdir", required_argument, NULL, ARG_WORKDIR},
-		{"mode", required_argument, NULL, ARG_MODE},
-		{"env", required_argument, NULL, ARG_ENV},
-		{"backend", required_argument, NULL, ARG_BACKEND},
-		{"audit-log", required_argument, NULL, ARG_AUDIT_LOG},
-		{"verbose", no_argument, NULL, ARG_VERBOSE},
-		{"json", no_argument, NULL, ARG_JSON},
-		{"dry-run", no_argument, NULL, ARG_DRY_RUN},
-		{"allow-degraded", no_argument, NULL, ARG_DEGRADED},
-		{"secret", required_argument, NULL, ARG_UNSUPPORTED},
-		{"egress", required_argument, NULL, ARG_UNSUPPORTED},
-		{"registry", required_argument, NULL, ARG_UNSUPPORTED},
-		{"component", required_argument, NULL, ARG_UNSUPPORTED},
-		{"audit-socket", required_argument, NULL, ARG_UNSUPPORTED},
-		{"help", no_argument, NULL, 'h'},
-		{},
+	    {"capabilities", required_argument, NULL, ARG_CAPS},
+	    {"cap", required_argument, NULL, ARG_CAP},
+	    {"context", required_argument, NULL, ARG_CONTEXT},
+	    {"memory", required_argument, NULL, ARG_MEMORY},
+	    {"cpus", required_argument, NULL, ARG_CPUS},
+	    {"pids", required_argument, NULL, ARG_PIDS},
+	    {"timeout", required_argument, NULL, ARG_TIMEOUT},
+	    {"workdir", required_argument, NULL, ARG_WORKDIR},
+	    {"mode", required_argument, NULL, ARG_MODE},
+	    {"env", required_argument, NULL, ARG_ENV},
+	    {"backend", required_argument, NULL, ARG_BACKEND},
+	    {"audit-log", required_argument, NULL, ARG_AUDIT_LOG},
+	    {"verbose", no_argument, NULL, ARG_VERBOSE},
+	    {"json", no_argument, NULL, ARG_JSON},
+	    {"dry-run", no_argument, NULL, ARG_DRY_RUN},
+	    {"allow-degraded", no_argument, NULL, ARG_DEGRADED},
+	    {"secret", required_argument, NULL, ARG_UNSUPPORTED},
+	    {"egress", required_argument, NULL, ARG_UNSUPPORTED},
+	    {"registry", required_argument, NULL, ARG_UNSUPPORTED},
+	    {"component", required_argument, NULL, ARG_UNSUPPORTED},
+	    {"audit-socket", required_argument, NULL, ARG_UNSUPPORTED},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
 	};
 	int c, idx = 0;
 
@@ -240,11 +240,10 @@ static void merge_limits(ob_limits *dst, const ob_limits *cli)
 static void print_result(const ob_result *res, const ob_error *err)
 {
 	json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:b, s:b, s:I, s:I, s:i}", "execution_id",
-			      res->execution_id, "exit_code", res->exit_code, "status",
-			      res->status, "signal", res->signal, "timed_out", res->timed_out,
-			      "oom", res->oom, "duration_ms", (json_int_t)res->duration_ms,
-			      "max_rss_kb", (json_int_t)res->max_rss_kb, "violations",
-			      (int)res->violations);
+	                      res->execution_id, "exit_code", res->exit_code, "status", res->status,
+	                      "signal", res->signal, "timed_out", res->timed_out, "oom", res->oom,
+	                      "duration_ms", (json_int_t)res->duration_ms, "max_rss_kb",
+	                      (json_int_t)res->max_rss_kb, "violations", (int)res->violations);
 	if (o && err->msg[0])
 		(void)json_object_set_new(o, "error", json_string(err->msg));
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
@@ -307,16 +306,16 @@ static int sandbox_run(int argc, char **argv)
 int cmd_sandbox(int argc, char **argv)
 {
 	static const Verb verbs[] = {
-		{"run", "run a program under the granted capabilities", sandbox_run},
+	    {"run", "run a program under the granted capabilities", sandbox_run},
 	};
 	return verb_dispatch(verbs, ELEMENTSOF(verbs), sandbox_help, argc - 1, argv + 1);
 }
 
 static const char doctor_help[] = "Usage: omnibase doctor\n"
-				  "\n"
-				  "Prints, as JSON, which protections this kernel and user can "
-				  "apply:\n"
-				  "namespaces, Landlock ABI, seccomp, cgroup version, pidfd.\n";
+                                  "\n"
+                                  "Prints, as JSON, which protections this kernel and user can "
+                                  "apply:\n"
+                                  "namespaces, Landlock ABI, seccomp, cgroup version, pidfd.\n";
 
 int cmd_doctor(int argc, char **argv)
 {

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "audit.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/random.h>
 #include <time.h>
 
-#include "audit.h"
 #include "basic/macro.h"
 
 int audit_init(Audit *a, const char *backend)
@@ -17,9 +18,9 @@ int audit_init(Audit *a, const char *backend)
 	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40); /* version 4 */
 	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
 	(void)snprintf(a->execution_id, sizeof(a->execution_id),
-		       "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],
-		       u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
-		       u[13], u[14], u[15]);
+	               "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],
+	               u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+	               u[13], u[14], u[15]);
 	return 0;
 }
 
@@ -82,8 +83,8 @@ void audit_emit(Audit *a, const char *event, json_t *fields)
 		return;
 	}
 	audit_timestamp(ts);
-	json_t *o = json_pack("{s:s, s:s, s:s, s:n, s:s}", "ts", ts, "event", event,
-			      "execution_id", a->execution_id, "component", "backend", a->backend);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:n, s:s}", "ts", ts, "event", event, "execution_id",
+	                      a->execution_id, "component", "backend", a->backend);
 	if (o)
 		(void)json_object_update(o, fields);
 	json_decref(fields);

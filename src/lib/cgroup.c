@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "cgroup.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +9,6 @@
 #include <unistd.h>
 
 #include "basic/macro.h"
-#include "cgroup.h"
 
 static const char *const v1_names[CG_MAX] = {"memory", "pids", "cpu"};
 
@@ -86,7 +87,7 @@ static int v1_create(Cgroup *cg, const char *id, const ob_limits *l)
 		if (r < 0)
 			return r;
 		(void)snprintf(cg->path[c], sizeof(cg->path[c]), "/sys/fs/cgroup/%s%s/omnibase-%s",
-			       v1_names[c], streq(own, "/") ? "" : own, id);
+		               v1_names[c], streq(own, "/") ? "" : own, id);
 		if (mkdir(cg->path[c], 0755) < 0)
 			return -errno;
 		cg->version = 1; /* from here on, cgroup_destroy() cleans up */
@@ -130,7 +131,7 @@ static int v2_create(Cgroup *cg, const char *id, const ob_limits *l)
 	if (r >= 0)
 		r = write_str(cg->path[0], "pids.max", v);
 	(void)snprintf(v, sizeof(v), "%llu 100000",
-		       (unsigned long long)l->value[OB_LIMIT_CPUS] * 100);
+	               (unsigned long long)l->value[OB_LIMIT_CPUS] * 100);
 	if (r >= 0)
 		(void)write_str(cg->path[0], "cpu.max", v); /* cpu may not be delegated */
 	return r;
@@ -179,7 +180,8 @@ void cgroup_stats(const Cgroup *cg, CgroupStats *st)
 			st->oom = field(buf, "oom_kill ") > 0;
 		if (read_str(cg->path[CG_MEMORY], "memory.failcnt", buf, sizeof(buf)) >= 0)
 			st->oom = st->oom || strtoull(buf, NULL, 10) > 0;
-		if (read_str(cg->path[CG_MEMORY], "memory.max_usage_in_bytes", buf, sizeof(buf)) >= 0)
+		if (read_str(cg->path[CG_MEMORY], "memory.max_usage_in_bytes", buf, sizeof(buf)) >=
+		    0)
 			st->memory_peak = strtoull(buf, NULL, 10);
 		if (read_str(cg->path[CG_PIDS], "pids.events", buf, sizeof(buf)) >= 0)
 			st->pids_max = field(buf, "max ") > 0;

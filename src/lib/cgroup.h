@@ -11,10 +11,15 @@
 
 #include "omnibase/omnibase.h"
 
-enum { CG_MEMORY, CG_PIDS, CG_CPU, CG_MAX };
+enum {
+	CG_MEMORY,
+	CG_PIDS,
+	CG_CPU,
+	CG_MAX
+};
 
 typedef struct Cgroup {
-	int version;              /* 0: none, 1, 2 */
+	int version;                 /* 0: none, 1, 2 */
 	char path[CG_MAX][PATH_MAX]; /* v1: one per controller; v2: path[0] only */
 } Cgroup;
 

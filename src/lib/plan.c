@@ -4,6 +4,8 @@
  * mode, grants expanded into bind mounts, the environment.  Runs in the supervisor, reads the
  * host file system, never mounts anything.
  */
+#include "plan.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,26 +17,25 @@
 #include "basic/macro.h"
 #include "capability.h"
 #include "error.h"
-#include "plan.h"
 
 #define PLAN_MAX_STEPS 4096
-#define SANDBOX_UID 1000
-#define SANDBOX_PATH "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+#define SANDBOX_UID    1000
+#define SANDBOX_PATH   "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
 
-static const char *const runtime_dirs[] = {"/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32",
-					   "/libx32"};
+static const char *const runtime_dirs[] = {"/usr",   "/bin",   "/sbin",  "/lib",
+                                           "/lib64", "/lib32", "/libx32"};
 
 /* What programs need from /etc to start: the dynamic loader's cache and configuration, time
  * zone, the alternatives links Debian's commands go through.  Deliberately not passwd,
  * group, shadow, hosts, resolv.conf, ssh. */
-static const char *const etc_files[] = {"/etc/ld.so.cache", "/etc/ld.so.conf",
-					"/etc/ld.so.conf.d", "/etc/localtime", "/etc/alternatives",
-					"/etc/locale.alias"};
+static const char *const etc_files[] = {"/etc/ld.so.cache",  "/etc/ld.so.conf",
+                                        "/etc/ld.so.conf.d", "/etc/localtime",
+                                        "/etc/alternatives", "/etc/locale.alias"};
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
 static int plan_add(Plan *p, StepKind kind, const char *src, const char *dest, const char *data,
-		    unsigned long flags, const char *why)
+                    unsigned long flags, const char *why)
 {
 	if (p->n_steps >= PLAN_MAX_STEPS)
 		return -E2BIG;
@@ -77,7 +78,7 @@ static int plan_bind_same(Plan *p, const char *src, bool ro, const char *why)
 		return plan_add(p, STEP_SYMLINK, target, src, NULL, 0, why);
 	}
 	int r = plan_add(p, STEP_BIND, src, src, NULL, MS_NOSUID | MS_NODEV | (ro ? MS_RDONLY : 0),
-			 why);
+	                 why);
 	if (r >= 0) {
 		p->steps[p->n_steps - 1].src_is_dir = S_ISDIR(st.st_mode);
 		p->steps[p->n_steps - 1].recursive = true;
@@ -102,15 +103,15 @@ static int plan_dev(Plan *p, const ob_limits *l)
 {
 	static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
 	static const char *const links[][2] = {
-		{"/proc/self/fd", "/dev/fd"},	     {"/proc/self/fd/0", "/dev/stdin"},
-		{"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
-		{"pts/ptmx", "/dev/ptmx"},
+	    {"/proc/self/fd", "/dev/fd"},       {"/proc/self/fd/0", "/dev/stdin"},
+	    {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
+	    {"pts/ptmx", "/dev/ptmx"},
 	};
 	char path[64], data[64];
 	int r;
 
 	r = plan_add(p, STEP_TMPFS, NULL, "/dev", "mode=0755,size=64k", MS_NOSUID | MS_NOEXEC,
-		     "runtime");
+	             "runtime");
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(nodes); i++) {
 		(void)snprintf(path, sizeof(path), "/dev/%s", nodes[i]);
 		r = plan_add(p, STEP_BIND, path, path, NULL, MS_NOSUID | MS_NOEXEC, "runtime");
@@ -118,13 +119,14 @@ static int plan_dev(Plan *p, const ob_limits *l)
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(links); i++)
 		r = plan_add(p, STEP_SYMLINK, links[i][0], links[i][1], NULL, 0, "runtime");
 	if (r >= 0)
-		r = plan_add(p, STEP_DEVPTS, NULL, "/dev/pts", "newinstance,ptmxmode=0666,mode=0620",
-			     MS_NOSUID | MS_NOEXEC, "runtime");
+		r = plan_add(p, STEP_DEVPTS, NULL, "/dev/pts",
+		             "newinstance,ptmxmode=0666,mode=0620", MS_NOSUID | MS_NOEXEC,
+		             "runtime");
 	(void)snprintf(data, sizeof(data), "mode=1777,size=%llu",
-		       (unsigned long long)l->value[OB_LIMIT_TMPFS]);
+	               (unsigned long long)l->value[OB_LIMIT_TMPFS]);
 	if (r >= 0)
 		r = plan_add(p, STEP_TMPFS, NULL, "/dev/shm", data, MS_NOSUID | MS_NODEV,
-			     "runtime");
+		             "runtime");
 	return r;
 }
 
@@ -134,20 +136,20 @@ static int plan_proc_tmp(Plan *p, const ob_limits *l)
 	int r;
 
 	r = plan_add(p, STEP_PROC, NULL, "/proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		     "runtime");
+	             "runtime");
 	/* The kernel's knobs stay read-only even where the namespaces would allow a write. */
 	if (r >= 0)
 		r = plan_add(p, STEP_BIND, "/proc/sys", "/proc/sys", NULL,
-			     MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "runtime");
+		             MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "runtime");
 	if (r >= 0) {
 		p->steps[p->n_steps - 1].src_is_dir = true;
 		p->steps[p->n_steps - 1].src_inside = true;
 	}
 	(void)snprintf(data, sizeof(data), "mode=1777,size=%llu",
-		       (unsigned long long)l->value[OB_LIMIT_TMPFS]);
+	               (unsigned long long)l->value[OB_LIMIT_TMPFS]);
 	if (r >= 0)
 		r = plan_add(p, STEP_TMPFS, NULL, "/tmp", data, MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			     "runtime");
+		             "runtime");
 	return r;
 }
 
@@ -174,9 +176,9 @@ static int grant_bind(Walk *w, const char *path)
 {
 	if (!path_has_no_symlinks(path))
 		return ob_error_set(w->err, -ELOOP,
-				    "grant %s: '%s' goes through a symlink; grant the path it "
-				    "resolves to instead",
-				    w->why, path);
+		                    "grant %s: '%s' goes through a symlink; grant the path it "
+		                    "resolves to instead",
+		                    w->why, path);
 	return plan_bind_same(w->plan, path, w->ro, w->why);
 }
 
@@ -193,9 +195,10 @@ static int grant_walk(Walk *w, const char *dir, unsigned depth)
 		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
 			continue;
 		if (w->budget-- == 0)
-			return ob_error_set(w->err, -E2BIG, "grant %s matches too many files", w->why);
-		int n = snprintf(path, sizeof(path), "%s/%s", streq(dir, "/") ? "" : dir,
-				 de->d_name);
+			return ob_error_set(w->err, -E2BIG, "grant %s matches too many files",
+			                    w->why);
+		int n =
+		    snprintf(path, sizeof(path), "%s/%s", streq(dir, "/") ? "" : dir, de->d_name);
 		if (n < 0 || (size_t)n >= sizeof(path))
 			continue;
 		const Glob *g = &w->cap->glob;
@@ -214,11 +217,11 @@ static int plan_file_grant(Plan *p, const ob_capability *c, ob_error *reterr)
 {
 	const Glob *g = &c->glob;
 	Walk w = {.plan = p,
-		  .cap = c,
-		  .ro = c->type == OB_CAP_FILE_READ,
-		  .why = c->resource,
-		  .budget = 100000,
-		  .err = reterr};
+	          .cap = c,
+	          .ro = c->type == OB_CAP_FILE_READ,
+	          .why = c->resource,
+	          .budget = 100000,
+	          .err = reterr};
 	char root[PATH_MAX];
 
 	if (g->literal)
@@ -320,7 +323,7 @@ static bool ends_with(const char *s, const char *suffix)
 /* Chooses the interpreter of SCRIPT: its shebang (with `env NAME` resolved on the host
  * PATH), else .py → python3, .sh → sh.  *ret_interp NULL: run the file itself. */
 static int resolve_interpreter(const char *script, const char *host_path, char **ret_interp,
-			       char **ret_arg, ob_error *reterr)
+                               char **ret_arg, ob_error *reterr)
 {
 	char interp[PATH_MAX], arg[256] = "";
 	int r = read_shebang(script, interp, arg);
@@ -330,21 +333,21 @@ static int resolve_interpreter(const char *script, const char *host_path, char *
 		return ob_error_set(reterr, r, "%s: cannot read: %s", script, strerror(-r));
 	if (r == 0) {
 		const char *name = ends_with(script, ".py")   ? "python3"
-				   : ends_with(script, ".sh") ? "sh"
-							      : NULL;
+		                   : ends_with(script, ".sh") ? "sh"
+		                                              : NULL;
 		if (!name)
 			return 0;
 		r = find_on_path(name, host_path, ret_interp);
 		if (r < 0)
-			return ob_error_set(reterr, -ENOENT, "%s: interpreter '%s' not found on PATH",
-					    script, name);
+			return ob_error_set(reterr, -ENOENT,
+			                    "%s: interpreter '%s' not found on PATH", script, name);
 		return 0;
 	}
 	if (streq(interp, "/usr/bin/env") && arg[0]) {
 		r = find_on_path(arg, host_path, ret_interp);
 		if (r < 0)
-			return ob_error_set(reterr, -ENOENT, "%s: interpreter '%s' not found on PATH",
-					    script, arg);
+			return ob_error_set(reterr, -ENOENT,
+			                    "%s: interpreter '%s' not found on PATH", script, arg);
 		return 0;
 	}
 	*ret_interp = strdup(interp);
@@ -371,16 +374,15 @@ static int plan_interpreter(Plan *p, const char *interp, ob_error *reterr)
 	char real[PATH_MAX], ia[PATH_MAX], ib[256];
 
 	if (!realpath(interp, real))
-		return ob_error_set(reterr, -ENOENT, "interpreter %s: %s", interp,
-				    strerror(errno));
+		return ob_error_set(reterr, -ENOENT, "interpreter %s: %s", interp, strerror(errno));
 	if (!is_executable_file(real))
 		return ob_error_set(reterr, -EACCES, "interpreter %s is not executable", interp);
 	if (read_shebang(real, ia, ib) == 1)
 		return ob_error_set(reterr, -ENOEXEC,
-				    "interpreter %s is itself a script (a version-manager shim?); "
-				    "put the real interpreter first on PATH or name it in the "
-				    "shebang",
-				    interp);
+		                    "interpreter %s is itself a script (a version-manager shim?); "
+		                    "put the real interpreter first on PATH or name it in the "
+		                    "shebang",
+		                    interp);
 	if (under_runtime(real) && under_runtime(interp))
 		return 0;
 	char prefix[PATH_MAX];
@@ -407,8 +409,8 @@ static int plan_program(Plan *p, const PlanInput *in, ob_error *reterr)
 		char cwd[PATH_MAX];
 		if (name[0] != '/' && !getcwd(cwd, sizeof(cwd)))
 			return ob_error_set(reterr, -errno, "getcwd: %s", strerror(errno));
-		r = path_normalize(name, strlen(name), name[0] == '/' ? NULL : cwd, true, false, buf,
-				   sizeof(buf), NULL);
+		r = path_normalize(name, strlen(name), name[0] == '/' ? NULL : cwd, true, false,
+		                   buf, sizeof(buf), NULL);
 		if (r < 0)
 			return ob_error_set(reterr, r, "%s: bad path", name);
 		path = strdup(buf);
@@ -429,7 +431,7 @@ static int plan_program(Plan *p, const PlanInput *in, ob_error *reterr)
 		return r;
 	if (!interp && access(path, X_OK) < 0)
 		return ob_error_set(reterr, -EACCES,
-				    "%s: not executable and no interpreter known for it", path);
+		                    "%s: not executable and no interpreter known for it", path);
 	/* In modes rx and rwx the host tree is there already. */
 	if (interp && in->mode == OB_MODE_SANDBOX) {
 		r = plan_interpreter(p, interp, reterr);
@@ -437,8 +439,8 @@ static int plan_program(Plan *p, const PlanInput *in, ob_error *reterr)
 			return r;
 	}
 	r = in->mode == OB_MODE_SANDBOX && !under_runtime(path)
-		    ? plan_bind_same(p, path, true, "program")
-		    : 0;
+	        ? plan_bind_same(p, path, true, "program")
+	        : 0;
 	if (r < 0)
 		return ob_error_set(reterr, r, "%s: %s", path, strerror(-r));
 	size_t n = 0;
@@ -513,7 +515,7 @@ int plan_build(Plan *p, const PlanInput *in, ob_error *reterr)
 		r = plan_runtime(p);
 	else
 		r = plan_add(p, STEP_BIND, "/", "/", NULL, in->mode == OB_MODE_RX ? MS_RDONLY : 0,
-			     in->mode == OB_MODE_RX ? "mode rx" : "mode rwx");
+		             in->mode == OB_MODE_RX ? "mode rx" : "mode rwx");
 	if (in->mode != OB_MODE_SANDBOX && r >= 0) {
 		p->steps[0].src_is_dir = true;
 		p->steps[0].recursive = true;
@@ -524,7 +526,7 @@ int plan_build(Plan *p, const PlanInput *in, ob_error *reterr)
 		r = plan_dev(p, in->limits);
 	if (r >= 0 && in->workdir) {
 		r = plan_add(p, STEP_BIND, in->workdir, "/workspace", NULL, MS_NOSUID | MS_NODEV,
-			     "--workdir");
+		             "--workdir");
 		if (r >= 0)
 			p->steps[p->n_steps - 1].src_is_dir = true;
 	}
@@ -565,8 +567,8 @@ void plan_done(Plan *p)
 }
 
 static const char *const step_names[] = {
-	[STEP_DIR] = "dir",	[STEP_SYMLINK] = "symlink", [STEP_BIND] = "bind",
-	[STEP_TMPFS] = "tmpfs", [STEP_PROC] = "proc",	    [STEP_DEVPTS] = "devpts",
+    [STEP_DIR] = "dir",     [STEP_SYMLINK] = "symlink", [STEP_BIND] = "bind",
+    [STEP_TMPFS] = "tmpfs", [STEP_PROC] = "proc",       [STEP_DEVPTS] = "devpts",
 };
 
 json_t *plan_to_json(const Plan *p)
@@ -579,7 +581,8 @@ json_t *plan_to_json(const Plan *p)
 		if (s->src)
 			(void)json_object_set_new(m, "src", json_string(s->src));
 		if (s->kind == STEP_BIND)
-			(void)json_object_set_new(m, "read_only", json_boolean(s->flags & MS_RDONLY));
+			(void)json_object_set_new(m, "read_only",
+			                          json_boolean(s->flags & MS_RDONLY));
 		if (s->data)
 			(void)json_object_set_new(m, "options", json_string(s->data));
 		(void)json_object_set_new(m, "why", json_string(s->why));
@@ -590,6 +593,6 @@ json_t *plan_to_json(const Plan *p)
 	for (size_t i = 0; p->envp[i]; i++)
 		(void)json_array_append_new(env, json_string(p->envp[i]));
 	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:i}", "program", p->program, "exec",
-			 p->exec_path, "argv", argv, "env", env, "mounts", mounts, "cwd", p->cwd,
-			 "uid", (int)p->uid);
+	                 p->exec_path, "argv", argv, "env", env, "mounts", mounts, "cwd", p->cwd,
+	                 "uid", (int)p->uid);
 }

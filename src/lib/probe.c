@@ -30,7 +30,7 @@ static bool probe_namespaces(void)
 		return false;
 	if (pid == 0)
 		_exit(unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
-			      CLONE_NEWIPC | CLONE_NEWUTS) < 0);
+		              CLONE_NEWIPC | CLONE_NEWUTS) < 0);
 	return waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
@@ -65,9 +65,9 @@ int ob_probe_json(char **ret)
 	else
 		(void)close(fd);
 	json_t *o = json_pack("{s:s, s:b, s:b, s:i, s:b, s:s, s:b}", "version", ob_version(),
-			      "namespaces", probe_namespaces(), "root", geteuid() == 0,
-			      "landlock_abi", probe_landlock_abi(), "seccomp", seccomp, "cgroup",
-			      probe_cgroup(), "pidfd", pidfd);
+	                      "namespaces", probe_namespaces(), "root", geteuid() == 0,
+	                      "landlock_abi", probe_landlock_abi(), "seccomp", seccomp, "cgroup",
+	                      probe_cgroup(), "pidfd", pidfd);
 	if (!o)
 		return -ENOMEM;
 	*ret = json_dumps(o, JSON_INDENT(2));

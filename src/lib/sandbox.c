@@ -42,9 +42,9 @@ struct ob_sandbox {
 };
 
 static const char *const mode_table[OB_MODE_MAX] = {
-	[OB_MODE_SANDBOX] = "sandbox",
-	[OB_MODE_RX] = "rx",
-	[OB_MODE_RWX] = "rwx",
+    [OB_MODE_SANDBOX] = "sandbox",
+    [OB_MODE_RX] = "rx",
+    [OB_MODE_RWX] = "rwx",
 };
 
 const char *ob_sandbox_mode_to_string(ob_sandbox_mode mode)
@@ -145,7 +145,8 @@ int ob_sandbox_add_env(ob_sandbox *sb, const char *assignment, ob_error *reterr)
 	assert_return(sb && assignment, -EINVAL);
 	const char *eq = strchr(assignment, '=');
 	if (!eq || eq == assignment)
-		return ob_error_set(reterr, -EINVAL, "--env '%.64s': expected KEY=VALUE", assignment);
+		return ob_error_set(reterr, -EINVAL, "--env '%.64s': expected KEY=VALUE",
+		                    assignment);
 	char **n = reallocarray(sb->env, sb->n_env + 2, sizeof(char *));
 	if (!n)
 		return -ENOMEM;
@@ -209,13 +210,13 @@ int ob_sandbox_add_audit_fd(ob_sandbox *sb, int fd)
 static int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 {
 	PlanInput in = {.argv = sb->argv,
-			.caps = sb->caps,
-			.ctx = sb->ctx,
-			.limits = &sb->limits,
-			.mode = sb->mode,
-			.workdir = sb->workdir,
-			.extra_env = sb->env,
-			.host_path = getenv("PATH")};
+	                .caps = sb->caps,
+	                .ctx = sb->ctx,
+	                .limits = &sb->limits,
+	                .mode = sb->mode,
+	                .workdir = sb->workdir,
+	                .extra_env = sb->env,
+	                .host_path = getenv("PATH")};
 
 	if (!sb->argv)
 		return ob_error_set(reterr, -EINVAL, "no program given");
@@ -288,7 +289,7 @@ static uint64_t elapsed_ms(const struct timespec *start)
 	struct timespec now;
 	(void)clock_gettime(CLOCK_MONOTONIC, &now);
 	int64_t ms = (int64_t)(now.tv_sec - start->tv_sec) * 1000 +
-		     (int64_t)(now.tv_nsec - start->tv_nsec) / 1000000;
+	             (int64_t)(now.tv_nsec - start->tv_nsec) / 1000000;
 	return ms > 0 ? (uint64_t)ms : 0;
 }
 
@@ -324,7 +325,7 @@ static bool wait_child(Run *run, int *wstatus)
 			break;
 		}
 		struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN},
-				      {.fd = run->report_fd, .events = POLLIN}};
+		                      {.fd = run->report_fd, .events = POLLIN}};
 		int n = poll(p, pidfd >= 0 ? 2 : 1, (int)MIN(timeout - spent, 100));
 		if (pidfd < 0 && waitpid(run->pid, wstatus, WNOHANG) == run->pid)
 			goto reaped;
@@ -346,9 +347,9 @@ reaped:
 static json_t *protections_json(const Run *run)
 {
 	return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:b}", "userns", 1, "mntns",
-			 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1, "cgroupns", 1,
-			 "no_new_privs", 1, "cgroup", cgroup_version_string(&run->cg), "rlimits",
-			 run->cg.version == 0);
+	                 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1, "cgroupns", 1,
+	                 "no_new_privs", 1, "cgroup", cgroup_version_string(&run->cg), "rlimits",
+	                 run->cg.version == 0);
 }
 
 static void emit_start(Run *run)
@@ -357,10 +358,10 @@ static void emit_start(Run *run)
 	for (size_t i = 0; run->sb->argv[i]; i++)
 		(void)json_array_append_new(argv, json_string(run->sb->argv[i]));
 	audit_emit(&run->audit, "SandboxStart",
-		   json_pack("{s:s, s:o, s:o, s:o, s:s, s:o}", "program", run->plan.program, "argv",
-			     argv, "capabilities", granted_json(run->sb), "limits",
-			     limits_json(&run->plan.limits), "mode", mode_table[run->sb->mode],
-			     "protections", protections_json(run)));
+	           json_pack("{s:s, s:o, s:o, s:o, s:s, s:o}", "program", run->plan.program, "argv",
+	                     argv, "capabilities", granted_json(run->sb), "limits",
+	                     limits_json(&run->plan.limits), "mode", mode_table[run->sb->mode],
+	                     "protections", protections_json(run)));
 }
 
 static void emit_limit(Run *run, ob_limit l)
@@ -368,7 +369,7 @@ static void emit_limit(Run *run, ob_limit l)
 	char v[32];
 	ob_limit_format(l, run->plan.limits.value[l], v, sizeof(v));
 	audit_emit(&run->audit, "ResourceLimitExceeded",
-		   json_pack("{s:s, s:s}", "resource", ob_limit_to_string(l), "limit", v));
+	           json_pack("{s:s, s:s}", "resource", ob_limit_to_string(l), "limit", v));
 }
 
 static int setup_sinks(Run *run, ob_error *reterr)
@@ -378,7 +379,7 @@ static int setup_sinks(Run *run, ob_error *reterr)
 		r = audit_add_path(&run->audit, run->sb->log_paths[i]);
 		if (r < 0)
 			return ob_error_set(reterr, r, "--audit-log %s: %s", run->sb->log_paths[i],
-					    strerror(-r));
+			                    strerror(-r));
 	}
 	for (size_t i = 0; r >= 0 && i < run->sb->n_sink_fds; i++)
 		r = audit_add_fd(&run->audit, run->sb->sink_fds[i], false);
@@ -400,11 +401,11 @@ static int start_child(Run *run, ob_error *reterr)
 		return ob_error_set(reterr, -errno, "pipe: %s", strerror(errno));
 	}
 	SpawnArgs a = {.plan = &run->plan,
-		       .sync_fd = sync_pipe[0],
-		       .report_fd = report_pipe[1],
-		       .rlimit_memory = run->cg.version == 0,
-		       .rlimit_pids = run->cg.version == 0,
-		       .set_groups = root};
+	               .sync_fd = sync_pipe[0],
+	               .report_fd = report_pipe[1],
+	               .rlimit_memory = run->cg.version == 0,
+	               .rlimit_pids = run->cg.version == 0,
+	               .set_groups = root};
 	int r = spawn_sandbox(&a, &run->pid);
 	(void)close(sync_pipe[0]);
 	(void)close(report_pipe[1]);
@@ -412,9 +413,9 @@ static int start_child(Run *run, ob_error *reterr)
 	if (r < 0) {
 		(void)close(sync_pipe[1]);
 		return ob_error_set(reterr, r, "creating the namespaces: %s%s", strerror(-r),
-				    r == -EPERM || r == -ENOSPC
-					    ? " (are unprivileged user namespaces enabled?)"
-					    : "");
+		                    r == -EPERM || r == -ENOSPC
+		                        ? " (are unprivileged user namespaces enabled?)"
+		                        : "");
 	}
 	r = spawn_write_idmaps(run->pid, &run->plan, !root);
 	if (r >= 0)
@@ -461,9 +462,9 @@ static void finish(Run *run, int wstatus, bool timed_out, ob_result *res)
 		emit_limit(run, OB_LIMIT_PIDS);
 	res->violations = run->audit.violations;
 	audit_emit(&run->audit, "SandboxExit",
-		   json_pack("{s:i, s:i, s:I, s:I, s:i}", "status", res->status, "signal",
-			     res->signal, "duration_ms", (json_int_t)res->duration_ms, "max_rss_kb",
-			     (json_int_t)res->max_rss_kb, "violations", (int)res->violations));
+	           json_pack("{s:i, s:i, s:I, s:I, s:i}", "status", res->status, "signal",
+	                     res->signal, "duration_ms", (json_int_t)res->duration_ms, "max_rss_kb",
+	                     (json_int_t)res->max_rss_kb, "violations", (int)res->violations));
 }
 
 int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
@@ -476,9 +477,9 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	(void)clock_gettime(CLOCK_MONOTONIC, &run.start);
 	r = sandbox_plan(sb, &run.plan, reterr);
 	if (r < 0) {
-		res->exit_code = r == -ENOENT	? OB_EXIT_NOTFOUND
-				 : r == -EACCES || r == -ENOEXEC ? OB_EXIT_NOEXEC
-								 : OB_EXIT_SETUP;
+		res->exit_code = r == -ENOENT                    ? OB_EXIT_NOTFOUND
+		                 : r == -EACCES || r == -ENOEXEC ? OB_EXIT_NOEXEC
+		                                                 : OB_EXIT_SETUP;
 		goto out;
 	}
 	r = setup_sinks(&run, reterr);
@@ -495,11 +496,11 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	finish(&run, wstatus, timed_out, res);
 	if (run.got_failure && run.last.kind == REPORT_SETUP_FAILED) {
 		r = ob_error_set(reterr, -run.last.err ?: -EIO, "sandbox setup: %s: %s",
-				 run.last.msg, strerror(run.last.err));
+		                 run.last.msg, strerror(run.last.err));
 		res->exit_code = OB_EXIT_SETUP;
 	} else if (run.got_failure) {
 		(void)ob_error_set(reterr, -run.last.err, "%s: %s", run.last.msg,
-				   strerror(run.last.err));
+		                   strerror(run.last.err));
 	}
 	if (run.audit.write_error && r >= 0)
 		(void)ob_error_set(reterr, 0, "audit log: %s", strerror(-run.audit.write_error));

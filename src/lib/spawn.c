@@ -6,6 +6,8 @@
  * pivot_root into /newroot.  No allocation after clone: only stack buffers and the plan the
  * parent prepared.
  */
+#include "spawn.h"
+
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
@@ -25,7 +27,6 @@
 #include <unistd.h>
 
 #include "basic/macro.h"
-#include "spawn.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -33,7 +34,7 @@
 #ifndef MOUNT_ATTR_RDONLY
 #define MOUNT_ATTR_RDONLY 0x00000001
 #define MOUNT_ATTR_NOSUID 0x00000002
-#define MOUNT_ATTR_NODEV 0x00000004
+#define MOUNT_ATTR_NODEV  0x00000004
 #define MOUNT_ATTR_NOEXEC 0x00000008
 #endif
 #ifndef AT_RECURSIVE
@@ -55,7 +56,7 @@ struct ob_open_how {
 #define OLDROOT "/oldroot"
 
 static void report(int fd, ReportKind kind, int err, int wstatus, const char *what,
-		   const char *path)
+                   const char *path)
 {
 	ChildReport r = {.kind = kind, .err = err, .wstatus = wstatus};
 
@@ -139,7 +140,7 @@ static int bind_step(const MountStep *s, char *dest)
 		return r;
 	struct ob_mount_attr attr = {.attr_set = mount_attrs(s->flags)};
 	if (attr.attr_set && syscall(SYS_mount_setattr, AT_FDCWD, dest,
-				     s->recursive ? AT_RECURSIVE : 0, &attr, sizeof(attr)) < 0)
+	                             s->recursive ? AT_RECURSIVE : 0, &attr, sizeof(attr)) < 0)
 		return -errno;
 	return 0;
 }
@@ -162,8 +163,8 @@ static int apply_step(const MountStep *s)
 	case STEP_TMPFS:
 	case STEP_PROC:
 	case STEP_DEVPTS: {
-		static const char *const fstype[] = {[STEP_TMPFS] = "tmpfs", [STEP_PROC] = "proc",
-						     [STEP_DEVPTS] = "devpts"};
+		static const char *const fstype[] = {
+		    [STEP_TMPFS] = "tmpfs", [STEP_PROC] = "proc", [STEP_DEVPTS] = "devpts"};
 		r = make_mountpoint(dest, true);
 		if (r >= 0 && mount(fstype[s->kind], dest, fstype[s->kind], s->flags, s->data) < 0)
 			r = -errno;
@@ -200,7 +201,8 @@ static void setup_root(const SpawnArgs *a)
 	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
 		die_setup(a, errno, "pivot_root into the new root", NULL);
 	if (p->mode == OB_MODE_SANDBOX &&
-	    mount("/", "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+	    mount("/", "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) <
+	        0)
 		die_setup(a, errno, "making the root read-only", NULL);
 }
 
@@ -321,8 +323,8 @@ static _Noreturn void child_main(const SpawnArgs *a)
 
 int spawn_sandbox(const SpawnArgs *a, pid_t *ret_pid)
 {
-	unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
-			      CLONE_NEWIPC | CLONE_NEWUTS;
+	unsigned long flags =
+	    CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
 	/* fork semantics (no new stack): the child continues here with a copy of ours. */
 	pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
 
