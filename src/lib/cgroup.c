@@ -202,7 +202,7 @@ void cgroup_destroy(Cgroup *cg)
 			continue;
 		/* The pid namespace's last processes are being killed: give them a moment. */
 		for (int i = 0; i < 200 && rmdir(cg->path[c]) < 0 && errno == EBUSY; i++)
-			(void)nanosleep(&(struct timespec){.tv_nsec = 5 * 1000 * 1000}, NULL);
+			(void)nanosleep(&(struct timespec){.tv_nsec = 5L * 1000 * 1000}, NULL);
 		cg->path[c][0] = '\0';
 	}
 	cg->version = 0;

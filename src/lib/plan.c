@@ -398,30 +398,57 @@ static int plan_interpreter(Plan *p, const char *interp, ob_error *reterr)
 	return r;
 }
 
+/* The program's host path: NAME made absolute, or looked up on the host PATH. */
+static int locate_program(const char *name, const char *host_path, char **ret, ob_error *reterr)
+{
+	char buf[PATH_MAX], cwd[PATH_MAX];
+
+	if (!strchr(name, '/')) {
+		int r = find_on_path(name, host_path, ret);
+		return r < 0 ? ob_error_set(reterr, -ENOENT, "%s: not found on PATH", name) : 0;
+	}
+	if (name[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+		return ob_error_set(reterr, -errno, "getcwd: %s", strerror(errno));
+	int r = path_normalize(name, strlen(name), name[0] == '/' ? NULL : cwd, true, false, buf,
+	                       sizeof(buf), NULL);
+	if (r < 0)
+		return ob_error_set(reterr, r, "%s: bad path", name);
+	*ret = strdup(buf);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* argv = [interpreter [arg]] program args... */
+static int plan_argv(Plan *p, char *const *argv, const char *interp, const char *iarg,
+                     const char *path)
+{
+	size_t n = 0, k = 0;
+
+	while (argv[n])
+		n++;
+	p->argv = calloc(n + 3, sizeof(char *));
+	if (!p->argv)
+		return -ENOMEM;
+	if (interp)
+		p->argv[k++] = strdup(interp);
+	if (interp && iarg)
+		p->argv[k++] = strdup(iarg);
+	p->argv[k++] = strdup(path);
+	for (size_t i = 1; i < n; i++)
+		p->argv[k++] = strdup(argv[i]);
+	for (size_t i = 0; i < k; i++)
+		if (!p->argv[i])
+			return -ENOMEM;
+	return 0;
+}
+
 static int plan_program(Plan *p, const PlanInput *in, ob_error *reterr)
 {
 	_cleanup_free_ char *path = NULL, *interp = NULL, *iarg = NULL;
-	char buf[PATH_MAX];
-	const char *name = in->argv[0];
-	int r;
-
-	if (strchr(name, '/')) {
-		char cwd[PATH_MAX];
-		if (name[0] != '/' && !getcwd(cwd, sizeof(cwd)))
-			return ob_error_set(reterr, -errno, "getcwd: %s", strerror(errno));
-		r = path_normalize(name, strlen(name), name[0] == '/' ? NULL : cwd, true, false,
-		                   buf, sizeof(buf), NULL);
-		if (r < 0)
-			return ob_error_set(reterr, r, "%s: bad path", name);
-		path = strdup(buf);
-	} else {
-		r = find_on_path(name, in->host_path, &path);
-		if (r < 0)
-			return ob_error_set(reterr, -ENOENT, "%s: not found on PATH", name);
-	}
-	if (!path)
-		return -ENOMEM;
 	struct stat st;
+
+	int r = locate_program(in->argv[0], in->host_path, &path, reterr);
+	if (r < 0 || !path)
+		return r < 0 ? r : -ENOMEM;
 	if (stat(path, &st) < 0)
 		return ob_error_set(reterr, -ENOENT, "%s: %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
@@ -443,24 +470,8 @@ static int plan_program(Plan *p, const PlanInput *in, ob_error *reterr)
 	        : 0;
 	if (r < 0)
 		return ob_error_set(reterr, r, "%s: %s", path, strerror(-r));
-	size_t n = 0;
-	while (in->argv[n])
-		n++;
-	p->argv = calloc(n + 3, sizeof(char *));
-	if (!p->argv)
+	if (plan_argv(p, in->argv, interp, iarg, path) < 0)
 		return -ENOMEM;
-	size_t k = 0;
-	if (interp) {
-		p->argv[k++] = strdup(interp);
-		if (iarg)
-			p->argv[k++] = TAKE_PTR(iarg);
-	}
-	p->argv[k++] = strdup(path);
-	for (size_t i = 1; i < n; i++)
-		p->argv[k++] = strdup(in->argv[i]);
-	for (size_t i = 0; i < k; i++)
-		if (!p->argv[i])
-			return -ENOMEM;
 	p->exec_path = strdup(interp ? interp : path);
 	p->interpreter = TAKE_PTR(interp);
 	p->program = TAKE_PTR(path);
