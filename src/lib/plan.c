@@ -17,6 +17,7 @@
 #include "basic/macro.h"
 #include "capability.h"
 #include "error.h"
+#include "landlock.h"
 
 #define PLAN_MAX_STEPS 4096
 #define SANDBOX_UID    1000
@@ -266,7 +267,7 @@ static bool is_executable_file(const char *path)
 }
 
 /* Finds NAME on SEARCH (a PATH string); *ret is malloc'ed. */
-static int find_on_path(const char *name, const char *search, char **ret)
+int plan_find_on_path(const char *name, const char *search, char **ret)
 {
 	if (strchr(name, '/'))
 		return -EINVAL;
@@ -337,14 +338,14 @@ static int resolve_interpreter(const char *script, const char *host_path, char *
 		                                              : NULL;
 		if (!name)
 			return 0;
-		r = find_on_path(name, host_path, ret_interp);
+		r = plan_find_on_path(name, host_path, ret_interp);
 		if (r < 0)
 			return ob_error_set(reterr, -ENOENT,
 			                    "%s: interpreter '%s' not found on PATH", script, name);
 		return 0;
 	}
 	if (streq(interp, "/usr/bin/env") && arg[0]) {
-		r = find_on_path(arg, host_path, ret_interp);
+		r = plan_find_on_path(arg, host_path, ret_interp);
 		if (r < 0)
 			return ob_error_set(reterr, -ENOENT,
 			                    "%s: interpreter '%s' not found on PATH", script, arg);
@@ -404,7 +405,7 @@ static int locate_program(const char *name, const char *host_path, char **ret, o
 	char buf[PATH_MAX], cwd[PATH_MAX];
 
 	if (!strchr(name, '/')) {
-		int r = find_on_path(name, host_path, ret);
+		int r = plan_find_on_path(name, host_path, ret);
 		return r < 0 ? ob_error_set(reterr, -ENOENT, "%s: not found on PATH", name) : 0;
 	}
 	if (name[0] != '/' && !getcwd(cwd, sizeof(cwd)))
@@ -550,8 +551,14 @@ int plan_build(Plan *p, const PlanInput *in, ob_error *reterr)
 		r = plan_grants(p, in, reterr);
 	if (r < 0)
 		return r;
-	/* Keep the base layout first and sort the rest, so children land on parents. */
 	qsort(p->steps, p->n_steps, sizeof(MountStep), step_cmp);
+	/* Mode rwx is "no file-system restriction" (SPEC §3): no Landlock either. */
+	p->landlock_abi = in->mode == OB_MODE_RWX ? 0 : in->landlock_abi;
+	if (p->landlock_abi > 0) {
+		r = fs_rules_build(p, in->caps, in->ctx, in->host_path, reterr);
+		if (r < 0)
+			return r;
+	}
 	r = plan_env(p, in);
 	return r < 0 ? ob_error_set(reterr, r, "out of memory") : 0;
 }
@@ -564,6 +571,9 @@ void plan_done(Plan *p)
 		free(p->steps[i].data);
 	}
 	free(p->steps);
+	for (size_t i = 0; i < p->n_rules; i++)
+		free(p->rules[i].path);
+	free(p->rules);
 	for (size_t i = 0; p->argv && p->argv[i]; i++)
 		free(p->argv[i]);
 	free(p->argv);
@@ -603,7 +613,13 @@ json_t *plan_to_json(const Plan *p)
 		(void)json_array_append_new(argv, json_string(p->argv[i]));
 	for (size_t i = 0; p->envp[i]; i++)
 		(void)json_array_append_new(env, json_string(p->envp[i]));
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:i}", "program", p->program, "exec",
-	                 p->exec_path, "argv", argv, "env", env, "mounts", mounts, "cwd", p->cwd,
-	                 "uid", (int)p->uid);
+	json_t *rules = json_array();
+	for (size_t i = 0; i < p->n_rules; i++)
+		(void)json_array_append_new(rules,
+		                            json_pack("{s:s, s:I}", "path", p->rules[i].path,
+		                                      "access", (json_int_t)p->rules[i].access));
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:i, s:{s:i, s:o}}", "program", p->program,
+	                 "exec", p->exec_path, "argv", argv, "env", env, "mounts", mounts, "cwd",
+	                 p->cwd, "uid", (int)p->uid, "landlock", "abi", p->landlock_abi, "rules",
+	                 rules);
 }

@@ -32,6 +32,14 @@ typedef struct MountStep {
 	const char *why; /* for --dry-run: "runtime", "grant FILE_READ:/data/x", ... */
 } MountStep;
 
+/* A Landlock rule: ACCESS (LANDLOCK_ACCESS_FS_* bits) beneath PATH, inside the sandbox. */
+typedef struct FsRule {
+	char *path;
+	uint64_t access;
+} FsRule;
+
+#define PLAN_MAX_RULES 4096
+
 typedef struct Plan {
 	MountStep *steps;
 	size_t n_steps, alloc;
@@ -43,6 +51,9 @@ typedef struct Plan {
 	char *cwd;
 	ob_sandbox_mode mode;
 	ob_limits limits;
+	FsRule *rules;
+	size_t n_rules;
+	int landlock_abi; /* 0: no Landlock (mode rwx, or degraded) */
 	uid_t uid, outer_uid;
 	gid_t gid, outer_gid;
 } Plan;
@@ -57,6 +68,7 @@ typedef struct PlanInput {
 	const char *workdir;
 	char *const *extra_env;
 	const char *host_path; /* the supervisor's PATH, for resolving names */
+	int landlock_abi;      /* what the kernel offers; 0 to plan without Landlock */
 } PlanInput;
 
 /*
@@ -65,5 +77,7 @@ typedef struct PlanInput {
  */
 int plan_build(Plan *plan, const PlanInput *in, ob_error *reterr);
 void plan_done(Plan *plan);
+/* Finds the executable NAME on SEARCH (a PATH string); *ret is malloc'ed. */
+int plan_find_on_path(const char *name, const char *search, char **ret);
 /* The plan as JSON (the --dry-run output, without protections). */
 json_t *plan_to_json(const Plan *plan);

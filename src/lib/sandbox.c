@@ -20,6 +20,7 @@
 #include "capability.h"
 #include "cgroup.h"
 #include "error.h"
+#include "landlock.h"
 #include "plan.h"
 #include "spawn.h"
 
@@ -207,6 +208,17 @@ int ob_sandbox_add_audit_fd(ob_sandbox *sb, int fd)
 
 /* ---------------------------------------------------------------- planning */
 
+/* Fail closed: a run without Landlock needs --allow-degraded (and then says so). */
+static int landlock_decision(const ob_sandbox *sb, int *ret_abi, ob_error *reterr)
+{
+	*ret_abi = fs_rules_abi();
+	if (*ret_abi > 0 || sb->mode == OB_MODE_RWX || sb->allow_degraded)
+		return 0;
+	return ob_error_set(reterr, -EOPNOTSUPP,
+	                    "Landlock is not available on this kernel; refusing to run less "
+	                    "confined than asked (--allow-degraded runs without it)");
+}
+
 static int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 {
 	PlanInput in = {.argv = sb->argv,
@@ -218,8 +230,12 @@ static int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 	                .extra_env = sb->env,
 	                .host_path = getenv("PATH")};
 
+	*plan = (Plan){0};
 	if (!sb->argv)
 		return ob_error_set(reterr, -EINVAL, "no program given");
+	int r = landlock_decision(sb, &in.landlock_abi, reterr);
+	if (r < 0)
+		return r;
 	return plan_build(plan, &in, reterr);
 }
 
@@ -346,10 +362,10 @@ reaped:
 
 static json_t *protections_json(const Run *run)
 {
-	return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:b}", "userns", 1, "mntns",
-	                 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1, "cgroupns", 1,
+	return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:b, s:i}", "userns", 1,
+	                 "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1, "cgroupns", 1,
 	                 "no_new_privs", 1, "cgroup", cgroup_version_string(&run->cg), "rlimits",
-	                 run->cg.version == 0);
+	                 run->cg.version == 0, "landlock", run->plan.landlock_abi);
 }
 
 static void emit_start(Run *run)
@@ -492,6 +508,10 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	if (r < 0)
 		goto out;
 	emit_start(&run);
+	if (run.plan.landlock_abi == 0 && sb->mode != OB_MODE_RWX)
+		audit_emit(&run.audit, "SandboxDegraded",
+		           json_pack("{s:s, s:s}", "protection", "landlock", "reason",
+		                     "not available on this kernel; --allow-degraded"));
 	bool timed_out = wait_child(&run, &wstatus);
 	finish(&run, wstatus, timed_out, res);
 	if (run.got_failure && run.last.kind == REPORT_SETUP_FAILED) {

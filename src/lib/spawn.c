@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "basic/macro.h"
+#include "landlock.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -261,6 +262,12 @@ static _Noreturn void exec_program(const SpawnArgs *a)
 	drop_capabilities();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		report(a->report_fd, REPORT_SETUP_FAILED, errno, 0, "no_new_privs", NULL);
+		_exit(OB_EXIT_SETUP);
+	}
+	const char *failed = NULL;
+	int r = p->landlock_abi > 0 ? fs_rules_apply(p, &failed) : 0;
+	if (r < 0) {
+		report(a->report_fd, REPORT_SETUP_FAILED, -r, 0, "Landlock", failed);
 		_exit(OB_EXIT_SETUP);
 	}
 	/* The raw system call: a coverage build rewrites execve() into a counter dump that
