@@ -330,3 +330,25 @@ def test_doctor(run):
     run("doctor", "extra", check=125)
     run("sandbox", "--help", check=0)
     run("sandbox", "run", "--help", check=0)
+
+
+def test_without_landlock_fails_closed(ob_bin, shared_tmp):
+    """On a kernel without Landlock (simulated: its system calls fail with ENOSYS) a run is
+    refused, unless --allow-degraded, which runs and records SandboxDegraded."""
+    import subprocess
+    enosys = os.environ.get("OB_ENOSYS")
+    if not enosys:
+        pytest.skip("OB_ENOSYS not set: run through `meson test`")
+    calls = "landlock_create_ruleset,landlock_add_rule,landlock_restrict_self"
+    p = subprocess.run([enosys, calls, ob_bin, "sandbox", "run", "/bin/true"],
+                       capture_output=True, timeout=60)
+    assert p.returncode == 125
+    assert b"Landlock is not available" in p.stderr
+    log = os.path.join(shared_tmp, "deg.jsonl")
+    p = subprocess.run([enosys, calls, ob_bin, "sandbox", "run", "--allow-degraded",
+                        "--audit-log", log, "/bin/true"], capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    ev = events(log)
+    deg = [e for e in ev if e["event"] == "SandboxDegraded"]
+    assert deg and deg[0]["protection"] == "landlock"
+    assert ev[0]["protections"]["landlock"] == 0
