@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cgroup.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,21 @@ static int own_cgroup(const char *controller, char *buf, size_t size)
 	return r;
 }
 
+/* Removes the "omnibase-*" cgroups a killed supervisor left in DIR.  rmdir(2) refuses a
+ * cgroup that still has processes, so a concurrent run's cgroup is never taken. */
+static void collect_stale(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (de->d_type == DT_DIR && strncmp(de->d_name, "omnibase-", 9) == 0)
+			(void)unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+	(void)closedir(d);
+}
+
 static int v1_create(Cgroup *cg, const char *id, const ob_limits *l)
 {
 	char own[PATH_MAX], v[64];
@@ -86,8 +102,11 @@ static int v1_create(Cgroup *cg, const char *id, const ob_limits *l)
 		r = own_cgroup(v1_names[c], own, sizeof(own));
 		if (r < 0)
 			return r;
-		(void)snprintf(cg->path[c], sizeof(cg->path[c]), "/sys/fs/cgroup/%s%s/omnibase-%s",
-		               v1_names[c], streq(own, "/") ? "" : own, id);
+		(void)snprintf(cg->path[c], sizeof(cg->path[c]), "/sys/fs/cgroup/%s%s", v1_names[c],
+		               streq(own, "/") ? "" : own);
+		collect_stale(cg->path[c]);
+		(void)snprintf(cg->path[c] + strlen(cg->path[c]),
+		               sizeof(cg->path[c]) - strlen(cg->path[c]), "/omnibase-%s", id);
 		if (mkdir(cg->path[c], 0755) < 0)
 			return -errno;
 		cg->version = 1; /* from here on, cgroup_destroy() cleans up */
@@ -119,6 +138,7 @@ static int v2_create(Cgroup *cg, const char *id, const ob_limits *l)
 	    !strstr(ctl, "pids"))
 		return -EOPNOTSUPP;
 	(void)write_str(base, "cgroup.subtree_control", "+memory +pids +cpu");
+	collect_stale(base);
 	(void)snprintf(cg->path[0], sizeof(cg->path[0]), "%s/omnibase-%s", base, id);
 	if (mkdir(cg->path[0], 0755) < 0)
 		return -errno;

@@ -123,7 +123,8 @@ static int elf_interpreter(const char *path, char *buf, size_t size)
 		return 0;
 	for (unsigned i = 0; i < eh.e_phnum && i < 256; i++) {
 		Elf64_Phdr ph;
-		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * eh.e_phentsize)) !=
+		if (pread(fd, &ph, sizeof(ph),
+		          (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) !=
 		    (ssize_t)sizeof(ph))
 			return -EIO;
 		if (ph.p_type != PT_INTERP)
