@@ -277,6 +277,11 @@ OB_PUBLIC int ob_sandbox_set_workdir(ob_sandbox *sb, const char *dir, ob_error *
 OB_PUBLIC int ob_sandbox_add_env(ob_sandbox *sb, const char *assignment, ob_error *reterr);
 /* The program (a path, or a name looked up on PATH) or script, and its arguments (copied). */
 OB_PUBLIC int ob_sandbox_set_command(ob_sandbox *sb, char *const argv[], ob_error *reterr);
+/* A secret source on the host side, "NAME=@FILE" or "NAME=env:VAR" (copied; read when the
+ * run starts). A secret that an active SECRET_ACCESS grant names appears in the sandbox as
+ * /run/secrets/NAME (mode 0400, on a private read-only tmpfs), never in the environment or
+ * an event. A literal SECRET_ACCESS grant without a source fails the run (125). */
+OB_PUBLIC int ob_sandbox_add_secret(ob_sandbox *sb, const char *source, ob_error *reterr);
 /* Run even when a protection is unavailable, emitting SandboxDegraded for it. */
 OB_PUBLIC int ob_sandbox_set_allow_degraded(ob_sandbox *sb, bool allow);
 /* Appends events as JSON Lines to PATH (opened O_APPEND when the run starts). */

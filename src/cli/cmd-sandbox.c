@@ -28,6 +28,8 @@ static const char run_help[] =
     "      --workdir DIR         host directory at /workspace, the working directory\n"
     "      --mode MODE           sandbox (default), rx (host readable), rwx (trusted only)\n"
     "      --env KEY=VALUE       add to the program's environment (repeatable)\n"
+    "      --secret NAME=@FILE|env:VAR  a secret's source; granted ones appear as\n"
+    "                            /run/secrets/NAME (mode 0400), never in the environment\n"
     "      --backend native      the only backend so far\n"
     "      --audit-log FILE      append events as JSON Lines (repeatable)\n"
     "      --verbose             also print events on stderr\n"
@@ -59,6 +61,7 @@ enum {
 	ARG_JSON,
 	ARG_DRY_RUN,
 	ARG_DEGRADED,
+	ARG_SECRET,
 	ARG_UNSUPPORTED,
 };
 
@@ -174,6 +177,12 @@ static int handle_option(RunArgs *a, int c, const char *arg)
 		return 0;
 	case ARG_DEGRADED:
 		return ob_sandbox_set_allow_degraded(a->sb, true);
+	case ARG_SECRET:
+		if (ob_sandbox_add_secret(a->sb, arg, &e) < 0) {
+			log_error("%s", e.msg);
+			return -EINVAL;
+		}
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -198,7 +207,7 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 	    {"json", no_argument, NULL, ARG_JSON},
 	    {"dry-run", no_argument, NULL, ARG_DRY_RUN},
 	    {"allow-degraded", no_argument, NULL, ARG_DEGRADED},
-	    {"secret", required_argument, NULL, ARG_UNSUPPORTED},
+	    {"secret", required_argument, NULL, ARG_SECRET},
 	    {"egress", required_argument, NULL, ARG_UNSUPPORTED},
 	    {"registry", required_argument, NULL, ARG_UNSUPPORTED},
 	    {"component", required_argument, NULL, ARG_UNSUPPORTED},

@@ -157,6 +157,8 @@ static uint64_t step_access(const MountStep *s)
 			return FS_DEVICE;
 		return (s->flags & MS_RDONLY) ? FS_READ : FS_READ | FS_WRITE;
 	case STEP_TMPFS:
+		if (streq(s->dest, "/run/secrets"))
+			return FS_READ;
 		return streq(s->dest, "/dev") ? FS_DEVICE : FS_READ | FS_WRITE;
 	case STEP_PROC:
 		return FS_READ | LL_FS_WRITE_FILE;

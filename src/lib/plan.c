@@ -258,6 +258,113 @@ static int plan_grants(Plan *p, const PlanInput *in, ob_error *reterr)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- secrets */
+
+#define SECRET_MAX_BYTES (64 * 1024)
+
+/* Reads the value of a "NAME=@FILE" or "NAME=env:VAR" source into *ret (malloc'ed). */
+static int secret_value(const char *spec, const char *eq, char **ret, size_t *ret_len,
+                        ob_error *reterr)
+{
+	const char *src = eq + 1;
+
+	if (strncmp(src, "env:", 4) == 0) {
+		const char *v = getenv(src + 4);
+		if (!v)
+			return ob_error_set(reterr, -EINVAL, "--secret %.*s: $%s is not set",
+			                    (int)(eq - spec), spec, src + 4);
+		*ret_len = strlen(v);
+		*ret = strdup(v);
+		return *ret ? 0 : -ENOMEM;
+	}
+	if (src[0] != '@')
+		return ob_error_set(reterr, -EINVAL,
+		                    "--secret %.*s: expected NAME=@FILE or NAME=env:VAR",
+		                    (int)(eq - spec), spec);
+	_cleanup_close_ int fd = open(src + 1, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		/* -EINVAL, not -errno: a missing secret is a setup failure (125), not a missing
+		 * program (127). */
+		return ob_error_set(reterr, -EINVAL, "--secret %.*s: %s: %s", (int)(eq - spec),
+		                    spec, src + 1, strerror(errno));
+	_cleanup_free_ char *buf = malloc(SECRET_MAX_BYTES + 1);
+	ssize_t n = buf ? read(fd, buf, SECRET_MAX_BYTES + 1) : -1;
+	if (n < 0 || n > SECRET_MAX_BYTES)
+		return ob_error_set(reterr, -EINVAL, "--secret %.*s: %s: unreadable or over 64 KiB",
+		                    (int)(eq - spec), spec, src + 1);
+	*ret_len = (size_t)n;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+/* A secret becomes /run/secrets/NAME only when an active SECRET_ACCESS grant names it. */
+static int plan_secret(Plan *p, const PlanInput *in, const char *spec, ob_error *reterr)
+{
+	const char *eq = strchr(spec, '=');
+	char name[256], dest[300];
+	ob_cap_error denial;
+
+	if (!eq || eq == spec || (size_t)(eq - spec) >= sizeof(name))
+		return ob_error_set(reterr, -EINVAL, "--secret '%.64s': expected NAME=SOURCE",
+		                    spec);
+	memcpy(name, spec, (size_t)(eq - spec));
+	name[eq - spec] = '\0';
+	if (!in->caps || ob_check_secret(in->caps, in->ctx, name, &denial) < 0)
+		return 0;
+	char *value = NULL;
+	size_t len = 0;
+	int r = secret_value(spec, eq, &value, &len, reterr);
+	if (r < 0)
+		return r;
+	(void)snprintf(dest, sizeof(dest), "/run/secrets/%s", name);
+	r = plan_add(p, STEP_SECRET, NULL, dest, NULL, 0, "SECRET_ACCESS");
+	if (r < 0) {
+		explicit_bzero(value, len);
+		free(value);
+		return r;
+	}
+	p->steps[p->n_steps - 1].data = value;
+	p->steps[p->n_steps - 1].data_len = len;
+	return 0;
+}
+
+/* Every literal SECRET_ACCESS grant needs a source: a run must not start without a secret
+ * it was promised. */
+static int check_secret_sources(const PlanInput *in, ob_error *reterr)
+{
+	for (size_t i = 0; in->caps && i < ob_capset_size(in->caps); i++) {
+		const ob_capability *c = ob_capset_get(in->caps, i);
+		bool found = false;
+		if (c->type != OB_CAP_SECRET_ACCESS || !c->glob.literal ||
+		    !ob_capability_is_active(c, in->ctx))
+			continue;
+		for (size_t k = 0; in->secrets && in->secrets[k] && !found; k++)
+			found = strncmp(in->secrets[k], c->glob.lit, c->glob.lit_len) == 0 &&
+			        in->secrets[k][c->glob.lit_len] == '=';
+		if (!found)
+			return ob_error_set(
+			    reterr, -EINVAL,
+			    "SECRET_ACCESS:%s is granted but no --secret %s=@FILE|env:VAR "
+			    "gives its value",
+			    c->resource, c->resource);
+	}
+	return 0;
+}
+
+static int plan_secrets(Plan *p, const PlanInput *in, ob_error *reterr)
+{
+	int r = check_secret_sources(in, reterr);
+	size_t before = p->n_steps;
+
+	for (size_t i = 0; r >= 0 && in->secrets && in->secrets[i]; i++)
+		r = plan_secret(p, in, in->secrets[i], reterr);
+	if (r < 0 || p->n_steps == before)
+		return r;
+	p->has_secrets = true;
+	return plan_add(p, STEP_TMPFS, NULL, "/run/secrets", "mode=0500,size=1m",
+	                MS_NOSUID | MS_NODEV | MS_NOEXEC, "SECRET_ACCESS");
+}
+
 /* ---------------------------------------------------------------- program */
 
 static bool is_executable_file(const char *path)
@@ -549,6 +656,8 @@ int plan_build(Plan *p, const PlanInput *in, ob_error *reterr)
 		return r;
 	if (in->mode == OB_MODE_SANDBOX)
 		r = plan_grants(p, in, reterr);
+	if (r >= 0)
+		r = plan_secrets(p, in, reterr);
 	if (r < 0)
 		return r;
 	qsort(p->steps, p->n_steps, sizeof(MountStep), step_cmp);
@@ -568,6 +677,8 @@ void plan_done(Plan *p)
 	for (size_t i = 0; i < p->n_steps; i++) {
 		free(p->steps[i].src);
 		free(p->steps[i].dest);
+		if (p->steps[i].data && p->steps[i].kind == STEP_SECRET)
+			explicit_bzero(p->steps[i].data, p->steps[i].data_len);
 		free(p->steps[i].data);
 	}
 	free(p->steps);
@@ -588,8 +699,9 @@ void plan_done(Plan *p)
 }
 
 static const char *const step_names[] = {
-    [STEP_DIR] = "dir",     [STEP_SYMLINK] = "symlink", [STEP_BIND] = "bind",
-    [STEP_TMPFS] = "tmpfs", [STEP_PROC] = "proc",       [STEP_DEVPTS] = "devpts",
+    [STEP_DIR] = "dir",       [STEP_SYMLINK] = "symlink", [STEP_BIND] = "bind",
+    [STEP_TMPFS] = "tmpfs",   [STEP_PROC] = "proc",       [STEP_DEVPTS] = "devpts",
+    [STEP_SECRET] = "secret",
 };
 
 json_t *plan_to_json(const Plan *p)
@@ -604,7 +716,7 @@ json_t *plan_to_json(const Plan *p)
 		if (s->kind == STEP_BIND)
 			(void)json_object_set_new(m, "read_only",
 			                          json_boolean(s->flags & MS_RDONLY));
-		if (s->data)
+		if (s->data && s->kind != STEP_SECRET) /* a secret's value never leaves */
 			(void)json_object_set_new(m, "options", json_string(s->data));
 		(void)json_object_set_new(m, "why", json_string(s->why));
 		(void)json_array_append_new(mounts, m);

@@ -18,6 +18,7 @@ typedef enum StepKind {
 	STEP_TMPFS,   /* tmpfs at dest, mount data in `data` */
 	STEP_PROC,    /* a new procfs at dest */
 	STEP_DEVPTS,  /* a private devpts instance at dest */
+	STEP_SECRET,  /* a file at dest holding data (data_len bytes), mode 0400 */
 } StepKind;
 
 typedef struct MountStep {
@@ -25,6 +26,7 @@ typedef struct MountStep {
 	char *src;
 	char *dest;
 	char *data;
+	size_t data_len;
 	unsigned long flags; /* MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC */
 	bool src_is_dir;
 	bool recursive;
@@ -54,6 +56,7 @@ typedef struct Plan {
 	FsRule *rules;
 	size_t n_rules;
 	int landlock_abi; /* 0: no Landlock (mode rwx, or degraded) */
+	bool has_secrets; /* /run/secrets is made read-only once its files are written */
 	uid_t uid, outer_uid;
 	gid_t gid, outer_gid;
 } Plan;
@@ -69,6 +72,7 @@ typedef struct PlanInput {
 	char *const *extra_env;
 	const char *host_path; /* the supervisor's PATH, for resolving names */
 	int landlock_abi;      /* what the kernel offers; 0 to plan without Landlock */
+	char *const *secrets;  /* "NAME=@FILE" / "NAME=env:VAR" host-side sources */
 } PlanInput;
 
 /*

@@ -35,6 +35,8 @@ struct ob_sandbox {
 	char **argv;
 	char **env;
 	size_t n_env;
+	char **secrets;
+	size_t n_secrets;
 	bool allow_degraded;
 	char *log_paths[MAX_SINK_PATHS];
 	size_t n_log_paths;
@@ -92,6 +94,9 @@ ob_sandbox *ob_sandbox_free(ob_sandbox *sb)
 	free(sb->workdir);
 	strv_free(sb->argv);
 	strv_free(sb->env);
+	for (size_t i = 0; i < sb->n_secrets; i++)
+		explicit_bzero(sb->secrets[i], strlen(sb->secrets[i]));
+	strv_free(sb->secrets);
 	for (size_t i = 0; i < sb->n_log_paths; i++)
 		free(sb->log_paths[i]);
 	free(sb);
@@ -141,6 +146,19 @@ int ob_sandbox_set_workdir(ob_sandbox *sb, const char *dir, ob_error *reterr)
 	return 0;
 }
 
+static int strv_push(char ***v, size_t *n, const char *s)
+{
+	char **nv = reallocarray(*v, *n + 2, sizeof(char *));
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[*n] = strdup(s);
+	if (!nv[*n])
+		return -ENOMEM;
+	nv[++*n] = NULL;
+	return 0;
+}
+
 int ob_sandbox_add_env(ob_sandbox *sb, const char *assignment, ob_error *reterr)
 {
 	assert_return(sb && assignment, -EINVAL);
@@ -148,15 +166,17 @@ int ob_sandbox_add_env(ob_sandbox *sb, const char *assignment, ob_error *reterr)
 	if (!eq || eq == assignment)
 		return ob_error_set(reterr, -EINVAL, "--env '%.64s': expected KEY=VALUE",
 		                    assignment);
-	char **n = reallocarray(sb->env, sb->n_env + 2, sizeof(char *));
-	if (!n)
-		return -ENOMEM;
-	sb->env = n;
-	sb->env[sb->n_env] = strdup(assignment);
-	if (!sb->env[sb->n_env])
-		return -ENOMEM;
-	sb->env[++sb->n_env] = NULL;
-	return 0;
+	return strv_push(&sb->env, &sb->n_env, assignment);
+}
+
+int ob_sandbox_add_secret(ob_sandbox *sb, const char *source, ob_error *reterr)
+{
+	assert_return(sb && source, -EINVAL);
+	const char *eq = strchr(source, '=');
+	if (!eq || eq == source || (strncmp(eq + 1, "env:", 4) != 0 && eq[1] != '@'))
+		return ob_error_set(reterr, -EINVAL,
+		                    "--secret: expected NAME=@FILE or NAME=env:VAR");
+	return strv_push(&sb->secrets, &sb->n_secrets, source);
 }
 
 int ob_sandbox_set_command(ob_sandbox *sb, char *const argv[], ob_error *reterr)
@@ -228,7 +248,8 @@ static int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 	                .mode = sb->mode,
 	                .workdir = sb->workdir,
 	                .extra_env = sb->env,
-	                .host_path = getenv("PATH")};
+	                .host_path = getenv("PATH"),
+	                .secrets = sb->secrets};
 
 	*plan = (Plan){0};
 	if (!sb->argv)

@@ -146,6 +146,26 @@ static int bind_step(const MountStep *s, char *dest)
 	return 0;
 }
 
+static int write_secret(const MountStep *s, const char *dest)
+{
+	int fd = open(dest, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0400);
+	size_t off = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (off < s->data_len) {
+		ssize_t n = write(fd, s->data + off, s->data_len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			(void)close(fd);
+			return n < 0 ? -errno : -EIO;
+		}
+		off += (size_t)n;
+	}
+	return close(fd) < 0 ? -errno : 0;
+}
+
 static int apply_step(const MountStep *s)
 {
 	char dest[PATH_MAX + 16];
@@ -161,6 +181,8 @@ static int apply_step(const MountStep *s)
 		return r < 0 ? r : (symlink(s->src, dest) < 0 && errno != EEXIST ? -errno : 0);
 	case STEP_BIND:
 		return bind_step(s, dest);
+	case STEP_SECRET:
+		return write_secret(s, dest);
 	case STEP_TMPFS:
 	case STEP_PROC:
 	case STEP_DEVPTS: {
@@ -195,6 +217,11 @@ static void setup_root(const SpawnArgs *a)
 		if (r < 0)
 			die_setup(a, -r, "mounting", p->steps[i].dest);
 	}
+	/* The secrets are written: from now on nobody changes them. */
+	if (p->has_secrets &&
+	    mount(NULL, NEWROOT "/run/secrets", NULL,
+	          MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0500") < 0)
+		die_setup(a, errno, "making /run/secrets read-only", NULL);
 	if (umount2(OLDROOT, MNT_DETACH) < 0)
 		die_setup(a, errno, "detaching the host root", NULL);
 	/* pivot_root(".", ".") stacks the old root under the new one; detaching "." drops it. */

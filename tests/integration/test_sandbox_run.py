@@ -206,7 +206,7 @@ def test_not_found_and_not_executable(sandbox, shared_tmp):
 def test_bad_arguments_are_125(sandbox, shared_tmp):
     for args in (["--memory", "lots", "/bin/true"], ["--mode", "open", "/bin/true"],
                  ["--cap", "FILE_RAED:/x", "/bin/true"], ["--backend", "qemu", "/bin/true"],
-                 ["--secret", "x=@/etc/passwd", "/bin/true"], ["--bogus", "/bin/true"], [],
+                 ["--egress", "proxy", "/bin/true"], ["--bogus", "/bin/true"], [],
                  ["--capabilities", "/nonexistent.json", "/bin/true"],
                  ["--context", "novalue", "/bin/true"], ["--env", "=x", "/bin/true"]):
         p = sandbox.run(*args)
@@ -216,8 +216,8 @@ def test_bad_arguments_are_125(sandbox, shared_tmp):
 
 def test_events_and_json_result(sandbox, shared_tmp):
     log = os.path.join(shared_tmp, "e.jsonl")
-    p, res = sandbox.run_json("--audit-log", log, "--cap", "SECRET_ACCESS:x", "--context",
-                              "env=prod", "/bin/true")
+    p, res = sandbox.run_json("--audit-log", log, "--cap", "SECRET_ACCESS:x", "--secret",
+                              "x=env:PATH", "--context", "env=prod", "/bin/true")
     assert p.returncode == 0 and res["exit_code"] == 0
     ev = events(log)
     assert [e["event"] for e in ev] == ["SandboxStart", "SandboxExit"]
