@@ -259,8 +259,15 @@ typedef struct ob_result {
 	uint64_t duration_ms; /* wall clock from start to exit */
 	uint64_t max_rss_kb;  /* largest resident set of the program's processes */
 	unsigned violations;  /* denials and violations recorded */
+	bool output_exceeded; /* a stream hit the output limit and was cut there */
 	char execution_id[37];
+	char *stdout_data; /* captured output (ob_sandbox_set_capture_output), or NULL; */
+	char *stderr_data; /* NUL-terminated, owned by the result: ob_result_done() */
+	size_t stdout_len, stderr_len;
 } ob_result;
+
+/* Frees what a result owns (captured output). */
+OB_PUBLIC void ob_result_done(ob_result *res);
 
 /* A new sandbox description with SPEC defaults (no capabilities, default limits, mode
  * sandbox). Nothing runs until ob_sandbox_run(). */
@@ -282,6 +289,9 @@ OB_PUBLIC int ob_sandbox_set_command(ob_sandbox *sb, char *const argv[], ob_erro
  * /run/secrets/NAME (mode 0400, on a private read-only tmpfs), never in the environment or
  * an event. A literal SECRET_ACCESS grant without a source fails the run (125). */
 OB_PUBLIC int ob_sandbox_add_secret(ob_sandbox *sb, const char *source, ob_error *reterr);
+/* Capture the program's stdout and stderr into the result instead of relaying them to the
+ * caller's (both are capped by the output limit either way). */
+OB_PUBLIC int ob_sandbox_set_capture_output(ob_sandbox *sb, bool capture);
 /* Run even when a protection is unavailable, emitting SandboxDegraded for it. */
 OB_PUBLIC int ob_sandbox_set_allow_degraded(ob_sandbox *sb, bool allow);
 /* Appends events as JSON Lines to PATH (opened O_APPEND when the run starts). */

@@ -33,7 +33,8 @@ static const char run_help[] =
     "      --backend native      the only backend so far\n"
     "      --audit-log FILE      append events as JSON Lines (repeatable)\n"
     "      --verbose             also print events on stderr\n"
-    "      --json                print one JSON result object on stdout at exit\n"
+    "      --json                print one JSON result object on stdout at exit, with the\n"
+    "                            program's stdout and stderr captured into it\n"
     "      --dry-run             print the resolved plan and run nothing\n"
     "      --allow-degraded      run even if a protection is unavailable\n"
     "  -h, --help                show this help\n"
@@ -255,6 +256,16 @@ static void print_result(const ob_result *res, const ob_error *err)
 	                      (json_int_t)res->max_rss_kb, "violations", (int)res->violations);
 	if (o && err->msg[0])
 		(void)json_object_set_new(o, "error", json_string(err->msg));
+	/* Captured output, when it is text (JSON strings are UTF-8); null otherwise. */
+	if (o) {
+		json_t *out = res->stdout_data ? json_stringn(res->stdout_data, res->stdout_len)
+		                               : json_string("");
+		json_t *errs = res->stderr_data ? json_stringn(res->stderr_data, res->stderr_len)
+		                                : json_string("");
+		(void)json_object_set_new(o, "stdout", out ? out : json_null());
+		(void)json_object_set_new(o, "stderr", errs ? errs : json_null());
+		(void)json_object_set_new(o, "output_exceeded", json_boolean(res->output_exceeded));
+	}
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	if (s)
 		(void)puts(s);
@@ -303,12 +314,14 @@ static int sandbox_run(int argc, char **argv)
 		(void)puts(plan);
 		return 0;
 	}
-	int r = ob_sandbox_run(sb, &res, &err);
+	if (a.json) /* the program's output goes into the result object, not around it */
+		(void)ob_sandbox_set_capture_output(sb, true);
+	(void)ob_sandbox_run(sb, &res, &err);
 	if (err.msg[0])
 		log_error("%s", err.msg);
 	if (a.json)
 		print_result(&res, &err);
-	(void)r;
+	ob_result_done(&res);
 	return res.exit_code;
 }
 

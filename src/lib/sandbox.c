@@ -21,6 +21,7 @@
 #include "cgroup.h"
 #include "error.h"
 #include "landlock.h"
+#include "output.h"
 #include "plan.h"
 #include "spawn.h"
 
@@ -38,6 +39,7 @@ struct ob_sandbox {
 	char **secrets;
 	size_t n_secrets;
 	bool allow_degraded;
+	bool capture_output;
 	char *log_paths[MAX_SINK_PATHS];
 	size_t n_log_paths;
 	int sink_fds[MAX_SINK_PATHS];
@@ -201,6 +203,23 @@ int ob_sandbox_set_command(ob_sandbox *sb, char *const argv[], ob_error *reterr)
 	return 0;
 }
 
+int ob_sandbox_set_capture_output(ob_sandbox *sb, bool capture)
+{
+	assert_return(sb, -EINVAL);
+	sb->capture_output = capture;
+	return 0;
+}
+
+void ob_result_done(ob_result *res)
+{
+	if (!res)
+		return;
+	free(res->stdout_data);
+	free(res->stderr_data);
+	res->stdout_data = res->stderr_data = NULL;
+	res->stdout_len = res->stderr_len = 0;
+}
+
 int ob_sandbox_set_allow_degraded(ob_sandbox *sb, bool allow)
 {
 	assert_return(sb, -EINVAL);
@@ -317,7 +336,8 @@ typedef struct Run {
 	pid_t pid;
 	int report_fd;
 	ChildReport last; /* the most telling report: a failure beats "exited" */
-	bool got_exit, got_failure;
+	Stream out[2];    /* the program's stdout and stderr */
+	bool got_exit, got_failure, report_hup;
 	struct timespec start;
 } Run;
 
@@ -346,34 +366,46 @@ static void read_reports(Run *run)
 	}
 }
 
-/* Waits for the child (PID 1 of the sandbox) or the timeout, whichever comes first. */
+/* Waits for the child (PID 1 of the sandbox) or the timeout, whichever comes first, relaying
+ * the program's output meanwhile; then drains the output (for at most a second). */
 static bool wait_child(Run *run, int *wstatus)
 {
 	uint64_t timeout = run->plan.limits.value[OB_LIMIT_TIMEOUT];
 	int pidfd = (int)syscall(SYS_pidfd_open, run->pid, 0);
-	bool timed_out = false;
+	bool timed_out = false, exited = false;
 
+	if (pidfd < 0)
+		exited = true; /* no pidfd: wait below, then drain */
 	for (;;) {
 		uint64_t spent = elapsed_ms(&run->start);
-		if (spent >= timeout) {
+		if (!exited && !timed_out && spent >= timeout) {
 			timed_out = true;
 			/* PID 1 dies, and the kernel kills the whole pid namespace with it. */
 			(void)kill(run->pid, SIGKILL);
-			break;
 		}
-		struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN},
-		                      {.fd = run->report_fd, .events = POLLIN}};
-		int n = poll(p, pidfd >= 0 ? 2 : 1, (int)MIN(timeout - spent, 100));
-		if (pidfd < 0 && waitpid(run->pid, wstatus, WNOHANG) == run->pid)
-			goto reaped;
-		if (n > 0 && (p[0].revents & POLLIN))
+		if (exited && run->out[0].fd < 0 && run->out[1].fd < 0)
 			break;
-		if (n > 0 && (p[1].revents & POLLIN))
+		struct pollfd p[4] = {
+		    {.fd = exited ? -1 : pidfd, .events = POLLIN},
+		    {.fd = run->report_hup ? -1 : run->report_fd, .events = POLLIN},
+		    {.fd = run->out[0].fd, .events = POLLIN},
+		    {.fd = run->out[1].fd, .events = POLLIN}};
+		int wait_ms = exited ? 1000 : timed_out ? 100 : (int)MIN(timeout - spent, 100);
+		int n = poll(p, 4, wait_ms);
+		if (n == 0 && exited)
+			break; /* nothing more within a second: stop draining */
+		if (p[0].revents & POLLIN)
+			exited = true;
+		if (p[1].revents & POLLIN)
 			read_reports(run);
+		else if (p[1].revents & (POLLHUP | POLLERR))
+			run->report_hup = true; /* every writer is gone: stop polling it */
+		for (int i = 0; i < 2; i++)
+			if (p[2 + i].revents & (POLLIN | POLLHUP | POLLERR))
+				stream_pump(&run->out[i]);
 	}
 	while (waitpid(run->pid, wstatus, 0) < 0 && errno == EINTR)
 		;
-reaped:
 	run->pid = -1;
 	if (pidfd >= 0)
 		(void)close(pidfd);
@@ -437,13 +469,27 @@ static int start_child(Run *run, ob_error *reterr)
 		(void)close(sync_pipe[1]);
 		return ob_error_set(reterr, -errno, "pipe: %s", strerror(errno));
 	}
+	int outp[2][2] = {{-1, -1}, {-1, -1}};
+	for (int i = 0; i < 2; i++)
+		if (pipe2(outp[i], O_CLOEXEC) < 0)
+			return ob_error_set(reterr, -errno, "pipe: %s", strerror(errno));
+	for (int i = 0; i < 2; i++) {
+		run->out[i] = (Stream){.fd = outp[i][0],
+		                       .out_fd = run->sb->capture_output ? -1 : 1 + i,
+		                       .cap = run->plan.limits.value[OB_LIMIT_OUTPUT]};
+		(void)fcntl(outp[i][0], F_SETFL, O_NONBLOCK);
+	}
 	SpawnArgs a = {.plan = &run->plan,
+	               .stdout_fd = outp[0][1],
+	               .stderr_fd = outp[1][1],
 	               .sync_fd = sync_pipe[0],
 	               .report_fd = report_pipe[1],
 	               .rlimit_memory = run->cg.version == 0,
 	               .rlimit_pids = run->cg.version == 0,
 	               .set_groups = root};
 	int r = spawn_sandbox(&a, &run->pid);
+	(void)close(outp[0][1]);
+	(void)close(outp[1][1]);
 	(void)close(sync_pipe[0]);
 	(void)close(report_pipe[1]);
 	run->report_fd = report_pipe[0];
@@ -497,6 +543,13 @@ static void finish(Run *run, int wstatus, bool timed_out, ob_result *res)
 		emit_limit(run, OB_LIMIT_MEMORY);
 	if (st.pids_max)
 		emit_limit(run, OB_LIMIT_PIDS);
+	res->output_exceeded = run->out[0].exceeded || run->out[1].exceeded;
+	if (res->output_exceeded)
+		emit_limit(run, OB_LIMIT_OUTPUT);
+	res->stdout_data = TAKE_PTR(run->out[0].buf);
+	res->stdout_len = run->out[0].len;
+	res->stderr_data = TAKE_PTR(run->out[1].buf);
+	res->stderr_len = run->out[1].len;
 	res->violations = run->audit.violations;
 	audit_emit(&run->audit, "SandboxExit",
 	           json_pack("{s:i, s:i, s:I, s:I, s:i}", "status", res->status, "signal",
@@ -506,7 +559,7 @@ static void finish(Run *run, int wstatus, bool timed_out, ob_result *res)
 
 int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 {
-	Run run = {.sb = sb, .pid = -1, .report_fd = -1};
+	Run run = {.sb = sb, .pid = -1, .report_fd = -1, .out = {{.fd = -1}, {.fd = -1}}};
 	int wstatus = 0, r;
 
 	assert_return(sb && res, -EINVAL);
@@ -552,6 +605,8 @@ out:
 	}
 	if (run.report_fd >= 0)
 		(void)close(run.report_fd);
+	stream_done(&run.out[0]);
+	stream_done(&run.out[1]);
 	cgroup_destroy(&run.cg);
 	audit_done(&run.audit);
 	plan_done(&run.plan);

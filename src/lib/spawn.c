@@ -274,6 +274,12 @@ static _Noreturn void exec_program(const SpawnArgs *a)
 
 	(void)setsid();
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if ((a->stdout_fd >= 0 && dup2(a->stdout_fd, STDOUT_FILENO) < 0) ||
+	    (a->stderr_fd >= 0 && dup2(a->stderr_fd, STDERR_FILENO) < 0)) {
+		report(a->report_fd, REPORT_SETUP_FAILED, errno, 0, "dup2 of the output pipes",
+		       NULL);
+		_exit(OB_EXIT_SETUP);
+	}
 	if (chdir(p->cwd) < 0) {
 		report(a->report_fd, REPORT_SETUP_FAILED, errno, 0, "chdir", p->cwd);
 		_exit(OB_EXIT_SETUP);
@@ -314,6 +320,11 @@ static _Noreturn void run_init(const SpawnArgs *a, pid_t program)
 	int status = 0;
 
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* Only the program holds the output pipes: their end-of-file is its end. */
+	if (a->stdout_fd >= 0)
+		(void)close(a->stdout_fd);
+	if (a->stderr_fd >= 0)
+		(void)close(a->stderr_fd);
 	for (char **e = environ; e && *e; e++)
 		explicit_bzero(*e, strlen(*e));
 	for (;;) {
@@ -329,10 +340,38 @@ static _Noreturn void run_init(const SpawnArgs *a, pid_t program)
 	_exit(0);
 }
 
+/* Closes every fd from 3 up except those in KEEP (at most 8): the clone copied the
+ * supervisor's whole table, including the read ends of the output pipes, and a reader left
+ * in here would keep a capped writer blocked instead of failing with EPIPE. */
+static void close_other_fds(const int *keep, size_t n)
+{
+	int sorted[8];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && k < 8; i++)
+		if (keep[i] >= 3)
+			sorted[k++] = keep[i];
+	for (size_t i = 1; i < k; i++)
+		for (size_t j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+			int t = sorted[j];
+			sorted[j] = sorted[j - 1];
+			sorted[j - 1] = t;
+		}
+	unsigned from = 3;
+	for (size_t i = 0; i < k; i++) {
+		if ((unsigned)sorted[i] > from)
+			(void)syscall(SYS_close_range, from, (unsigned)sorted[i] - 1, 0);
+		from = (unsigned)sorted[i] + 1;
+	}
+	(void)syscall(SYS_close_range, from, ~0U, 0);
+}
+
 static _Noreturn void child_main(const SpawnArgs *a)
 {
 	char c;
+	const int keep[] = {a->sync_fd, a->report_fd, a->stdout_fd, a->stderr_fd};
 
+	close_other_fds(keep, ELEMENTSOF(keep));
 	/* If the supervisor is already gone, the read below sees end-of-file (we hold no copy of
 	 * its end); from now on its death kills us. getppid() cannot tell: in the new pid
 	 * namespace our parent is outside, so it is 0. */

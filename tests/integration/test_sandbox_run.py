@@ -352,3 +352,45 @@ def test_without_landlock_fails_closed(ob_bin, shared_tmp):
     deg = [e for e in ev if e["event"] == "SandboxDegraded"]
     assert deg and deg[0]["protection"] == "landlock"
     assert ev[0]["protections"]["landlock"] == 0
+
+
+def output_caps(shared_tmp, size):
+    path = os.path.join(shared_tmp, f"out-{size}.json")
+    with open(path, "w") as f:
+        json.dump({"version": 1, "capabilities": [], "limits": {"output": size}}, f)
+    os.chmod(path, 0o644)
+    return path
+
+
+def test_output_is_capped(sandbox, shared_tmp):
+    caps = output_caps(shared_tmp, "4K")
+    log = os.path.join(shared_tmp, "o.jsonl")
+    script = write_script(shared_tmp, "spew.py", PY + """
+import sys
+sys.stderr.write("small\\n")
+for i in range(1000):
+    sys.stdout.write("x" * 99 + "\\n")
+""")
+    p = sandbox.run("--capabilities", caps, "--audit-log", log, "--timeout", "20", script)
+    assert p.returncode != 124
+    assert len(p.stdout) == 4096 and p.stdout == (b"x" * 99 + b"\n") * 40 + b"x" * 96
+    assert b"small" in p.stderr
+    # (the writer gets EPIPE on its next write, unless its last write raced into the pipe
+    # before the cut; either way it is never left hanging: the run returned)
+    ev = events(log)
+    assert any(e["event"] == "ResourceLimitExceeded" and e["resource"] == "output"
+               and e["limit"] == "4K" for e in ev)
+
+
+def test_json_captures_output(sandbox, shared_tmp):
+    p, res = sandbox.run_json("/bin/sh", "--", "-c", "echo out; echo err >&2; exit 4")
+    assert p.returncode == 4 and res["exit_code"] == 4
+    assert res["stdout"] == "out\n" and res["stderr"] == "err\n"
+    assert res["output_exceeded"] is False
+    # bytes that are not UTF-8 cannot be a JSON string: null, not a mangled copy
+    p, res = sandbox.run_json("/bin/sh", "--", "-c", "printf '\\377\\376'")
+    assert res["stdout"] is None
+    caps = output_caps(shared_tmp, "10")
+    p, res = sandbox.run_json("--capabilities", caps, "/bin/sh", "--", "-c",
+                              "echo 0123456789abcdef")
+    assert res["stdout"] == "0123456789" and res["output_exceeded"] is True
