@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -78,19 +79,49 @@ static int own_cgroup(const char *controller, char *buf, size_t size)
 	return r;
 }
 
-/* Removes the "omnibase-*" cgroups a killed supervisor left in DIR.  rmdir(2) refuses a
- * cgroup that still has processes, so a concurrent run's cgroup is never taken. */
+/* Removes the "omnibase-*" cgroups a killed supervisor left in DIR.  A live run holds an
+ * flock on its cgroup and a new one is younger than a few seconds: neither is touched.  And
+ * rmdir(2) refuses a cgroup that still has processes anyway. */
 static void collect_stale(const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
+	time_t now = time(NULL);
 
 	if (!d)
 		return;
-	while ((de = readdir(d)))
-		if (de->d_type == DT_DIR && strncmp(de->d_name, "omnibase-", 9) == 0)
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (de->d_type != DT_DIR || strncmp(de->d_name, "omnibase-", 9) != 0)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    now - st.st_ctime < 10)
+			continue;
+		int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			(void)unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+		(void)close(fd);
+	}
 	(void)closedir(d);
+}
+
+/* Makes the cgroup directory PATH and takes the lock that marks it as alive. */
+static int make_locked(const char *path, int *ret_fd)
+{
+	if (mkdir(path, 0755) < 0)
+		return -errno;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		int r = -errno;
+		if (fd >= 0)
+			(void)close(fd);
+		(void)rmdir(path);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
 }
 
 static int v1_create(Cgroup *cg, const char *id, const ob_limits *l)
@@ -107,8 +138,9 @@ static int v1_create(Cgroup *cg, const char *id, const ob_limits *l)
 		collect_stale(cg->path[c]);
 		(void)snprintf(cg->path[c] + strlen(cg->path[c]),
 		               sizeof(cg->path[c]) - strlen(cg->path[c]), "/omnibase-%s", id);
-		if (mkdir(cg->path[c], 0755) < 0)
-			return -errno;
+		r = make_locked(cg->path[c], &cg->lock_fd[c]);
+		if (r < 0)
+			return r;
 		cg->version = 1; /* from here on, cgroup_destroy() cleans up */
 	}
 	(void)snprintf(v, sizeof(v), "%llu", (unsigned long long)l->value[OB_LIMIT_MEMORY]);
@@ -140,8 +172,9 @@ static int v2_create(Cgroup *cg, const char *id, const ob_limits *l)
 	(void)write_str(base, "cgroup.subtree_control", "+memory +pids +cpu");
 	collect_stale(base);
 	(void)snprintf(cg->path[0], sizeof(cg->path[0]), "%s/omnibase-%s", base, id);
-	if (mkdir(cg->path[0], 0755) < 0)
-		return -errno;
+	r = make_locked(cg->path[0], &cg->lock_fd[0]);
+	if (r < 0)
+		return r;
 	cg->version = 2;
 	(void)snprintf(v, sizeof(v), "%llu", (unsigned long long)l->value[OB_LIMIT_MEMORY]);
 	r = write_str(cg->path[0], "memory.max", v);
@@ -157,13 +190,19 @@ static int v2_create(Cgroup *cg, const char *id, const ob_limits *l)
 	return r;
 }
 
+void cgroup_init(Cgroup *cg)
+{
+	*cg = (Cgroup){.lock_fd = {-1, -1, -1}};
+}
+
 int cgroup_create(Cgroup *cg, const char *id, const ob_limits *limits)
 {
-	*cg = (Cgroup){0};
+	cgroup_init(cg);
 	int r = v2_create(cg, id, limits);
 	if (r >= 0)
 		return 0;
 	cgroup_destroy(cg);
+	cgroup_init(cg);
 	r = v1_create(cg, id, limits);
 	if (r >= 0)
 		return 0;
@@ -225,6 +264,11 @@ void cgroup_destroy(Cgroup *cg)
 			(void)nanosleep(&(struct timespec){.tv_nsec = 5L * 1000 * 1000}, NULL);
 		cg->path[c][0] = '\0';
 	}
+	for (int c = 0; c < CG_MAX; c++)
+		if (cg->lock_fd[c] >= 0) {
+			(void)close(cg->lock_fd[c]);
+			cg->lock_fd[c] = -1;
+		}
 	cg->version = 0;
 }
 

@@ -21,6 +21,7 @@ enum {
 typedef struct Cgroup {
 	int version;                 /* 0: none, 1, 2 */
 	char path[CG_MAX][PATH_MAX]; /* v1: one per controller; v2: path[0] only */
+	int lock_fd[CG_MAX];         /* flock(LOCK_EX) held while the run lives */
 } Cgroup;
 
 typedef struct CgroupStats {
@@ -29,6 +30,8 @@ typedef struct CgroupStats {
 	uint64_t memory_peak;
 } CgroupStats;
 
+/* An empty Cgroup (no directory, no lock): what cgroup_destroy() accepts untouched. */
+void cgroup_init(Cgroup *cg);
 /* Creates a cgroup named after ID with LIMITS.  0 with version 0 when none is available. */
 int cgroup_create(Cgroup *cg, const char *id, const ob_limits *limits);
 int cgroup_attach(const Cgroup *cg, pid_t pid);

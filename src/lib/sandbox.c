@@ -563,6 +563,7 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	int wstatus = 0, r;
 
 	assert_return(sb && res, -EINVAL);
+	cgroup_init(&run.cg);
 	*res = (ob_result){.exit_code = OB_EXIT_SETUP, .status = -1};
 	(void)clock_gettime(CLOCK_MONOTONIC, &run.start);
 	r = sandbox_plan(sb, &run.plan, reterr);
