@@ -260,7 +260,7 @@ static int plan_grants(Plan *p, const PlanInput *in, ob_error *reterr)
 
 /* ---------------------------------------------------------------- secrets */
 
-#define SECRET_MAX_BYTES (64 * 1024)
+#define SECRET_MAX_BYTES (64L * 1024)
 
 /* Reads the value of a "NAME=@FILE" or "NAME=env:VAR" source into *ret (malloc'ed). */
 static int secret_value(const char *spec, const char *eq, char **ret, size_t *ret_len,
@@ -314,8 +314,8 @@ static int plan_secret(Plan *p, const PlanInput *in, const char *spec, ob_error 
 	char *value = NULL;
 	size_t len = 0;
 	int r = secret_value(spec, eq, &value, &len, reterr);
-	if (r < 0)
-		return r;
+	if (r < 0 || !value)
+		return r < 0 ? r : -ENOMEM;
 	(void)snprintf(dest, sizeof(dest), "/run/secrets/%s", name);
 	r = plan_add(p, STEP_SECRET, NULL, dest, NULL, 0, "SECRET_ACCESS");
 	if (r < 0) {

@@ -21,6 +21,7 @@
 #include "cgroup.h"
 #include "error.h"
 #include "landlock.h"
+#include "notify.h"
 #include "output.h"
 #include "plan.h"
 #include "spawn.h"
@@ -337,6 +338,8 @@ typedef struct Run {
 	int report_fd;
 	ChildReport last; /* the most telling report: a failure beats "exited" */
 	Stream out[2];    /* the program's stdout and stderr */
+	int notify_sock;  /* the listener arrives here */
+	Notifier notifier;
 	bool got_exit, got_failure, report_hup;
 	struct timespec start;
 } Run;
@@ -366,6 +369,27 @@ static void read_reports(Run *run)
 	}
 }
 
+static void emit_denial(void *userdata, const char *capability, const char *resource,
+                        const char *operation, int pid)
+{
+	Run *run = userdata;
+	audit_emit(&run->audit, "CapabilityDenied",
+	           json_pack("{s:s, s:s, s:s, s:i}", "capability", capability, "resource", resource,
+	                     "operation", operation, "pid", pid));
+}
+
+/* The sandboxed program sends its seccomp listener once, right before its first execve. */
+static void receive_listener(Run *run)
+{
+	int fd = notify_receive(run->notify_sock);
+	(void)close(run->notify_sock);
+	run->notify_sock = -1;
+	if (fd < 0)
+		return;
+	run->notifier =
+	    (Notifier){.fd = fd, .plan = &run->plan, .deny = emit_denial, .userdata = run};
+}
+
 /* Waits for the child (PID 1 of the sandbox) or the timeout, whichever comes first, relaying
  * the program's output meanwhile; then drains the output (for at most a second). */
 static bool wait_child(Run *run, int *wstatus)
@@ -385,13 +409,15 @@ static bool wait_child(Run *run, int *wstatus)
 		}
 		if (exited && run->out[0].fd < 0 && run->out[1].fd < 0)
 			break;
-		struct pollfd p[4] = {
+		struct pollfd p[6] = {
 		    {.fd = exited ? -1 : pidfd, .events = POLLIN},
 		    {.fd = run->report_hup ? -1 : run->report_fd, .events = POLLIN},
 		    {.fd = run->out[0].fd, .events = POLLIN},
-		    {.fd = run->out[1].fd, .events = POLLIN}};
+		    {.fd = run->out[1].fd, .events = POLLIN},
+		    {.fd = run->notify_sock, .events = POLLIN},
+		    {.fd = run->notifier.fd, .events = POLLIN}};
 		int wait_ms = exited ? 1000 : timed_out ? 100 : (int)MIN(timeout - spent, 100);
-		int n = poll(p, 4, wait_ms);
+		int n = poll(p, 6, wait_ms);
 		if (n == 0 && exited)
 			break; /* nothing more within a second: stop draining */
 		if (p[0].revents & POLLIN)
@@ -403,6 +429,14 @@ static bool wait_child(Run *run, int *wstatus)
 		for (int i = 0; i < 2; i++)
 			if (p[2 + i].revents & (POLLIN | POLLHUP | POLLERR))
 				stream_pump(&run->out[i]);
+		if (p[4].revents)
+			receive_listener(run);
+		if (p[5].revents & POLLIN)
+			notify_handle(&run->notifier);
+		else if (p[5].revents & (POLLHUP | POLLERR)) {
+			(void)close(run->notifier.fd); /* every trapped process is gone */
+			run->notifier.fd = -1;
+		}
 	}
 	while (waitpid(run->pid, wstatus, 0) < 0 && errno == EINTR)
 		;
@@ -479,7 +513,12 @@ static int start_child(Run *run, ob_error *reterr)
 		                       .cap = run->plan.limits.value[OB_LIMIT_OUTPUT]};
 		(void)fcntl(outp[i][0], F_SETFL, O_NONBLOCK);
 	}
+	int nsock[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, nsock) < 0)
+		return ob_error_set(reterr, -errno, "socketpair: %s", strerror(errno));
+	run->notify_sock = nsock[0];
 	SpawnArgs a = {.plan = &run->plan,
+	               .notify_fd = nsock[1],
 	               .stdout_fd = outp[0][1],
 	               .stderr_fd = outp[1][1],
 	               .sync_fd = sync_pipe[0],
@@ -490,6 +529,7 @@ static int start_child(Run *run, ob_error *reterr)
 	int r = spawn_sandbox(&a, &run->pid);
 	(void)close(outp[0][1]);
 	(void)close(outp[1][1]);
+	(void)close(nsock[1]);
 	(void)close(sync_pipe[0]);
 	(void)close(report_pipe[1]);
 	run->report_fd = report_pipe[0];
@@ -559,7 +599,12 @@ static void finish(Run *run, int wstatus, bool timed_out, ob_result *res)
 
 int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 {
-	Run run = {.sb = sb, .pid = -1, .report_fd = -1, .out = {{.fd = -1}, {.fd = -1}}};
+	Run run = {.sb = sb,
+	           .pid = -1,
+	           .report_fd = -1,
+	           .out = {{.fd = -1}, {.fd = -1}},
+	           .notify_sock = -1,
+	           .notifier = {.fd = -1}};
 	int wstatus = 0, r;
 
 	assert_return(sb && res, -EINVAL);
@@ -608,6 +653,10 @@ out:
 		(void)close(run.report_fd);
 	stream_done(&run.out[0]);
 	stream_done(&run.out[1]);
+	if (run.notify_sock >= 0)
+		(void)close(run.notify_sock);
+	if (run.notifier.fd >= 0)
+		(void)close(run.notifier.fd);
 	cgroup_destroy(&run.cg);
 	audit_done(&run.audit);
 	plan_done(&run.plan);

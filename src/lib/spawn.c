@@ -28,6 +28,7 @@
 
 #include "basic/macro.h"
 #include "landlock.h"
+#include "notify.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -303,6 +304,12 @@ static _Noreturn void exec_program(const SpawnArgs *a)
 		report(a->report_fd, REPORT_SETUP_FAILED, -r, 0, "Landlock", failed);
 		_exit(OB_EXIT_SETUP);
 	}
+	/* Last: from here on our own execve is trapped and judged too. */
+	r = a->notify_fd >= 0 ? notify_install(a->notify_fd) : 0;
+	if (r < 0) {
+		report(a->report_fd, REPORT_SETUP_FAILED, -r, 0, "seccomp user notification", NULL);
+		_exit(OB_EXIT_SETUP);
+	}
 	/* The raw system call: a coverage build rewrites execve() into a counter dump that
 	 * would open an error file here, inside the sandbox, for the program to inherit. */
 	(void)syscall(SYS_execve, p->exec_path, p->argv, p->envp);
@@ -369,7 +376,7 @@ static void close_other_fds(const int *keep, size_t n)
 static _Noreturn void child_main(const SpawnArgs *a)
 {
 	char c;
-	const int keep[] = {a->sync_fd, a->report_fd, a->stdout_fd, a->stderr_fd};
+	const int keep[] = {a->sync_fd, a->report_fd, a->stdout_fd, a->stderr_fd, a->notify_fd};
 
 	close_other_fds(keep, ELEMENTSOF(keep));
 	/* If the supervisor is already gone, the read below sees end-of-file (we hold no copy of

@@ -26,6 +26,7 @@ typedef struct SpawnArgs {
 	int sync_fd;              /* the child waits for one byte: id maps written, cgroup joined */
 	int report_fd;            /* ChildReport records */
 	int stdout_fd, stderr_fd; /* pipe write ends for the program's 1 and 2, or -1 */
+	int notify_fd;            /* where the seccomp listener goes (SCM_RIGHTS), or -1 */
 	bool rlimit_memory, rlimit_pids; /* no cgroup: fall back to rlimits */
 	bool set_groups;                 /* root: clear supplementary groups */
 } SpawnArgs;

@@ -142,3 +142,37 @@ except OSError as e:
     p = sandbox.run(script)
     assert p.returncode != 0
     assert b"the allowed text" not in p.stdout
+
+
+def test_denied_exec_and_connect_are_observed(sandbox, shared_tmp):
+    """Denials are observed at the system call (seccomp user notification), not inferred:
+    one CapabilityDenied per refused execve and outward connect, with the resource."""
+    script = write_script(shared_tmp, "deny.py", PY + """
+import os, socket
+try:
+    os.execv("/usr/bin/id", ["id"])
+except OSError as e:
+    print("exec", e.errno)
+for addr in (("10.1.2.3", 80), ("127.0.0.1", 9)):
+    s = socket.socket(); s.settimeout(1)
+    try:
+        s.connect(addr)
+    except OSError as e:
+        print("connect", addr[0], e.errno)
+""")
+    log = os.path.join(shared_tmp, "deny.jsonl")
+    p, res = sandbox.run_json("--audit-log", log, script)
+    assert res["exit_code"] == 0, p.stderr
+    assert "exec 13" in res["stdout"]  # EACCES: Landlock refused it
+    denied = [e for e in events(log) if e["event"] == "CapabilityDenied"]
+    assert [(e["capability"], e["resource"], e["operation"]) for e in denied] == [
+        ("EXTERNAL_COMMAND", "/usr/bin/id", "exec"),
+        ("NETWORK_CONNECT", "10.1.2.3:80", "connect"),  # not the sandbox's own loopback
+    ]
+    assert all(isinstance(e["pid"], int) and e["pid"] > 1 for e in denied)
+    assert res["violations"] == 2
+    assert events(log)[-1]["violations"] == 2
+    # granted: no denial
+    p, res = sandbox.run_json("--audit-log", log, "--cap", "EXTERNAL_COMMAND:/usr/bin/id",
+                              "/bin/sh", "--", "-c", "/usr/bin/id -u")
+    assert res["exit_code"] == 0 and res["violations"] == 0

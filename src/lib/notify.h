@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <sys/types.h>
+
+#include "plan.h"
+
+typedef void (*DenyFn)(void *userdata, const char *capability, const char *resource,
+                       const char *operation, int pid);
+
+/* The supervisor's end of the observation: the listener and what it needs to judge. */
+typedef struct Notifier {
+	int fd; /* the seccomp listener, -1 until received */
+	const Plan *plan;
+	DenyFn deny;
+	void *userdata;
+} Notifier;
+
+/* Child, after no_new_privs: installs the trap for execve, execveat and connect and sends the
+ * listener over SOCK (SCM_RIGHTS). No allocation. */
+int notify_install(int sock);
+/* Supervisor: receives the listener fd from SOCK. */
+int notify_receive(int sock);
+/* Supervisor: answers one notification (always "continue"), reporting denials. */
+void notify_handle(Notifier *n);
