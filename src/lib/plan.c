@@ -374,7 +374,17 @@ static bool is_executable_file(const char *path)
 }
 
 /* Finds NAME on SEARCH (a PATH string); *ret is malloc'ed. */
-int plan_find_on_path(const char *name, const char *search, char **ret)
+static bool is_script(const char *path)
+{
+	char head[2];
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	return fd >= 0 && read(fd, head, 2) == 2 && head[0] == '#' && head[1] == '!';
+}
+
+/* With SKIP_SCRIPTS, executables that are themselves scripts are passed over: an
+ * interpreter found on PATH may be a version manager's shim (pyenv puts
+ * ~/.pyenv/shims first), which cannot work inside the sandbox; the next real one can. */
+static int find_on_path(const char *name, const char *search, bool skip_scripts, char **ret)
 {
 	if (strchr(name, '/'))
 		return -EINVAL;
@@ -383,13 +393,18 @@ int plan_find_on_path(const char *name, const char *search, char **ret)
 		char buf[PATH_MAX];
 		int n = snprintf(buf, sizeof(buf), "%.*s/%s", (int)(e - p), p, name);
 		if (e > p && n > 0 && (size_t)n < sizeof(buf) && buf[0] == '/' &&
-		    is_executable_file(buf)) {
+		    is_executable_file(buf) && !(skip_scripts && is_script(buf))) {
 			*ret = strdup(buf);
 			return *ret ? 0 : -ENOMEM;
 		}
 		p = *e ? e + 1 : e;
 	}
 	return -ENOENT;
+}
+
+int plan_find_on_path(const char *name, const char *search, char **ret)
+{
+	return find_on_path(name, search, /* skip_scripts= */ false, ret);
 }
 
 /* Reads "#!interp [arg]" from PATH.  Returns 1 with the parts, 0 when there is none. */
@@ -445,14 +460,14 @@ static int resolve_interpreter(const char *script, const char *host_path, char *
 		                                              : NULL;
 		if (!name)
 			return 0;
-		r = plan_find_on_path(name, host_path, ret_interp);
+		r = find_on_path(name, host_path, /* skip_scripts= */ true, ret_interp);
 		if (r < 0)
 			return ob_error_set(reterr, -ENOENT,
 			                    "%s: interpreter '%s' not found on PATH", script, name);
 		return 0;
 	}
 	if (streq(interp, "/usr/bin/env") && arg[0]) {
-		r = plan_find_on_path(arg, host_path, ret_interp);
+		r = find_on_path(arg, host_path, /* skip_scripts= */ true, ret_interp);
 		if (r < 0)
 			return ob_error_set(reterr, -ENOENT,
 			                    "%s: interpreter '%s' not found on PATH", script, arg);

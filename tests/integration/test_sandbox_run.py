@@ -394,3 +394,50 @@ def test_json_captures_output(sandbox, shared_tmp):
     p, res = sandbox.run_json("--capabilities", caps, "/bin/sh", "--", "-c",
                               "echo 0123456789abcdef")
     assert res["stdout"] == "0123456789" and res["output_exceeded"] is True
+
+
+@pytest.fixture
+def interp_prefix():
+    """An interpreter installed outside /usr (as a Python under a home directory would be)."""
+    import shutil
+    import tempfile
+    d = tempfile.mkdtemp(dir="/var/tmp", prefix="ob-interp-")
+    os.makedirs(os.path.join(d, "bin"))
+    shutil.copy2("/bin/dash" if os.path.exists("/bin/dash") else "/bin/sh",
+                 os.path.join(d, "bin", "mysh"))
+    os.chmod(d, 0o755)
+    os.chmod(os.path.join(d, "bin"), 0o755)
+    yield os.path.join(d, "bin", "mysh")
+    shutil.rmtree(d)
+
+
+def test_interpreters(sandbox, shared_tmp, interp_prefix):
+    s = write_script(shared_tmp, "a.sh", f"#!{interp_prefix}\necho prefix ok\n")
+    p = sandbox.run(s)
+    assert p.returncode == 0 and p.stdout == b"prefix ok\n", p.stderr
+    s = write_script(shared_tmp, "b", "#!/usr/bin/env sh\necho env ok\n")
+    assert sandbox.run(s).stdout == b"env ok\n"
+    s = write_script(shared_tmp, "c.sh", "echo by extension\n", mode=0o644)
+    assert sandbox.run(s).stdout == b"by extension\n"
+    s = write_script(shared_tmp, "d", "#!/bin/sh -e\nfalse\necho not reached\n")
+    p = sandbox.run(s)
+    assert p.returncode == 1 and b"not reached" not in p.stdout
+    shim = write_script(shared_tmp, "shim", "#!/bin/sh\nexec /bin/sh \"$@\"\n")
+    s = write_script(shared_tmp, "e", f"#!{shim}\necho via shim\n")
+    p = sandbox.run(s)
+    assert p.returncode == 126 and b"itself a script" in p.stderr
+    s = write_script(shared_tmp, "f", "#!/nonexistent/interp\n")
+    assert sandbox.run(s).returncode == 127
+    s = write_script(shared_tmp, "g", "#!/usr/bin/env no-such-interp-anywhere\n")
+    assert sandbox.run(s).returncode == 127
+    s = write_script(shared_tmp, "h.py", "print('python by extension')\n", mode=0o644)
+    p = sandbox.run(s)
+    assert p.returncode == 0 and p.stdout == b"python by extension\n", p.stderr
+
+
+def test_relative_program_path(ob_bin, shared_tmp):
+    import subprocess
+    write_script(shared_tmp, "rel.sh", "#!/bin/sh\necho relative ok\n")
+    p = subprocess.run([ob_bin, "sandbox", "run", "./rel.sh"], cwd=shared_tmp,
+                       capture_output=True, timeout=60)
+    assert p.returncode == 0 and p.stdout == b"relative ok\n", p.stderr

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The sandbox builder and planner through the public API: validation, copies, the plan. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "omnibase/omnibase.h"
+#include <cmocka.h>
+
+static ob_sandbox *new_sandbox(void)
+{
+	ob_sandbox *sb;
+	assert_int_equal(ob_sandbox_new(&sb), 0);
+	return sb;
+}
+
+static void test_modes(void **state)
+{
+	(void)state;
+	assert_string_equal(ob_sandbox_mode_to_string(OB_MODE_SANDBOX), "sandbox");
+	assert_string_equal(ob_sandbox_mode_to_string(OB_MODE_RX), "rx");
+	assert_string_equal(ob_sandbox_mode_to_string(OB_MODE_RWX), "rwx");
+	assert_null(ob_sandbox_mode_to_string(OB_MODE_MAX));
+	assert_int_equal(ob_sandbox_mode_from_string("rx"), OB_MODE_RX);
+	assert_int_equal(ob_sandbox_mode_from_string("open"), OB_MODE_INVALID);
+	assert_int_equal(ob_sandbox_mode_from_string(NULL), OB_MODE_INVALID);
+}
+
+static void test_builder_validation(void **state)
+{
+	(void)state;
+	ob_sandbox *sb = new_sandbox();
+	ob_error e;
+	char *argv_empty[] = {NULL};
+
+	assert_int_equal(ob_sandbox_set_mode(sb, OB_MODE_MAX), -EINVAL);
+	assert_int_equal(ob_sandbox_set_mode(sb, OB_MODE_RX), 0);
+	assert_int_equal(ob_sandbox_set_workdir(sb, "/nonexistent/dir", &e), -ENOENT);
+	assert_non_null(strstr(e.msg, "--workdir"));
+	assert_int_equal(ob_sandbox_set_workdir(sb, "/tmp", &e), 0);
+	assert_int_equal(ob_sandbox_add_env(sb, "NOEQUALS", &e), -EINVAL);
+	assert_int_equal(ob_sandbox_add_env(sb, "=x", &e), -EINVAL);
+	assert_int_equal(ob_sandbox_add_env(sb, "A=1", &e), 0);
+	assert_int_equal(ob_sandbox_add_secret(sb, "x=plain", &e), -EINVAL);
+	assert_int_equal(ob_sandbox_add_secret(sb, "x", &e), -EINVAL);
+	assert_int_equal(ob_sandbox_add_secret(sb, "x=env:HOME", &e), 0);
+	assert_int_equal(ob_sandbox_set_command(sb, argv_empty, &e), -EINVAL);
+	assert_int_equal(ob_sandbox_set_context(sb, "bad key", "v"), -EINVAL);
+	assert_int_equal(ob_sandbox_set_context(sb, "env", "prod"), 0);
+	assert_int_equal(ob_sandbox_add_audit_fd(sb, -1), -EINVAL);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(ob_sandbox_add_audit_log(sb, "/dev/null"), 0);
+	assert_int_equal(ob_sandbox_add_audit_log(sb, "/dev/null"), -E2BIG);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(ob_sandbox_add_audit_fd(sb, 2), 0);
+	assert_int_equal(ob_sandbox_add_audit_fd(sb, 2), -E2BIG);
+	assert_int_equal(ob_sandbox_set_allow_degraded(sb, true), 0);
+	assert_int_equal(ob_sandbox_set_capture_output(sb, true), 0);
+	assert_null(ob_sandbox_free(sb));
+	assert_null(ob_sandbox_free(NULL));
+	ob_result_done(NULL);
+}
+
+static void test_plan_errors(void **state)
+{
+	(void)state;
+	ob_sandbox *sb = new_sandbox();
+	ob_error e = {0};
+	ob_result res;
+	char *plan = NULL;
+
+	assert_int_equal(ob_sandbox_plan_json(sb, &plan, &e), -EINVAL); /* no program */
+	char *missing[] = {"/nonexistent/program", NULL};
+	assert_int_equal(ob_sandbox_set_command(sb, missing, &e), 0);
+	assert_int_equal(ob_sandbox_plan_json(sb, &plan, &e), -ENOENT);
+	assert_int_equal(ob_sandbox_run(sb, &res, &e), -ENOENT);
+	assert_int_equal(res.exit_code, OB_EXIT_NOTFOUND);
+	char *dir[] = {"/tmp", NULL};
+	assert_int_equal(ob_sandbox_set_command(sb, dir, &e), 0);
+	assert_int_equal(ob_sandbox_run(sb, &res, &e), -EACCES);
+	assert_int_equal(res.exit_code, OB_EXIT_NOEXEC);
+	char *nameless[] = {"surely-no-such-command-here", NULL};
+	assert_int_equal(ob_sandbox_set_command(sb, nameless, &e), 0);
+	assert_int_equal(ob_sandbox_plan_json(sb, &plan, &e), -ENOENT);
+	assert_non_null(strstr(e.msg, "not found on PATH"));
+	ob_sandbox_free(sb);
+}
+
+static void test_plan_json(void **state)
+{
+	(void)state;
+	ob_sandbox *sb = new_sandbox();
+	ob_capset *caps;
+	ob_capability *c;
+	ob_error e;
+	char *plan = NULL;
+	char *argv[] = {"/bin/true", "arg", NULL};
+
+	assert_int_equal(ob_capset_new(&caps), 0);
+	assert_int_equal(ob_capability_parse(&c, "FILE_READ:/etc/hostname", "/", &e), 0);
+	assert_int_equal(ob_capset_add(caps, c), 0);
+	ob_capability_free(c);
+	assert_int_equal(ob_sandbox_set_capabilities(sb, caps), 0);
+	ob_capset_unref(caps);
+	assert_int_equal(ob_sandbox_set_command(sb, argv, &e), 0);
+	assert_int_equal(ob_sandbox_add_env(sb, "K=V", &e), 0);
+	ob_limits l;
+	ob_limits_init(&l);
+	l.value[OB_LIMIT_TMPFS] = 8 << 20;
+	assert_int_equal(ob_sandbox_set_limits(sb, &l), 0);
+	if (ob_sandbox_plan_json(sb, &plan, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_non_null(strstr(plan, "\"argv\": [\n    \"/bin/true\",\n    \"arg\""));
+	assert_non_null(strstr(plan, "\"K=V\""));
+	assert_non_null(strstr(plan, "\"FILE_READ:/etc/hostname\""));
+	assert_non_null(strstr(plan, "size=8388608"));
+	assert_non_null(strstr(plan, "\"landlock\""));
+	free(plan);
+	ob_sandbox_free(sb);
+}
+
+static void test_probe(void **state)
+{
+	(void)state;
+	char *s = NULL;
+	assert_int_equal(ob_probe_json(&s), 0);
+	assert_non_null(strstr(s, "\"landlock_abi\""));
+	assert_non_null(strstr(s, "\"cgroup\""));
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_modes),       cmocka_unit_test(test_builder_validation),
+	    cmocka_unit_test(test_plan_errors), cmocka_unit_test(test_plan_json),
+	    cmocka_unit_test(test_probe),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
