@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Observed denials (SPEC §5): the program's execve, execveat and connect calls are trapped
+ * Observed denials (SPEC §5): the program's execve, execveat, connect and open calls are trapped
  * with a seccomp user-notification filter, and the supervisor, holding the listener, records
  * a CapabilityDenied for each one the grants do not allow.  It always answers "continue": the
  * kernel then runs the call under the real fences (mount layout, Landlock, the empty network
  * namespace), so a race on the arguments can only mislabel an event, never open a hole.
- * Only these rare calls are trapped; a trap costs a round trip to the supervisor (~50 µs).
+ * Only these calls are trapped; a trap costs a round trip to the supervisor (~50 µs; a Python
+ * start makes about 35 opens).
  */
 #include "notify.h"
 
@@ -29,6 +30,18 @@
 
 #include "basic/macro.h"
 
+#ifndef __NR_openat2
+#define __NR_openat2 437
+#endif
+/* open(2) and creat(2) exist on x86_64 only; elsewhere a number no call has. */
+#ifdef __NR_open
+#define NR_OPEN  __NR_open
+#define NR_CREAT __NR_creat
+#else
+#define NR_OPEN  0xfffff
+#define NR_CREAT 0xffffe
+#endif
+
 #if defined(__x86_64__)
 #define NOTIFY_ARCH AUDIT_ARCH_X86_64
 #elif defined(__aarch64__)
@@ -49,9 +62,13 @@ int notify_install(int sock)
 	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NOTIFY_ARCH, 1, 0),
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execve, 3, 0),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execveat, 2, 0),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_connect, 1, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execve, 7, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execveat, 6, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_connect, 5, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 4, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat2, 3, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NR_OPEN, 2, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NR_CREAT, 1, 0),
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
 	};
@@ -85,6 +102,13 @@ int notify_install(int sock)
 
 /* ---------------------------------------------------------------- supervisor side */
 
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, uint64_t)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
 int notify_receive(int sock)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
@@ -101,6 +125,8 @@ int notify_receive(int sock)
 		return -EBADMSG;
 	int fd;
 	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	/* Linux >= 6.6: wake the supervisor on the same CPU, about halving a round trip. */
+	(void)ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, 0);
 	return fd;
 }
 
@@ -203,6 +229,43 @@ static void on_connect(Notifier *n, const struct seccomp_notif *req)
 	n->deny(n->userdata, "NETWORK_CONNECT", res, "connect", inner_pid(req->pid));
 }
 
+static bool under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* An open of a path the sandbox does not show although the host has it is a denial: that is
+ * how a read of /etc/passwd is refused (ENOENT) and still recorded. /proc, /sys and /dev are
+ * the sandbox's own (or absent by design), so probes there are not reported. Relative paths
+ * are left alone: what they name on the host cannot be told from here. */
+static void on_open(Notifier *n, const struct seccomp_notif *req)
+{
+	char path[PATH_MAX], inside[PATH_MAX + 64];
+	uint64_t addr = req->data.args[1], flags = req->data.args[2];
+	struct stat st;
+
+	if (req->data.nr == NR_OPEN || req->data.nr == NR_CREAT) {
+		addr = req->data.args[0];
+		flags = req->data.nr == NR_CREAT ? (O_CREAT | O_WRONLY) : req->data.args[1];
+	} else if (req->data.nr == __NR_openat2 &&
+	           read_mem(req->pid, req->data.args[2], &flags, sizeof(flags)) != sizeof(flags)) {
+		return;
+	}
+	ssize_t k = read_mem(req->pid, addr, path, sizeof(path) - 1);
+	if (k <= 0)
+		return;
+	path[k] = '\0';
+	if (path[0] != '/' || under(path, "/proc") || under(path, "/sys") || under(path, "/dev"))
+		return;
+	(void)snprintf(inside, sizeof(inside), "/proc/%d/root%s", (int)req->pid, path);
+	if (lstat(inside, &st) == 0 || errno != ENOENT || lstat(path, &st) < 0)
+		return;
+	bool write = (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) != 0;
+	n->deny(n->userdata, write ? "FILE_WRITE" : "FILE_READ", path, write ? "write" : "read",
+	        inner_pid(req->pid));
+}
+
 void notify_handle(Notifier *n)
 {
 	struct seccomp_notif req;
@@ -215,6 +278,8 @@ void notify_handle(Notifier *n)
 		on_exec(n, &req);
 	else if (req.data.nr == __NR_connect)
 		on_connect(n, &req);
+	else
+		on_open(n, &req);
 	resp = (struct seccomp_notif_resp){.id = req.id, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE};
 	(void)ioctl(n->fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }

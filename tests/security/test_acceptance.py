@@ -24,9 +24,15 @@ except OSError as e:
     sys.exit(3)
 print("LEAK", data[:40])
 """)
-    p = sandbox.run(script)
+    log = os.path.join(shared_tmp, "passwd.jsonl")
+    p = sandbox.run("--audit-log", log, script)
     assert p.returncode == 3, (p.stdout, p.stderr)
     assert b"DENIED" in p.stdout and b"LEAK" not in p.stdout
+    # the layout hides the file, and the attempt is still on the record
+    denied = [e for e in events(log) if e["event"] == "CapabilityDenied"]
+    assert [(e["capability"], e["resource"], e["operation"]) for e in denied] == [
+        ("FILE_READ", "/etc/passwd", "read")]
+    assert events(log)[-1]["violations"] == 1
 
 
 @pytest.fixture
@@ -136,6 +142,9 @@ except OSError as e:
     assert "the allowed text" in out
     assert "DENIED other" in out and "the secret text" not in out
     assert "DENIED write" in out and "WROTE" not in out
+    denied = [(e["capability"], e["resource"]) for e in events(log)
+              if e["event"] == "CapabilityDenied"]
+    assert ("FILE_READ", f"{data}/other.txt") in denied
     start = events(log)[0]
     assert start["capabilities"] == [f"FILE_READ:{data}/allowed.txt"]
     # without the grant the file is not there at all
