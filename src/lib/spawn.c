@@ -318,22 +318,51 @@ static _Noreturn void exec_program(const SpawnArgs *a)
 	_exit(err == ENOENT ? OB_EXIT_NOTFOUND : OB_EXIT_NOEXEC);
 }
 
+/* Zeroes the memory that /proc/self/cmdline and /proc/self/environ show (arg_start..arg_end
+ * and env_start..env_end, fields 48 to 51 of /proc/self/stat): PID 1 is a copy of the
+ * supervisor, and the program must not read the supervisor's command line or environment
+ * through /proc/1. Those files stay readable to everyone in the pid namespace even when the
+ * process is not dumpable. No allocation: a stack buffer. */
+static void wipe_args_and_environment(void)
+{
+	char buf[2048];
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		(void)close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+	unsigned long v[52] = {0};
+	int field = 2;
+	while (p && field < 51) {
+		p = strchr(p, ' ');
+		if (!p)
+			break;
+		v[++field] = strtoul(++p, NULL, 10);
+	}
+	if (field < 51)
+		return;
+	if (v[49] > v[48])
+		explicit_bzero((void *)v[48], v[49] - v[48]);
+	if (v[51] > v[50])
+		explicit_bzero((void *)v[50], v[51] - v[50]);
+}
+
 /* PID 1 of the sandbox: reaps everything, reports the program's status, and by exiting takes
- * the whole pid namespace down.  Not dumpable and its environment wiped, so the program can
- * neither ptrace it nor read the supervisor's environment through /proc/1/environ. */
+ * the whole pid namespace down.  Not dumpable (the program cannot ptrace it), and its copy of
+ * the supervisor's command line and environment wiped. */
 static _Noreturn void run_init(const SpawnArgs *a, pid_t program)
 {
-	extern char **environ;
 	int status = 0;
 
-	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* Only the program holds the output pipes: their end-of-file is its end. */
 	if (a->stdout_fd >= 0)
 		(void)close(a->stdout_fd);
 	if (a->stderr_fd >= 0)
 		(void)close(a->stderr_fd);
-	for (char **e = environ; e && *e; e++)
-		explicit_bzero(*e, strlen(*e));
 	for (;;) {
 		pid_t w = waitpid(-1, &status, 0);
 		if (w == program)
@@ -395,6 +424,9 @@ static _Noreturn void child_main(const SpawnArgs *a)
 	if (sethostname("sandbox", 7) < 0)
 		die_setup(a, errno, "sethostname", NULL);
 	loopback_up(a);
+	/* Before the program exists, so it never sees PID 1 otherwise. */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	wipe_args_and_environment();
 	pid_t pid = fork();
 	if (pid < 0)
 		die_setup(a, errno, "fork", NULL);

@@ -43,6 +43,7 @@ try:
     print("ENV1", open("/proc/1/environ", "rb").read())
 except OSError as e:
     print("ENV1 denied", type(e).__name__)
+print("CMD1", open("/proc/1/cmdline", "rb").read().replace(b"\\0", b"").decode())
 for p in ("/root", "/home", "/etc/shadow", "/etc/hosts", "/var", "/run", "/sys"):
     print(p, os.path.exists(p))
 """)
@@ -52,6 +53,8 @@ for p in ("/root", "/home", "/etc/shadow", "/etc/hosts", "/var", "/run", "/sys")
     pids = eval(out.split("PIDS ")[1].splitlines()[0])
     assert max(pids) < 10, pids  # a fresh pid namespace: our init and the program
     assert "hunter2" not in out and "OB_SECRET" not in out
+    # nor the supervisor's command line (PID 1 is a copy of it)
+    assert [l for l in out.splitlines() if l.startswith("CMD1")] == ["CMD1 "]
     line = [l for l in out.splitlines() if l.startswith("ENV1")][0]
     assert line == "ENV1 denied PermissionError" or line in ("ENV1 b''",), line
     for path in ("/root", "/home", "/etc/shadow", "/etc/hosts", "/var", "/run", "/sys"):
