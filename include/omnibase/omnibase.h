@@ -280,6 +280,11 @@ OB_PUBLIC int ob_sandbox_set_limits(ob_sandbox *sb, const ob_limits *limits);
 OB_PUBLIC int ob_sandbox_set_mode(ob_sandbox *sb, ob_sandbox_mode mode);
 /* A host directory mounted read-write at /workspace and used as the working directory. */
 OB_PUBLIC int ob_sandbox_set_workdir(ob_sandbox *sb, const char *dir, ob_error *reterr);
+/* Where the registry store (REGISTRY_* grants, mounted at /registry) and the artifact store
+ * (ARTIFACT_* grants, at /artifacts) are on the host. A grant whose store is not set fails
+ * the run (125). */
+OB_PUBLIC int ob_sandbox_set_registry(ob_sandbox *sb, const char *dir, ob_error *reterr);
+OB_PUBLIC int ob_sandbox_set_artifacts(ob_sandbox *sb, const char *dir, ob_error *reterr);
 /* Adds KEY=VALUE to the program's environment. */
 OB_PUBLIC int ob_sandbox_add_env(ob_sandbox *sb, const char *assignment, ob_error *reterr);
 /* The program (a path, or a name looked up on PATH) or script, and its arguments (copied). */

@@ -30,6 +30,8 @@ static const char run_help[] =
     "      --env KEY=VALUE       add to the program's environment (repeatable)\n"
     "      --secret NAME=@FILE|env:VAR  a secret's source; granted ones appear as\n"
     "                            /run/secrets/NAME (mode 0400), never in the environment\n"
+    "      --registry DIR        the registry store: REGISTRY_* grants appear at /registry\n"
+    "      --artifacts DIR       the artifact store: ARTIFACT_* grants appear at /artifacts\n"
     "      --backend native      the only backend so far\n"
     "      --audit-log FILE      append events as JSON Lines (repeatable)\n"
     "      --verbose             also print events on stderr\n"
@@ -63,6 +65,8 @@ enum {
 	ARG_DRY_RUN,
 	ARG_DEGRADED,
 	ARG_SECRET,
+	ARG_REGISTRY,
+	ARG_ARTIFACTS,
 	ARG_UNSUPPORTED,
 };
 
@@ -178,6 +182,16 @@ static int handle_option(RunArgs *a, int c, const char *arg)
 		return 0;
 	case ARG_DEGRADED:
 		return ob_sandbox_set_allow_degraded(a->sb, true);
+	case ARG_REGISTRY:
+	case ARG_ARTIFACTS: {
+		int r = (c == ARG_REGISTRY ? ob_sandbox_set_registry
+		                           : ob_sandbox_set_artifacts)(a->sb, arg, &e);
+		if (r < 0) {
+			log_error("%s", e.msg);
+			return -EINVAL;
+		}
+		return 0;
+	}
 	case ARG_SECRET:
 		if (ob_sandbox_add_secret(a->sb, arg, &e) < 0) {
 			log_error("%s", e.msg);
@@ -210,7 +224,8 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 	    {"allow-degraded", no_argument, NULL, ARG_DEGRADED},
 	    {"secret", required_argument, NULL, ARG_SECRET},
 	    {"egress", required_argument, NULL, ARG_UNSUPPORTED},
-	    {"registry", required_argument, NULL, ARG_UNSUPPORTED},
+	    {"registry", required_argument, NULL, ARG_REGISTRY},
+	    {"artifacts", required_argument, NULL, ARG_ARTIFACTS},
 	    {"component", required_argument, NULL, ARG_UNSUPPORTED},
 	    {"audit-socket", required_argument, NULL, ARG_UNSUPPORTED},
 	    {"help", no_argument, NULL, 'h'},

@@ -169,24 +169,42 @@ typedef struct Walk {
 	const ob_capability *cap;
 	bool ro;
 	const char *why;
-	unsigned budget; /* directory entries we may still look at */
+	const char *store; /* host directory of a store grant (relative glob), or NULL */
+	const char *mount; /* where the store appears in the sandbox ("/registry") */
+	unsigned budget;   /* directory entries we may still look at */
 	ob_error *err;
 } Walk;
 
+/* Binds the matched host PATH: at the same path, or for a store at MOUNT/<relative>. */
 static int grant_bind(Walk *w, const char *path)
 {
+	char dest[PATH_MAX];
+
 	if (!path_has_no_symlinks(path))
 		return ob_error_set(w->err, -ELOOP,
 		                    "grant %s: '%s' goes through a symlink; grant the path it "
 		                    "resolves to instead",
 		                    w->why, path);
-	return plan_bind_same(w->plan, path, w->ro, w->why);
+	if (!w->store)
+		return plan_bind_same(w->plan, path, w->ro, w->why);
+	(void)snprintf(dest, sizeof(dest), "%s%s", w->mount, path + strlen(w->store));
+	struct stat st;
+	int r = stat(path, &st) < 0 ? -errno : 0;
+	if (r >= 0)
+		r = plan_add(w->plan, STEP_BIND, path, dest, NULL,
+		             MS_NOSUID | MS_NODEV | (w->ro ? MS_RDONLY : 0), w->why);
+	if (r >= 0) {
+		w->plan->steps[w->plan->n_steps - 1].src_is_dir = S_ISDIR(st.st_mode);
+		w->plan->steps[w->plan->n_steps - 1].recursive = true;
+	}
+	return r;
 }
 
 /* Walks DIR (a real directory) binding every entry the grant's glob matches. */
 static int grant_walk(Walk *w, const char *dir, unsigned depth)
 {
 	_cleanup_(closedirp) DIR *d = opendir(dir);
+	size_t skip = w->store ? strlen(w->store) + 1 : 0; /* store globs are relative */
 	struct dirent *de;
 
 	if (!d || depth > 64)
@@ -204,7 +222,7 @@ static int grant_walk(Walk *w, const char *dir, unsigned depth)
 			continue;
 		const Glob *g = &w->cap->glob;
 		int r = 0;
-		if (glob_match(g, path, (size_t)n))
+		if (glob_match(g, path + skip, (size_t)n - skip))
 			r = grant_bind(w, path); /* a matched directory brings its tree */
 		else if (de->d_type == DT_DIR)
 			r = grant_walk(w, path, depth + 1);
@@ -214,44 +232,95 @@ static int grant_walk(Walk *w, const char *dir, unsigned depth)
 	return 0;
 }
 
-static int plan_file_grant(Plan *p, const ob_capability *c, ob_error *reterr)
+/* Expands one path grant: a literal names itself, literal segments then a globstar name a
+ * tree (one bind), anything else is matched against a walk from the literal prefix. */
+static int plan_pattern_grant(Walk *w)
 {
-	const Glob *g = &c->glob;
-	Walk w = {.plan = p,
-	          .cap = c,
-	          .ro = c->type == OB_CAP_FILE_READ,
-	          .why = c->resource,
-	          .budget = 100000,
-	          .err = reterr};
+	const Glob *g = &w->cap->glob;
 	char root[PATH_MAX];
+	int n = snprintf(root, sizeof(root), "%s%s%.*s", w->store ? w->store : "",
+	                 w->store && g->lit_len ? "/" : "", (int)g->lit_len, g->lit);
 
-	if (g->literal)
-		return access(g->lit, F_OK) == 0 ? grant_bind(&w, g->lit) : 0;
-	memcpy(root, g->lit, g->lit_len);
-	root[g->lit_len] = '\0';
+	if (n < 0 || (size_t)n >= sizeof(root))
+		return ob_error_set(w->err, -ENAMETOOLONG, "grant %s: path too long", w->why);
 	if (root[0] == '\0')
 		strcpy(root, "/");
-	/* A globstar after literal segments is the tree of that directory: one bind. */
+	if (g->literal)
+		return access(root, F_OK) == 0 ? grant_bind(w, root) : 0;
 	bool tree = g->segs[g->n_segs - 1].globstar;
 	for (size_t i = 0; i + 1 < g->n_segs; i++)
 		tree = tree && g->segs[i].literal;
 	if (tree)
-		return access(root, F_OK) == 0 ? grant_bind(&w, root) : 0;
+		return access(root, F_OK) == 0 ? grant_bind(w, root) : 0;
 	struct stat st;
 	if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode))
 		return 0;
-	return grant_walk(&w, root, 0);
+	return grant_walk(w, root, 0);
+}
+
+/* The store of a REGISTRY_ or ARTIFACT_ grant, and where it is mounted. */
+static int grant_store(const PlanInput *in, const ob_capability *c, const char **store,
+                       const char **mount, ob_error *reterr)
+{
+	bool registry = c->type == OB_CAP_REGISTRY_READ || c->type == OB_CAP_REGISTRY_WRITE;
+
+	*store = registry ? in->registry_dir : in->artifacts_dir;
+	*mount = registry ? "/registry" : "/artifacts";
+	if (!*store)
+		return ob_error_set(reterr, -EINVAL,
+		                    "%s:%s is granted but no %s DIR says where the store is",
+		                    ob_cap_type_to_string(c->type), c->resource,
+		                    registry ? "--registry" : "--artifacts");
+	return 0;
+}
+
+static int plan_grant(Plan *p, const PlanInput *in, const ob_capability *c, ob_error *reterr)
+{
+	Walk w = {.plan = p, .cap = c, .why = c->resource, .budget = 100000, .err = reterr};
+
+	switch (c->type) {
+	case OB_CAP_FILE_READ:
+	case OB_CAP_FILE_WRITE:
+		w.ro = c->type == OB_CAP_FILE_READ;
+		return plan_pattern_grant(&w);
+	case OB_CAP_DATABASE_READ:
+		if (c->kind != RES_SQLITE)
+			return 0; /* a network database: the egress issue's business */
+		w.ro = true;
+		return plan_pattern_grant(&w);
+	case OB_CAP_DATABASE_WRITE:
+		if (c->kind != RES_SQLITE)
+			return 0;
+		/* SQLite writes its -journal/-wal/-shm files beside the database: without the
+		 * supervisor creating exactly those names, only the whole directory would do, and
+		 * that would expose its other files. Refused rather than half-working. */
+		return ob_error_set(
+		    reterr, -EOPNOTSUPP,
+		    "DATABASE_WRITE:%s: writable SQLite databases are not supported "
+		    "yet",
+		    c->resource);
+	case OB_CAP_REGISTRY_READ:
+	case OB_CAP_REGISTRY_WRITE:
+	case OB_CAP_ARTIFACT_READ:
+	case OB_CAP_ARTIFACT_WRITE: {
+		int r = grant_store(in, c, &w.store, &w.mount, reterr);
+		if (r < 0)
+			return r;
+		w.ro = c->type == OB_CAP_REGISTRY_READ || c->type == OB_CAP_ARTIFACT_READ;
+		return plan_pattern_grant(&w);
+	}
+	default:
+		return 0;
+	}
 }
 
 static int plan_grants(Plan *p, const PlanInput *in, ob_error *reterr)
 {
 	for (size_t i = 0; in->caps && i < ob_capset_size(in->caps); i++) {
 		const ob_capability *c = ob_capset_get(in->caps, i);
-		if (c->type != OB_CAP_FILE_READ && c->type != OB_CAP_FILE_WRITE)
-			continue;
 		if (!ob_capability_is_active(c, in->ctx))
 			continue;
-		int r = plan_file_grant(p, c, reterr);
+		int r = plan_grant(p, in, c, reterr);
 		if (r < 0)
 			return r;
 	}
@@ -669,7 +738,9 @@ int plan_build(Plan *p, const PlanInput *in, ob_error *reterr)
 	r = plan_program(p, in, reterr);
 	if (r < 0)
 		return r;
-	if (in->mode == OB_MODE_SANDBOX)
+	/* In mode rx the host is there read-only: the grants still bring the writable places
+	 * (and the stores); in mode rwx everything is already there. */
+	if (in->mode != OB_MODE_RWX)
 		r = plan_grants(p, in, reterr);
 	if (r >= 0)
 		r = plan_secrets(p, in, reterr);

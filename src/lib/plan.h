@@ -70,9 +70,11 @@ typedef struct PlanInput {
 	ob_sandbox_mode mode;
 	const char *workdir;
 	char *const *extra_env;
-	const char *host_path; /* the supervisor's PATH, for resolving names */
-	int landlock_abi;      /* what the kernel offers; 0 to plan without Landlock */
-	char *const *secrets;  /* "NAME=@FILE" / "NAME=env:VAR" host-side sources */
+	const char *host_path;     /* the supervisor's PATH, for resolving names */
+	int landlock_abi;          /* what the kernel offers; 0 to plan without Landlock */
+	char *const *secrets;      /* "NAME=@FILE" / "NAME=env:VAR" host-side sources */
+	const char *registry_dir;  /* the registry store (REGISTRY_*), or NULL */
+	const char *artifacts_dir; /* the artifact store (ARTIFACT_*), or NULL */
 } PlanInput;
 
 /*

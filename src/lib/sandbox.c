@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -34,6 +35,7 @@ struct ob_sandbox {
 	ob_limits limits;
 	ob_sandbox_mode mode;
 	char *workdir;
+	char *registry_dir, *artifacts_dir;
 	char **argv;
 	char **env;
 	size_t n_env;
@@ -95,6 +97,8 @@ ob_sandbox *ob_sandbox_free(ob_sandbox *sb)
 	ob_capset_unref(sb->caps);
 	ob_context_free(sb->ctx);
 	free(sb->workdir);
+	free(sb->registry_dir);
+	free(sb->artifacts_dir);
 	strv_free(sb->argv);
 	strv_free(sb->env);
 	for (size_t i = 0; i < sb->n_secrets; i++)
@@ -134,19 +138,40 @@ int ob_sandbox_set_mode(ob_sandbox *sb, ob_sandbox_mode mode)
 	return 0;
 }
 
-int ob_sandbox_set_workdir(ob_sandbox *sb, const char *dir, ob_error *reterr)
+/* Stores the real path of the directory DIR in *slot; OPTION names it in messages. */
+static int set_dir(char **slot, const char *option, const char *dir, ob_error *reterr)
 {
 	char real[PATH_MAX];
+	struct stat st;
 
-	assert_return(sb && dir, -EINVAL);
 	if (!realpath(dir, real))
-		return ob_error_set(reterr, -errno, "--workdir %s: %s", dir, strerror(errno));
+		return ob_error_set(reterr, -errno, "%s %s: %s", option, dir, strerror(errno));
+	if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
+		return ob_error_set(reterr, -ENOTDIR, "%s %s: not a directory", option, dir);
 	char *d = strdup(real);
 	if (!d)
 		return -ENOMEM;
-	free(sb->workdir);
-	sb->workdir = d;
+	free(*slot);
+	*slot = d;
 	return 0;
+}
+
+int ob_sandbox_set_workdir(ob_sandbox *sb, const char *dir, ob_error *reterr)
+{
+	assert_return(sb && dir, -EINVAL);
+	return set_dir(&sb->workdir, "--workdir", dir, reterr);
+}
+
+int ob_sandbox_set_registry(ob_sandbox *sb, const char *dir, ob_error *reterr)
+{
+	assert_return(sb && dir, -EINVAL);
+	return set_dir(&sb->registry_dir, "--registry", dir, reterr);
+}
+
+int ob_sandbox_set_artifacts(ob_sandbox *sb, const char *dir, ob_error *reterr)
+{
+	assert_return(sb && dir, -EINVAL);
+	return set_dir(&sb->artifacts_dir, "--artifacts", dir, reterr);
 }
 
 static int strv_push(char ***v, size_t *n, const char *s)
@@ -269,7 +294,9 @@ static int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 	                .workdir = sb->workdir,
 	                .extra_env = sb->env,
 	                .host_path = getenv("PATH"),
-	                .secrets = sb->secrets};
+	                .secrets = sb->secrets,
+	                .registry_dir = sb->registry_dir,
+	                .artifacts_dir = sb->artifacts_dir};
 
 	*plan = (Plan){0};
 	if (!sb->argv)

@@ -444,3 +444,73 @@ def test_relative_program_path(ob_bin, shared_tmp):
     p = subprocess.run([ob_bin, "sandbox", "run", "./rel.sh"], cwd=shared_tmp,
                        capture_output=True, timeout=60)
     assert p.returncode == 0 and p.stdout == b"relative ok\n", p.stderr
+
+
+def test_registry_and_artifact_stores(sandbox, shared_tmp):
+    reg = os.path.join(shared_tmp, "registry")
+    art = os.path.join(shared_tmp, "artifacts")
+    os.makedirs(os.path.join(reg, "validators", "v1"))
+    os.makedirs(os.path.join(reg, "keys"))
+    os.makedirs(art)
+    for path, text in (("validators/v1/schema.json", "schema"), ("keys/k.pub", "key")):
+        with open(os.path.join(reg, path), "w") as f:
+            f.write(text)
+    for root, dirs, files in os.walk(shared_tmp):
+        for d in dirs:
+            os.chmod(os.path.join(root, d), 0o777)
+        for f in files:
+            os.chmod(os.path.join(root, f), 0o644)
+    script = write_script(shared_tmp, "stores.py", PY + """
+import os
+print(open("/registry/validators/v1/schema.json").read())
+print("keys", os.path.exists("/registry/keys"))
+for path in ("/registry/validators/v1/new", "/artifacts/out.txt"):
+    try:
+        open(path, "w").write("x"); print("wrote", path)
+    except OSError as e:
+        print("refused", path, e.errno)
+""")
+    p = sandbox.run("--registry", reg, "--artifacts", art, "--cap",
+                    "REGISTRY_READ:validators/*", "--cap", "ARTIFACT_WRITE:**", script)
+    out = p.stdout.decode()
+    assert p.returncode == 0, p.stderr
+    assert "schema" in out and "keys False" in out
+    assert "refused /registry/validators/v1/new 30" in out  # EROFS
+    assert "wrote /artifacts/out.txt" in out
+    assert open(os.path.join(art, "out.txt")).read() == "x"
+    # a grant whose store was not given
+    p = sandbox.run("--cap", "REGISTRY_READ:validators/*", "/bin/true")
+    assert p.returncode == 125 and b"--registry" in p.stderr
+    assert sandbox.run("--registry", "/nonexistent", "/bin/true").returncode == 125
+
+
+def test_sqlite_grants(sandbox, shared_tmp):
+    import sqlite3
+    db = os.path.join(shared_tmp, "app.db")
+    con = sqlite3.connect(db)
+    con.execute("create table t (x)")
+    con.execute("insert into t values (42)")
+    con.commit()
+    con.close()
+    os.chmod(db, 0o644)
+    script = write_script(shared_tmp, "q.py", PY + f"""
+import sqlite3
+con = sqlite3.connect("file:{db}?mode=ro", uri=True)
+print(con.execute("select x from t").fetchone()[0])
+""")
+    p = sandbox.run("--cap", f"DATABASE_READ:sqlite:{db}", script)
+    assert p.returncode == 0 and p.stdout.strip() == b"42", p.stderr
+    p = sandbox.run("--cap", f"DATABASE_WRITE:sqlite:{db}", script)
+    assert p.returncode == 125 and b"not supported yet" in p.stderr
+
+
+def test_mode_rx_write_grant(sandbox):
+    import shutil
+    import tempfile
+    d = tempfile.mkdtemp(dir="/var/tmp")
+    os.chmod(d, 0o777)
+    p = sandbox.run("--mode", "rx", "--cap", f"FILE_WRITE:{d}/**", "/bin/sh", "--", "-c",
+                    f"echo written > {d}/f && echo OK")
+    assert p.stdout == b"OK\n", p.stderr
+    assert open(os.path.join(d, "f")).read() == "written\n"
+    shutil.rmtree(d)
