@@ -130,17 +130,39 @@ int notify_receive(int sock)
 	return fd;
 }
 
-/* Reads up to SIZE bytes at ADDR in PID's memory. */
-static ssize_t read_mem(pid_t pid, uint64_t addr, void *buf, size_t size)
+/* Reads up to SIZE bytes at ADDR in PID's memory.  The /proc/PID/mem fd of the last process
+ * is kept: a program's opens come in runs from one process. A pid reused since then reads
+ * nothing through the old fd (its memory is gone), and the fd is opened anew. */
+static ssize_t read_mem(Notifier *n, pid_t pid, uint64_t addr, void *buf, size_t size)
 {
 	char path[64];
 
-	(void)snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = pread(fd, buf, size, (off_t)addr);
-	return n < 0 ? -errno : n;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (n->mem_fd < 0 || n->mem_pid != pid) {
+			if (n->mem_fd >= 0)
+				(void)close(n->mem_fd);
+			(void)snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+			n->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+			n->mem_pid = pid;
+			if (n->mem_fd < 0)
+				return -errno;
+		}
+		ssize_t k = pread(n->mem_fd, buf, size, (off_t)addr);
+		if (k > 0)
+			return k;
+		(void)close(n->mem_fd);
+		n->mem_fd = -1;
+	}
+	return -EIO;
+}
+
+void notify_done(Notifier *n)
+{
+	if (n->mem_fd >= 0)
+		(void)close(n->mem_fd);
+	if (n->fd >= 0)
+		(void)close(n->fd);
+	n->mem_fd = n->fd = -1;
 }
 
 /* The pid of PID inside the sandbox (the last NSpid field). */
@@ -190,7 +212,7 @@ static void on_exec(Notifier *n, const struct seccomp_notif *req)
 {
 	char path[PATH_MAX];
 	uint64_t addr = req->data.nr == __NR_execveat ? req->data.args[1] : req->data.args[0];
-	ssize_t k = read_mem(req->pid, addr, path, sizeof(path) - 1);
+	ssize_t k = read_mem(n, req->pid, addr, path, sizeof(path) - 1);
 
 	if (k <= 0)
 		return;
@@ -207,7 +229,7 @@ static void on_connect(Notifier *n, const struct seccomp_notif *req)
 	size_t len = MIN((size_t)req->data.args[2], sizeof(ss));
 	char addr[INET6_ADDRSTRLEN], res[INET6_ADDRSTRLEN + 16];
 
-	if (read_mem(req->pid, req->data.args[1], &ss, len) < (ssize_t)sizeof(sa_family_t))
+	if (read_mem(n, req->pid, req->data.args[1], &ss, len) < (ssize_t)sizeof(sa_family_t))
 		return;
 	if (ss.ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
@@ -248,11 +270,11 @@ static void on_open(Notifier *n, const struct seccomp_notif *req)
 	if (req->data.nr == NR_OPEN || req->data.nr == NR_CREAT) {
 		addr = req->data.args[0];
 		flags = req->data.nr == NR_CREAT ? (O_CREAT | O_WRONLY) : req->data.args[1];
-	} else if (req->data.nr == __NR_openat2 &&
-	           read_mem(req->pid, req->data.args[2], &flags, sizeof(flags)) != sizeof(flags)) {
+	} else if (req->data.nr == __NR_openat2 && read_mem(n, req->pid, req->data.args[2], &flags,
+	                                                    sizeof(flags)) != sizeof(flags)) {
 		return;
 	}
-	ssize_t k = read_mem(req->pid, addr, path, sizeof(path) - 1);
+	ssize_t k = read_mem(n, req->pid, addr, path, sizeof(path) - 1);
 	if (k <= 0)
 		return;
 	path[k] = '\0';

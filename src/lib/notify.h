@@ -14,6 +14,8 @@ typedef struct Notifier {
 	const Plan *plan;
 	DenyFn deny;
 	void *userdata;
+	int mem_fd; /* /proc/PID/mem of the last process that trapped, or -1 */
+	pid_t mem_pid;
 } Notifier;
 
 /* Child, after no_new_privs: installs the trap for execve, execveat and connect and sends the
@@ -23,3 +25,5 @@ int notify_install(int sock);
 int notify_receive(int sock);
 /* Supervisor: answers one notification (always "continue"), reporting denials. */
 void notify_handle(Notifier *n);
+/* Supervisor: closes what the notifier holds. */
+void notify_done(Notifier *n);

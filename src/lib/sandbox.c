@@ -413,8 +413,8 @@ static void receive_listener(Run *run)
 	run->notify_sock = -1;
 	if (fd < 0)
 		return;
-	run->notifier =
-	    (Notifier){.fd = fd, .plan = &run->plan, .deny = emit_denial, .userdata = run};
+	run->notifier = (Notifier){
+	    .fd = fd, .plan = &run->plan, .deny = emit_denial, .userdata = run, .mem_fd = -1};
 }
 
 /* Waits for the child (PID 1 of the sandbox) or the timeout, whichever comes first, relaying
@@ -460,10 +460,8 @@ static bool wait_child(Run *run, int *wstatus)
 			receive_listener(run);
 		if (p[5].revents & POLLIN)
 			notify_handle(&run->notifier);
-		else if (p[5].revents & (POLLHUP | POLLERR)) {
-			(void)close(run->notifier.fd); /* every trapped process is gone */
-			run->notifier.fd = -1;
-		}
+		else if (p[5].revents & (POLLHUP | POLLERR))
+			notify_done(&run->notifier); /* every trapped process is gone */
 	}
 	while (waitpid(run->pid, wstatus, 0) < 0 && errno == EINTR)
 		;
@@ -631,7 +629,7 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	           .report_fd = -1,
 	           .out = {{.fd = -1}, {.fd = -1}},
 	           .notify_sock = -1,
-	           .notifier = {.fd = -1}};
+	           .notifier = {.fd = -1, .mem_fd = -1}};
 	int wstatus = 0, r;
 
 	assert_return(sb && res, -EINVAL);
@@ -682,8 +680,7 @@ out:
 	stream_done(&run.out[1]);
 	if (run.notify_sock >= 0)
 		(void)close(run.notify_sock);
-	if (run.notifier.fd >= 0)
-		(void)close(run.notifier.fd);
+	notify_done(&run.notifier);
 	cgroup_destroy(&run.cg);
 	audit_done(&run.audit);
 	plan_done(&run.plan);
