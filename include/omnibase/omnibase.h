@@ -301,6 +301,9 @@ OB_PUBLIC int ob_sandbox_set_capture_output(ob_sandbox *sb, bool capture);
 OB_PUBLIC int ob_sandbox_set_allow_degraded(ob_sandbox *sb, bool allow);
 /* Appends events as JSON Lines to PATH (opened O_APPEND when the run starts). */
 OB_PUBLIC int ob_sandbox_add_audit_log(ob_sandbox *sb, const char *path);
+/* Also sends each event to the unix socket PATH (connected when the run starts; a socket that
+ * cannot be reached then fails the run with 125, one that fails later is reported). */
+OB_PUBLIC int ob_sandbox_add_audit_socket(ob_sandbox *sb, const char *path);
 /* Also copies each event to FD (borrowed; e.g. stderr for --verbose). */
 OB_PUBLIC int ob_sandbox_add_audit_fd(ob_sandbox *sb, int fd);
 /* Resolves the run without running it: program, interpreter, mounts, environment, limits,

@@ -34,6 +34,7 @@ static const char run_help[] =
     "      --artifacts DIR       the artifact store: ARTIFACT_* grants appear at /artifacts\n"
     "      --backend native      the only backend so far\n"
     "      --audit-log FILE      append events as JSON Lines (repeatable)\n"
+    "      --audit-socket PATH   also send each event to a unix socket (repeatable)\n"
     "      --verbose             also print events on stderr\n"
     "      --json                print one JSON result object on stdout at exit, with the\n"
     "                            program's stdout and stderr captured into it\n"
@@ -65,6 +66,7 @@ enum {
 	ARG_DRY_RUN,
 	ARG_DEGRADED,
 	ARG_SECRET,
+	ARG_AUDIT_SOCKET,
 	ARG_REGISTRY,
 	ARG_ARTIFACTS,
 	ARG_UNSUPPORTED,
@@ -172,6 +174,8 @@ static int handle_option(RunArgs *a, int c, const char *arg)
 		return 0;
 	case ARG_AUDIT_LOG:
 		return ob_sandbox_add_audit_log(a->sb, arg);
+	case ARG_AUDIT_SOCKET:
+		return ob_sandbox_add_audit_socket(a->sb, arg);
 	case ARG_VERBOSE:
 		return ob_sandbox_add_audit_fd(a->sb, STDERR_FILENO);
 	case ARG_JSON:
@@ -227,7 +231,7 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 	    {"registry", required_argument, NULL, ARG_REGISTRY},
 	    {"artifacts", required_argument, NULL, ARG_ARTIFACTS},
 	    {"component", required_argument, NULL, ARG_UNSUPPORTED},
-	    {"audit-socket", required_argument, NULL, ARG_UNSUPPORTED},
+	    {"audit-socket", required_argument, NULL, ARG_AUDIT_SOCKET},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};

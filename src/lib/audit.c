@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 
 #include "basic/macro.h"
@@ -44,6 +46,36 @@ int audit_add_path(Audit *a, const char *path)
 	return r;
 }
 
+int audit_add_socket(Audit *a, const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	static const int types[] = {SOCK_STREAM, SOCK_DGRAM};
+	int r = -EINVAL;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path));
+	for (size_t i = 0; i < ELEMENTSOF(types); i++) {
+		int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			r = audit_add_fd(a, fd, true);
+			if (r < 0) {
+				(void)close(fd);
+				return r;
+			}
+			a->is_socket[a->n_fds - 1] = true;
+			return 0;
+		}
+		r = -errno;
+		(void)close(fd);
+		if (r != -EPROTOTYPE)
+			break; /* only a wrong socket type is worth a second try */
+	}
+	return r;
+}
+
 void audit_timestamp(char buf[32])
 {
 	struct timespec ts;
@@ -55,11 +87,12 @@ void audit_timestamp(char buf[32])
 	(void)snprintf(buf + n, 32 - n, ".%06ldZ", ts.tv_nsec / 1000);
 }
 
-/* One write(2) per line, so concurrent writers to an O_APPEND log never interleave. */
-static int write_line(int fd, const char *s, size_t len)
+/* One write(2) per line, so concurrent writers to an O_APPEND log never interleave.  Sockets
+ * get send(MSG_NOSIGNAL): a listener that went away costs this sink, not the supervisor. */
+static int write_line(int fd, bool is_socket, const char *s, size_t len)
 {
 	while (len > 0) {
-		ssize_t k = write(fd, s, len);
+		ssize_t k = is_socket ? send(fd, s, len, MSG_NOSIGNAL) : write(fd, s, len);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0)
@@ -97,7 +130,7 @@ void audit_emit(Audit *a, const char *event, json_t *fields)
 	size_t len = strlen(line);
 	line[len] = '\n';
 	for (size_t i = 0; i < a->n_fds; i++) {
-		int r = write_line(a->fds[i], line, len + 1);
+		int r = write_line(a->fds[i], a->is_socket[i], line, len + 1);
 		if (r < 0 && !a->write_error)
 			a->write_error = r;
 	}

@@ -11,6 +11,7 @@
 typedef struct Audit {
 	int fds[AUDIT_MAX_SINKS];
 	bool owned[AUDIT_MAX_SINKS];
+	bool is_socket[AUDIT_MAX_SINKS];
 	size_t n_fds;
 	char execution_id[37];
 	const char *backend;
@@ -23,6 +24,8 @@ int audit_init(Audit *a, const char *backend);
 /* Opens PATH for appending as a sink. */
 int audit_add_path(Audit *a, const char *path);
 int audit_add_fd(Audit *a, int fd, bool owned);
+/* Connects to the unix socket PATH (stream, else datagram) as a sink. */
+int audit_add_socket(Audit *a, const char *path);
 /* Writes one event: the common fields, then FIELDS (a JSON object, reference stolen). */
 void audit_emit(Audit *a, const char *event, json_t *fields);
 void audit_done(Audit *a);

@@ -45,6 +45,8 @@ struct ob_sandbox {
 	bool capture_output;
 	char *log_paths[MAX_SINK_PATHS];
 	size_t n_log_paths;
+	char *socket_paths[MAX_SINK_PATHS];
+	size_t n_socket_paths;
 	int sink_fds[MAX_SINK_PATHS];
 	size_t n_sink_fds;
 };
@@ -106,6 +108,8 @@ ob_sandbox *ob_sandbox_free(ob_sandbox *sb)
 	strv_free(sb->secrets);
 	for (size_t i = 0; i < sb->n_log_paths; i++)
 		free(sb->log_paths[i]);
+	for (size_t i = 0; i < sb->n_socket_paths; i++)
+		free(sb->socket_paths[i]);
 	free(sb);
 	return NULL;
 }
@@ -260,6 +264,15 @@ int ob_sandbox_add_audit_log(ob_sandbox *sb, const char *path)
 		return -E2BIG;
 	sb->log_paths[sb->n_log_paths] = strdup(path);
 	return sb->log_paths[sb->n_log_paths++] ? 0 : -ENOMEM;
+}
+
+int ob_sandbox_add_audit_socket(ob_sandbox *sb, const char *path)
+{
+	assert_return(sb && path, -EINVAL);
+	if (sb->n_socket_paths >= MAX_SINK_PATHS)
+		return -E2BIG;
+	sb->socket_paths[sb->n_socket_paths] = strdup(path);
+	return sb->socket_paths[sb->n_socket_paths++] ? 0 : -ENOMEM;
 }
 
 int ob_sandbox_add_audit_fd(ob_sandbox *sb, int fd)
@@ -508,6 +521,12 @@ static int setup_sinks(Run *run, ob_error *reterr)
 		if (r < 0)
 			return ob_error_set(reterr, r, "--audit-log %s: %s", run->sb->log_paths[i],
 			                    strerror(-r));
+	}
+	for (size_t i = 0; r >= 0 && i < run->sb->n_socket_paths; i++) {
+		r = audit_add_socket(&run->audit, run->sb->socket_paths[i]);
+		if (r < 0)
+			return ob_error_set(reterr, r, "--audit-socket %s: %s",
+			                    run->sb->socket_paths[i], strerror(-r));
 	}
 	for (size_t i = 0; r >= 0 && i < run->sb->n_sink_fds; i++)
 		r = audit_add_fd(&run->audit, run->sb->sink_fds[i], false);

@@ -514,3 +514,60 @@ def test_mode_rx_write_grant(sandbox):
     assert p.stdout == b"OK\n", p.stderr
     assert open(os.path.join(d, "f")).read() == "written\n"
     shutil.rmtree(d)
+
+
+def test_audit_socket(sandbox, shared_tmp):
+    import socket
+    import threading
+    path = os.path.join(shared_tmp, "audit.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    os.chmod(path, 0o777)
+    srv.listen(1)
+    srv.settimeout(10)
+    got = []
+
+    def collect():
+        try:
+            conn, _ = srv.accept()
+        except OSError:
+            return
+        with conn:
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    break
+                got.append(data)
+
+    t = threading.Thread(target=collect)
+    t.start()
+    p = sandbox.run("--audit-socket", path, "/bin/true")
+    t.join(10)
+    srv.close()
+    assert p.returncode == 0, p.stderr
+    lines = [json.loads(l) for l in b"".join(got).decode().splitlines()]
+    assert [e["event"] for e in lines] == ["SandboxStart", "SandboxExit"]
+    # nobody listening: refused before anything runs
+    p = sandbox.run("--audit-socket", os.path.join(shared_tmp, "none.sock"), "/bin/true")
+    assert p.returncode == 125 and b"--audit-socket" in p.stderr
+
+
+def test_audit_socket_that_goes_away(ob_bin, shared_tmp):
+    """A sink failing mid-run never leaves the program less confined; the failure is said."""
+    import socket
+    import subprocess
+    path = os.path.join(shared_tmp, "dgram.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    srv.bind(path)
+    script = write_script(shared_tmp, "slow.sh", "#!/bin/sh\nread x\necho done\n")
+    proc = subprocess.Popen([ob_bin, "sandbox", "run", "--json", "--audit-socket", path,
+                             script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    first = srv.recv(65536)
+    assert json.loads(first)["event"] == "SandboxStart"
+    srv.close()
+    os.unlink(path)
+    out, err = proc.communicate(b"go\n", timeout=30)
+    res = json.loads(out.decode().strip().splitlines()[-1])
+    assert proc.returncode == 0 and res["stdout"] == "done\n"
+    assert b"audit" in err and "audit" in res["error"]
