@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -48,8 +49,18 @@ int verb_dispatch(const Verb *verbs, size_t n, const char *help, int argc, char 
 	return OB_EXIT_SETUP;
 }
 
+/* A closed 0, 1 or 2 would be handed out again by the next open or pipe, and a sandbox's
+ * pipe could end up as somebody's "stdin": make sure all three are open first. */
+static void ensure_std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0)
+			_exit(OB_EXIT_SETUP);
+}
+
 int main(int argc, char **argv)
 {
+	ensure_std_fds();
 	if (argc == 2 && streq(argv[1], "--version")) {
 		(void)printf("omnibase %s\n", ob_version());
 		return 0;

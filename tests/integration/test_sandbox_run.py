@@ -571,3 +571,13 @@ def test_audit_socket_that_goes_away(ob_bin, shared_tmp):
     res = json.loads(out.decode().strip().splitlines()[-1])
     assert proc.returncode == 0 and res["stdout"] == "done\n"
     assert b"audit" in err and "audit" in res["error"]
+
+
+def test_closed_stdin(ob_bin):
+    """Started with fd 0 closed (as by some CI runners), omnibase still gives the program a
+    stdin of its own and keeps its pipes where they belong."""
+    import subprocess
+    p = subprocess.run(["/bin/sh", "-c", f'exec <&- "{ob_bin}" sandbox run --cap '
+                        'EXTERNAL_COMMAND:cat /bin/sh -- -c "cat; echo end"'],
+                       capture_output=True, timeout=60)
+    assert p.returncode == 0 and p.stdout == b"end\n", p.stderr
