@@ -2,9 +2,11 @@
 /*
  * Observed denials (SPEC §5): the program's execve, execveat, connect and open calls are trapped
  * with a seccomp user-notification filter, and the supervisor, holding the listener, records
- * a CapabilityDenied for each one the grants do not allow.  It always answers "continue": the
+ * a CapabilityDenied for each one the grants do not allow.  It answers "continue": the
  * kernel then runs the call under the real fences (mount layout, Landlock, the empty network
  * namespace), so a race on the arguments can only mislabel an event, never open a hole.
+ * The one exception are SQLite side files (dbfiles.c): for those exact names the supervisor
+ * performs the call itself on a fixed host file, with its own copy of the name.
  * Only these calls are trapped; a trap costs a round trip to the supervisor (~50 µs; a Python
  * start makes about 35 opens).
  */
@@ -15,6 +17,7 @@
 #include <limits.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <stddef.h>
@@ -24,22 +27,35 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "basic/macro.h"
+#include "dbfiles.h"
 
 #ifndef __NR_openat2
 #define __NR_openat2 437
 #endif
-/* open(2) and creat(2) exist on x86_64 only; elsewhere a number no call has. */
+#ifndef __NR_faccessat2
+#define __NR_faccessat2 439
+#endif
+/* The old path calls exist on x86_64 only; elsewhere a number no call has. */
 #ifdef __NR_open
-#define NR_OPEN  __NR_open
-#define NR_CREAT __NR_creat
+#define NR_OPEN   __NR_open
+#define NR_CREAT  __NR_creat
+#define NR_UNLINK __NR_unlink
+#define NR_ACCESS __NR_access
+#define NR_STAT   __NR_stat
+#define NR_LSTAT  __NR_lstat
 #else
-#define NR_OPEN  0xfffff
-#define NR_CREAT 0xffffe
+#define NR_OPEN   0xfffff
+#define NR_CREAT  0xffffe
+#define NR_UNLINK 0xffffd
+#define NR_ACCESS 0xffffc
+#define NR_STAT   0xffffb
+#define NR_LSTAT  0xffffa
 #endif
 
 #if defined(__x86_64__)
@@ -52,27 +68,36 @@
 
 /* GCOVR_EXCL_START: runs in the program's process, inside the sandbox, where the coverage
  * counters cannot be written (see spawn.c); tests/security exercises it. */
-int notify_install(int sock)
+int notify_install(int sock, bool files)
 {
 #ifdef NOTIFY_ARCH
 	/* Other architectures' entry points are not trapped here; the seccomp policy of the
 	 * hardening issue refuses them outright. */
-	struct sock_filter code[] = {
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NOTIFY_ARCH, 1, 0),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execve, 7, 0),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execveat, 6, 0),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_connect, 5, 0),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 4, 0),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat2, 3, 0),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NR_OPEN, 2, 0),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NR_CREAT, 1, 0),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
-	};
-	struct sock_fprog prog = {.len = ELEMENTSOF(code), .filter = code};
+	static const uint32_t always[] = {__NR_execve,  __NR_execveat, __NR_connect, __NR_openat,
+	                                  __NR_openat2, NR_OPEN,       NR_CREAT};
+	/* Only with writable SQLite databases, whose side files the supervisor handles: every
+	 * stat then costs a round trip, so runs without such a grant do not pay for it. */
+	static const uint32_t side[] = {NR_UNLINK,       NR_ACCESS,       NR_STAT,
+	                                NR_LSTAT,        __NR_unlinkat,   __NR_faccessat,
+	                                __NR_faccessat2, __NR_newfstatat, __NR_statx};
+	struct sock_filter code[4 + ELEMENTSOF(always) + ELEMENTSOF(side) + 2];
+	size_t k = 0, n = ELEMENTSOF(always) + (files ? ELEMENTSOF(side) : 0);
+
+	code[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	                                         offsetof(struct seccomp_data, arch));
+	code[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NOTIFY_ARCH, 1, 0);
+	code[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	code[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	                                         offsetof(struct seccomp_data, nr));
+	for (size_t i = 0; i < n; i++) {
+		uint32_t nr = i < ELEMENTSOF(always) ? always[i] : side[i - ELEMENTSOF(always)];
+		/* Matched: jump over the remaining tests and the "allow" to the trap. */
+		code[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr,
+		                                         (uint8_t)(n - i), 0);
+	}
+	code[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	code[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+	struct sock_fprog prog = {.len = (unsigned short)k, .filter = code};
 	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
 	char byte = 'n';
 	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
@@ -88,12 +113,13 @@ int notify_install(int sock)
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &listener, sizeof(int));
-	ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-	int r = n == 1 ? 0 : -errno;
+	ssize_t sent = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	int r = sent == 1 ? 0 : -errno;
 	(void)close(listener);
 	return r;
 #else
 	(void)sock;
+	(void)files;
 	return -EOPNOTSUPP;
 #endif
 }
@@ -142,7 +168,7 @@ static ssize_t read_mem(Notifier *n, pid_t pid, uint64_t addr, void *buf, size_t
 			if (n->mem_fd >= 0)
 				(void)close(n->mem_fd);
 			(void)snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
-			n->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+			n->mem_fd = open(path, O_RDWR | O_CLOEXEC);
 			n->mem_pid = pid;
 			if (n->mem_fd < 0)
 				return -errno;
@@ -257,51 +283,217 @@ static bool under(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
 }
 
-/* An open of a path the sandbox does not show although the host has it is a denial: that is
- * how a read of /etc/passwd is refused (ENOENT) and still recorded. /proc, /sys and /dev are
- * the sandbox's own (or absent by design), so probes there are not reported. Relative paths
- * are left alone: what they name on the host cannot be told from here. */
-static void on_open(Notifier *n, const struct seccomp_notif *req)
+/* How a trapped call is answered: "continue" (the kernel runs it under the fences), a value
+ * or error of the supervisor's own doing, or an fd to install as the call's result. */
+typedef struct Reply {
+	bool emulated;
+	int64_t val;
+	int error; /* negative errno, or 0 */
+	int addfd; /* an fd to hand in (SECCOMP_IOCTL_NOTIF_ADDFD), or -1 */
+	bool cloexec;
+} Reply;
+
+/* Reads the NUL-terminated path at ADDR in the trapping process into PATH. */
+static bool read_path(Notifier *n, const struct seccomp_notif *req, uint64_t addr,
+                      char path[PATH_MAX])
 {
-	char path[PATH_MAX], inside[PATH_MAX + 64];
+	ssize_t k = read_mem(n, req->pid, addr, path, PATH_MAX - 1);
+	if (k <= 0)
+		return false;
+	path[k] = '\0';
+	return true;
+}
+
+/* The SQLite side file an absolute PATH names, NAME its name in the database's directory.
+ * Acting on it is only safe while the request is live: checked after reading the path, so
+ * that the memory read was the trapping process's and no pid was reused meanwhile. */
+static const SqliteDb *side_file(Notifier *n, const struct seccomp_notif *req, const char *path,
+                                 char name[NAME_MAX + 1])
+{
+	if (n->plan->n_dbs == 0 || path[0] != '/')
+		return NULL;
+	const SqliteDb *db = dbfiles_match(n->plan, path, name, NAME_MAX + 1);
+	if (db && ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+		return NULL;
+	return db;
+}
+
+/* Would a write to PATH (or with PARENT, a new file in PATH's directory) fail because the
+ * sandbox shows it read-only? PATH is resolved as the process PID sees it: symlinks, absolute
+ * ones too, stay within its root (RESOLVE_IN_ROOT). Only regular files and directories count:
+ * devices and fifos take writes on a read-only mount. */
+static bool on_read_only_mount(pid_t pid, char *path, bool parent)
+{
+	char root[64];
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	struct stat st;
+	struct statvfs sv;
+	char *slash = parent ? strrchr(path, '/') : NULL;
+
+	(void)snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	_cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return false;
+	if (slash)
+		*slash = '\0';
+	_cleanup_close_ int fd =
+	    (int)syscall(SYS_openat2, rootfd, path[0] ? path : "/", &how, sizeof(how));
+	if (slash)
+		*slash = '/';
+	return fd >= 0 && fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) &&
+	       fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY);
+}
+
+/* An open of a path the sandbox does not show although the host has it is a denial: that is
+ * how a read of /etc/passwd is refused (ENOENT) and still recorded. So is a write to a path
+ * it shows read-only (EROFS). /proc, /sys and /dev are the sandbox's own (or absent by
+ * design), so probes there are not reported. Relative paths are left alone: what they name
+ * on the host cannot be told from here. */
+static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
+{
+	char path[PATH_MAX], inside[PATH_MAX + 64], name[NAME_MAX + 1];
 	uint64_t addr = req->data.args[1], flags = req->data.args[2];
 	struct stat st;
 
 	if (req->data.nr == NR_OPEN || req->data.nr == NR_CREAT) {
 		addr = req->data.args[0];
-		flags = req->data.nr == NR_CREAT ? (O_CREAT | O_WRONLY) : req->data.args[1];
+		flags =
+		    req->data.nr == NR_CREAT ? (O_CREAT | O_WRONLY | O_TRUNC) : req->data.args[1];
 	} else if (req->data.nr == __NR_openat2 && read_mem(n, req->pid, req->data.args[2], &flags,
 	                                                    sizeof(flags)) != sizeof(flags)) {
 		return;
 	}
-	ssize_t k = read_mem(n, req->pid, addr, path, sizeof(path) - 1);
-	if (k <= 0)
+	if (!read_path(n, req, addr, path))
 		return;
-	path[k] = '\0';
+	const SqliteDb *db = side_file(n, req, path, name);
+	if (db) {
+		int fd = dbfiles_open(db, name, (int)flags);
+		*rep = (Reply){.emulated = true,
+		               .error = fd < 0 ? fd : 0,
+		               .addfd = fd,
+		               .cloexec = (flags & O_CLOEXEC) != 0};
+		return;
+	}
 	if (path[0] != '/' || under(path, "/proc") || under(path, "/sys") || under(path, "/dev"))
 		return;
 	(void)snprintf(inside, sizeof(inside), "/proc/%d/root%s", (int)req->pid, path);
-	if (lstat(inside, &st) == 0 || errno != ENOENT || lstat(path, &st) < 0)
-		return;
 	bool write = (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) != 0;
-	n->deny(n->userdata, write ? "FILE_WRITE" : "FILE_READ", path, write ? "write" : "read",
-	        inner_pid(req->pid));
+	bool shown = lstat(inside, &st) == 0;
+	if (shown ? write && on_read_only_mount(req->pid, path, false)
+	          : errno == ENOENT &&
+	                (lstat(path, &st) == 0 ||
+	                 ((flags & O_CREAT) && on_read_only_mount(req->pid, path, true))))
+		n->deny(n->userdata, write ? "FILE_WRITE" : "FILE_READ", path,
+		        write ? "write" : "read", inner_pid(req->pid));
+}
+
+/* The path argument of a trapped unlink, access or stat call, and its *at flags. */
+static uint64_t path_arg(const struct seccomp_notif *req, uint64_t *flags)
+{
+	const __u64 *a = req->data.args;
+	int nr = req->data.nr;
+
+	*flags = nr == __NR_unlinkat || nr == __NR_faccessat2 ? a[nr == __NR_unlinkat ? 2 : 3]
+	         : nr == __NR_newfstatat || nr == __NR_statx  ? a[nr == __NR_statx ? 2 : 3]
+	                                                      : 0;
+	return nr == NR_UNLINK || nr == NR_ACCESS || nr == NR_STAT || nr == NR_LSTAT ? a[0] : a[1];
+}
+
+/* Writes SIZE bytes of BUF at ADDR in the trapping process (a stat result). */
+static int write_mem(Notifier *n, const struct seccomp_notif *req, uint64_t addr, const void *buf,
+                     size_t size)
+{
+	if (n->mem_fd < 0 || n->mem_pid != (pid_t)req->pid)
+		return -ESRCH;
+	ssize_t k = pwrite(n->mem_fd, buf, size, (off_t)addr);
+	return k == (ssize_t)size ? 0 : k < 0 ? -errno : -EFAULT;
+}
+
+/* unlink, access and the stat family on a side file, done in the database's directory. */
+static void on_path_call(Notifier *n, const struct seccomp_notif *req, Reply *rep)
+{
+	char path[PATH_MAX], name[NAME_MAX + 1];
+	uint64_t flags;
+	uint64_t addr = path_arg(req, &flags);
+	const __u64 *a = req->data.args;
+	int nr = req->data.nr, r;
+
+	if (!read_path(n, req, addr, path))
+		return;
+	const SqliteDb *db = side_file(n, req, path, name);
+	if (!db)
+		return;
+	if (nr == NR_UNLINK || nr == __NR_unlinkat) {
+		if (flags & AT_REMOVEDIR)
+			return; /* not a file: the kernel answers */
+		r = unlinkat(db->dirfd, name, 0) < 0 ? -errno : 0;
+	} else if (nr == NR_ACCESS || nr == __NR_faccessat || nr == __NR_faccessat2) {
+		int mode = (int)a[nr == NR_ACCESS ? 1 : 2];
+		r = faccessat(db->dirfd, name, mode, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+	} else if (nr == __NR_statx) {
+		struct statx stx;
+		r = statx(db->dirfd, name, AT_SYMLINK_NOFOLLOW, (unsigned)a[3], &stx) < 0 ? -errno
+		                                                                          : 0;
+		if (r >= 0)
+			r = write_mem(n, req, a[4], &stx, sizeof(stx));
+	} else {
+		struct stat st;
+		r = fstatat(db->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+		if (r >= 0)
+			r = write_mem(n, req, a[nr == __NR_newfstatat ? 2 : 1], &st, sizeof(st));
+	}
+	*rep = (Reply){.emulated = true, .error = r, .addfd = -1};
+}
+
+static void reply(Notifier *n, const struct seccomp_notif *req, const Reply *rep)
+{
+	struct seccomp_notif_resp resp = {.id = req->id};
+
+	if (rep->addfd >= 0) {
+		/* Installs the fd and answers with its number in one step (Linux >= 5.14). */
+		struct seccomp_notif_addfd add = {.id = req->id,
+		                                  .flags = SECCOMP_ADDFD_FLAG_SEND,
+		                                  .srcfd = (uint32_t)rep->addfd,
+		                                  .newfd_flags = rep->cloexec ? O_CLOEXEC : 0};
+		int r = ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+		(void)close(rep->addfd);
+		if (r >= 0 || errno == ENOENT)
+			return;      /* answered, or the target is gone */
+		resp.error = -errno; /* e.g. EMFILE: the program's fd table is full */
+	} else if (!rep->emulated) {
+		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	} else {
+		resp.error = rep->error;
+		resp.val = rep->val;
+	}
+	(void)ioctl(n->fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }
 
 void notify_handle(Notifier *n)
 {
 	struct seccomp_notif req;
-	struct seccomp_notif_resp resp;
+	Reply rep = {.addfd = -1};
 
 	memset(&req, 0, sizeof(req));
 	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
 		return; /* the target died meanwhile (ENOENT), or nothing to read */
-	if (req.data.nr == __NR_execve || req.data.nr == __NR_execveat)
+	switch (req.data.nr) {
+	case __NR_execve:
+	case __NR_execveat:
 		on_exec(n, &req);
-	else if (req.data.nr == __NR_connect)
+		break;
+	case __NR_connect:
 		on_connect(n, &req);
-	else
-		on_open(n, &req);
-	resp = (struct seccomp_notif_resp){.id = req.id, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE};
-	(void)ioctl(n->fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+		break;
+	case __NR_openat:
+	case __NR_openat2:
+	case NR_OPEN:
+	case NR_CREAT:
+		on_open(n, &req, &rep);
+		break;
+	default:
+		on_path_call(n, &req, &rep);
+	}
+	reply(n, &req, &rep);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "plan.h"
@@ -18,12 +19,14 @@ typedef struct Notifier {
 	pid_t mem_pid;
 } Notifier;
 
-/* Child, after no_new_privs: installs the trap for execve, execveat and connect and sends the
- * listener over SOCK (SCM_RIGHTS). No allocation. */
-int notify_install(int sock);
+/* Child, after no_new_privs: installs the trap for exec, connect and open (with FILES also
+ * unlink, access and stat, for SQLite side files) and sends the listener over SOCK
+ * (SCM_RIGHTS). No allocation. */
+int notify_install(int sock, bool files);
 /* Supervisor: receives the listener fd from SOCK. */
 int notify_receive(int sock);
-/* Supervisor: answers one notification (always "continue"), reporting denials. */
+/* Supervisor: answers one notification, reporting denials: "continue" (the kernel decides
+ * under the fences), except for SQLite side files, which it handles itself. */
 void notify_handle(Notifier *n);
 /* Supervisor: closes what the notifier holds. */
 void notify_done(Notifier *n);

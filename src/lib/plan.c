@@ -16,6 +16,7 @@
 
 #include "basic/macro.h"
 #include "capability.h"
+#include "dbfiles.h"
 #include "error.h"
 #include "landlock.h"
 
@@ -172,6 +173,7 @@ typedef struct Walk {
 	const char *store; /* host directory of a store grant (relative glob), or NULL */
 	const char *mount; /* where the store appears in the sandbox ("/registry") */
 	unsigned budget;   /* directory entries we may still look at */
+	bool sqlite_rw;    /* DATABASE_WRITE sqlite: matched files are writable databases */
 	ob_error *err;
 } Walk;
 
@@ -185,6 +187,14 @@ static int grant_bind(Walk *w, const char *path)
 		                    "grant %s: '%s' goes through a symlink; grant the path it "
 		                    "resolves to instead",
 		                    w->why, path);
+	if (w->sqlite_rw) {
+		struct stat st;
+		int r = lstat(path, &st) < 0 ? -errno : 0;
+		if (r >= 0 && S_ISREG(st.st_mode))
+			r = dbfiles_plan(w->plan, path);
+		if (r < 0)
+			return r;
+	}
 	if (!w->store)
 		return plan_bind_same(w->plan, path, w->ro, w->why);
 	(void)snprintf(dest, sizeof(dest), "%s%s", w->mount, path + strlen(w->store));
@@ -258,6 +268,35 @@ static int plan_pattern_grant(Walk *w)
 	return grant_walk(w, root, 0);
 }
 
+/* A literal writable database: bound even when it does not exist yet (it is created at
+ * launch, SQLite's own behaviour), provided its directory does. */
+static int plan_sqlite_new(Walk *w)
+{
+	const char *path = w->cap->glob.lit;
+	_cleanup_free_ char *dir = strndup(path, (size_t)(strrchr(path, '/') - path));
+	struct stat st;
+
+	if (!dir)
+		return -ENOMEM;
+	if (lstat(path, &st) == 0 || errno != ENOENT)
+		return grant_bind(w, path);
+	if (stat(dir[0] ? dir : "/", &st) < 0 || !S_ISDIR(st.st_mode))
+		return ob_error_set(w->err, -EINVAL, /* a bad grant: 125, not 127 */
+		                    "grant %s: the directory of the database does not exist",
+		                    w->why);
+	if (!path_has_no_symlinks(dir[0] ? dir : "/"))
+		return ob_error_set(w->err, -ELOOP,
+		                    "grant %s: '%s' goes through a symlink; grant the path it "
+		                    "resolves to instead",
+		                    w->why, dir);
+	int r = dbfiles_plan(w->plan, path);
+	if (r >= 0)
+		r = plan_add(w->plan, STEP_BIND, path, path, NULL, MS_NOSUID | MS_NODEV, w->why);
+	if (r >= 0)
+		w->plan->steps[w->plan->n_steps - 1].recursive = true;
+	return r;
+}
+
 /* The store of a REGISTRY_ or ARTIFACT_ grant, and where it is mounted. */
 static int grant_store(const PlanInput *in, const ob_capability *c, const char **store,
                        const char **mount, ob_error *reterr)
@@ -291,14 +330,8 @@ static int plan_grant(Plan *p, const PlanInput *in, const ob_capability *c, ob_e
 	case OB_CAP_DATABASE_WRITE:
 		if (c->kind != RES_SQLITE)
 			return 0;
-		/* SQLite writes its -journal/-wal/-shm files beside the database: without the
-		 * supervisor creating exactly those names, only the whole directory would do, and
-		 * that would expose its other files. Refused rather than half-working. */
-		return ob_error_set(
-		    reterr, -EOPNOTSUPP,
-		    "DATABASE_WRITE:%s: writable SQLite databases are not supported "
-		    "yet",
-		    c->resource);
+		w.sqlite_rw = true;
+		return c->glob.literal ? plan_sqlite_new(&w) : plan_pattern_grant(&w);
 	case OB_CAP_REGISTRY_READ:
 	case OB_CAP_REGISTRY_WRITE:
 	case OB_CAP_ARTIFACT_READ:
@@ -781,6 +814,7 @@ void plan_done(Plan *p)
 	free(p->exec_path);
 	free(p->interpreter);
 	free(p->cwd);
+	dbfiles_done(p);
 	*p = (Plan){0};
 }
 
@@ -816,8 +850,11 @@ json_t *plan_to_json(const Plan *p)
 		(void)json_array_append_new(rules,
 		                            json_pack("{s:s, s:I}", "path", p->rules[i].path,
 		                                      "access", (json_int_t)p->rules[i].access));
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:i, s:{s:i, s:o}}", "program", p->program,
-	                 "exec", p->exec_path, "argv", argv, "env", env, "mounts", mounts, "cwd",
-	                 p->cwd, "uid", (int)p->uid, "landlock", "abi", p->landlock_abi, "rules",
-	                 rules);
+	json_t *dbs = json_array();
+	for (size_t i = 0; i < p->n_dbs; i++)
+		(void)json_array_append_new(dbs, json_string(p->dbs[i].path));
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:i, s:{s:i, s:o}, s:o}", "program",
+	                 p->program, "exec", p->exec_path, "argv", argv, "env", env, "mounts",
+	                 mounts, "cwd", p->cwd, "uid", (int)p->uid, "landlock", "abi",
+	                 p->landlock_abi, "rules", rules, "sqlite_databases", dbs);
 }

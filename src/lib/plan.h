@@ -42,6 +42,19 @@ typedef struct FsRule {
 
 #define PLAN_MAX_RULES 4096
 
+/* A writable SQLite database (DATABASE_WRITE sqlite:PATH): the file is bound read-write, and
+ * its side files PATH-journal, PATH-wal and PATH-shm, which SQLite creates and deletes beside
+ * it, are opened, examined and removed by the supervisor on the program's behalf
+ * (dbfiles.c), so the directory's other files stay out of sight. */
+typedef struct SqliteDb {
+	char *path; /* absolute; the same inside the sandbox and on the host */
+	size_t len; /* strlen(path) */
+	int dirfd;  /* the host directory (O_PATH), opened at launch; -1 before */
+	uid_t uid;  /* the database's owner and mode, given to side files it creates */
+	gid_t gid;
+	mode_t mode;
+} SqliteDb;
+
 typedef struct Plan {
 	MountStep *steps;
 	size_t n_steps, alloc;
@@ -57,6 +70,8 @@ typedef struct Plan {
 	size_t n_rules;
 	int landlock_abi; /* 0: no Landlock (mode rwx, or degraded) */
 	bool has_secrets; /* /run/secrets is made read-only once its files are written */
+	SqliteDb *dbs;
+	size_t n_dbs;
 	uid_t uid, outer_uid;
 	gid_t gid, outer_gid;
 } Plan;

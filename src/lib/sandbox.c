@@ -20,6 +20,7 @@
 #include "basic/macro.h"
 #include "capability.h"
 #include "cgroup.h"
+#include "dbfiles.h"
 #include "error.h"
 #include "landlock.h"
 #include "notify.h"
@@ -663,6 +664,8 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 		goto out;
 	}
 	r = setup_sinks(&run, reterr);
+	if (r >= 0)
+		r = dbfiles_prepare(&run.plan, reterr);
 	if (r < 0)
 		goto out;
 	memcpy(res->execution_id, run.audit.execution_id, sizeof(res->execution_id));

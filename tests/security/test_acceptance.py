@@ -145,12 +145,39 @@ except OSError as e:
     denied = [(e["capability"], e["resource"]) for e in events(log)
               if e["event"] == "CapabilityDenied"]
     assert ("FILE_READ", f"{data}/other.txt") in denied
+    assert ("FILE_WRITE", f"{data}/allowed.txt") in denied  # shown read-only: EROFS, logged
     start = events(log)[0]
     assert start["capabilities"] == [f"FILE_READ:{data}/allowed.txt"]
     # without the grant the file is not there at all
     p = sandbox.run(script)
     assert p.returncode != 0
     assert b"the allowed text" not in p.stdout
+
+
+def test_writes_to_read_only_places_are_observed(sandbox, shared_tmp):
+    """A write to what the sandbox shows read-only (the runtime, through a symlink too) and a
+    file created in a read-only directory are refused (EROFS) and each is one event; writes
+    where writing is allowed are not."""
+    script = write_script(shared_tmp, "rofs.py", PY + """
+import errno
+for path, mode in (("/usr/bin/awk", "a"), ("/usr/lib/planted", "w"), ("/tmp/ok", "w")):
+    try:
+        open(path, mode).write("x")
+        print(path, "written")
+    except OSError as e:
+        print(path, errno.errorcode[e.errno])
+""")
+    log = os.path.join(shared_tmp, "rofs.jsonl")
+    p = sandbox.run("--audit-log", log, script)
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.decode().splitlines()
+    # rootless, the file's owner (host root) is unmapped: permissions refuse first (EACCES)
+    assert out[0] in ("/usr/bin/awk EROFS", "/usr/bin/awk EACCES")
+    assert out[1:] == ["/usr/lib/planted EROFS", "/tmp/ok written"]
+    denied = [(e["capability"], e["resource"], e["operation"]) for e in events(log)
+              if e["event"] == "CapabilityDenied"]
+    assert denied == [("FILE_WRITE", "/usr/bin/awk", "write"),
+                      ("FILE_WRITE", "/usr/lib/planted", "write")]
 
 
 def test_denied_exec_and_connect_are_observed(sandbox, shared_tmp):
