@@ -8,7 +8,6 @@
  */
 #include <fcntl.h>
 #include <jansson.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -198,7 +197,7 @@ static int limit_from_number(ob_limit l, const json_t *v, uint64_t *ret, const c
 			*msg = "must be a positive number";
 			return -ERANGE;
 		}
-		*ret = (uint64_t)llround(d * 1000.0);
+		*ret = (uint64_t)(d * 1000.0 + 0.5); /* d in [0, 1e12]: no libm needed */
 		return limit_check_range(l, *ret, msg);
 	}
 	if (!json_is_integer(v)) {

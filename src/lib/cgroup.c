@@ -215,10 +215,20 @@ int cgroup_attach(const Cgroup *cg, pid_t pid)
 	char v[32];
 
 	(void)snprintf(v, sizeof(v), "%d", (int)pid);
-	for (int c = 0; c < (cg->version == 1 ? CG_MAX : 1) && cg->version; c++) {
-		int r = write_str(cg->path[c], "cgroup.procs", v);
-		if (r < 0)
-			return r;
+	return cg->version == 2 ? write_str(cg->path[0], "cgroup.procs", v) : 0;
+}
+
+int cgroup_open_join_fds(const Cgroup *cg, int fds[CG_MAX])
+{
+	char path[PATH_MAX + 16];
+
+	for (int c = 0; c < CG_MAX; c++)
+		fds[c] = -1;
+	for (int c = 0; c < CG_MAX && cg->version == 1; c++) {
+		(void)snprintf(path, sizeof(path), "%s/tasks", cg->path[c]);
+		fds[c] = open(path, O_WRONLY | O_CLOEXEC);
+		if (fds[c] < 0)
+			return -errno;
 	}
 	return 0;
 }

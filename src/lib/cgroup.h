@@ -34,7 +34,12 @@ typedef struct CgroupStats {
 void cgroup_init(Cgroup *cg);
 /* Creates a cgroup named after ID with LIMITS.  0 with version 0 when none is available. */
 int cgroup_create(Cgroup *cg, const char *id, const ob_limits *limits);
+/* Moves PID (all its threads) into the cgroup: v2 only (v1 runs join with the fds below). */
 int cgroup_attach(const Cgroup *cg, pid_t pid);
+/* v1: opens each controller's `tasks` file for the sandbox's first process to write "0" to,
+ * moving itself (a single thread writing "0" takes no global lock, whereas a pid written to
+ * cgroup.procs waits for an RCU grace period: 6-15 ms here). FDS get -1 where unused. */
+int cgroup_open_join_fds(const Cgroup *cg, int fds[CG_MAX]);
 void cgroup_stats(const Cgroup *cg, CgroupStats *st);
 /* Removes the cgroup (retrying while the last processes of the run exit). */
 void cgroup_destroy(Cgroup *cg);

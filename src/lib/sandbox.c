@@ -370,6 +370,13 @@ int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr)
 
 /* ---------------------------------------------------------------- running */
 
+static void close_many(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			(void)close(fds[i]);
+}
+
 typedef struct Run {
 	ob_sandbox *sb;
 	Plan plan;
@@ -558,9 +565,16 @@ static int start_child(Run *run, ob_error *reterr)
 		                       .cap = run->plan.limits.value[OB_LIMIT_OUTPUT]};
 		(void)fcntl(outp[i][0], F_SETFL, O_NONBLOCK);
 	}
-	int nsock[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, nsock) < 0)
+	int nsock[2], join[CG_MAX];
+	int r = cgroup_open_join_fds(&run->cg, join);
+	if (r < 0) {
+		close_many(join, CG_MAX);
+		return ob_error_set(reterr, r, "opening the cgroup: %s", strerror(-r));
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, nsock) < 0) {
+		close_many(join, CG_MAX);
 		return ob_error_set(reterr, -errno, "socketpair: %s", strerror(errno));
+	}
 	run->notify_sock = nsock[0];
 	SpawnArgs a = {.plan = &run->plan,
 	               .notify_fd = nsock[1],
@@ -570,8 +584,10 @@ static int start_child(Run *run, ob_error *reterr)
 	               .report_fd = report_pipe[1],
 	               .rlimit_memory = run->cg.version == 0,
 	               .rlimit_pids = run->cg.version == 0,
+	               .join_fds = {join[0], join[1], join[2]},
 	               .set_groups = root};
-	int r = spawn_sandbox(&a, &run->pid);
+	r = spawn_sandbox(&a, &run->pid);
+	close_many(join, CG_MAX);
 	(void)close(outp[0][1]);
 	(void)close(outp[1][1]);
 	(void)close(nsock[1]);
@@ -585,10 +601,13 @@ static int start_child(Run *run, ob_error *reterr)
 		                        ? " (are unprivileged user namespaces enabled?)"
 		                        : "");
 	}
+	/* Two steps (see child_main): the maps, then the cgroups while the child sets up. */
 	r = spawn_write_idmaps(run->pid, &run->plan, !root);
+	if (r >= 0 && send(sync_pipe[1], "m", 1, MSG_NOSIGNAL) != 1)
+		r = -errno;
 	if (r >= 0)
 		r = cgroup_attach(&run->cg, run->pid);
-	if (r >= 0 && send(sync_pipe[1], "x", 1, MSG_NOSIGNAL) != 1)
+	if (r >= 0 && send(sync_pipe[1], "c", 1, MSG_NOSIGNAL) != 1)
 		r = -errno;
 	(void)close(sync_pipe[1]);
 	if (r < 0)

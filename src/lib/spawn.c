@@ -405,25 +405,40 @@ static void close_other_fds(const int *keep, size_t n)
 static _Noreturn void child_main(const SpawnArgs *a)
 {
 	char c;
-	const int keep[] = {a->sync_fd, a->report_fd, a->stdout_fd, a->stderr_fd, a->notify_fd};
+	const int keep[] = {a->sync_fd,   a->report_fd,   a->stdout_fd,   a->stderr_fd,
+	                    a->notify_fd, a->join_fds[0], a->join_fds[1], a->join_fds[2]};
 
 	close_other_fds(keep, ELEMENTSOF(keep));
+	/* Into the run's v1 cgroups before anything else (cgroup.h says why this way). */
+	for (size_t i = 0; i < ELEMENTSOF(a->join_fds); i++) {
+		if (a->join_fds[i] < 0)
+			continue;
+		if (write(a->join_fds[i], "0", 1) != 1)
+			die_setup(a, errno, "joining the cgroup", NULL);
+		(void)close(a->join_fds[i]);
+	}
 	/* If the supervisor is already gone, the read below sees end-of-file (we hold no copy of
 	 * its end); from now on its death kills us. getppid() cannot tell: in the new pid
 	 * namespace our parent is outside, so it is 0. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* First byte: our uid and gid maps are written. */
 	if (read(a->sync_fd, &c, 1) != 1)
 		_exit(OB_EXIT_SETUP);
-	(void)close(a->sync_fd);
 	if (a->set_groups && setgroups(0, NULL) < 0)
 		die_setup(a, errno, "setgroups", NULL);
-	/* A cgroup namespace rooted at the cgroup the supervisor just moved us into. */
-	if (unshare(CLONE_NEWCGROUP) < 0)
-		die_setup(a, errno, "unshare(CLONE_NEWCGROUP)", NULL);
 	setup_root(a);
 	if (sethostname("sandbox", 7) < 0)
 		die_setup(a, errno, "sethostname", NULL);
 	loopback_up(a);
+	/* Second byte: we are in the run's cgroups. The supervisor moves us meanwhile: on cgroup
+	 * v1 the first move waits for an RCU grace period (milliseconds), which the file-system
+	 * setup above overlaps. Nothing of the program runs before this. */
+	if (read(a->sync_fd, &c, 1) != 1)
+		_exit(OB_EXIT_SETUP);
+	(void)close(a->sync_fd);
+	/* A cgroup namespace rooted at the cgroup the supervisor just moved us into. */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		die_setup(a, errno, "unshare(CLONE_NEWCGROUP)", NULL);
 	/* Before the program exists, so it never sees PID 1 otherwise. */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	wipe_args_and_environment();

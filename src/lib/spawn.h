@@ -23,10 +23,11 @@ typedef struct ChildReport {
 
 typedef struct SpawnArgs {
 	const Plan *plan;
-	int sync_fd;              /* the child waits for one byte: id maps written, cgroup joined */
+	int sync_fd;              /* the child waits for two bytes: id maps written, cgroup (v2) */
 	int report_fd;            /* ChildReport records */
 	int stdout_fd, stderr_fd; /* pipe write ends for the program's 1 and 2, or -1 */
 	int notify_fd;            /* where the seccomp listener goes (SCM_RIGHTS), or -1 */
+	int join_fds[3];          /* cgroup v1 `tasks` files to write "0" to, or -1 */
 	bool rlimit_memory, rlimit_pids; /* no cgroup: fall back to rlimits */
 	bool set_groups;                 /* root: clear supplementary groups */
 } SpawnArgs;
