@@ -314,6 +314,61 @@ OB_PUBLIC int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr)
  * why; RESULT->exit_code is then 125, 126 or 127). Not thread-safe; forks. */
 OB_PUBLIC int ob_sandbox_run(ob_sandbox *sb, ob_result *result, ob_error *reterr);
 
+/* ---------------------------------------------------------------- policies (Cedar subset) */
+
+/*
+ * Policy sets in Cedar's JSON policy format (SPEC §6), entities in Cedar's JSON entity
+ * format, and authorization with Cedar's semantics.  Parse errors name the file, line,
+ * column and JSON path and say what was expected.
+ */
+typedef struct ob_policy_set ob_policy_set;
+typedef struct ob_entities ob_entities;
+typedef struct ob_authorizer ob_authorizer;
+typedef struct ob_authz_request ob_authz_request;
+
+OB_PUBLIC int ob_policy_set_parse(const char *data, size_t len, const char *name,
+                                  ob_policy_set **ret, ob_error *reterr);
+OB_PUBLIC int ob_policy_set_load(const char *path, ob_policy_set **ret, ob_error *reterr);
+OB_PUBLIC void ob_policy_set_free(ob_policy_set *ps);
+OB_PUBLIC size_t ob_policy_set_size(const ob_policy_set *ps);
+/* The id of policy I ("p0" for {"staticPolicies": {"p0": ...}}; "policyI" in a list). */
+OB_PUBLIC const char *ob_policy_set_id(const ob_policy_set *ps, size_t i);
+
+OB_PUBLIC int ob_entities_parse(const char *data, size_t len, const char *name, ob_entities **ret,
+                                ob_error *reterr);
+OB_PUBLIC int ob_entities_load(const char *path, ob_entities **ret, ob_error *reterr);
+OB_PUBLIC void ob_entities_free(ob_entities *es);
+/* The number of entities the file lists. */
+OB_PUBLIC size_t ob_entities_size(const ob_entities *es);
+
+/* Links PS to ES (NULL: no entities) once; both must outlive the authorizer. Not
+ * thread-safe: one authorizer per thread. */
+OB_PUBLIC int ob_authorizer_new(const ob_policy_set *ps, const ob_entities *es,
+                                ob_authorizer **ret);
+OB_PUBLIC void ob_authorizer_free(ob_authorizer *a);
+
+/* A request: PRINCIPAL, ACTION, RESOURCE as Cedar entity references (`Type::"id"`), CONTEXT
+ * a JSON object or NULL. Parsed once, evaluated any number of times with A. */
+OB_PUBLIC int ob_authz_request_new(ob_authorizer *a, const char *principal, const char *action,
+                                   const char *resource, const char *context_json,
+                                   ob_authz_request **ret, ob_error *reterr);
+OB_PUBLIC void ob_authz_request_free(ob_authz_request *r);
+
+/* The answer: REASONS are the determining policies (the satisfied forbids when any, else the
+ * satisfied permits), ERRORS the policies whose evaluation failed (skipped, as in Cedar),
+ * each with a message; indices into the policy set. Valid until the next ob_authorize(). */
+typedef struct ob_decision {
+	bool allow;
+	const uint32_t *reasons;
+	size_t n_reasons;
+	const uint32_t *errors;
+	const char *const *error_messages;
+	size_t n_errors;
+} ob_decision;
+
+/* Evaluates R. Allocates nothing once warm (a scratch arena is reused). */
+OB_PUBLIC int ob_authorize(ob_authorizer *a, const ob_authz_request *r, ob_decision *ret);
+
 /* What this kernel and user can apply, as a JSON document (omnibase doctor). */
 OB_PUBLIC int ob_probe_json(char **ret);
 

@@ -15,6 +15,7 @@
 #include "basic/macro.h"
 #include "capability.h"
 #include "error.h"
+#include "fileio.h"
 #include "json-locate.h"
 #include "limit.h"
 
@@ -330,43 +331,6 @@ int ob_capfile_parse(const char *data, size_t len, const char *name, const char 
 	return 0;
 }
 
-static int read_file(const char *path, char **ret, size_t *ret_len, ob_error *reterr)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	struct stat st;
-
-	if (fd < 0)
-		return ob_error_set(reterr, -errno, "%s: cannot open: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0)
-		return ob_error_set(reterr, -errno, "%s: cannot stat: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return ob_error_set(reterr, -EINVAL, "%s: not a regular file", path);
-	if (st.st_size > (off_t)CAPFILE_MAX_BYTES)
-		return ob_error_set(reterr, -EFBIG, "%s: file is %lld bytes; the limit is %u", path,
-		                    (long long)st.st_size, CAPFILE_MAX_BYTES);
-	_cleanup_free_ char *buf = malloc(CAPFILE_MAX_BYTES + 1);
-	if (!buf)
-		return ob_error_set(reterr, -ENOMEM, "out of memory");
-	size_t n = 0;
-	for (;;) {
-		ssize_t k = read(fd, buf + n, CAPFILE_MAX_BYTES + 1 - n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return ob_error_set(reterr, -errno, "%s: read: %s", path, strerror(errno));
-		if (k == 0)
-			break;
-		n += (size_t)k;
-		if (n > CAPFILE_MAX_BYTES)
-			return ob_error_set(reterr, -EFBIG,
-			                    "%s: file grew past the limit of %u bytes", path,
-			                    CAPFILE_MAX_BYTES);
-	}
-	*ret = TAKE_PTR(buf);
-	*ret_len = n;
-	return 0;
-}
-
 int ob_capfile_load(const char *path, const char *workdir, ob_capset *set, ob_limits *limits,
                     ob_error *reterr)
 {
@@ -374,7 +338,7 @@ int ob_capfile_load(const char *path, const char *workdir, ob_capset *set, ob_li
 	size_t len = 0;
 
 	assert_return(path, -EINVAL);
-	int r = read_file(path, &data, &len, reterr);
+	int r = read_file_limited(path, CAPFILE_MAX_BYTES, &data, &len, reterr);
 	if (r < 0)
 		return r;
 	return ob_capfile_parse(data, len, path, workdir, set, limits, reterr);
