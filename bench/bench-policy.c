@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 	size_t cap = 0, ecap = 0;
 	while (getline(&line, &cap, rf) > 0) {
 		json_error_t je;
-		json_t *r = json_loads(line, 0, &je), *e;
+		json_t *r = json_loads(line, 0, &je), *e = NULL;
 		if (getline(&eline, &ecap, ef) <= 0 || !r || !(e = json_loads(eline, 0, &je)))
 			die("requests", "unreadable line");
 		char *ctx = json_dumps(json_object_get(r, "context"), JSON_COMPACT);

@@ -24,3 +24,4 @@ int verb_dispatch(const Verb *verbs, size_t n, const char *help, int argc, char 
 int cmd_caps(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_policy(int argc, char **argv);

@@ -13,6 +13,7 @@ static const char main_help[] =
     "Commands:\n"
     "  sandbox   run a program under the granted capabilities\n"
     "  caps      validate and inspect capability files\n"
+    "  policy    validate Cedar policy files, evaluate requests\n"
     "  doctor    show which protections this kernel and user can apply\n"
     "\n"
     "Options:\n"
@@ -22,6 +23,7 @@ static const char main_help[] =
 static const Verb main_verbs[] = {
     {"sandbox", "run a program under the granted capabilities", cmd_sandbox},
     {"caps", "validate and inspect capability files", cmd_caps},
+    {"policy", "validate policies and evaluate requests", cmd_policy},
     {"doctor", "kernel features and protections available", cmd_doctor},
 };
 

@@ -295,7 +295,6 @@ static int ev(Eval *e, uint32_t i, CVal *out)
 {
 	const Node *n = &e->a->ps->nodes[i];
 	CVal x, y;
-	int r;
 
 	switch (n->op) {
 	case OP_LIT:
@@ -310,15 +309,17 @@ static int ev(Eval *e, uint32_t i, CVal *out)
 			*out = (CVal){.type = V_ENTITY, .uid = e->r->var[n->a]};
 		return 0;
 	case OP_NOT:
-		r = ev_type(e, n->a, V_BOOL, out, "type error: ! expects a boolean");
+		if (ev_type(e, n->a, V_BOOL, out, "type error: ! expects a boolean") < 0)
+			return -1;
 		out->b = !out->b;
-		return r;
+		return 0;
 	case OP_NEG:
-		r = ev_type(e, n->a, V_LONG, out, "type error: negation expects a long");
-		if (r >= 0 && out->l == INT64_MIN)
+		if (ev_type(e, n->a, V_LONG, out, "type error: negation expects a long") < 0)
+			return -1;
+		if (out->l == INT64_MIN)
 			return fail(e, "integer overflow");
 		out->l = -out->l;
-		return r;
+		return 0;
 	case OP_EQ:
 	case OP_NE:
 		if (ev(e, n->a, &x) < 0 || ev(e, n->b, &y) < 0)
@@ -349,16 +350,18 @@ static int ev(Eval *e, uint32_t i, CVal *out)
 	case OP_CONTAINS_ANY:
 		return ev_contains(e, n, out);
 	case OP_IS_EMPTY:
-		r = ev_type(e, n->a, V_SET, &x, "type error: isEmpty expects a set");
+		if (ev_type(e, n->a, V_SET, &x, "type error: isEmpty expects a set") < 0)
+			return -1;
 		*out = (CVal){.type = V_BOOL, .b = x.n == 0};
-		return r;
+		return 0;
 	case OP_ATTR:
 	case OP_HAS:
 		return ev_attr(e, n, out);
 	case OP_LIKE:
-		r = ev_type(e, n->a, V_STRING, &x, "type error: like expects a string");
-		*out = (CVal){.type = V_BOOL, .b = r >= 0 && like(x.s, x.n, n->v.s, n->v.n)};
-		return r;
+		if (ev_type(e, n->a, V_STRING, &x, "type error: like expects a string") < 0)
+			return -1;
+		*out = (CVal){.type = V_BOOL, .b = like(x.s, x.n, n->v.s, n->v.n)};
+		return 0;
 	case OP_IF:
 		if (ev_type(e, n->a, V_BOOL, &x, "type error: if expects a boolean condition") < 0)
 			return -1;

@@ -193,6 +193,19 @@ static const struct {
     {"containsAny", OP_CONTAINS_ANY},
 };
 
+static bool known_op(const char *op)
+{
+	static const char *const others[] = {"!",   "neg",  "isEmpty",      ".",
+	                                     "has", "like", "if-then-else", "is"};
+	for (size_t i = 0; i < ELEMENTSOF(binary_ops); i++)
+		if (streq(op, binary_ops[i].name))
+			return true;
+	for (size_t i = 0; i < ELEMENTSOF(others); i++)
+		if (streq(op, others[i]))
+			return true;
+	return false;
+}
+
 /* Child KEY of the operator object ARGS (at PATH.OP), parsed into *ret. */
 static int operand(const PParser *p, const json_t *args, const char *path, const char *key,
                    unsigned depth, uint32_t *ret)
@@ -378,7 +391,10 @@ static int expr(const PParser *p, const json_t *j, const char *path, unsigned de
 		return node_add(p, &n, ret);
 	}
 	if (!json_is_object(args))
-		return pfail(p, sub, "expected the operator's arguments as an object");
+		return pfail(p, sub,
+		             known_op(op) ? "expected the operator's arguments as an object"
+		                          : "unknown operator (expected Value, Var, Set, "
+		                            "Record or an operator such as ==, &&, in, .)");
 	int r = expr_op(p, op, args, sub, depth, &n);
 	return r < 0 ? r : node_add(p, &n, ret);
 }

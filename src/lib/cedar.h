@@ -14,6 +14,8 @@
 
 #include "omnibase/omnibase.h"
 
+#include "basic/macro.h"
+
 /* ---------------------------------------------------------------- arena */
 
 typedef struct ArenaChunk ArenaChunk;
@@ -119,7 +121,8 @@ typedef struct ValueParser {
 	UidTable *uids;                /* where new entity uids go */
 	const UidTable *const *lookup; /* tables searched first, NULL-terminated */
 	ob_error *err;
-	int (*fail)(const struct ValueParser *vp, const char *path, const char *fmt, ...);
+	int (*fail)(const struct ValueParser *vp, const char *path, const char *fmt, ...)
+	    _printf_(3, 4);
 	void *userdata;
 } ValueParser;
 int value_from_json(const ValueParser *vp, const json_t *v, const char *path, unsigned depth,
@@ -214,4 +217,4 @@ typedef struct CedarDoc {
 } CedarDoc;
 
 int cedar_doc_load(CedarDoc *d, json_t **ret);
-int cedar_doc_fail(const CedarDoc *d, const char *path, const char *fmt, va_list ap);
+int cedar_doc_fail(const CedarDoc *d, const char *path, const char *fmt, va_list ap) _printf_(3, 0);
