@@ -238,7 +238,7 @@ static int ev_attr(Eval *e, const Node *n, CVal *out)
 	} else if (x.type != V_RECORD) {
 		return type_error(e, "type error: attribute access expects an entity or a record");
 	}
-	const CVal *v = record_get(rec, n->v.s, n->v.n);
+	const CVal *v = record_get(rec, n->v.s, n->v.n, n->c);
 	if (n->op == OP_HAS) {
 		*out = (CVal){.type = V_BOOL, .b = v != NULL};
 		return 0;

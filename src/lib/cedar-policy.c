@@ -161,6 +161,7 @@ static int value_node(const PParser *p, const json_t *v, const char *path, unsig
 		p->ps->kids[k + i] = kid;
 		keys[i].len = (uint32_t)strlen(key);
 		keys[i].key = arena_strndup(&p->ps->arena, key, keys[i].len);
+		keys[i].hash = key_hash(key, keys[i].len);
 		keys[i].v.uid = kid; /* sorted below with its key */
 		i++;
 	}
@@ -291,7 +292,10 @@ static int expr_op(const PParser *p, const char *op, const json_t *args, const c
 	if (streq(op, ".") || streq(op, "has")) {
 		n->op = streq(op, ".") ? OP_ATTR : OP_HAS;
 		int r = operand(p, args, path, "left", depth, &n->a);
-		return r < 0 ? r : attr_name(p, args, path, &n->v);
+		if (r >= 0)
+			r = attr_name(p, args, path, &n->v);
+		n->c = r >= 0 ? key_hash(n->v.s, n->v.n) : 0;
+		return r;
 	}
 	if (streq(op, "like")) {
 		n->op = OP_LIKE;
@@ -379,6 +383,7 @@ static int expr(const PParser *p, const json_t *j, const char *path, unsigned de
 				return r;
 			keys[i].len = (uint32_t)strlen(key);
 			keys[i].key = arena_strndup(&p->ps->arena, key, keys[i].len);
+			keys[i].hash = key_hash(key, keys[i].len);
 			keys[i++].v.uid = kid;
 		}
 		(void)record_sort(keys, cnt);

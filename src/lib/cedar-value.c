@@ -97,15 +97,30 @@ static int key_cmp(const char *a, uint32_t alen, const char *b, uint32_t blen)
 	return memcmp(a, b, alen);
 }
 
-const CVal *record_get(const CVal *r, const char *key, uint32_t len)
+uint32_t key_hash(const char *key, uint32_t len)
 {
+	uint32_t h = 2166136261u;
+	for (uint32_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)key[i]) * 16777619u;
+	return h;
+}
+
+const CVal *record_get(const CVal *r, const char *key, uint32_t len, uint32_t hash)
+{
+	const CField *f = r->fields;
 	uint32_t lo = 0, hi = r->n;
 
+	if (r->n <= 16) { /* the usual record: a scan comparing hashes beats a binary search */
+		for (uint32_t i = 0; i < r->n; i++)
+			if (f[i].hash == hash && f[i].len == len && memcmp(f[i].key, key, len) == 0)
+				return &f[i].v;
+		return NULL;
+	}
 	while (lo < hi) {
 		uint32_t mid = (lo + hi) / 2;
-		int c = key_cmp(r->fields[mid].key, r->fields[mid].len, key, len);
+		int c = key_cmp(f[mid].key, f[mid].len, key, len);
 		if (c == 0)
-			return &r->fields[mid].v;
+			return &f[mid].v;
 		if (c < 0)
 			lo = mid + 1;
 		else
@@ -450,6 +465,7 @@ static int record_from_json(const ValueParser *vp, const json_t *v, const char *
 		f[k].key = key; /* copied below */
 		f[k].len = (uint32_t)strlen(key);
 		f[k].key = arena_strndup(vp->arena, key, f[k].len);
+		f[k].hash = key_hash(key, f[k].len);
 		if (!f[k].key)
 			return vp->fail(vp, path, "out of memory");
 		int r = value_from_json(vp, x, sub, depth + 1, &f[k].v);

@@ -58,12 +58,14 @@ typedef struct CVal {
 struct CField {
 	const char *key;
 	uint32_t len;
+	uint32_t hash; /* key_hash(key, len): lookups compare it before the bytes */
 	CVal v;
 };
 
 bool cval_equal(const CVal *a, const CVal *b);
 /* The field KEY of record R, or NULL. */
-const CVal *record_get(const CVal *r, const char *key, uint32_t len);
+const CVal *record_get(const CVal *r, const char *key, uint32_t len, uint32_t hash);
+uint32_t key_hash(const char *key, uint32_t len);
 /* Sorts a record's fields; -EEXIST when a key repeats. */
 int record_sort(CField *fields, uint32_t n);
 const char *vtype_name(uint8_t type);
@@ -153,7 +155,7 @@ typedef enum Op {
 	OP_CONTAINS_ALL,
 	OP_CONTAINS_ANY,
 	OP_IS_EMPTY, /* a */
-	OP_ATTR,     /* a . key (key in v.s, v.n) */
+	OP_ATTR,     /* a . key (key in v.s, v.n; its key_hash in c) */
 	OP_HAS,      /* a has key */
 	OP_LIKE,     /* a like pattern (v.s: bytes, 0xFF 0x00 = wildcard, 0xFF 0xFF = 0xFF) */
 	OP_IF,       /* if a then b else c */
