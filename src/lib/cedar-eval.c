@@ -267,7 +267,7 @@ static int ev_is(Eval *e, const Node *n, CVal *out)
 static int ev_build(Eval *e, const Node *n, CVal *out)
 {
 	Arena *scratch = (Arena *)&e->a->scratch;
-	const uint32_t *kids = e->a->ps->kids + n->a;
+	const uint32_t *kids = n->b ? e->a->ps->kids + n->a : NULL; /* none yet: NULL */
 
 	if (n->op == OP_SET) {
 		CVal *items = arena_alloc(scratch, (n->b ? n->b : 1) * sizeof(CVal));

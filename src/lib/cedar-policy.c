@@ -92,13 +92,65 @@ static int entity_lit(const PParser *p, const json_t *v, const char *path, uint3
 
 static int expr(const PParser *p, const json_t *j, const char *path, unsigned depth, uint32_t *ret);
 
+typedef int (*ChildFn)(const PParser *p, const json_t *j, const char *path, unsigned depth,
+                       uint32_t *ret);
+
+/* A set literal: each element of the JSON array ARR parsed by CHILD. */
+static int set_node(const PParser *p, const json_t *arr, const char *path, unsigned depth,
+                    ChildFn child, uint32_t *ret)
+{
+	uint32_t k = 0, cnt = (uint32_t)json_array_size(arr);
+	char sub[256];
+	int r = kids_add(p, cnt, &k);
+
+	for (uint32_t i = 0; r >= 0 && i < cnt; i++) {
+		uint32_t kid;
+		(void)snprintf(sub, sizeof(sub), "%.200s[%u]", path, i);
+		r = child(p, json_array_get(arr, i), sub, depth + 1, &kid);
+		if (r >= 0)
+			p->ps->kids[k + i] = kid; /* re-read: the child may have grown the array */
+	}
+	Node n = {.op = OP_SET, .a = k, .b = cnt};
+	return r < 0 ? r : node_add(p, &n, ret);
+}
+
+/* A record literal: each value of the JSON object OBJ parsed by CHILD; fields sorted. */
+static int record_node(const PParser *p, const json_t *obj, const char *path, unsigned depth,
+                       ChildFn child, uint32_t *ret)
+{
+	uint32_t k = 0, cnt = (uint32_t)json_object_size(obj), i = 0;
+	CField *keys = arena_alloc(&p->ps->arena, (cnt ? cnt : 1) * sizeof(CField));
+	const char *key;
+	json_t *x;
+	char sub[256];
+
+	if (!keys || kids_add(p, cnt, &k) < 0)
+		return oom(p);
+	json_object_foreach((json_t *)obj, key, x) {
+		uint32_t kid;
+		(void)snprintf(sub, sizeof(sub), "%.200s.%.40s", path, key);
+		int r = child(p, x, sub, depth + 1, &kid);
+		if (r < 0)
+			return r;
+		keys[i].len = (uint32_t)strlen(key);
+		keys[i].key = arena_strndup(&p->ps->arena, key, keys[i].len);
+		keys[i].hash = key_hash(key, keys[i].len);
+		keys[i++].v.uid = kid; /* the node travels with its key through the sort */
+	}
+	(void)record_sort(keys, cnt);
+	for (i = 0; i < cnt; i++)
+		p->ps->kids[k + i] = keys[i].v.uid;
+	Node n = {
+	    .op = OP_RECORD, .a = k, .b = cnt, .v = {.type = V_RECORD, .n = cnt, .fields = keys}};
+	return node_add(p, &n, ret);
+}
+
 /* {"Value": X}: scalars are literals; sets and records become literal-building nodes, so
  * that entity literals inside them are looked up like any other. */
 static int value_node(const PParser *p, const json_t *v, const char *path, unsigned depth,
                       uint32_t *ret)
 {
 	Node n = {.op = OP_LIT};
-	char sub[256];
 
 	if (depth > CEDAR_MAX_DEPTH)
 		return pfail(p, path, "nested more than %d levels", CEDAR_MAX_DEPTH);
@@ -118,19 +170,8 @@ static int value_node(const PParser *p, const json_t *v, const char *path, unsig
 		n.v = (CVal){.type = V_STRING, .n = (uint32_t)len, .s = s};
 		return node_add(p, &n, ret);
 	}
-	case JSON_ARRAY: {
-		uint32_t k = 0, cnt = (uint32_t)json_array_size(v);
-		int r = kids_add(p, cnt, &k);
-		for (uint32_t i = 0; r >= 0 && i < cnt; i++) {
-			uint32_t kid;
-			(void)snprintf(sub, sizeof(sub), "%.200s[%u]", path, i);
-			r = value_node(p, json_array_get(v, i), sub, depth + 1, &kid);
-			if (r >= 0)
-				p->ps->kids[k + i] = kid;
-		}
-		n = (Node){.op = OP_SET, .a = k, .b = cnt};
-		return r < 0 ? r : node_add(p, &n, ret);
-	}
+	case JSON_ARRAY:
+		return set_node(p, v, path, depth, value_node, ret);
 	case JSON_OBJECT:
 		if (json_object_get(v, "__entity")) {
 			n.v.type = V_ENTITY;
@@ -145,32 +186,7 @@ static int value_node(const PParser *p, const json_t *v, const char *path, unsig
 	default:
 		return pfail(p, path, "null is not a Cedar value");
 	}
-	/* a record value */
-	uint32_t k = 0, cnt = (uint32_t)json_object_size(v), i = 0;
-	CField *keys = arena_alloc(&p->ps->arena, (cnt ? cnt : 1) * sizeof(CField));
-	const char *key;
-	json_t *x;
-	if (!keys || kids_add(p, cnt, &k) < 0)
-		return oom(p);
-	json_object_foreach((json_t *)v, key, x) {
-		uint32_t kid;
-		(void)snprintf(sub, sizeof(sub), "%.200s.%.40s", path, key);
-		int r = value_node(p, x, sub, depth + 1, &kid);
-		if (r < 0)
-			return r;
-		p->ps->kids[k + i] = kid;
-		keys[i].len = (uint32_t)strlen(key);
-		keys[i].key = arena_strndup(&p->ps->arena, key, keys[i].len);
-		keys[i].hash = key_hash(key, keys[i].len);
-		keys[i].v.uid = kid; /* sorted below with its key */
-		i++;
-	}
-	(void)record_sort(keys, cnt);
-	for (i = 0; i < cnt; i++)
-		p->ps->kids[k + i] = keys[i].v.uid;
-	n = (Node){
-	    .op = OP_RECORD, .a = k, .b = cnt, .v = {.type = V_RECORD, .n = cnt, .fields = keys}};
-	return node_add(p, &n, ret);
+	return record_node(p, v, path, depth, value_node, ret); /* a record value */
 }
 
 static const struct {
@@ -349,52 +365,12 @@ static int expr(const PParser *p, const json_t *j, const char *path, unsigned de
 			}
 		return pfail(p, sub, "expected principal, action, resource or context");
 	}
-	if (streq(op, "Set")) {
-		if (!json_is_array(args))
-			return pfail(p, sub, "expected an array of expressions");
-		uint32_t k = 0, cnt = (uint32_t)json_array_size(args);
-		int r = kids_add(p, cnt, &k);
-		for (uint32_t i = 0; r >= 0 && i < cnt; i++) {
-			char el[256];
-			uint32_t kid;
-			(void)snprintf(el, sizeof(el), "%.200s[%u]", sub, i);
-			r = expr(p, json_array_get(args, i), el, depth + 1, &kid);
-			if (r >= 0)
-				p->ps->kids[k + i] = kid;
-		}
-		n = (Node){.op = OP_SET, .a = k, .b = cnt};
-		return r < 0 ? r : node_add(p, &n, ret);
-	}
-	if (streq(op, "Record")) {
-		if (!json_is_object(args))
-			return pfail(p, sub, "expected an object of expressions");
-		uint32_t k = 0, cnt = (uint32_t)json_object_size(args), i = 0;
-		CField *keys = arena_alloc(&p->ps->arena, (cnt ? cnt : 1) * sizeof(CField));
-		const char *key;
-		json_t *x;
-		if (!keys || kids_add(p, cnt, &k) < 0)
-			return oom(p);
-		json_object_foreach((json_t *)args, key, x) {
-			char el[256];
-			uint32_t kid;
-			(void)snprintf(el, sizeof(el), "%.200s.%.40s", sub, key);
-			int r = expr(p, x, el, depth + 1, &kid);
-			if (r < 0)
-				return r;
-			keys[i].len = (uint32_t)strlen(key);
-			keys[i].key = arena_strndup(&p->ps->arena, key, keys[i].len);
-			keys[i].hash = key_hash(key, keys[i].len);
-			keys[i++].v.uid = kid;
-		}
-		(void)record_sort(keys, cnt);
-		for (i = 0; i < cnt; i++)
-			p->ps->kids[k + i] = keys[i].v.uid;
-		n = (Node){.op = OP_RECORD,
-		           .a = k,
-		           .b = cnt,
-		           .v = {.type = V_RECORD, .n = cnt, .fields = keys}};
-		return node_add(p, &n, ret);
-	}
+	if (streq(op, "Set"))
+		return json_is_array(args) ? set_node(p, args, sub, depth, expr, ret)
+		                           : pfail(p, sub, "expected an array of expressions");
+	if (streq(op, "Record"))
+		return json_is_object(args) ? record_node(p, args, sub, depth, expr, ret)
+		                            : pfail(p, sub, "expected an object of expressions");
 	if (!json_is_object(args))
 		return pfail(p, sub,
 		             known_op(op) ? "expected the operator's arguments as an object"
