@@ -284,6 +284,11 @@ OB_PUBLIC int ob_sandbox_set_workdir(ob_sandbox *sb, const char *dir, ob_error *
  * (ARTIFACT_* grants, at /artifacts) are on the host. A grant whose store is not set fails
  * the run (125). */
 OB_PUBLIC int ob_sandbox_set_registry(ob_sandbox *sb, const char *dir, ob_error *reterr);
+/* Takes the grants from the registry's policy for component UUID (see ob_registry_review;
+ * needs the registry directory). With NARROW, the capabilities set with
+ * ob_sandbox_set_capabilities only narrow what the policy grants (their intersection);
+ * without, they are replaced. Each decision is a PolicyEvaluated event. */
+OB_PUBLIC int ob_sandbox_set_component(ob_sandbox *sb, const char *uuid, bool narrow);
 OB_PUBLIC int ob_sandbox_set_artifacts(ob_sandbox *sb, const char *dir, ob_error *reterr);
 /* Adds KEY=VALUE to the program's environment. */
 OB_PUBLIC int ob_sandbox_add_env(ob_sandbox *sb, const char *assignment, ob_error *reterr);
@@ -333,6 +338,9 @@ OB_PUBLIC void ob_policy_set_free(ob_policy_set *ps);
 OB_PUBLIC size_t ob_policy_set_size(const ob_policy_set *ps);
 /* The id of policy I ("p0" for {"staticPolicies": {"p0": ...}}; "policyI" in a list). */
 OB_PUBLIC const char *ob_policy_set_id(const ob_policy_set *ps, size_t i);
+/* Policy I as Cedar policy text on one line (binary operations parenthesised); *ret is
+ * malloc'ed. */
+OB_PUBLIC int ob_policy_set_text(const ob_policy_set *ps, size_t i, char **ret);
 
 OB_PUBLIC int ob_entities_parse(const char *data, size_t len, const char *name, ob_entities **ret,
                                 ob_error *reterr);
@@ -368,6 +376,26 @@ typedef struct ob_decision {
 
 /* Evaluates R. Allocates nothing once warm (a scratch arena is reused). */
 OB_PUBLIC int ob_authorize(ob_authorizer *a, const ob_authz_request *r, ob_decision *ret);
+
+/* ---------------------------------------------------------------- registry policy store (SPEC §7)
+ */
+
+/*
+ * A component's requested capabilities (DIR/components/UUID.json) decided one by one by its
+ * policy set (DIR/policies/UUID.cedar.json), as Cedar requests principal Component::"UUID",
+ * action Action::"TYPE", resource Resource::"RESOURCE", context CTX (values that are integers
+ * or true/false become Cedar longs and booleans). Only what is allowed is granted.
+ */
+typedef struct ob_review ob_review;
+
+OB_PUBLIC int ob_registry_review(const char *dir, const char *uuid, const ob_context *ctx,
+                                 ob_review **ret, ob_error *reterr);
+OB_PUBLIC void ob_review_free(ob_review *rv);
+/* The granted capabilities (borrowed). */
+OB_PUBLIC const ob_capset *ob_review_granted(const ob_review *rv);
+/* The review as JSON: each requested capability with its decision, the determining policies
+ * (id and Cedar text) and the policies that erred; *ret is malloc'ed. */
+OB_PUBLIC int ob_review_to_json(const ob_review *rv, char **ret);
 
 /* What this kernel and user can apply, as a JSON document (omnibase doctor). */
 OB_PUBLIC int ob_probe_json(char **ret);

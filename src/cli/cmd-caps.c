@@ -11,7 +11,18 @@ static const char caps_help[] = "Usage: omnibase caps COMMAND [OPTIONS]\n"
                                 "\n"
                                 "Commands:\n"
                                 "  check FILE...   validate capability files and print the "
-                                "normalised set\n";
+                                "normalised set\n"
+                                "  review          requested vs granted capabilities of a "
+                                "registry component\n";
+
+static const char review_help[] =
+    "Usage: omnibase caps review --registry DIR --component UUID [--context KEY=VALUE]...\n"
+    "                            [--json]\n"
+    "\n"
+    "Decides each capability the component requests (DIR/components/UUID.json) with its\n"
+    "policy set (DIR/policies/UUID.cedar.json) and shows, for each, the decision, the\n"
+    "policies that permitted or forbade it (as Cedar text: their conditions) and the\n"
+    "policies whose conditions failed to evaluate. Exit status 0, or 125 on bad input.\n";
 
 static const char check_help[] =
     "Usage: omnibase caps check [--json] FILE...\n"
@@ -137,10 +148,105 @@ static int caps_check(int argc, char **argv)
 	return bad ? OB_EXIT_SETUP : 0;
 }
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(ob_review *, ob_review_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(ob_context *, ob_context_free)
+
+static void print_review(const json_t *rv)
+{
+	const json_t *req = json_object_get(rv, "requested"), *e;
+	size_t i;
+
+	(void)printf("component %s", json_string_value(json_object_get(rv, "component")));
+	if (json_is_string(json_object_get(rv, "name")))
+		(void)printf(" (%s)", json_string_value(json_object_get(rv, "name")));
+	(void)putchar('\n');
+	json_array_foreach(req, i, e) {
+		bool allow = streq(json_string_value(json_object_get(e, "decision")), "allow");
+		const json_t *pols = json_object_get(e, "policies"),
+		             *errs = json_object_get(e, "errors");
+		size_t k;
+		const json_t *x;
+		(void)printf("  %-6s %s\n", allow ? "GRANT" : "DENY",
+		             json_string_value(json_object_get(e, "capability")));
+		json_array_foreach(pols, k, x)
+			(void)printf("         %s %s: %s\n",
+			             allow ? "permitted by" : "forbidden by",
+			             json_string_value(json_object_get(x, "id")),
+			             json_string_value(json_object_get(x, "text")));
+		if (!allow && json_array_size(pols) == 0)
+			(void)printf("         no policy permits it\n");
+		json_array_foreach(errs, k, x)
+			(void)printf("         not evaluated, %s: %s\n",
+			             json_string_value(json_object_get(x, "policy")),
+			             json_string_value(json_object_get(x, "message")));
+	}
+	(void)printf("granted %zu of %zu\n", json_array_size(json_object_get(rv, "granted")),
+	             json_array_size(req));
+}
+
+static int caps_review(int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"registry", required_argument, NULL, 'r'}, {"component", required_argument, NULL, 'c'},
+	    {"context", required_argument, NULL, 'x'},  {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},           {},
+	};
+	_cleanup_(ob_context_freep) ob_context *ctx = NULL;
+	_cleanup_(ob_review_freep) ob_review *rv = NULL;
+	const char *dir = NULL, *uuid = NULL;
+	bool json = false;
+	ob_error err = {0};
+	int c;
+
+	if (ob_context_new(&ctx) < 0)
+		return OB_EXIT_SETUP;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+		if (c == 'h') {
+			(void)fputs(review_help, stdout);
+			return 0;
+		}
+		if (c == 'r')
+			dir = optarg;
+		else if (c == 'c')
+			uuid = optarg;
+		else if (c == 'j')
+			json = true;
+		else if (c != 'x' || ob_context_set_assignment(ctx, optarg) < 0) {
+			if (c == 'x')
+				log_error("--context '%s': expected KEY=VALUE", optarg);
+			return OB_EXIT_SETUP;
+		}
+	}
+	if (!dir || !uuid || optind < argc) {
+		log_error("caps review: --registry DIR and --component UUID are required (see "
+		          "--help)");
+		return OB_EXIT_SETUP;
+	}
+	int r = ob_registry_review(dir, uuid, ctx, &rv, &err);
+	if (r < 0) {
+		log_error("%s", err.msg[0] ? err.msg : strerror(-r));
+		return OB_EXIT_SETUP;
+	}
+	_cleanup_free_ char *s = NULL;
+	if (ob_review_to_json(rv, &s) < 0)
+		return OB_EXIT_SETUP;
+	if (json) {
+		(void)puts(s);
+		return 0;
+	}
+	_cleanup_(json_decrefp) json_t *o = json_loads(s, 0, NULL);
+	if (!o)
+		return OB_EXIT_SETUP;
+	print_review(o);
+	return 0;
+}
+
 int cmd_caps(int argc, char **argv)
 {
 	static const Verb verbs[] = {
 	    {"check", "validate capability files", caps_check},
+	    {"review", "requested vs granted capabilities of a component", caps_review},
 	};
 	return verb_dispatch(verbs, ELEMENTSOF(verbs), caps_help, argc - 1, argv + 1);
 }

@@ -23,7 +23,7 @@ static const char run_help[] =
     "Options:\n"
     "      --capabilities FILE   grants from a capability file (repeatable; union)\n"
     "      --cap TYPE:RESOURCE   one inline grant (repeatable)\n"
-    "      --context KEY=VALUE   execution context for conditions\n"
+    "      --context KEY=VALUE   execution context for conditions and policies\n"
     "      --memory SIZE --cpus N --pids N --timeout SECONDS   override limits\n"
     "      --workdir DIR         host directory at /workspace, the working directory\n"
     "      --mode MODE           sandbox (default), rx (host readable), rwx (trusted only)\n"
@@ -31,6 +31,8 @@ static const char run_help[] =
     "      --secret NAME=@FILE|env:VAR  a secret's source; granted ones appear as\n"
     "                            /run/secrets/NAME (mode 0400), never in the environment\n"
     "      --registry DIR        the registry store: REGISTRY_* grants appear at /registry\n"
+    "      --component UUID      grants from the registry's policy for this component\n"
+    "                            (--cap/--capabilities then only narrow them)\n"
     "      --artifacts DIR       the artifact store: ARTIFACT_* grants appear at /artifacts\n"
     "      --backend native      the only backend so far\n"
     "      --audit-log FILE      append events as JSON Lines (repeatable)\n"
@@ -69,6 +71,7 @@ enum {
 	ARG_AUDIT_SOCKET,
 	ARG_REGISTRY,
 	ARG_ARTIFACTS,
+	ARG_COMPONENT,
 	ARG_UNSUPPORTED,
 };
 
@@ -78,7 +81,8 @@ typedef struct RunArgs {
 	ob_limits limits;
 	ob_limits cli_limits;
 	char *cwd;
-	bool json, dry_run;
+	const char *component;
+	bool json, dry_run, caps_given;
 } RunArgs;
 
 static int set_limit_flag(RunArgs *a, ob_limit l, const char *text)
@@ -128,13 +132,18 @@ static int handle_option(RunArgs *a, int c, const char *arg)
 	ob_error e;
 
 	switch (c) {
+	case ARG_COMPONENT:
+		a->component = arg;
+		return 0;
 	case ARG_CAPS:
+		a->caps_given = true;
 		if (ob_capfile_load(arg, a->cwd, a->caps, &a->limits, &e) < 0) {
 			log_error("%s", e.msg);
 			return -EINVAL;
 		}
 		return 0;
 	case ARG_CAP:
+		a->caps_given = true;
 		return add_cap(a, arg);
 	case ARG_CONTEXT:
 		return add_context(a, arg);
@@ -230,7 +239,7 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 	    {"egress", required_argument, NULL, ARG_UNSUPPORTED},
 	    {"registry", required_argument, NULL, ARG_REGISTRY},
 	    {"artifacts", required_argument, NULL, ARG_ARTIFACTS},
-	    {"component", required_argument, NULL, ARG_UNSUPPORTED},
+	    {"component", required_argument, NULL, ARG_COMPONENT},
 	    {"audit-socket", required_argument, NULL, ARG_AUDIT_SOCKET},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
@@ -318,6 +327,8 @@ static int sandbox_run(int argc, char **argv)
 	if (cmd[0] && cmd[1] && streq(cmd[1], "--"))
 		memmove(cmd + 1, cmd + 2, (size_t)(argc - first - 1) * sizeof(char *));
 	merge_limits(&a.limits, &a.cli_limits);
+	if (a.component && ob_sandbox_set_component(sb, a.component, a.caps_given) < 0)
+		return OB_EXIT_SETUP;
 	if (!cmd[0] || ob_sandbox_set_capabilities(sb, caps) < 0 ||
 	    ob_sandbox_set_limits(sb, &a.limits) < 0 || ob_sandbox_set_command(sb, cmd, &err) < 0) {
 		log_error("%s", err.msg[0] ? err.msg : "bad arguments");

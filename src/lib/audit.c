@@ -116,8 +116,9 @@ void audit_emit(Audit *a, const char *event, json_t *fields)
 		return;
 	}
 	audit_timestamp(ts);
-	json_t *o = json_pack("{s:s, s:s, s:s, s:n, s:s}", "ts", ts, "event", event, "execution_id",
-	                      a->execution_id, "component", "backend", a->backend);
+	json_t *o =
+	    json_pack("{s:s, s:s, s:s, s:s?, s:s}", "ts", ts, "event", event, "execution_id",
+	              a->execution_id, "component", a->component, "backend", a->backend);
 	if (o)
 		(void)json_object_update(o, fields);
 	json_decref(fields);

@@ -15,6 +15,7 @@ typedef struct Audit {
 	size_t n_fds;
 	char execution_id[37];
 	const char *backend;
+	const char *component; /* the registry component's id, or NULL (borrowed) */
 	unsigned violations;
 	int write_error; /* the first sink failure (-errno), reported, never fatal */
 } Audit;

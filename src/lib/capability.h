@@ -55,6 +55,9 @@ bool capability_equal(const ob_capability *a, const ob_capability *b);
 int capability_add_conditions_of(ob_capability *dst, const ob_capability *src);
 /* True when A's conditions hold wherever B's hold (each A condition implied by one of B). */
 bool conditions_implied(const ob_capability *a, const ob_capability *b);
+/* The context's entries, in the order they were first set. */
+size_t context_size(const ob_context *ctx);
+void context_entry(const ob_context *ctx, size_t i, const char **key, const char **value);
 /* True for 1..128 bytes of [A-Za-z0-9_.-]. */
 bool context_key_is_valid(const char *key);
 /* Formats "TYPE:RESOURCE" plus " when k=v,…" (WITH_WHEN) into BUF. */

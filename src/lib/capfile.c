@@ -6,6 +6,8 @@
  * Structure errors name the JSON path ($.capabilities[2].type) and what was expected.
  * Nothing reaches the caller's set unless the whole file is valid.
  */
+#include "capfile.h"
+
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -185,6 +187,13 @@ static int parse_capabilities(const Parser *p, const json_t *caps, ob_capset *se
 			return r;
 	}
 	return 0;
+}
+
+int capfile_parse_capabilities(const char *data, size_t len, const char *name, const json_t *caps,
+                               const char *workdir, ob_capset *set, ob_error *reterr)
+{
+	Parser p = {.data = data, .len = len, .name = name, .workdir = workdir, .err = reterr};
+	return parse_capabilities(&p, caps, set);
 }
 
 /* A limit given as a JSON number: bytes for sizes, seconds/CPUs (fractions allowed), or a

@@ -107,3 +107,14 @@ const char *ob_context_get(const ob_context *ctx, const char *key)
 	ContextEntry *e = context_find(ctx, key, strlen(key));
 	return e ? e->value : NULL;
 }
+
+size_t context_size(const ob_context *ctx)
+{
+	return ctx ? ctx->n : 0;
+}
+
+void context_entry(const ob_context *ctx, size_t i, const char **key, const char **value)
+{
+	*key = ctx->entries[i].key;
+	*value = ctx->entries[i].value;
+}

@@ -26,6 +26,7 @@
 #include "notify.h"
 #include "output.h"
 #include "plan.h"
+#include "registry.h"
 #include "spawn.h"
 
 #define MAX_SINK_PATHS 4
@@ -50,6 +51,9 @@ struct ob_sandbox {
 	size_t n_socket_paths;
 	int sink_fds[MAX_SINK_PATHS];
 	size_t n_sink_fds;
+	char *component;   /* --component: grants come from the registry's policy */
+	bool narrow;       /* the caps given besides it only narrow what the policy grants */
+	ob_review *review; /* the component's decisions, once planned */
 };
 
 static const char *const mode_table[OB_MODE_MAX] = {
@@ -99,6 +103,8 @@ ob_sandbox *ob_sandbox_free(ob_sandbox *sb)
 		return NULL;
 	ob_capset_unref(sb->caps);
 	ob_context_free(sb->ctx);
+	free(sb->component);
+	ob_review_free(sb->review);
 	free(sb->workdir);
 	free(sb->registry_dir);
 	free(sb->artifacts_dir);
@@ -120,6 +126,45 @@ int ob_sandbox_set_capabilities(ob_sandbox *sb, ob_capset *set)
 	assert_return(sb && set, -EINVAL);
 	ob_capset_unref(sb->caps);
 	sb->caps = ob_capset_ref(set);
+	return 0;
+}
+
+int ob_sandbox_set_component(ob_sandbox *sb, const char *uuid, bool narrow)
+{
+	assert_return(sb && uuid, -EINVAL);
+	char *c = strdup(uuid);
+	if (!c)
+		return -ENOMEM;
+	free(sb->component);
+	sb->component = c;
+	sb->narrow = narrow;
+	return 0;
+}
+
+/* --component: the registry's policy decides the requested capabilities; what the caller
+ * gave besides (with NARROW) can only take away from that, never add. */
+static int apply_component(ob_sandbox *sb, ob_error *reterr)
+{
+	ob_capset *effective = NULL;
+
+	if (!sb->component)
+		return 0;
+	if (!sb->registry_dir)
+		return ob_error_set(reterr, -EINVAL, "--component needs --registry DIR");
+	ob_review_free(sb->review);
+	sb->review = NULL;
+	int r = ob_registry_review(sb->registry_dir, sb->component, sb->ctx, &sb->review, reterr);
+	if (r < 0)
+		return r;
+	const ob_capset *granted = ob_review_granted(sb->review);
+	if (sb->narrow && sb->caps)
+		r = ob_capset_intersection(granted, sb->caps, &effective);
+	else
+		r = ob_capset_union(granted, granted, &effective);
+	if (r < 0)
+		return ob_error_set(reterr, r, "out of memory");
+	ob_capset_unref(sb->caps);
+	sb->caps = effective;
 	return 0;
 }
 
@@ -315,7 +360,11 @@ static int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 	*plan = (Plan){0};
 	if (!sb->argv)
 		return ob_error_set(reterr, -EINVAL, "no program given");
-	int r = landlock_decision(sb, &in.landlock_abi, reterr);
+	int r = apply_component(sb, reterr);
+	if (r < 0)
+		return r;
+	in.caps = sb->caps;
+	r = landlock_decision(sb, &in.landlock_abi, reterr);
 	if (r < 0)
 		return r;
 	return plan_build(plan, &in, reterr);
@@ -363,6 +412,8 @@ int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr)
 	(void)json_object_set_new(o, "mode", json_string(mode_table[sb->mode]));
 	(void)json_object_set_new(o, "limits", limits_json(&sb->limits));
 	(void)json_object_set_new(o, "capabilities", granted_json(sb));
+	if (sb->review) /* the same as `caps review`: why each capability is or is not there */
+		(void)json_object_set(o, "policy", (json_t *)review_json(sb->review));
 	*ret = json_dumps(o, JSON_INDENT(2));
 	json_decref(o);
 	return *ret ? 0 : -ENOMEM;
@@ -501,6 +552,30 @@ static json_t *protections_json(const Run *run)
 	                 run->cg.version == 0, "landlock", run->plan.landlock_abi);
 }
 
+/* One PolicyEvaluated per capability the component requested (SPEC §5). */
+static void emit_policy(Run *run)
+{
+	const json_t *req =
+	    run->sb->review ? json_object_get(review_json(run->sb->review), "requested") : NULL;
+	size_t i;
+	json_t *e;
+
+	json_array_foreach((json_t *)req, i, e) {
+		json_t *ids = json_array(), *p;
+		size_t k;
+		json_array_foreach(json_object_get(e, "policies"), k, p)
+			(void)json_array_append(ids, json_object_get(p, "id"));
+		audit_emit(&run->audit, "PolicyEvaluated",
+		           json_pack("{s:O, s:O, s:O, s:O, s:o, s:O, s:O}", "principal",
+		                     json_object_get(e, "principal"), "action",
+		                     json_object_get(e, "action"), "resource",
+		                     json_object_get(e, "resource"), "decision",
+		                     json_object_get(e, "decision"), "policies", ids, "errors",
+		                     json_object_get(e, "errors"), "capability",
+		                     json_object_get(e, "capability")));
+	}
+}
+
 static void emit_start(Run *run)
 {
 	json_t *argv = json_array();
@@ -524,6 +599,7 @@ static void emit_limit(Run *run, ob_limit l)
 static int setup_sinks(Run *run, ob_error *reterr)
 {
 	int r = audit_init(&run->audit, "native");
+	run->audit.component = run->sb->component;
 	for (size_t i = 0; r >= 0 && i < run->sb->n_log_paths; i++) {
 		r = audit_add_path(&run->audit, run->sb->log_paths[i]);
 		if (r < 0)
@@ -688,6 +764,7 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	if (r < 0)
 		goto out;
 	memcpy(res->execution_id, run.audit.execution_id, sizeof(res->execution_id));
+	emit_policy(&run);
 	r = cgroup_create(&run.cg, run.audit.execution_id, &run.plan.limits);
 	if (r >= 0)
 		r = start_child(&run, reterr);
