@@ -59,6 +59,22 @@ static const char *const method[] = {
     [OP_CONTAINS_ANY] = "containsAny",
 };
 
+static void node_text(FILE *f, const ob_policy_set *ps, uint32_t i);
+
+/* The left side of `.attr`, `.contains(…)`, `has`, `like`, `is`: a prefix operator or a
+ * negative literal there would otherwise take the whole access as its operand. */
+static void operand_text(FILE *f, const ob_policy_set *ps, uint32_t i)
+{
+	const Node *n = &ps->nodes[i];
+	bool wrap = n->op == OP_NOT || n->op == OP_NEG ||
+	            (n->op == OP_LIT && n->v.type == V_LONG && n->v.l < 0);
+	if (wrap)
+		(void)fputc('(', f);
+	node_text(f, ps, i);
+	if (wrap)
+		(void)fputc(')', f);
+}
+
 static void node_text(FILE *f, const ob_policy_set *ps, uint32_t i)
 {
 	const Node *n = &ps->nodes[i];
@@ -87,18 +103,20 @@ static void node_text(FILE *f, const ob_policy_set *ps, uint32_t i)
 	case OP_CONTAINS:
 	case OP_CONTAINS_ALL:
 	case OP_CONTAINS_ANY:
-		node_text(f, ps, n->a);
+		operand_text(f, ps, n->a);
 		(void)fprintf(f, ".%s(", method[n->op]);
 		node_text(f, ps, n->b);
 		(void)fputc(')', f);
 		return;
 	case OP_IS_EMPTY:
-		node_text(f, ps, n->a);
+		operand_text(f, ps, n->a);
 		(void)fputs(".isEmpty()", f);
 		return;
 	case OP_ATTR:
 	case OP_HAS:
-		node_text(f, ps, n->a);
+		/* `has` sits at the level of `<`: parenthesised, it can stand anywhere */
+		(void)fputs(n->op == OP_HAS ? "(" : "", f);
+		operand_text(f, ps, n->a);
 		if (n->op == OP_HAS)
 			(void)fputs(" has ", f);
 		if (is_ident(n->v.s, n->v.n))
@@ -111,11 +129,14 @@ static void node_text(FILE *f, const ob_policy_set *ps, uint32_t i)
 			quoted(f, n->v.s, n->v.n, false);
 			(void)fputc(']', f);
 		}
+		(void)fputs(n->op == OP_HAS ? ")" : "", f);
 		return;
 	case OP_LIKE:
-		node_text(f, ps, n->a);
+		(void)fputc('(', f);
+		operand_text(f, ps, n->a);
 		(void)fputs(" like ", f);
 		quoted(f, n->v.s, n->v.n, true);
+		(void)fputc(')', f);
 		return;
 	case OP_IF:
 		(void)fputs("(if ", f);
@@ -128,7 +149,7 @@ static void node_text(FILE *f, const ob_policy_set *ps, uint32_t i)
 		return;
 	case OP_IS:
 		(void)fputc('(', f);
-		node_text(f, ps, n->a);
+		operand_text(f, ps, n->a);
 		(void)fprintf(f, " is %.*s", (int)n->v.n, n->v.s);
 		if (n->c) {
 			(void)fputs(" in ", f);

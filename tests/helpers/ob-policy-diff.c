@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * ob-policy-diff CASES.jsonl: replays the reference engine's answers (tests/oracle/gen.mjs)
- * through libomnibase's evaluator and compares decision, determining policies and the set
- * of erroring policies. Prints "cases N requests N allow N errors N mismatches N" and the
- * first mismatches; exit 1 on any mismatch or any case our parser refuses.
+ * ob-policy-diff CASES.jsonl [TEXTS.jsonl]: replays the reference engine's answers
+ * (tests/oracle/gen.mjs) through libomnibase's evaluator and compares decision, determining
+ * policies and the set of erroring policies. Prints "cases N requests N allow N errors N mismatches
+ * N" and the first mismatches; exit 1 on any mismatch or any case our parser refuses. With TEXTS,
+ * also writes each case's policies as Cedar text ({"id": "text"} per line), for
+ * tests/oracle/text-check.mjs to have the reference engine parse and answer.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -58,10 +60,11 @@ int main(int argc, char **argv)
 	unsigned long cases = 0, requests = 0, allow = 0, errors = 0, bad = 0;
 	char *line = NULL;
 	size_t cap = 0;
-	FILE *f = argc == 2 ? fopen(argv[1], "re") : NULL;
+	FILE *f = argc >= 2 ? fopen(argv[1], "re") : NULL;
+	FILE *texts = argc == 3 ? fopen(argv[2], "we") : NULL;
 
-	if (!f) {
-		fprintf(stderr, "usage: ob-policy-diff CASES.jsonl\n");
+	if (!f || argc > 3 || (argc == 3 && !texts)) {
+		fprintf(stderr, "usage: ob-policy-diff CASES.jsonl [TEXTS.jsonl]\n");
 		return 2;
 	}
 	while (getline(&line, &cap, f) > 0) {
@@ -80,6 +83,20 @@ int main(int argc, char **argv)
 		    ob_authorizer_new(ps, es, &a) < 0) {
 			fprintf(stderr, "case %lu: refused: %s\n", cases, err.msg);
 			return 1;
+		}
+		if (texts) {
+			json_t *o = json_object();
+			for (size_t i = 0; i < ob_policy_set_size(ps); i++) {
+				char *t = NULL;
+				if (ob_policy_set_text(ps, i, &t) < 0)
+					return 1;
+				json_object_set_new(o, ob_policy_set_id(ps, i), json_string(t));
+				free(t);
+			}
+			char *line_out = dump(o);
+			fprintf(texts, "%s\n", line_out);
+			free(line_out);
+			json_decref(o);
 		}
 		json_t *reqs = json_object_get(c, "requests");
 		for (size_t i = 0; i < json_array_size(reqs); i++) {
@@ -124,5 +141,7 @@ int main(int argc, char **argv)
 	       allow, errors, bad);
 	free(line);
 	fclose(f);
+	if (texts && fclose(texts) != 0)
+		return 1;
 	return bad ? 1 : 0;
 }

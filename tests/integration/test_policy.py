@@ -140,8 +140,9 @@ def test_differential_against_cedar_wasm(tmp_path):
         with open(cases, "w") as f:
             subprocess.run(["node", os.path.join(ORACLE, "gen.mjs"), "--seed", str(seed),
                             "--cases", str(n // 2)], stdout=f, check=True, timeout=600)
-        p = subprocess.run([os.environ["OB_POLICY_DIFF"], str(cases)], capture_output=True,
-                           timeout=600)
+        texts = tmp_path / "texts.jsonl"
+        p = subprocess.run([os.environ["OB_POLICY_DIFF"], str(cases), str(texts)],
+                           capture_output=True, timeout=600)
         print(p.stdout.decode())
         assert p.returncode == 0, p.stderr.decode()[-4000:]
         m = re.match(rb"cases (\d+) requests (\d+) allow (\d+) errors (\d+) mismatches 0",
@@ -151,3 +152,8 @@ def test_differential_against_cedar_wasm(tmp_path):
         # the comparison is only worth something if both outcomes and errors occur
         assert cases_n == n // 2 and reqs > 20 * cases_n
         assert allow > reqs // 20 and errs > reqs // 20 and reqs - allow > reqs // 5
+        # the Cedar text `caps review` shows, parsed by the reference engine, answers alike
+        t = subprocess.run(["node", os.path.join(ORACLE, "text-check.mjs"), str(cases),
+                            str(texts)], capture_output=True, timeout=600)
+        assert t.returncode == 0 and t.stdout.startswith(b"text requests %d mismatches 0" % reqs), \
+            t.stderr.decode()[-4000:]
