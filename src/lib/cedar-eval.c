@@ -31,6 +31,13 @@ struct ob_authorizer {
 	uint32_t n_known;   /* store + link uids */
 	uint32_t **cand;    /* per known action uid: candidate policies (UINT32_MAX-terminated) */
 	uint32_t *cand_all; /* for an action nobody names: policies with `action` All */
+	/* Candidates per (principal, action), both known: those whose principal and action
+	 * scopes match, found on first use (open addressing; key 0 = empty). */
+	struct PairList {
+		uint64_t key;
+		uint32_t *list;
+	} * pairs;
+	size_t n_pairs, cap_pairs;
 	Arena scratch;
 	uint32_t *reasons, *errors;
 	const char **msgs;
@@ -399,9 +406,9 @@ static int policy_eval(Eval *e, const Policy *p)
 {
 	const ob_authz_request *r = e->r;
 
-	for (int i = 0; i < 3; i++)
-		if (!scope_matches(e->a, e, &p->scope[i], r->var[i]))
-			return 0;
+	/* The candidate list already matched the principal and action scopes. */
+	if (!scope_matches(e->a, e, &p->scope[2], r->var[2]))
+		return 0;
 	for (uint32_t k = 0; k < p->n_conds; k++) {
 		CVal v;
 		if (ev(e, p->conds[k], &v) < 0)
@@ -460,6 +467,7 @@ void ob_authorizer_free(ob_authorizer *a)
 	arena_free(&a->scratch);
 	free(a->lit_uid);
 	free(a->cand);
+	free(a->pairs);
 	free(a->reasons);
 	free(a->errors);
 	free(a->msgs);
@@ -544,6 +552,73 @@ static uint32_t request_uid(ob_authorizer *a, ob_authz_request *r, const char *t
 	return u;
 }
 
+/* Of the action's candidates, those whose principal scope matches R's principal, into A
+ * (the authorizer's arena when the list is cached, else the request's). */
+static uint32_t *filter_principal(ob_authorizer *a, const ob_authz_request *r, const uint32_t *from,
+                                  Arena *arena)
+{
+	Eval e = {.a = a, .r = r};
+	size_t n = 0;
+
+	while (from[n] != UINT32_MAX)
+		n++;
+	uint32_t *list = arena_alloc(arena, (n + 1) * sizeof(uint32_t)), k = 0;
+	if (!list)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (scope_matches(a, &e, &a->ps->policies[from[i]].scope[0], r->var[0]))
+			list[k++] = from[i];
+	list[k] = UINT32_MAX;
+	return list;
+}
+
+static int pairs_grow(ob_authorizer *a)
+{
+	size_t cap = a->cap_pairs ? a->cap_pairs * 2 : 1024;
+	struct PairList *t = calloc(cap, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->cap_pairs; i++) {
+		if (!a->pairs[i].key)
+			continue;
+		size_t j = (size_t)(a->pairs[i].key * 0x9E3779B97F4A7C15ULL) & (cap - 1);
+		while (t[j].key)
+			j = (j + 1) & (cap - 1);
+		t[j] = a->pairs[i];
+	}
+	free(a->pairs);
+	a->pairs = t;
+	a->cap_pairs = cap;
+	return 0;
+}
+
+static const uint32_t *request_candidates(ob_authorizer *a, ob_authz_request *r)
+{
+	uint32_t act = r->var[1], who = r->var[0];
+
+	if (act < a->n_known && !a->cand[act])
+		a->cand[act] = candidates(a, act, true);
+	const uint32_t *from = act < a->n_known ? a->cand[act] : a->cand_all;
+	if (!from)
+		return NULL;
+	if (who >= a->n_known || act >= a->n_known) /* request-local: not worth a cache entry */
+		return filter_principal(a, r, from, &r->arena);
+	if ((a->n_pairs + 1) * 2 > a->cap_pairs && pairs_grow(a) < 0)
+		return NULL;
+	uint64_t key = ((uint64_t)who + 1) << 32 | act;
+	size_t j = (size_t)(key * 0x9E3779B97F4A7C15ULL) & (a->cap_pairs - 1);
+	while (a->pairs[j].key && a->pairs[j].key != key)
+		j = (j + 1) & (a->cap_pairs - 1);
+	if (!a->pairs[j].key) {
+		uint32_t *list = filter_principal(a, r, from, &a->arena);
+		if (!list)
+			return NULL;
+		a->pairs[j] = (struct PairList){.key = key, .list = list};
+		a->n_pairs++;
+	}
+	return a->pairs[j].list;
+}
+
 static int req_fail(const ValueParser *vp, const char *path, const char *fmt, ...) _printf_(3, 4);
 static int req_fail(const ValueParser *vp, const char *path, const char *fmt, ...)
 {
@@ -611,10 +686,7 @@ int ob_authz_request_new(ob_authorizer *a, const char *principal, const char *ac
 	if (rc >= 0)
 		rc = request_context(a, r, context_json, reterr);
 	if (rc >= 0) {
-		uint32_t act = r->var[1];
-		if (act < a->n_known && !a->cand[act])
-			a->cand[act] = candidates(a, act, true);
-		r->cand = act < a->n_known ? a->cand[act] : a->cand_all;
+		r->cand = request_candidates(a, r);
 		if (!r->cand)
 			rc = ob_error_set(reterr, -ENOMEM, "out of memory");
 	}

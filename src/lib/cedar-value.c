@@ -105,6 +105,17 @@ uint32_t key_hash(const char *key, uint32_t len)
 	return h;
 }
 
+/* Keys are short: a byte loop beats a call to memcmp. */
+static inline bool key_eq(const char *a, const char *b, uint32_t len)
+{
+	if (len > 32)
+		return memcmp(a, b, len) == 0;
+	for (uint32_t i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 const CVal *record_get(const CVal *r, const char *key, uint32_t len, uint32_t hash)
 {
 	const CField *f = r->fields;
@@ -112,7 +123,7 @@ const CVal *record_get(const CVal *r, const char *key, uint32_t len, uint32_t ha
 
 	if (r->n <= 16) { /* the usual record: a scan comparing hashes beats a binary search */
 		for (uint32_t i = 0; i < r->n; i++)
-			if (f[i].hash == hash && f[i].len == len && memcmp(f[i].key, key, len) == 0)
+			if (f[i].hash == hash && f[i].len == len && key_eq(f[i].key, key, len))
 				return &f[i].v;
 		return NULL;
 	}
