@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The native backend's seccomp policy: an allow-list, built with libseccomp in the supervisor
+ * before clone and installed by the sandbox's program right before its execve, with a
+ * listener (SECCOMP_FILTER_FLAG_NEW_LISTENER) that the supervisor holds.
+ *
+ * Every system call not on the list, a listed one with refused arguments, and every call
+ * through another architecture's entry point (the i386 `int 0x80` path, x32) goes to the
+ * supervisor, which records a SandboxViolation naming the call and answers EPERM: a refused
+ * call is an error the program sees, not a kill, and it is always on the record. Only clone3
+ * is answered ENOSYS directly, so that C libraries fall back to clone, whose flags the filter
+ * can read (clone3 passes them in memory, out of a filter's reach); that is a probe, not a
+ * violation. The calls the supervisor observes for denials (exec, connect, open; notify.c)
+ * go to it too and are let through.
+ */
+#include "seccomp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "basic/macro.h"
+#include "error.h"
+#include "fileio.h"
+#include "json-locate.h"
+
+/*
+ * The allow-list, by group, with why each group is safe to allow inside the sandbox.
+ * Names this libseccomp does not know (newer calls) are skipped: they stay refused.
+ */
+static const char *const allowed[] = {
+    /* Process and thread life: confined by the pid namespace and the cgroup or rlimits.
+     * The set*id calls hold no power without capabilities in a user namespace that maps one
+     * uid. clone is listed below with its flags checked. */
+    "exit", "exit_group", "wait4", "waitid", "fork", "vfork", "getpid", "getppid", "gettid",
+    "getpgid", "getpgrp", "getsid", "setsid", "setpgid", "getuid", "geteuid", "getgid",
+    "getegid", "getresuid", "getresgid", "getgroups", "setuid", "setgid", "setreuid",
+    "setregid", "setresuid", "setresgid", "setgroups", "setfsuid", "setfsgid", "capget",
+    "capset", "prctl", "arch_prctl", "set_tid_address", "set_robust_list", "get_robust_list",
+    "rseq", "restart_syscall", "getrusage", "times", "getpriority", "setpriority",
+    "sched_yield", "sched_getaffinity", "sched_setaffinity", "sched_getparam",
+    "sched_setparam", "sched_getscheduler", "sched_setscheduler", "sched_get_priority_max",
+    "sched_get_priority_min", "sched_rr_get_interval", "sched_getattr", "sched_setattr",
+    "getrlimit", "setrlimit", "prlimit64", "umask", "getcpu", "ioprio_get", "ioprio_set",
+    "uname", "sysinfo", "getrandom", "futex", "futex_waitv", "futex_wake", "futex_wait",
+    "futex_requeue", "membarrier",
+    /* Signals: only within the sandbox's pid namespace (and Landlock's signal scope). */
+    "kill", "tkill", "tgkill", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn",
+    "rt_sigpending", "rt_sigtimedwait", "rt_sigsuspend", "rt_sigqueueinfo",
+    "rt_tgsigqueueinfo", "sigaltstack", "pause", "pidfd_open", "pidfd_send_signal",
+    /* Memory of the process itself. */
+    "brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "mlock", "mlock2", "munlock",
+    "mlockall", "munlockall", "mincore", "msync", "memfd_create", "pkey_alloc", "pkey_free",
+    "pkey_mprotect", "get_mempolicy", "set_mempolicy", "mbind", "remap_file_pages", "mseal",
+    "map_shadow_stack",
+    /* Files: what is reachable is the mount layout's and Landlock's business; these only
+     * use it. The opening calls are observed by the supervisor (notify.c). ioctl is listed
+     * below with its commands checked. */
+    "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev",
+    "preadv2", "pwritev2", "close", "close_range", "dup", "dup2", "dup3", "lseek", "fcntl",
+    "flock", "fsync", "fdatasync", "sync", "syncfs", "sync_file_range", "fallocate",
+    "ftruncate", "truncate", "sendfile", "splice", "tee", "vmsplice", "copy_file_range",
+    "pipe", "pipe2", "poll", "ppoll", "select", "pselect6", "epoll_create", "epoll_create1",
+    "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2", "eventfd", "eventfd2",
+    "signalfd", "signalfd4", "timerfd_create", "timerfd_settime", "timerfd_gettime",
+    "inotify_init", "inotify_init1", "inotify_add_watch", "inotify_rm_watch", "readahead",
+    "fadvise64", "getdents", "getdents64", "cachestat",
+    /* File-system metadata, same reasoning. mknod makes no devices without CAP_MKNOD. */
+    "stat", "fstat", "lstat", "newfstatat", "statx", "statfs", "fstatfs", "access",
+    "faccessat", "faccessat2", "readlink", "readlinkat", "getcwd", "chdir", "fchdir", "mkdir",
+    "mkdirat", "rmdir", "unlink", "unlinkat", "rename", "renameat", "renameat2", "link",
+    "linkat", "symlink", "symlinkat", "chmod", "fchmod", "fchmodat", "fchmodat2", "chown",
+    "fchown", "fchownat", "lchown", "utime", "utimes", "utimensat", "futimesat", "mknod",
+    "mknodat", "getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr", "flistxattr",
+    "setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
+    /* Time: reading clocks and timers; setting the clock needs CAP_SYS_TIME (refused). */
+    "clock_gettime", "clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday", "time",
+    "alarm", "getitimer", "setitimer", "timer_create", "timer_settime", "timer_gettime",
+    "timer_getoverrun", "timer_delete",
+    /* Sockets: the network namespace holds only loopback; socket and socketpair are listed
+     * below with their families checked; connect is observed. */
+    "bind", "listen", "accept", "accept4", "getsockname", "getpeername", "sendto",
+    "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "shutdown", "setsockopt",
+    "getsockopt",
+    /* System V and POSIX IPC: private to the sandbox's IPC namespace. */
+    "shmget", "shmat", "shmdt", "shmctl", "semget", "semop", "semtimedop", "semctl", "msgget",
+    "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive",
+    "mq_notify", "mq_getsetattr",
+    /* A program may confine itself further: filters and rulesets only take away. */
+    "seccomp", "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",
+};
+
+/* Refused, named so that --dry-run, the docs and the tests can show them; not on the list
+ * above, so the default action refuses them whatever this table says. */
+static const char *const refused_examples[] = {
+    "io_uring_setup", "io_uring_enter", "io_uring_register", "bpf", "perf_event_open",
+    "keyctl", "add_key", "request_key", "userfaultfd", "ptrace", "process_vm_readv",
+    "process_vm_writev", "mount", "umount2", "pivot_root", "chroot", "setns", "unshare",
+    "fsopen", "fsmount", "move_mount", "open_tree", "mount_setattr", "kexec_load",
+    "kexec_file_load", "init_module", "finit_module", "delete_module", "open_by_handle_at",
+    "name_to_handle_at", "pidfd_getfd", "process_madvise", "kcmp", "swapon", "reboot",
+    "acct", "syslog", "settimeofday", "clock_settime", "adjtimex", "sethostname", "iopl",
+    "ioperm", "modify_ldt", "fanotify_init", "quotactl", "move_pages", "migrate_pages",
+};
+
+/* Observed by the supervisor (it records denials, then lets the kernel decide). */
+static const char *const observed[] = {"execve", "execveat", "connect", "open",
+                                       "openat", "openat2", "creat"};
+/* Observed too when a writable SQLite database's side files are handled (dbfiles.c). */
+static const char *const observed_files[] = {"unlink", "unlinkat", "access", "faccessat",
+                                             "faccessat2", "stat", "lstat", "newfstatat",
+                                             "statx"};
+
+#define NS_FLAGS                                                                               \
+	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |             \
+	 CLONE_NEWPID | CLONE_NEWNET | 0x00000080 /* CLONE_NEWTIME */)
+
+static bool in_list(const char *const *list, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (streq(list[i], name))
+			return true;
+	return false;
+}
+
+static bool profile_has(char *const *names, const char *name)
+{
+	for (size_t i = 0; names && names[i]; i++)
+		if (streq(names[i], name))
+			return true;
+	return false;
+}
+
+/* Each listed name that this libseccomp knows, as an unconditional rule. */
+static int add_names(scmp_filter_ctx ctx, uint32_t action, const char *const *names, size_t n,
+                     const SeccompProfile *prof)
+{
+	for (size_t i = 0; i < n; i++) {
+		int nr = seccomp_syscall_resolve_name(names[i]);
+		if (nr == __NR_SCMP_ERROR || (prof && profile_has(prof->deny, names[i])))
+			continue;
+		int r = seccomp_rule_add(ctx, action, nr, 0);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The calls allowed only with some arguments; the rest of their uses are refused. */
+static int add_conditional(scmp_filter_ctx ctx, const SeccompProfile *prof)
+{
+	const uint32_t A = SCMP_ACT_ALLOW;
+	int r = 0;
+
+	if (!profile_has(prof ? prof->deny : NULL, "clone"))
+		r = seccomp_rule_add(ctx, A, SCMP_SYS(clone), 1,
+		                     SCMP_A0_64(SCMP_CMP_MASKED_EQ, NS_FLAGS, 0));
+	/* socket families: no module autoload through rare ones, no raw netlink or packet
+	 * sockets. The type argument is free (stream, datagram, raw on loopback only). */
+	const int families[] = {AF_UNIX, AF_INET, AF_INET6};
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(families); i++)
+		r = seccomp_rule_add(ctx, A, SCMP_SYS(socket), 1,
+		                     SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)families[i]));
+	if (r >= 0)
+		r = seccomp_rule_add(ctx, A, SCMP_SYS(socketpair), 1,
+		                     SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)AF_UNIX));
+	/* personality: the default, or the query, nothing else (no READ_IMPLIES_EXEC, no
+	 * ADDR_NO_RANDOMIZE). */
+	if (r >= 0)
+		r = seccomp_rule_add(ctx, A, SCMP_SYS(personality), 1, SCMP_A0_32(SCMP_CMP_EQ, 0));
+	if (r >= 0)
+		r = seccomp_rule_add(ctx, A, SCMP_SYS(personality), 1,
+		                     SCMP_A0_32(SCMP_CMP_EQ, 0xffffffffu));
+	/* ioctl: every command but TIOCSTI (typing into the controlling terminal, bubblewrap
+	 * CVE-2017-5226) and TIOCLINUX. The kernel reads the command as 32 bits, so only those
+	 * are compared (a set high half cannot sneak TIOCSTI through). */
+	if (r >= 0)
+		r = seccomp_rule_add(ctx, A, SCMP_SYS(ioctl), 1, SCMP_A1_32(SCMP_CMP_LT, TIOCSTI));
+	for (uint32_t cmd = TIOCSTI + 1; r >= 0 && cmd < TIOCLINUX; cmd++)
+		r = seccomp_rule_add(ctx, A, SCMP_SYS(ioctl), 1, SCMP_A1_32(SCMP_CMP_EQ, cmd));
+	if (r >= 0)
+		r = seccomp_rule_add(ctx, A, SCMP_SYS(ioctl), 1, SCMP_A1_32(SCMP_CMP_GT, TIOCLINUX));
+	/* clone3's flags live in memory: answered "not implemented", callers use clone. */
+	if (r >= 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	return r;
+}
+
+/* Exports CTX's BPF program into P (a pipe would do; a memfd needs no reader). */
+static int export_bpf(scmp_filter_ctx ctx, SeccompProg *p)
+{
+	_cleanup_close_ int fd = memfd_create("omnibase-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = seccomp_export_bpf(ctx, fd);
+	if (r < 0)
+		return r;
+	off_t size = lseek(fd, 0, SEEK_END);
+	if (size <= 0 || size % (off_t)sizeof(struct sock_filter) ||
+	    size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return -E2BIG;
+	p->code = malloc((size_t)size);
+	if (!p->code)
+		return -ENOMEM;
+	if (pread(fd, p->code, (size_t)size, 0) != size)
+		return -EIO;
+	p->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
+	return 0;
+}
+
+int seccomp_build(SeccompProg *prog, const SeccompProfile *prof, bool files, ob_error *reterr)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_NOTIFY);
+	int r;
+
+	*prog = (SeccompProg){0};
+	if (!ctx)
+		return ob_error_set(reterr, -ENOMEM, "seccomp: out of memory");
+	/* Other architectures' entry points (i386 int 0x80, x32) reach the supervisor too. */
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_NOTIFY);
+	if (r >= 0)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0); /* the child sets it itself */
+	if (r >= 0)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2); /* a binary tree */
+	if (r >= 0)
+		r = add_names(ctx, SCMP_ACT_ALLOW, allowed, ELEMENTSOF(allowed), prof);
+	if (r >= 0 && prof && prof->allow) {
+		for (size_t i = 0; r >= 0 && prof->allow[i]; i++)
+			if (!in_list(allowed, ELEMENTSOF(allowed), prof->allow[i]) &&
+			    !in_list(observed, ELEMENTSOF(observed), prof->allow[i]))
+				r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+				                     seccomp_syscall_resolve_name(prof->allow[i]), 0);
+	}
+	if (r >= 0)
+		r = add_conditional(ctx, prof);
+	if (r >= 0)
+		r = add_names(ctx, SCMP_ACT_NOTIFY, observed, ELEMENTSOF(observed), NULL);
+	/* Without SQLite side files these are plain allowed calls (the common case: stat is
+	 * frequent, and a trap costs a round trip). */
+	if (r >= 0)
+		r = add_names(ctx, files ? SCMP_ACT_NOTIFY : SCMP_ACT_ALLOW, observed_files,
+		              ELEMENTSOF(observed_files), files ? NULL : prof);
+	if (r >= 0)
+		r = export_bpf(ctx, prog);
+	seccomp_release(ctx);
+	if (r < 0) {
+		seccomp_prog_done(prog);
+		return ob_error_set(reterr, r, "building the seccomp filter: %s", strerror(-r));
+	}
+	return 0;
+}
+
+void seccomp_prog_done(SeccompProg *p)
+{
+	free(p->code);
+	*p = (SeccompProg){0};
+}
+
+bool seccomp_is_observed(int nr, bool files)
+{
+	for (size_t i = 0; i < ELEMENTSOF(observed); i++)
+		if (seccomp_syscall_resolve_name(observed[i]) == nr)
+			return true;
+	for (size_t i = 0; files && i < ELEMENTSOF(observed_files); i++)
+		if (seccomp_syscall_resolve_name(observed_files[i]) == nr)
+			return true;
+	return false;
+}
+
+const char *seccomp_name(uint32_t audit_arch, int nr, char *buf, size_t size)
+{
+	uint32_t arch = audit_arch == SCMP_ARCH_NATIVE ? seccomp_arch_native() : audit_arch;
+	char *name = seccomp_syscall_resolve_num_arch(arch, nr);
+
+	if (name) {
+		(void)snprintf(buf, size, "%s", name);
+		free(name);
+	} else {
+		(void)snprintf(buf, size, "syscall %d", nr);
+	}
+	return buf;
+}
+
+json_t *seccomp_profile_json(const SeccompProfile *prof, bool files)
+{
+	json_t *allow = json_array(), *refused = json_array(), *obs = json_array();
+
+	for (size_t i = 0; i < ELEMENTSOF(allowed); i++)
+		if (seccomp_syscall_resolve_name(allowed[i]) != __NR_SCMP_ERROR &&
+		    !(prof && profile_has(prof->deny, allowed[i])))
+			(void)json_array_append_new(allow, json_string(allowed[i]));
+	for (size_t i = 0; prof && prof->allow && prof->allow[i]; i++)
+		(void)json_array_append_new(allow, json_string(prof->allow[i]));
+	for (size_t i = 0; i < ELEMENTSOF(refused_examples); i++)
+		if (!(prof && profile_has(prof->allow, refused_examples[i])))
+			(void)json_array_append_new(refused, json_string(refused_examples[i]));
+	for (size_t i = 0; i < ELEMENTSOF(observed); i++)
+		(void)json_array_append_new(obs, json_string(observed[i]));
+	for (size_t i = 0; files && i < ELEMENTSOF(observed_files); i++)
+		(void)json_array_append_new(obs, json_string(observed_files[i]));
+	return json_pack(
+	    "{s:s, s:o, s:[s,s,s,s,s], s:o, s:o, s:s}", "default",
+	    "refused (EPERM) and recorded as SandboxViolation", "allowed", allow, "conditional",
+	    "clone without namespace flags", "socket: AF_UNIX, AF_INET, AF_INET6",
+	    "socketpair: AF_UNIX", "personality: default or query only",
+	    "ioctl: all but TIOCSTI and TIOCLINUX", "observed", obs, "refused_examples", refused,
+	    "other_architectures", "refused (EPERM) and recorded: i386 int 0x80, x32");
+}
+
+/* ---------------------------------------------------------------- --seccomp-profile FILE */
+
+void seccomp_profile_done(SeccompProfile *p)
+{
+	for (size_t i = 0; p->allow && p->allow[i]; i++)
+		free(p->allow[i]);
+	for (size_t i = 0; p->deny && p->deny[i]; i++)
+		free(p->deny[i]);
+	free(p->allow);
+	free(p->deny);
+	*p = (SeccompProfile){0};
+}
+
+static int profile_fail(const char *data, size_t len, const char *name, const char *path,
+                        const char *what, ob_error *reterr)
+{
+	unsigned line, col;
+	if (json_locate(data, len, path, &line, &col) >= 0)
+		return ob_error_set(reterr, -EINVAL, "%s:%u:%u: %s: %s", name, line, col, path, what);
+	return ob_error_set(reterr, -EINVAL, "%s: %s: %s", name, path, what);
+}
+
+static int profile_list(const char *data, size_t len, const char *name, const json_t *root,
+                        const char *key, char ***ret, ob_error *reterr)
+{
+	const json_t *list = json_object_get(root, key);
+	char path[64];
+
+	(void)snprintf(path, sizeof(path), "$.%s", key);
+	if (!list)
+		return 0;
+	if (!json_is_array(list))
+		return profile_fail(data, len, name, path, "expected an array of system call names",
+		                    reterr);
+	*ret = calloc(json_array_size(list) + 1, sizeof(char *));
+	if (!*ret)
+		return -ENOMEM;
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		const char *s = json_string_value(json_array_get(list, i));
+		(void)snprintf(path, sizeof(path), "$.%s[%zu]", key, i);
+		if (!s || seccomp_syscall_resolve_name(s) == __NR_SCMP_ERROR)
+			return profile_fail(data, len, name, path,
+			                    s ? "unknown system call name" : "expected a string", reterr);
+		if (in_list(observed, ELEMENTSOF(observed), s))
+			return profile_fail(data, len, name, path,
+			                    "exec, connect and open are observed by the supervisor "
+			                    "and cannot be changed here",
+			                    reterr);
+		if (!((*ret)[i] = strdup(s)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int seccomp_profile_load(const char *file, SeccompProfile *p, ob_error *reterr)
+{
+	_cleanup_free_ char *data = NULL;
+	_cleanup_(json_decrefp) json_t *root = NULL;
+	json_error_t jerr;
+	size_t len;
+	const char *key;
+	json_t *v;
+
+	*p = (SeccompProfile){0};
+	int r = read_file_limited(file, 1u << 20, &data, &len, reterr);
+	if (r < 0)
+		return r;
+	root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		return ob_error_set(reterr, -EINVAL, "%s:%d:%d: %s", file, jerr.line, jerr.column,
+		                    jerr.text);
+	if (!json_is_object(root))
+		return profile_fail(data, len, file, "$", "expected an object", reterr);
+	json_object_foreach(root, key, v) {
+		char path[80];
+		(void)snprintf(path, sizeof(path), "$.%.40s", key);
+		if (streq(key, "version") ? !json_is_integer(v) || json_integer_value(v) != 1
+		                          : !streq(key, "allow") && !streq(key, "deny"))
+			return profile_fail(data, len, file, path,
+			                    streq(key, "version") ? "expected 1"
+			                                          : "unknown key (expected version, "
+			                                            "allow, deny)",
+			                    reterr);
+	}
+	r = profile_list(data, len, file, root, "allow", &p->allow, reterr);
+	if (r >= 0)
+		r = profile_list(data, len, file, root, "deny", &p->deny, reterr);
+	if (r < 0) {
+		seccomp_profile_done(p);
+		return r == -ENOMEM ? ob_error_set(reterr, r, "out of memory") : r;
+	}
+	return 0;
+}
