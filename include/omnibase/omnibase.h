@@ -289,6 +289,9 @@ OB_PUBLIC int ob_sandbox_set_registry(ob_sandbox *sb, const char *dir, ob_error 
  * ob_sandbox_set_capabilities only narrow what the policy grants (their intersection);
  * without, they are replaced. Each decision is a PolicyEvaluated event. */
 OB_PUBLIC int ob_sandbox_set_component(ob_sandbox *sb, const char *uuid, bool narrow);
+/* Changes the seccomp allow-list from a JSON file {"version": 1, "allow": [names],
+ * "deny": [names]} (docs/security/seccomp.md); errors name the file, position and name. */
+OB_PUBLIC int ob_sandbox_set_seccomp_profile(ob_sandbox *sb, const char *path, ob_error *reterr);
 OB_PUBLIC int ob_sandbox_set_artifacts(ob_sandbox *sb, const char *dir, ob_error *reterr);
 /* Adds KEY=VALUE to the program's environment. */
 OB_PUBLIC int ob_sandbox_add_env(ob_sandbox *sb, const char *assignment, ob_error *reterr);

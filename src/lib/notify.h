@@ -8,21 +8,24 @@
 
 typedef void (*DenyFn)(void *userdata, const char *capability, const char *resource,
                        const char *operation, int pid);
+/* A call the seccomp policy refuses: SYSCALL's name, what about it, the caller's pid. */
+typedef void (*ViolationFn)(void *userdata, const char *syscall, const char *detail, int pid);
 
 /* The supervisor's end of the observation: the listener and what it needs to judge. */
 typedef struct Notifier {
 	int fd; /* the seccomp listener, -1 until received */
 	const Plan *plan;
 	DenyFn deny;
+	ViolationFn violation;
 	void *userdata;
 	int mem_fd; /* /proc/PID/mem of the last process that trapped, or -1 */
 	pid_t mem_pid;
 } Notifier;
 
-/* Child, after no_new_privs: installs the trap for exec, connect and open (with FILES also
- * unlink, access and stat, for SQLite side files) and sends the listener over SOCK
+/* Child, after no_new_privs: installs PROG (seccomp.c: the allow-list, whose refusals and
+ * observed calls come to the supervisor) with a listener, and sends the listener over SOCK
  * (SCM_RIGHTS). No allocation. */
-int notify_install(int sock, bool files);
+int notify_install(int sock, const SeccompProg *prog);
 /* Supervisor: receives the listener fd from SOCK. */
 int notify_receive(int sock);
 /* Supervisor: answers one notification, reporting denials: "continue" (the kernel decides

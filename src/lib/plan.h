@@ -11,6 +11,8 @@
 
 #include "omnibase/omnibase.h"
 
+#include "seccomp.h"
+
 typedef enum StepKind {
 	STEP_DIR,     /* make a directory at dest */
 	STEP_SYMLINK, /* dest -> src */
@@ -72,6 +74,7 @@ typedef struct Plan {
 	bool has_secrets; /* /run/secrets is made read-only once its files are written */
 	SqliteDb *dbs;
 	size_t n_dbs;
+	SeccompProg seccomp; /* the allow-list filter the program installs before execve */
 	uid_t uid, outer_uid;
 	gid_t gid, outer_gid;
 } Plan;

@@ -27,6 +27,7 @@
 #include "output.h"
 #include "plan.h"
 #include "registry.h"
+#include "seccomp.h"
 #include "spawn.h"
 
 #define MAX_SINK_PATHS 4
@@ -51,7 +52,8 @@ struct ob_sandbox {
 	size_t n_socket_paths;
 	int sink_fds[MAX_SINK_PATHS];
 	size_t n_sink_fds;
-	char *component;   /* --component: grants come from the registry's policy */
+	SeccompProfile seccomp_profile; /* --seccomp-profile additions and removals */
+	char *component;                /* --component: grants come from the registry's policy */
 	bool narrow;       /* the caps given besides it only narrow what the policy grants */
 	ob_review *review; /* the component's decisions, once planned */
 };
@@ -105,6 +107,7 @@ ob_sandbox *ob_sandbox_free(ob_sandbox *sb)
 	ob_context_free(sb->ctx);
 	free(sb->component);
 	ob_review_free(sb->review);
+	seccomp_profile_done(&sb->seccomp_profile);
 	free(sb->workdir);
 	free(sb->registry_dir);
 	free(sb->artifacts_dir);
@@ -126,6 +129,19 @@ int ob_sandbox_set_capabilities(ob_sandbox *sb, ob_capset *set)
 	assert_return(sb && set, -EINVAL);
 	ob_capset_unref(sb->caps);
 	sb->caps = ob_capset_ref(set);
+	return 0;
+}
+
+int ob_sandbox_set_seccomp_profile(ob_sandbox *sb, const char *path, ob_error *reterr)
+{
+	SeccompProfile p;
+
+	assert_return(sb && path, -EINVAL);
+	int r = seccomp_profile_load(path, &p, reterr);
+	if (r < 0)
+		return r;
+	seccomp_profile_done(&sb->seccomp_profile);
+	sb->seccomp_profile = p;
 	return 0;
 }
 
@@ -367,7 +383,10 @@ static int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 	r = landlock_decision(sb, &in.landlock_abi, reterr);
 	if (r < 0)
 		return r;
-	return plan_build(plan, &in, reterr);
+	r = plan_build(plan, &in, reterr);
+	if (r < 0)
+		return r;
+	return seccomp_build(&plan->seccomp, &sb->seccomp_profile, plan->n_dbs > 0, reterr);
 }
 
 static json_t *limits_json(const ob_limits *l)
@@ -406,6 +425,9 @@ int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr)
 		return r;
 	}
 	json_t *o = plan_to_json(&plan);
+	if (o)
+		(void)json_object_set_new(
+		    o, "seccomp", seccomp_profile_json(&sb->seccomp_profile, plan.n_dbs > 0));
 	plan_done(&plan);
 	if (!o)
 		return -ENOMEM;
@@ -477,6 +499,14 @@ static void emit_denial(void *userdata, const char *capability, const char *reso
 	                     "operation", operation, "pid", pid));
 }
 
+static void emit_violation(void *userdata, const char *syscall, const char *detail, int pid)
+{
+	Run *run = userdata;
+	audit_emit(&run->audit, "SandboxViolation",
+	           json_pack("{s:s, s:s, s:s, s:i}", "syscall", syscall, "operation", "syscall",
+	                     "detail", detail, "pid", pid));
+}
+
 /* The sandboxed program sends its seccomp listener once, right before its first execve. */
 static void receive_listener(Run *run)
 {
@@ -485,8 +515,12 @@ static void receive_listener(Run *run)
 	run->notify_sock = -1;
 	if (fd < 0)
 		return;
-	run->notifier = (Notifier){
-	    .fd = fd, .plan = &run->plan, .deny = emit_denial, .userdata = run, .mem_fd = -1};
+	run->notifier = (Notifier){.fd = fd,
+	                           .plan = &run->plan,
+	                           .deny = emit_denial,
+	                           .violation = emit_violation,
+	                           .userdata = run,
+	                           .mem_fd = -1};
 }
 
 /* Waits for the child (PID 1 of the sandbox) or the timeout, whichever comes first, relaying
@@ -546,10 +580,11 @@ static bool wait_child(Run *run, int *wstatus)
 
 static json_t *protections_json(const Run *run)
 {
-	return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:b, s:i}", "userns", 1,
-	                 "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1, "cgroupns", 1,
-	                 "no_new_privs", 1, "cgroup", cgroup_version_string(&run->cg), "rlimits",
-	                 run->cg.version == 0, "landlock", run->plan.landlock_abi);
+	return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:b, s:i, s:s}", "userns",
+	                 1, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1, "cgroupns",
+	                 1, "no_new_privs", 1, "cgroup", cgroup_version_string(&run->cg), "rlimits",
+	                 run->cg.version == 0, "landlock", run->plan.landlock_abi, "seccomp",
+	                 "allow-list");
 }
 
 /* One PolicyEvaluated per capability the component requested (SPEC §5). */

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,86 +40,353 @@ static const char *const allowed[] = {
     /* Process and thread life: confined by the pid namespace and the cgroup or rlimits.
      * The set*id calls hold no power without capabilities in a user namespace that maps one
      * uid. clone is listed below with its flags checked. */
-    "exit", "exit_group", "wait4", "waitid", "fork", "vfork", "getpid", "getppid", "gettid",
-    "getpgid", "getpgrp", "getsid", "setsid", "setpgid", "getuid", "geteuid", "getgid",
-    "getegid", "getresuid", "getresgid", "getgroups", "setuid", "setgid", "setreuid",
-    "setregid", "setresuid", "setresgid", "setgroups", "setfsuid", "setfsgid", "capget",
-    "capset", "prctl", "arch_prctl", "set_tid_address", "set_robust_list", "get_robust_list",
-    "rseq", "restart_syscall", "getrusage", "times", "getpriority", "setpriority",
-    "sched_yield", "sched_getaffinity", "sched_setaffinity", "sched_getparam",
-    "sched_setparam", "sched_getscheduler", "sched_setscheduler", "sched_get_priority_max",
-    "sched_get_priority_min", "sched_rr_get_interval", "sched_getattr", "sched_setattr",
-    "getrlimit", "setrlimit", "prlimit64", "umask", "getcpu", "ioprio_get", "ioprio_set",
-    "uname", "sysinfo", "getrandom", "futex", "futex_waitv", "futex_wake", "futex_wait",
-    "futex_requeue", "membarrier",
+    "exit",
+    "exit_group",
+    "wait4",
+    "waitid",
+    "fork",
+    "vfork",
+    "getpid",
+    "getppid",
+    "gettid",
+    "getpgid",
+    "getpgrp",
+    "getsid",
+    "setsid",
+    "setpgid",
+    "getuid",
+    "geteuid",
+    "getgid",
+    "getegid",
+    "getresuid",
+    "getresgid",
+    "getgroups",
+    "setuid",
+    "setgid",
+    "setreuid",
+    "setregid",
+    "setresuid",
+    "setresgid",
+    "setgroups",
+    "setfsuid",
+    "setfsgid",
+    "capget",
+    "capset",
+    "prctl",
+    "arch_prctl",
+    "set_tid_address",
+    "set_robust_list",
+    "get_robust_list",
+    "rseq",
+    "restart_syscall",
+    "getrusage",
+    "times",
+    "getpriority",
+    "setpriority",
+    "sched_yield",
+    "sched_getaffinity",
+    "sched_setaffinity",
+    "sched_getparam",
+    "sched_setparam",
+    "sched_getscheduler",
+    "sched_setscheduler",
+    "sched_get_priority_max",
+    "sched_get_priority_min",
+    "sched_rr_get_interval",
+    "sched_getattr",
+    "sched_setattr",
+    "getrlimit",
+    "setrlimit",
+    "prlimit64",
+    "umask",
+    "getcpu",
+    "ioprio_get",
+    "ioprio_set",
+    "uname",
+    "sysinfo",
+    "getrandom",
+    "futex",
+    "futex_waitv",
+    "futex_wake",
+    "futex_wait",
+    "futex_requeue",
+    "membarrier",
     /* Signals: only within the sandbox's pid namespace (and Landlock's signal scope). */
-    "kill", "tkill", "tgkill", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn",
-    "rt_sigpending", "rt_sigtimedwait", "rt_sigsuspend", "rt_sigqueueinfo",
-    "rt_tgsigqueueinfo", "sigaltstack", "pause", "pidfd_open", "pidfd_send_signal",
+    "kill",
+    "tkill",
+    "tgkill",
+    "rt_sigaction",
+    "rt_sigprocmask",
+    "rt_sigreturn",
+    "rt_sigpending",
+    "rt_sigtimedwait",
+    "rt_sigsuspend",
+    "rt_sigqueueinfo",
+    "rt_tgsigqueueinfo",
+    "sigaltstack",
+    "pause",
+    "pidfd_open",
+    "pidfd_send_signal",
     /* Memory of the process itself. */
-    "brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "mlock", "mlock2", "munlock",
-    "mlockall", "munlockall", "mincore", "msync", "memfd_create", "pkey_alloc", "pkey_free",
-    "pkey_mprotect", "get_mempolicy", "set_mempolicy", "mbind", "remap_file_pages", "mseal",
+    "brk",
+    "mmap",
+    "munmap",
+    "mremap",
+    "mprotect",
+    "madvise",
+    "mlock",
+    "mlock2",
+    "munlock",
+    "mlockall",
+    "munlockall",
+    "mincore",
+    "msync",
+    "memfd_create",
+    "pkey_alloc",
+    "pkey_free",
+    "pkey_mprotect",
+    "get_mempolicy",
+    "set_mempolicy",
+    "mbind",
+    "remap_file_pages",
+    "mseal",
     "map_shadow_stack",
     /* Files: what is reachable is the mount layout's and Landlock's business; these only
      * use it. The opening calls are observed by the supervisor (notify.c). ioctl is listed
      * below with its commands checked. */
-    "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev",
-    "preadv2", "pwritev2", "close", "close_range", "dup", "dup2", "dup3", "lseek", "fcntl",
-    "flock", "fsync", "fdatasync", "sync", "syncfs", "sync_file_range", "fallocate",
-    "ftruncate", "truncate", "sendfile", "splice", "tee", "vmsplice", "copy_file_range",
-    "pipe", "pipe2", "poll", "ppoll", "select", "pselect6", "epoll_create", "epoll_create1",
-    "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2", "eventfd", "eventfd2",
-    "signalfd", "signalfd4", "timerfd_create", "timerfd_settime", "timerfd_gettime",
-    "inotify_init", "inotify_init1", "inotify_add_watch", "inotify_rm_watch", "readahead",
-    "fadvise64", "getdents", "getdents64", "cachestat",
+    "read",
+    "write",
+    "readv",
+    "writev",
+    "pread64",
+    "pwrite64",
+    "preadv",
+    "pwritev",
+    "preadv2",
+    "pwritev2",
+    "close",
+    "close_range",
+    "dup",
+    "dup2",
+    "dup3",
+    "lseek",
+    "fcntl",
+    "flock",
+    "fsync",
+    "fdatasync",
+    "sync",
+    "syncfs",
+    "sync_file_range",
+    "fallocate",
+    "ftruncate",
+    "truncate",
+    "sendfile",
+    "splice",
+    "tee",
+    "vmsplice",
+    "copy_file_range",
+    "pipe",
+    "pipe2",
+    "poll",
+    "ppoll",
+    "select",
+    "pselect6",
+    "epoll_create",
+    "epoll_create1",
+    "epoll_ctl",
+    "epoll_wait",
+    "epoll_pwait",
+    "epoll_pwait2",
+    "eventfd",
+    "eventfd2",
+    "signalfd",
+    "signalfd4",
+    "timerfd_create",
+    "timerfd_settime",
+    "timerfd_gettime",
+    "inotify_init",
+    "inotify_init1",
+    "inotify_add_watch",
+    "inotify_rm_watch",
+    "readahead",
+    "fadvise64",
+    "getdents",
+    "getdents64",
+    "cachestat",
     /* File-system metadata, same reasoning. mknod makes no devices without CAP_MKNOD. */
-    "stat", "fstat", "lstat", "newfstatat", "statx", "statfs", "fstatfs", "access",
-    "faccessat", "faccessat2", "readlink", "readlinkat", "getcwd", "chdir", "fchdir", "mkdir",
-    "mkdirat", "rmdir", "unlink", "unlinkat", "rename", "renameat", "renameat2", "link",
-    "linkat", "symlink", "symlinkat", "chmod", "fchmod", "fchmodat", "fchmodat2", "chown",
-    "fchown", "fchownat", "lchown", "utime", "utimes", "utimensat", "futimesat", "mknod",
-    "mknodat", "getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr", "flistxattr",
-    "setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
+    "stat",
+    "fstat",
+    "lstat",
+    "newfstatat",
+    "statx",
+    "statfs",
+    "fstatfs",
+    "access",
+    "faccessat",
+    "faccessat2",
+    "readlink",
+    "readlinkat",
+    "getcwd",
+    "chdir",
+    "fchdir",
+    "mkdir",
+    "mkdirat",
+    "rmdir",
+    "unlink",
+    "unlinkat",
+    "rename",
+    "renameat",
+    "renameat2",
+    "link",
+    "linkat",
+    "symlink",
+    "symlinkat",
+    "chmod",
+    "fchmod",
+    "fchmodat",
+    "fchmodat2",
+    "chown",
+    "fchown",
+    "fchownat",
+    "lchown",
+    "utime",
+    "utimes",
+    "utimensat",
+    "futimesat",
+    "mknod",
+    "mknodat",
+    "getxattr",
+    "lgetxattr",
+    "fgetxattr",
+    "listxattr",
+    "llistxattr",
+    "flistxattr",
+    "setxattr",
+    "lsetxattr",
+    "fsetxattr",
+    "removexattr",
+    "lremovexattr",
+    "fremovexattr",
     /* Time: reading clocks and timers; setting the clock needs CAP_SYS_TIME (refused). */
-    "clock_gettime", "clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday", "time",
-    "alarm", "getitimer", "setitimer", "timer_create", "timer_settime", "timer_gettime",
-    "timer_getoverrun", "timer_delete",
+    "clock_gettime",
+    "clock_getres",
+    "clock_nanosleep",
+    "nanosleep",
+    "gettimeofday",
+    "time",
+    "alarm",
+    "getitimer",
+    "setitimer",
+    "timer_create",
+    "timer_settime",
+    "timer_gettime",
+    "timer_getoverrun",
+    "timer_delete",
     /* Sockets: the network namespace holds only loopback; socket and socketpair are listed
      * below with their families checked; connect is observed. */
-    "bind", "listen", "accept", "accept4", "getsockname", "getpeername", "sendto",
-    "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "shutdown", "setsockopt",
+    "bind",
+    "listen",
+    "accept",
+    "accept4",
+    "getsockname",
+    "getpeername",
+    "sendto",
+    "recvfrom",
+    "sendmsg",
+    "recvmsg",
+    "sendmmsg",
+    "recvmmsg",
+    "shutdown",
+    "setsockopt",
     "getsockopt",
     /* System V and POSIX IPC: private to the sandbox's IPC namespace. */
-    "shmget", "shmat", "shmdt", "shmctl", "semget", "semop", "semtimedop", "semctl", "msgget",
-    "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive",
-    "mq_notify", "mq_getsetattr",
+    "shmget",
+    "shmat",
+    "shmdt",
+    "shmctl",
+    "semget",
+    "semop",
+    "semtimedop",
+    "semctl",
+    "msgget",
+    "msgsnd",
+    "msgrcv",
+    "msgctl",
+    "mq_open",
+    "mq_unlink",
+    "mq_timedsend",
+    "mq_timedreceive",
+    "mq_notify",
+    "mq_getsetattr",
     /* A program may confine itself further: filters and rulesets only take away. */
-    "seccomp", "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",
+    "seccomp",
+    "landlock_create_ruleset",
+    "landlock_add_rule",
+    "landlock_restrict_self",
 };
 
 /* Refused, named so that --dry-run, the docs and the tests can show them; not on the list
  * above, so the default action refuses them whatever this table says. */
 static const char *const refused_examples[] = {
-    "io_uring_setup", "io_uring_enter", "io_uring_register", "bpf", "perf_event_open",
-    "keyctl", "add_key", "request_key", "userfaultfd", "ptrace", "process_vm_readv",
-    "process_vm_writev", "mount", "umount2", "pivot_root", "chroot", "setns", "unshare",
-    "fsopen", "fsmount", "move_mount", "open_tree", "mount_setattr", "kexec_load",
-    "kexec_file_load", "init_module", "finit_module", "delete_module", "open_by_handle_at",
-    "name_to_handle_at", "pidfd_getfd", "process_madvise", "kcmp", "swapon", "reboot",
-    "acct", "syslog", "settimeofday", "clock_settime", "adjtimex", "sethostname", "iopl",
-    "ioperm", "modify_ldt", "fanotify_init", "quotactl", "move_pages", "migrate_pages",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "bpf",
+    "perf_event_open",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "userfaultfd",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "setns",
+    "unshare",
+    "fsopen",
+    "fsmount",
+    "move_mount",
+    "open_tree",
+    "mount_setattr",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "pidfd_getfd",
+    "process_madvise",
+    "kcmp",
+    "swapon",
+    "reboot",
+    "acct",
+    "syslog",
+    "settimeofday",
+    "clock_settime",
+    "adjtimex",
+    "sethostname",
+    "iopl",
+    "ioperm",
+    "modify_ldt",
+    "fanotify_init",
+    "quotactl",
+    "move_pages",
+    "migrate_pages",
 };
 
 /* Observed by the supervisor (it records denials, then lets the kernel decide). */
 static const char *const observed[] = {"execve", "execveat", "connect", "open",
-                                       "openat", "openat2", "creat"};
+                                       "openat", "openat2",  "creat"};
 /* Observed too when a writable SQLite database's side files are handled (dbfiles.c). */
-static const char *const observed_files[] = {"unlink", "unlinkat", "access", "faccessat",
-                                             "faccessat2", "stat", "lstat", "newfstatat",
-                                             "statx"};
+static const char *const observed_files[] = {"unlink",    "unlinkat",   "access",
+                                             "faccessat", "faccessat2", "stat",
+                                             "lstat",     "newfstatat", "statx"};
 
-#define NS_FLAGS                                                                               \
+#define NS_FLAGS                                                                                   \
 	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |             \
 	 CLONE_NEWPID | CLONE_NEWNET | 0x00000080 /* CLONE_NEWTIME */)
 
@@ -138,15 +406,16 @@ static bool profile_has(char *const *names, const char *name)
 	return false;
 }
 
-/* Each listed name that this libseccomp knows, as an unconditional rule. */
-static int add_names(scmp_filter_ctx ctx, uint32_t action, const char *const *names, size_t n,
-                     const SeccompProfile *prof)
+/* Each allowed name that this libseccomp knows, as an unconditional rule; with FILES not
+ * the SQLite side-file calls, which then take the default action (to the supervisor). */
+static int add_allowed(scmp_filter_ctx ctx, const SeccompProfile *prof, bool files)
 {
-	for (size_t i = 0; i < n; i++) {
-		int nr = seccomp_syscall_resolve_name(names[i]);
-		if (nr == __NR_SCMP_ERROR || (prof && profile_has(prof->deny, names[i])))
+	for (size_t i = 0; i < ELEMENTSOF(allowed); i++) {
+		int nr = seccomp_syscall_resolve_name(allowed[i]);
+		if (nr == __NR_SCMP_ERROR || profile_has(prof->deny, allowed[i]) ||
+		    (files && in_list(observed_files, ELEMENTSOF(observed_files), allowed[i])))
 			continue;
-		int r = seccomp_rule_add(ctx, action, nr, 0);
+		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 		if (r < 0)
 			return r;
 	}
@@ -159,7 +428,7 @@ static int add_conditional(scmp_filter_ctx ctx, const SeccompProfile *prof)
 	const uint32_t A = SCMP_ACT_ALLOW;
 	int r = 0;
 
-	if (!profile_has(prof ? prof->deny : NULL, "clone"))
+	if (!profile_has(prof->deny, "clone"))
 		r = seccomp_rule_add(ctx, A, SCMP_SYS(clone), 1,
 		                     SCMP_A0_64(SCMP_CMP_MASKED_EQ, NS_FLAGS, 0));
 	/* socket families: no module autoload through rare ones, no raw netlink or packet
@@ -186,7 +455,8 @@ static int add_conditional(scmp_filter_ctx ctx, const SeccompProfile *prof)
 	for (uint32_t cmd = TIOCSTI + 1; r >= 0 && cmd < TIOCLINUX; cmd++)
 		r = seccomp_rule_add(ctx, A, SCMP_SYS(ioctl), 1, SCMP_A1_32(SCMP_CMP_EQ, cmd));
 	if (r >= 0)
-		r = seccomp_rule_add(ctx, A, SCMP_SYS(ioctl), 1, SCMP_A1_32(SCMP_CMP_GT, TIOCLINUX));
+		r = seccomp_rule_add(ctx, A, SCMP_SYS(ioctl), 1,
+		                     SCMP_A1_32(SCMP_CMP_GT, TIOCLINUX));
 	/* clone3's flags live in memory: answered "not implemented", callers use clone. */
 	if (r >= 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
@@ -230,23 +500,15 @@ int seccomp_build(SeccompProg *prog, const SeccompProfile *prof, bool files, ob_
 	if (r >= 0)
 		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2); /* a binary tree */
 	if (r >= 0)
-		r = add_names(ctx, SCMP_ACT_ALLOW, allowed, ELEMENTSOF(allowed), prof);
-	if (r >= 0 && prof && prof->allow) {
-		for (size_t i = 0; r >= 0 && prof->allow[i]; i++)
-			if (!in_list(allowed, ELEMENTSOF(allowed), prof->allow[i]) &&
-			    !in_list(observed, ELEMENTSOF(observed), prof->allow[i]))
-				r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
-				                     seccomp_syscall_resolve_name(prof->allow[i]), 0);
-	}
+		r = add_allowed(ctx, prof, files);
+	for (size_t i = 0; r >= 0 && prof->allow && prof->allow[i]; i++)
+		if (!in_list(allowed, ELEMENTSOF(allowed), prof->allow[i]))
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+			                     seccomp_syscall_resolve_name(prof->allow[i]), 0);
 	if (r >= 0)
 		r = add_conditional(ctx, prof);
-	if (r >= 0)
-		r = add_names(ctx, SCMP_ACT_NOTIFY, observed, ELEMENTSOF(observed), NULL);
-	/* Without SQLite side files these are plain allowed calls (the common case: stat is
-	 * frequent, and a trap costs a round trip). */
-	if (r >= 0)
-		r = add_names(ctx, files ? SCMP_ACT_NOTIFY : SCMP_ACT_ALLOW, observed_files,
-		              ELEMENTSOF(observed_files), files ? NULL : prof);
+	/* The observed calls (exec, connect, open; with FILES the side-file ones) need no rule:
+	 * the default action brings them to the supervisor, which tells them from refusals. */
 	if (r >= 0)
 		r = export_bpf(ctx, prog);
 	seccomp_release(ctx);
@@ -276,8 +538,8 @@ bool seccomp_is_observed(int nr, bool files)
 
 const char *seccomp_name(uint32_t audit_arch, int nr, char *buf, size_t size)
 {
-	uint32_t arch = audit_arch == SCMP_ARCH_NATIVE ? seccomp_arch_native() : audit_arch;
-	char *name = seccomp_syscall_resolve_num_arch(arch, nr);
+	/* libseccomp's architecture tokens are the AUDIT_ARCH_* values themselves. */
+	char *name = seccomp_syscall_resolve_num_arch(audit_arch, nr);
 
 	if (name) {
 		(void)snprintf(buf, size, "%s", name);
@@ -332,7 +594,8 @@ static int profile_fail(const char *data, size_t len, const char *name, const ch
 {
 	unsigned line, col;
 	if (json_locate(data, len, path, &line, &col) >= 0)
-		return ob_error_set(reterr, -EINVAL, "%s:%u:%u: %s: %s", name, line, col, path, what);
+		return ob_error_set(reterr, -EINVAL, "%s:%u:%u: %s: %s", name, line, col, path,
+		                    what);
 	return ob_error_set(reterr, -EINVAL, "%s: %s: %s", name, path, what);
 }
 
@@ -356,7 +619,8 @@ static int profile_list(const char *data, size_t len, const char *name, const js
 		(void)snprintf(path, sizeof(path), "$.%s[%zu]", key, i);
 		if (!s || seccomp_syscall_resolve_name(s) == __NR_SCMP_ERROR)
 			return profile_fail(data, len, name, path,
-			                    s ? "unknown system call name" : "expected a string", reterr);
+			                    s ? "unknown system call name" : "expected a string",
+			                    reterr);
 		if (in_list(observed, ELEMENTSOF(observed), s))
 			return profile_fail(data, len, name, path,
 			                    "exec, connect and open are observed by the supervisor "
@@ -393,9 +657,10 @@ int seccomp_profile_load(const char *file, SeccompProfile *p, ob_error *reterr)
 		if (streq(key, "version") ? !json_is_integer(v) || json_integer_value(v) != 1
 		                          : !streq(key, "allow") && !streq(key, "deny"))
 			return profile_fail(data, len, file, path,
-			                    streq(key, "version") ? "expected 1"
-			                                          : "unknown key (expected version, "
-			                                            "allow, deny)",
+			                    streq(key, "version")
+			                        ? "expected 1"
+			                        : "unknown key (expected version, "
+			                          "allow, deny)",
 			                    reterr);
 	}
 	r = profile_list(data, len, file, root, "allow", &p->allow, reterr);

@@ -305,7 +305,7 @@ static _Noreturn void exec_program(const SpawnArgs *a)
 		_exit(OB_EXIT_SETUP);
 	}
 	/* Last: from here on our own execve is trapped and judged too. */
-	r = a->notify_fd >= 0 ? notify_install(a->notify_fd, p->n_dbs > 0) : 0;
+	r = a->notify_fd >= 0 ? notify_install(a->notify_fd, &p->seccomp) : 0;
 	if (r < 0) {
 		report(a->report_fd, REPORT_SETUP_FAILED, -r, 0, "seccomp user notification", NULL);
 		_exit(OB_EXIT_SETUP);
