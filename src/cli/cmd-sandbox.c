@@ -41,6 +41,8 @@ static const char run_help[] =
     "      --json                print one JSON result object on stdout at exit, with the\n"
     "                            program's stdout and stderr captured into it\n"
     "      --dry-run             print the resolved plan and run nothing\n"
+    "      --seccomp-profile FILE  add system calls to, or take them off, the seccomp\n"
+    "                            allow-list: {\"version\": 1, \"allow\": [...], \"deny\": [...]}\n"
     "      --allow-degraded      run even if a protection is unavailable\n"
     "  -h, --help                show this help\n"
     "\n"
@@ -72,6 +74,7 @@ enum {
 	ARG_REGISTRY,
 	ARG_ARTIFACTS,
 	ARG_COMPONENT,
+	ARG_SECCOMP_PROFILE,
 	ARG_UNSUPPORTED,
 };
 
@@ -134,6 +137,12 @@ static int handle_option(RunArgs *a, int c, const char *arg)
 	switch (c) {
 	case ARG_COMPONENT:
 		a->component = arg;
+		return 0;
+	case ARG_SECCOMP_PROFILE:
+		if (ob_sandbox_set_seccomp_profile(a->sb, arg, &e) < 0) {
+			log_error("--seccomp-profile %s", e.msg);
+			return -EINVAL;
+		}
 		return 0;
 	case ARG_CAPS:
 		a->caps_given = true;
@@ -240,6 +249,7 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 	    {"registry", required_argument, NULL, ARG_REGISTRY},
 	    {"artifacts", required_argument, NULL, ARG_ARTIFACTS},
 	    {"component", required_argument, NULL, ARG_COMPONENT},
+	    {"seccomp-profile", required_argument, NULL, ARG_SECCOMP_PROFILE},
 	    {"audit-socket", required_argument, NULL, ARG_AUDIT_SOCKET},
 	    {"help", no_argument, NULL, 'h'},
 	    {},

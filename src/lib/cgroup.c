@@ -254,6 +254,8 @@ void cgroup_stats(const Cgroup *cg, CgroupStats *st)
 			st->memory_peak = strtoull(buf, NULL, 10);
 		if (read_str(cg->path[CG_PIDS], "pids.events", buf, sizeof(buf)) >= 0)
 			st->pids_max = field(buf, "max ") > 0;
+		if (read_str(cg->path[CG_CPU], "cpu.stat", buf, sizeof(buf)) >= 0)
+			st->cpu_throttled = field(buf, "nr_throttled ") > 0;
 	} else if (cg->version == 2) {
 		if (read_str(cg->path[0], "memory.events", buf, sizeof(buf)) >= 0)
 			st->oom = field(buf, "oom_kill ") > 0 || field(buf, "max ") > 0;
@@ -261,6 +263,8 @@ void cgroup_stats(const Cgroup *cg, CgroupStats *st)
 			st->memory_peak = strtoull(buf, NULL, 10);
 		if (read_str(cg->path[0], "pids.events", buf, sizeof(buf)) >= 0)
 			st->pids_max = field(buf, "max ") > 0;
+		if (read_str(cg->path[0], "cpu.stat", buf, sizeof(buf)) >= 0)
+			st->cpu_throttled = field(buf, "nr_throttled ") > 0;
 	}
 }
 

@@ -25,8 +25,9 @@ typedef struct Cgroup {
 } Cgroup;
 
 typedef struct CgroupStats {
-	bool oom;      /* the memory limit killed or refused something */
-	bool pids_max; /* fork failed at the pids limit */
+	bool oom;           /* the memory limit killed or refused something */
+	bool pids_max;      /* fork failed at the pids limit */
+	bool cpu_throttled; /* the cpu quota held the run back at least once */
 	uint64_t memory_peak;
 } CgroupStats;
 

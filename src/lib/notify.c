@@ -21,6 +21,7 @@
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <seccomp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +211,8 @@ static int exec_allowed(const Notifier *n, pid_t pid, const char *path)
 	return 0;
 }
 
+static int open_inside(pid_t pid, const char *path);
+
 static void on_exec(Notifier *n, const struct seccomp_notif *req)
 {
 	char path[PATH_MAX];
@@ -220,34 +223,136 @@ static void on_exec(Notifier *n, const struct seccomp_notif *req)
 		return;
 	path[k] = '\0';
 	path[strnlen(path, (size_t)k)] = '\0';
-	if (path[0] == '\0' || exec_allowed(n, req->pid, path) != 0)
+	if (path[0] == '\0')
 		return;
-	n->deny(n->userdata, "EXTERNAL_COMMAND", path, "exec", inner_pid(req->pid));
+	int allowed = exec_allowed(n, req->pid, path);
+	if (allowed == 0)
+		n->deny(n->userdata, "EXTERNAL_COMMAND", path, "exec", inner_pid(req->pid));
+	/* A set-user-ID or set-group-ID program gains nothing here (nosuid mounts,
+	 * no_new_privs), but reaching for one is worth recording. */
+	struct stat st;
+	_cleanup_close_ int fd = path[0] == '/' ? open_inside(req->pid, path) : -EINVAL;
+	if (allowed > 0 && fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID)) &&
+	    n->violation)
+		n->violation(n->userdata, "execve",
+		             "set-user-ID/set-group-ID bit ignored (nosuid, no_new_privs)",
+		             inner_pid(req->pid));
+}
+
+/* Is something listening on loopback PORT in the network namespace whose /proc/net file
+ * (tcp or tcp6) is FILE? Bound to loopback or to any address. */
+static bool tcp_listening(const char *file, unsigned port, bool v6)
+{
+	_cleanup_fclose_ FILE *f = fopen(file, "re");
+	char line[512], local[64];
+	unsigned p, state;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, " %*u: %63[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", local, &p,
+		           &state) == 3 &&
+		    p == port && state == 0x0A /* TCP_LISTEN */ &&
+		    (v6 ? strspn(local, "0") == 32 ||
+		              streq(local, "00000000000000000000000001000000")
+		        : streq(local, "00000000") || streq(local + 6, "7F")))
+			return true;
+	return false;
+}
+
+/* Is an abstract unix socket NAME (as /proc/net/unix prints it: '@' then the name) bound in
+ * the network namespace of FILE? */
+static bool abstract_bound(const char *file, const char *name)
+{
+	_cleanup_fclose_ FILE *f = fopen(file, "re");
+	char line[512];
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *path = strchr(line, '@');
+		if (!path)
+			continue;
+		path[strcspn(path, "\n")] = '\0';
+		if (streq(path, name))
+			return true;
+	}
+	return false;
+}
+
+/* A connect that the sandbox's empty network namespace or file system refuses although the
+ * host would answer: a listener on the host's loopback, an abstract socket bound on the host,
+ * a host socket file the layout hides. Into RES; false when nothing is refused. */
+static bool unix_or_loopback_refused(pid_t pid, const struct sockaddr_storage *ss, size_t len,
+                                     char *res, size_t size)
+{
+	char mine[64], theirs[64];
+
+	if (ss->ss_family == AF_UNIX) {
+		const struct sockaddr_un *un = (const struct sockaddr_un *)ss;
+		size_t n = len > offsetof(struct sockaddr_un, sun_path)
+		               ? len - offsetof(struct sockaddr_un, sun_path)
+		               : 0;
+		char name[sizeof(un->sun_path) + 2];
+		if (n == 0)
+			return false;
+		if (un->sun_path[0] == '\0') {
+			/* /proc/net/unix shows the abstract name after '@' (NULs as '@' too) */
+			name[0] = '@';
+			for (size_t i = 1; i < n && i < sizeof(un->sun_path); i++)
+				name[i] = un->sun_path[i] ? un->sun_path[i] : '@';
+			name[MIN(n, sizeof(un->sun_path))] = '\0';
+			(void)snprintf(theirs, sizeof(theirs), "/proc/%d/net/unix", (int)pid);
+			if (!abstract_bound("/proc/self/net/unix", name) ||
+			    abstract_bound(theirs, name))
+				return false;
+			(void)snprintf(res, size, "unix:%s", name);
+			return true;
+		}
+		memcpy(name, un->sun_path, MIN(n, sizeof(un->sun_path)));
+		name[MIN(n, sizeof(un->sun_path))] = '\0';
+		struct stat st;
+		_cleanup_close_ int fd = name[0] == '/' ? open_inside(pid, name) : -EINVAL;
+		if (fd != -ENOENT || stat(name, &st) < 0 || !S_ISSOCK(st.st_mode))
+			return false;
+		(void)snprintf(res, size, "unix:%s", name);
+		return true;
+	}
+	bool v6 = ss->ss_family == AF_INET6;
+	unsigned port = ntohs(v6 ? ((const struct sockaddr_in6 *)ss)->sin6_port
+	                         : ((const struct sockaddr_in *)ss)->sin_port);
+	(void)snprintf(mine, sizeof(mine), "/proc/self/net/tcp%s", v6 ? "6" : "");
+	(void)snprintf(theirs, sizeof(theirs), "/proc/%d/net/tcp%s", (int)pid, v6 ? "6" : "");
+	if (!tcp_listening(mine, port, v6) || tcp_listening(theirs, port, v6))
+		return false;
+	(void)snprintf(res, size, "%s:%u", v6 ? "[::1]" : "127.0.0.1", port);
+	return true;
 }
 
 static void on_connect(Notifier *n, const struct seccomp_notif *req)
 {
 	struct sockaddr_storage ss = {0};
 	size_t len = MIN((size_t)req->data.args[2], sizeof(ss));
-	char addr[INET6_ADDRSTRLEN], res[INET6_ADDRSTRLEN + 16];
+	char addr[INET6_ADDRSTRLEN], res[sizeof(((struct sockaddr_un *)0)->sun_path) + 16];
+	bool loopback = false;
 
 	if (read_mem(n, req->pid, req->data.args[1], &ss, len) < (ssize_t)sizeof(sa_family_t))
 		return;
 	if (ss.ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
-		if ((ntohl(in->sin_addr.s_addr) >> 24) == 127)
-			return; /* the sandbox's own loopback */
+		loopback = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
 		(void)inet_ntop(AF_INET, &in->sin_addr, addr, sizeof(addr));
 		(void)snprintf(res, sizeof(res), "%s:%u", addr, ntohs(in->sin_port));
 	} else if (ss.ss_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
-		if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) || IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
-			return;
+		loopback =
+		    IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) || IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr);
 		(void)inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof(addr));
 		(void)snprintf(res, sizeof(res), "[%s]:%u", addr, ntohs(in6->sin6_port));
-	} else {
-		return; /* unix sockets stay inside the sandbox's own file system */
+	} else if (ss.ss_family != AF_UNIX) {
+		return;
 	}
+	/* The sandbox's own loopback and unix sockets are its business, unless what they aim at
+	 * is the host's. */
+	if ((loopback || ss.ss_family == AF_UNIX) &&
+	    !unix_or_loopback_refused(req->pid, &ss, len, res, sizeof(res)))
+		return;
 	/* No NETWORK_CONNECT reaches out of the empty network namespace yet (the egress proxy
 	 * is a later issue): every outward connect is a denial. */
 	n->deny(n->userdata, "NETWORK_CONNECT", res, "connect", inner_pid(req->pid));
@@ -294,43 +399,104 @@ static const SqliteDb *side_file(Notifier *n, const struct seccomp_notif *req, c
 	return db;
 }
 
+/* PATH (absolute) opened O_PATH as process PID sees it: symlinks, absolute ones too, stay
+ * within its root (RESOLVE_IN_ROOT); magic links are not followed. -errno on failure. */
+static int open_inside(pid_t pid, const char *path)
+{
+	char root[64];
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+
+	(void)snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	_cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return -errno;
+	int fd = (int)syscall(SYS_openat2, rootfd, path[0] ? path : "/", &how, sizeof(how));
+	return fd < 0 ? -errno : fd;
+}
+
 /* Would a write to PATH (or with PARENT, a new file in PATH's directory) fail because the
  * sandbox shows it read-only? PATH is resolved as the process PID sees it: symlinks, absolute
  * ones too, stay within its root (RESOLVE_IN_ROOT). Only regular files and directories count:
  * devices and fifos take writes on a read-only mount. */
 static bool on_read_only_mount(pid_t pid, char *path, bool parent)
 {
-	char root[64];
-	struct open_how how = {.flags = O_PATH | O_CLOEXEC,
-	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
 	struct stat st;
 	struct statvfs sv;
 	char *slash = parent ? strrchr(path, '/') : NULL;
 
-	(void)snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
-	_cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return false;
 	if (slash)
 		*slash = '\0';
-	_cleanup_close_ int fd =
-	    (int)syscall(SYS_openat2, rootfd, path[0] ? path : "/", &how, sizeof(how));
+	_cleanup_close_ int fd = open_inside(pid, path[0] ? path : "/");
 	if (slash)
 		*slash = '/';
 	return fd >= 0 && fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) &&
 	       fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY);
 }
 
-/* An open of a path the sandbox does not show although the host has it is a denial: that is
- * how a read of /etc/passwd is refused (ENOENT) and still recorded. So is a write to a path
- * it shows read-only (EROFS). /proc, /sys and /dev are the sandbox's own (or absent by
- * design), so probes there are not reported. Relative paths are left alone: what they name
- * on the host cannot be told from here. */
+/* Does the sandbox refuse this open (as the kernel is about to find out)? Refused: a path the
+ * sandbox does not show although the host has it (hidden: how a read of /etc/passwd fails
+ * with ENOENT), followed through symlinks on both sides, so a link planted in a grant and
+ * pointing out counts; a write to what it shows read-only (EROFS); a file created in a
+ * read-only directory. Not: creating a file the host happens to have, in a writable place. */
+static bool refused_open(pid_t pid, char *path, uint64_t flags, bool write)
+{
+	struct stat st, fst;
+	struct statvfs sv;
+	_cleanup_close_ int fd = open_inside(pid, path);
+
+	if (fd >= 0)
+		return write && fstat(fd, &fst) == 0 &&
+		       (S_ISREG(fst.st_mode) || S_ISDIR(fst.st_mode)) && fstatvfs(fd, &sv) == 0 &&
+		       (sv.f_flag & ST_RDONLY);
+	if (fd != -ENOENT)
+		return false;
+	bool creates_here = (flags & O_CREAT) != 0;
+	if (stat(path, &st) < 0)
+		return creates_here && on_read_only_mount(pid, path, true);
+	if (creates_here) {
+		char *slash = strrchr(path, '/');
+		*slash = '\0';
+		_cleanup_close_ int dir = open_inside(pid, path[0] ? path : "/");
+		*slash = '/';
+		if (dir >= 0 && !on_read_only_mount(pid, path, true))
+			return false; /* a new file of the sandbox's own */
+	}
+	return true;
+}
+
+/* /proc is the sandbox's own: only what its layout refuses is a denial there — writes to
+ * /proc/sys (read-only) and /proc/sysrq-trigger (root's), a process's `exe` opened for writing
+ * (runc CVE-2019-5736), and PID 1's memory and environment (PID 1 is not dumpable). Reads
+ * elsewhere in /proc are ordinary. */
+static bool proc_protected(const char *path, bool write)
+{
+	static const char *const pid1[] = {"environ", "mem",  "auxv",  "stack", "syscall",
+	                                   "pagemap", "maps", "smaps", "fd",    "map_files"};
+	const char *p = path + 6, *slash;
+
+	if (write && (under(path, "/proc/sys") || streq(path, "/proc/sysrq-trigger")))
+		return true;
+	if (strncmp(path, "/proc/", 6) != 0 || !(slash = strchr(p, '/')))
+		return false;
+	if (write && streq(slash + 1, "exe"))
+		return true;
+	if (!(slash - p == 1 && p[0] == '1'))
+		return false;
+	for (size_t i = 0; i < ELEMENTSOF(pid1); i++)
+		if (under(slash, "/") && strncmp(slash + 1, pid1[i], strlen(pid1[i])) == 0 &&
+		    (slash[1 + strlen(pid1[i])] == '\0' || slash[1 + strlen(pid1[i])] == '/'))
+			return true;
+	return false;
+}
+
+/* An open the sandbox refuses is a denial (refused_open, proc_protected); reads under /sys
+ * (absent by design) are probes, not reported; writes there are. Relative paths are left
+ * alone: what they name on the host cannot be told from here. */
 static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 {
-	char path[PATH_MAX], inside[PATH_MAX + 64], name[NAME_MAX + 1];
+	char path[PATH_MAX], name[NAME_MAX + 1];
 	uint64_t addr = req->data.args[1], flags = req->data.args[2];
-	struct stat st;
 
 	if (req->data.nr == NR_OPEN || req->data.nr == NR_CREAT) {
 		addr = req->data.args[0];
@@ -351,15 +517,13 @@ static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 		               .cloexec = (flags & O_CLOEXEC) != 0};
 		return;
 	}
-	if (path[0] != '/' || under(path, "/proc") || under(path, "/sys") || under(path, "/dev"))
+	if (path[0] != '/')
 		return;
-	(void)snprintf(inside, sizeof(inside), "/proc/%d/root%s", (int)req->pid, path);
 	bool write = (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) != 0;
-	bool shown = lstat(inside, &st) == 0;
-	if (shown ? write && on_read_only_mount(req->pid, path, false)
-	          : errno == ENOENT &&
-	                (lstat(path, &st) == 0 ||
-	                 ((flags & O_CREAT) && on_read_only_mount(req->pid, path, true))))
+	bool refused = under(path, "/proc")  ? proc_protected(path, write)
+	               : under(path, "/sys") ? write && refused_open(req->pid, path, flags, write)
+	                                     : refused_open(req->pid, path, flags, write);
+	if (refused)
 		n->deny(n->userdata, write ? "FILE_WRITE" : "FILE_READ", path,
 		        write ? "write" : "read", inner_pid(req->pid));
 }
@@ -447,10 +611,19 @@ static void reply(Notifier *n, const struct seccomp_notif *req, const Reply *rep
 }
 
 /* What about a refused call is worth saying beyond its name. */
+#define X32_SYSCALL_BIT 0x40000000
+
+static bool is_x32(const struct seccomp_notif *req)
+{
+	return req->data.arch == NOTIFY_ARCH && (req->data.nr & X32_SYSCALL_BIT);
+}
+
 static const char *violation_detail(const struct seccomp_notif *req)
 {
 	if (req->data.arch != NOTIFY_ARCH)
-		return "another architecture's system call entry (i386 int 0x80, x32): refused";
+		return "another architecture's system call entry (i386 int 0x80): refused";
+	if (is_x32(req))
+		return "the x32 system call ABI: refused";
 	switch (req->data.nr) {
 	case __NR_clone:
 		return "clone with namespace flags: refused";
@@ -473,7 +646,8 @@ static void on_violation(Notifier *n, const struct seccomp_notif *req, Reply *re
 
 	if (n->violation)
 		n->violation(n->userdata,
-		             seccomp_name(req->data.arch, req->data.nr, name, sizeof(name)),
+		             seccomp_name(is_x32(req) ? SCMP_ARCH_X32 : req->data.arch,
+		                          req->data.nr, name, sizeof(name)),
 		             violation_detail(req), inner_pid(req->pid));
 	*rep = (Reply){.emulated = true, .error = -EPERM, .addfd = -1};
 }

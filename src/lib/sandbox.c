@@ -627,8 +627,10 @@ static void emit_limit(Run *run, ob_limit l)
 {
 	char v[32];
 	ob_limit_format(l, run->plan.limits.value[l], v, sizeof(v));
+	/* SPEC §5 names the resource "cpu" where the limit is "cpus". */
 	audit_emit(&run->audit, "ResourceLimitExceeded",
-	           json_pack("{s:s, s:s}", "resource", ob_limit_to_string(l), "limit", v));
+	           json_pack("{s:s, s:s}", "resource",
+	                     l == OB_LIMIT_CPUS ? "cpu" : ob_limit_to_string(l), "limit", v));
 }
 
 static int setup_sinks(Run *run, ob_error *reterr)
@@ -758,6 +760,10 @@ static void finish(Run *run, int wstatus, bool timed_out, ob_result *res)
 		emit_limit(run, OB_LIMIT_MEMORY);
 	if (st.pids_max)
 		emit_limit(run, OB_LIMIT_PIDS);
+	if (st.cpu_throttled)
+		emit_limit(run, OB_LIMIT_CPUS);
+	if (run->last.tmpfs_full)
+		emit_limit(run, OB_LIMIT_TMPFS);
 	res->output_exceeded = run->out[0].exceeded || run->out[1].exceeded;
 	if (res->output_exceeded)
 		emit_limit(run, OB_LIMIT_OUTPUT);

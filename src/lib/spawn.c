@@ -22,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -372,7 +373,16 @@ static _Noreturn void run_init(const SpawnArgs *a, pid_t program)
 			break;
 		}
 	}
-	report(a->report_fd, REPORT_EXITED, 0, status, "exited", NULL);
+	/* A full /tmp or /dev/shm is a limit the program ran into: said here, where both are
+	 * still mounted (they go with this namespace). */
+	ChildReport r = {.kind = REPORT_EXITED, .wstatus = status};
+	struct statvfs sv;
+	const char *const tmpfs[] = {"/tmp", "/dev/shm"};
+	for (size_t i = 0; i < ELEMENTSOF(tmpfs); i++)
+		if (statvfs(tmpfs[i], &sv) == 0 && sv.f_blocks > 0 && sv.f_bavail == 0)
+			r.tmpfs_full = true;
+	(void)snprintf(r.msg, sizeof(r.msg), "exited");
+	(void)!write(a->report_fd, &r, sizeof(r));
 	_exit(0);
 }
 

@@ -18,6 +18,7 @@ typedef struct ChildReport {
 	int kind;
 	int err;
 	int wstatus;
+	bool tmpfs_full; /* REPORT_EXITED: /tmp or /dev/shm was left full */
 	char msg[256];
 } ChildReport;
 

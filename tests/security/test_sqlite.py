@@ -26,6 +26,11 @@ out["count"] = c.execute("select count(*) from t").fetchone()[0]
 d = os.path.dirname(db)
 out["listing"] = sorted(os.listdir(d))
 try:
+    open(os.path.join(d, "other.txt")).read()   # hidden: refused and logged
+    out["read_other"] = "read"
+except OSError as e:
+    out["read_other"] = e.errno
+try:
     os.unlink(os.path.join(d, "other.txt"))
     out["unlink_other"] = "removed"
 except OSError as e:
@@ -83,7 +88,7 @@ def test_writes_and_commits_in_every_journal_mode(sandbox, shared_tmp, mode):
     assert out["mode"] == mode and out["count"] == 20
     # The directory shows the database alone (side files are held open, not shown).
     assert out["listing"] == ["app.db"]
-    assert out["unlink_other"] != "removed"
+    assert out["unlink_other"] != "removed" and out["read_other"] != "read"
     assert open(os.path.join(d, "other.txt")).read() == "not granted"
     assert not os.path.exists(os.path.join(d, "evil.txt"))
     # SQLite's own clean-up happened on the host: what a close leaves in each mode.

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ob-attack MODE: tries one escape technique that needs raw machine access, from inside the
+ * sandbox, and prints "MODE <result>" (0 or an errno name) — tests/security/test_escape.py
+ * runs it as the sandboxed program.
+ *   int80         getpid through the i386 entry (int $0x80)
+ *   int80-open    open("/etc/hostname") through the i386 entry
+ *   x32           getpid through the x32 ABI (syscall number | 0x40000000)
+ *   tiocsti       push a character into a real pty's input with TIOCSTI
+ *   tiocsti-high  the same, with the command's upper 32 bits set
+ *   tioclinux     TIOCLINUX on the pty
+ *   clone-newuser clone(CLONE_NEWUSER): a nested user namespace
+ *   clone3        clone3 (answered ENOSYS: callers fall back to clone)
+ *   setuid-exec PATH  exec PATH (a set-user-ID copy): prints the euid it ran with
+ *   euid          prints the effective uid (what setuid-exec runs)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+static void report(const char *mode, long r, int err)
+{
+	if (r < 0)
+		printf("%s %s\n", mode, strerrorname_np(err) ? strerrorname_np(err) : "?");
+	else
+		printf("%s 0\n", mode);
+	fflush(stdout);
+}
+
+/* A raw i386 system call: int $0x80 with eax = number, ebx, ecx = arguments. */
+static long int80(long nr, long a, long b)
+{
+	long r;
+	__asm__ volatile("int $0x80" : "=a"(r) : "a"(nr), "b"(a), "c"(b) : "memory");
+	return r;
+}
+
+static int pty_slave(void)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY);
+	if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0)
+		return -1;
+	return open(ptsname(m), O_RDWR | O_NOCTTY);
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "";
+	long r;
+
+	if (!strcmp(mode, "int80")) {
+		r = int80(20 /* i386 getpid */, 0, 0);
+		report(mode, r < 0 && r > -4096 ? -1 : r, (int)-r);
+	} else if (!strcmp(mode, "int80-open")) {
+		static char path[] = "/etc/hostname"; /* low address: a static in a non-PIE? */
+		r = int80(5 /* i386 open */, (long)(uintptr_t)path, O_RDONLY);
+		report(mode, r < 0 && r > -4096 ? -1 : r, (int)-r);
+	} else if (!strcmp(mode, "x32")) {
+		r = syscall(0x40000000 | 39 /* x32 getpid */);
+		report(mode, r, errno);
+	} else if (!strcmp(mode, "tiocsti") || !strcmp(mode, "tiocsti-high") ||
+	           !strcmp(mode, "tioclinux")) {
+		int s = pty_slave();
+		char c = 'x', sub = 3;
+		if (s < 0) {
+			report(mode, -1, errno);
+			return 0;
+		}
+		if (!strcmp(mode, "tioclinux"))
+			r = ioctl(s, TIOCLINUX, &sub);
+		else
+			r = syscall(SYS_ioctl, s,
+			            (unsigned long)TIOCSTI |
+			                (!strcmp(mode, "tiocsti-high") ? 1UL << 32 : 0),
+			            &c);
+		report(mode, r, errno);
+	} else if (!strcmp(mode, "clone-newuser")) {
+		r = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+		if (r == 0)
+			_exit(0);
+		if (r > 0)
+			(void)waitpid((pid_t)r, NULL, 0);
+		report(mode, r, errno);
+	} else if (!strcmp(mode, "clone3")) {
+		struct clone_args ca = {.exit_signal = SIGCHLD};
+		r = syscall(SYS_clone3, &ca, sizeof(ca));
+		if (r == 0)
+			_exit(0);
+		if (r > 0)
+			(void)waitpid((pid_t)r, NULL, 0);
+		report(mode, r, errno);
+	} else if (!strcmp(mode, "setuid-exec") && argc > 2) {
+		execl(argv[2], argv[2], "euid", (char *)NULL);
+		report(mode, -1, errno);
+	} else if (!strcmp(mode, "euid")) {
+		printf("euid %d\n", (int)geteuid());
+	} else {
+		fprintf(stderr, "ob-attack: unknown mode '%s'\n", mode);
+		return 2;
+	}
+	return 0;
+}
