@@ -484,7 +484,7 @@ static bool proc_protected(const char *path, bool write)
 	if (!(slash - p == 1 && p[0] == '1'))
 		return false;
 	for (size_t i = 0; i < ELEMENTSOF(pid1); i++)
-		if (under(slash, "/") && strncmp(slash + 1, pid1[i], strlen(pid1[i])) == 0 &&
+		if (strncmp(slash + 1, pid1[i], strlen(pid1[i])) == 0 &&
 		    (slash[1 + strlen(pid1[i])] == '\0' || slash[1 + strlen(pid1[i])] == '/'))
 			return true;
 	return false;
@@ -631,7 +631,7 @@ static const char *violation_detail(const struct seccomp_notif *req)
 	case __NR_socketpair:
 		return "socket family other than AF_UNIX, AF_INET, AF_INET6: refused";
 	case __NR_ioctl:
-		return "ioctl TIOCSTI or TIOCLINUX: refused";
+		return "ioctl TIOCSTI, TIOCLINUX or a command with its upper half set: refused";
 	case __NR_personality:
 		return "personality other than the default: refused";
 	default:

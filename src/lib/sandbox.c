@@ -3,6 +3,7 @@
  * ob_sandbox: the builder (setters validate and copy, no syscalls) and the supervisor's side
  * of a run: plan, cgroup, clone, id maps, wait with a timeout, account, report.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -462,6 +463,7 @@ typedef struct Run {
 	int notify_sock;  /* the listener arrives here */
 	Notifier notifier;
 	bool got_exit, got_failure, report_hup;
+	bool rlimit_pids_hit; /* rootless without cgroups: the process count reached --pids */
 	struct timespec start;
 } Run;
 
@@ -523,6 +525,37 @@ static void receive_listener(Run *run)
 	                           .mem_fd = -1};
 }
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
+
+/* Without a cgroup, RLIMIT_NPROC holds the process count but tells nobody: the supervisor
+ * counts the sandbox's processes in its own /proc (reached through PID 1's root) at each
+ * wake-up (at least every 100 ms), and a count at the limit is the limit hit. */
+static void watch_rlimit_pids(Run *run)
+{
+	char path[96];
+	struct dirent *de;
+	uint64_t n = 0;
+	int child = 0;
+
+	if (run->cg.version != 0 || run->rlimit_pids_hit || run->pid <= 0)
+		return;
+	/* Through PID 1's first child, the program: PID 1 itself is not dumpable, and a
+	 * rootless supervisor may not look into its root. */
+	(void)snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)run->pid,
+	               (int)run->pid);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	if (!f || fscanf(f, "%d", &child) != 1 || child <= 0)
+		return;
+	(void)snprintf(path, sizeof(path), "/proc/%d/root/proc", child);
+	_cleanup_(closedirp) DIR *d = opendir(path);
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] >= '1' && de->d_name[0] <= '9';
+	/* PID 1 counted too: whether the kernel counts it against the uid or not, a full table
+	 * reaches the limit either way */
+	if (n >= run->plan.limits.value[OB_LIMIT_PIDS])
+		run->rlimit_pids_hit = true;
+}
+
 /* Waits for the child (PID 1 of the sandbox) or the timeout, whichever comes first, relaying
  * the program's output meanwhile; then drains the output (for at most a second). */
 static bool wait_child(Run *run, int *wstatus)
@@ -568,6 +601,8 @@ static bool wait_child(Run *run, int *wstatus)
 			notify_handle(&run->notifier);
 		else if (p[5].revents & (POLLHUP | POLLERR))
 			notify_done(&run->notifier); /* every trapped process is gone */
+		if (!exited)
+			watch_rlimit_pids(run);
 	}
 	while (waitpid(run->pid, wstatus, 0) < 0 && errno == EINTR)
 		;
@@ -758,8 +793,13 @@ static void finish(Run *run, int wstatus, bool timed_out, ob_result *res)
 	(void)wstatus;
 	if (st.oom)
 		emit_limit(run, OB_LIMIT_MEMORY);
-	if (st.pids_max)
+	if (st.pids_max || run->rlimit_pids_hit)
 		emit_limit(run, OB_LIMIT_PIDS);
+	/* Without a cgroup, RLIMIT_DATA refuses allocations silently: a peak within 10 % of the
+	 * limit is taken as the limit reached (approximate; documented). */
+	if (run->cg.version == 0 && !timed_out &&
+	    res->max_rss_kb * 1024 >= run->plan.limits.value[OB_LIMIT_MEMORY] / 10 * 9)
+		emit_limit(run, OB_LIMIT_MEMORY);
 	if (st.cpu_throttled)
 		emit_limit(run, OB_LIMIT_CPUS);
 	if (run->last.tmpfs_full)

@@ -422,6 +422,24 @@ static int add_allowed(scmp_filter_ctx ctx, const SeccompProfile *prof, bool fil
 	return 0;
 }
 
+/* Allows syscall NR when argument ARG lies in [LO, HI] (32-bit values, upper half clear),
+ * as aligned blocks matched with masks: libseccomp 2.5 takes one comparison per argument
+ * and rule, and a plain 64-bit "greater than" would also admit a set upper half. */
+static int allow_range(scmp_filter_ctx ctx, int nr, unsigned arg, uint64_t lo, uint64_t hi)
+{
+	while (lo <= hi) {
+		uint64_t size = 1;
+		while ((lo & (size * 2 - 1)) == 0 && lo + size * 2 - 1 <= hi && size < (1ULL << 32))
+			size *= 2;
+		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+		                         SCMP_CMP64(arg, SCMP_CMP_MASKED_EQ, ~(size - 1), lo));
+		if (r < 0)
+			return r;
+		lo += size;
+	}
+	return 0;
+}
+
 /* The calls allowed only with some arguments; the rest of their uses are refused. */
 static int add_conditional(scmp_filter_ctx ctx, const SeccompProfile *prof)
 {
@@ -448,15 +466,19 @@ static int add_conditional(scmp_filter_ctx ctx, const SeccompProfile *prof)
 		r = seccomp_rule_add(ctx, A, SCMP_SYS(personality), 1,
 		                     SCMP_A0_32(SCMP_CMP_EQ, 0xffffffffu));
 	/* ioctl: every command but TIOCSTI (typing into the controlling terminal, bubblewrap
-	 * CVE-2017-5226) and TIOCLINUX. The kernel reads the command as 32 bits, so only those
-	 * are compared (a set high half cannot sneak TIOCSTI through). */
+	 * CVE-2017-5226) and TIOCLINUX. The kernel reads the command as 32 bits: allowed are the
+	 * other values with a clear upper half (or an int's sign extension of one with the top
+	 * bit set), so a TIOCSTI with garbage in the upper half cannot slip through. */
 	if (r >= 0)
-		r = seccomp_rule_add(ctx, A, SCMP_SYS(ioctl), 1, SCMP_A1_32(SCMP_CMP_LT, TIOCSTI));
-	for (uint32_t cmd = TIOCSTI + 1; r >= 0 && cmd < TIOCLINUX; cmd++)
-		r = seccomp_rule_add(ctx, A, SCMP_SYS(ioctl), 1, SCMP_A1_32(SCMP_CMP_EQ, cmd));
+		r = allow_range(ctx, SCMP_SYS(ioctl), 1, 0, TIOCSTI - 1);
 	if (r >= 0)
-		r = seccomp_rule_add(ctx, A, SCMP_SYS(ioctl), 1,
-		                     SCMP_A1_32(SCMP_CMP_GT, TIOCLINUX));
+		r = allow_range(ctx, SCMP_SYS(ioctl), 1, TIOCSTI + 1, TIOCLINUX - 1);
+	if (r >= 0)
+		r = allow_range(ctx, SCMP_SYS(ioctl), 1, TIOCLINUX + 1, 0xffffffffu);
+	if (r >= 0)
+		r = seccomp_rule_add(
+		    ctx, A, SCMP_SYS(ioctl), 1,
+		    SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xffffffff80000000ULL, 0xffffffff80000000ULL));
 	/* clone3's flags live in memory: answered "not implemented", callers use clone. */
 	if (r >= 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
