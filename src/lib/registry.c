@@ -37,7 +37,6 @@ struct ob_review {
 DEFINE_TRIVIAL_CLEANUP_FUNC(ob_policy_set *, ob_policy_set_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(ob_entities *, ob_entities_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(ob_authorizer *, ob_authorizer_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(ob_capset *, ob_capset_unref)
 
 /* Component ids name files: letters, digits and '-' only, so no path can be smuggled in. */
 static bool uuid_is_valid(const char *s)

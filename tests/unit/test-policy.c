@@ -411,6 +411,31 @@ static void test_entity_and_request_errors(void **state)
 	assert_true(ob_authz_request_new(a, "U::\"a\"", "Action::\"a\"", "R::\"r\"", "{\"x\": 1.5}",
 	                                 &r, &e) < 0);
 	assert_non_null(strstr(e.msg, "context: $.x"));
+	/* malformed references */
+	static const char *const bad_refs[] = {
+	    "U::\"a",
+	    "U::a",
+	    "::\"a\"",
+	    "U::\"a\\\"",
+	    "U::\"\\q\"",
+	    "U::\"\\u{zz}\"",
+	    "U::\"\\u{110000}\"",
+	    "U::\"\\u{d800}\"",
+	    "1U::\"a\"",
+	    "U::\"a\"b\"",
+	};
+	for (size_t i = 0; i < sizeof(bad_refs) / sizeof(bad_refs[0]); i++) {
+		r = NULL;
+		if (ob_authz_request_new(a, bad_refs[i], "Action::\"a\"", "R::\"r\"", NULL, &r,
+		                         &e) >= 0)
+			fail_msg("accepted %s", bad_refs[i]);
+	}
+	/* every escape Cedar has, and code points of each UTF-8 length */
+	assert_int_equal(
+	    ob_authz_request_new(a, "U::\"\\n\\r\\t\\0\\'\\\\\\u{41}\\u{3b1}\\u{20ac}\\u{1f600}\"",
+	                         "Action::\"a\"", "R::\"r\"", "{}", &r, &e),
+	    0);
+	ob_authz_request_free(r);
 	/* escapes in ids and namespaced types */
 	assert_int_equal(ob_authz_request_new(a, "NS::User::\"a\\\"b\\u{e9}\"", "Action::\"a\"",
 	                                      "R::\"r\"", "{}", &r, &e),
