@@ -161,6 +161,9 @@ static ssize_t read_mem(Notifier *n, pid_t pid, uint64_t addr, void *buf, size_t
 
 void notify_done(Notifier *n)
 {
+	if (n->root_fd >= 0)
+		(void)close(n->root_fd);
+	n->root_fd = -1;
 	if (n->mem_fd >= 0)
 		(void)close(n->mem_fd);
 	if (n->fd >= 0)
@@ -211,7 +214,7 @@ static int exec_allowed(const Notifier *n, pid_t pid, const char *path)
 	return 0;
 }
 
-static int open_inside(pid_t pid, const char *path);
+static int open_inside(Notifier *n, pid_t pid, const char *path);
 
 static void on_exec(Notifier *n, const struct seccomp_notif *req)
 {
@@ -231,7 +234,7 @@ static void on_exec(Notifier *n, const struct seccomp_notif *req)
 	/* A set-user-ID or set-group-ID program gains nothing here (nosuid mounts,
 	 * no_new_privs), but reaching for one is worth recording. */
 	struct stat st;
-	_cleanup_close_ int fd = path[0] == '/' ? open_inside(req->pid, path) : -EINVAL;
+	_cleanup_close_ int fd = path[0] == '/' ? open_inside(n, req->pid, path) : -EINVAL;
 	if (allowed > 0 && fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID)) &&
 	    n->violation)
 		n->violation(n->userdata, "execve",
@@ -279,25 +282,25 @@ static bool abstract_bound(const char *file, const char *name)
 /* A connect that the sandbox's empty network namespace or file system refuses although the
  * host would answer: a listener on the host's loopback, an abstract socket bound on the host,
  * a host socket file the layout hides. Into RES; false when nothing is refused. */
-static bool unix_or_loopback_refused(pid_t pid, const struct sockaddr_storage *ss, size_t len,
-                                     char *res, size_t size)
+static bool unix_or_loopback_refused(Notifier *n, pid_t pid, const struct sockaddr_storage *ss,
+                                     size_t len, char *res, size_t size)
 {
 	char mine[64], theirs[64];
 
 	if (ss->ss_family == AF_UNIX) {
 		const struct sockaddr_un *un = (const struct sockaddr_un *)ss;
-		size_t n = len > offsetof(struct sockaddr_un, sun_path)
-		               ? len - offsetof(struct sockaddr_un, sun_path)
-		               : 0;
+		size_t plen = len > offsetof(struct sockaddr_un, sun_path)
+		                  ? len - offsetof(struct sockaddr_un, sun_path)
+		                  : 0;
 		char name[sizeof(un->sun_path) + 2];
-		if (n == 0)
+		if (plen == 0)
 			return false;
 		if (un->sun_path[0] == '\0') {
 			/* /proc/net/unix shows the abstract name after '@' (NULs as '@' too) */
 			name[0] = '@';
-			for (size_t i = 1; i < n && i < sizeof(un->sun_path); i++)
+			for (size_t i = 1; i < plen && i < sizeof(un->sun_path); i++)
 				name[i] = un->sun_path[i] ? un->sun_path[i] : '@';
-			name[MIN(n, sizeof(un->sun_path))] = '\0';
+			name[MIN(plen, sizeof(un->sun_path))] = '\0';
 			(void)snprintf(theirs, sizeof(theirs), "/proc/%d/net/unix", (int)pid);
 			if (!abstract_bound("/proc/self/net/unix", name) ||
 			    abstract_bound(theirs, name))
@@ -305,10 +308,10 @@ static bool unix_or_loopback_refused(pid_t pid, const struct sockaddr_storage *s
 			(void)snprintf(res, size, "unix:%s", name);
 			return true;
 		}
-		memcpy(name, un->sun_path, MIN(n, sizeof(un->sun_path)));
-		name[MIN(n, sizeof(un->sun_path))] = '\0';
+		memcpy(name, un->sun_path, MIN(plen, sizeof(un->sun_path)));
+		name[MIN(plen, sizeof(un->sun_path))] = '\0';
 		struct stat st;
-		_cleanup_close_ int fd = name[0] == '/' ? open_inside(pid, name) : -EINVAL;
+		_cleanup_close_ int fd = name[0] == '/' ? open_inside(n, pid, name) : -EINVAL;
 		if (fd != -ENOENT || stat(name, &st) < 0 || !S_ISSOCK(st.st_mode))
 			return false;
 		(void)snprintf(res, size, "unix:%s", name);
@@ -351,7 +354,7 @@ static void on_connect(Notifier *n, const struct seccomp_notif *req)
 	/* The sandbox's own loopback and unix sockets are its business, unless what they aim at
 	 * is the host's. */
 	if ((loopback || ss.ss_family == AF_UNIX) &&
-	    !unix_or_loopback_refused(req->pid, &ss, len, res, sizeof(res)))
+	    !unix_or_loopback_refused(n, req->pid, &ss, len, res, sizeof(res)))
 		return;
 	/* No NETWORK_CONNECT reaches out of the empty network namespace yet (the egress proxy
 	 * is a later issue): every outward connect is a denial. */
@@ -378,9 +381,14 @@ typedef struct Reply {
 static bool read_path(Notifier *n, const struct seccomp_notif *req, uint64_t addr,
                       char path[PATH_MAX])
 {
-	ssize_t k = read_mem(n, req->pid, addr, path, PATH_MAX - 1);
+	/* Most paths are short: a first read of 256 bytes, the rest only when needed. */
+	ssize_t k = read_mem(n, req->pid, addr, path, 256);
 	if (k <= 0)
 		return false;
+	if (k == 256 && !memchr(path, '\0', 256)) {
+		ssize_t more = read_mem(n, req->pid, addr + 256, path + 256, PATH_MAX - 1 - 256);
+		k += more > 0 ? more : 0;
+	}
 	path[k] = '\0';
 	return true;
 }
@@ -401,17 +409,21 @@ static const SqliteDb *side_file(Notifier *n, const struct seccomp_notif *req, c
 
 /* PATH (absolute) opened O_PATH as process PID sees it: symlinks, absolute ones too, stay
  * within its root (RESOLVE_IN_ROOT); magic links are not followed. -errno on failure. */
-static int open_inside(pid_t pid, const char *path)
+static int open_inside(Notifier *n, pid_t pid, const char *path)
 {
 	char root[64];
 	struct open_how how = {.flags = O_PATH | O_CLOEXEC,
 	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
 
-	(void)snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
-	_cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return -errno;
-	int fd = (int)syscall(SYS_openat2, rootfd, path[0] ? path : "/", &how, sizeof(how));
+	/* Every process of the sandbox has the same root (chroot, pivot_root, unshare and setns
+	 * are refused), so the first one's serves for the whole run. */
+	if (n->root_fd < 0) {
+		(void)snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+		n->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (n->root_fd < 0)
+			return -errno;
+	}
+	int fd = (int)syscall(SYS_openat2, n->root_fd, path[0] ? path : "/", &how, sizeof(how));
 	return fd < 0 ? -errno : fd;
 }
 
@@ -419,7 +431,7 @@ static int open_inside(pid_t pid, const char *path)
  * sandbox shows it read-only? PATH is resolved as the process PID sees it: symlinks, absolute
  * ones too, stay within its root (RESOLVE_IN_ROOT). Only regular files and directories count:
  * devices and fifos take writes on a read-only mount. */
-static bool on_read_only_mount(pid_t pid, char *path, bool parent)
+static bool on_read_only_mount(Notifier *n, pid_t pid, char *path, bool parent)
 {
 	struct stat st;
 	struct statvfs sv;
@@ -427,7 +439,7 @@ static bool on_read_only_mount(pid_t pid, char *path, bool parent)
 
 	if (slash)
 		*slash = '\0';
-	_cleanup_close_ int fd = open_inside(pid, path[0] ? path : "/");
+	_cleanup_close_ int fd = open_inside(n, pid, path[0] ? path : "/");
 	if (slash)
 		*slash = '/';
 	return fd >= 0 && fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) &&
@@ -439,11 +451,11 @@ static bool on_read_only_mount(pid_t pid, char *path, bool parent)
  * with ENOENT), followed through symlinks on both sides, so a link planted in a grant and
  * pointing out counts; a write to what it shows read-only (EROFS); a file created in a
  * read-only directory. Not: creating a file the host happens to have, in a writable place. */
-static bool refused_open(pid_t pid, char *path, uint64_t flags, bool write)
+static bool refused_open(Notifier *n, pid_t pid, char *path, uint64_t flags, bool write)
 {
 	struct stat st, fst;
 	struct statvfs sv;
-	_cleanup_close_ int fd = open_inside(pid, path);
+	_cleanup_close_ int fd = open_inside(n, pid, path);
 
 	if (fd >= 0)
 		return write && fstat(fd, &fst) == 0 &&
@@ -453,13 +465,13 @@ static bool refused_open(pid_t pid, char *path, uint64_t flags, bool write)
 		return false;
 	bool creates_here = (flags & O_CREAT) != 0;
 	if (stat(path, &st) < 0)
-		return creates_here && on_read_only_mount(pid, path, true);
+		return creates_here && on_read_only_mount(n, pid, path, true);
 	if (creates_here) {
 		char *slash = strrchr(path, '/');
 		*slash = '\0';
-		_cleanup_close_ int dir = open_inside(pid, path[0] ? path : "/");
+		_cleanup_close_ int dir = open_inside(n, pid, path[0] ? path : "/");
 		*slash = '/';
-		if (dir >= 0 && !on_read_only_mount(pid, path, true))
+		if (dir >= 0 && !on_read_only_mount(n, pid, path, true))
 			return false; /* a new file of the sandbox's own */
 	}
 	return true;
@@ -520,9 +532,10 @@ static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	if (path[0] != '/')
 		return;
 	bool write = (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) != 0;
-	bool refused = under(path, "/proc")  ? proc_protected(path, write)
-	               : under(path, "/sys") ? write && refused_open(req->pid, path, flags, write)
-	                                     : refused_open(req->pid, path, flags, write);
+	bool refused = under(path, "/proc") ? proc_protected(path, write)
+	               : under(path, "/sys")
+	                   ? write && refused_open(n, req->pid, path, flags, write)
+	                   : refused_open(n, req->pid, path, flags, write);
 	if (refused)
 		n->deny(n->userdata, write ? "FILE_WRITE" : "FILE_READ", path,
 		        write ? "write" : "read", inner_pid(req->pid));

@@ -18,7 +18,8 @@ typedef struct Notifier {
 	DenyFn deny;
 	ViolationFn violation;
 	void *userdata;
-	int mem_fd; /* /proc/PID/mem of the last process that trapped, or -1 */
+	int mem_fd;  /* /proc/PID/mem of the last process that trapped, or -1 */
+	int root_fd; /* the sandbox's root (O_PATH), once a process trapped, or -1 */
 	pid_t mem_pid;
 } Notifier;
 
