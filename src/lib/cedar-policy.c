@@ -104,7 +104,7 @@ static int set_node(const PParser *p, const json_t *arr, const char *path, unsig
 	int r = kids_add(p, cnt, &k);
 
 	for (uint32_t i = 0; r >= 0 && i < cnt; i++) {
-		uint32_t kid;
+		uint32_t kid = 0;
 		(void)snprintf(sub, sizeof(sub), "%.200s[%u]", path, i);
 		r = child(p, json_array_get(arr, i), sub, depth + 1, &kid);
 		if (r >= 0)
@@ -127,7 +127,7 @@ static int record_node(const PParser *p, const json_t *obj, const char *path, un
 	if (!keys || kids_add(p, cnt, &k) < 0)
 		return oom(p);
 	json_object_foreach((json_t *)obj, key, x) {
-		uint32_t kid;
+		uint32_t kid = 0;
 		(void)snprintf(sub, sizeof(sub), "%.200s.%.40s", path, key);
 		int r = child(p, x, sub, depth + 1, &kid);
 		if (r < 0)

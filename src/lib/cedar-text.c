@@ -61,6 +61,43 @@ static const char *const method[] = {
 
 static void node_text(FILE *f, const ob_policy_set *ps, uint32_t i);
 
+static void operand_text(FILE *f, const ob_policy_set *ps, uint32_t i);
+
+/* `a.attr`, `a["at tr"]`, `(a has attr)`: `has` sits at the level of `<`, so parenthesised. */
+static void attr_text(FILE *f, const ob_policy_set *ps, const Node *n)
+{
+	(void)fputs(n->op == OP_HAS ? "(" : "", f);
+	operand_text(f, ps, n->a);
+	if (n->op == OP_HAS)
+		(void)fputs(" has ", f);
+	if (is_ident(n->v.s, n->v.n))
+		(void)fprintf(f, "%s%.*s", n->op == OP_ATTR ? "." : "", (int)n->v.n, n->v.s);
+	else if (n->op == OP_HAS)
+		quoted(f, n->v.s, n->v.n, false);
+	else {
+		(void)fputc('[', f);
+		quoted(f, n->v.s, n->v.n, false);
+		(void)fputc(']', f);
+	}
+	(void)fputs(n->op == OP_HAS ? ")" : "", f);
+}
+
+/* `[a, b]` and `{"k": v}`. */
+static void literal_text(FILE *f, const ob_policy_set *ps, const Node *n)
+{
+	(void)fputc(n->op == OP_SET ? '[' : '{', f);
+	for (uint32_t k = 0; k < n->b; k++) {
+		if (k)
+			(void)fputs(", ", f);
+		if (n->op == OP_RECORD) {
+			quoted(f, n->v.fields[k].key, n->v.fields[k].len, false);
+			(void)fputs(": ", f);
+		}
+		node_text(f, ps, ps->kids[n->a + k]);
+	}
+	(void)fputc(n->op == OP_SET ? ']' : '}', f);
+}
+
 /* The left side of `.attr`, `.contains(…)`, `has`, `like`, `is`: a prefix operator or a
  * negative literal there would otherwise take the whole access as its operand. */
 static void operand_text(FILE *f, const ob_policy_set *ps, uint32_t i)
@@ -114,22 +151,7 @@ static void node_text(FILE *f, const ob_policy_set *ps, uint32_t i)
 		return;
 	case OP_ATTR:
 	case OP_HAS:
-		/* `has` sits at the level of `<`: parenthesised, it can stand anywhere */
-		(void)fputs(n->op == OP_HAS ? "(" : "", f);
-		operand_text(f, ps, n->a);
-		if (n->op == OP_HAS)
-			(void)fputs(" has ", f);
-		if (is_ident(n->v.s, n->v.n))
-			(void)fprintf(f, "%s%.*s", n->op == OP_ATTR ? "." : "", (int)n->v.n,
-			              n->v.s);
-		else if (n->op == OP_HAS)
-			quoted(f, n->v.s, n->v.n, false);
-		else {
-			(void)fputc('[', f);
-			quoted(f, n->v.s, n->v.n, false);
-			(void)fputc(']', f);
-		}
-		(void)fputs(n->op == OP_HAS ? ")" : "", f);
+		attr_text(f, ps, n);
 		return;
 	case OP_LIKE:
 		(void)fputc('(', f);
@@ -159,17 +181,7 @@ static void node_text(FILE *f, const ob_policy_set *ps, uint32_t i)
 		return;
 	case OP_SET:
 	case OP_RECORD:
-		(void)fputc(n->op == OP_SET ? '[' : '{', f);
-		for (uint32_t k = 0; k < n->b; k++) {
-			if (k)
-				(void)fputs(", ", f);
-			if (n->op == OP_RECORD) {
-				quoted(f, n->v.fields[k].key, n->v.fields[k].len, false);
-				(void)fputs(": ", f);
-			}
-			node_text(f, ps, ps->kids[n->a + k]);
-		}
-		(void)fputc(n->op == OP_SET ? ']' : '}', f);
+		literal_text(f, ps, n);
 		return;
 	default:
 		(void)fputc('(', f);

@@ -382,6 +382,7 @@ static bool read_path(Notifier *n, const struct seccomp_notif *req, uint64_t add
                       char path[PATH_MAX])
 {
 	/* Most paths are short: a first read of 256 bytes, the rest only when needed. */
+	path[0] = '\0';
 	ssize_t k = read_mem(n, req->pid, addr, path, 256);
 	if (k <= 0)
 		return false;

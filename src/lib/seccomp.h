@@ -23,6 +23,10 @@ typedef struct SeccompProfile {
 /* Builds the allow-list filter (seccomp.c says what it allows and why). FILES: the SQLite
  * side-file calls are observed too. */
 int seccomp_build(SeccompProg *prog, const SeccompProfile *prof, bool files, ob_error *reterr);
+/* The same, always through libseccomp (seccomp_build uses the build-time copy of the default
+ * policy when PROF changes nothing). */
+int seccomp_build_fresh(SeccompProg *prog, const SeccompProfile *prof, bool files,
+                        ob_error *reterr);
 void seccomp_prog_done(SeccompProg *p);
 /* Is NR (native) one of the calls the supervisor observes and lets through? */
 bool seccomp_is_observed(int nr, bool files);

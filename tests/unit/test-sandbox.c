@@ -12,6 +12,8 @@
 #include "omnibase/omnibase.h"
 #include <cmocka.h>
 
+#include "lib/seccomp.h"
+
 static ob_sandbox *new_sandbox(void)
 {
 	ob_sandbox *sb;
@@ -134,12 +136,43 @@ static void test_probe(void **state)
 	free(s);
 }
 
+/* The build-time copy of the default policy is what libseccomp builds now, byte for byte;
+ * a profile goes through libseccomp and changes the program. */
+static void test_seccomp_prebuilt(void **state)
+{
+	SeccompProfile none = {0};
+	char *deny[] = {"getppid", NULL};
+	SeccompProfile prof = {.deny = deny};
+	ob_error e;
+
+	(void)state;
+	for (int files = 0; files < 2; files++) {
+		SeccompProg a, b, c;
+		assert_int_equal(seccomp_build(&a, &none, files, &e), 0);
+		assert_int_equal(seccomp_build_fresh(&b, &none, files, &e), 0);
+		assert_int_equal(a.len, b.len);
+		assert_memory_equal(a.code, b.code, a.len * sizeof(a.code[0]));
+		assert_int_equal(seccomp_build(&c, &prof, files, &e), 0);
+		assert_true(c.len != a.len ||
+		            memcmp(a.code, c.code, a.len * sizeof(a.code[0])) != 0);
+		seccomp_prog_done(&a);
+		seccomp_prog_done(&b);
+		seccomp_prog_done(&c);
+	}
+	assert_true(seccomp_is_observed(257 /* openat */, false));
+	assert_false(seccomp_is_observed(262 /* newfstatat */, false));
+	assert_true(seccomp_is_observed(262, true));
+	char name[64];
+	assert_string_equal(seccomp_name(0xc000003e, 39, name, sizeof(name)), "getpid");
+	assert_string_equal(seccomp_name(0xc000003e, 99999, name, sizeof(name)), "syscall 99999");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_modes),       cmocka_unit_test(test_builder_validation),
 	    cmocka_unit_test(test_plan_errors), cmocka_unit_test(test_plan_json),
-	    cmocka_unit_test(test_probe),
+	    cmocka_unit_test(test_probe),       cmocka_unit_test(test_seccomp_prebuilt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
