@@ -21,6 +21,12 @@ void log_error(const char *fmt, ...) _printf_(1, 2);
 /* Dispatches ARGV[0] through VERBS; prints HELP for --help/-h/none.  Returns an exit code. */
 int verb_dispatch(const Verb *verbs, size_t n, const char *help, int argc, char **argv);
 
+/* Parses "[--FLAG] [-h|--help] ARG..." for verbs with one boolean option: *SET when FLAG is
+ * given. Returns the index of the first argument, 0 when help was shown, -1 on a bad option
+ * or when no argument follows (then MISSING is the error printed). */
+int parse_flag_and_args(int argc, char **argv, const char *flag, bool *set, const char *help,
+                        const char *missing);
+
 int cmd_caps(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);

@@ -107,28 +107,12 @@ static int check_one(const char *file, const char *cwd, json_t *files)
 
 static int caps_check(int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {},
-	};
 	bool json = false;
-	int c;
+	int first = parse_flag_and_args(argc, argv, "json", &json, check_help,
+	                                "caps check: no capability file given (see --help)");
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
-		if (c == 'h') {
-			(void)fputs(check_help, stdout);
-			return 0;
-		}
-		if (c != 'j')
-			return OB_EXIT_SETUP;
-		json = true;
-	}
-	if (optind >= argc) {
-		log_error("caps check: no capability file given (see --help)");
-		return OB_EXIT_SETUP;
-	}
+	if (first <= 0)
+		return first == 0 ? 0 : OB_EXIT_SETUP;
 	_cleanup_free_ char *cwd = getcwd(NULL, 0);
 	if (!cwd) {
 		log_error("cannot get the current directory: %s", strerror(errno));
@@ -136,7 +120,7 @@ static int caps_check(int argc, char **argv)
 	}
 	_cleanup_(json_decrefp) json_t *files = json ? json_array() : NULL;
 	bool bad = false;
-	for (int i = optind; i < argc; i++)
+	for (int i = first; i < argc; i++)
 		bad |= check_one(argv[i], cwd, files) < 0;
 	if (json) {
 		_cleanup_(json_decrefp) json_t *root = json_pack("{s:O}", "files", files);

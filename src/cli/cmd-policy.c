@@ -36,30 +36,14 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ob_authz_request *, ob_authz_request_free)
 
 static int policy_check(int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"entities", no_argument, NULL, 'e'},
-	    {"help", no_argument, NULL, 'h'},
-	    {},
-	};
 	bool entities = false;
-	int c;
+	int first = parse_flag_and_args(argc, argv, "entities", &entities, check_help,
+	                                "policy check: no file given (see --help)");
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
-		if (c == 'h') {
-			(void)fputs(check_help, stdout);
-			return 0;
-		}
-		if (c != 'e')
-			return OB_EXIT_SETUP;
-		entities = true;
-	}
-	if (optind >= argc) {
-		log_error("policy check: no file given (see --help)");
-		return OB_EXIT_SETUP;
-	}
+	if (first <= 0)
+		return first == 0 ? 0 : OB_EXIT_SETUP;
 	bool bad = false;
-	for (int i = optind; i < argc; i++) {
+	for (int i = first; i < argc; i++) {
 		_cleanup_(ob_policy_set_freep) ob_policy_set *ps = NULL;
 		_cleanup_(ob_entities_freep) ob_entities *es = NULL;
 		ob_error err = {0};

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -49,6 +50,33 @@ int verb_dispatch(const Verb *verbs, size_t n, const char *help, int argc, char 
 			return verbs[i].run(argc, argv);
 	log_error("unknown command '%s' (see --help)", argv[0]);
 	return OB_EXIT_SETUP;
+}
+
+int parse_flag_and_args(int argc, char **argv, const char *flag, bool *set, const char *help,
+                        const char *missing)
+{
+	const struct option options[] = {
+	    {flag, no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+		if (c == 'h') {
+			(void)fputs(help, stdout);
+			return 0;
+		}
+		if (c != 'f')
+			return -1;
+		*set = true;
+	}
+	if (optind >= argc) {
+		log_error("%s", missing);
+		return -1;
+	}
+	return optind;
 }
 
 /* A closed 0, 1 or 2 would be handed out again by the next open or pipe, and a sandbox's
