@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Egress decisions (NETWORK_CONNECT issue): whether a connection the sandbox asks for may be
+ * made, in two stages — the target as the client named it (a host name or an IP literal,
+ * and a port), then each address that name resolved to. Used by the egress proxy and the
+ * transparent connect path alike; no I/O here.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "omnibase/omnibase.h"
+
+typedef struct EgressDecision {
+	bool allow;
+	const ob_capability *grant; /* the grant that allowed it, or NULL */
+	/* The grant names the host itself (an exact name, a single address), not a wildcard,
+	 * a domain suffix or a network: only then may a name lead to a special address. */
+	bool explicit_grant;
+	char why[160]; /* for events and refusals */
+} EgressDecision;
+
+/* Stage 1: HOST (a name or an IP literal, as asked) and PORT against the NETWORK_CONNECT
+ * grants and the host:port of DATABASE_* URL grants (any scheme: the proxy sees bytes, not
+ * protocols), active in CTX. -EINVAL for a malformed host or port (D->why says why). */
+int egress_check_target(const ob_capset *caps, const ob_context *ctx, const char *host,
+                        unsigned port, EgressDecision *d);
+
+/* Loopback, link-local (cloud metadata lives there), private (RFC 1918, ULA), shared
+ * (100.64/10), unspecified, multicast and broadcast addresses; WHAT names the range. */
+bool egress_address_is_special(const struct sockaddr *sa, const char **what);
+
+/* Stage 2: may the connection go to SA, an address the target of NAME (stage 1's decision)
+ * resolved to, or the literal asked? A special address needs a grant naming it by IP or
+ * network, or a grant naming the host explicitly. */
+bool egress_check_address(const ob_capset *caps, const ob_context *ctx,
+                          const EgressDecision *name, const struct sockaddr *sa, unsigned port,
+                          EgressDecision *d);

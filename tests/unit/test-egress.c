@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Egress decisions: target names against NETWORK_CONNECT and database grants, then the
+ * resolved addresses, with special ranges reachable only through explicit grants. */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "omnibase/omnibase.h"
+#include <cmocka.h>
+
+#include "lib/egress.h"
+
+static ob_capset *grants(const char *const *specs)
+{
+	ob_capset *s;
+	ob_error e;
+
+	assert_int_equal(ob_capset_new(&s), 0);
+	for (; *specs; specs++) {
+		ob_capability *c;
+		if (ob_capability_parse(&c, *specs, "/", &e) < 0)
+			fail_msg("%s: %s", *specs, e.msg);
+		assert_int_equal(ob_capset_add(s, c), 0);
+		ob_capability_free(c);
+	}
+	return s;
+}
+
+static struct sockaddr_storage addr(const char *text)
+{
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+	if (inet_pton(AF_INET, text, &in->sin_addr) == 1)
+		in->sin_family = AF_INET;
+	else if (inet_pton(AF_INET6, text, &in6->sin6_addr) == 1)
+		in6->sin6_family = AF_INET6;
+	else
+		fail_msg("bad address %s", text);
+	return ss;
+}
+
+/* The whole decision: HOST:PORT asked, resolved (or literal) to ADDRESS. */
+static bool reach(const ob_capset *s, const char *host, unsigned port, const char *address)
+{
+	EgressDecision name, a;
+	struct sockaddr_storage ss = addr(address);
+
+	assert_int_equal(egress_check_target(s, NULL, host, port, &name), 0);
+	bool ok = egress_check_address(s, NULL, &name, (struct sockaddr *)&ss, port, &a);
+	assert_true(a.why[0] || ok);
+	return name.allow && ok;
+}
+
+static void test_names_and_ports(void **state)
+{
+	static const char *const specs[] = {
+	    "NETWORK_CONNECT:api.example.com:443", "NETWORK_CONNECT:*.cdn.example.net",
+	    "DATABASE_READ:postgres://db.internal:5432/app", NULL};
+	ob_capset *s = grants(specs);
+	(void)state;
+	assert_true(reach(s, "api.example.com", 443, "93.184.216.34"));
+	assert_true(reach(s, "API.Example.COM.", 443, "93.184.216.34"));
+	assert_false(reach(s, "api.example.com", 80, "93.184.216.34")); /* other port */
+	assert_false(reach(s, "evil.example.com", 443, "93.184.216.34"));
+	assert_true(reach(s, "img.cdn.example.net", 8443, "151.101.1.1"));
+	assert_false(reach(s, "cdn.example.net", 443, "151.101.1.1")); /* not the apex */
+	assert_true(reach(s, "db.internal", 5432, "203.0.113.7")); /* a database URL's host */
+	assert_false(reach(s, "db.internal", 5433, "203.0.113.7"));
+	EgressDecision d;
+	assert_true(egress_check_target(s, NULL, "bad host!", 443, &d) < 0);
+	assert_true(egress_check_target(s, NULL, "api.example.com", 0, &d) < 0);
+	assert_non_null(strstr(d.why, "bad target"));
+	ob_capset_unref(s);
+}
+
+static void test_special_addresses_need_explicit_grants(void **state)
+{
+	static const char *const specs[] = {
+	    "NETWORK_CONNECT:*.example.com:443", "NETWORK_CONNECT:localhost:8080",
+	    "NETWORK_CONNECT:10.1.0.0/16:5432", "NETWORK_CONNECT:192.168.1.10:22",
+	    "NETWORK_CONNECT:*:80", NULL};
+	ob_capset *s = grants(specs);
+	(void)state;
+	/* a wildcard name pointed by DNS at metadata, loopback or the LAN: refused */
+	assert_false(reach(s, "x.example.com", 443, "169.254.169.254"));
+	assert_false(reach(s, "x.example.com", 443, "127.0.0.1"));
+	assert_false(reach(s, "x.example.com", 443, "10.0.0.1"));
+	assert_false(reach(s, "x.example.com", 443, "fd00::1"));
+	assert_false(reach(s, "x.example.com", 443, "::ffff:127.0.0.1"));
+	assert_true(reach(s, "x.example.com", 443, "93.184.216.34"));
+	/* "*" is a wildcard too: anything public on port 80, nothing special */
+	assert_true(reach(s, "anything.org", 80, "93.184.216.34"));
+	assert_false(reach(s, "169.254.169.254", 80, "169.254.169.254"));
+	assert_false(reach(s, "anything.org", 80, "fe80::1"));
+	/* an exact name may resolve to a special address: the grant says so */
+	assert_true(reach(s, "localhost", 8080, "127.0.0.1"));
+	assert_true(reach(s, "localhost", 8080, "::1"));
+	assert_false(reach(s, "localhost", 8081, "127.0.0.1"));
+	/* by IP or network */
+	assert_true(reach(s, "10.1.2.3", 5432, "10.1.2.3"));
+	assert_true(reach(s, "db.corp", 5432, "10.1.2.3") == false); /* the name is not granted */
+	assert_true(reach(s, "192.168.1.10", 22, "192.168.1.10"));
+	assert_false(reach(s, "192.168.1.11", 22, "192.168.1.11"));
+	ob_capset_unref(s);
+}
+
+static void test_ranges(void **state)
+{
+	static const char *const special[] = {"0.0.0.0", "127.0.0.53", "169.254.169.254",
+	                                      "10.255.0.1", "172.16.0.1", "172.31.255.255",
+	                                      "192.168.0.1", "100.64.0.1", "224.0.0.1",
+	                                      "255.255.255.255", "::", "::1", "fe80::1",
+	                                      "fc00::1", "fd12:3456::1", "ff02::1",
+	                                      "::ffff:10.0.0.1"};
+	static const char *const public[] = {"93.184.216.34", "172.32.0.1", "100.128.0.1",
+	                                     "2606:2800:220:1::1", "::ffff:8.8.8.8"};
+	const char *what;
+	(void)state;
+	for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++) {
+		struct sockaddr_storage ss = addr(special[i]);
+		if (!egress_address_is_special((struct sockaddr *)&ss, &what))
+			fail_msg("%s should be special", special[i]);
+		assert_non_null(what);
+	}
+	for (size_t i = 0; i < sizeof(public) / sizeof(public[0]); i++) {
+		struct sockaddr_storage ss = addr(public[i]);
+		if (egress_address_is_special((struct sockaddr *)&ss, &what))
+			fail_msg("%s should be public (%s)", public[i], what);
+	}
+	struct sockaddr_storage unix_addr = {.ss_family = AF_UNIX};
+	assert_true(egress_address_is_special((struct sockaddr *)&unix_addr, &what));
+}
+
+static void test_conditions(void **state)
+{
+	ob_capset *s;
+	ob_capability *c;
+	ob_context *ctx;
+	ob_error e;
+	EgressDecision d;
+	(void)state;
+	assert_int_equal(ob_capset_new(&s), 0);
+	assert_int_equal(ob_capability_parse(&c, "NETWORK_CONNECT:api.example.com:443", "/", &e), 0);
+	assert_int_equal(ob_capability_add_condition(c, "env", "prod", &e), 0);
+	assert_int_equal(ob_capset_add(s, c), 0);
+	ob_capability_free(c);
+	assert_int_equal(ob_context_new(&ctx), 0);
+	assert_int_equal(egress_check_target(s, ctx, "api.example.com", 443, &d), 0);
+	assert_false(d.allow);
+	assert_int_equal(ob_context_set(ctx, "env", "prod"), 0);
+	assert_int_equal(egress_check_target(s, ctx, "api.example.com", 443, &d), 0);
+	assert_true(d.allow && d.explicit_grant);
+	assert_string_equal(d.why, "api.example.com:443");
+	ob_context_free(ctx);
+	ob_capset_unref(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_names_and_ports),
+	    cmocka_unit_test(test_special_addresses_need_explicit_grants),
+	    cmocka_unit_test(test_ranges),
+	    cmocka_unit_test(test_conditions),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
