@@ -31,8 +31,7 @@ static bool grant_covers(const ob_capability *c, const ob_context *ctx, const Ho
 static bool grant_is_explicit(const ob_capability *c)
 {
 	const HostPattern *h = &c->host;
-	return h->kind == HOST_NAME ||
-	       (h->kind == HOST_IP && h->bits == (h->v4 ? 32 : 128));
+	return h->kind == HOST_NAME || (h->kind == HOST_IP && h->bits == (h->v4 ? 32 : 128));
 }
 
 /* The best grant for R: an explicit one if any, else the first that covers it. */
@@ -74,7 +73,8 @@ int egress_check_target(const ob_capset *caps, const ob_context *ctx, const char
 	if (d->allow)
 		(void)snprintf(d->why, sizeof(d->why), "%.140s", ob_capability_resource(d->grant));
 	else
-		(void)snprintf(d->why, sizeof(d->why), "no NETWORK_CONNECT grant covers %.120s", what);
+		(void)snprintf(d->why, sizeof(d->why), "no NETWORK_CONNECT grant covers %.120s",
+		               what);
 	return 0;
 }
 
@@ -91,10 +91,10 @@ static const char *special_v4(uint32_t a)
 		unsigned bits;
 		const char *what;
 	} ranges[] = {
-	    {0x00000000, 8, "unspecified (0/8)"},  {0x7f000000, 8, "loopback"},
-	    {0xa9fe0000, 16, "link-local"},        {0x0a000000, 8, "private (10/8)"},
+	    {0x00000000, 8, "unspecified (0/8)"},    {0x7f000000, 8, "loopback"},
+	    {0xa9fe0000, 16, "link-local"},          {0x0a000000, 8, "private (10/8)"},
 	    {0xac100000, 12, "private (172.16/12)"}, {0xc0a80000, 16, "private (192.168/16)"},
-	    {0x64400000, 10, "shared (100.64/10)"}, {0xe0000000, 4, "multicast"},
+	    {0x64400000, 10, "shared (100.64/10)"},  {0xe0000000, 4, "multicast"},
 	    {0xf0000000, 4, "reserved (240/4)"},
 	};
 	for (size_t i = 0; i < ELEMENTSOF(ranges); i++)
@@ -135,8 +135,8 @@ bool egress_address_is_special(const struct sockaddr *sa, const char **what)
 }
 
 /* SA as a host request (v4-mapped folded, as grants are). */
-static int address_request(const struct sockaddr *sa, unsigned port, HostRequest *r,
-                           char *buf, size_t size)
+static int address_request(const struct sockaddr *sa, unsigned port, HostRequest *r, char *buf,
+                           size_t size)
 {
 	const char *msg;
 	if (sa->sa_family == AF_INET)
@@ -150,9 +150,8 @@ static int address_request(const struct sockaddr *sa, unsigned port, HostRequest
 	return host_request_parse(r, buf, strlen(buf), port, &msg);
 }
 
-bool egress_check_address(const ob_capset *caps, const ob_context *ctx,
-                          const EgressDecision *name, const struct sockaddr *sa, unsigned port,
-                          EgressDecision *d)
+bool egress_check_address(const ob_capset *caps, const ob_context *ctx, const EgressDecision *name,
+                          const struct sockaddr *sa, unsigned port, EgressDecision *d)
 {
 	HostRequest r;
 	char addr[64];

@@ -34,6 +34,5 @@ bool egress_address_is_special(const struct sockaddr *sa, const char **what);
 /* Stage 2: may the connection go to SA, an address the target of NAME (stage 1's decision)
  * resolved to, or the literal asked? A special address needs a grant naming it by IP or
  * network, or a grant naming the host explicitly. */
-bool egress_check_address(const ob_capset *caps, const ob_context *ctx,
-                          const EgressDecision *name, const struct sockaddr *sa, unsigned port,
-                          EgressDecision *d);
+bool egress_check_address(const ob_capset *caps, const ob_context *ctx, const EgressDecision *name,
+                          const struct sockaddr *sa, unsigned port, EgressDecision *d);

@@ -19,6 +19,7 @@
 #include "dbfiles.h"
 #include "error.h"
 #include "landlock.h"
+#include "proxy.h"
 
 #define PLAN_MAX_STEPS 4096
 #define SANDBOX_UID    1000
@@ -712,11 +713,19 @@ static int plan_env(Plan *p, const PlanInput *in)
 
 	while (in->extra_env && in->extra_env[n])
 		n++;
-	p->envp = calloc(n + 6, sizeof(char *));
+	p->envp = calloc(n + 6 + 6, sizeof(char *));
 	if (!p->envp)
 		return -ENOMEM;
 	size_t k = 0;
 	int r = 0;
+	/* With network grants, proxy-aware clients find the egress proxy (SPEC §3): one port
+	 * for HTTP forward, CONNECT and SOCKS5 with names resolved by the proxy (socks5h). */
+	static const char *const proxy_vars[] = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+	                                         "http_proxy", "https_proxy", "all_proxy"};
+	for (size_t i = 0; p->proxy && i < ELEMENTSOF(proxy_vars); i++)
+		r |= asprintf(&p->envp[k++], "%s=%s://127.0.0.1:%d", proxy_vars[i],
+		              strcasecmp(proxy_vars[i], "ALL_PROXY") == 0 ? "socks5h" : "http",
+		              PROXY_PORT) < 0;
 	r |= asprintf(&p->envp[k++], "PATH=%s", SANDBOX_PATH) < 0;
 	r |= asprintf(&p->envp[k++], "HOME=%s", in->workdir ? "/workspace" : "/tmp") < 0;
 	r |= asprintf(&p->envp[k++], "LANG=%s", lang ? lang : "C.UTF-8") < 0;
@@ -786,6 +795,14 @@ int plan_build(Plan *p, const PlanInput *in, ob_error *reterr)
 		r = fs_rules_build(p, in->caps, in->ctx, in->host_path, reterr);
 		if (r < 0)
 			return r;
+	}
+	for (size_t i = 0; in->caps && i < ob_capset_size(in->caps); i++) {
+		const ob_capability *c = ob_capset_get(in->caps, i);
+		p->proxy |=
+		    ob_capability_is_active(c, in->ctx) &&
+		    (c->type == OB_CAP_NETWORK_CONNECT ||
+		     ((c->type == OB_CAP_DATABASE_READ || c->type == OB_CAP_DATABASE_WRITE) &&
+		      c->kind == RES_URL));
 	}
 	r = plan_env(p, in);
 	return r < 0 ? ob_error_set(reterr, r, "out of memory") : 0;

@@ -75,6 +75,7 @@ typedef struct Plan {
 	SqliteDb *dbs;
 	size_t n_dbs;
 	SeccompProg seccomp; /* the allow-list filter the program installs before execve */
+	bool proxy;          /* a network grant: the egress proxy runs (proxy.h) */
 	uid_t uid, outer_uid;
 	gid_t gid, outer_gid;
 } Plan;

@@ -27,6 +27,7 @@
 #include "notify.h"
 #include "output.h"
 #include "plan.h"
+#include "proxy.h"
 #include "registry.h"
 #include "seccomp.h"
 #include "spawn.h"
@@ -464,6 +465,8 @@ typedef struct Run {
 	ChildReport last; /* the most telling report: a failure beats "exited" */
 	Stream out[2];    /* the program's stdout and stderr */
 	int notify_sock;  /* the listener arrives here */
+	int proxy_sock;   /* the egress proxy's listening socket arrives here, or -1 */
+	Proxy *proxy;
 	Notifier notifier;
 	bool got_exit, got_failure, report_hup;
 	bool rlimit_pids_hit; /* rootless without cgroups: the process count reached --pids */
@@ -510,6 +513,30 @@ static void emit_violation(void *userdata, const char *syscall, const char *deta
 	audit_emit(&run->audit, "SandboxViolation",
 	           json_pack("{s:s, s:s, s:s, s:i}", "syscall", syscall, "operation", "syscall",
 	                     "detail", detail, "pid", pid));
+}
+
+static void emit_proxy_denial(void *userdata, const char *capability, const char *resource,
+                              const char *why)
+{
+	Run *run = userdata;
+	audit_emit(&run->audit, "CapabilityDenied",
+	           json_pack("{s:s, s:s, s:s, s:s, s:i}", "capability", capability, "resource",
+	                     resource, "operation", "connect", "detail", why, "pid", 0));
+}
+
+/* PID 1 sends the egress proxy's listening socket once, before the program starts. */
+static void receive_proxy(Run *run)
+{
+	/* defaults (not configurable yet): 256 concurrent connections, 4 GiB per run, a minute
+	 * of silence, ten seconds to say where to */
+	const ProxyLimits lim = {
+	    .max_connections = 256, .max_bytes = 4ULL << 30, .idle_ms = 60000, .head_ms = 10000};
+	int fd = notify_receive(run->proxy_sock);
+	(void)close(run->proxy_sock);
+	run->proxy_sock = -1;
+	if (fd >= 0 && proxy_new(fd, run->sb->caps, run->sb->ctx, &lim, emit_proxy_denial, run,
+	                         &run->proxy) < 0)
+		(void)close(fd);
 }
 
 /* The sandboxed program sends its seccomp listener once, right before its first execve. */
@@ -607,15 +634,17 @@ static bool wait_child(Run *run, int *wstatus)
 		}
 		if (exited && run->out[0].fd < 0 && run->out[1].fd < 0)
 			break;
-		struct pollfd p[6] = {
+		struct pollfd p[8] = {
 		    {.fd = exited ? -1 : pidfd, .events = POLLIN},
 		    {.fd = run->report_hup ? -1 : run->report_fd, .events = POLLIN},
 		    {.fd = run->out[0].fd, .events = POLLIN},
 		    {.fd = run->out[1].fd, .events = POLLIN},
 		    {.fd = run->notify_sock, .events = POLLIN},
-		    {.fd = run->notifier.fd, .events = POLLIN}};
+		    {.fd = run->notifier.fd, .events = POLLIN},
+		    {.fd = run->proxy_sock, .events = POLLIN},
+		    {.fd = proxy_fd(run->proxy), .events = POLLIN}};
 		int wait_ms = exited ? 1000 : timed_out ? 100 : (int)MIN(timeout - spent, 100);
-		int n = poll(p, 6, wait_ms);
+		int n = poll(p, 8, wait_ms);
 		if (n == 0 && exited)
 			break; /* nothing more within a second: stop draining */
 		if (p[0].revents & POLLIN)
@@ -633,6 +662,10 @@ static bool wait_child(Run *run, int *wstatus)
 			serve_notifications(run);
 		else if (p[5].revents & (POLLHUP | POLLERR))
 			notify_done(&run->notifier); /* every trapped process is gone */
+		if (p[6].revents)
+			receive_proxy(run);
+		if (p[7].revents & POLLIN)
+			proxy_dispatch(run->proxy);
 		if (!exited)
 			watch_rlimit_pids(run);
 	}
@@ -756,7 +789,14 @@ static int start_child(Run *run, ob_error *reterr)
 		return ob_error_set(reterr, -errno, "socketpair: %s", strerror(errno));
 	}
 	run->notify_sock = nsock[0];
+	int psock[2] = {-1, -1};
+	if (run->plan.proxy && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, psock) < 0) {
+		close_many(join, CG_MAX);
+		return ob_error_set(reterr, -errno, "socketpair: %s", strerror(errno));
+	}
+	run->proxy_sock = psock[0];
 	SpawnArgs a = {.plan = &run->plan,
+	               .proxy_fd = psock[1],
 	               .notify_fd = nsock[1],
 	               .stdout_fd = outp[0][1],
 	               .stderr_fd = outp[1][1],
@@ -771,6 +811,8 @@ static int start_child(Run *run, ob_error *reterr)
 	(void)close(outp[0][1]);
 	(void)close(outp[1][1]);
 	(void)close(nsock[1]);
+	if (psock[1] >= 0)
+		(void)close(psock[1]);
 	(void)close(sync_pipe[0]);
 	(void)close(report_pipe[1]);
 	run->report_fd = report_pipe[0];
@@ -844,10 +886,19 @@ static void finish(Run *run, int wstatus, bool timed_out, ob_result *res)
 	res->stderr_data = TAKE_PTR(run->out[1].buf);
 	res->stderr_len = run->out[1].len;
 	res->violations = run->audit.violations;
-	audit_emit(&run->audit, "SandboxExit",
-	           json_pack("{s:i, s:i, s:I, s:I, s:i}", "status", res->status, "signal",
-	                     res->signal, "duration_ms", (json_int_t)res->duration_ms, "max_rss_kb",
-	                     (json_int_t)res->max_rss_kb, "violations", (int)res->violations));
+	json_t *exit_fields =
+	    json_pack("{s:i, s:i, s:I, s:I, s:i}", "status", res->status, "signal", res->signal,
+	              "duration_ms", (json_int_t)res->duration_ms, "max_rss_kb",
+	              (json_int_t)res->max_rss_kb, "violations", (int)res->violations);
+	if (run->proxy && exit_fields) {
+		uint64_t conns, out, in;
+		proxy_stats(run->proxy, &conns, &out, &in);
+		(void)json_object_set_new(exit_fields, "egress",
+		                          json_pack("{s:I, s:I, s:I}", "connections",
+		                                    (json_int_t)conns, "bytes_out", (json_int_t)out,
+		                                    "bytes_in", (json_int_t)in));
+	}
+	audit_emit(&run->audit, "SandboxExit", exit_fields);
 }
 
 int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
@@ -857,6 +908,7 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	           .report_fd = -1,
 	           .out = {{.fd = -1}, {.fd = -1}},
 	           .notify_sock = -1,
+	           .proxy_sock = -1,
 	           .notifier = {.fd = -1, .mem_fd = -1, .root_fd = -1}};
 	int wstatus = 0, r;
 
@@ -911,6 +963,9 @@ out:
 	stream_done(&run.out[1]);
 	if (run.notify_sock >= 0)
 		(void)close(run.notify_sock);
+	if (run.proxy_sock >= 0)
+		(void)close(run.proxy_sock);
+	proxy_free(run.proxy);
 	notify_done(&run.notifier);
 	cgroup_destroy(&run.cg);
 	audit_done(&run.audit);

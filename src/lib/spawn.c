@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <linux/capability.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #include "basic/macro.h"
 #include "landlock.h"
 #include "notify.h"
+#include "proxy.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -252,6 +254,36 @@ static void loopback_up(const SpawnArgs *a)
 	(void)close(fd);
 }
 
+/* The egress proxy's listening socket, on the sandbox's own 127.0.0.1 (so the program can
+ * reach it and nothing else), handed to the supervisor, which accepts there and connects out
+ * from the host's namespace. The program never holds it. */
+static void proxy_listen(const SpawnArgs *a)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+	                          .sin_port = htons(PROXY_PORT),
+	                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	char byte = 'p';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	int one = 1;
+
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 256) < 0)
+		die_setup(a, errno, "the egress proxy's socket", NULL);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (sendmsg(a->proxy_fd, &msg, MSG_NOSIGNAL) != 1)
+		die_setup(a, errno, "handing over the egress proxy's socket", NULL);
+	(void)close(fd);
+	(void)close(a->proxy_fd);
+}
+
 static void set_limit(int resource, uint64_t v)
 {
 	struct rlimit rl = {.rlim_cur = v, .rlim_max = v};
@@ -386,15 +418,15 @@ static _Noreturn void run_init(const SpawnArgs *a, pid_t program)
 	_exit(0);
 }
 
-/* Closes every fd from 3 up except those in KEEP (at most 8): the clone copied the
+/* Closes every fd from 3 up except those in KEEP (at most 12): the clone copied the
  * supervisor's whole table, including the read ends of the output pipes, and a reader left
  * in here would keep a capped writer blocked instead of failing with EPIPE. */
 static void close_other_fds(const int *keep, size_t n)
 {
-	int sorted[8];
+	int sorted[12];
 	size_t k = 0;
 
-	for (size_t i = 0; i < n && k < 8; i++)
+	for (size_t i = 0; i < n && k < 12; i++)
 		if (keep[i] >= 3)
 			sorted[k++] = keep[i];
 	for (size_t i = 1; i < k; i++)
@@ -415,8 +447,9 @@ static void close_other_fds(const int *keep, size_t n)
 static _Noreturn void child_main(const SpawnArgs *a)
 {
 	char c;
-	const int keep[] = {a->sync_fd,   a->report_fd,   a->stdout_fd,   a->stderr_fd,
-	                    a->notify_fd, a->join_fds[0], a->join_fds[1], a->join_fds[2]};
+	const int keep[] = {a->sync_fd,     a->report_fd,   a->stdout_fd,
+	                    a->stderr_fd,   a->notify_fd,   a->join_fds[0],
+	                    a->join_fds[1], a->join_fds[2], a->proxy_fd};
 
 	close_other_fds(keep, ELEMENTSOF(keep));
 	/* Into the run's v1 cgroups before anything else (cgroup.h says why this way). */
@@ -440,6 +473,8 @@ static _Noreturn void child_main(const SpawnArgs *a)
 	if (sethostname("sandbox", 7) < 0)
 		die_setup(a, errno, "sethostname", NULL);
 	loopback_up(a);
+	if (a->proxy_fd >= 0)
+		proxy_listen(a);
 	/* Second byte: we are in the run's cgroups. The supervisor moves us meanwhile: on cgroup
 	 * v1 the first move waits for an RCU grace period (milliseconds), which the file-system
 	 * setup above overlaps. Nothing of the program runs before this. */

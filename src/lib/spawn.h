@@ -29,6 +29,7 @@ typedef struct SpawnArgs {
 	int stdout_fd, stderr_fd; /* pipe write ends for the program's 1 and 2, or -1 */
 	int notify_fd;            /* where the seccomp listener goes (SCM_RIGHTS), or -1 */
 	int join_fds[3];          /* cgroup v1 `tasks` files to write "0" to, or -1 */
+	int proxy_fd;             /* where the egress proxy's listener goes, or -1: no proxy */
 	bool rlimit_memory, rlimit_pids; /* no cgroup: fall back to rlimits */
 	bool set_groups;                 /* root: clear supplementary groups */
 } SpawnArgs;

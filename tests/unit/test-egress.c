@@ -60,9 +60,9 @@ static bool reach(const ob_capset *s, const char *host, unsigned port, const cha
 
 static void test_names_and_ports(void **state)
 {
-	static const char *const specs[] = {
-	    "NETWORK_CONNECT:api.example.com:443", "NETWORK_CONNECT:*.cdn.example.net",
-	    "DATABASE_READ:postgres://db.internal:5432/app", NULL};
+	static const char *const specs[] = {"NETWORK_CONNECT:api.example.com:443",
+	                                    "NETWORK_CONNECT:*.cdn.example.net",
+	                                    "DATABASE_READ:postgres://db.internal:5432/app", NULL};
 	ob_capset *s = grants(specs);
 	(void)state;
 	assert_true(reach(s, "api.example.com", 443, "93.184.216.34"));
@@ -71,7 +71,7 @@ static void test_names_and_ports(void **state)
 	assert_false(reach(s, "evil.example.com", 443, "93.184.216.34"));
 	assert_true(reach(s, "img.cdn.example.net", 8443, "151.101.1.1"));
 	assert_false(reach(s, "cdn.example.net", 443, "151.101.1.1")); /* not the apex */
-	assert_true(reach(s, "db.internal", 5432, "203.0.113.7")); /* a database URL's host */
+	assert_true(reach(s, "db.internal", 5432, "203.0.113.7"));     /* a database URL's host */
 	assert_false(reach(s, "db.internal", 5433, "203.0.113.7"));
 	EgressDecision d;
 	assert_true(egress_check_target(s, NULL, "bad host!", 443, &d) < 0);
@@ -82,10 +82,12 @@ static void test_names_and_ports(void **state)
 
 static void test_special_addresses_need_explicit_grants(void **state)
 {
-	static const char *const specs[] = {
-	    "NETWORK_CONNECT:*.example.com:443", "NETWORK_CONNECT:localhost:8080",
-	    "NETWORK_CONNECT:10.1.0.0/16:5432", "NETWORK_CONNECT:192.168.1.10:22",
-	    "NETWORK_CONNECT:*:80", NULL};
+	static const char *const specs[] = {"NETWORK_CONNECT:*.example.com:443",
+	                                    "NETWORK_CONNECT:localhost:8080",
+	                                    "NETWORK_CONNECT:10.1.0.0/16:5432",
+	                                    "NETWORK_CONNECT:192.168.1.10:22",
+	                                    "NETWORK_CONNECT:*:80",
+	                                    NULL};
 	ob_capset *s = grants(specs);
 	(void)state;
 	/* a wildcard name pointed by DNS at metadata, loopback or the LAN: refused */
@@ -113,11 +115,22 @@ static void test_special_addresses_need_explicit_grants(void **state)
 
 static void test_ranges(void **state)
 {
-	static const char *const special[] = {"0.0.0.0", "127.0.0.53", "169.254.169.254",
-	                                      "10.255.0.1", "172.16.0.1", "172.31.255.255",
-	                                      "192.168.0.1", "100.64.0.1", "224.0.0.1",
-	                                      "255.255.255.255", "::", "::1", "fe80::1",
-	                                      "fc00::1", "fd12:3456::1", "ff02::1",
+	static const char *const special[] = {"0.0.0.0",
+	                                      "127.0.0.53",
+	                                      "169.254.169.254",
+	                                      "10.255.0.1",
+	                                      "172.16.0.1",
+	                                      "172.31.255.255",
+	                                      "192.168.0.1",
+	                                      "100.64.0.1",
+	                                      "224.0.0.1",
+	                                      "255.255.255.255",
+	                                      "::",
+	                                      "::1",
+	                                      "fe80::1",
+	                                      "fc00::1",
+	                                      "fd12:3456::1",
+	                                      "ff02::1",
 	                                      "::ffff:10.0.0.1"};
 	static const char *const public[] = {"93.184.216.34", "172.32.0.1", "100.128.0.1",
 	                                     "2606:2800:220:1::1", "::ffff:8.8.8.8"};
@@ -147,7 +160,8 @@ static void test_conditions(void **state)
 	EgressDecision d;
 	(void)state;
 	assert_int_equal(ob_capset_new(&s), 0);
-	assert_int_equal(ob_capability_parse(&c, "NETWORK_CONNECT:api.example.com:443", "/", &e), 0);
+	assert_int_equal(ob_capability_parse(&c, "NETWORK_CONNECT:api.example.com:443", "/", &e),
+	                 0);
 	assert_int_equal(ob_capability_add_condition(c, "env", "prod", &e), 0);
 	assert_int_equal(ob_capset_add(s, c), 0);
 	ob_capability_free(c);

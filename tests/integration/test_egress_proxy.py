@@ -1,0 +1,171 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The egress proxy (NETWORK_CONNECT): with grants, HTTP forward, CONNECT and SOCKS5 through
+the supervisor's proxy at 127.0.0.1:3128 inside the sandbox; refusals are HTTP 403 / SOCKS
+0x02 and CapabilityDenied events, and a refused target is never reached. Servers run on the
+host's 127.0.0.1, started here. Root and rootless."""
+import http.server
+import json
+import os
+import threading
+
+import pytest
+
+from conftest import events, write_script
+
+PY = "#!/usr/bin/python3\n"
+
+
+@pytest.fixture
+def web():
+    """An HTTP server on the host's loopback that counts the requests it serves."""
+    hits = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            body = ("served " + self.path).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    class Server(http.server.ThreadingHTTPServer):
+        request_queue_size = 512  # the default 5 would drop SYNs of concurrent clients
+
+    srv = Server(("127.0.0.1", 0), Handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield srv.server_address[1], hits
+    srv.shutdown()
+    srv.server_close()
+
+
+CLIENT = PY + r"""
+import json, os, socket, sys, urllib.request
+port = int(sys.argv[1])
+out = {"env": {k: os.environ.get(k) for k in ("HTTP_PROXY", "https_proxy", "ALL_PROXY")}}
+
+def fetch(url):
+    try:
+        return urllib.request.urlopen(url, timeout=10).read().decode()
+    except Exception as e:
+        return "ERR %s" % getattr(e, "code", e)
+
+out["forward"] = fetch(f"http://127.0.0.1:{port}/a")
+out["other_port"] = fetch(f"http://127.0.0.1:{port + 1}/b")
+out["metadata"] = fetch("http://169.254.169.254/latest/meta-data/")
+
+def recv_all(s):
+    data = b""
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            return data
+        data += chunk
+
+s = socket.create_connection(("127.0.0.1", 3128))
+s.sendall(f"CONNECT localhost:{port} HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.0\r\n\r\n".encode())
+out["connect"] = recv_all(s).decode(errors="replace")
+
+s = socket.create_connection(("127.0.0.1", 3128))
+s.sendall(b"\x05\x01\x00")
+s.sendall(b"\x05\x01\x00\x03\x09localhost" + port.to_bytes(2, "big"))
+assert s.recv(2) == b"\x05\x00"
+rep = s.recv(10)
+out["socks_reply"] = rep[1]
+s.sendall(b"GET /d HTTP/1.0\r\n\r\n")
+out["socks"] = recv_all(s).decode(errors="replace")
+
+s = socket.create_connection(("127.0.0.1", 3128))
+s.sendall(b"\x05\x01\x00\x05\x01\x00\x01\xa9\xfe\xa9\xfe\x00\x50")
+s.recv(2)
+out["socks_metadata"] = s.recv(10)[1]
+
+s = socket.create_connection(("127.0.0.1", 3128))
+s.sendall(b"this is not a proxy request\r\n\r\n")
+out["garbage"] = recv_all(s).decode(errors="replace").split("\r\n")[0]
+
+try:
+    socket.create_connection(("127.0.0.1", port), timeout=3)
+    out["direct"] = "CONNECTED"
+except OSError as e:
+    out["direct"] = type(e).__name__
+print(json.dumps(out))
+"""
+
+
+def test_proxy_allows_and_refuses(sandbox, shared_tmp, web):
+    port, hits = web
+    script = write_script(shared_tmp, "client.py", CLIENT)
+    log = os.path.join(shared_tmp, "proxy.jsonl")
+    p = sandbox.run("--cap", f"NETWORK_CONNECT:127.0.0.1:{port}", "--cap",
+                    f"NETWORK_CONNECT:localhost:{port}", "--audit-log", log, script, str(port))
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["env"] == {"HTTP_PROXY": "http://127.0.0.1:3128",
+                          "https_proxy": "http://127.0.0.1:3128",
+                          "ALL_PROXY": "socks5h://127.0.0.1:3128"}
+    assert out["forward"] == "served /a"
+    assert out["other_port"] == "ERR 403" and out["metadata"] == "ERR 403"
+    assert out["connect"].startswith("HTTP/1.1 200") and out["connect"].endswith("served /c")
+    assert out["socks_reply"] == 0 and out["socks"].endswith("served /d")
+    assert out["socks_metadata"] == 2  # connection not allowed by ruleset
+    assert out["garbage"] == "HTTP/1.1 403 Forbidden"
+    assert out["direct"] in ("ConnectionRefusedError", "OSError")
+    # refused targets never reached; the allowed ones were, once each
+    assert sorted(hits) == ["/a", "/c", "/d"]
+    ev = events(log)
+    denied = {e["resource"] for e in ev if e["event"] == "CapabilityDenied"
+              and e["capability"] == "NETWORK_CONNECT"}
+    assert f"127.0.0.1:{port + 1}" in denied and "169.254.169.254:80" in denied
+    assert f"127.0.0.1:{port}" in denied  # the direct connect, observed at the syscall
+    egress = ev[-1]["egress"]
+    assert egress["connections"] == 3 and egress["bytes_in"] > 0 and egress["bytes_out"] > 0
+
+
+CONCURRENT = PY + r"""
+import socket, sys, threading
+threading.stack_size(256 * 1024)  # 200 default stacks would pass the memory rlimit rootless
+port, n = int(sys.argv[1]), int(sys.argv[2])
+ok = []
+def one(i):
+    s = socket.create_connection(("127.0.0.1", 3128), timeout=30)
+    s.sendall(f"GET http://127.0.0.1:{port}/{i} HTTP/1.0\r\n\r\n".encode())
+    data = b""
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    ok.append(data.endswith(f"served /{i}".encode()))
+threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(sum(ok))
+"""
+
+
+def test_200_concurrent_connections(sandbox, shared_tmp, web):
+    port, hits = web
+    script = write_script(shared_tmp, "many.py", CONCURRENT)
+    p = sandbox.run("--pids", "512", "--cap", f"NETWORK_CONNECT:127.0.0.1:{port}", script,
+                    str(port), "200")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == b"200"
+    assert len(hits) == 200
+
+
+def test_no_grant_no_proxy(sandbox, shared_tmp):
+    script = write_script(shared_tmp, "noproxy.py", PY + """
+import os, socket
+print(os.environ.get("HTTP_PROXY"))
+try:
+    socket.create_connection(("127.0.0.1", 3128), timeout=2); print("PROXY")
+except OSError:
+    print("none")
+""")
+    p = sandbox.run(script)
+    assert p.stdout.split() == [b"None", b"none"], p.stdout
