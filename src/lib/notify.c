@@ -36,6 +36,7 @@
 
 #include "basic/macro.h"
 #include "dbfiles.h"
+#include "proxy.h"
 #include "seccomp.h"
 
 #ifndef __NR_openat2
@@ -302,8 +303,8 @@ static bool unix_or_loopback_refused(Notifier *n, pid_t pid, const struct sockad
 				name[i] = un->sun_path[i] ? un->sun_path[i] : '@';
 			name[MIN(plen, sizeof(un->sun_path))] = '\0';
 			(void)snprintf(theirs, sizeof(theirs), "/proc/%d/net/unix", (int)pid);
-			if (!abstract_bound("/proc/self/net/unix", name) ||
-			    abstract_bound(theirs, name))
+			if (abstract_bound(theirs, name) ||
+			    !abstract_bound("/proc/self/net/unix", name))
 				return false;
 			(void)snprintf(res, size, "unix:%s", name);
 			return true;
@@ -322,7 +323,9 @@ static bool unix_or_loopback_refused(Notifier *n, pid_t pid, const struct sockad
 	                         : ((const struct sockaddr_in *)ss)->sin_port);
 	(void)snprintf(mine, sizeof(mine), "/proc/self/net/tcp%s", v6 ? "6" : "");
 	(void)snprintf(theirs, sizeof(theirs), "/proc/%d/net/tcp%s", (int)pid, v6 ? "6" : "");
-	if (!tcp_listening(mine, port, v6) || tcp_listening(theirs, port, v6))
+	/* The sandbox's own table first: it is small, and a listener there (the egress proxy,
+	 * the program's own servers) settles it; the host's may be long. */
+	if (tcp_listening(theirs, port, v6) || !tcp_listening(mine, port, v6))
 		return false;
 	(void)snprintf(res, size, "%s:%u", v6 ? "[::1]" : "127.0.0.1", port);
 	return true;
@@ -351,6 +354,10 @@ static void on_connect(Notifier *n, const struct seccomp_notif *req)
 	} else if (ss.ss_family != AF_UNIX) {
 		return;
 	}
+	/* The egress proxy is the sandbox's own: no need to look further. */
+	if (loopback && n->plan->proxy &&
+	    ntohs(((const struct sockaddr_in *)&ss)->sin_port) == PROXY_PORT)
+		return;
 	/* The sandbox's own loopback and unix sockets are its business, unless what they aim at
 	 * is the host's. */
 	if ((loopback || ss.ss_family == AF_UNIX) &&

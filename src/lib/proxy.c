@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -27,7 +28,7 @@
 #include "egress.h"
 
 #define HEAD_MAX 8192
-#define BUF_SIZE 65536
+#define BUF_SIZE (256 * 1024)
 
 typedef enum State {
 	ST_HEAD,       /* reading what the client wants */
@@ -70,11 +71,12 @@ struct Conn {
 	struct addrinfo *ai_next;
 	Buf to_up, to_client; /* pending bytes for each side */
 	bool client_eof, up_eof;
+	uint32_t interest[2]; /* what epoll watches for on each side, once relaying */
 	uint64_t last_ms;
 };
 
 struct Proxy {
-	int ep, listener, timer;
+	int ep, listener, timer, wake;
 	const ob_capset *caps;
 	const ob_context *ctx;
 	ProxyLimits lim;
@@ -83,7 +85,7 @@ struct Proxy {
 	Conn *conns;
 	unsigned n_conns;
 	uint64_t connections, bytes_out, bytes_in;
-	End listener_end, timer_end;
+	End listener_end, timer_end, wake_end;
 };
 
 static uint64_t now_ms(void)
@@ -301,6 +303,7 @@ static void connected(Conn *c)
 		memcpy(c->to_up.data + k, sp2, c->head_len - (size_t)(sp2 - c->head));
 		c->to_up.len = k + c->head_len - (size_t)(sp2 - c->head);
 	}
+	c->interest[0] = c->interest[1] = ~0u; /* unknown: set both */
 	rearm(c);
 }
 
@@ -351,6 +354,13 @@ static void resolved(Conn *c)
 	try_next(c);
 }
 
+/* Runs in glibc's lookup thread: only wakes the loop. */
+static void lookup_done(union sigval v)
+{
+	uint64_t one = 1;
+	(void)!write(v.sival_int, &one, sizeof(one));
+}
+
 static void start_connect(Conn *c)
 {
 	if (egress_check_target(c->p->caps, c->p->ctx, c->host, c->port, &c->name) < 0 ||
@@ -358,10 +368,22 @@ static void start_connect(Conn *c)
 		deny(c, c->name.why);
 		return;
 	}
+	/* An address needs no lookup (getaddrinfo with AI_NUMERICHOST never waits). */
+	struct addrinfo num = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST};
+	struct addrinfo *ai = NULL;
+	if (getaddrinfo(c->host, NULL, &num, &ai) == 0) {
+		c->gai.ar_result = ai;
+		c->ai_next = ai;
+		try_next(c);
+		return;
+	}
 	c->hints = (struct addrinfo){.ai_socktype = SOCK_STREAM};
 	c->gai = (struct gaicb){.ar_name = c->host, .ar_request = &c->hints};
 	struct gaicb *list[] = {&c->gai};
-	struct sigevent sev = {.sigev_notify = SIGEV_NONE};
+	/* glibc's lookup thread pokes the eventfd when done; the timer is the fallback */
+	struct sigevent sev = {.sigev_notify = SIGEV_THREAD,
+	                       .sigev_notify_function = lookup_done,
+	                       .sigev_value.sival_int = c->p->wake};
 	c->st = ST_RESOLVING;
 	if (getaddrinfo_a(GAI_NOWAIT, list, 1, &sev) != 0) {
 		c->st = ST_HEAD;
@@ -377,32 +399,40 @@ static void start_connect(Conn *c)
 
 /* ---------------------------------------------------------------- relay */
 
-/* Moves what SRC has into B (when B has room), and what B holds into DST. -1: close. */
-static int pump(Conn *c, int src, int dst, Buf *b, bool *src_eof, uint64_t *count)
+/* Moves what SRC has into B and what B holds into DST, for as long as both go without
+ * waiting (fewer trips through epoll). -1: close. */
+static int pump(int src, int dst, Buf *b, bool *src_eof, uint64_t *count)
 {
-	if (!*src_eof && b->len == 0) {
-		ssize_t n = recv(src, b->data, sizeof(b->data), MSG_DONTWAIT);
-		if (n == 0)
-			*src_eof = true;
-		else if (n < 0 && errno != EAGAIN)
-			return -1;
-		else if (n > 0) {
-			b->off = 0;
-			b->len = (size_t)n;
-			*count += (uint64_t)n;
+	for (;;) {
+		bool got = false;
+		if (!*src_eof && b->len == 0) {
+			ssize_t n = recv(src, b->data, sizeof(b->data), MSG_DONTWAIT);
+			if (n == 0)
+				*src_eof = true;
+			else if (n < 0 && errno != EAGAIN)
+				return -1;
+			else if (n > 0) {
+				b->off = 0;
+				b->len = (size_t)n;
+				*count += (uint64_t)n;
+				got = true;
+			}
 		}
+		while (b->len > 0) {
+			ssize_t n =
+			    send(dst, b->data + b->off, b->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n < 0)
+				return errno == EAGAIN ? 0 : -1;
+			b->off += (size_t)n;
+			b->len -= (size_t)n;
+		}
+		if (*src_eof) {
+			(void)shutdown(dst, SHUT_WR);
+			return 0;
+		}
+		if (!got)
+			return 0; /* nothing more to read now: back to epoll */
 	}
-	while (b->len > 0) {
-		ssize_t n = send(dst, b->data + b->off, b->len, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0)
-			return errno == EAGAIN ? 0 : -1;
-		b->off += (size_t)n;
-		b->len -= (size_t)n;
-	}
-	if (*src_eof && b->len == 0)
-		(void)shutdown(dst, SHUT_WR);
-	(void)c;
-	return 0;
 }
 
 /* Level-triggered interest that matches what each side can do now: read when its buffer
@@ -413,15 +443,19 @@ static void rearm(Conn *c)
 	    (!c->client_eof && c->to_up.len == 0 ? EPOLLIN : 0) | (c->to_client.len ? EPOLLOUT : 0);
 	uint32_t up =
 	    (!c->up_eof && c->to_client.len == 0 ? EPOLLIN : 0) | (c->to_up.len ? EPOLLOUT : 0);
-	watch(c->p, c->client, cl, &c->ends[0], false);
-	watch(c->p, c->up, up, &c->ends[1], false);
+	if (cl != c->interest[0])
+		watch(c->p, c->client, cl, &c->ends[0], false);
+	if (up != c->interest[1])
+		watch(c->p, c->up, up, &c->ends[1], false);
+	c->interest[0] = cl;
+	c->interest[1] = up;
 }
 
 static void relay(Conn *c)
 {
 	Proxy *p = c->p;
-	if (pump(c, c->client, c->up, &c->to_up, &c->client_eof, &p->bytes_out) < 0 ||
-	    pump(c, c->up, c->client, &c->to_client, &c->up_eof, &p->bytes_in) < 0 ||
+	if (pump(c->client, c->up, &c->to_up, &c->client_eof, &p->bytes_out) < 0 ||
+	    pump(c->up, c->client, &c->to_client, &c->up_eof, &p->bytes_in) < 0 ||
 	    (c->client_eof && c->up_eof && !c->to_up.len && !c->to_client.len)) {
 		conn_close(c);
 		return;
@@ -521,7 +555,10 @@ void proxy_dispatch(Proxy *p)
 			on_accept(p);
 			continue;
 		}
-		if (e == &p->timer_end) {
+		if (e == &p->timer_end || e == &p->wake_end) {
+			uint64_t v;
+			if (e == &p->wake_end)
+				(void)!read(p->wake, &v, sizeof(v));
 			on_timer(p);
 			continue;
 		}
@@ -568,7 +605,8 @@ int proxy_new(int listener, const ob_capset *caps, const ob_context *ctx, const 
 	             .userdata = userdata};
 	p->ep = epoll_create1(EPOLL_CLOEXEC);
 	p->timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (p->ep < 0 || p->timer < 0) {
+	p->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (p->ep < 0 || p->timer < 0 || p->wake < 0) {
 		int r = -errno;
 		proxy_free(p);
 		return r;
@@ -576,6 +614,7 @@ int proxy_new(int listener, const ob_capset *caps, const ob_context *ctx, const 
 	(void)fcntl(listener, F_SETFL, O_NONBLOCK);
 	watch(p, listener, EPOLLIN, &p->listener_end, true);
 	watch(p, p->timer, EPOLLIN, &p->timer_end, true);
+	watch(p, p->wake, EPOLLIN, &p->wake_end, true);
 	struct itimerspec it = {.it_interval = {.tv_sec = 1}, .it_value = {.tv_sec = 1}};
 	(void)timerfd_settime(p->timer, 0, &it, NULL);
 	*ret = p;
@@ -592,6 +631,8 @@ void proxy_free(Proxy *p)
 		(void)close(p->ep);
 	if (p->timer >= 0)
 		(void)close(p->timer);
+	if (p->wake >= 0)
+		(void)close(p->wake);
 	if (p->listener >= 0)
 		(void)close(p->listener);
 	free(p);
