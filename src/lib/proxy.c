@@ -72,6 +72,8 @@ struct Conn {
 	Buf to_up, to_client; /* pending bytes for each side */
 	bool client_eof, up_eof;
 	uint32_t interest[2]; /* what epoll watches for on each side, once relaying */
+	int down[2];          /* a pipe for upstream → client, spliced (no copy), or -1 */
+	size_t down_pending;  /* bytes in that pipe */
 	uint64_t last_ms;
 };
 
@@ -116,6 +118,9 @@ static void conn_close(Conn *c)
 		(void)close(c->client);
 	if (c->up >= 0)
 		(void)close(c->up);
+	for (int i = 0; i < 2; i++)
+		if (c->down[i] >= 0)
+			(void)close(c->down[i]);
 	for (Conn **pp = &p->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
@@ -303,6 +308,11 @@ static void connected(Conn *c)
 		memcpy(c->to_up.data + k, sp2, c->head_len - (size_t)(sp2 - c->head));
 		c->to_up.len = k + c->head_len - (size_t)(sp2 - c->head);
 	}
+	/* A pipe for splicing downloads; without one (out of fds) the copy path serves. */
+	if (pipe2(c->down, O_NONBLOCK | O_CLOEXEC) == 0)
+		(void)fcntl(c->down[0], F_SETPIPE_SZ, 1 << 20);
+	else
+		c->down[0] = c->down[1] = -1;
 	c->interest[0] = c->interest[1] = ~0u; /* unknown: set both */
 	rearm(c);
 }
@@ -435,14 +445,48 @@ static int pump(int src, int dst, Buf *b, bool *src_eof, uint64_t *count)
 	}
 }
 
+/* Upstream → client without copying through user space: splice into a pipe and out of it,
+ * for as long as both go without waiting. -1: close. */
+static int pump_splice(Conn *c, uint64_t *count)
+{
+	for (;;) {
+		bool got = false;
+		if (!c->up_eof && c->down_pending == 0) {
+			ssize_t n = splice(c->up, NULL, c->down[1], NULL, 1 << 20,
+			                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n == 0)
+				c->up_eof = true;
+			else if (n < 0 && errno != EAGAIN)
+				return -1;
+			else if (n > 0) {
+				c->down_pending = (size_t)n;
+				*count += (uint64_t)n;
+				got = true;
+			}
+		}
+		while (c->down_pending > 0) {
+			ssize_t n = splice(c->down[0], NULL, c->client, NULL, c->down_pending,
+			                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n < 0)
+				return errno == EAGAIN ? 0 : -1;
+			c->down_pending -= (size_t)n;
+		}
+		if (c->up_eof) {
+			(void)shutdown(c->client, SHUT_WR);
+			return 0;
+		}
+		if (!got)
+			return 0;
+	}
+}
+
 /* Level-triggered interest that matches what each side can do now: read when its buffer
  * is empty and it has not ended, write when bytes wait for it. */
 static void rearm(Conn *c)
 {
-	uint32_t cl =
-	    (!c->client_eof && c->to_up.len == 0 ? EPOLLIN : 0) | (c->to_client.len ? EPOLLOUT : 0);
-	uint32_t up =
-	    (!c->up_eof && c->to_client.len == 0 ? EPOLLIN : 0) | (c->to_up.len ? EPOLLOUT : 0);
+	size_t down = c->to_client.len + c->down_pending;
+	uint32_t cl = (!c->client_eof && c->to_up.len == 0 ? EPOLLIN : 0) | (down ? EPOLLOUT : 0);
+	uint32_t up = (!c->up_eof && down == 0 ? EPOLLIN : 0) | (c->to_up.len ? EPOLLOUT : 0);
 	if (cl != c->interest[0])
 		watch(c->p, c->client, cl, &c->ends[0], false);
 	if (up != c->interest[1])
@@ -454,9 +498,13 @@ static void rearm(Conn *c)
 static void relay(Conn *c)
 {
 	Proxy *p = c->p;
-	if (pump(c->client, c->up, &c->to_up, &c->client_eof, &p->bytes_out) < 0 ||
-	    pump(c->up, c->client, &c->to_client, &c->up_eof, &p->bytes_in) < 0 ||
-	    (c->client_eof && c->up_eof && !c->to_up.len && !c->to_client.len)) {
+	/* Downstream: what the proxy itself wrote (a reply) first, then spliced. */
+	bool splicing = c->down[0] >= 0 && c->to_client.len == 0;
+	int down = splicing ? pump_splice(c, &p->bytes_in)
+	                    : pump(c->up, c->client, &c->to_client, &c->up_eof, &p->bytes_in);
+	if (pump(c->client, c->up, &c->to_up, &c->client_eof, &p->bytes_out) < 0 || down < 0 ||
+	    (c->client_eof && c->up_eof && !c->to_up.len && !c->to_client.len &&
+	     !c->down_pending)) {
 		conn_close(c);
 		return;
 	}
@@ -509,7 +557,12 @@ static void on_accept(Proxy *p)
 			(void)close(fd);
 			return;
 		}
-		*c = (Conn){.p = p, .client = fd, .up = -1, .st = ST_HEAD, .last_ms = now_ms()};
+		*c = (Conn){.p = p,
+		            .client = fd,
+		            .up = -1,
+		            .down = {-1, -1},
+		            .st = ST_HEAD,
+		            .last_ms = now_ms()};
 		c->ends[0] = (End){.c = c};
 		c->ends[1] = (End){.c = c, .upstream = true};
 		c->next = p->conns;
