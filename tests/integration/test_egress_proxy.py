@@ -169,3 +169,31 @@ except OSError:
 """)
     p = sandbox.run(script)
     assert p.stdout.split() == [b"None", b"none"], p.stdout
+
+
+STALL = PY + r"""
+import socket, sys, time, urllib.request
+port = int(sys.argv[1])
+stalled = socket.create_connection(("127.0.0.1", 3128))      # says nothing at all
+half = socket.create_connection(("127.0.0.1", 3128))
+half.sendall(b"GET http://127.0.0.1:%d/" % port)           # half a request line, then nothing
+ok = urllib.request.urlopen(f"http://127.0.0.1:{port}/meanwhile", timeout=5).read().decode()
+stalled.settimeout(20)
+half.settimeout(20)
+t = time.monotonic()
+cut = [s.recv(100) for s in (stalled, half)]                  # b"": closed by the proxy
+print(ok, cut == [b"", b""], round(time.monotonic() - t))
+"""
+
+
+def test_stalled_clients_are_cut_off(sandbox, shared_tmp, web):
+    """Two clients that never finish their request neither block another one nor stay: the
+    proxy closes them after its head timeout (10 s)."""
+    port, hits = web
+    script = write_script(shared_tmp, "stall.py", STALL)
+    p = sandbox.run("--cap", f"NETWORK_CONNECT:127.0.0.1:{port}", script, str(port))
+    assert p.returncode == 0, p.stderr
+    served, path, closed, waited = p.stdout.split()
+    assert (served, path) == (b"served", b"/meanwhile")
+    assert closed == b"True" and int(waited) <= 12
+    assert hits == ["/meanwhile"]
