@@ -584,3 +584,16 @@ def test_closed_stdin(ob_bin):
                         'EXTERNAL_COMMAND:cat /bin/sh -- -c "cat; echo end"'],
                        capture_output=True, timeout=60)
     assert p.returncode == 0 and p.stdout == b"end\n", p.stderr
+
+
+def test_without_seccomp_fails_closed(ob_bin):
+    import subprocess
+    """A kernel that refuses seccomp filters (here: seccomp() failing with ENOSYS) cannot
+    run the program under the syscall policy or observe its denials: the run is refused."""
+    enosys = os.environ.get("OB_ENOSYS")
+    if not enosys:
+        pytest.skip("OB_ENOSYS not set: run through `meson test`")
+    p = subprocess.run([enosys, "seccomp", ob_bin, "sandbox", "run", "/bin/true"],
+                       capture_output=True, timeout=60)
+    assert p.returncode == 125, p.stderr
+    assert b"seccomp" in p.stderr
