@@ -56,7 +56,8 @@ typedef struct Buf {
 
 struct Conn {
 	Proxy *p;
-	Conn *next;
+	Conn *prev, *next; /* the live list; a closed one waits in the dead list */
+	bool closed;
 	int client, up;
 	End ends[2];
 	State st;
@@ -85,6 +86,7 @@ struct Proxy {
 	ProxyDenyFn deny;
 	void *userdata;
 	Conn *conns;
+	Conn *dead; /* closed during a dispatch, freed at its end (events may still name them) */
 	unsigned n_conns;
 	uint64_t connections, bytes_out, bytes_in;
 	End listener_end, timer_end, wake_end;
@@ -121,13 +123,25 @@ static void conn_close(Conn *c)
 	for (int i = 0; i < 2; i++)
 		if (c->down[i] >= 0)
 			(void)close(c->down[i]);
-	for (Conn **pp = &p->conns; *pp; pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		p->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->closed = true;
+	c->next = p->dead;
+	p->dead = c;
 	p->n_conns--;
-	free(c);
+}
+
+static void free_dead(Proxy *p)
+{
+	while (p->dead) {
+		Conn *c = p->dead;
+		p->dead = c->next;
+		free(c);
+	}
 }
 
 /* The client gets REPLY (an HTTP status line or a SOCKS5 reply) and the connection ends. */
@@ -566,6 +580,8 @@ static void on_accept(Proxy *p)
 		c->ends[0] = (End){.c = c};
 		c->ends[1] = (End){.c = c, .upstream = true};
 		c->next = p->conns;
+		if (p->conns)
+			p->conns->prev = c;
 		p->conns = c;
 		p->n_conns++;
 		watch(p, fd, EPOLLIN | EPOLLRDHUP, &c->ends[0], true);
@@ -615,13 +631,10 @@ void proxy_dispatch(Proxy *p)
 			on_timer(p);
 			continue;
 		}
-		/* The connection may be gone since an earlier event of this batch: E is looked up
-		 * among the live ones before anything of it is read. */
-		Conn *c = NULL;
-		for (Conn *k = p->conns; k && !c; k = k->next)
-			if (e == &k->ends[0] || e == &k->ends[1])
-				c = k;
-		if (!c)
+		/* Closed by an earlier event of this batch: its memory waits for the batch's end.
+		 */
+		Conn *c = e->c;
+		if (c->closed)
 			continue;
 		if (c->st == ST_HEAD)
 			on_head(c);
@@ -642,6 +655,7 @@ void proxy_dispatch(Proxy *p)
 		else if (ev[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 			conn_close(c); /* the client left while we looked up or connected */
 	}
+	free_dead(p);
 }
 
 int proxy_new(int listener, const ob_capset *caps, const ob_context *ctx, const ProxyLimits *limits,
@@ -680,6 +694,7 @@ void proxy_free(Proxy *p)
 		return;
 	while (p->conns)
 		conn_close(p->conns);
+	free_dead(p);
 	if (p->ep >= 0)
 		(void)close(p->ep);
 	if (p->timer >= 0)
