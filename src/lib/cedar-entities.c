@@ -15,16 +15,6 @@
 #include "error.h"
 #include "fileio.h"
 
-static int ent_fail(const ValueParser *vp, const char *path, const char *fmt, ...) _printf_(3, 4);
-static int ent_fail(const ValueParser *vp, const char *path, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int r = cedar_doc_fail(vp->userdata, path, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -70,23 +60,23 @@ static int parse_entity(ob_entities *es, const ValueParser *vp, const json_t *e,
 
 	(void)snprintf(path, sizeof(path), "$[%zu]", idx);
 	if (!json_is_object(e))
-		return ent_fail(vp, path,
-		                "expected an entity object {\"uid\", \"attrs\", \"parents\"}");
+		return cedar_value_fail(
+		    vp, path, "expected an entity object {\"uid\", \"attrs\", \"parents\"}");
 	json_object_foreach((json_t *)e, key, v)
 		if (!streq(key, "uid") && !streq(key, "attrs") && !streq(key, "parents") &&
 		    !streq(key, "tags"))
-			return ent_fail(
+			return cedar_value_fail(
 			    vp, path, "unknown key \"%.40s\" (expected uid, attrs, parents)", key);
 	(void)snprintf(sub, sizeof(sub), "%s.uid", path);
 	if (!json_object_get(e, "uid"))
-		return ent_fail(vp, path, "missing \"uid\"");
+		return cedar_value_fail(vp, path, "missing \"uid\"");
 	int r = uid_from_json(vp, json_object_get(e, "uid"), sub, uid);
 	if (r < 0)
 		return r;
 	const json_t *ps = json_object_get(e, "parents");
 	(void)snprintf(sub, sizeof(sub), "%s.parents", path);
 	if (ps && !json_is_array(ps))
-		return ent_fail(vp, sub, "expected an array of entity references");
+		return cedar_value_fail(vp, sub, "expected an array of entity references");
 	*n_parents = (uint32_t)json_array_size(ps);
 	*parents = arena_alloc(&es->arena, (*n_parents ? *n_parents : 1) * sizeof(uint32_t));
 	if (!*parents)
@@ -100,7 +90,7 @@ static int parse_entity(ob_entities *es, const ValueParser *vp, const json_t *e,
 	const json_t *as = json_object_get(e, "attrs");
 	(void)snprintf(sub, sizeof(sub), "%s.attrs", path);
 	if (as && !json_is_object(as))
-		return ent_fail(vp, sub, "expected an object of attributes");
+		return cedar_value_fail(vp, sub, "expected an object of attributes");
 	*attrs = (CVal){.type = V_RECORD};
 	return as ? value_from_json(vp, as, sub, 0, attrs) : 0;
 }
@@ -110,7 +100,7 @@ static int entities_build(ob_entities *es, const json_t *root, CedarDoc *doc)
 	ValueParser vp = {.arena = &es->arena,
 	                  .uids = &es->uids,
 	                  .err = doc->err,
-	                  .fail = ent_fail,
+	                  .fail = cedar_value_fail,
 	                  .userdata = doc};
 	size_t n = json_array_size(root);
 	_cleanup_free_ uint32_t **parents = calloc(n ? n : 1, sizeof(uint32_t *));
@@ -119,7 +109,7 @@ static int entities_build(ob_entities *es, const json_t *root, CedarDoc *doc)
 	_cleanup_free_ CVal *attrs = calloc(n ? n : 1, sizeof(CVal));
 
 	if (!json_is_array(root))
-		return ent_fail(&vp, "$", "expected an array of entities");
+		return cedar_value_fail(&vp, "$", "expected an array of entities");
 	if (!parents || !n_parents || !uid || !attrs)
 		return ob_error_set(doc->err, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
@@ -140,8 +130,9 @@ static int entities_build(ob_entities *es, const json_t *root, CedarDoc *doc)
 		char path[64];
 		if (es->data[uid[i]].defined) {
 			(void)snprintf(path, sizeof(path), "$[%zu].uid", i);
-			return ent_fail(&vp, path, "entity %.64s::\"%.64s\" is listed twice",
-			                es->uids.uids[uid[i]].type, es->uids.uids[uid[i]].id);
+			return cedar_value_fail(
+			    &vp, path, "entity %.64s::\"%.64s\" is listed twice",
+			    es->uids.uids[uid[i]].type, es->uids.uids[uid[i]].id);
 		}
 		es->data[uid[i]] = (EntityData){.defined = true, .attrs = attrs[i]};
 		pl[uid[i]] = parents[i];

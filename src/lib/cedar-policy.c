@@ -70,24 +70,16 @@ static int kids_add(const PParser *p, uint32_t n, uint32_t *ret)
 	return 0;
 }
 
+/* An entity literal, {"type", "id"} or {"__entity": ...}, interned among the set's
+ * literals: the same parser (and checks) as entity references in entity files. */
 static int entity_lit(const PParser *p, const json_t *v, const char *path, uint32_t *ret)
 {
-	ValueParser vp = {.arena = &p->ps->arena, .uids = &p->ps->lits, .err = p->doc->err};
-	const json_t *e = json_object_get(v, "__entity");
-	if (e)
-		v = e;
-	const json_t *type = json_object_get(v, "type"), *id = json_object_get(v, "id");
-	(void)vp;
-	if (!json_is_object(v) || !json_is_string(type) || !json_is_string(id) ||
-	    json_object_size(v) != 2)
-		return pfail(p, path, "expected an entity reference {\"type\": ..., \"id\": ...}");
-	uint32_t u =
-	    uid_intern(&p->ps->lits, &p->ps->arena, json_string_value(type),
-	               json_string_length(type), json_string_value(id), json_string_length(id));
-	if (u == UINT32_MAX)
-		return oom(p);
-	*ret = u;
-	return 0;
+	ValueParser vp = {.arena = &p->ps->arena,
+	                  .uids = &p->ps->lits,
+	                  .err = p->doc->err,
+	                  .fail = cedar_value_fail,
+	                  .userdata = p->doc};
+	return uid_from_json(&vp, v, path, ret);
 }
 
 static int expr(const PParser *p, const json_t *j, const char *path, unsigned depth, uint32_t *ret);

@@ -545,6 +545,15 @@ int cedar_doc_fail(const CedarDoc *d, const char *path, const char *fmt, va_list
 	return ob_error_set(d->err, -EINVAL, "%s: %s: %s", d->name, path, what);
 }
 
+int cedar_value_fail(const ValueParser *vp, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = cedar_doc_fail(vp->userdata, path, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
 int cedar_doc_load(CedarDoc *d, json_t **ret)
 {
 	json_error_t jerr;

@@ -219,4 +219,6 @@ typedef struct CedarDoc {
 } CedarDoc;
 
 int cedar_doc_load(CedarDoc *d, json_t **ret);
+/* A ValueParser's `fail` for documents: USERDATA is the CedarDoc being parsed. */
+int cedar_value_fail(const ValueParser *vp, const char *path, const char *fmt, ...) _printf_(3, 4);
 int cedar_doc_fail(const CedarDoc *d, const char *path, const char *fmt, va_list ap) _printf_(3, 0);

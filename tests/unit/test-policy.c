@@ -350,6 +350,12 @@ static void test_parse_errors(void **state)
 	           "\"==\", \"slot\": \"?principal\"}, \"action\": {\"op\": \"All\"}, "
 	           "\"resource\": {\"op\": \"All\"}}}}",
 	           "template slots");
+	/* entity literals are checked like entity references in entity files */
+	expect_bad(
+	    "{\"staticPolicies\": {\"p\": {\"effect\": \"permit\", \"principal\": {\"op\": "
+	    "\"==\", \"entity\": {\"type\": \"9User\", \"id\": \"a\"}}, \"action\": {\"op\": "
+	    "\"All\"}, \"resource\": {\"op\": \"All\"}}}}",
+	    "$.staticPolicies.p.principal.entity: entity type \"9User\" is not a Cedar name");
 	/* deep nesting is an error, not a stack overflow */
 	static char deep[20000];
 	size_t k = 0;
