@@ -197,3 +197,21 @@ def test_stalled_clients_are_cut_off(sandbox, shared_tmp, web):
     assert (served, path) == (b"served", b"/meanwhile")
     assert closed == b"True" and int(waited) <= 12
     assert hits == ["/meanwhile"]
+
+
+CREDENTIALS = PY + r"""
+import socket, sys
+port = int(sys.argv[1])
+s = socket.create_connection(("127.0.0.1", 3128))
+s.sendall(b"GET http://user:pw@127.0.0.1:%d/secret HTTP/1.0\r\n\r\n" % port)
+print(s.recv(100).split(b"\r\n")[0].decode())
+"""
+
+
+def test_credentials_in_the_url_are_refused(sandbox, shared_tmp, web):
+    """Credentials belong in secrets, not in URLs passed through the proxy."""
+    port, hits = web
+    script = write_script(shared_tmp, "creds.py", CREDENTIALS)
+    p = sandbox.run("--cap", f"NETWORK_CONNECT:127.0.0.1:{port}", script, str(port))
+    assert p.stdout.strip() == b"HTTP/1.1 403 Forbidden", (p.stdout, p.stderr)
+    assert hits == []
