@@ -187,13 +187,15 @@ OB_PUBLIC int ob_check_database(const ob_capset *set, const ob_context *ctx, con
 /* ---------------------------------------------------------------- limits and capability files */
 
 typedef enum ob_limit {
-	OB_LIMIT_MEMORY,  /* bytes */
-	OB_LIMIT_CPUS,    /* milli-CPUs (1000 = one CPU) */
-	OB_LIMIT_PIDS,    /* processes */
-	OB_LIMIT_TIMEOUT, /* milliseconds of wall clock */
-	OB_LIMIT_OUTPUT,  /* bytes per output stream */
-	OB_LIMIT_TMPFS,   /* bytes of /tmp */
-	OB_LIMIT_FILES,   /* open files (RLIMIT_NOFILE) */
+	OB_LIMIT_MEMORY,      /* bytes */
+	OB_LIMIT_CPUS,        /* milli-CPUs (1000 = one CPU) */
+	OB_LIMIT_PIDS,        /* processes */
+	OB_LIMIT_TIMEOUT,     /* milliseconds of wall clock */
+	OB_LIMIT_OUTPUT,      /* bytes per output stream */
+	OB_LIMIT_TMPFS,       /* bytes of /tmp */
+	OB_LIMIT_FILES,       /* open files (RLIMIT_NOFILE) */
+	OB_LIMIT_CONNECTIONS, /* concurrent egress connections */
+	OB_LIMIT_EGRESS,      /* bytes through egress per run, both directions */
 	OB_LIMIT_MAX,
 	OB_LIMIT_INVALID = -EINVAL,
 } ob_limit;
@@ -204,7 +206,7 @@ typedef struct ob_limits {
 } ob_limits;
 
 /* The SPEC §2.4 defaults: memory 256 MiB, cpus 1, pids 64, timeout 30 s, output 16 MiB,
- * tmpfs 64 MiB, files 256. */
+ * tmpfs 64 MiB, files 256; and ours: connections 256, egress 4 GiB. */
 OB_PUBLIC void ob_limits_init(ob_limits *limits);
 /* "memory", "cpus", … or NULL. */
 OB_PUBLIC const char *ob_limit_to_string(ob_limit limit);
@@ -307,6 +309,9 @@ OB_PUBLIC int ob_sandbox_add_secret(ob_sandbox *sb, const char *source, ob_error
 OB_PUBLIC int ob_sandbox_set_capture_output(ob_sandbox *sb, bool capture);
 /* Run even when a protection is unavailable, emitting SandboxDegraded for it. */
 OB_PUBLIC int ob_sandbox_set_allow_degraded(ob_sandbox *sb, bool allow);
+/* Also report what was allowed, not only what was refused: each egress connection made
+ * (CapabilityUsed events). */
+OB_PUBLIC int ob_sandbox_set_verbose(ob_sandbox *sb, bool verbose);
 /* Appends events as JSON Lines to PATH (opened O_APPEND when the run starts). */
 OB_PUBLIC int ob_sandbox_add_audit_log(ob_sandbox *sb, const char *path);
 /* Also sends each event to the unix socket PATH (connected when the run starts; a socket that

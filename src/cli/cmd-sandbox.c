@@ -37,7 +37,10 @@ static const char run_help[] =
     "      --backend native      the only backend so far\n"
     "      --audit-log FILE      append events as JSON Lines (repeatable)\n"
     "      --audit-socket PATH   also send each event to a unix socket (repeatable)\n"
-    "      --verbose             also print events on stderr\n"
+    "      --verbose             also print events on stderr, and report what was allowed\n"
+    "                            (CapabilityUsed: each egress connection made)\n"
+    "      --limit NAME=VALUE    set one limit: memory, cpus, pids, timeout, output, tmpfs,\n"
+    "                            files, connections (concurrent egress), egress (bytes)\n"
     "      --json                print one JSON result object on stdout at exit, with the\n"
     "                            program's stdout and stderr captured into it\n"
     "      --dry-run             print the resolved plan and run nothing\n"
@@ -75,6 +78,7 @@ enum {
 	ARG_ARTIFACTS,
 	ARG_COMPONENT,
 	ARG_SECCOMP_PROFILE,
+	ARG_LIMIT,
 	ARG_UNSUPPORTED,
 };
 
@@ -96,6 +100,29 @@ static int set_limit_flag(RunArgs *a, ob_limit l, const char *text)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* --limit NAME=VALUE: any limit by its capability-file name (ours; the SPEC's flags cover
+ * four of them). */
+static int set_named_limit(RunArgs *a, const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	char name[32];
+
+	if (!eq || (size_t)(eq - spec) >= sizeof(name)) {
+		log_error("--limit '%s': expected NAME=VALUE", spec);
+		return -EINVAL;
+	}
+	memcpy(name, spec, (size_t)(eq - spec));
+	name[eq - spec] = '\0';
+	ob_limit l = ob_limit_from_string(name);
+	if (l < 0) {
+		log_error("--limit '%s': unknown limit (expected memory, cpus, pids, timeout, "
+		          "output, tmpfs, files, connections, egress)",
+		          spec);
+		return -EINVAL;
+	}
+	return set_limit_flag(a, l, eq + 1);
 }
 
 static int add_cap(RunArgs *a, const char *spec)
@@ -162,6 +189,8 @@ static int handle_option(RunArgs *a, int c, const char *arg)
 		return set_limit_flag(a, OB_LIMIT_CPUS, arg);
 	case ARG_PIDS:
 		return set_limit_flag(a, OB_LIMIT_PIDS, arg);
+	case ARG_LIMIT:
+		return set_named_limit(a, arg);
 	case ARG_TIMEOUT:
 		return set_limit_flag(a, OB_LIMIT_TIMEOUT, arg);
 	case ARG_WORKDIR:
@@ -195,6 +224,7 @@ static int handle_option(RunArgs *a, int c, const char *arg)
 	case ARG_AUDIT_SOCKET:
 		return ob_sandbox_add_audit_socket(a->sb, arg);
 	case ARG_VERBOSE:
+		(void)ob_sandbox_set_verbose(a->sb, true);
 		return ob_sandbox_add_audit_fd(a->sb, STDERR_FILENO);
 	case ARG_JSON:
 		a->json = true;
@@ -235,6 +265,7 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 	    {"cpus", required_argument, NULL, ARG_CPUS},
 	    {"pids", required_argument, NULL, ARG_PIDS},
 	    {"timeout", required_argument, NULL, ARG_TIMEOUT},
+	    {"limit", required_argument, NULL, ARG_LIMIT},
 	    {"workdir", required_argument, NULL, ARG_WORKDIR},
 	    {"mode", required_argument, NULL, ARG_MODE},
 	    {"env", required_argument, NULL, ARG_ENV},

@@ -184,3 +184,19 @@ bool egress_check_address(const ob_capset *caps, const ob_context *ctx, const Eg
 	*d = *name;
 	return true;
 }
+
+void egress_format_address(const struct sockaddr *sa, char *buf, size_t size)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		(void)inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+		(void)snprintf(buf, size, "%s:%u", ip, ntohs(in->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		(void)inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
+		(void)snprintf(buf, size, "[%s]:%u", ip, ntohs(in6->sin6_port));
+	} else
+		(void)snprintf(buf, size, "?");
+}

@@ -31,6 +31,9 @@ int egress_check_target(const ob_capset *caps, const ob_context *ctx, const char
  * (100.64/10), unspecified, multicast and broadcast addresses; WHAT names the range. */
 bool egress_address_is_special(const struct sockaddr *sa, const char **what);
 
+/* SA as "1.2.3.4:80" or "[::1]:80" (for events); "?" for other families. */
+void egress_format_address(const struct sockaddr *sa, char *buf, size_t size);
+
 /* Stage 2: may the connection go to SA, an address the target of NAME (stage 1's decision)
  * resolved to, or the literal asked? A special address needs a grant naming it by IP or
  * network, or a grant naming the host explicitly. */

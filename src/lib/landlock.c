@@ -29,6 +29,7 @@
 
 #define LL_CREATE_RULESET_VERSION (1U << 0)
 #define LL_RULE_PATH_BENEATH      1
+#define LL_RULE_NET_PORT          2 /* ABI 4 */
 
 #define LL_FS_EXECUTE     (1ULL << 0)
 #define LL_FS_WRITE_FILE  (1ULL << 1)
@@ -47,6 +48,9 @@
 #define LL_FS_TRUNCATE    (1ULL << 14) /* ABI 3 */
 #define LL_FS_IOCTL_DEV   (1ULL << 15) /* ABI 5 */
 
+#define LL_NET_BIND_TCP    (1ULL << 0) /* ABI 4 */
+#define LL_NET_CONNECT_TCP (1ULL << 1) /* ABI 4 */
+
 #define LL_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0) /* ABI 6 */
 #define LL_SCOPE_SIGNAL               (1ULL << 1) /* ABI 6 */
 
@@ -59,6 +63,11 @@ struct ll_ruleset_attr {
 struct ll_path_beneath_attr {
 	uint64_t allowed_access;
 	int32_t parent_fd;
+} __attribute__((packed));
+
+struct ll_net_port_attr {
+	uint64_t allowed_access;
+	uint64_t port;
 } __attribute__((packed));
 
 #define FS_READ (LL_FS_READ_FILE | LL_FS_READ_DIR)
@@ -210,10 +219,22 @@ int fs_rules_apply(const Plan *p, const char **failed)
 	/* Signals and abstract unix sockets only within the sandbox's own domain. */
 	if (abi >= 6)
 		attr.scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET | LL_SCOPE_SIGNAL;
+	/* TCP connect only to the listed ports (the plan lists them only for ABI >= 4). */
+	if (p->n_tcp_connect_ports)
+		attr.handled_access_net = LL_NET_CONNECT_TCP;
 	int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0);
 	if (ruleset < 0) {
 		*failed = "landlock_create_ruleset";
 		return -errno;
+	}
+	for (size_t i = 0; i < p->n_tcp_connect_ports; i++) {
+		struct ll_net_port_attr np = {.allowed_access = LL_NET_CONNECT_TCP,
+		                              .port = p->tcp_connect_ports[i]};
+		if (syscall(SYS_landlock_add_rule, ruleset, LL_RULE_NET_PORT, &np, 0) < 0) {
+			*failed = "landlock_add_rule (TCP port)";
+			(void)close(ruleset);
+			return -errno;
+		}
 	}
 	for (size_t i = 0; i < p->n_rules; i++) {
 		int fd = open(p->rules[i].path, O_PATH | O_CLOEXEC);

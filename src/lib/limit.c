@@ -9,23 +9,26 @@
 #include "error.h"
 
 static const char *const limit_table[OB_LIMIT_MAX] = {
-    [OB_LIMIT_MEMORY] = "memory",   [OB_LIMIT_CPUS] = "cpus",     [OB_LIMIT_PIDS] = "pids",
-    [OB_LIMIT_TIMEOUT] = "timeout", [OB_LIMIT_OUTPUT] = "output", [OB_LIMIT_TMPFS] = "tmpfs",
-    [OB_LIMIT_FILES] = "files",
+    [OB_LIMIT_MEMORY] = "memory", [OB_LIMIT_CPUS] = "cpus",
+    [OB_LIMIT_PIDS] = "pids",     [OB_LIMIT_TIMEOUT] = "timeout",
+    [OB_LIMIT_OUTPUT] = "output", [OB_LIMIT_TMPFS] = "tmpfs",
+    [OB_LIMIT_FILES] = "files",   [OB_LIMIT_CONNECTIONS] = "connections",
+    [OB_LIMIT_EGRESS] = "egress",
 };
 
 /* Inclusive bounds of each limit, in its unit.  Zero is never a limit: it would be
  * "unlimited" in some kernel interfaces and "nothing" in others. */
 static const uint64_t limit_min[OB_LIMIT_MAX] = {
-    [OB_LIMIT_MEMORY] = 1 << 20, [OB_LIMIT_CPUS] = 1,   [OB_LIMIT_PIDS] = 1,
-    [OB_LIMIT_TIMEOUT] = 1,      [OB_LIMIT_OUTPUT] = 1, [OB_LIMIT_TMPFS] = 4096,
-    [OB_LIMIT_FILES] = 4,
+    [OB_LIMIT_MEMORY] = 1 << 20, [OB_LIMIT_CPUS] = 1,        [OB_LIMIT_PIDS] = 1,
+    [OB_LIMIT_TIMEOUT] = 1,      [OB_LIMIT_OUTPUT] = 1,      [OB_LIMIT_TMPFS] = 4096,
+    [OB_LIMIT_FILES] = 4,        [OB_LIMIT_CONNECTIONS] = 1, [OB_LIMIT_EGRESS] = 1,
 };
 static const uint64_t limit_max[OB_LIMIT_MAX] = {
     [OB_LIMIT_MEMORY] = 1ULL << 50, [OB_LIMIT_CPUS] = 1024ULL * 1000,
     [OB_LIMIT_PIDS] = 4194304,      [OB_LIMIT_TIMEOUT] = 30ULL * 86400 * 1000,
     [OB_LIMIT_OUTPUT] = 1ULL << 50, [OB_LIMIT_TMPFS] = 1ULL << 50,
-    [OB_LIMIT_FILES] = 1048576,
+    [OB_LIMIT_FILES] = 1048576,     [OB_LIMIT_CONNECTIONS] = 65536,
+    [OB_LIMIT_EGRESS] = 1ULL << 50,
 };
 
 void ob_limits_init(ob_limits *limits)
@@ -42,6 +45,8 @@ void ob_limits_init(ob_limits *limits)
 	            [OB_LIMIT_OUTPUT] = 16ULL << 20,
 	            [OB_LIMIT_TMPFS] = 64ULL << 20,
 	            [OB_LIMIT_FILES] = 256,
+	            [OB_LIMIT_CONNECTIONS] = 256,
+	            [OB_LIMIT_EGRESS] = 4ULL << 30,
 	        },
 	};
 }
@@ -64,7 +69,8 @@ ob_limit ob_limit_from_string(const char *name)
 
 bool limit_is_size(ob_limit limit)
 {
-	return limit == OB_LIMIT_MEMORY || limit == OB_LIMIT_OUTPUT || limit == OB_LIMIT_TMPFS;
+	return limit == OB_LIMIT_MEMORY || limit == OB_LIMIT_OUTPUT || limit == OB_LIMIT_TMPFS ||
+	       limit == OB_LIMIT_EGRESS;
 }
 
 int ob_size_parse(const char *text, uint64_t *ret)
@@ -136,6 +142,9 @@ int limit_check_range(ob_limit limit, uint64_t v, const char **msg)
 			break;
 		case OB_LIMIT_FILES:
 			*msg = "must be between 4 and 1048576";
+			break;
+		case OB_LIMIT_CONNECTIONS:
+			*msg = "must be between 1 and 65536";
 			break;
 		default:
 			*msg = "must be between 1 byte and 1024T";

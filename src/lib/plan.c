@@ -789,13 +789,6 @@ int plan_build(Plan *p, const PlanInput *in, ob_error *reterr)
 	if (r < 0)
 		return r;
 	qsort(p->steps, p->n_steps, sizeof(MountStep), step_cmp);
-	/* Mode rwx is "no file-system restriction" (SPEC §3): no Landlock either. */
-	p->landlock_abi = in->mode == OB_MODE_RWX ? 0 : in->landlock_abi;
-	if (p->landlock_abi > 0) {
-		r = fs_rules_build(p, in->caps, in->ctx, in->host_path, reterr);
-		if (r < 0)
-			return r;
-	}
 	for (size_t i = 0; in->caps && i < ob_capset_size(in->caps); i++) {
 		const ob_capability *c = ob_capset_get(in->caps, i);
 		p->proxy |=
@@ -804,6 +797,15 @@ int plan_build(Plan *p, const PlanInput *in, ob_error *reterr)
 		     ((c->type == OB_CAP_DATABASE_READ || c->type == OB_CAP_DATABASE_WRITE) &&
 		      c->kind == RES_URL));
 	}
+	/* Mode rwx is "no file-system restriction" (SPEC §3): no Landlock either. */
+	p->landlock_abi = in->mode == OB_MODE_RWX ? 0 : in->landlock_abi;
+	if (p->landlock_abi > 0) {
+		r = fs_rules_build(p, in->caps, in->ctx, in->host_path, reterr);
+		if (r < 0)
+			return r;
+	}
+	if (p->proxy && p->landlock_abi >= 4)
+		p->tcp_connect_ports[p->n_tcp_connect_ports++] = PROXY_PORT;
 	r = plan_env(p, in);
 	return r < 0 ? ob_error_set(reterr, r, "out of memory") : 0;
 }
@@ -871,8 +873,14 @@ json_t *plan_to_json(const Plan *p)
 	json_t *dbs = json_array();
 	for (size_t i = 0; i < p->n_dbs; i++)
 		(void)json_array_append_new(dbs, json_string(p->dbs[i].path));
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:i, s:{s:i, s:o}, s:o}", "program",
+	/* null: TCP connects not restricted by Landlock (no network grant: nothing beyond the
+	 * sandbox's own loopback exists) */
+	json_t *ports = p->n_tcp_connect_ports ? json_array() : json_null();
+	for (size_t i = 0; i < p->n_tcp_connect_ports; i++)
+		(void)json_array_append_new(ports, json_integer(p->tcp_connect_ports[i]));
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:i, s:{s:i, s:o, s:o}, s:o}", "program",
 	                 p->program, "exec", p->exec_path, "argv", argv, "env", env, "mounts",
 	                 mounts, "cwd", p->cwd, "uid", (int)p->uid, "landlock", "abi",
-	                 p->landlock_abi, "rules", rules, "sqlite_databases", dbs);
+	                 p->landlock_abi, "rules", rules, "tcp_connect_ports", ports,
+	                 "sqlite_databases", dbs);
 }

@@ -76,6 +76,10 @@ typedef struct Plan {
 	size_t n_dbs;
 	SeccompProg seccomp; /* the allow-list filter the program installs before execve */
 	bool proxy;          /* a network grant: the egress proxy runs (proxy.h) */
+	/* With a network grant and Landlock ABI >= 4, TCP connect() only to these ports (the
+	 * proxy's): the sandbox's own loopback serves the proxy, nothing else. */
+	uint16_t tcp_connect_ports[2];
+	size_t n_tcp_connect_ports;
 	uid_t uid, outer_uid;
 	gid_t gid, outer_gid;
 } Plan;

@@ -83,8 +83,8 @@ struct Proxy {
 	const ob_capset *caps;
 	const ob_context *ctx;
 	ProxyLimits lim;
-	ProxyDenyFn deny;
-	void *userdata;
+	ProxyReport rep;
+	bool hit_conns, hit_bytes; /* each cap reported once */
 	Conn *conns;
 	Conn *dead; /* closed during a dispatch, freed at its end (events may still name them) */
 	unsigned n_conns;
@@ -144,6 +144,13 @@ static void free_dead(Proxy *p)
 	}
 }
 
+static void report_limit(Proxy *p, bool *reported, ob_limit l)
+{
+	if (!*reported && p->rep.limit)
+		p->rep.limit(p->rep.userdata, l);
+	*reported = true;
+}
+
 /* The client gets REPLY (an HTTP status line or a SOCKS5 reply) and the connection ends. */
 static void refuse(Conn *c, const char *why, int socks_code)
 {
@@ -169,8 +176,8 @@ static void deny(Conn *c, const char *why)
 {
 	char res[300];
 	(void)snprintf(res, sizeof(res), "%s:%u", c->host, c->port);
-	if (c->p->deny)
-		c->p->deny(c->p->userdata, "NETWORK_CONNECT", res, why);
+	if (c->p->rep.deny)
+		c->p->rep.deny(c->p->rep.userdata, "NETWORK_CONNECT", res, why);
 	refuse(c, why, 2 /* SOCKS5: connection not allowed by ruleset */);
 }
 
@@ -286,10 +293,24 @@ static int parse_socks(Conn *c)
 static void start_connect(Conn *c);
 static void rearm(Conn *c);
 
+static void report_allowed(Conn *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char res[300], addr[INET6_ADDRSTRLEN + 8] = "?";
+
+	(void)snprintf(res, sizeof(res), "%s:%u", c->host, c->port);
+	if (getpeername(c->up, (struct sockaddr *)&ss, &len) == 0)
+		egress_format_address((struct sockaddr *)&ss, addr, sizeof(addr));
+	c->p->rep.allow(c->p->rep.userdata, res, addr);
+}
+
 static void connected(Conn *c)
 {
 	c->st = ST_RELAY;
 	c->p->connections++;
+	if (c->p->rep.allow)
+		report_allowed(c);
 	if (c->kind == K_HTTP_CONNECT) {
 		const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
 		memcpy(c->to_client.data, ok, sizeof(ok) - 1);
@@ -423,14 +444,24 @@ static void start_connect(Conn *c)
 
 /* ---------------------------------------------------------------- relay */
 
+/* What may still be read before the run's byte budget is spent, plus one byte (reading past
+ * the budget is how it is noticed). */
+static size_t room(const Proxy *p, size_t want)
+{
+	uint64_t used = p->bytes_in + p->bytes_out;
+	return used > p->lim.max_bytes ? 0
+	                               : (size_t)MIN((uint64_t)want, p->lim.max_bytes - used + 1);
+}
+
 /* Moves what SRC has into B and what B holds into DST, for as long as both go without
  * waiting (fewer trips through epoll). -1: close. */
-static int pump(int src, int dst, Buf *b, bool *src_eof, uint64_t *count)
+static int pump(Proxy *p, int src, int dst, Buf *b, bool *src_eof, uint64_t *count)
 {
 	for (;;) {
 		bool got = false;
-		if (!*src_eof && b->len == 0) {
-			ssize_t n = recv(src, b->data, sizeof(b->data), MSG_DONTWAIT);
+		size_t want = room(p, sizeof(b->data));
+		if (!*src_eof && b->len == 0 && want) {
+			ssize_t n = recv(src, b->data, want, MSG_DONTWAIT);
 			if (n == 0)
 				*src_eof = true;
 			else if (n < 0 && errno != EAGAIN)
@@ -465,8 +496,9 @@ static int pump_splice(Conn *c, uint64_t *count)
 {
 	for (;;) {
 		bool got = false;
-		if (!c->up_eof && c->down_pending == 0) {
-			ssize_t n = splice(c->up, NULL, c->down[1], NULL, 1 << 20,
+		size_t want = room(c->p, 1 << 20);
+		if (!c->up_eof && c->down_pending == 0 && want) {
+			ssize_t n = splice(c->up, NULL, c->down[1], NULL, want,
 			                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n == 0)
 				c->up_eof = true;
@@ -515,17 +547,15 @@ static void relay(Conn *c)
 	/* Downstream: what the proxy itself wrote (a reply) first, then spliced. */
 	bool splicing = c->down[0] >= 0 && c->to_client.len == 0;
 	int down = splicing ? pump_splice(c, &p->bytes_in)
-	                    : pump(c->up, c->client, &c->to_client, &c->up_eof, &p->bytes_in);
-	if (pump(c->client, c->up, &c->to_up, &c->client_eof, &p->bytes_out) < 0 || down < 0 ||
+	                    : pump(p, c->up, c->client, &c->to_client, &c->up_eof, &p->bytes_in);
+	if (pump(p, c->client, c->up, &c->to_up, &c->client_eof, &p->bytes_out) < 0 || down < 0 ||
 	    (c->client_eof && c->up_eof && !c->to_up.len && !c->to_client.len &&
 	     !c->down_pending)) {
 		conn_close(c);
 		return;
 	}
 	if (p->bytes_in + p->bytes_out > p->lim.max_bytes) {
-		if (p->deny)
-			p->deny(p->userdata, "NETWORK_CONNECT", c->host,
-			        "the run's byte budget is spent");
+		report_limit(p, &p->hit_bytes, OB_LIMIT_EGRESS);
 		conn_close(c);
 		return;
 	}
@@ -559,11 +589,13 @@ static void on_accept(Proxy *p)
 		int fd = accept4(p->listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		if (p->n_conns >= p->lim.max_connections) {
-			(void)close(fd); /* over the cap: not even a reply */
-			if (p->deny)
-				p->deny(p->userdata, "NETWORK_CONNECT", "*",
-				        "too many concurrent connections");
+		if (p->n_conns >= p->lim.max_connections ||
+		    p->bytes_in + p->bytes_out > p->lim.max_bytes) {
+			(void)close(fd); /* over a cap: not even a reply */
+			report_limit(
+			    p, p->n_conns >= p->lim.max_connections ? &p->hit_conns : &p->hit_bytes,
+			    p->n_conns >= p->lim.max_connections ? OB_LIMIT_CONNECTIONS
+			                                         : OB_LIMIT_EGRESS);
 			continue;
 		}
 		Conn *c = calloc(1, sizeof(*c));
@@ -659,17 +691,13 @@ void proxy_dispatch(Proxy *p)
 }
 
 int proxy_new(int listener, const ob_capset *caps, const ob_context *ctx, const ProxyLimits *limits,
-              ProxyDenyFn deny_fn, void *userdata, Proxy **ret)
+              const ProxyReport *report, Proxy **ret)
 {
 	Proxy *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	*p = (Proxy){.listener = listener,
-	             .caps = caps,
-	             .ctx = ctx,
-	             .lim = *limits,
-	             .deny = deny_fn,
-	             .userdata = userdata};
+	*p =
+	    (Proxy){.listener = listener, .caps = caps, .ctx = ctx, .lim = *limits, .rep = *report};
 	p->ep = epoll_create1(EPOLL_CLOEXEC);
 	p->timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	p->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

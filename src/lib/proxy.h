@@ -16,9 +16,16 @@
 
 typedef struct Proxy Proxy;
 
-/* What the proxy reports: a refusal (capability, resource) or a connection made. */
-typedef void (*ProxyDenyFn)(void *userdata, const char *capability, const char *resource,
-                            const char *why);
+/* What the proxy reports. Any callback may be NULL. */
+typedef struct ProxyReport {
+	/* a refused connection: RESOURCE is "host:port" as asked */
+	void (*deny)(void *userdata, const char *capability, const char *resource, const char *why);
+	/* a connection made: RESOURCE as asked, ADDRESS the peer connected to ("ip:port") */
+	void (*allow)(void *userdata, const char *resource, const char *address);
+	/* a cap reached (once per run each): OB_LIMIT_CONNECTIONS or OB_LIMIT_EGRESS */
+	void (*limit)(void *userdata, ob_limit limit);
+	void *userdata;
+} ProxyReport;
 
 typedef struct ProxyLimits {
 	unsigned max_connections; /* concurrent */
@@ -29,7 +36,7 @@ typedef struct ProxyLimits {
 
 /* Takes LISTENER (the fd PID 1 sent). CAPS and CTX are borrowed for the proxy's lifetime. */
 int proxy_new(int listener, const ob_capset *caps, const ob_context *ctx, const ProxyLimits *limits,
-              ProxyDenyFn deny, void *userdata, Proxy **ret);
+              const ProxyReport *report, Proxy **ret);
 void proxy_free(Proxy *p);
 /* An fd to poll for input (an epoll fd): readable when the proxy has work. */
 int proxy_fd(const Proxy *p);

@@ -48,6 +48,7 @@ struct ob_sandbox {
 	size_t n_secrets;
 	bool allow_degraded;
 	bool capture_output;
+	bool verbose; /* also report what was allowed */
 	char *log_paths[MAX_SINK_PATHS];
 	size_t n_log_paths;
 	char *socket_paths[MAX_SINK_PATHS];
@@ -321,6 +322,13 @@ int ob_sandbox_set_allow_degraded(ob_sandbox *sb, bool allow)
 	return 0;
 }
 
+int ob_sandbox_set_verbose(ob_sandbox *sb, bool verbose)
+{
+	assert_return(sb, -EINVAL);
+	sb->verbose = verbose;
+	return 0;
+}
+
 int ob_sandbox_add_audit_log(ob_sandbox *sb, const char *path)
 {
 	assert_return(sb && path, -EINVAL);
@@ -349,6 +357,12 @@ int ob_sandbox_add_audit_fd(ob_sandbox *sb, int fd)
 }
 
 /* ---------------------------------------------------------------- planning */
+
+/* A network grant wants Landlock's TCP rules; Landlock is there but too old for them. */
+static bool landlock_tcp_missing(const Plan *p)
+{
+	return p->proxy && p->landlock_abi > 0 && p->n_tcp_connect_ports == 0;
+}
 
 /* Fail closed: a run without Landlock needs --allow-degraded (and then says so). */
 static int landlock_decision(const ob_sandbox *sb, int *ret_abi, ob_error *reterr)
@@ -388,6 +402,12 @@ static int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 	r = plan_build(plan, &in, reterr);
 	if (r < 0)
 		return r;
+	if (landlock_tcp_missing(plan) && !sb->allow_degraded)
+		return ob_error_set(reterr, -EOPNOTSUPP,
+		                    "Landlock on this kernel (ABI %d) cannot restrict TCP connect "
+		                    "(ABI 4 needed) for the network grant; refusing to run less "
+		                    "confined than asked (--allow-degraded runs without it)",
+		                    plan->landlock_abi);
 	return seccomp_build(&plan->seccomp, &sb->seccomp_profile, plan->n_dbs > 0, reterr);
 }
 
@@ -524,18 +544,41 @@ static void emit_proxy_denial(void *userdata, const char *capability, const char
 	                     resource, "operation", "connect", "detail", why, "pid", 0));
 }
 
+static void emit_limit(Run *run, ob_limit l);
+
+static void emit_proxy_limit(void *userdata, ob_limit l)
+{
+	emit_limit(userdata, l);
+}
+
+/* A connection made (--verbose): the counterpart of CapabilityDenied. */
+static void emit_proxy_allowed(void *userdata, const char *resource, const char *address)
+{
+	Run *run = userdata;
+	audit_emit(&run->audit, "CapabilityUsed",
+	           json_pack("{s:s, s:s, s:s, s:s, s:i}", "capability", "NETWORK_CONNECT",
+	                     "resource", resource, "operation", "connect", "address", address,
+	                     "pid", 0));
+}
+
 /* PID 1 sends the egress proxy's listening socket once, before the program starts. */
 static void receive_proxy(Run *run)
 {
-	/* defaults (not configurable yet): 256 concurrent connections, 4 GiB per run, a minute
-	 * of silence, ten seconds to say where to */
-	const ProxyLimits lim = {
-	    .max_connections = 256, .max_bytes = 4ULL << 30, .idle_ms = 60000, .head_ms = 10000};
+	/* The caps are limits (connections, egress); the clocks are fixed: a minute of
+	 * silence, ten seconds to say where to. */
+	const ProxyLimits lim = {.max_connections =
+	                             (unsigned)run->plan.limits.value[OB_LIMIT_CONNECTIONS],
+	                         .max_bytes = run->plan.limits.value[OB_LIMIT_EGRESS],
+	                         .idle_ms = 60000,
+	                         .head_ms = 10000};
+	const ProxyReport rep = {.deny = emit_proxy_denial,
+	                         .allow = run->sb->verbose ? emit_proxy_allowed : NULL,
+	                         .limit = emit_proxy_limit,
+	                         .userdata = run};
 	int fd = notify_receive(run->proxy_sock);
 	(void)close(run->proxy_sock);
 	run->proxy_sock = -1;
-	if (fd >= 0 && proxy_new(fd, run->sb->caps, run->sb->ctx, &lim, emit_proxy_denial, run,
-	                         &run->proxy) < 0)
+	if (fd >= 0 && proxy_new(fd, run->sb->caps, run->sb->ctx, &lim, &rep, &run->proxy) < 0)
 		(void)close(fd);
 }
 
@@ -680,11 +723,13 @@ static bool wait_child(Run *run, int *wstatus)
 
 static json_t *protections_json(const Run *run)
 {
-	return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:b, s:i, s:s}", "userns",
-	                 1, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1, "cgroupns",
-	                 1, "no_new_privs", 1, "cgroup", cgroup_version_string(&run->cg), "rlimits",
-	                 run->cg.version == 0, "landlock", run->plan.landlock_abi, "seccomp",
-	                 "allow-list");
+	return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:b, s:i, s:b, s:s, s:b}",
+	                 "userns", 1, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1,
+	                 "cgroupns", 1, "no_new_privs", 1, "cgroup",
+	                 cgroup_version_string(&run->cg), "rlimits", run->cg.version == 0,
+	                 "landlock", run->plan.landlock_abi, "landlock_tcp",
+	                 run->plan.n_tcp_connect_ports > 0, "seccomp", "allow-list", "egress_proxy",
+	                 run->plan.proxy);
 }
 
 /* One PolicyEvaluated per capability the component requested (SPEC §5). */
@@ -940,6 +985,10 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 		audit_emit(&run.audit, "SandboxDegraded",
 		           json_pack("{s:s, s:s}", "protection", "landlock", "reason",
 		                     "not available on this kernel; --allow-degraded"));
+	if (landlock_tcp_missing(&run.plan))
+		audit_emit(&run.audit, "SandboxDegraded",
+		           json_pack("{s:s, s:s}", "protection", "landlock-tcp", "reason",
+		                     "Landlock ABI < 4 has no TCP rules; --allow-degraded"));
 	bool timed_out = wait_child(&run, &wstatus);
 	finish(&run, wstatus, timed_out, res);
 	if (run.got_failure && run.last.kind == REPORT_SETUP_FAILED) {

@@ -17,7 +17,8 @@ GOOD = {
         {"type": "SECRET_ACCESS", "resource": "db_password", "when": {"env": "prod"}},
     ],
     "limits": {"memory": "256M", "cpus": 1, "pids": 64, "timeout": 30,
-               "output": "16M", "tmpfs": "64M", "files": 256},
+               "output": "16M", "tmpfs": "64M", "files": 256, "connections": 32,
+               "egress": "1G"},
 }
 
 
@@ -80,7 +81,8 @@ def test_defaults_when_no_limits(run, tmp_path):
     p = run("caps", "check", "--json", f, check=0)
     limits = json.loads(p.stdout)["files"][0]["limits"]
     assert limits == {"memory": 256 << 20, "cpus": 1.0, "pids": 64, "timeout": 30.0,
-                      "output": 16 << 20, "tmpfs": 64 << 20, "files": 256}
+                      "output": 16 << 20, "tmpfs": 64 << 20, "files": 256,
+                      "connections": 256, "egress": 4 << 30}
 
 
 BAD = [

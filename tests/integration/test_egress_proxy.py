@@ -24,6 +24,8 @@ def web():
         def do_GET(self):
             hits.append(self.path)
             body = ("served " + self.path).encode()
+            if self.path.startswith("/big"):
+                body = b"x" * (1 << 20)
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -114,7 +116,7 @@ def test_proxy_allows_and_refuses(sandbox, shared_tmp, web):
     assert out["socks_reply"] == 0 and out["socks"].endswith("served /d")
     assert out["socks_metadata"] == 2  # connection not allowed by ruleset
     assert out["garbage"] == "HTTP/1.1 403 Forbidden"
-    assert out["direct"] in ("ConnectionRefusedError", "OSError")
+    assert out["direct"] == "PermissionError"  # Landlock: TCP connect to the proxy's port only
     # refused targets never reached; the allowed ones were, once each
     assert sorted(hits) == ["/a", "/c", "/d"]
     ev = events(log)
@@ -215,3 +217,122 @@ def test_credentials_in_the_url_are_refused(sandbox, shared_tmp, web):
     p = sandbox.run("--cap", f"NETWORK_CONNECT:127.0.0.1:{port}", script, str(port))
     assert p.stdout.strip() == b"HTTP/1.1 403 Forbidden", (p.stdout, p.stderr)
     assert hits == []
+
+
+LOOPBACK = PY + r"""
+import socket
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen()
+try:
+    socket.create_connection(srv.getsockname(), timeout=3)
+    print("CONNECTED")
+except OSError as e:
+    print(type(e).__name__)
+"""
+
+
+def test_landlock_limits_tcp_connect_to_the_proxy(sandbox, shared_tmp, web):
+    """With a network grant, Landlock (ABI >= 4) lets TCP connect() reach the proxy's port
+    only, even on the sandbox's own loopback; without one, the program's own loopback is
+    its own (nothing else is there)."""
+    port, _ = web
+    script = write_script(shared_tmp, "loop.py", LOOPBACK)
+    assert sandbox.run(script).stdout.strip() == b"CONNECTED"
+    p = sandbox.run("--cap", f"NETWORK_CONNECT:127.0.0.1:{port}", script)
+    assert p.stdout.strip() == b"PermissionError", (p.stdout, p.stderr)
+    dry = json.loads(sandbox.run("--dry-run", "--cap", f"NETWORK_CONNECT:127.0.0.1:{port}",
+                                 script).stdout)
+    assert dry["landlock"]["tcp_connect_ports"] == [3128]
+
+
+HOLD = PY + r"""
+import socket, sys, urllib.request
+port = int(sys.argv[1])
+held = [socket.create_connection(("127.0.0.1", 3128)) for _ in range(2)]  # silent: slots held
+third = socket.create_connection(("127.0.0.1", 3128))
+third.settimeout(5)
+third.sendall(b"GET http://127.0.0.1:%d/third HTTP/1.0\r\n\r\n" % port)
+try:
+    print(repr(third.recv(100)))
+except OSError as e:
+    print(type(e).__name__)
+for s in held:
+    s.close()
+"""
+
+
+def test_connection_cap(sandbox, shared_tmp, web):
+    """--limit connections=2: a third concurrent client is closed unserved, and the run
+    reports the limit once."""
+    port, hits = web
+    script = write_script(shared_tmp, "hold.py", HOLD)
+    log = os.path.join(shared_tmp, "cap.jsonl")
+    p = sandbox.run("--limit", "connections=2", "--audit-log", log, "--cap",
+                    f"NETWORK_CONNECT:127.0.0.1:{port}", script, str(port))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() in (b"b''", b"ConnectionResetError"), p.stdout
+    assert hits == []
+    hit = [e for e in events(log) if e["event"] == "ResourceLimitExceeded"]
+    assert [(e["resource"], e["limit"]) for e in hit] == [("connections", "2")]
+
+
+BIG = PY + r"""
+import socket, sys
+port = int(sys.argv[1])
+got = []
+for i in range(2):
+    s = socket.create_connection(("127.0.0.1", 3128))
+    s.settimeout(10)
+    s.sendall(b"GET http://127.0.0.1:%d/big%d HTTP/1.0\r\n\r\n" % (port, i))
+    n = 0
+    try:
+        while (chunk := s.recv(65536)):
+            n += len(chunk)
+    except OSError:
+        pass
+    got.append(n)
+print(got[0] < (1 << 20), got[1])
+"""
+
+
+def test_egress_byte_cap(sandbox, shared_tmp, web):
+    """--limit egress=256K: a 1 MiB download is cut off, later connections are refused, and
+    the run reports the limit."""
+    port, hits = web
+    script = write_script(shared_tmp, "big.py", BIG)
+    log = os.path.join(shared_tmp, "bytes.jsonl")
+    p = sandbox.run("--limit", "egress=256K", "--audit-log", log, "--cap",
+                    f"NETWORK_CONNECT:127.0.0.1:{port}", script, str(port))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == [b"True", b"0"], p.stdout
+    assert hits == ["/big0"]
+    ev = events(log)
+    hit = [e for e in ev if e["event"] == "ResourceLimitExceeded"]
+    assert [(e["resource"], e["limit"]) for e in hit] == [("egress", "256K")]
+    assert ev[-1]["egress"]["bytes_in"] < (1 << 20)
+
+
+def test_verbose_reports_connections_made(sandbox, shared_tmp, web):
+    """--verbose: each connection made is a CapabilityUsed event (the name as asked and the
+    address connected to); without it, only refusals are reported."""
+    port, _ = web
+    script = write_script(shared_tmp, "get.py", PY + """
+import sys, urllib.request
+print(urllib.request.urlopen("http://localhost:%s/v" % sys.argv[1], timeout=10).read())
+""")
+    for verbose in (False, True):
+        log = os.path.join(shared_tmp, f"v{verbose}.jsonl")
+        args = ["--verbose"] if verbose else []
+        p = sandbox.run(*args, "--audit-log", log, "--cap", f"NETWORK_CONNECT:localhost:{port}",
+                        script, str(port))
+        assert p.returncode == 0, p.stderr
+        used = [e for e in events(log) if e["event"] == "CapabilityUsed"]
+        if not verbose:
+            assert used == []
+            continue
+        assert len(used) == 1, used
+        assert used[0]["capability"] == "NETWORK_CONNECT"
+        assert used[0]["resource"] == f"localhost:{port}"
+        assert used[0]["address"] in (f"127.0.0.1:{port}", f"[::1]:{port}")
+        assert b'"CapabilityUsed"' in p.stderr

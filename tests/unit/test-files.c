@@ -213,6 +213,8 @@ static void test_sizes_and_limits(void **state)
 	assert_int_equal(l.value[OB_LIMIT_OUTPUT], 16ULL << 20);
 	assert_int_equal(l.value[OB_LIMIT_TMPFS], 64ULL << 20);
 	assert_int_equal(l.value[OB_LIMIT_FILES], 256);
+	assert_int_equal(l.value[OB_LIMIT_CONNECTIONS], 256);
+	assert_int_equal(l.value[OB_LIMIT_EGRESS], 4ULL << 30);
 	assert_int_equal(l.explicit_mask, 0);
 	ob_limits_init(NULL);
 
@@ -232,6 +234,10 @@ static void test_sizes_and_limits(void **state)
 	assert_int_equal(ob_limits_set_text(&l, OB_LIMIT_TIMEOUT, "1e99", &e), -EINVAL);
 	assert_int_equal(ob_limits_set_text(&l, OB_LIMIT_TIMEOUT, "nan", &e), -EINVAL);
 	assert_int_equal(ob_limits_set_text(&l, OB_LIMIT_FILES, "2", &e), -EINVAL);
+	assert_int_equal(ob_limits_set_text(&l, OB_LIMIT_CONNECTIONS, "70000", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "between 1 and 65536"));
+	assert_int_equal(ob_limits_set_text(&l, OB_LIMIT_EGRESS, "100M", &e), 0);
+	assert_int_equal(l.value[OB_LIMIT_EGRESS], 100ULL << 20);
 	assert_int_equal(ob_limits_set_text(&l, OB_LIMIT_TMPFS, "1K", &e), -EINVAL);
 	assert_int_equal(ob_limits_set_text(&l, OB_LIMIT_OUTPUT, "99999999999999999999", &e),
 	                 -EINVAL);
