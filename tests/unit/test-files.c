@@ -42,7 +42,8 @@ static void test_good_file(void **state)
 	    "{\"type\": \"fs_write\", \"resource\": \"./out/**\"},"
 	    "{\"type\": \"SECRET_ACCESS\", \"resource\": \"db\", \"when\": {\"env\": \"prod\"}}],"
 	    "\"limits\": {\"memory\": \"128M\", \"cpus\": 0.5, \"pids\": 10, \"timeout\": 1.5,"
-	    " \"output\": 1048576, \"tmpfs\": \"8MiB\", \"files\": 64}}";
+	    " \"output\": 1048576, \"tmpfs\": \"8MiB\", \"files\": 64, \"connections\": 8,"
+	    " \"egress\": \"1G\"}}";
 	ob_capset *s;
 	ob_limits l;
 	ob_error e;
@@ -61,6 +62,8 @@ static void test_good_file(void **state)
 	assert_int_equal(l.value[OB_LIMIT_OUTPUT], 1048576);
 	assert_int_equal(l.value[OB_LIMIT_TMPFS], 8ULL << 20);
 	assert_int_equal(l.value[OB_LIMIT_FILES], 64);
+	assert_int_equal(l.value[OB_LIMIT_CONNECTIONS], 8);
+	assert_int_equal(l.value[OB_LIMIT_EGRESS], 1ULL << 30);
 	assert_int_equal(l.explicit_mask, (1u << OB_LIMIT_MAX) - 1);
 	assert_int_equal(ob_capset_to_json(s, &l, &json), 0);
 	assert_non_null(strstr(json, "\"when\":{\"env\":\"prod\"}"));
