@@ -912,6 +912,11 @@ static void finish(Run *run, int wstatus, bool timed_out, ob_result *res)
 	(void)wstatus;
 	if (st.oom)
 		emit_limit(run, OB_LIMIT_MEMORY);
+	/* Rootless: PID 1 counted what was left when the program ended; with the program itself
+	 * that many were alive at once (a lower bound of the peak: never a false alarm). */
+	if (run->cg.version == 0 && run->got_exit &&
+	    run->last.procs_left + 1 >= run->plan.limits.value[OB_LIMIT_PIDS])
+		run->rlimit_pids_hit = true;
 	if (st.pids_max || run->rlimit_pids_hit)
 		emit_limit(run, OB_LIMIT_PIDS);
 	/* Without a cgroup, RLIMIT_DATA refuses allocations silently: a peak within 10 % of the

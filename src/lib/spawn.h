@@ -18,7 +18,8 @@ typedef struct ChildReport {
 	int kind;
 	int err;
 	int wstatus;
-	bool tmpfs_full; /* REPORT_EXITED: /tmp or /dev/shm was left full */
+	bool tmpfs_full;     /* REPORT_EXITED: /tmp or /dev/shm was left full */
+	unsigned procs_left; /* REPORT_EXITED: processes alive when the program ended, PID 1 too */
 	char msg[256];
 } ChildReport;
 
