@@ -248,6 +248,18 @@ typedef enum ob_sandbox_mode {
 	OB_MODE_INVALID = -EINVAL,
 } ob_sandbox_mode;
 
+/* How granted network is reached (SPEC §3). */
+typedef enum ob_egress {
+	OB_EGRESS_BOTH,        /* trapped connects and the proxy (default, native) */
+	OB_EGRESS_PROXY,       /* only the proxy; no DNS inside */
+	OB_EGRESS_TRANSPARENT, /* only trapped connects and the DNS stub; no proxy variables */
+	OB_EGRESS_MAX,
+	OB_EGRESS_INVALID = -EINVAL,
+} ob_egress;
+
+OB_PUBLIC const char *ob_egress_to_string(ob_egress egress);
+OB_PUBLIC ob_egress ob_egress_from_string(const char *name);
+
 OB_PUBLIC const char *ob_sandbox_mode_to_string(ob_sandbox_mode mode);
 OB_PUBLIC ob_sandbox_mode ob_sandbox_mode_from_string(const char *name);
 
@@ -280,6 +292,7 @@ OB_PUBLIC int ob_sandbox_set_capabilities(ob_sandbox *sb, ob_capset *set);
 OB_PUBLIC int ob_sandbox_set_context(ob_sandbox *sb, const char *key, const char *value);
 OB_PUBLIC int ob_sandbox_set_limits(ob_sandbox *sb, const ob_limits *limits);
 OB_PUBLIC int ob_sandbox_set_mode(ob_sandbox *sb, ob_sandbox_mode mode);
+OB_PUBLIC int ob_sandbox_set_egress(ob_sandbox *sb, ob_egress egress);
 /* A host directory mounted read-write at /workspace and used as the working directory. */
 OB_PUBLIC int ob_sandbox_set_workdir(ob_sandbox *sb, const char *dir, ob_error *reterr);
 /* Where the registry store (REGISTRY_* grants, mounted at /registry) and the artifact store

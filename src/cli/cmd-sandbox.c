@@ -35,6 +35,9 @@ static const char run_help[] =
     "                            (--cap/--capabilities then only narrow them)\n"
     "      --artifacts DIR       the artifact store: ARTIFACT_* grants appear at /artifacts\n"
     "      --backend native      the only backend so far\n"
+    "      --egress MODE         how granted network is reached: both (default: connect()\n"
+    "                            made by the supervisor, names from a DNS stub, and the\n"
+    "                            proxy variables), transparent, or proxy\n"
     "      --audit-log FILE      append events as JSON Lines (repeatable)\n"
     "      --audit-socket PATH   also send each event to a unix socket (repeatable)\n"
     "      --verbose             also print events on stderr, and report what was allowed\n"
@@ -79,7 +82,7 @@ enum {
 	ARG_COMPONENT,
 	ARG_SECCOMP_PROFILE,
 	ARG_LIMIT,
-	ARG_UNSUPPORTED,
+	ARG_EGRESS,
 };
 
 typedef struct RunArgs {
@@ -219,6 +222,14 @@ static int handle_option(RunArgs *a, int c, const char *arg)
 			return -EOPNOTSUPP;
 		}
 		return 0;
+	case ARG_EGRESS: {
+		ob_egress m = ob_egress_from_string(arg);
+		if (m < 0) {
+			log_error("--egress '%s': expected transparent, proxy or both", arg);
+			return -EINVAL;
+		}
+		return ob_sandbox_set_egress(a->sb, m);
+	}
 	case ARG_AUDIT_LOG:
 		return ob_sandbox_add_audit_log(a->sb, arg);
 	case ARG_AUDIT_SOCKET:
@@ -276,7 +287,7 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 	    {"dry-run", no_argument, NULL, ARG_DRY_RUN},
 	    {"allow-degraded", no_argument, NULL, ARG_DEGRADED},
 	    {"secret", required_argument, NULL, ARG_SECRET},
-	    {"egress", required_argument, NULL, ARG_UNSUPPORTED},
+	    {"egress", required_argument, NULL, ARG_EGRESS},
 	    {"registry", required_argument, NULL, ARG_REGISTRY},
 	    {"artifacts", required_argument, NULL, ARG_ARTIFACTS},
 	    {"component", required_argument, NULL, ARG_COMPONENT},
@@ -292,12 +303,6 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 		if (c == 'h') {
 			(void)fputs(run_help, stdout);
 			return 0;
-		}
-		if (c == ARG_UNSUPPORTED) {
-			/* Refused rather than ignored: running without them would be less
-			 * confined, or differently granted, than asked. */
-			log_error("--%s is not supported by this build yet", options[idx].name);
-			return -EOPNOTSUPP;
 		}
 		if (c == '?' || handle_option(a, c, optarg) < 0)
 			return -EINVAL;

@@ -52,6 +52,35 @@ static const ob_capability *best_grant(const ob_capset *caps, const ob_context *
 	return found;
 }
 
+int egress_check_name(const ob_capset *caps, const ob_context *ctx, const char *name,
+                      EgressDecision *d)
+{
+	HostRequest r;
+	const char *msg = NULL;
+
+	*d = (EgressDecision){0};
+	int e = host_request_parse(&r, name, strlen(name), 1, &msg);
+	if (e < 0 || r.is_ip) {
+		(void)snprintf(d->why, sizeof(d->why), "not a host name: '%.100s'", name);
+		return e < 0 ? e : -EINVAL;
+	}
+	for (size_t i = 0; caps && i < ob_capset_size(caps); i++) {
+		const ob_capability *c = ob_capset_get(caps, i);
+		r.port = c->host.port ? c->host.port : 1; /* the grant's port, whichever it is */
+		if (!grant_covers(c, ctx, &r))
+			continue;
+		if (!d->grant || grant_is_explicit(c))
+			d->grant = c;
+		if (grant_is_explicit(c))
+			break;
+	}
+	d->allow = d->grant != NULL;
+	d->explicit_grant = d->grant && grant_is_explicit(d->grant);
+	(void)snprintf(d->why, sizeof(d->why), "%.140s",
+	               d->allow ? ob_capability_resource(d->grant) : "no grant names this host");
+	return 0;
+}
+
 int egress_check_target(const ob_capset *caps, const ob_context *ctx, const char *host,
                         unsigned port, EgressDecision *d)
 {

@@ -27,6 +27,12 @@ typedef struct EgressDecision {
 int egress_check_target(const ob_capset *caps, const ob_context *ctx, const char *host,
                         unsigned port, EgressDecision *d);
 
+/* For the DNS stub: may NAME be resolved at all — does an active grant cover it at some
+ * port? (Its connects are checked with their ports.) -EINVAL for a name that is not one
+ * (an IP literal, a malformed name). */
+int egress_check_name(const ob_capset *caps, const ob_context *ctx, const char *name,
+                      EgressDecision *d);
+
 /* Loopback, link-local (cloud metadata lives there), private (RFC 1918, ULA), shared
  * (100.64/10), unspecified, multicast and broadcast addresses; WHAT names the range. */
 bool egress_address_is_special(const struct sockaddr *sa, const char **what);

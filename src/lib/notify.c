@@ -36,6 +36,8 @@
 
 #include "basic/macro.h"
 #include "dbfiles.h"
+#include "dnsstub.h"
+#include "egress.h"
 #include "proxy.h"
 #include "seccomp.h"
 
@@ -113,22 +115,43 @@ int notify_install(int sock, const SeccompProg *p)
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
 
-int notify_receive(int sock)
+int notify_receive_fds(int sock, int *fds, size_t n)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
 	char byte;
 	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr msg = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	struct msghdr msg = {.msg_iov = &iov,
+	                     .msg_iovlen = 1,
+	                     .msg_control = cbuf,
+	                     .msg_controllen = CMSG_SPACE(sizeof(int) * n)};
 
-	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	if (n <= 0)
-		return n == 0 ? -EPIPE : -errno;
+	if (n == 0 || n > 4)
+		return -EINVAL;
+	ssize_t k = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (k <= 0)
+		return k == 0 ? -EPIPE : -errno;
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int) * n)) {
+		/* not what was expected: close whatever came */
+		for (size_t i = 0; c && c->cmsg_type == SCM_RIGHTS &&
+		                   i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		     i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			(void)close(fd);
+		}
 		return -EBADMSG;
+	}
+	memcpy(fds, CMSG_DATA(c), sizeof(int) * n);
+	return 0;
+}
+
+int notify_receive(int sock)
+{
 	int fd;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	int r = notify_receive_fds(sock, &fd, 1);
+	if (r < 0)
+		return r;
 	/* Linux >= 6.6: wake the supervisor on the same CPU, about halving a round trip. */
 	(void)ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, 0);
 	return fd;
@@ -173,7 +196,7 @@ void notify_done(Notifier *n)
 }
 
 /* The pid of PID inside the sandbox (the last NSpid field). */
-static int inner_pid(pid_t pid)
+int notify_inner_pid(pid_t pid)
 {
 	char path[64], line[256];
 	int inner = (int)pid;
@@ -231,7 +254,7 @@ static void on_exec(Notifier *n, const struct seccomp_notif *req)
 		return;
 	int allowed = exec_allowed(n, req->pid, path);
 	if (allowed == 0)
-		n->deny(n->userdata, "EXTERNAL_COMMAND", path, "exec", inner_pid(req->pid));
+		n->deny(n->userdata, "EXTERNAL_COMMAND", path, "exec", notify_inner_pid(req->pid));
 	/* A set-user-ID or set-group-ID program gains nothing here (nosuid mounts,
 	 * no_new_privs), but reaching for one is worth recording. */
 	struct stat st;
@@ -240,7 +263,7 @@ static void on_exec(Notifier *n, const struct seccomp_notif *req)
 	    n->violation)
 		n->violation(n->userdata, "execve",
 		             "set-user-ID/set-group-ID bit ignored (nosuid, no_new_privs)",
-		             inner_pid(req->pid));
+		             notify_inner_pid(req->pid));
 }
 
 /* Is something listening on loopback PORT in the network namespace whose /proc/net file
@@ -279,6 +302,15 @@ static bool abstract_bound(const char *file, const char *name)
 	}
 	return false;
 }
+
+typedef struct Reply {
+	bool answered; /* already (or later, from the egress loop): nothing to send */
+	bool emulated;
+	int64_t val;
+	int error; /* negative errno, or 0 */
+	int addfd; /* an fd to hand in (SECCOMP_IOCTL_NOTIF_ADDFD), or -1 */
+	bool cloexec;
+} Reply;
 
 /* A connect that the sandbox's empty network namespace or file system refuses although the
  * host would answer: a listener on the host's loopback, an abstract socket bound on the host,
@@ -331,7 +363,7 @@ static bool unix_or_loopback_refused(Notifier *n, pid_t pid, const struct sockad
 	return true;
 }
 
-static void on_connect(Notifier *n, const struct seccomp_notif *req)
+static void on_connect(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 {
 	struct sockaddr_storage ss = {0};
 	size_t len = MIN((size_t)req->data.args[2], sizeof(ss));
@@ -340,6 +372,11 @@ static void on_connect(Notifier *n, const struct seccomp_notif *req)
 
 	if (read_mem(n, req->pid, req->data.args[1], &ss, len) < (ssize_t)sizeof(sa_family_t))
 		return;
+	/* With the transparent path every internet connect is the supervisor's to make. */
+	if (n->tc && tconnect_handle(n->tc, n->fd, req, &ss, len) > 0) {
+		rep->answered = true;
+		return;
+	}
 	if (ss.ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
 		loopback = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
@@ -365,7 +402,7 @@ static void on_connect(Notifier *n, const struct seccomp_notif *req)
 		return;
 	/* No NETWORK_CONNECT reaches out of the empty network namespace yet (the egress proxy
 	 * is a later issue): every outward connect is a denial. */
-	n->deny(n->userdata, "NETWORK_CONNECT", res, "connect", inner_pid(req->pid));
+	n->deny(n->userdata, "NETWORK_CONNECT", res, "connect", notify_inner_pid(req->pid));
 }
 
 static bool under(const char *path, const char *dir)
@@ -376,13 +413,6 @@ static bool under(const char *path, const char *dir)
 
 /* How a trapped call is answered: "continue" (the kernel runs it under the fences), a value
  * or error of the supervisor's own doing, or an fd to install as the call's result. */
-typedef struct Reply {
-	bool emulated;
-	int64_t val;
-	int error; /* negative errno, or 0 */
-	int addfd; /* an fd to hand in (SECCOMP_IOCTL_NOTIF_ADDFD), or -1 */
-	bool cloexec;
-} Reply;
 
 /* Reads the NUL-terminated path at ADDR in the trapping process into PATH. */
 static bool read_path(Notifier *n, const struct seccomp_notif *req, uint64_t addr,
@@ -546,7 +576,7 @@ static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	                   : refused_open(n, req->pid, path, flags, write);
 	if (refused)
 		n->deny(n->userdata, write ? "FILE_WRITE" : "FILE_READ", path,
-		        write ? "write" : "read", inner_pid(req->pid));
+		        write ? "write" : "read", notify_inner_pid(req->pid));
 }
 
 /* The path argument of a trapped unlink, access or stat call, and its *at flags. */
@@ -611,6 +641,8 @@ static void reply(Notifier *n, const struct seccomp_notif *req, const Reply *rep
 {
 	struct seccomp_notif_resp resp = {.id = req->id};
 
+	if (rep->answered)
+		return;
 	if (rep->addfd >= 0) {
 		/* Installs the fd and answers with its number in one step (Linux >= 5.14). */
 		struct seccomp_notif_addfd add = {.id = req->id,
@@ -669,8 +701,37 @@ static void on_violation(Notifier *n, const struct seccomp_notif *req, Reply *re
 		n->violation(n->userdata,
 		             seccomp_name(is_x32(req) ? SCMP_ARCH_X32 : req->data.arch,
 		                          req->data.nr, name, sizeof(name)),
-		             violation_detail(req), inner_pid(req->pid));
+		             violation_detail(req), notify_inner_pid(req->pid));
 	*rep = (Reply){.emulated = true, .error = -EPERM, .addfd = -1};
+}
+
+/* sendto with an address (the filter lets the others through): datagrams go only to the
+ * sandbox's own loopback — with the transparent path only to its DNS stub. TCP Fast Open
+ * (a connect inside sendto) is refused outright: it would connect around the trap. */
+static void on_sendto(Notifier *n, const struct seccomp_notif *req, Reply *rep)
+{
+	struct sockaddr_storage ss = {0};
+	size_t len = MIN((size_t)req->data.args[5], sizeof(ss));
+	char res[INET6_ADDRSTRLEN + 16];
+
+	if (req->data.args[3] & MSG_FASTOPEN) {
+		on_violation(n, req, rep);
+		return;
+	}
+	if (read_mem(n, req->pid, req->data.args[4], &ss, len) < (ssize_t)sizeof(sa_family_t) ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+		return;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+	const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+	bool loopback = ss.ss_family == AF_INET ? (ntohl(in->sin_addr.s_addr) >> 24) == 127
+	                                        : IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+	if (loopback && (!n->plan->transparent || ntohs(in->sin_port) == DNS_PORT))
+		return;
+	egress_format_address((const struct sockaddr *)&ss, res, sizeof(res));
+	n->deny(n->userdata, "NETWORK_CONNECT", res, "sendto", notify_inner_pid(req->pid));
+	/* without the transparent path the empty namespace refuses it (ENETUNREACH) */
+	if (n->plan->transparent)
+		*rep = (Reply){.emulated = true, .error = -EACCES, .addfd = -1};
 }
 
 void notify_handle(Notifier *n)
@@ -692,7 +753,16 @@ void notify_handle(Notifier *n)
 		on_exec(n, &req);
 		break;
 	case __NR_connect:
-		on_connect(n, &req);
+		on_connect(n, &req, &rep);
+		break;
+	case __NR_listen:
+		if (n->tc) /* performed here: on one of ours it must not happen at all */
+			rep = (Reply){.emulated = true,
+			              .error = tconnect_listen(n->tc, n->fd, &req),
+			              .addfd = -1};
+		break;
+	case __NR_sendto:
+		on_sendto(n, &req, &rep);
 		break;
 	case __NR_openat:
 	case __NR_openat2:

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include "plan.h"
+#include "tconnect.h"
 
 typedef void (*DenyFn)(void *userdata, const char *capability, const char *resource,
                        const char *operation, int pid);
@@ -21,6 +22,7 @@ typedef struct Notifier {
 	int mem_fd;  /* /proc/PID/mem of the last process that trapped, or -1 */
 	int root_fd; /* the sandbox's root (O_PATH), once a process trapped, or -1 */
 	pid_t mem_pid;
+	Tconnect *tc; /* the transparent path (connect, listen), or NULL */
 } Notifier;
 
 /* Child, after no_new_privs: installs PROG (seccomp.c: the allow-list, whose refusals and
@@ -29,8 +31,12 @@ typedef struct Notifier {
 int notify_install(int sock, const SeccompProg *prog);
 /* Supervisor: receives the listener fd from SOCK. */
 int notify_receive(int sock);
+/* Supervisor: receives exactly N (at most 4) fds sent in one message on SOCK into FDS. */
+int notify_receive_fds(int sock, int *fds, size_t n);
 /* Supervisor: answers one notification, reporting denials: "continue" (the kernel decides
  * under the fences), except for SQLite side files, which it handles itself. */
 void notify_handle(Notifier *n);
+/* The pid of host pid PID inside the sandbox (for events). */
+int notify_inner_pid(pid_t pid);
 /* Supervisor: closes what the notifier holds. */
 void notify_done(Notifier *n);

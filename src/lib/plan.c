@@ -102,6 +102,26 @@ static int plan_runtime(Plan *p)
 	return r;
 }
 
+/* The transparent path's resolver: the DNS stub on the sandbox's own loopback, asked for
+ * every name (an empty /etc/hosts: "localhost" too is a name a grant must cover). */
+static int plan_resolver(Plan *p)
+{
+	static const char *const files[][2] = {
+	    {"/etc/resolv.conf", "# omnibase: the supervisor's DNS stub answers granted names\n"
+	                         "nameserver 127.0.0.1\n"},
+	    {"/etc/nsswitch.conf", "hosts: dns\n"},
+	    {"/etc/host.conf", "multi on\n"},
+	    {"/etc/hosts", "# omnibase: empty; names come from the DNS stub\n"},
+	};
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(files); i++) {
+		r = plan_add(p, STEP_FILE, NULL, files[i][0], files[i][1], 0, "NETWORK_CONNECT");
+		if (r >= 0)
+			p->steps[p->n_steps - 1].data_len = strlen(files[i][1]);
+	}
+	return r;
+}
+
 static int plan_dev(Plan *p, const ob_limits *l)
 {
 	static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
@@ -788,15 +808,23 @@ int plan_build(Plan *p, const PlanInput *in, ob_error *reterr)
 		r = plan_secrets(p, in, reterr);
 	if (r < 0)
 		return r;
-	qsort(p->steps, p->n_steps, sizeof(MountStep), step_cmp);
+	bool network = false;
 	for (size_t i = 0; in->caps && i < ob_capset_size(in->caps); i++) {
 		const ob_capability *c = ob_capset_get(in->caps, i);
-		p->proxy |=
+		network |=
 		    ob_capability_is_active(c, in->ctx) &&
 		    (c->type == OB_CAP_NETWORK_CONNECT ||
 		     ((c->type == OB_CAP_DATABASE_READ || c->type == OB_CAP_DATABASE_WRITE) &&
 		      c->kind == RES_URL));
 	}
+	p->proxy = network && in->egress != OB_EGRESS_TRANSPARENT;
+	p->transparent = network && in->egress != OB_EGRESS_PROXY;
+	/* In modes rx and rwx /etc is the host's, read-only: its resolv.conf stays (documented) */
+	if (r >= 0 && p->transparent && in->mode == OB_MODE_SANDBOX)
+		r = plan_resolver(p);
+	if (r < 0)
+		return r;
+	qsort(p->steps, p->n_steps, sizeof(MountStep), step_cmp);
 	/* Mode rwx is "no file-system restriction" (SPEC §3): no Landlock either. */
 	p->landlock_abi = in->mode == OB_MODE_RWX ? 0 : in->landlock_abi;
 	if (p->landlock_abi > 0) {
@@ -804,7 +832,8 @@ int plan_build(Plan *p, const PlanInput *in, ob_error *reterr)
 		if (r < 0)
 			return r;
 	}
-	if (p->proxy && p->landlock_abi >= 4)
+	p->tcp_connect_handled = network && p->landlock_abi >= 4;
+	if (p->tcp_connect_handled && !p->transparent)
 		p->tcp_connect_ports[p->n_tcp_connect_ports++] = PROXY_PORT;
 	r = plan_env(p, in);
 	return r < 0 ? ob_error_set(reterr, r, "out of memory") : 0;
@@ -841,7 +870,7 @@ void plan_done(Plan *p)
 static const char *const step_names[] = {
     [STEP_DIR] = "dir",       [STEP_SYMLINK] = "symlink", [STEP_BIND] = "bind",
     [STEP_TMPFS] = "tmpfs",   [STEP_PROC] = "proc",       [STEP_DEVPTS] = "devpts",
-    [STEP_SECRET] = "secret",
+    [STEP_SECRET] = "secret", [STEP_FILE] = "file",
 };
 
 json_t *plan_to_json(const Plan *p)
@@ -875,12 +904,13 @@ json_t *plan_to_json(const Plan *p)
 		(void)json_array_append_new(dbs, json_string(p->dbs[i].path));
 	/* null: TCP connects not restricted by Landlock (no network grant: nothing beyond the
 	 * sandbox's own loopback exists) */
-	json_t *ports = p->n_tcp_connect_ports ? json_array() : json_null();
+	json_t *ports = p->tcp_connect_handled ? json_array() : json_null();
 	for (size_t i = 0; i < p->n_tcp_connect_ports; i++)
 		(void)json_array_append_new(ports, json_integer(p->tcp_connect_ports[i]));
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:i, s:{s:i, s:o, s:o}, s:o}", "program",
-	                 p->program, "exec", p->exec_path, "argv", argv, "env", env, "mounts",
-	                 mounts, "cwd", p->cwd, "uid", (int)p->uid, "landlock", "abi",
-	                 p->landlock_abi, "rules", rules, "tcp_connect_ports", ports,
-	                 "sqlite_databases", dbs);
+	return json_pack(
+	    "{s:s, s:s, s:o, s:o, s:o, s:s, s:i, s:{s:i, s:o, s:o}, s:o, s:{s:b, s:b}}", "program",
+	    p->program, "exec", p->exec_path, "argv", argv, "env", env, "mounts", mounts, "cwd",
+	    p->cwd, "uid", (int)p->uid, "landlock", "abi", p->landlock_abi, "rules", rules,
+	    "tcp_connect_ports", ports, "sqlite_databases", dbs, "egress", "proxy", p->proxy,
+	    "transparent", p->transparent);
 }

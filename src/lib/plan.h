@@ -21,6 +21,7 @@ typedef enum StepKind {
 	STEP_PROC,    /* a new procfs at dest */
 	STEP_DEVPTS,  /* a private devpts instance at dest */
 	STEP_SECRET,  /* a file at dest holding data (data_len bytes), mode 0400 */
+	STEP_FILE,    /* a file at dest holding data (data_len bytes), mode 0444 */
 } StepKind;
 
 typedef struct MountStep {
@@ -75,9 +76,13 @@ typedef struct Plan {
 	SqliteDb *dbs;
 	size_t n_dbs;
 	SeccompProg seccomp; /* the allow-list filter the program installs before execve */
-	bool proxy;          /* a network grant: the egress proxy runs (proxy.h) */
-	/* With a network grant and Landlock ABI >= 4, TCP connect() only to these ports (the
-	 * proxy's): the sandbox's own loopback serves the proxy, nothing else. */
+	/* With a network grant: the egress proxy (proxy.h), and/or the transparent path
+	 * (tconnect.h) with its DNS stub (dnsstub.h), as --egress says. */
+	bool proxy, transparent;
+	/* With a network grant and Landlock ABI >= 4, the program's own TCP connect() only to
+	 * these ports: the proxy's with --egress proxy; none otherwise (the supervisor makes
+	 * every connect of the transparent path). */
+	bool tcp_connect_handled;
 	uint16_t tcp_connect_ports[2];
 	size_t n_tcp_connect_ports;
 	uid_t uid, outer_uid;
@@ -91,6 +96,7 @@ typedef struct PlanInput {
 	const ob_context *ctx;
 	const ob_limits *limits;
 	ob_sandbox_mode mode;
+	ob_egress egress;
 	const char *workdir;
 	char *const *extra_env;
 	const char *host_path;     /* the supervisor's PATH, for resolving names */

@@ -5,10 +5,12 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -22,6 +24,7 @@
 #include "capability.h"
 #include "cgroup.h"
 #include "dbfiles.h"
+#include "dnsstub.h"
 #include "error.h"
 #include "landlock.h"
 #include "notify.h"
@@ -31,6 +34,7 @@
 #include "registry.h"
 #include "seccomp.h"
 #include "spawn.h"
+#include "tconnect.h"
 
 #define MAX_SINK_PATHS 4
 
@@ -39,6 +43,7 @@ struct ob_sandbox {
 	ob_context *ctx;
 	ob_limits limits;
 	ob_sandbox_mode mode;
+	ob_egress egress;
 	char *workdir;
 	char *registry_dir, *artifacts_dir;
 	char **argv;
@@ -66,6 +71,32 @@ static const char *const mode_table[OB_MODE_MAX] = {
     [OB_MODE_RX] = "rx",
     [OB_MODE_RWX] = "rwx",
 };
+
+static const char *const egress_table[OB_EGRESS_MAX] = {
+    [OB_EGRESS_BOTH] = "both",
+    [OB_EGRESS_PROXY] = "proxy",
+    [OB_EGRESS_TRANSPARENT] = "transparent",
+};
+
+const char *ob_egress_to_string(ob_egress egress)
+{
+	return egress >= 0 && egress < OB_EGRESS_MAX ? egress_table[egress] : NULL;
+}
+
+ob_egress ob_egress_from_string(const char *name)
+{
+	for (int m = 0; name && m < OB_EGRESS_MAX; m++)
+		if (streq(name, egress_table[m]))
+			return (ob_egress)m;
+	return OB_EGRESS_INVALID;
+}
+
+int ob_sandbox_set_egress(ob_sandbox *sb, ob_egress egress)
+{
+	assert_return(sb && egress >= 0 && egress < OB_EGRESS_MAX, -EINVAL);
+	sb->egress = egress;
+	return 0;
+}
 
 const char *ob_sandbox_mode_to_string(ob_sandbox_mode mode)
 {
@@ -361,7 +392,7 @@ int ob_sandbox_add_audit_fd(ob_sandbox *sb, int fd)
 /* A network grant wants Landlock's TCP rules; Landlock is there but too old for them. */
 static bool landlock_tcp_missing(const Plan *p)
 {
-	return p->proxy && p->landlock_abi > 0 && p->n_tcp_connect_ports == 0;
+	return (p->proxy || p->transparent) && p->landlock_abi > 0 && !p->tcp_connect_handled;
 }
 
 /* Fail closed: a run without Landlock needs --allow-degraded (and then says so). */
@@ -382,6 +413,7 @@ static int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 	                .ctx = sb->ctx,
 	                .limits = &sb->limits,
 	                .mode = sb->mode,
+	                .egress = sb->egress,
 	                .workdir = sb->workdir,
 	                .extra_env = sb->env,
 	                .host_path = getenv("PATH"),
@@ -485,8 +517,10 @@ typedef struct Run {
 	ChildReport last; /* the most telling report: a failure beats "exited" */
 	Stream out[2];    /* the program's stdout and stderr */
 	int notify_sock;  /* the listener arrives here */
-	int proxy_sock;   /* the egress proxy's listening socket arrives here, or -1 */
+	int proxy_sock;   /* the egress sockets (proxy, DNS stub) arrive here, or -1 */
 	Proxy *proxy;
+	DnsStub *dns;
+	Tconnect *tc;
 	Notifier notifier;
 	bool got_exit, got_failure, report_hup;
 	bool rlimit_pids_hit; /* rootless without cgroups: the process count reached --pids */
@@ -561,8 +595,71 @@ static void emit_proxy_allowed(void *userdata, const char *resource, const char 
 	                     "pid", 0));
 }
 
-/* PID 1 sends the egress proxy's listening socket once, before the program starts. */
-static void receive_proxy(Run *run)
+static void emit_dns_denial(void *userdata, const char *name, const char *why)
+{
+	Run *run = userdata;
+	audit_emit(&run->audit, "CapabilityDenied",
+	           json_pack("{s:s, s:s, s:s, s:s, s:i}", "capability", "NETWORK_CONNECT",
+	                     "resource", name, "operation", "resolve", "detail", why, "pid", 0));
+}
+
+static void emit_tc_denial(void *userdata, const char *resource, const char *why, int pid)
+{
+	Run *run = userdata;
+	audit_emit(&run->audit, "CapabilityDenied",
+	           json_pack("{s:s, s:s, s:s, s:s, s:i}", "capability", "NETWORK_CONNECT",
+	                     "resource", resource, "operation", "connect", "detail", why, "pid",
+	                     pid));
+}
+
+static void emit_tc_allowed(void *userdata, const char *resource, const char *address, int pid)
+{
+	Run *run = userdata;
+	audit_emit(&run->audit, "CapabilityUsed",
+	           json_pack("{s:s, s:s, s:s, s:s, s:i}", "capability", "NETWORK_CONNECT",
+	                     "resource", resource, "operation", "connect", "address", address,
+	                     "pid", pid));
+}
+
+/* The inode of the network namespace socket FD lives in. */
+static uint64_t netns_of(int fd)
+{
+	struct stat st;
+	_cleanup_close_ int ns = ioctl(fd, SIOCGSKNS);
+	return ns >= 0 && fstat(ns, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+/* The transparent path: the DNS stub on UDP and TCP, and the connects it serves. */
+static void start_transparent(Run *run, int udp, int tcp)
+{
+	const DnsReport drep = {.deny = emit_dns_denial, .userdata = run};
+	const TconnectReport trep = {.deny = emit_tc_denial,
+	                             .allow = run->sb->verbose ? emit_tc_allowed : NULL,
+	                             .limit = emit_proxy_limit,
+	                             .userdata = run};
+	uint64_t netns = netns_of(udp);
+
+	if (dnsstub_new(udp, tcp, run->sb->caps, run->sb->ctx, &drep, &run->dns) < 0) {
+		(void)close(udp);
+		(void)close(tcp);
+		return;
+	}
+	const TconnectConfig cfg = {.caps = run->sb->caps,
+	                            .ctx = run->sb->ctx,
+	                            .dns = run->dns,
+	                            .proxy = run->plan.proxy,
+	                            .max_connections =
+	                                (unsigned)run->plan.limits.value[OB_LIMIT_CONNECTIONS],
+	                            .sandbox_netns = netns};
+	/* Without it the program's connects run under the kernel's fences only: the empty
+	 * namespace and Landlock (no TCP port allowed) refuse them all. */
+	if (netns && tconnect_new(&cfg, &trep, &run->tc) >= 0)
+		run->notifier.tc = run->tc;
+}
+
+/* PID 1 sends the egress sockets once, before the program starts: the proxy's listener, the
+ * DNS stub's UDP and TCP sockets, as the plan has them. */
+static void receive_egress(Run *run)
 {
 	/* The caps are limits (connections, egress); the clocks are fixed: a minute of
 	 * silence, ten seconds to say where to. */
@@ -575,11 +672,18 @@ static void receive_proxy(Run *run)
 	                         .allow = run->sb->verbose ? emit_proxy_allowed : NULL,
 	                         .limit = emit_proxy_limit,
 	                         .userdata = run};
-	int fd = notify_receive(run->proxy_sock);
+	int fds[3] = {-1, -1, -1};
+	size_t n = (run->plan.proxy ? 1 : 0) + (run->plan.transparent ? 2 : 0);
+	int r = notify_receive_fds(run->proxy_sock, fds, n);
 	(void)close(run->proxy_sock);
 	run->proxy_sock = -1;
-	if (fd >= 0 && proxy_new(fd, run->sb->caps, run->sb->ctx, &lim, &rep, &run->proxy) < 0)
-		(void)close(fd);
+	if (r < 0)
+		return;
+	if (run->plan.proxy &&
+	    proxy_new(fds[0], run->sb->caps, run->sb->ctx, &lim, &rep, &run->proxy) < 0)
+		(void)close(fds[0]);
+	if (run->plan.transparent)
+		start_transparent(run, fds[n - 2], fds[n - 1]);
 }
 
 /* The sandboxed program sends its seccomp listener once, right before its first execve. */
@@ -596,7 +700,8 @@ static void receive_listener(Run *run)
 	                           .violation = emit_violation,
 	                           .userdata = run,
 	                           .mem_fd = -1,
-	                           .root_fd = -1};
+	                           .root_fd = -1,
+	                           .tc = run->tc};
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
@@ -677,7 +782,7 @@ static bool wait_child(Run *run, int *wstatus)
 		}
 		if (exited && run->out[0].fd < 0 && run->out[1].fd < 0)
 			break;
-		struct pollfd p[8] = {
+		struct pollfd p[10] = {
 		    {.fd = exited ? -1 : pidfd, .events = POLLIN},
 		    {.fd = run->report_hup ? -1 : run->report_fd, .events = POLLIN},
 		    {.fd = run->out[0].fd, .events = POLLIN},
@@ -685,9 +790,11 @@ static bool wait_child(Run *run, int *wstatus)
 		    {.fd = run->notify_sock, .events = POLLIN},
 		    {.fd = run->notifier.fd, .events = POLLIN},
 		    {.fd = run->proxy_sock, .events = POLLIN},
-		    {.fd = proxy_fd(run->proxy), .events = POLLIN}};
+		    {.fd = proxy_fd(run->proxy), .events = POLLIN},
+		    {.fd = dnsstub_fd(run->dns), .events = POLLIN},
+		    {.fd = tconnect_fd(run->tc), .events = POLLIN}};
 		int wait_ms = exited ? 1000 : timed_out ? 100 : (int)MIN(timeout - spent, 100);
-		int n = poll(p, 8, wait_ms);
+		int n = poll(p, 10, wait_ms);
 		if (n == 0 && exited)
 			break; /* nothing more within a second: stop draining */
 		if (p[0].revents & POLLIN)
@@ -699,16 +806,21 @@ static bool wait_child(Run *run, int *wstatus)
 		for (int i = 0; i < 2; i++)
 			if (p[2 + i].revents & (POLLIN | POLLHUP | POLLERR))
 				stream_pump(&run->out[i]);
+		/* the egress sockets were sent first: in place before the first notification */
+		if (p[6].revents)
+			receive_egress(run);
 		if (p[4].revents)
 			receive_listener(run);
 		if (p[5].revents & POLLIN)
 			serve_notifications(run);
 		else if (p[5].revents & (POLLHUP | POLLERR))
 			notify_done(&run->notifier); /* every trapped process is gone */
-		if (p[6].revents)
-			receive_proxy(run);
 		if (p[7].revents & POLLIN)
 			proxy_dispatch(run->proxy);
+		if (p[8].revents & POLLIN)
+			dnsstub_dispatch(run->dns);
+		if (p[9].revents & POLLIN)
+			tconnect_dispatch(run->tc);
 		if (!exited)
 			watch_rlimit_pids(run);
 	}
@@ -723,13 +835,13 @@ static bool wait_child(Run *run, int *wstatus)
 
 static json_t *protections_json(const Run *run)
 {
-	return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:b, s:i, s:b, s:s, s:b}",
-	                 "userns", 1, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1,
-	                 "cgroupns", 1, "no_new_privs", 1, "cgroup",
-	                 cgroup_version_string(&run->cg), "rlimits", run->cg.version == 0,
-	                 "landlock", run->plan.landlock_abi, "landlock_tcp",
-	                 run->plan.n_tcp_connect_ports > 0, "seccomp", "allow-list", "egress_proxy",
-	                 run->plan.proxy);
+	return json_pack(
+	    "{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:b, s:i, s:b, s:s, s:b, s:b}", "userns",
+	    1, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1, "cgroupns", 1,
+	    "no_new_privs", 1, "cgroup", cgroup_version_string(&run->cg), "rlimits",
+	    run->cg.version == 0, "landlock", run->plan.landlock_abi, "landlock_tcp",
+	    run->plan.tcp_connect_handled, "seccomp", "allow-list", "egress_proxy", run->plan.proxy,
+	    "egress_transparent", run->plan.transparent);
 }
 
 /* One PolicyEvaluated per capability the component requested (SPEC §5). */
@@ -835,7 +947,8 @@ static int start_child(Run *run, ob_error *reterr)
 	}
 	run->notify_sock = nsock[0];
 	int psock[2] = {-1, -1};
-	if (run->plan.proxy && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, psock) < 0) {
+	if ((run->plan.proxy || run->plan.transparent) &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, psock) < 0) {
 		close_many(join, CG_MAX);
 		return ob_error_set(reterr, -errno, "socketpair: %s", strerror(errno));
 	}
@@ -940,13 +1053,20 @@ static void finish(Run *run, int wstatus, bool timed_out, ob_result *res)
 	    json_pack("{s:i, s:i, s:I, s:I, s:i}", "status", res->status, "signal", res->signal,
 	              "duration_ms", (json_int_t)res->duration_ms, "max_rss_kb",
 	              (json_int_t)res->max_rss_kb, "violations", (int)res->violations);
-	if (run->proxy && exit_fields) {
-		uint64_t conns, out, in;
+	if ((run->proxy || run->tc) && exit_fields) {
+		uint64_t conns, out, in, direct, refused, answered, dns_refused;
 		proxy_stats(run->proxy, &conns, &out, &in);
-		(void)json_object_set_new(exit_fields, "egress",
-		                          json_pack("{s:I, s:I, s:I}", "connections",
-		                                    (json_int_t)conns, "bytes_out", (json_int_t)out,
-		                                    "bytes_in", (json_int_t)in));
+		tconnect_stats(run->tc, &direct, &refused);
+		dnsstub_stats(run->dns, &answered, &dns_refused);
+		/* connections/bytes: through the proxy; direct: sockets connected from the host
+		 * side and handed over (their bytes are the kernel's, not counted here) */
+		(void)json_object_set_new(
+		    exit_fields, "egress",
+		    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "connections",
+		              (json_int_t)conns, "bytes_out", (json_int_t)out, "bytes_in",
+		              (json_int_t)in, "direct_connections", (json_int_t)direct,
+		              "direct_refused", (json_int_t)refused, "dns_answered",
+		              (json_int_t)answered, "dns_refused", (json_int_t)dns_refused));
 	}
 	audit_emit(&run->audit, "SandboxExit", exit_fields);
 }
@@ -1020,6 +1140,8 @@ out:
 	if (run.proxy_sock >= 0)
 		(void)close(run.proxy_sock);
 	proxy_free(run.proxy);
+	tconnect_free(run.tc);
+	dnsstub_free(run.dns);
 	notify_done(&run.notifier);
 	cgroup_destroy(&run.cg);
 	audit_done(&run.audit);

@@ -284,18 +284,16 @@ static const char *const allowed[] = {
     "timer_getoverrun",
     "timer_delete",
     /* Sockets: the network namespace holds only loopback; socket and socketpair are listed
-     * below with their families checked; connect is observed. */
+     * below with their families checked, and the sends without TCP Fast Open (a connect
+     * inside a send, around the trap); connect, listen and sendto with an address are
+     * observed. */
     "bind",
-    "listen",
     "accept",
     "accept4",
     "getsockname",
     "getpeername",
-    "sendto",
     "recvfrom",
-    "sendmsg",
     "recvmsg",
-    "sendmmsg",
     "recvmmsg",
     "shutdown",
     "setsockopt",
@@ -380,8 +378,8 @@ static const char *const refused_examples[] = {
 };
 
 /* Observed by the supervisor (it records denials, then lets the kernel decide). */
-static const char *const observed[] = {"execve", "execveat", "connect", "open",
-                                       "openat", "openat2",  "creat"};
+static const char *const observed[] = {"execve", "execveat", "connect", "listen", "sendto",
+                                       "open",   "openat",   "openat2", "creat"};
 /* Observed too when a writable SQLite database's side files are handled (dbfiles.c). */
 static const char *const observed_files[] = {"unlink",    "unlinkat",   "access",
                                              "faccessat", "faccessat2", "stat",
@@ -480,6 +478,18 @@ static int add_conditional(scmp_filter_ctx ctx, const SeccompProfile *prof)
 		r = seccomp_rule_add(
 		    ctx, A, SCMP_SYS(ioctl), 1,
 		    SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xffffffff80000000ULL, 0xffffffff80000000ULL));
+	/* Sends: never TCP Fast Open; sendto with an address goes to the supervisor (datagram
+	 * destinations are checked there), without one it is a plain send. */
+	if (r >= 0 && !profile_has(prof->deny, "sendto"))
+		r = seccomp_rule_add(ctx, A, SCMP_SYS(sendto), 2,
+		                     SCMP_A3_32(SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, 0),
+		                     SCMP_A4_64(SCMP_CMP_EQ, 0));
+	if (r >= 0 && !profile_has(prof->deny, "sendmsg"))
+		r = seccomp_rule_add(ctx, A, SCMP_SYS(sendmsg), 1,
+		                     SCMP_A2_32(SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, 0));
+	if (r >= 0 && !profile_has(prof->deny, "sendmmsg"))
+		r = seccomp_rule_add(ctx, A, SCMP_SYS(sendmmsg), 1,
+		                     SCMP_A3_32(SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, 0));
 	/* clone3's flags live in memory: answered "not implemented", callers use clone. */
 	if (r >= 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
@@ -581,7 +591,8 @@ void seccomp_prog_done(SeccompProg *p)
 bool seccomp_is_observed(int nr, bool files)
 {
 	/* Numbers, not names: this runs for every notification. */
-	static const int calls[] = {__NR_execve, __NR_execveat, __NR_connect, __NR_openat,
+	static const int calls[] = {__NR_execve, __NR_execveat, __NR_connect,
+	                            __NR_listen, __NR_sendto,   __NR_openat,
 #ifdef __NR_open
 	                            __NR_open,   __NR_creat,
 #endif

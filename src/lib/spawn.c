@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "basic/macro.h"
+#include "dnsstub.h"
 #include "landlock.h"
 #include "notify.h"
 #include "proxy.h"
@@ -151,9 +152,9 @@ static int bind_step(const MountStep *s, char *dest)
 	return 0;
 }
 
-static int write_secret(const MountStep *s, const char *dest)
+static int write_step_file(const MountStep *s, const char *dest, mode_t mode)
 {
-	int fd = open(dest, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0400);
+	int fd = open(dest, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
 	size_t off = 0;
 
 	if (fd < 0)
@@ -187,7 +188,9 @@ static int apply_step(const MountStep *s)
 	case STEP_BIND:
 		return bind_step(s, dest);
 	case STEP_SECRET:
-		return write_secret(s, dest);
+		return write_step_file(s, dest, 0400);
+	case STEP_FILE:
+		return write_step_file(s, dest, 0444);
 	case STEP_TMPFS:
 	case STEP_PROC:
 	case STEP_DEVPTS: {
@@ -255,33 +258,52 @@ static void loopback_up(const SpawnArgs *a)
 	(void)close(fd);
 }
 
-/* The egress proxy's listening socket, on the sandbox's own 127.0.0.1 (so the program can
- * reach it and nothing else), handed to the supervisor, which accepts there and connects out
- * from the host's namespace. The program never holds it. */
-static void proxy_listen(const SpawnArgs *a)
+/* A socket of TYPE bound to the sandbox's own 127.0.0.1:PORT (listening when a stream). */
+static int loopback_socket(const SpawnArgs *a, int type, unsigned port, const char *what)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET,
-	                          .sin_port = htons(PROXY_PORT),
+	                          .sin_port = htons((uint16_t)port),
 	                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	char byte = 'p';
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr msg = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	int one = 1;
 
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 256) < 0)
-		die_setup(a, errno, "the egress proxy's socket", NULL);
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, 256) < 0))
+		die_setup(a, errno, what, NULL);
+	return fd;
+}
+
+/* The egress sockets, on the sandbox's own 127.0.0.1 (so the program can reach them and
+ * nothing else): the proxy's listener, the DNS stub's UDP and TCP sockets, as the plan has
+ * them, in that order. Handed to the supervisor, which serves them from the host's side; the
+ * program never holds them. */
+static void egress_sockets(const SpawnArgs *a)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * 3)] = {0};
+	char byte = 'e';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	int fds[3], n = 0;
+
+	if (a->plan->proxy)
+		fds[n++] = loopback_socket(a, SOCK_STREAM, PROXY_PORT, "the egress proxy's socket");
+	if (a->plan->transparent) {
+		fds[n++] = loopback_socket(a, SOCK_DGRAM, DNS_PORT, "the DNS stub's UDP socket");
+		fds[n++] = loopback_socket(a, SOCK_STREAM, DNS_PORT, "the DNS stub's TCP socket");
+	}
+	struct msghdr msg = {.msg_iov = &iov,
+	                     .msg_iovlen = 1,
+	                     .msg_control = cbuf,
+	                     .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n)};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
+	memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)n);
 	if (sendmsg(a->proxy_fd, &msg, MSG_NOSIGNAL) != 1)
-		die_setup(a, errno, "handing over the egress proxy's socket", NULL);
-	(void)close(fd);
+		die_setup(a, errno, "handing over the egress sockets", NULL);
+	for (int i = 0; i < n; i++)
+		(void)close(fds[i]);
 	(void)close(a->proxy_fd);
 }
 
@@ -501,7 +523,7 @@ static _Noreturn void child_main(const SpawnArgs *a)
 		die_setup(a, errno, "sethostname", NULL);
 	loopback_up(a);
 	if (a->proxy_fd >= 0)
-		proxy_listen(a);
+		egress_sockets(a);
 	/* Second byte: we are in the run's cgroups. The supervisor moves us meanwhile: on cgroup
 	 * v1 the first move waits for an RCU grace period (milliseconds), which the file-system
 	 * setup above overlaps. Nothing of the program runs before this. */

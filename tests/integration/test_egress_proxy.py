@@ -103,7 +103,7 @@ def test_proxy_allows_and_refuses(sandbox, shared_tmp, web):
     port, hits = web
     script = write_script(shared_tmp, "client.py", CLIENT)
     log = os.path.join(shared_tmp, "proxy.jsonl")
-    p = sandbox.run("--cap", f"NETWORK_CONNECT:127.0.0.1:{port}", "--cap",
+    p = sandbox.run("--egress", "proxy", "--cap", f"NETWORK_CONNECT:127.0.0.1:{port}", "--cap",
                     f"NETWORK_CONNECT:localhost:{port}", "--audit-log", log, script, str(port))
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
@@ -239,11 +239,16 @@ def test_landlock_limits_tcp_connect_to_the_proxy(sandbox, shared_tmp, web):
     port, _ = web
     script = write_script(shared_tmp, "loop.py", LOOPBACK)
     assert sandbox.run(script).stdout.strip() == b"CONNECTED"
-    p = sandbox.run("--cap", f"NETWORK_CONNECT:127.0.0.1:{port}", script)
-    assert p.stdout.strip() == b"PermissionError", (p.stdout, p.stderr)
-    dry = json.loads(sandbox.run("--dry-run", "--cap", f"NETWORK_CONNECT:127.0.0.1:{port}",
-                                 script).stdout)
-    assert dry["landlock"]["tcp_connect_ports"] == [3128]
+    grant = ["--cap", f"NETWORK_CONNECT:127.0.0.1:{port}"]
+    # proxy only: Landlock refuses; transparent (default both): the supervisor refuses, and
+    # Landlock allows no port at all (the supervisor makes every connect)
+    for egress, ports in (("proxy", [3128]), ("both", []), ("transparent", [])):
+        p = sandbox.run("--egress", egress, *grant, script)
+        assert p.stdout.strip() == b"PermissionError", (egress, p.stdout, p.stderr)
+        dry = json.loads(sandbox.run("--egress", egress, "--dry-run", *grant, script).stdout)
+        assert dry["landlock"]["tcp_connect_ports"] == ports
+        assert dry["egress"] == {"proxy": egress != "transparent",
+                                 "transparent": egress != "proxy"}
 
 
 HOLD = PY + r"""

@@ -209,7 +209,7 @@ def test_not_found_and_not_executable(sandbox, shared_tmp):
 def test_bad_arguments_are_125(sandbox, shared_tmp):
     for args in (["--memory", "lots", "/bin/true"], ["--mode", "open", "/bin/true"],
                  ["--cap", "FILE_RAED:/x", "/bin/true"], ["--backend", "qemu", "/bin/true"],
-                 ["--egress", "proxy", "/bin/true"], ["--bogus", "/bin/true"], [],
+                 ["--egress", "tunnel", "/bin/true"], ["--bogus", "/bin/true"], [],
                  ["--capabilities", "/nonexistent.json", "/bin/true"],
                  ["--context", "novalue", "/bin/true"], ["--env", "=x", "/bin/true"]):
         p = sandbox.run(*args)
