@@ -6,6 +6,8 @@
  *   int80         getpid through the i386 entry (int $0x80)
  *   int80-open    open("/etc/hostname") through the i386 entry
  *   x32           getpid through the x32 ABI (syscall number | 0x40000000)
+ *   int80-connect PORT  socketcall(SYS_CONNECT) through the i386 entry, to 127.0.0.1:PORT
+ *   x32-connect PORT    connect through the x32 ABI to 127.0.0.1:PORT
  *   tiocsti       push a character into a real pty's input with TIOCSTI
  *   tiocsti-high  the same, with the command's upper 32 bits set
  *   tioclinux     TIOCLINUX on the pty
@@ -14,9 +16,11 @@
  *   setuid-exec PATH  exec PATH (a set-user-ID copy): prints the euid it ran with
  *   euid          prints the effective uid (what setuid-exec runs)
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -24,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -69,6 +74,23 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "x32")) {
 		r = syscall(0x40000000 | 39 /* x32 getpid */);
 		report(mode, r, errno);
+	} else if ((!strcmp(mode, "int80-connect") || !strcmp(mode, "x32-connect")) && argc > 2) {
+		/* around the trap on connect: the other ABIs' entry points to the same call */
+		static struct sockaddr_in sin = {.sin_family = AF_INET};
+		static long args[3];
+		int s = socket(AF_INET, SOCK_STREAM, 0);
+		sin.sin_port = htons((uint16_t)atoi(argv[2]));
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		args[0] = s;
+		args[1] = (long)(uintptr_t)&sin;
+		args[2] = sizeof(sin);
+		if (mode[0] == 'i')
+			r = int80(102 /* i386 socketcall */, 3 /* SYS_CONNECT */,
+			          (long)(uintptr_t)args);
+		else
+			r = syscall(0x40000000 | 42 /* x32 connect */, s, &sin, sizeof(sin));
+		report(mode, mode[0] == 'i' && r < 0 && r > -4096 ? -1 : r,
+		       mode[0] == 'i' ? (int)-r : errno);
 	} else if (!strcmp(mode, "tiocsti") || !strcmp(mode, "tiocsti-high") ||
 	           !strcmp(mode, "tioclinux")) {
 		int s = pty_slave();

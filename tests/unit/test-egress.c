@@ -2,6 +2,7 @@
 /* Egress decisions: target names against NETWORK_CONNECT and database grants, then the
  * resolved addresses, with special ranges reachable only through explicit grants. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include "omnibase/omnibase.h"
 #include <cmocka.h>
 
+#include "lib/dns.h"
 #include "lib/egress.h"
 
 static ob_capset *grants(const char *const *specs)
@@ -176,6 +178,114 @@ static void test_conditions(void **state)
 	ob_capset_unref(s);
 }
 
+/* A query as a resolver sends it: header, one question. */
+static size_t query(uint8_t *buf, uint16_t id, const char *name, uint16_t type)
+{
+	size_t k = 12;
+	memset(buf, 0, 12);
+	buf[0] = (uint8_t)(id >> 8);
+	buf[1] = (uint8_t)id;
+	buf[2] = 0x01; /* RD */
+	buf[5] = 1;    /* one question */
+	for (const char *p = name; *p;) {
+		const char *dot = strchr(p, '.');
+		size_t l = dot ? (size_t)(dot - p) : strlen(p);
+		buf[k++] = (uint8_t)l;
+		memcpy(buf + k, p, l);
+		k += l;
+		p += l + (dot ? 1 : 0);
+	}
+	buf[k++] = 0;
+	buf[k++] = (uint8_t)(type >> 8);
+	buf[k++] = (uint8_t)type;
+	buf[k++] = 0;
+	buf[k++] = 1; /* IN */
+	return k;
+}
+
+static void test_dns_messages(void **state)
+{
+	uint8_t msg[600], out[DNS_REPLY_MAX];
+	DnsQuery q;
+	(void)state;
+
+	size_t n = query(msg, 0xbeef, "Api.Example.COM", DNS_TYPE_A);
+	assert_int_equal(dns_parse_query(msg, n, &q), 0);
+	assert_string_equal(q.name, "api.example.com");
+	assert_int_equal(q.id, 0xbeef);
+	assert_int_equal(q.qtype, DNS_TYPE_A);
+	assert_int_equal(q.question_len, n - 12);
+
+	const uint8_t addrs[2][4] = {{93, 184, 216, 34}, {10, 0, 0, 1}};
+	size_t r = dns_build_reply(&q, DNS_RCODE_OK, addrs, 2, 60, out);
+	assert_int_equal(r, n + 2 * 16);
+	assert_int_equal(out[0], 0xbe);
+	assert_int_equal(out[2] & 0x80, 0x80);          /* a response */
+	assert_int_equal(out[2] & 0x01, 0x01);          /* RD echoed */
+	assert_int_equal(out[3] & 0x0f, DNS_RCODE_OK);  /* rcode */
+	assert_int_equal(out[7], 2);                    /* two answers */
+	assert_memory_equal(out + n + 12, addrs[0], 4); /* the first answer's address */
+	r = dns_build_reply(&q, DNS_RCODE_NXDOMAIN, addrs, 2, 60, out);
+	assert_int_equal(r, n);
+	assert_int_equal(out[3] & 0x0f, DNS_RCODE_NXDOMAIN);
+	assert_int_equal(out[7], 0);
+
+	/* AAAA: 16-byte answers; many addresses are cut to what fits 512 bytes */
+	static uint8_t v6[64][16];
+	n = query(msg, 1, "x.org", DNS_TYPE_AAAA);
+	assert_int_equal(dns_parse_query(msg, n, &q), 0);
+	r = dns_build_reply(&q, DNS_RCODE_OK, v6, 64, 60, out);
+	assert_true(r <= DNS_REPLY_MAX && r > DNS_REPLY_MAX - 28);
+
+	/* malformed: short, a reply, two questions, a compression pointer, a dot in a label,
+	 * an overlong label, a name running off the end */
+	assert_int_equal(dns_parse_query(msg, 11, &q), -EBADMSG);
+	n = query(msg, 1, "a.b", DNS_TYPE_A);
+	msg[2] |= 0x80;
+	assert_int_equal(dns_parse_query(msg, n, &q), -EPROTO);
+	msg[2] &= 0x7f;
+	msg[5] = 2;
+	assert_int_equal(dns_parse_query(msg, n, &q), -EPROTO);
+	msg[5] = 1;
+	msg[12] = 0xc0;
+	assert_int_equal(dns_parse_query(msg, n, &q), -EPROTO);
+	n = query(msg, 1, "a.b", DNS_TYPE_A);
+	msg[13] = '.';
+	assert_int_equal(dns_parse_query(msg, n, &q), -EPROTO);
+	assert_int_equal(dns_parse_query(msg, n - 6, &q), -EPROTO);
+	n = query(msg, 1, "a", DNS_TYPE_A);
+	msg[12] = 64;
+	assert_int_equal(dns_parse_query(msg, n, &q), -EPROTO);
+	/* a FORMERR reply for what had a header: no question copied */
+	r = dns_build_reply(&q, DNS_RCODE_FORMERR, NULL, 0, 0, out);
+	assert_int_equal(r, 12);
+	assert_int_equal(out[3] & 0x0f, DNS_RCODE_FORMERR);
+}
+
+static void test_names_for_the_stub(void **state)
+{
+	static const char *const specs[] = {"NETWORK_CONNECT:api.example.com:443",
+	                                    "NETWORK_CONNECT:*.cdn.example:80",
+	                                    "DATABASE_READ:postgres://db.internal:5432/app", NULL};
+	ob_capset *s = grants(specs);
+	EgressDecision d;
+	(void)state;
+
+	assert_int_equal(egress_check_name(s, NULL, "api.example.com", &d), 0);
+	assert_true(d.allow && d.explicit_grant);
+	assert_int_equal(egress_check_name(s, NULL, "img.cdn.example", &d), 0);
+	assert_true(d.allow && !d.explicit_grant);
+	assert_int_equal(egress_check_name(s, NULL, "db.internal", &d), 0);
+	assert_true(d.allow && d.explicit_grant);
+	assert_int_equal(egress_check_name(s, NULL, "cdn.example", &d), 0);
+	assert_false(d.allow);
+	assert_int_equal(egress_check_name(s, NULL, "evil.com", &d), 0);
+	assert_false(d.allow);
+	assert_int_equal(egress_check_name(s, NULL, "10.0.0.1", &d), -EINVAL);
+	assert_int_equal(egress_check_name(s, NULL, "bad name", &d), -EINVAL);
+	ob_capset_unref(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +293,8 @@ int main(void)
 	    cmocka_unit_test(test_special_addresses_need_explicit_grants),
 	    cmocka_unit_test(test_ranges),
 	    cmocka_unit_test(test_conditions),
+	    cmocka_unit_test(test_dns_messages),
+	    cmocka_unit_test(test_names_for_the_stub),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
