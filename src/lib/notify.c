@@ -148,7 +148,7 @@ int notify_receive_fds(int sock, int *fds, size_t n)
 
 int notify_receive(int sock)
 {
-	int fd;
+	int fd = -1;
 	int r = notify_receive_fds(sock, &fd, 1);
 	if (r < 0)
 		return r;

@@ -16,6 +16,7 @@
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,27 +143,58 @@ static int sockopt_int(int s, int level, int name)
 	return getsockopt(s, level, name, &v, &len) < 0 ? -errno : v;
 }
 
-/* The options a client sets before connecting, copied from its socket to ours. Buffer sizes
- * are left alone: copying their defaults would turn off the kernel's autotuning. */
+/* The options a client sets before connecting. Buffer sizes are left alone: copying their
+ * defaults would turn off the kernel's autotuning. */
+static const int copied_options[][2] = {
+    {SOL_SOCKET, SO_KEEPALIVE},     {SOL_SOCKET, SO_PRIORITY},    {SOL_SOCKET, SO_RCVTIMEO},
+    {SOL_SOCKET, SO_SNDTIMEO},      {SOL_SOCKET, SO_LINGER},      {IPPROTO_TCP, TCP_NODELAY},
+    {IPPROTO_TCP, TCP_KEEPIDLE},    {IPPROTO_TCP, TCP_KEEPINTVL}, {IPPROTO_TCP, TCP_KEEPCNT},
+    {IPPROTO_TCP, TCP_USER_TIMEOUT}, {IPPROTO_IP, IP_TOS},        {IPPROTO_IPV6, IPV6_TCLASS},
+    {IPPROTO_IPV6, IPV6_V6ONLY},
+};
+
+typedef struct OptionValue {
+	socklen_t len; /* 0: not known */
+	char v[32];
+} OptionValue;
+
+static bool option_applies(size_t i, int family)
+{
+	int level = copied_options[i][0];
+	return !(level == IPPROTO_IP && family != AF_INET) &&
+	       !(level == IPPROTO_IPV6 && family != AF_INET6);
+}
+
+/* Copies the options from the program's socket to ours, setting only those that differ from
+ * a fresh socket's (read once per family): most clients set none or one. */
 static void copy_options(int from, int to, int family)
 {
-	static const int opts[][2] = {
-	    {SOL_SOCKET, SO_KEEPALIVE},  {SOL_SOCKET, SO_PRIORITY},
-	    {SOL_SOCKET, SO_RCVTIMEO},   {SOL_SOCKET, SO_SNDTIMEO},
-	    {SOL_SOCKET, SO_LINGER},     {IPPROTO_TCP, TCP_NODELAY},
-	    {IPPROTO_TCP, TCP_KEEPIDLE}, {IPPROTO_TCP, TCP_KEEPINTVL},
-	    {IPPROTO_TCP, TCP_KEEPCNT},  {IPPROTO_TCP, TCP_USER_TIMEOUT},
-	    {IPPROTO_IP, IP_TOS},        {IPPROTO_IPV6, IPV6_TCLASS},
-	    {IPPROTO_IPV6, IPV6_V6ONLY},
-	};
-	for (size_t i = 0; i < ELEMENTSOF(opts); i++) {
+	static OptionValue defaults[2][ELEMENTSOF(copied_options)];
+	static bool known[2];
+	int f = family == AF_INET6;
+
+	if (!known[f]) {
+		_cleanup_close_ int fresh = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		for (size_t i = 0; fresh >= 0 && i < ELEMENTSOF(copied_options); i++) {
+			OptionValue *d = &defaults[f][i];
+			d->len = sizeof(d->v);
+			if (!option_applies(i, family) ||
+			    getsockopt(fresh, copied_options[i][0], copied_options[i][1], d->v,
+			               &d->len) < 0)
+				d->len = 0;
+		}
+		known[f] = fresh >= 0;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(copied_options); i++) {
 		char v[32];
 		socklen_t len = sizeof(v);
-		if ((opts[i][0] == IPPROTO_IP && family != AF_INET) ||
-		    (opts[i][0] == IPPROTO_IPV6 && family != AF_INET6))
+		if (!option_applies(i, family) ||
+		    getsockopt(from, copied_options[i][0], copied_options[i][1], v, &len) < 0)
 			continue;
-		if (getsockopt(from, opts[i][0], opts[i][1], v, &len) == 0)
-			(void)setsockopt(to, opts[i][0], opts[i][1], v, len);
+		const OptionValue *d = &defaults[f][i];
+		if (d->len == len && memcmp(d->v, v, len) == 0)
+			continue;
+		(void)setsockopt(to, copied_options[i][0], copied_options[i][1], v, len);
 	}
 }
 
@@ -349,6 +381,15 @@ static uint64_t send_timeout_ms(int s)
 	return ms ? now_ms() + ms : 0;
 }
 
+/* A connect in progress on S, if it has ended already: 0 or its error; else -EINPROGRESS. */
+static int settled(int s)
+{
+	struct pollfd p = {.fd = s, .events = POLLOUT};
+	if (poll(&p, 1, 0) <= 0)
+		return -EINPROGRESS;
+	return -sockopt_int(s, SOL_SOCKET, SO_ERROR);
+}
+
 /* The sandbox's own stub or proxy: connect the program's socket object itself, with our
  * copy of the address, without blocking (the file's O_NONBLOCK is set for the call). */
 static void connect_own(Tconnect *t, const struct seccomp_notif *req, int sock,
@@ -362,6 +403,8 @@ static void connect_own(Tconnect *t, const struct seccomp_notif *req, int sock,
 	int r = connect(sock, (const struct sockaddr *)sa, (socklen_t)len) < 0 ? -errno : 0;
 	if (!nonblock)
 		(void)fcntl(sock, F_SETFL, flags);
+	if (r == -EINPROGRESS && !nonblock)
+		r = settled(sock);
 	if (r != -EINPROGRESS || nonblock) {
 		answer(t, req->id, r);
 		(void)close(sock);
@@ -390,6 +433,13 @@ static void connect_out(Tconnect *t, const struct seccomp_notif *req, int theirs
 	copy_options(theirs, s, sa->ss_family);
 	int r = connect(s, (const struct sockaddr *)sa, (socklen_t)len) < 0 ? -errno : 0;
 	if (r < 0 && r != -EINPROGRESS) {
+		(void)close(s);
+		answer(t, req->id, r);
+		return;
+	}
+	if (r == -EINPROGRESS && !nonblock)
+		r = settled(s); /* loopback: usually done already, no trip through the loop */
+	if (r != -EINPROGRESS && r < 0) {
 		(void)close(s);
 		answer(t, req->id, r);
 		return;

@@ -3,6 +3,7 @@
 connects with plain sockets; the supervisor makes each granted connect from the host side and
 hands the socket over; names come from the sandbox's DNS stub. Servers run on the host's
 127.0.0.1, started here. Root and rootless."""
+import glob
 import json
 import os
 import shutil
@@ -208,7 +209,9 @@ def test_blackholed_destination_delays_nobody(sandbox, shared_tmp, servers):
 
 # ---------------------------------------------------------------- PostgreSQL
 
-PG_BIN = "/usr/lib/postgresql/15/bin"
+# Debian's server and client binaries (postgresql, postgresql-client: ci/deps.sh)
+PG_BIN = (sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres")) or ["/nonexistent/x"])[-1]
+PG_BIN = os.path.dirname(PG_BIN)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The client side of bench/proxy.sh: MODE direct|proxy, bulk PORT BYTES or short PORT N.
+# The client side of bench/egress.sh: MODE direct|transparent|proxy, bulk PORT BYTES or short
+# PORT N. direct and transparent connect plainly (transparent runs inside omnibase, where the
+# supervisor makes the connect); proxy goes through CONNECT on the sandbox's proxy.
 # Prints one number: MB/s (bulk) or microseconds per request (short).
 import socket
 import sys
@@ -10,7 +12,7 @@ mode, kind, port, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4
 
 
 def connect():
-    if mode == "direct":
+    if mode in ("direct", "transparent"):
         return socket.create_connection(("127.0.0.1", port))
     s = socket.create_connection(("127.0.0.1", 3128))
     s.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n" % port)
