@@ -43,6 +43,7 @@
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
 #endif
+#define SIN6_LEN_RFC2133 24 /* a sockaddr_in6 without its scope id: the kernel's minimum */
 #ifndef SO_COOKIE
 #define SO_COOKIE 57
 #endif
@@ -146,10 +147,10 @@ static int sockopt_int(int s, int level, int name)
 /* The options a client sets before connecting. Buffer sizes are left alone: copying their
  * defaults would turn off the kernel's autotuning. */
 static const int copied_options[][2] = {
-    {SOL_SOCKET, SO_KEEPALIVE},     {SOL_SOCKET, SO_PRIORITY},    {SOL_SOCKET, SO_RCVTIMEO},
-    {SOL_SOCKET, SO_SNDTIMEO},      {SOL_SOCKET, SO_LINGER},      {IPPROTO_TCP, TCP_NODELAY},
-    {IPPROTO_TCP, TCP_KEEPIDLE},    {IPPROTO_TCP, TCP_KEEPINTVL}, {IPPROTO_TCP, TCP_KEEPCNT},
-    {IPPROTO_TCP, TCP_USER_TIMEOUT}, {IPPROTO_IP, IP_TOS},        {IPPROTO_IPV6, IPV6_TCLASS},
+    {SOL_SOCKET, SO_KEEPALIVE},      {SOL_SOCKET, SO_PRIORITY},    {SOL_SOCKET, SO_RCVTIMEO},
+    {SOL_SOCKET, SO_SNDTIMEO},       {SOL_SOCKET, SO_LINGER},      {IPPROTO_TCP, TCP_NODELAY},
+    {IPPROTO_TCP, TCP_KEEPIDLE},     {IPPROTO_TCP, TCP_KEEPINTVL}, {IPPROTO_TCP, TCP_KEEPCNT},
+    {IPPROTO_TCP, TCP_USER_TIMEOUT}, {IPPROTO_IP, IP_TOS},         {IPPROTO_IPV6, IPV6_TCLASS},
     {IPPROTO_IPV6, IPV6_V6ONLY},
 };
 
@@ -304,22 +305,27 @@ static bool decide(const Tconnect *t, const struct sockaddr *check, unsigned por
 	                    ? (const void *)&((const struct sockaddr_in *)check)->sin_addr
 	                    : (const void *)&((const struct sockaddr_in6 *)check)->sin6_addr,
 	                ip, sizeof(ip));
-	if (egress_check_target(t->cfg.caps, t->cfg.ctx, ip, port, &lit) == 0 && lit.allow &&
-	    egress_check_address(t->cfg.caps, t->cfg.ctx, &lit, check, port, d))
+	bool by_ip = egress_check_target(t->cfg.caps, t->cfg.ctx, ip, port, &lit) == 0 && lit.allow;
+	if (by_ip && egress_check_address(t->cfg.caps, t->cfg.ctx, &lit, check, port, d))
 		return true;
-	*d = lit;
+	EgressDecision refusal = by_ip ? *d : lit; /* why the address itself is refused */
 	while ((n = dnsstub_name_for(t->cfg.dns, check, &it))) {
-		first = first ? first : n;
-		if (egress_check_target(t->cfg.caps, t->cfg.ctx, n, port, &nd) == 0 && nd.allow &&
-		    egress_check_address(t->cfg.caps, t->cfg.ctx, &nd, check, port, d)) {
+		bool named =
+		    egress_check_target(t->cfg.caps, t->cfg.ctx, n, port, &nd) == 0 && nd.allow;
+		if (named && egress_check_address(t->cfg.caps, t->cfg.ctx, &nd, check, port, d)) {
 			(void)snprintf(name, size, "%s", n);
 			return true;
 		}
-		*d = nd.allow ? *d : nd;
+		if (named)
+			refusal = *d; /* a granted name, but not to this kind of address */
+		first = first ? first : n;
 	}
+	*d = refusal;
 	if (first) {
 		char why[sizeof(d->why)];
-		(void)snprintf(why, sizeof(why), "%.100s (resolved from %.50s)", d->why, first);
+		(void)snprintf(why, sizeof(why),
+		               "%.100s (nor a grant for %.40s, which resolved to it)", d->why,
+		               first);
 		memcpy(d->why, why, sizeof(why));
 	}
 	return false;
@@ -502,6 +508,11 @@ int tconnect_handle(Tconnect *t, int notify_fd, const struct seccomp_notif *req,
 	if (sa->ss_family != AF_INET && sa->ss_family != AF_INET6)
 		return 0;
 	t->notify_fd = notify_fd;
+	/* too short to hold an address: what the kernel would say, before any decision */
+	if (len < (sa->ss_family == AF_INET ? sizeof(struct sockaddr_in) : SIN6_LEN_RFC2133)) {
+		answer(t, req->id, -EINVAL);
+		return 1;
+	}
 	decision_address(sa, &check);
 	unsigned port = ntohs(((const struct sockaddr_in *)&check)->sin_port);
 	int sock = grab_fd(t, req, (int)req->data.args[0]);
