@@ -83,6 +83,7 @@ typedef struct Plan {
 	 * these ports: the proxy's with --egress proxy; none otherwise (the supervisor makes
 	 * every connect of the transparent path). */
 	bool tcp_connect_handled;
+	bool transparent_unavailable; /* asked for, not on this kernel: --allow-degraded */
 	uint16_t tcp_connect_ports[2];
 	size_t n_tcp_connect_ports;
 	uid_t uid, outer_uid;

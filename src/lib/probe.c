@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What this kernel and user can apply (omnibase doctor). Each probe tries the real thing. */
+#include "probe.h"
+
 #include <jansson.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -7,6 +9,7 @@
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +18,9 @@
 
 #ifndef LANDLOCK_CREATE_RULESET_VERSION
 #define LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
 #endif
 #ifndef SYS_landlock_create_ruleset
 #define SYS_landlock_create_ruleset 444
@@ -54,6 +60,20 @@ static const char *probe_cgroup(void)
 	return v;
 }
 
+/* The transparent egress path needs pidfd_getfd (Linux 5.6, tried on ourselves) and
+ * SECCOMP_ADDFD_FLAG_SETFD (5.14: no way to try it without a listener, so the release). */
+bool probe_transparent_egress(void)
+{
+	struct utsname u;
+	unsigned major = 0, minor = 0;
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	_cleanup_close_ int copy = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, 0, 0);
+
+	if (copy < 0 || uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major > 5 || (major == 5 && minor >= 14);
+}
+
 int ob_probe_json(char **ret)
 {
 	bool seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
@@ -64,10 +84,12 @@ int ob_probe_json(char **ret)
 		pidfd = false;
 	else
 		(void)close(fd);
-	json_t *o = json_pack("{s:s, s:b, s:b, s:i, s:b, s:s, s:b}", "version", ob_version(),
-	                      "namespaces", probe_namespaces(), "root", geteuid() == 0,
-	                      "landlock_abi", probe_landlock_abi(), "seccomp", seccomp, "cgroup",
-	                      probe_cgroup(), "pidfd", pidfd);
+	int abi = probe_landlock_abi();
+	json_t *o = json_pack("{s:s, s:b, s:b, s:i, s:b, s:s, s:b, s:{s:b, s:b, s:b}}", "version",
+	                      ob_version(), "namespaces", probe_namespaces(), "root",
+	                      geteuid() == 0, "landlock_abi", abi, "seccomp", seccomp, "cgroup",
+	                      probe_cgroup(), "pidfd", pidfd, "egress", "proxy", true,
+	                      "transparent", probe_transparent_egress(), "landlock_tcp", abi >= 4);
 	if (!o)
 		return -ENOMEM;
 	*ret = json_dumps(o, JSON_INDENT(2));

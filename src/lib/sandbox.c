@@ -30,6 +30,7 @@
 #include "notify.h"
 #include "output.h"
 #include "plan.h"
+#include "probe.h"
 #include "proxy.h"
 #include "registry.h"
 #include "seccomp.h"
@@ -432,6 +433,18 @@ static int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 	if (r < 0)
 		return r;
 	r = plan_build(plan, &in, reterr);
+	if (r >= 0 && plan->transparent && !probe_transparent_egress()) {
+		if (!sb->allow_degraded)
+			return ob_error_set(reterr, -EOPNOTSUPP,
+			                    "transparent egress needs pidfd_getfd and "
+			                    "SECCOMP_ADDFD_FLAG_SETFD (Linux >= 5.14); refusing to "
+			                    "run less confined than asked (--egress proxy uses the "
+			                    "proxy alone; --allow-degraded falls back to it)");
+		plan_done(plan);
+		in.egress = OB_EGRESS_PROXY;
+		r = plan_build(plan, &in, reterr);
+		plan->transparent_unavailable = true;
+	}
 	if (r < 0)
 		return r;
 	if (landlock_tcp_missing(plan) && !sb->allow_degraded)
@@ -1110,6 +1123,12 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 		audit_emit(&run.audit, "SandboxDegraded",
 		           json_pack("{s:s, s:s}", "protection", "landlock", "reason",
 		                     "not available on this kernel; --allow-degraded"));
+	if (run.plan.transparent_unavailable)
+		audit_emit(
+		    &run.audit, "SandboxDegraded",
+		    json_pack("{s:s, s:s}", "protection", "egress-transparent", "reason",
+		              "pidfd_getfd or SECCOMP_ADDFD_FLAG_SETFD unavailable: the proxy "
+		              "alone; --allow-degraded"));
 	if (landlock_tcp_missing(&run.plan))
 		audit_emit(&run.audit, "SandboxDegraded",
 		           json_pack("{s:s, s:s}", "protection", "landlock-tcp", "reason",

@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,7 @@ struct Pending {
 	uint64_t deadline_ms; /* the program's SO_SNDTIMEO, or 0: the kernel's own timeout */
 	int pid;
 	char resource[300];
+	struct sockaddr_storage to; /* the address connected to */
 };
 
 /* A connection made from the host side, known by its tuple and socket cookie. */
@@ -105,14 +107,33 @@ static int install(const Tconnect *t, uint64_t id, int s, int target_fd, bool cl
 	return ioctl(t->notify_fd, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0 ? -errno : 0;
 }
 
+/* The process (thread group) of thread TID, from its status; TID itself if unknown. */
+static pid_t thread_group(pid_t tid)
+{
+	char path[64], line[128];
+	pid_t tgid = tid;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "Tgid:", 5) == 0) {
+			tgid = (pid_t)atoi(line + 5);
+			break;
+		}
+	return tgid;
+}
+
 /* A copy of the program's fd FD (the same open socket), checked to belong to the process
  * that trapped: the pidfd is opened, then the notification confirmed still pending. */
 static int grab_fd(const Tconnect *t, const struct seccomp_notif *req, int fd)
 {
 	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, req->pid, 0);
-	/* a thread, not a process (ENOENT since Linux 6.9, EINVAL before): Linux >= 6.9 */
+	/* a thread, not a process (ENOENT since Linux 6.9, EINVAL before): a pidfd for the
+	 * thread itself (Linux >= 6.9), else for its process, whose fd table threads share */
 	if (pidfd < 0 && (errno == ENOENT || errno == EINVAL))
 		pidfd = (int)syscall(SYS_pidfd_open, req->pid, PIDFD_THREAD);
+	if (pidfd < 0 && errno == EINVAL)
+		pidfd = (int)syscall(SYS_pidfd_open, thread_group(req->pid), 0);
 	if (pidfd < 0)
 		return -errno;
 	if (ioctl(t->notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
@@ -221,17 +242,14 @@ static void live_add(Tconnect *t, int s, const struct sockaddr_storage *peer)
 	if (getsockname(s, (struct sockaddr *)&a, &la) < 0 ||
 	    getsockopt(s, SOL_SOCKET, SO_COOKIE, &l.cookie, &lc) < 0 || a.ss_family != l.family)
 		return; /* cannot be looked up later: not held against the cap */
-	if (l.family == AF_INET) {
-		memcpy(l.src, &((struct sockaddr_in *)&a)->sin_addr, 4);
-		memcpy(l.dst, &((const struct sockaddr_in *)peer)->sin_addr, 4);
-		l.sport = ((struct sockaddr_in *)&a)->sin_port;
-		l.dport = ((const struct sockaddr_in *)peer)->sin_port;
-	} else {
-		memcpy(l.src, &((struct sockaddr_in6 *)&a)->sin6_addr, 16);
-		memcpy(l.dst, &((const struct sockaddr_in6 *)peer)->sin6_addr, 16);
-		l.sport = ((struct sockaddr_in6 *)&a)->sin6_port;
-		l.dport = ((const struct sockaddr_in6 *)peer)->sin6_port;
-	}
+	/* the port sits at the same place in both families; the address does not */
+	size_t at = l.family == AF_INET ? offsetof(struct sockaddr_in, sin_addr)
+	                                : offsetof(struct sockaddr_in6, sin6_addr);
+	size_t alen = l.family == AF_INET ? 4 : 16;
+	memcpy(l.src, (const char *)&a + at, alen);
+	memcpy(l.dst, (const char *)peer + at, alen);
+	memcpy(&l.sport, (const char *)&a + offsetof(struct sockaddr_in, sin_port), 2);
+	memcpy(&l.dport, (const char *)peer + offsetof(struct sockaddr_in, sin_port), 2);
 	if (t->n_live < t->cfg.max_connections)
 		t->live[t->n_live++] = l;
 }
@@ -468,7 +486,8 @@ static void connect_out(Tconnect *t, const struct seccomp_notif *req, int theirs
 	             .target_fd = target,
 	             .cloexec = cloexec,
 	             .deadline_ms = send_timeout_ms(theirs),
-	             .pid = pid};
+	             .pid = pid,
+	             .to = *sa};
 	(void)snprintf(p.resource, sizeof(p.resource), "%s", name);
 	pend(t, &p);
 }
@@ -583,14 +602,12 @@ static void pending_remove(Tconnect *t, Pending *p)
 static void complete(Tconnect *t, Pending *p, int err)
 {
 	if (err == 0 && p->install) {
-		struct sockaddr_storage peer;
-		socklen_t len = sizeof(peer);
 		int flags = fcntl(p->sock, F_GETFL);
 		(void)fcntl(p->sock, F_SETFL, flags & ~O_NONBLOCK); /* the program's was blocking */
 		err = install(t, p->id, p->sock, p->target_fd, p->cloexec);
-		if (err == 0 && getpeername(p->sock, (struct sockaddr *)&peer, &len) == 0) {
-			live_add(t, p->sock, &peer);
-			report_made(t, p->resource, (const struct sockaddr *)&peer, p->pid);
+		if (err == 0) {
+			live_add(t, p->sock, &p->to);
+			report_made(t, p->resource, (const struct sockaddr *)&p->to, p->pid);
 		}
 	}
 	answer(t, p->id, err);

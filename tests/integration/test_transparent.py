@@ -285,3 +285,67 @@ def test_connection_cap_counts_live_connections(sandbox, shared_tmp, servers):
     assert p.stdout.split() == [b"EAGAIN", b"OK"], p.stdout
     hit = [e for e in events(log) if e["event"] == "ResourceLimitExceeded"]
     assert [(e["resource"], e["limit"]) for e in hit] == [("connections", "2")]
+
+
+def test_without_pidfd_getfd_fails_closed(ob_bin, shared_tmp, servers):
+    """On a kernel without pidfd_getfd (simulated: it fails with ENOSYS) a network grant with
+    the transparent path is refused, unless --allow-degraded, which falls back to the proxy
+    and records SandboxDegraded."""
+    enosys = os.environ.get("OB_ENOSYS")
+    if not enosys:
+        pytest.skip("OB_ENOSYS not set: run through `meson test`")
+    srv = servers()
+    base = [enosys, "pidfd_getfd", ob_bin, "sandbox", "run", "--cap",
+            f"NETWORK_CONNECT:127.0.0.1:{srv.port}"]
+    p = subprocess.run(base + ["/bin/true"], capture_output=True, timeout=60)
+    assert p.returncode == 125 and b"transparent egress needs" in p.stderr, p.stderr
+    log = os.path.join(shared_tmp, "deg.jsonl")
+    p = subprocess.run(base + ["--allow-degraded", "--audit-log", log, "/usr/bin/env"],
+                       capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert b"HTTP_PROXY=http://127.0.0.1:3128" in p.stdout
+    ev = events(log)
+    assert [e["protection"] for e in ev if e["event"] == "SandboxDegraded"] == [
+        "egress-transparent"]
+    assert ev[0]["protections"]["egress_transparent"] is False
+
+
+DNS_TCP = PY + r"""
+import socket, struct, sys
+def ask(name, qtype=1):
+    q = struct.pack("!HHHHHH", 7, 0x0100, 1, 0, 0, 0)
+    for label in name.split("."):
+        q += bytes([len(label)]) + label.encode()
+    q += b"\0" + struct.pack("!HH", qtype, 1)
+    s = socket.create_connection(("127.0.0.1", 53), timeout=5)
+    s.sendall(struct.pack("!H", len(q)) + q)
+    n = struct.unpack("!H", s.recv(2))[0]
+    r = b""
+    while len(r) < n:
+        r += s.recv(n - len(r))
+    rcode, answers = r[3] & 0xf, struct.unpack("!H", r[6:8])[0]
+    return rcode, answers, socket.inet_ntoa(r[-4:]) if answers else None
+print(ask("localhost"), ask("not-granted.example"))
+"""
+
+
+def test_dns_stub_over_tcp_and_verbose_events(sandbox, shared_tmp, servers):
+    """The stub answers over TCP too (length-prefixed); --verbose records each connection
+    made, under the name it came from."""
+    srv = servers()
+    script = write_script(shared_tmp, "dnstcp.py", DNS_TCP)
+    p = sandbox.run("--egress", "transparent", "--cap", f"NETWORK_CONNECT:localhost:{srv.port}",
+                    script)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == b"(0, 1, '127.0.0.1') (3, 0, None)", p.stdout
+    script = write_script(shared_tmp, "byname.py", PY + """
+import socket, sys
+print(socket.create_connection(("localhost", int(sys.argv[1])), timeout=5).recv(20))
+""")
+    log = os.path.join(shared_tmp, "v.jsonl")
+    p = sandbox.run("--verbose", "--audit-log", log, "--egress", "transparent", "--cap",
+                    f"NETWORK_CONNECT:localhost:{srv.port}", script, str(srv.port))
+    assert p.returncode == 0, p.stderr
+    used = [e for e in events(log) if e["event"] == "CapabilityUsed"]
+    assert [(e["resource"], e["address"]) for e in used] == [
+        (f"localhost:{srv.port}", f"127.0.0.1:{srv.port}")], used

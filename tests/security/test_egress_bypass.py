@@ -204,3 +204,26 @@ def test_racing_the_address_reaches_nothing_else(sandbox, shared_tmp, counters):
     assert ok > 0 and refused > 0, (ok, refused)
     time.sleep(0.3)
     assert bad.count == 0 and good.count == ok
+
+
+NO_LISTENER = PY + r"""
+import os
+links = []
+for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            links.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+    except OSError:
+        pass
+print(sum("seccomp" in l for l in links), len(links) > 0)
+"""
+
+
+def test_no_process_inside_holds_the_listener(sandbox, shared_tmp):
+    """The notification path cannot be forged or answered from inside: no process in the
+    sandbox holds the seccomp listener (the program sent it to the supervisor and closed
+    it; PID 1 never had one)."""
+    script = write_script(shared_tmp, "nolistener.py", NO_LISTENER)
+    p = sandbox.run("--cap", "NETWORK_CONNECT:127.0.0.1:9", script)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == [b"0", b"True"], p.stdout

@@ -3,6 +3,7 @@
  * resolved addresses, with special ranges reachable only through explicit grants. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "omnibase/omnibase.h"
 #include <cmocka.h>
 
 #include "lib/dns.h"
+#include "lib/dnsstub.h"
 #include "lib/egress.h"
 
 static ob_capset *grants(const char *const *specs)
@@ -286,6 +289,155 @@ static void test_names_for_the_stub(void **state)
 	ob_capset_unref(s);
 }
 
+/* ---------------------------------------------------------------- the DNS stub */
+
+static int denials;
+static void count_denial(void *userdata, const char *name, const char *why)
+{
+	(void)userdata;
+	(void)name;
+	(void)why;
+	denials++;
+}
+
+static int bound_socket(int type, struct sockaddr_in *sin)
+{
+	socklen_t len = sizeof(*sin);
+	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+	*sin = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)sin, sizeof(*sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)sin, &len), 0);
+	if (type == SOCK_STREAM)
+		assert_int_equal(listen(fd, 8), 0);
+	return fd;
+}
+
+/* Sends MSG to the stub (UDP), runs its loop until the answer comes; the answer's length. */
+static size_t ask_udp(DnsStub *s, int client, const struct sockaddr_in *to, const uint8_t *msg,
+                      size_t n, uint8_t *reply)
+{
+	assert_int_equal(sendto(client, msg, n, 0, (const struct sockaddr *)to, sizeof(*to)),
+	                 (ssize_t)n);
+	for (int i = 0; i < 500; i++) {
+		struct pollfd p[2] = {{.fd = dnsstub_fd(s), .events = POLLIN},
+		                      {.fd = client, .events = POLLIN}};
+		(void)poll(p, 2, 20);
+		if (p[0].revents)
+			dnsstub_dispatch(s);
+		ssize_t k = recv(client, reply, DNS_REPLY_MAX, MSG_DONTWAIT);
+		if (k > 0)
+			return (size_t)k;
+	}
+	fail_msg("no answer from the stub");
+	return 0;
+}
+
+static void test_dns_stub(void **state)
+{
+	static const char *const specs[] = {"NETWORK_CONNECT:localhost:80", NULL};
+	static const char *const wildcard[] = {"NETWORK_CONNECT:*:80", NULL};
+	struct sockaddr_in udp_at, tcp_at, cl;
+	uint8_t msg[512], reply[DNS_REPLY_MAX];
+	ob_capset *caps = grants(specs);
+	DnsStub *s;
+	const DnsReport rep = {.deny = count_denial};
+	(void)state;
+
+	int udp = bound_socket(SOCK_DGRAM, &udp_at), tcp = bound_socket(SOCK_STREAM, &tcp_at);
+	int client = bound_socket(SOCK_DGRAM, &cl);
+	assert_int_equal(dnsstub_new(udp, tcp, caps, NULL, &rep, &s), 0);
+
+	/* a granted name: its address, remembered for connects */
+	size_t k = ask_udp(s, client, &udp_at, msg, query(msg, 1, "localhost", DNS_TYPE_A), reply);
+	assert_int_equal(reply[3] & 0xf, DNS_RCODE_OK);
+	assert_int_equal(reply[7], 1);
+	assert_memory_equal(reply + k - 4, "\x7f\0\0\x01", 4);
+	struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+	size_t it = 0;
+	assert_string_equal(dnsstub_name_for(s, (struct sockaddr *)&lo, &it), "localhost");
+	assert_null(dnsstub_name_for(s, (struct sockaddr *)&lo, &it));
+	/* another record type of a granted name: an empty answer */
+	k = ask_udp(s, client, &udp_at, msg, query(msg, 2, "localhost", 15 /* MX */), reply);
+	assert_int_equal(reply[3] & 0xf, DNS_RCODE_OK);
+	assert_int_equal(reply[7], 0);
+	/* a name no grant covers: NXDOMAIN, one denial for the pair of questions */
+	denials = 0;
+	(void)ask_udp(s, client, &udp_at, msg, query(msg, 3, "evil.test", DNS_TYPE_A), reply);
+	assert_int_equal(reply[3] & 0xf, DNS_RCODE_NXDOMAIN);
+	(void)ask_udp(s, client, &udp_at, msg, query(msg, 4, "evil.test", DNS_TYPE_AAAA), reply);
+	assert_int_equal(denials, 1);
+	/* a malformed query with a header: FORMERR; the class other than IN: NOTIMP */
+	size_t n = query(msg, 5, "localhost", DNS_TYPE_A);
+	msg[5] = 2;
+	(void)ask_udp(s, client, &udp_at, msg, n, reply);
+	assert_int_equal(reply[3] & 0xf, DNS_RCODE_FORMERR);
+	n = query(msg, 6, "localhost", DNS_TYPE_A);
+	msg[n - 1] = 3; /* CHAOS */
+	(void)ask_udp(s, client, &udp_at, msg, n, reply);
+	assert_int_equal(reply[3] & 0xf, DNS_RCODE_NOTIMP);
+
+	/* TCP: two length-prefixed queries on one connection */
+	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&tcp_at, sizeof(tcp_at)), 0);
+	uint8_t framed[600];
+	n = query(framed + 2, 7, "localhost", DNS_TYPE_A);
+	framed[0] = 0;
+	framed[1] = (uint8_t)n;
+	size_t m = query(framed + 2 + n + 2, 8, "evil.test", DNS_TYPE_A);
+	framed[2 + n] = 0;
+	framed[2 + n + 1] = (uint8_t)m;
+	assert_int_equal(send(c, framed, n + m + 4, 0), (ssize_t)(n + m + 4));
+	/* the answers come as they are ready (the refusal first): two frames, by id */
+	size_t got = 0, frames = 0;
+	uint8_t in[1200];
+	for (int i = 0; i < 500 && frames < 2; i++) {
+		(void)poll(&(struct pollfd){.fd = dnsstub_fd(s), .events = POLLIN}, 1, 20);
+		dnsstub_dispatch(s);
+		ssize_t r = recv(c, in + got, sizeof(in) - got, MSG_DONTWAIT);
+		got += r > 0 ? (size_t)r : 0;
+		frames = 0;
+		for (size_t off = 0; off + 2 <= got;) {
+			size_t len = (size_t)in[off] << 8 | in[off + 1];
+			if (off + 2 + len > got)
+				break;
+			frames++;
+			off += 2 + len;
+		}
+	}
+	assert_int_equal(frames, 2);
+	size_t first = (size_t)in[0] << 8 | in[1];
+	const uint8_t *a = in + 2, *b = in + 2 + first + 2;
+	if (a[1] != 7) { /* id 7: the granted name */
+		const uint8_t *x = a;
+		a = b;
+		b = x;
+	}
+	assert_int_equal(a[1], 7);
+	assert_int_equal(a[3] & 0xf, DNS_RCODE_OK);
+	assert_int_equal(b[1], 8);
+	assert_int_equal(b[3] & 0xf, DNS_RCODE_NXDOMAIN);
+	(void)close(c);
+
+	uint64_t answered, refused;
+	dnsstub_stats(s, &answered, &refused);
+	assert_true(answered >= 5 && refused >= 3);
+	dnsstub_free(s);
+	ob_capset_unref(caps);
+
+	/* a wildcard grant does not reach a loopback address through a name */
+	caps = grants(wildcard);
+	udp = bound_socket(SOCK_DGRAM, &udp_at);
+	assert_int_equal(dnsstub_new(udp, -1, caps, NULL, &rep, &s), 0);
+	(void)ask_udp(s, client, &udp_at, msg, query(msg, 9, "localhost", DNS_TYPE_A), reply);
+	assert_int_equal(reply[3] & 0xf, DNS_RCODE_NXDOMAIN);
+	it = 0;
+	assert_null(dnsstub_name_for(s, (struct sockaddr *)&lo, &it));
+	dnsstub_free(s);
+	ob_capset_unref(caps);
+	(void)close(client);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +447,7 @@ int main(void)
 	    cmocka_unit_test(test_conditions),
 	    cmocka_unit_test(test_dns_messages),
 	    cmocka_unit_test(test_names_for_the_stub),
+	    cmocka_unit_test(test_dns_stub),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
