@@ -6,6 +6,7 @@ host's 127.0.0.1, started here. Root and rootless."""
 import http.server
 import json
 import os
+import socket
 import threading
 
 import pytest
@@ -95,6 +96,18 @@ try:
     out["direct"] = "CONNECTED"
 except OSError as e:
     out["direct"] = type(e).__name__
+try:
+    socket.getaddrinfo("localhost", port)
+    out["dns"] = "RESOLVED"
+except OSError as e:
+    out["dns"] = type(e).__name__
+for kind in (socket.SOCK_RAW, socket.SOCK_DGRAM):
+    try:
+        r = socket.socket(socket.AF_INET, kind, socket.IPPROTO_ICMP if kind == socket.SOCK_RAW else 0)
+        r.sendto(b"x", ("192.0.2.1", 9))
+        out[str(int(kind))] = "SENT"
+    except OSError as e:
+        out[str(int(kind))] = type(e).__name__
 print(json.dumps(out))
 """
 
@@ -117,6 +130,10 @@ def test_proxy_allows_and_refuses(sandbox, shared_tmp, web):
     assert out["socks_metadata"] == 2  # connection not allowed by ruleset
     assert out["garbage"] == "HTTP/1.1 403 Forbidden"
     assert out["direct"] == "PermissionError"  # Landlock: TCP connect to the proxy's port only
+    assert out["dns"] == "gaierror"  # no resolver inside: names go through the proxy
+    # raw sockets need a capability the program lacks; UDP has no route out
+    assert out[str(int(socket.SOCK_RAW))] == "PermissionError"
+    assert out[str(int(socket.SOCK_DGRAM))] == "OSError", out
     # refused targets never reached; the allowed ones were, once each
     assert sorted(hits) == ["/a", "/c", "/d"]
     ev = events(log)
