@@ -248,6 +248,20 @@ typedef enum ob_sandbox_mode {
 	OB_MODE_INVALID = -EINVAL,
 } ob_sandbox_mode;
 
+/* What runs the plan (SPEC §3): native namespaces, or an OCI runtime on a bundle made from
+ * the same plan (docs/design/backends.md says what each provides). */
+typedef enum ob_backend {
+	OB_BACKEND_NATIVE,
+	OB_BACKEND_GVISOR, /* runsc */
+	OB_BACKEND_CRUN,
+	OB_BACKEND_RUNC,
+	OB_BACKEND_MAX,
+	OB_BACKEND_INVALID = -EINVAL,
+} ob_backend;
+
+OB_PUBLIC const char *ob_backend_to_string(ob_backend backend);
+OB_PUBLIC ob_backend ob_backend_from_string(const char *name);
+
 /* How granted network is reached (SPEC §3). */
 typedef enum ob_egress {
 	OB_EGRESS_BOTH,        /* trapped connects and the proxy (default, native) */
@@ -293,6 +307,7 @@ OB_PUBLIC int ob_sandbox_set_context(ob_sandbox *sb, const char *key, const char
 OB_PUBLIC int ob_sandbox_set_limits(ob_sandbox *sb, const ob_limits *limits);
 OB_PUBLIC int ob_sandbox_set_mode(ob_sandbox *sb, ob_sandbox_mode mode);
 OB_PUBLIC int ob_sandbox_set_egress(ob_sandbox *sb, ob_egress egress);
+OB_PUBLIC int ob_sandbox_set_backend(ob_sandbox *sb, ob_backend backend);
 /* A host directory mounted read-write at /workspace and used as the working directory. */
 OB_PUBLIC int ob_sandbox_set_workdir(ob_sandbox *sb, const char *dir, ob_error *reterr);
 /* Where the registry store (REGISTRY_* grants, mounted at /registry) and the artifact store

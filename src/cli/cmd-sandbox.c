@@ -34,7 +34,8 @@ static const char run_help[] =
     "      --component UUID      grants from the registry's policy for this component\n"
     "                            (--cap/--capabilities then only narrow them)\n"
     "      --artifacts DIR       the artifact store: ARTIFACT_* grants appear at /artifacts\n"
-    "      --backend native      the only backend so far\n"
+    "      --backend NAME        native (default), or an OCI runtime on a bundle made from\n"
+    "                            the same plan: gvisor (runsc), crun, runc\n"
     "      --egress MODE         how granted network is reached: both (default: connect()\n"
     "                            made by the supervisor, names from a DNS stub, and the\n"
     "                            proxy variables), transparent, or proxy\n"
@@ -216,12 +217,14 @@ static int handle_option(RunArgs *a, int c, const char *arg)
 			return -EINVAL;
 		}
 		return 0;
-	case ARG_BACKEND:
-		if (!streq(arg, "native")) {
-			log_error("--backend %s: not available in this build (native only)", arg);
-			return -EOPNOTSUPP;
+	case ARG_BACKEND: {
+		ob_backend b = ob_backend_from_string(arg);
+		if (b < 0) {
+			log_error("--backend '%s': expected native, gvisor, crun or runc", arg);
+			return -EINVAL;
 		}
-		return 0;
+		return ob_sandbox_set_backend(a->sb, b);
+	}
 	case ARG_EGRESS: {
 		ob_egress m = ob_egress_from_string(arg);
 		if (m < 0) {

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "basic/macro.h"
 #include "cgroup.h"
 
@@ -74,6 +75,31 @@ bool probe_transparent_egress(void)
 	return major > 5 || (major == 5 && minor >= 14);
 }
 
+/* Each backend: installed or not, its version, and what it provides here. */
+static json_t *probe_backends(void)
+{
+	json_t *o = json_pack("{s:{s:b, s:s, s:s}}", "native", "installed", true, "version",
+	                      ob_version(), "provides",
+	                      "namespaces, Landlock, seccomp allow-list with observed denials, "
+	                      "cgroups or rlimits, egress proxy and transparent connects");
+	for (int b = OB_BACKEND_GVISOR; o && b < OB_BACKEND_MAX; b++) {
+		char path[4096], version[128];
+		bool there = backend_find((ob_backend)b, path, sizeof(path));
+		backend_version((ob_backend)b, version, sizeof(version));
+		(void)json_object_set_new(
+		    o, ob_backend_to_string((ob_backend)b),
+		    json_pack("{s:b, s:s, s:s, s:s}", "installed", there, "version", version,
+		              "provides",
+		              b == OB_BACKEND_GVISOR
+		                  ? "gVisor's own kernel, seccomp allow-list (EPERM), no network"
+		                  : "namespaces, cgroups, seccomp allow-list (EPERM), no network",
+		              "lacks",
+		              "Landlock, observed denials, network grants, rootless (needs "
+		              "--allow-degraded)"));
+	}
+	return o;
+}
+
 int ob_probe_json(char **ret)
 {
 	bool seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
@@ -85,11 +111,12 @@ int ob_probe_json(char **ret)
 	else
 		(void)close(fd);
 	int abi = probe_landlock_abi();
-	json_t *o = json_pack("{s:s, s:b, s:b, s:i, s:b, s:s, s:b, s:{s:b, s:b, s:b}}", "version",
-	                      ob_version(), "namespaces", probe_namespaces(), "root",
-	                      geteuid() == 0, "landlock_abi", abi, "seccomp", seccomp, "cgroup",
-	                      probe_cgroup(), "pidfd", pidfd, "egress", "proxy", true,
-	                      "transparent", probe_transparent_egress(), "landlock_tcp", abi >= 4);
+	json_t *o =
+	    json_pack("{s:s, s:b, s:b, s:i, s:b, s:s, s:b, s:{s:b, s:b, s:b}, s:o}", "version",
+	              ob_version(), "namespaces", probe_namespaces(), "root", geteuid() == 0,
+	              "landlock_abi", abi, "seccomp", seccomp, "cgroup", probe_cgroup(), "pidfd",
+	              pidfd, "egress", "proxy", true, "transparent", probe_transparent_egress(),
+	              "landlock_tcp", abi >= 4, "backends", probe_backends());
 	if (!o)
 		return -ENOMEM;
 	*ret = json_dumps(o, JSON_INDENT(2));

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "backend.h"
 #include "basic/macro.h"
 #include "capability.h"
 #include "cgroup.h"
@@ -28,6 +29,7 @@
 #include "error.h"
 #include "landlock.h"
 #include "notify.h"
+#include "oci.h"
 #include "output.h"
 #include "plan.h"
 #include "probe.h"
@@ -45,6 +47,7 @@ struct ob_sandbox {
 	ob_limits limits;
 	ob_sandbox_mode mode;
 	ob_egress egress;
+	ob_backend backend;
 	char *workdir;
 	char *registry_dir, *artifacts_dir;
 	char **argv;
@@ -72,6 +75,33 @@ static const char *const mode_table[OB_MODE_MAX] = {
     [OB_MODE_RX] = "rx",
     [OB_MODE_RWX] = "rwx",
 };
+
+static const char *const backend_table[OB_BACKEND_MAX] = {
+    [OB_BACKEND_NATIVE] = "native",
+    [OB_BACKEND_GVISOR] = "gvisor",
+    [OB_BACKEND_CRUN] = "crun",
+    [OB_BACKEND_RUNC] = "runc",
+};
+
+const char *ob_backend_to_string(ob_backend backend)
+{
+	return backend >= 0 && backend < OB_BACKEND_MAX ? backend_table[backend] : NULL;
+}
+
+ob_backend ob_backend_from_string(const char *name)
+{
+	for (int m = 0; name && m < OB_BACKEND_MAX; m++)
+		if (streq(name, backend_table[m]))
+			return (ob_backend)m;
+	return OB_BACKEND_INVALID;
+}
+
+int ob_sandbox_set_backend(ob_sandbox *sb, ob_backend backend)
+{
+	assert_return(sb && backend >= 0 && backend < OB_BACKEND_MAX, -EINVAL);
+	sb->backend = backend;
+	return 0;
+}
 
 static const char *const egress_table[OB_EGRESS_MAX] = {
     [OB_EGRESS_BOTH] = "both",
@@ -390,6 +420,42 @@ int ob_sandbox_add_audit_fd(ob_sandbox *sb, int fd)
 
 /* ---------------------------------------------------------------- planning */
 
+/* What another backend cannot provide fails the run (125), said here; what it provides
+ * less of (no Landlock, no observed denials) needs --allow-degraded. */
+static int backend_decision(const ob_sandbox *sb, const Plan *p, ob_error *reterr)
+{
+	const char *name = ob_backend_to_string(sb->backend);
+	char path[4096];
+
+	if (p->proxy || p->transparent)
+		return ob_error_set(
+		    reterr, -EOPNOTSUPP,
+		    "backend %s: network grants are not wired into OCI runtimes yet "
+		    "(the native backend has them)",
+		    name);
+	if (p->n_dbs > 0)
+		return ob_error_set(
+		    reterr, -EOPNOTSUPP,
+		    "backend %s: DATABASE_WRITE sqlite needs the native backend (its "
+		    "supervisor handles the journal files)",
+		    name);
+	if (geteuid() != 0)
+		return ob_error_set(reterr, -EOPNOTSUPP, "backend %s: runs as root only so far",
+		                    name);
+	if (!backend_find(sb->backend, path, sizeof(path)))
+		return ob_error_set(reterr, -ENOENT,
+		                    "backend %s: its runtime is not installed (Debian package %s)",
+		                    name, sb->backend == OB_BACKEND_GVISOR ? "runsc" : name);
+	if (!sb->allow_degraded)
+		return ob_error_set(reterr, -EOPNOTSUPP,
+		                    "backend %s applies no Landlock rules and observes no denials "
+		                    "(the mount layout and the seccomp allow-list confine the "
+		                    "program); refusing to run less confined than asked "
+		                    "(--allow-degraded runs it so)",
+		                    name);
+	return 0;
+}
+
 /* A network grant wants Landlock's TCP rules; Landlock is there but too old for them. */
 static bool landlock_tcp_missing(const Plan *p)
 {
@@ -445,6 +511,10 @@ static int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 		r = plan_build(plan, &in, reterr);
 		plan->transparent_unavailable = true;
 	}
+	if (r < 0)
+		return r;
+	if (r >= 0 && sb->backend != OB_BACKEND_NATIVE)
+		r = backend_decision(sb, plan, reterr);
 	if (r < 0)
 		return r;
 	if (landlock_tcp_missing(plan) && !sb->allow_degraded)
@@ -534,6 +604,10 @@ typedef struct Run {
 	Proxy *proxy;
 	DnsStub *dns;
 	Tconnect *tc;
+	/* another backend than native: its runtime, the bundle, the container's name */
+	char runtime[4096];
+	OciBundle bundle;
+	char container[64];
 	Notifier notifier;
 	bool got_exit, got_failure, report_hup;
 	bool rlimit_pids_hit; /* rootless without cgroups: the process count reached --pids */
@@ -791,7 +865,11 @@ static bool wait_child(Run *run, int *wstatus)
 		if (!exited && !timed_out && spent >= timeout) {
 			timed_out = true;
 			/* PID 1 dies, and the kernel kills the whole pid namespace with it. */
-			(void)kill(run->pid, SIGKILL);
+			if (run->sb->backend == OB_BACKEND_NATIVE)
+				(void)kill(run->pid, SIGKILL);
+			else /* the runtime waits for its container: kill that */
+				backend_kill(run->sb->backend, run->runtime, run->bundle.dir,
+				             run->container);
 		}
 		if (exited && run->out[0].fd < 0 && run->out[1].fd < 0)
 			break;
@@ -834,7 +912,7 @@ static bool wait_child(Run *run, int *wstatus)
 			dnsstub_dispatch(run->dns);
 		if (p[9].revents & POLLIN)
 			tconnect_dispatch(run->tc);
-		if (!exited)
+		if (!exited && run->sb->backend == OB_BACKEND_NATIVE)
 			watch_rlimit_pids(run);
 	}
 	while (waitpid(run->pid, wstatus, 0) < 0 && errno == EINTR)
@@ -846,8 +924,23 @@ static bool wait_child(Run *run, int *wstatus)
 	return timed_out;
 }
 
+/* What an OCI backend applies: the runtime's namespaces, cgroup limits and the seccomp
+ * allow-list (EPERM, unrecorded); no Landlock, no observed denials, no network. */
+static json_t *oci_protections_json(const Run *run)
+{
+	char version[128];
+	backend_version(run->sb->backend, version, sizeof(version));
+	return json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:i, s:s, s:b, s:b}",
+	                 "backend", ob_backend_to_string(run->sb->backend), "runtime", version,
+	                 "userns", 0, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1,
+	                 "no_new_privs", 1, "cgroup", "runtime", "landlock", 0, "seccomp",
+	                 "allow-list (EPERM, not recorded)", "observed_denials", 0, "egress", 0);
+}
+
 static json_t *protections_json(const Run *run)
 {
+	if (run->sb->backend != OB_BACKEND_NATIVE)
+		return oci_protections_json(run);
 	return json_pack(
 	    "{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:b, s:i, s:b, s:s, s:b, s:b}", "userns",
 	    1, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1, "cgroupns", 1,
@@ -905,7 +998,7 @@ static void emit_limit(Run *run, ob_limit l)
 
 static int setup_sinks(Run *run, ob_error *reterr)
 {
-	int r = audit_init(&run->audit, "native");
+	int r = audit_init(&run->audit, ob_backend_to_string(run->sb->backend));
 	run->audit.component = run->sb->component;
 	for (size_t i = 0; r >= 0 && i < run->sb->n_log_paths; i++) {
 		r = audit_add_path(&run->audit, run->sb->log_paths[i]);
@@ -1020,7 +1113,16 @@ static void finish(Run *run, int wstatus, bool timed_out, ob_result *res)
 	res->oom = st.oom;
 	(void)getrusage(RUSAGE_CHILDREN, &ru);
 	res->max_rss_kb = (uint64_t)ru.ru_maxrss;
-	if (run->got_exit && !run->got_failure) {
+	if (run->sb->backend != OB_BACKEND_NATIVE) {
+		/* the runtime exits with the program's status, 128+N for a signal N */
+		int c = WIFEXITED(wstatus) && backend_started(run->bundle.dir)
+		            ? WEXITSTATUS(wstatus)
+		            : OB_EXIT_SETUP;
+		bool sig = c > OB_EXIT_SIGNAL_BASE && c <= OB_EXIT_SIGNAL_BASE + 64;
+		res->status = sig ? -1 : c;
+		res->signal = sig ? c - OB_EXIT_SIGNAL_BASE : 0;
+		res->exit_code = c;
+	} else if (run->got_exit && !run->got_failure) {
 		int s = run->last.wstatus;
 		res->status = WIFEXITED(s) ? WEXITSTATUS(s) : -1;
 		res->signal = WIFSIGNALED(s) ? WTERMSIG(s) : 0;
@@ -1035,7 +1137,6 @@ static void finish(Run *run, int wstatus, bool timed_out, ob_result *res)
 		res->signal = SIGKILL;
 		emit_limit(run, OB_LIMIT_TIMEOUT);
 	}
-	(void)wstatus;
 	if (st.oom)
 		emit_limit(run, OB_LIMIT_MEMORY);
 	/* Rootless: PID 1 counted what was left when the program ended; with the program itself
@@ -1084,6 +1185,93 @@ static void finish(Run *run, int wstatus, bool timed_out, ob_result *res)
 	audit_emit(&run->audit, "SandboxExit", exit_fields);
 }
 
+/* What runs less confined than it could, each said once (--allow-degraded asked for it). */
+static void emit_degraded(Run *run)
+{
+	static const char *const fmt = "{s:s, s:s}";
+
+	if (run->sb->backend != OB_BACKEND_NATIVE)
+		audit_emit(&run->audit, "SandboxDegraded",
+		           json_pack(fmt, "protection", "landlock, observed denials", "reason",
+		                     "an OCI backend: the mount layout and seccomp alone; "
+		                     "--allow-degraded"));
+	else if (run->plan.landlock_abi == 0 && run->sb->mode != OB_MODE_RWX)
+		audit_emit(&run->audit, "SandboxDegraded",
+		           json_pack(fmt, "protection", "landlock", "reason",
+		                     "not available on this kernel; --allow-degraded"));
+	if (run->plan.transparent_unavailable)
+		audit_emit(&run->audit, "SandboxDegraded",
+		           json_pack(fmt, "protection", "egress-transparent", "reason",
+		                     "pidfd_getfd or SECCOMP_ADDFD_FLAG_SETFD unavailable: the "
+		                     "proxy alone; --allow-degraded"));
+	if (landlock_tcp_missing(&run->plan))
+		audit_emit(&run->audit, "SandboxDegraded",
+		           json_pack(fmt, "protection", "landlock-tcp", "reason",
+		                     "Landlock ABI < 4 has no TCP rules; --allow-degraded"));
+}
+
+/* Everything a run holds, released; a program started but not waited for taken down. */
+static void run_done(Run *run)
+{
+	if (run->pid > 0) {
+		(void)kill(run->pid, SIGKILL);
+		(void)waitpid(run->pid, NULL, 0);
+	}
+	if (run->report_fd >= 0)
+		(void)close(run->report_fd);
+	stream_done(&run->out[0]);
+	stream_done(&run->out[1]);
+	if (run->notify_sock >= 0)
+		(void)close(run->notify_sock);
+	if (run->proxy_sock >= 0)
+		(void)close(run->proxy_sock);
+	if (run->container[0])
+		backend_delete(run->sb->backend, run->runtime, run->bundle.dir, run->container);
+	oci_bundle_remove(&run->bundle);
+	proxy_free(run->proxy);
+	tconnect_free(run->tc);
+	dnsstub_free(run->dns);
+	notify_done(&run->notifier);
+	cgroup_destroy(&run->cg);
+	audit_done(&run->audit);
+	plan_done(&run->plan);
+}
+
+/* Another backend: the bundle, and its runtime started on it with our output pipes. */
+static int start_oci(Run *run, ob_error *reterr)
+{
+	int outp[2][2] = {{-1, -1}, {-1, -1}};
+
+	for (int i = 0; i < 2; i++)
+		if (pipe2(outp[i], O_CLOEXEC) < 0) {
+			int e = -errno;
+			close_many(&outp[0][0], 4);
+			return ob_error_set(reterr, e, "pipe: %s", strerror(-e));
+		}
+	for (int i = 0; i < 2; i++) {
+		run->out[i] = (Stream){.fd = outp[i][0],
+		                       .out_fd = run->sb->capture_output ? -1 : 1 + i,
+		                       .cap = run->plan.limits.value[OB_LIMIT_OUTPUT]};
+		(void)fcntl(outp[i][0], F_SETFL, O_NONBLOCK);
+	}
+	if (!backend_find(run->sb->backend, run->runtime, sizeof(run->runtime)))
+		return ob_error_set(reterr, -ENOENT, "the runtime of backend %s is gone",
+		                    ob_backend_to_string(run->sb->backend));
+	int r = oci_bundle_create(&run->plan, &run->sb->seccomp_profile,
+	                          run->sb->backend == OB_BACKEND_GVISOR, &run->bundle, reterr);
+	(void)snprintf(run->container, sizeof(run->container), "omnibase-%s",
+	               run->audit.execution_id);
+	const int out[2] = {outp[0][1], outp[1][1]};
+	if (r >= 0)
+		r = backend_start(run->sb->backend, run->runtime, run->bundle.dir, run->container,
+		                  out, &run->pid);
+	(void)close(outp[0][1]);
+	(void)close(outp[1][1]);
+	if (r < 0)
+		return ob_error_set(reterr, r, "starting %s: %s", run->runtime, strerror(-r));
+	return 0;
+}
+
 int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 {
 	Run run = {.sb = sb,
@@ -1113,26 +1301,17 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 		goto out;
 	memcpy(res->execution_id, run.audit.execution_id, sizeof(res->execution_id));
 	emit_policy(&run);
-	r = cgroup_create(&run.cg, run.audit.execution_id, &run.plan.limits);
-	if (r >= 0)
-		r = start_child(&run, reterr);
+	if (sb->backend != OB_BACKEND_NATIVE) {
+		r = start_oci(&run, reterr);
+	} else {
+		r = cgroup_create(&run.cg, run.audit.execution_id, &run.plan.limits);
+		if (r >= 0)
+			r = start_child(&run, reterr);
+	}
 	if (r < 0)
 		goto out;
 	emit_start(&run);
-	if (run.plan.landlock_abi == 0 && sb->mode != OB_MODE_RWX)
-		audit_emit(&run.audit, "SandboxDegraded",
-		           json_pack("{s:s, s:s}", "protection", "landlock", "reason",
-		                     "not available on this kernel; --allow-degraded"));
-	if (run.plan.transparent_unavailable)
-		audit_emit(
-		    &run.audit, "SandboxDegraded",
-		    json_pack("{s:s, s:s}", "protection", "egress-transparent", "reason",
-		              "pidfd_getfd or SECCOMP_ADDFD_FLAG_SETFD unavailable: the proxy "
-		              "alone; --allow-degraded"));
-	if (landlock_tcp_missing(&run.plan))
-		audit_emit(&run.audit, "SandboxDegraded",
-		           json_pack("{s:s, s:s}", "protection", "landlock-tcp", "reason",
-		                     "Landlock ABI < 4 has no TCP rules; --allow-degraded"));
+	emit_degraded(&run);
 	bool timed_out = wait_child(&run, &wstatus);
 	finish(&run, wstatus, timed_out, res);
 	if (run.got_failure && run.last.kind == REPORT_SETUP_FAILED) {
@@ -1146,24 +1325,6 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	if (run.audit.write_error && r >= 0)
 		(void)ob_error_set(reterr, 0, "audit log: %s", strerror(-run.audit.write_error));
 out:
-	if (run.pid > 0) { /* started but not waited for: take it down */
-		(void)kill(run.pid, SIGKILL);
-		(void)waitpid(run.pid, NULL, 0);
-	}
-	if (run.report_fd >= 0)
-		(void)close(run.report_fd);
-	stream_done(&run.out[0]);
-	stream_done(&run.out[1]);
-	if (run.notify_sock >= 0)
-		(void)close(run.notify_sock);
-	if (run.proxy_sock >= 0)
-		(void)close(run.proxy_sock);
-	proxy_free(run.proxy);
-	tconnect_free(run.tc);
-	dnsstub_free(run.dns);
-	notify_done(&run.notifier);
-	cgroup_destroy(&run.cg);
-	audit_done(&run.audit);
-	plan_done(&run.plan);
+	run_done(&run);
 	return r < 0 ? r : 0;
 }

@@ -421,75 +421,84 @@ static int add_allowed(scmp_filter_ctx ctx, const SeccompProfile *prof, bool fil
 	return 0;
 }
 
-/* Allows syscall NR when argument ARG lies in [LO, HI] (32-bit values, upper half clear),
- * as aligned blocks matched with masks: libseccomp 2.5 takes one comparison per argument
- * and rule, and a plain 64-bit "greater than" would also admit a set upper half. */
-static int allow_range(scmp_filter_ctx ctx, int nr, unsigned arg, uint64_t lo, uint64_t hi)
+/* The calls allowed only with some arguments (the rest of their uses are refused): one
+ * entry per rule, its comparisons ANDed. Shared by the native filter and OCI bundles. */
+typedef struct ArgCmp {
+	unsigned arg;
+	enum scmp_compare op;
+	uint64_t a, b;
+} ArgCmp;
+
+typedef struct CondRule {
+	const char *name;
+	unsigned n;
+	ArgCmp cmp[2];
+} CondRule;
+
+static const CondRule cond_rules[] = {
+    /* clone without namespace flags (no nested user namespace and the like) */
+    {"clone", 1, {{0, SCMP_CMP_MASKED_EQ, NS_FLAGS, 0}}},
+    /* socket families: no module autoload through rare ones, no raw netlink or packet
+     * sockets. The type argument is free (stream, datagram, raw on loopback only). */
+    {"socket", 1, {{0, SCMP_CMP_EQ, AF_UNIX, 0}}},
+    {"socket", 1, {{0, SCMP_CMP_EQ, AF_INET, 0}}},
+    {"socket", 1, {{0, SCMP_CMP_EQ, AF_INET6, 0}}},
+    {"socketpair", 1, {{0, SCMP_CMP_EQ, AF_UNIX, 0}}},
+    /* personality: the default, or the query, nothing else (no READ_IMPLIES_EXEC, no
+     * ADDR_NO_RANDOMIZE) */
+    {"personality", 1, {{0, SCMP_CMP_EQ, 0, 0}}},
+    {"personality", 1, {{0, SCMP_CMP_EQ, 0xffffffffu, 0}}},
+    /* ioctl: an int's sign extension of a command with the top bit set (the other commands
+     * are the ranges below) */
+    {"ioctl", 1, {{1, SCMP_CMP_MASKED_EQ, 0xffffffff80000000ULL, 0xffffffff80000000ULL}}},
+    /* sends: never TCP Fast Open (a connect inside a send, around the trap on connect);
+     * natively, sendto with an address goes to the supervisor (the second comparison) */
+    {"sendto", 2, {{3, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, 0}, {4, SCMP_CMP_EQ, 0, 0}}},
+    {"sendmsg", 1, {{2, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, 0}}},
+    {"sendmmsg", 1, {{3, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, 0}}},
+};
+
+/* ioctl: every command but TIOCSTI (typing into the controlling terminal, bubblewrap
+ * CVE-2017-5226) and TIOCLINUX. The kernel reads the command as 32 bits: allowed are the other
+ * values with a clear upper half, so a TIOCSTI with garbage in the upper half cannot slip
+ * through. Each range becomes aligned blocks matched with masks: libseccomp 2.5 takes one
+ * comparison per argument and rule, and a plain 64-bit "greater than" would also admit a set
+ * upper half. */
+static const uint64_t ioctl_ranges[][2] = {
+    {0, TIOCSTI - 1}, {TIOCSTI + 1, TIOCLINUX - 1}, {TIOCLINUX + 1, 0xffffffffu}};
+
+/* The next aligned block of [*LO, HI]: its mask; *LO moves past it. */
+static uint64_t next_block(uint64_t *lo, uint64_t hi)
 {
-	while (lo <= hi) {
-		uint64_t size = 1;
-		while ((lo & (size * 2 - 1)) == 0 && lo + size * 2 - 1 <= hi && size < (1ULL << 32))
-			size *= 2;
-		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-		                         SCMP_CMP64(arg, SCMP_CMP_MASKED_EQ, ~(size - 1), lo));
-		if (r < 0)
-			return r;
-		lo += size;
-	}
-	return 0;
+	uint64_t size = 1;
+	while ((*lo & (size * 2 - 1)) == 0 && *lo + size * 2 - 1 <= hi && size < (1ULL << 32))
+		size *= 2;
+	*lo += size;
+	return ~(size - 1);
 }
 
-/* The calls allowed only with some arguments; the rest of their uses are refused. */
+/* Adds the conditional rules to CTX (those PROF denies by name left out). */
 static int add_conditional(scmp_filter_ctx ctx, const SeccompProfile *prof)
 {
-	const uint32_t A = SCMP_ACT_ALLOW;
 	int r = 0;
 
-	if (!profile_has(prof->deny, "clone"))
-		r = seccomp_rule_add(ctx, A, SCMP_SYS(clone), 1,
-		                     SCMP_A0_64(SCMP_CMP_MASKED_EQ, NS_FLAGS, 0));
-	/* socket families: no module autoload through rare ones, no raw netlink or packet
-	 * sockets. The type argument is free (stream, datagram, raw on loopback only). */
-	const int families[] = {AF_UNIX, AF_INET, AF_INET6};
-	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(families); i++)
-		r = seccomp_rule_add(ctx, A, SCMP_SYS(socket), 1,
-		                     SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)families[i]));
-	if (r >= 0)
-		r = seccomp_rule_add(ctx, A, SCMP_SYS(socketpair), 1,
-		                     SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)AF_UNIX));
-	/* personality: the default, or the query, nothing else (no READ_IMPLIES_EXEC, no
-	 * ADDR_NO_RANDOMIZE). */
-	if (r >= 0)
-		r = seccomp_rule_add(ctx, A, SCMP_SYS(personality), 1, SCMP_A0_32(SCMP_CMP_EQ, 0));
-	if (r >= 0)
-		r = seccomp_rule_add(ctx, A, SCMP_SYS(personality), 1,
-		                     SCMP_A0_32(SCMP_CMP_EQ, 0xffffffffu));
-	/* ioctl: every command but TIOCSTI (typing into the controlling terminal, bubblewrap
-	 * CVE-2017-5226) and TIOCLINUX. The kernel reads the command as 32 bits: allowed are the
-	 * other values with a clear upper half (or an int's sign extension of one with the top
-	 * bit set), so a TIOCSTI with garbage in the upper half cannot slip through. */
-	if (r >= 0)
-		r = allow_range(ctx, SCMP_SYS(ioctl), 1, 0, TIOCSTI - 1);
-	if (r >= 0)
-		r = allow_range(ctx, SCMP_SYS(ioctl), 1, TIOCSTI + 1, TIOCLINUX - 1);
-	if (r >= 0)
-		r = allow_range(ctx, SCMP_SYS(ioctl), 1, TIOCLINUX + 1, 0xffffffffu);
-	if (r >= 0)
-		r = seccomp_rule_add(
-		    ctx, A, SCMP_SYS(ioctl), 1,
-		    SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xffffffff80000000ULL, 0xffffffff80000000ULL));
-	/* Sends: never TCP Fast Open; sendto with an address goes to the supervisor (datagram
-	 * destinations are checked there), without one it is a plain send. */
-	if (r >= 0 && !profile_has(prof->deny, "sendto"))
-		r = seccomp_rule_add(ctx, A, SCMP_SYS(sendto), 2,
-		                     SCMP_A3_32(SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, 0),
-		                     SCMP_A4_64(SCMP_CMP_EQ, 0));
-	if (r >= 0 && !profile_has(prof->deny, "sendmsg"))
-		r = seccomp_rule_add(ctx, A, SCMP_SYS(sendmsg), 1,
-		                     SCMP_A2_32(SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, 0));
-	if (r >= 0 && !profile_has(prof->deny, "sendmmsg"))
-		r = seccomp_rule_add(ctx, A, SCMP_SYS(sendmmsg), 1,
-		                     SCMP_A3_32(SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, 0));
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(cond_rules); i++) {
+		const CondRule *c = &cond_rules[i];
+		struct scmp_arg_cmp cmp[2];
+		if (profile_has(prof->deny, c->name))
+			continue;
+		for (unsigned k = 0; k < c->n; k++)
+			cmp[k] = SCMP_CMP64(c->cmp[k].arg, c->cmp[k].op, c->cmp[k].a, c->cmp[k].b);
+		r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW,
+		                           seccomp_syscall_resolve_name(c->name), c->n, cmp);
+	}
+	for (size_t i = 0;
+	     r >= 0 && !profile_has(prof->deny, "ioctl") && i < ELEMENTSOF(ioctl_ranges); i++)
+		for (uint64_t lo = ioctl_ranges[i][0]; r >= 0 && lo <= ioctl_ranges[i][1];) {
+			uint64_t start = lo, mask = next_block(&lo, ioctl_ranges[i][1]);
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+			                     SCMP_A1_64(SCMP_CMP_MASKED_EQ, mask, start));
+		}
 	/* clone3's flags live in memory: answered "not implemented", callers use clone. */
 	if (r >= 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
@@ -651,6 +660,90 @@ json_t *seccomp_profile_json(const SeccompProfile *prof, bool files)
 	    "socketpair: AF_UNIX", "personality: default or query only",
 	    "ioctl: all but TIOCSTI and TIOCLINUX", "observed", obs, "refused_examples", refused,
 	    "other_architectures", "refused (EPERM) and recorded: i386 int 0x80, x32");
+}
+
+#if defined(__aarch64__)
+#define OCI_ARCH "SCMP_ARCH_AARCH64"
+#else
+#define OCI_ARCH "SCMP_ARCH_X86_64"
+#endif
+
+static const char *const oci_ops[] = {
+    [SCMP_CMP_NE] = "SCMP_CMP_NE",
+    [SCMP_CMP_LT] = "SCMP_CMP_LT",
+    [SCMP_CMP_LE] = "SCMP_CMP_LE",
+    [SCMP_CMP_EQ] = "SCMP_CMP_EQ",
+    [SCMP_CMP_GE] = "SCMP_CMP_GE",
+    [SCMP_CMP_GT] = "SCMP_CMP_GT",
+    [SCMP_CMP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
+};
+
+static json_t *oci_rule(const char *name, json_t *args)
+{
+	json_t *r = json_pack("{s:[s], s:s}", "names", name, "action", "SCMP_ACT_ALLOW");
+	if (r && args)
+		(void)json_object_set_new(r, "args", args);
+	return r;
+}
+
+static json_t *oci_arg(unsigned index, enum scmp_compare op, uint64_t a, uint64_t b)
+{
+	/* OCI's MASKED_EQ: value is the mask, valueTwo the datum, as in libseccomp. JSON numbers
+	 * from jansson are signed: bit 63 is left out of masks, which only lets a value with it
+	 * set match a block its low bits are in — these rules' decisions rest on the low 32
+	 * bits (the kernel reads ioctl's command as an unsigned int). */
+	if (op == SCMP_CMP_MASKED_EQ) {
+		a &= INT64_MAX;
+		b &= INT64_MAX;
+	}
+	return json_pack("{s:i, s:I, s:I, s:s}", "index", (int)index, "value", (json_int_t)a,
+	                 "valueTwo", (json_int_t)b, "op", oci_ops[op]);
+}
+
+json_t *seccomp_oci_json(const SeccompProfile *prof)
+{
+	json_t *names = json_array(), *rules = json_array();
+
+	/* No supervisor to observe with: the observed calls are plainly allowed (the layout
+	 * and the kernel's fences decide); sendto keeps its Fast Open check below. */
+	for (size_t i = 0; i < ELEMENTSOF(allowed); i++)
+		if (!profile_has(prof->deny, allowed[i]))
+			(void)json_array_append_new(names, json_string(allowed[i]));
+	for (size_t i = 0; i < ELEMENTSOF(observed); i++)
+		if (!streq(observed[i], "sendto"))
+			(void)json_array_append_new(names, json_string(observed[i]));
+	for (size_t i = 0; i < ELEMENTSOF(observed_files); i++)
+		(void)json_array_append_new(names, json_string(observed_files[i]));
+	for (size_t i = 0; prof->allow && prof->allow[i]; i++)
+		(void)json_array_append_new(names, json_string(prof->allow[i]));
+	(void)json_array_append_new(
+	    rules, json_pack("{s:o, s:s}", "names", names, "action", "SCMP_ACT_ALLOW"));
+	for (size_t i = 0; i < ELEMENTSOF(cond_rules); i++) {
+		const CondRule *c = &cond_rules[i];
+		json_t *args = json_array();
+		if (profile_has(prof->deny, c->name)) {
+			json_decref(args);
+			continue;
+		}
+		/* sendto with an address is a plain send here: nobody to check where it goes */
+		unsigned n = streq(c->name, "sendto") ? 1 : c->n;
+		for (unsigned k = 0; k < n; k++)
+			(void)json_array_append_new(
+			    args, oci_arg(c->cmp[k].arg, c->cmp[k].op, c->cmp[k].a, c->cmp[k].b));
+		(void)json_array_append_new(rules, oci_rule(c->name, args));
+	}
+	for (size_t i = 0; !profile_has(prof->deny, "ioctl") && i < ELEMENTSOF(ioctl_ranges); i++)
+		for (uint64_t lo = ioctl_ranges[i][0]; lo <= ioctl_ranges[i][1];) {
+			uint64_t start = lo, mask = next_block(&lo, ioctl_ranges[i][1]);
+			(void)json_array_append_new(
+			    rules, oci_rule("ioctl", json_pack("[o]", oci_arg(1, SCMP_CMP_MASKED_EQ,
+			                                                      mask, start))));
+		}
+	(void)json_array_append_new(rules,
+	                            json_pack("{s:[s], s:s, s:i}", "names", "clone3", "action",
+	                                      "SCMP_ACT_ERRNO", "errnoRet", ENOSYS));
+	return json_pack("{s:s, s:i, s:[s], s:o}", "defaultAction", "SCMP_ACT_ERRNO",
+	                 "defaultErrnoRet", EPERM, "architectures", OCI_ARCH, "syscalls", rules);
 }
 
 /* ---------------------------------------------------------------- --seccomp-profile FILE */

@@ -34,5 +34,8 @@ bool seccomp_is_observed(int nr, bool files);
 const char *seccomp_name(uint32_t audit_arch, int nr, char *buf, size_t size);
 /* The policy, for --dry-run. */
 json_t *seccomp_profile_json(const SeccompProfile *prof, bool files);
+/* The same policy as an OCI runtime-spec seccomp object (linux.seccomp), for the OCI
+ * backends: refusals are EPERM (no supervisor observes them there). */
+json_t *seccomp_oci_json(const SeccompProfile *prof);
 int seccomp_profile_load(const char *file, SeccompProfile *p, ob_error *reterr);
 void seccomp_profile_done(SeccompProfile *p);

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The backends other than native: OCI runtimes (crun, runc) and gVisor (runsc), run on an
+ * OCI bundle made from the same plan (oci.h). What each can and cannot provide is in
+ * docs/design/backends.md.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "omnibase/omnibase.h"
+
+/* The runtime's executable for BACKEND, found on PATH ("" and false when it is not there). */
+bool backend_find(ob_backend backend, char *path, size_t size);
+/* Its version line, e.g. "crun version 1.8.1" ("" when it cannot tell). */
+void backend_version(ob_backend backend, char *buf, size_t size);
+
+/* Starts "RUNTIME run" of the bundle DIR as container ID, its state under DIR/state, its
+ * container's pid written to DIR/pid once started, with stdout and stderr on OUT (or the
+ * caller's when -1). The runtime's pid in *RET. */
+int backend_start(ob_backend backend, const char *runtime, const char *dir, const char *id,
+                  const int out[2], pid_t *ret);
+/* Did the container start (its pid file was written)? A runtime that ends without it
+ * failed before the program ran: exit 125, not the program's status. */
+bool backend_started(const char *dir);
+/* Kills the container's processes (the timeout), and waits for the runtime's kill. */
+void backend_kill(ob_backend backend, const char *runtime, const char *dir, const char *id);
+/* Removes what the runtime left of the container. */
+void backend_delete(ob_backend backend, const char *runtime, const char *dir, const char *id);

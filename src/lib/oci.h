@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * OCI bundles (runtime-spec 1.0) from a plan, for the backends that are OCI runtimes (crun,
+ * runc) or speak their command line (gVisor's runsc): the same layout, environment, limits
+ * and seccomp allow-list as the native backend, in config.json form. The bundle is a private
+ * directory (0700) under $TMPDIR holding config.json, an empty read-only root the runtime
+ * mounts the plan's binds and file systems onto (with the plan's directories and symlinks
+ * made in it), and the plan's generated files (secrets, resolver files), removed after the run.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <limits.h>
+
+#include "plan.h"
+#include "seccomp.h"
+
+typedef struct OciBundle {
+	char dir[PATH_MAX]; /* "" when there is none */
+} OciBundle;
+
+/* config.json for PLAN, with PROF's changes to the seccomp allow-list; FILES_DIR is where
+ * the plan's generated files are (NULL: leave them out); GVISOR: for runsc. */
+json_t *oci_config(const Plan *plan, const SeccompProfile *prof, const char *files_dir,
+                   bool gvisor);
+
+/* Makes the bundle for PLAN. */
+int oci_bundle_create(const Plan *plan, const SeccompProfile *prof, bool gvisor, OciBundle *b,
+                      ob_error *reterr);
+/* Removes the bundle (a no-op for one never made). */
+void oci_bundle_remove(OciBundle *b);
