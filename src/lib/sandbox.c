@@ -565,6 +565,14 @@ int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr)
 	if (o)
 		(void)json_object_set_new(
 		    o, "seccomp", seccomp_profile_json(&sb->seccomp_profile, plan.n_dbs > 0));
+	/* another backend: the bundle's config.json it would run (generated files left out) */
+	if (o && sb->backend != OB_BACKEND_NATIVE)
+		(void)json_object_set_new(o, "oci",
+		                          oci_config(&plan, &sb->seccomp_profile, NULL,
+		                                     sb->backend == OB_BACKEND_GVISOR));
+	if (o)
+		(void)json_object_set_new(o, "backend",
+		                          json_string(ob_backend_to_string(sb->backend)));
 	plan_done(&plan);
 	if (!o)
 		return -ENOMEM;
@@ -608,6 +616,7 @@ typedef struct Run {
 	char runtime[4096];
 	OciBundle bundle;
 	char container[64];
+	bool oci_finished; /* the runtime ran the container to its end by itself */
 	Notifier notifier;
 	bool got_exit, got_failure, report_hup;
 	bool rlimit_pids_hit; /* rootless without cgroups: the process count reached --pids */
@@ -928,10 +937,9 @@ static bool wait_child(Run *run, int *wstatus)
  * allow-list (EPERM, unrecorded); no Landlock, no observed denials, no network. */
 static json_t *oci_protections_json(const Run *run)
 {
-	char version[128];
-	backend_version(run->sb->backend, version, sizeof(version));
+	/* the runtime by path: asking its version costs a run of it (doctor says it) */
 	return json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:i, s:s, s:b, s:b}",
-	                 "backend", ob_backend_to_string(run->sb->backend), "runtime", version,
+	                 "backend", ob_backend_to_string(run->sb->backend), "runtime", run->runtime,
 	                 "userns", 0, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1,
 	                 "no_new_privs", 1, "cgroup", "runtime", "landlock", 0, "seccomp",
 	                 "allow-list (EPERM, not recorded)", "observed_denials", 0, "egress", 0);
@@ -1118,6 +1126,7 @@ static void finish(Run *run, int wstatus, bool timed_out, ob_result *res)
 		int c = WIFEXITED(wstatus) && backend_started(run->bundle.dir)
 		            ? WEXITSTATUS(wstatus)
 		            : OB_EXIT_SETUP;
+		run->oci_finished = c != OB_EXIT_SETUP && !timed_out;
 		bool sig = c > OB_EXIT_SIGNAL_BASE && c <= OB_EXIT_SIGNAL_BASE + 64;
 		res->status = sig ? -1 : c;
 		res->signal = sig ? c - OB_EXIT_SIGNAL_BASE : 0;
@@ -1225,7 +1234,9 @@ static void run_done(Run *run)
 		(void)close(run->notify_sock);
 	if (run->proxy_sock >= 0)
 		(void)close(run->proxy_sock);
-	if (run->container[0])
+	/* a runtime that ran its container to the end removed it; after a kill, a failure or
+	 * no wait at all, what it left goes */
+	if (run->container[0] && !run->oci_finished)
 		backend_delete(run->sb->backend, run->runtime, run->bundle.dir, run->container);
 	oci_bundle_remove(&run->bundle);
 	proxy_free(run->proxy);

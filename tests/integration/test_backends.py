@@ -111,3 +111,19 @@ def test_doctor_lists_backends(run):
     assert set(doc["backends"]) == {"native", "gvisor", "crun", "runc"}
     for name, exe in BACKENDS.items():
         assert doc["backends"][name]["installed"] == bool(shutil.which(exe))
+
+
+def test_dry_run_shows_the_bundle(ob_bin, backend):
+    """--dry-run with another backend prints the config.json it would run."""
+    p = run(ob_bin, "--dry-run", "--backend", backend, "--allow-degraded", "--memory", "32M",
+            "/bin/true")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    oci = d["oci"]
+    assert d["backend"] == backend and oci["root"] == {"path": "rootfs", "readonly": True}
+    assert oci["process"]["user"] == {"uid": 1000, "gid": 1000}
+    assert oci["process"]["noNewPrivileges"] is True
+    assert all(v == [] for v in oci["process"]["capabilities"].values())
+    assert oci["linux"]["resources"]["memory"]["limit"] == 32 << 20
+    assert {"type": "network"} in oci["linux"]["namespaces"]
+    assert oci["linux"]["seccomp"]["defaultAction"] == "SCMP_ACT_ERRNO"

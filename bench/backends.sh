@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The OCI backends against their runtime invoked directly on the same bundle, in one run, as
+# root: start-up (hyperfine, /bin/true) and a syscall-heavy workload (bench/syscall-loop.c,
+# ns per iteration). The direct bundle is the config.json omnibase's --dry-run prints, with the
+# root's directories and symlinks made as omnibase makes them; the direct command goes through
+# `sh -c` for a fresh container name each time (~1 ms, said in the README). And native
+# omnibase, for the overhead table. Not a test: timings depend on the machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./ci/deps.sh
+[ -d build-bench ] || meson setup build-bench --buildtype=release -Dtests=false >/dev/null
+ninja -C build-bench >/dev/null
+ob=$PWD/build-bench/omnibase
+loop=$PWD/build-bench/bench/syscall-loop
+work=$(mktemp -d /tmp/omnibase-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+runs=${OB_BENCH_RUNS:-20}
+iters=${OB_BENCH_ITERS:-200000}
+
+# A bundle like omnibase's for PROGRAM ARGS..., at DIR.
+bundle() {
+	local backend=$1 dir=$2
+	shift 2
+	mkdir -p "$dir/rootfs"
+	"$ob" sandbox run --dry-run --backend "$backend" --allow-degraded "$@" |
+		/usr/bin/python3 -c '
+import json, os, sys
+d, root = json.load(sys.stdin), sys.argv[1]
+json.dump(d["oci"], open(os.path.join(os.path.dirname(root), "config.json"), "w"))
+for m in d["mounts"]:
+    if m["dest"].startswith("/dev"):
+        continue
+    if m["type"] == "dir":
+        os.makedirs(root + m["dest"], exist_ok=True)
+    elif m["type"] == "symlink":
+        os.symlink(m["src"], root + m["dest"])' "$dir/rootfs"
+}
+
+flags() {
+	case $1 in
+	gvisor) echo "--network=none --oci-seccomp" ;;
+	*) echo "" ;;
+	esac
+}
+
+runtime_of() {
+	case $1 in
+	gvisor) echo runsc ;;
+	*) echo "$1" ;;
+	esac
+}
+
+printf '%-8s %-34s %12s %12s %8s\n' backend workload direct omnibase ratio
+for b in gvisor runc crun; do
+	rt=$(command -v "$(runtime_of "$b")") || continue
+	"$ob" sandbox run --backend "$b" --allow-degraded /bin/true >/dev/null 2>&1 || {
+		echo "$b: cannot run here (see docs/design/backends.md)"
+		continue
+	}
+	bundle "$b" "$work/$b-true" /bin/true
+	bundle "$b" "$work/$b-loop" "$loop" -- openat "$iters"
+	direct="$rt --root $work/$b-state $(flags "$b") run --bundle"
+	hyperfine -N --runs "$runs" --warmup 2 --export-json "$work/$b.json" \
+		"sh -c '$direct $work/$b-true c\$\$'" \
+		"$ob sandbox run --backend $b --allow-degraded /bin/true" >/dev/null
+	/usr/bin/python3 - "$work/$b.json" "$b" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+d, o = r[0]["mean"] * 1e3, r[1]["mean"] * 1e3
+print("%-8s %-34s %9.2f ms %9.2f ms %7.2fx" % (sys.argv[2], "start-up, /bin/true", d, o, o / d))
+PY
+	d=$(sh -c "$direct $work/$b-loop l\$\$" | tail -1)
+	o=$("$ob" sandbox run --backend "$b" --allow-degraded "$loop" -- openat "$iters" | tail -1)
+	awk -v b="$b" -v d="$d" -v o="$o" -v n="$iters" 'BEGIN {
+		printf "%-8s %-34s %9.0f ns %9.0f ns %7.2fx\n", b, "openat+close x" n, d, o, o / d }'
+done
+# native, for the overhead table (its openat is observed by the supervisor)
+hyperfine -N --runs "$runs" --warmup 2 --export-json "$work/native.json" \
+	"$ob sandbox run /bin/true" >/dev/null
+/usr/bin/python3 - "$work/native.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+print("%-8s %-34s %12s %9.2f ms" % ("native", "start-up, /bin/true", "", r[0]["mean"] * 1e3))
+PY
+o=$("$ob" sandbox run "$loop" -- openat "$iters" | tail -1)
+printf '%-8s %-34s %12s %9.0f ns\n' native "openat+close x$iters" "" "$o"
