@@ -2,15 +2,24 @@
 /* Running an OCI bundle with crun, runc or runsc (see backend.h). */
 #include "backend.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "basic/macro.h"
+#include "notify.h"
+#include "proxy.h"
 
 static const char *const runtime_names[OB_BACKEND_MAX] = {
     [OB_BACKEND_GVISOR] = "runsc",
@@ -79,28 +88,31 @@ void backend_version(ob_backend backend, char *buf, size_t size)
 
 /* The runtime's global options: its state under the bundle; gVisor without a network and
  * with the bundle's seccomp filter applied to the program inside. */
-static size_t global_args(ob_backend backend, const char *runtime, const char *state, char *argv[])
+static size_t global_args(ob_backend backend, const char *runtime, const char *state, bool netns,
+                          char *argv[])
 {
 	size_t k = 0;
 	argv[k++] = (char *)runtime;
 	argv[k++] = (char *)"--root";
 	argv[k++] = (char *)state;
 	if (backend == OB_BACKEND_GVISOR) {
-		argv[k++] = (char *)"--network=none"; /* its own netstack, loopback only */
-		argv[k++] = (char *)"--oci-seccomp";  /* else it ignores linux.seccomp */
+		/* its own netstack with loopback only; or, joining our namespace that holds the
+		 * proxy's listener, the host kernel's sockets in that namespace */
+		argv[k++] = netns ? (char *)"--network=host" : (char *)"--network=none";
+		argv[k++] = (char *)"--oci-seccomp"; /* else it ignores linux.seccomp */
 	}
 	return k;
 }
 
 int backend_start(ob_backend backend, const char *runtime, const char *dir, const char *id,
-                  const int out[2], pid_t *ret)
+                  bool netns, const int out[2], pid_t *ret)
 {
 	char state[4096], pidfile[4096];
 	char *argv[16];
 
 	(void)snprintf(state, sizeof(state), "%s/state", dir);
 	(void)snprintf(pidfile, sizeof(pidfile), "%s/pid", dir);
-	size_t k = global_args(backend, runtime, state, argv);
+	size_t k = global_args(backend, runtime, state, netns, argv);
 	argv[k++] = (char *)"run";
 	argv[k++] = (char *)"--bundle";
 	argv[k++] = (char *)dir;
@@ -136,11 +148,87 @@ static void simple_command(ob_backend backend, const char *runtime, const char *
 	char *argv[12];
 
 	(void)snprintf(state, sizeof(state), "%s/state", dir);
-	size_t k = global_args(backend, runtime, state, argv);
+	size_t k = global_args(backend, runtime, state, false, argv);
 	for (; *args && k < ELEMENTSOF(argv) - 1; args++)
 		argv[k++] = (char *)*args;
 	argv[k] = NULL;
 	(void)run_quietly(argv, -1);
+}
+
+/* In the child: loopback up and the listener bound, sent over SOCK; then it exits (the
+ * namespace lives on through the fd the parent opened). */
+static _Noreturn void netns_child(int sock)
+{
+	struct ifreq ifr = {0};
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+	                          .sin_port = htons(PROXY_PORT),
+	                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	char byte = 'n', cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	int one = 1;
+
+	if (unshare(CLONE_NEWNET) < 0)
+		_exit(1);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	(void)snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		_exit(1);
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		_exit(1);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(l, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(l, 256) < 0)
+		_exit(1);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &l, sizeof(int));
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) != 1)
+		_exit(1);
+	/* wait until the parent holds the namespace */
+	(void)!read(sock, &byte, 1);
+	_exit(0);
+}
+
+int backend_netns_create(int *netns, int *listener)
+{
+	int sp[2], status = 0;
+	char path[64];
+
+	*netns = *listener = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = -errno;
+		(void)close(sp[0]);
+		(void)close(sp[1]);
+		return e;
+	}
+	if (pid == 0) {
+		(void)close(sp[0]);
+		netns_child(sp[1]);
+	}
+	(void)close(sp[1]);
+	struct pollfd pf = {.fd = sp[0], .events = POLLIN};
+	int r = poll(&pf, 1, 5000) == 1 ? notify_receive_fds(sp[0], listener, 1) : -ETIMEDOUT;
+	if (r >= 0) {
+		(void)snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+		*netns = open(path, O_RDONLY | O_CLOEXEC);
+		r = *netns < 0 ? -errno : 0;
+	}
+	(void)close(sp[0]); /* the child reads end-of-file and leaves */
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (r < 0 && *listener >= 0) {
+		(void)close(*listener);
+		*listener = -1;
+	}
+	return r;
 }
 
 void backend_kill(ob_backend backend, const char *runtime, const char *dir, const char *id)

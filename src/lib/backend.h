@@ -18,12 +18,18 @@ void backend_version(ob_backend backend, char *buf, size_t size);
 
 /* Starts "RUNTIME run" of the bundle DIR as container ID, its state under DIR/state, its
  * container's pid written to DIR/pid once started, with stdout and stderr on OUT (or the
- * caller's when -1). The runtime's pid in *RET. */
+ * caller's when -1); NETNS: the bundle joins a network namespace of ours. The runtime's pid
+ * in *RET. */
 int backend_start(ob_backend backend, const char *runtime, const char *dir, const char *id,
-                  const int out[2], pid_t *ret);
+                  bool netns, const int out[2], pid_t *ret);
 /* Did the container start (its pid file was written)? A runtime that ends without it
  * failed before the program ran: exit 125, not the program's status. */
 bool backend_started(const char *dir);
+/* A network namespace with only loopback, up, and the egress proxy's listener on its
+ * 127.0.0.1:PROXY_PORT, for a container to join: *NETNS an fd on it (the container's
+ * config names /proc/self-of-the-supervisor/fd/N), *LISTENER the proxy's socket. */
+int backend_netns_create(int *netns, int *listener);
+
 /* Kills the container's processes (the timeout), and waits for the runtime's kill. */
 void backend_kill(ob_backend backend, const char *runtime, const char *dir, const char *id);
 /* Removes what the runtime left of the container. */

@@ -138,7 +138,8 @@ static json_t *oci_resources(const Plan *p, bool gvisor)
 	return r;
 }
 
-json_t *oci_config(const Plan *p, const SeccompProfile *prof, const char *files_dir, bool gvisor)
+json_t *oci_config(const Plan *p, const SeccompProfile *prof, const char *files_dir, bool gvisor,
+                   const char *netns)
 {
 	/* What the native layout hides or makes read-only under /proc and /sys, by path. */
 	json_t *masked = json_pack("[s,s,s,s,s,s,s,s]", "/proc/kcore", "/proc/keys",
@@ -146,10 +147,12 @@ json_t *oci_config(const Plan *p, const SeccompProfile *prof, const char *files_
 	                           "/proc/scsi", "/sys/firmware", "/proc/latency_stats");
 	json_t *readonly = json_pack("[s,s,s,s,s,s]", "/proc/sys", "/proc/sysrq-trigger",
 	                             "/proc/irq", "/proc/bus", "/proc/fs", "/proc/asound");
-	/* an empty network namespace: nothing but loopback */
-	json_t *ns =
-	    json_pack("[{s:s}, {s:s}, {s:s}, {s:s}, {s:s}, {s:s}]", "type", "pid", "type",
-	              "network", "type", "ipc", "type", "uts", "type", "mount", "type", "cgroup");
+	/* an empty network namespace: nothing but loopback (and with network grants the
+	 * supervisor's, holding the egress proxy's listener) */
+	json_t *net = netns ? json_pack("{s:s, s:s}", "type", "network", "path", netns)
+	                    : json_pack("{s:s}", "type", "network");
+	json_t *ns = json_pack("[{s:s}, o, {s:s}, {s:s}, {s:s}, {s:s}]", "type", "pid", net, "type",
+	                       "ipc", "type", "uts", "type", "mount", "type", "cgroup");
 	return json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:{s:o, s:o, s:o, s:o, s:o}}",
 	                 "ociVersion", "1.0.2", "process", oci_process(p), "root", "path", "rootfs",
 	                 "readonly", true, "hostname", "sandbox", "mounts",
@@ -204,8 +207,8 @@ static int populate(const Plan *p, const char *root, const char *files)
 	return r;
 }
 
-int oci_bundle_create(const Plan *p, const SeccompProfile *prof, bool gvisor, OciBundle *b,
-                      ob_error *reterr)
+int oci_bundle_create(const Plan *p, const SeccompProfile *prof, bool gvisor, const char *netns,
+                      OciBundle *b, ob_error *reterr)
 {
 	const char *tmp = getenv("TMPDIR");
 	char root[PATH_MAX + 16], files[PATH_MAX + 16], config[PATH_MAX + 16];
@@ -223,7 +226,7 @@ int oci_bundle_create(const Plan *p, const SeccompProfile *prof, bool gvisor, Oc
 	int r = mkdir(root, 0755) < 0 || mkdir(files, 0700) < 0 ? -errno : 0;
 	if (r >= 0)
 		r = populate(p, root, files);
-	json_t *c = r >= 0 ? oci_config(p, prof, files, gvisor) : NULL;
+	json_t *c = r >= 0 ? oci_config(p, prof, files, gvisor, netns) : NULL;
 	char *text = c ? json_dumps(c, JSON_INDENT(1)) : NULL;
 	json_decref(c);
 	if (r >= 0)

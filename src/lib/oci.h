@@ -20,12 +20,13 @@ typedef struct OciBundle {
 } OciBundle;
 
 /* config.json for PLAN, with PROF's changes to the seccomp allow-list; FILES_DIR is where
- * the plan's generated files are (NULL: leave them out); GVISOR: for runsc. */
-json_t *oci_config(const Plan *plan, const SeccompProfile *prof, const char *files_dir,
-                   bool gvisor);
+ * the plan's generated files are (NULL: leave them out); GVISOR: for runsc; NETNS: the
+ * network namespace to join (a path), or NULL for a new empty one. */
+json_t *oci_config(const Plan *plan, const SeccompProfile *prof, const char *files_dir, bool gvisor,
+                   const char *netns);
 
 /* Makes the bundle for PLAN. */
-int oci_bundle_create(const Plan *plan, const SeccompProfile *prof, bool gvisor, OciBundle *b,
-                      ob_error *reterr);
+int oci_bundle_create(const Plan *plan, const SeccompProfile *prof, bool gvisor, const char *netns,
+                      OciBundle *b, ob_error *reterr);
 /* Removes the bundle (a no-op for one never made). */
 void oci_bundle_remove(OciBundle *b);

@@ -91,11 +91,11 @@ static json_t *probe_backends(void)
 		    json_pack("{s:b, s:s, s:s, s:s}", "installed", there, "version", version,
 		              "provides",
 		              b == OB_BACKEND_GVISOR
-		                  ? "gVisor's own kernel, seccomp allow-list (EPERM), no network"
-		                  : "namespaces, cgroups, seccomp allow-list (EPERM), no network",
+		                  ? "gVisor's own kernel, seccomp allow-list (EPERM), egress proxy"
+		                  : "namespaces, cgroups, seccomp allow-list (EPERM), egress proxy",
 		              "lacks",
-		              "Landlock, observed denials, network grants, rootless (needs "
-		              "--allow-degraded)"));
+		              "Landlock and observed denials (needs --allow-degraded), transparent "
+		              "egress, SQLite writes, rootless"));
 	}
 	return o;
 }

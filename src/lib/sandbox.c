@@ -427,12 +427,12 @@ static int backend_decision(const ob_sandbox *sb, const Plan *p, ob_error *reter
 	const char *name = ob_backend_to_string(sb->backend);
 	char path[4096];
 
-	if (p->proxy || p->transparent)
-		return ob_error_set(
-		    reterr, -EOPNOTSUPP,
-		    "backend %s: network grants are not wired into OCI runtimes yet "
-		    "(the native backend has them)",
-		    name);
+	if (sb->egress == OB_EGRESS_TRANSPARENT)
+		return ob_error_set(reterr, -EOPNOTSUPP,
+		                    "backend %s: --egress transparent traps connect() in the "
+		                    "supervisor, which only the native backend has (this backend "
+		                    "uses the proxy)",
+		                    name);
 	if (p->n_dbs > 0)
 		return ob_error_set(
 		    reterr, -EOPNOTSUPP,
@@ -480,7 +480,9 @@ static int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 	                .ctx = sb->ctx,
 	                .limits = &sb->limits,
 	                .mode = sb->mode,
-	                .egress = sb->egress,
+	                /* only native traps connect(): the others reach granted network
+	                 * through the proxy (SPEC §3) */
+	                .egress = sb->backend == OB_BACKEND_NATIVE ? sb->egress : OB_EGRESS_PROXY,
 	                .workdir = sb->workdir,
 	                .extra_env = sb->env,
 	                .host_path = getenv("PATH"),
@@ -569,7 +571,7 @@ int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr)
 	if (o && sb->backend != OB_BACKEND_NATIVE)
 		(void)json_object_set_new(o, "oci",
 		                          oci_config(&plan, &sb->seccomp_profile, NULL,
-		                                     sb->backend == OB_BACKEND_GVISOR));
+		                                     sb->backend == OB_BACKEND_GVISOR, NULL));
 	if (o)
 		(void)json_object_set_new(o, "backend",
 		                          json_string(ob_backend_to_string(sb->backend)));
@@ -617,6 +619,7 @@ typedef struct Run {
 	OciBundle bundle;
 	char container[64];
 	bool oci_finished; /* the runtime ran the container to its end by itself */
+	int netns_fd;      /* the network namespace a container with network grants joins */
 	Notifier notifier;
 	bool got_exit, got_failure, report_hup;
 	bool rlimit_pids_hit; /* rootless without cgroups: the process count reached --pids */
@@ -753,9 +756,8 @@ static void start_transparent(Run *run, int udp, int tcp)
 		run->notifier.tc = run->tc;
 }
 
-/* PID 1 sends the egress sockets once, before the program starts: the proxy's listener, the
- * DNS stub's UDP and TCP sockets, as the plan has them. */
-static void receive_egress(Run *run)
+/* The egress proxy on LISTENER (taken). */
+static void start_proxy(Run *run, int listener)
 {
 	/* The caps are limits (connections, egress); the clocks are fixed: a minute of
 	 * silence, ten seconds to say where to. */
@@ -768,6 +770,14 @@ static void receive_egress(Run *run)
 	                         .allow = run->sb->verbose ? emit_proxy_allowed : NULL,
 	                         .limit = emit_proxy_limit,
 	                         .userdata = run};
+	if (proxy_new(listener, run->sb->caps, run->sb->ctx, &lim, &rep, &run->proxy) < 0)
+		(void)close(listener);
+}
+
+/* PID 1 sends the egress sockets once, before the program starts: the proxy's listener, the
+ * DNS stub's UDP and TCP sockets, as the plan has them. */
+static void receive_egress(Run *run)
+{
 	int fds[3] = {-1, -1, -1};
 	size_t n = (run->plan.proxy ? 1 : 0) + (run->plan.transparent ? 2 : 0);
 	int r = notify_receive_fds(run->proxy_sock, fds, n);
@@ -775,9 +785,8 @@ static void receive_egress(Run *run)
 	run->proxy_sock = -1;
 	if (r < 0)
 		return;
-	if (run->plan.proxy &&
-	    proxy_new(fds[0], run->sb->caps, run->sb->ctx, &lim, &rep, &run->proxy) < 0)
-		(void)close(fds[0]);
+	if (run->plan.proxy)
+		start_proxy(run, fds[0]);
 	if (run->plan.transparent)
 		start_transparent(run, fds[n - 2], fds[n - 1]);
 }
@@ -942,7 +951,8 @@ static json_t *oci_protections_json(const Run *run)
 	                 "backend", ob_backend_to_string(run->sb->backend), "runtime", run->runtime,
 	                 "userns", 0, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1,
 	                 "no_new_privs", 1, "cgroup", "runtime", "landlock", 0, "seccomp",
-	                 "allow-list (EPERM, not recorded)", "observed_denials", 0, "egress", 0);
+	                 "allow-list (EPERM, not recorded)", "observed_denials", 0, "egress_proxy",
+	                 run->plan.proxy);
 }
 
 static json_t *protections_json(const Run *run)
@@ -1239,6 +1249,8 @@ static void run_done(Run *run)
 	if (run->container[0] && !run->oci_finished)
 		backend_delete(run->sb->backend, run->runtime, run->bundle.dir, run->container);
 	oci_bundle_remove(&run->bundle);
+	if (run->netns_fd >= 0)
+		(void)close(run->netns_fd);
 	proxy_free(run->proxy);
 	tconnect_free(run->tc);
 	dnsstub_free(run->dns);
@@ -1268,14 +1280,30 @@ static int start_oci(Run *run, ob_error *reterr)
 	if (!backend_find(run->sb->backend, run->runtime, sizeof(run->runtime)))
 		return ob_error_set(reterr, -ENOENT, "the runtime of backend %s is gone",
 		                    ob_backend_to_string(run->sb->backend));
-	int r = oci_bundle_create(&run->plan, &run->sb->seccomp_profile,
-	                          run->sb->backend == OB_BACKEND_GVISOR, &run->bundle, reterr);
+	/* network grants: the container joins a namespace of ours that holds the proxy's
+	 * listener (through /proc/SUPERVISOR/fd/N, an fd we keep open for the run) */
+	char netns_path[64] = "";
+	int listener = -1;
+	int r = 0;
+	if (run->plan.proxy) {
+		r = backend_netns_create(&run->netns_fd, &listener);
+		if (r < 0)
+			return ob_error_set(reterr, r,
+			                    "the network namespace for the egress proxy: %s",
+			                    strerror(-r));
+		start_proxy(run, listener);
+		(void)snprintf(netns_path, sizeof(netns_path), "/proc/%d/fd/%d", (int)getpid(),
+		               run->netns_fd);
+	}
+	r = oci_bundle_create(&run->plan, &run->sb->seccomp_profile,
+	                      run->sb->backend == OB_BACKEND_GVISOR,
+	                      netns_path[0] ? netns_path : NULL, &run->bundle, reterr);
 	(void)snprintf(run->container, sizeof(run->container), "omnibase-%s",
 	               run->audit.execution_id);
 	const int out[2] = {outp[0][1], outp[1][1]};
 	if (r >= 0)
 		r = backend_start(run->sb->backend, run->runtime, run->bundle.dir, run->container,
-		                  out, &run->pid);
+		                  netns_path[0] != '\0', out, &run->pid);
 	(void)close(outp[0][1]);
 	(void)close(outp[1][1]);
 	if (r < 0)
@@ -1291,6 +1319,7 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	           .out = {{.fd = -1}, {.fd = -1}},
 	           .notify_sock = -1,
 	           .proxy_sock = -1,
+	           .netns_fd = -1,
 	           .notifier = {.fd = -1, .mem_fd = -1, .root_fd = -1}};
 	int wstatus = 0, r;
 

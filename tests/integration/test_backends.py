@@ -88,11 +88,11 @@ def test_seccomp_allow_list_applies(ob_bin, backend):
 
 
 def test_what_a_backend_cannot_provide_fails_closed(ob_bin, backend):
-    """Without --allow-degraded (no Landlock, no observed denials), with a network grant, or
-    with a writable SQLite database: 125, nothing runs."""
+    """Without --allow-degraded (no Landlock, no observed denials), with --egress transparent
+    (native only), or with a writable SQLite database: 125, nothing runs."""
     for args, said in ((["/bin/true"], b"--allow-degraded"),
-                       (["--allow-degraded", "--cap", "NETWORK_CONNECT:example.com:443",
-                         "/bin/true"], b"network grants"),
+                       (["--allow-degraded", "--egress", "transparent", "--cap",
+                         "NETWORK_CONNECT:example.com:443", "/bin/true"], b"native"),
                        (["--allow-degraded", "--cap", "DATABASE_WRITE:sqlite:/tmp/x.db",
                          "/bin/true"], b"sqlite")):
         p = run(ob_bin, "--backend", backend, *args)
@@ -127,3 +127,63 @@ def test_dry_run_shows_the_bundle(ob_bin, backend):
     assert oci["linux"]["resources"]["memory"]["limit"] == 32 << 20
     assert {"type": "network"} in oci["linux"]["namespaces"]
     assert oci["linux"]["seccomp"]["defaultAction"] == "SCMP_ACT_ERRNO"
+
+
+NET = "#!/usr/bin/python3\n" + r"""
+import os, socket, sys, urllib.request
+port = int(sys.argv[1])
+print(os.environ.get("HTTP_PROXY"))
+def get(url):
+    try:
+        return urllib.request.urlopen(url, timeout=10).read().decode()
+    except Exception as e:
+        return "ERR %s" % getattr(e, "code", type(e).__name__)
+print(get(f"http://127.0.0.1:{port}/a"))
+print(get(f"http://127.0.0.1:{port + 1}/b"))
+try:
+    socket.create_connection(("127.0.0.1", port), timeout=3)
+    print("direct CONNECTED")
+except OSError as e:
+    print("direct", type(e).__name__)
+"""
+
+
+@pytest.fixture
+def web():
+    import http.server
+    import threading
+    hits = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield srv.server_address[1], hits
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_network_grants_through_the_proxy(ob_bin, shared_tmp, backend, web):
+    """With a network grant the container joins a namespace of the supervisor's holding the
+    egress proxy's listener: the granted port answers through the proxy, another is refused
+    (403, recorded, never reached), and the host's loopback is not there."""
+    port, hits = web
+    script = write_script(shared_tmp, "net.py", NET)
+    log = os.path.join(shared_tmp, "net.jsonl")
+    p = run(ob_bin, "--backend", backend, "--allow-degraded", "--audit-log", log, "--cap",
+            f"NETWORK_CONNECT:127.0.0.1:{port}", script, str(port))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode().split("\n")[:4] == [
+        "http://127.0.0.1:3128", "ok", "ERR 403", "direct ConnectionRefusedError"], p.stdout
+    assert hits == ["/a"]
+    denied = [e["resource"] for e in events(log) if e["event"] == "CapabilityDenied"]
+    assert denied == [f"127.0.0.1:{port + 1}"]
