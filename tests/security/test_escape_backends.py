@@ -1,0 +1,157 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The escape suite's attacks (test_escape.py) on the OCI backends (gVisor, runc, crun), for
+each runtime installed, as root. These backends observe nothing, so each attack is asserted
+refused only (no event to assert); what they do not provide — Landlock, observed denials —
+is why they run with --allow-degraded (tests/integration/test_backends.py)."""
+import glob
+import json
+import os
+import platform
+import shutil
+import subprocess
+
+import pytest
+
+import test_escape as esc
+from conftest import write_script
+
+BACKENDS = {"gvisor": "runsc", "crun": "crun", "runc": "runc"}
+
+pytestmark = pytest.mark.skipif(platform.machine() != "x86_64",
+                                reason="system call numbers are x86_64's")
+
+
+class OciSandbox:
+    """Runs omnibase with --backend NAME --allow-degraded, as root."""
+
+    def __init__(self, ob_bin, name):
+        self.ob_bin, self.name, self.who = ob_bin, name, "root"
+
+    def run(self, *args, timeout=120):
+        return subprocess.run([self.ob_bin, "sandbox", "run", "--backend", self.name,
+                               "--allow-degraded", *args], capture_output=True, timeout=timeout)
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def oci(request, ob_bin):
+    name = request.param
+    if not shutil.which(BACKENDS[name]):
+        pytest.skip(f"{BACKENDS[name]} is not installed")
+    if os.geteuid() != 0:
+        pytest.skip("the OCI backends run as root only so far")
+    sb = OciSandbox(ob_bin, name)
+    p = sb.run("/bin/true")
+    if p.returncode == 125 and b"hybrid mode not supported" in p.stderr:
+        pytest.skip(f"{name} cannot run on this host's cgroup layout")
+    return sb
+
+
+def probe(oci, shared_tmp, mode, paths):
+    script = write_script(shared_tmp, "probe.py", esc.PROBE)
+    p = oci.run(script, mode, *paths)
+    assert p.returncode == 0, p.stderr
+    return dict(line.rsplit(" ", 1) for line in p.stdout.decode().splitlines())
+
+
+def test_keys_devices_and_cgroupfs_are_not_there(oci, shared_tmp):
+    paths = ["/etc/shadow", "/etc/gshadow"] + glob.glob("/etc/ssh/ssh_host_*_key")
+    paths += [p for p in ["/dev/kvm", "/dev/mem", "/dev/kmsg", "/dev/port",
+                          "/sys/fs/cgroup/memory/memory.limit_in_bytes"] if os.path.exists(p)]
+    out = probe(oci, shared_tmp, "r", paths)
+    assert all(out[p] == "ENOENT" for p in paths), out
+
+
+def test_proc_writes_refused(oci, shared_tmp):
+    """runc CVE-2019-5736 (/proc/self/exe), /proc/sys, sysrq."""
+    paths = ["/proc/self/exe", "/proc/sys/kernel/hostname", "/proc/sys/vm/drop_caches",
+             "/proc/sysrq-trigger"]
+    out = probe(oci, shared_tmp, "w", paths)
+    for path in paths:
+        assert out[path] in ("ETXTBSY", "EACCES", "EROFS", "EPERM", "ENOENT"), out
+
+
+def test_blocked_syscalls(oci, shared_tmp):
+    script = write_script(shared_tmp, "sys.py", esc.SYSCALLS)
+    p = oci.run(script, json.dumps(esc.BLOCKED))
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    refused = [k for k, v in out.items() if v != "OK"]
+    assert sorted(refused) == sorted(out), {k: v for k, v in out.items() if v == "OK"}
+
+
+@pytest.mark.parametrize("mode", ["int80", "x32", "tiocsti", "tiocsti-high", "tioclinux",
+                                  "clone-newuser"])
+def test_raw_attacks(oci, mode):
+    """Other ABIs, TIOCSTI/TIOCLINUX on a pty, a nested user namespace: refused (an error,
+    or the attacker killed by the filter), never done."""
+    p = oci.run(esc.ATTACK, mode)
+    said = p.stdout.decode().split()
+    assert said[1:] != ["0"], (mode, p.stdout, p.stderr)
+
+
+@pytest.mark.parametrize("mode", ["int80-connect", "x32-connect"])
+def test_other_abis_reach_nothing(oci, mode, host_sockets):
+    """connect through the i386 socketcall or x32 entry to a listener on the host's
+    127.0.0.1: nothing arrives (runc's filter kills the caller; gVisor answers the i386 call
+    0 without doing anything)."""
+    port, _, _, accepted = host_sockets
+    p = oci.run(esc.ATTACK, mode, str(port))
+    assert p.stdout.decode().split()[:1] in ([], [mode]), (p.stdout, p.stderr)
+    assert accepted == []
+
+
+def test_host_sockets_unreachable(oci, shared_tmp, host_sockets):
+    port, name, path, accepted = host_sockets
+    script = write_script(shared_tmp, "conn.py", esc.CONNECT)
+    specs = [f"tcp={port}", f"unix=@{name}", f"unix={path}"]
+    p = oci.run(script, *specs)
+    out = dict(line.rsplit(" ", 1) for line in p.stdout.decode().splitlines())
+    assert out[specs[0]] in ("ECONNREFUSED", "ENETUNREACH"), out
+    assert out[specs[1]] in ("ECONNREFUSED", "ENOENT"), out
+    assert out[specs[2]] == "ENOENT", out
+    assert accepted == []
+
+
+host_sockets = esc.host_sockets
+
+
+def test_fork_bomb_and_memory_bomb(oci, shared_tmp):
+    script = write_script(shared_tmp, "bomb.py", esc.FORK_BOMB)
+    p = oci.run("--pids", "24", "--timeout", "20", script)
+    assert p.returncode == 0, p.stderr
+    assert int(p.stdout) < 24, p.stdout
+    script = write_script(shared_tmp, "mem.py", esc.MEMORY)
+    p = oci.run("--memory", "50M", script)
+    assert b"ALLOCATED" not in p.stdout and p.returncode != 0
+
+
+def test_symlinks_and_dotdot_out_of_a_grant(oci, shared_tmp):
+    grant = os.path.join(shared_tmp, "grant")
+    os.makedirs(grant)
+    with open(os.path.join(grant, "ok.txt"), "w") as f:
+        f.write("ok")
+    secret = os.path.join(shared_tmp, "secret.txt")
+    with open(secret, "w") as f:
+        f.write("SECRET")
+    os.symlink(secret, os.path.join(grant, "link"))
+    os.symlink("/etc/passwd", os.path.join(grant, "passwd"))
+    os.chmod(grant, 0o755)
+    tries = [os.path.join(grant, "ok.txt"), os.path.join(grant, "link"),
+             os.path.join(grant, "passwd"), os.path.join(grant, "..", "secret.txt")]
+    script = write_script(shared_tmp, "paths.py", esc.ESCAPE_PATHS)
+    p = oci.run("--cap", f"FILE_READ:{grant}/**", script, *tries)
+    assert p.returncode == 0, p.stderr
+    assert b"SECRET" not in p.stdout and b"root:" not in p.stdout
+
+
+def test_no_leaked_fds_and_environment(oci, shared_tmp):
+    script = write_script(shared_tmp, "fds.py", esc.FDS)
+    p = oci.run(script)
+    assert p.stdout.strip() == b"[0, 1, 2, 3]", p.stdout
+    script = write_script(shared_tmp, "env.py", esc.PY + """
+import os
+print(sorted(os.environ))
+""")
+    p = oci.run(script, timeout=60)
+    names = set(eval(p.stdout))  # noqa: S307 - our own script's output
+    assert names <= {"PATH", "HOME", "LANG", "TERM", "TMPDIR", "HOSTNAME", "container"}, names
