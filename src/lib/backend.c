@@ -155,6 +155,8 @@ static void simple_command(ob_backend backend, const char *runtime, const char *
 	(void)run_quietly(argv, -1);
 }
 
+/* GCOVR_EXCL_START: runs in a forked child that leaves with _exit (its coverage counters are
+ * never written); tests/integration/test_backends.py exercises it. */
 /* In the child: loopback up and the listener bound, sent over SOCK; then it exits (the
  * namespace lives on through the fd the parent opened). */
 static _Noreturn void netns_child(int sock)
@@ -193,6 +195,7 @@ static _Noreturn void netns_child(int sock)
 	(void)!read(sock, &byte, 1);
 	_exit(0);
 }
+/* GCOVR_EXCL_STOP */
 
 int backend_netns_create(int *netns, int *listener)
 {

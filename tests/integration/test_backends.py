@@ -187,3 +187,57 @@ def test_network_grants_through_the_proxy(ob_bin, shared_tmp, backend, web):
     assert hits == ["/a"]
     denied = [e["resource"] for e in events(log) if e["event"] == "CapabilityDenied"]
     assert denied == [f"127.0.0.1:{port + 1}"]
+
+
+ACCEPT = "#!/usr/bin/python3\n" + r"""
+import json, socket, sys
+data, port = sys.argv[1], int(sys.argv[2])
+out = {}
+def attempt(name, f):
+    try:
+        out[name] = f()
+    except OSError as e:
+        out[name] = type(e).__name__
+attempt("passwd", lambda: open("/etc/passwd").read()[:10])
+attempt("allowed", lambda: open(data + "/allowed.txt").read())
+attempt("other", lambda: open(data + "/other.txt").read())
+attempt("write", lambda: open(data + "/allowed.txt", "a").write("x"))
+attempt("host", lambda: socket.create_connection(("127.0.0.1", port), timeout=3) and "CONNECTED")
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1)
+c = socket.create_connection(srv.getsockname(), timeout=3)
+a, _ = srv.accept(); c.sendall(b"ping"); out["loopback"] = a.recv(4).decode()
+print(json.dumps(out))
+"""
+
+
+def test_acceptance(ob_bin, shared_tmp, backend):
+    """The milestone's acceptance on each backend: /etc/passwd unreadable, one granted file
+    readable and not writable, its neighbour not there, the host's loopback unreachable, the
+    sandbox's own loopback working, and --memory holding."""
+    data = os.path.join(shared_tmp, "data")
+    os.mkdir(data)
+    os.chmod(data, 0o755)
+    for name, text in (("allowed.txt", "the allowed text"), ("other.txt", "the secret")):
+        with open(os.path.join(data, name), "w") as f:
+            f.write(text)
+        os.chmod(os.path.join(data, name), 0o644)
+    lst = __import__("socket").socket()
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(1)
+    script = write_script(shared_tmp, "accept.py", ACCEPT)
+    p = run(ob_bin, "--backend", backend, "--allow-degraded", "--cap",
+            f"FILE_READ:{data}/allowed.txt", script, data, str(lst.getsockname()[1]))
+    lst.close()
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["passwd"] == "FileNotFoundError" and out["allowed"] == "the allowed text"
+    assert out["other"] == "FileNotFoundError"
+    assert out["write"] in ("OSError", "PermissionError")  # EROFS
+    assert out["host"] in ("ConnectionRefusedError", "OSError")
+    assert out["loopback"] == "ping"
+    mem = write_script(shared_tmp, "mem.py", "#!/usr/bin/python3\n" + """
+chunks = [bytearray(10 << 20) for i in range(40)]
+print("ALLOCATED")
+""")
+    p = run(ob_bin, "--backend", backend, "--allow-degraded", "--memory", "50M", mem)
+    assert b"ALLOCATED" not in p.stdout and p.returncode != 0
