@@ -3,12 +3,16 @@
 
 Sandboxed runs are exercised twice: as root and as an unprivileged user that the tests
 create (`obtest`), run through runuser. Without root, only the unprivileged pass runs."""
+import http.server
 import json
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import tempfile
+import threading
+import time
 
 import pytest
 
@@ -110,3 +114,100 @@ def write_script(directory, name, body, mode=0o755):
 def events(path):
     with open(path) as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+class CountingServer:
+    """A TCP server on the host's 127.0.0.1 that counts the connections it accepts and answers
+    each with 'hello N' (N its number); with accept=False it never accepts (a black hole once
+    its backlog is full)."""
+
+    def __init__(self, backlog=512, accept=True):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(backlog)
+        self.port = self.sock.getsockname()[1]
+        self.count = 0
+        self.stop = False
+        if accept:
+            threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        self.sock.settimeout(0.2)
+        while not self.stop:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.count += 1
+            try:
+                c.sendall(b"hello %d\n" % self.count)
+            except OSError:
+                pass
+            c.close()
+
+    def close(self):
+        self.stop = True
+        time.sleep(0.3)
+        self.sock.close()
+
+
+@pytest.fixture
+def servers():
+    """Makes CountingServers (keyword arguments as CountingServer's), closed afterwards."""
+    made = []
+
+    def make(**kw):
+        s = CountingServer(**kw)
+        made.append(s)
+        return s
+    yield make
+    for s in made:
+        s.close()
+
+
+@pytest.fixture
+def web():
+    """An HTTP server on the host's loopback: (port, the paths it served); /big... is 1 MiB."""
+    hits = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            body = ("served " + self.path).encode()
+            if self.path.startswith("/big"):
+                body = b"x" * (1 << 20)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    class Server(http.server.ThreadingHTTPServer):
+        request_queue_size = 512  # the default 5 would drop SYNs of concurrent clients
+
+    srv = Server(("127.0.0.1", 0), Handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield srv.server_address[1], hits
+    srv.shutdown()
+    srv.server_close()
+
+
+OCI_RUNTIMES = {"gvisor": "runsc", "crun": "crun", "runc": "runc"}
+
+
+def oci_backend_or_skip(ob_bin, name):
+    """NAME if its runtime is installed and can run here (as root), else the test skips."""
+    if not shutil.which(OCI_RUNTIMES[name]):
+        pytest.skip(f"{OCI_RUNTIMES[name]} is not installed")
+    if os.geteuid() != 0:
+        pytest.skip("the OCI backends run as root only so far")
+    p = subprocess.run([ob_bin, "sandbox", "run", "--backend", name, "--allow-degraded",
+                        "/bin/true"], capture_output=True, timeout=120)
+    if p.returncode == 125 and b"hybrid mode not supported" in p.stderr:
+        # crun 1.8 refuses a cgroup v1 host whose v2 hierarchy has a controller (this
+        # machine's hugetlb): the runtime cannot run here at all (docs/design/backends.md)
+        pytest.skip(f"{name} cannot run on this host's cgroup layout")
+    return name

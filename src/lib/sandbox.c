@@ -83,6 +83,15 @@ static const char *const backend_table[OB_BACKEND_MAX] = {
     [OB_BACKEND_RUNC] = "runc",
 };
 
+/* The index of NAME in TABLE (N entries), or -EINVAL. */
+static int table_index(const char *const *table, int n, const char *name)
+{
+	for (int i = 0; name && i < n; i++)
+		if (streq(name, table[i]))
+			return i;
+	return -EINVAL;
+}
+
 const char *ob_backend_to_string(ob_backend backend)
 {
 	return backend >= 0 && backend < OB_BACKEND_MAX ? backend_table[backend] : NULL;
@@ -90,10 +99,7 @@ const char *ob_backend_to_string(ob_backend backend)
 
 ob_backend ob_backend_from_string(const char *name)
 {
-	for (int m = 0; name && m < OB_BACKEND_MAX; m++)
-		if (streq(name, backend_table[m]))
-			return (ob_backend)m;
-	return OB_BACKEND_INVALID;
+	return (ob_backend)table_index(backend_table, OB_BACKEND_MAX, name);
 }
 
 int ob_sandbox_set_backend(ob_sandbox *sb, ob_backend backend)
@@ -116,10 +122,7 @@ const char *ob_egress_to_string(ob_egress egress)
 
 ob_egress ob_egress_from_string(const char *name)
 {
-	for (int m = 0; name && m < OB_EGRESS_MAX; m++)
-		if (streq(name, egress_table[m]))
-			return (ob_egress)m;
-	return OB_EGRESS_INVALID;
+	return (ob_egress)table_index(egress_table, OB_EGRESS_MAX, name);
 }
 
 int ob_sandbox_set_egress(ob_sandbox *sb, ob_egress egress)
@@ -136,10 +139,7 @@ const char *ob_sandbox_mode_to_string(ob_sandbox_mode mode)
 
 ob_sandbox_mode ob_sandbox_mode_from_string(const char *name)
 {
-	for (int m = 0; name && m < OB_MODE_MAX; m++)
-		if (streq(name, mode_table[m]))
-			return (ob_sandbox_mode)m;
-	return OB_MODE_INVALID;
+	return (ob_sandbox_mode)table_index(mode_table, OB_MODE_MAX, name);
 }
 
 int ob_sandbox_new(ob_sandbox **ret)

@@ -3,47 +3,15 @@
 the supervisor's proxy at 127.0.0.1:3128 inside the sandbox; refusals are HTTP 403 / SOCKS
 0x02 and CapabilityDenied events, and a refused target is never reached. Servers run on the
 host's 127.0.0.1, started here. Root and rootless."""
-import http.server
 import json
 import os
 import socket
-import threading
 
 import pytest
 
 from conftest import events, write_script
 
 PY = "#!/usr/bin/python3\n"
-
-
-@pytest.fixture
-def web():
-    """An HTTP server on the host's loopback that counts the requests it serves."""
-    hits = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            hits.append(self.path)
-            body = ("served " + self.path).encode()
-            if self.path.startswith("/big"):
-                body = b"x" * (1 << 20)
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *a):
-            pass
-
-    class Server(http.server.ThreadingHTTPServer):
-        request_queue_size = 512  # the default 5 would drop SYNs of concurrent clients
-
-    srv = Server(("127.0.0.1", 0), Handler)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    yield srv.server_address[1], hits
-    srv.shutdown()
-    srv.server_close()
 
 
 CLIENT = PY + r"""

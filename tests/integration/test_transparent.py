@@ -10,7 +10,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 
 import pytest
@@ -18,53 +17,6 @@ import pytest
 from conftest import events, write_script
 
 PY = "#!/usr/bin/python3\n"
-
-
-class Counter:
-    """A TCP server on the host's loopback that counts connections and answers each with
-    'hello N' (N its number); optionally never accepting (a black hole)."""
-
-    def __init__(self, backlog=512, accept=True):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(backlog)
-        self.port = self.sock.getsockname()[1]
-        self.count = 0
-        self.stop = False
-        if accept:
-            threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
-        self.sock.settimeout(0.2)
-        while not self.stop:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.count += 1
-            try:
-                c.sendall(b"hello %d\n" % self.count)
-            except OSError:
-                pass
-            c.close()
-
-    def close(self):
-        self.stop = True
-        time.sleep(0.3)
-        self.sock.close()
-
-
-@pytest.fixture
-def servers():
-    made = []
-
-    def make(**kw):
-        s = Counter(**kw)
-        made.append(s)
-        return s
-    yield make
-    for s in made:
-        s.close()
 
 
 CLIENT = PY + r"""

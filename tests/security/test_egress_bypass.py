@@ -7,7 +7,6 @@ import json
 import os
 import platform
 import socket
-import threading
 import time
 
 import pytest
@@ -19,46 +18,6 @@ ATTACK = os.environ.get("OB_ATTACK", "")
 
 pytestmark = pytest.mark.skipif(platform.machine() != "x86_64",
                                 reason="system call numbers below are x86_64's")
-
-
-class Counter:
-    """Counts TCP connections accepted on the host's 127.0.0.1."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(512)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.count = 0
-        self.stop = False
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
-        while not self.stop:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.count += 1
-            c.close()
-
-    def close(self):
-        self.stop = True
-        time.sleep(0.3)
-        self.sock.close()
-
-
-@pytest.fixture
-def counters():
-    made = []
-
-    def make():
-        made.append(Counter())
-        return made[-1]
-    yield make
-    for c in made:
-        c.close()
 
 
 def free_port():
@@ -76,10 +35,10 @@ def run_logged(sandbox, shared_tmp, *args, name="run"):
 
 
 @pytest.mark.parametrize("mode", ["int80-connect", "x32-connect"])
-def test_other_abis_cannot_connect(sandbox, shared_tmp, counters, mode):
+def test_other_abis_cannot_connect(sandbox, shared_tmp, servers, mode):
     """The i386 socketcall and x32 connect entry points never reach the trap's decision,
     let alone the network: refused as violations."""
-    target = counters()
+    target = servers()
     p, ev = run_logged(sandbox, shared_tmp, "--cap", f"NETWORK_CONNECT:127.0.0.1:{target.port}",
                        ATTACK, mode, str(target.port), name=mode)
     assert p.stdout.decode().split() == [mode, "EPERM"], (p.stdout, p.stderr)
@@ -133,11 +92,11 @@ print(json.dumps(out))
 """
 
 
-def test_handed_over_sockets_and_datagrams(sandbox, shared_tmp, counters):
+def test_handed_over_sockets_and_datagrams(sandbox, shared_tmp, servers):
     """A host socket handed over after a failed connect cannot listen on the host's network
     nor reconnect elsewhere; TCP Fast Open and datagrams past the stub are refused; io_uring
     stays refused."""
-    other = counters()
+    other = servers()
     closed = free_port()
     script = write_script(shared_tmp, "reuse.py", REUSE)
     p, ev = run_logged(sandbox, shared_tmp, "--cap", f"NETWORK_CONNECT:127.0.0.1:{closed}",
@@ -191,11 +150,11 @@ print(ok, refused)
 """
 
 
-def test_racing_the_address_reaches_nothing_else(sandbox, shared_tmp, counters):
+def test_racing_the_address_reaches_nothing_else(sandbox, shared_tmp, servers):
     """A thread flips connect()'s address between a granted and a refused port while the
     main thread connects in a loop: the supervisor connects with its own copy of what it
     checked, so the refused port is never reached."""
-    good, bad = counters(), counters()
+    good, bad = servers(), servers()
     script = write_script(shared_tmp, "race.py", RACE)
     p = sandbox.run("--timeout", "20", "--cap", f"NETWORK_CONNECT:127.0.0.1:{good.port}",
                     script, str(good.port), str(bad.port))

@@ -7,15 +7,12 @@ import glob
 import json
 import os
 import platform
-import shutil
 import subprocess
 
 import pytest
 
 import test_escape as esc
-from conftest import write_script
-
-BACKENDS = {"gvisor": "runsc", "crun": "crun", "runc": "runc"}
+from conftest import OCI_RUNTIMES, oci_backend_or_skip, write_script
 
 pytestmark = pytest.mark.skipif(platform.machine() != "x86_64",
                                 reason="system call numbers are x86_64's")
@@ -32,18 +29,9 @@ class OciSandbox:
                                "--allow-degraded", *args], capture_output=True, timeout=timeout)
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+@pytest.fixture(params=sorted(OCI_RUNTIMES))
 def oci(request, ob_bin):
-    name = request.param
-    if not shutil.which(BACKENDS[name]):
-        pytest.skip(f"{BACKENDS[name]} is not installed")
-    if os.geteuid() != 0:
-        pytest.skip("the OCI backends run as root only so far")
-    sb = OciSandbox(ob_bin, name)
-    p = sb.run("/bin/true")
-    if p.returncode == 125 and b"hybrid mode not supported" in p.stderr:
-        pytest.skip(f"{name} cannot run on this host's cgroup layout")
-    return sb
+    return OciSandbox(ob_bin, oci_backend_or_skip(ob_bin, request.param))
 
 
 def probe(oci, shared_tmp, mode, paths):
