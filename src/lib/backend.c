@@ -245,3 +245,22 @@ void backend_delete(ob_backend backend, const char *runtime, const char *dir, co
 	const char *const args[] = {"delete", "-f", id, NULL};
 	simple_command(backend, runtime, dir, args);
 }
+
+bool backend_exec_helper(char *path, size_t size)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			(void)snprintf(path, size, "%s/omnibase-exec", self);
+			if (access(path, X_OK) == 0)
+				return true;
+		}
+	}
+	(void)snprintf(path, size, "%s", OB_EXEC_HELPER);
+	return access(path, X_OK) == 0;
+}

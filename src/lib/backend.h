@@ -30,6 +30,10 @@ bool backend_started(const char *dir);
  * config names /proc/self-of-the-supervisor/fd/N), *LISTENER the proxy's socket. */
 int backend_netns_create(int *netns, int *listener);
 
+/* omnibase-exec, the Landlock helper the OCI runtimes run first: beside the running program
+ * (the build tree, a CLI installed with it), else where it is installed. */
+bool backend_exec_helper(char *path, size_t size);
+
 /* Kills the container's processes (the timeout), and waits for the runtime's kill. */
 void backend_kill(ob_backend backend, const char *runtime, const char *dir, const char *id);
 /* Removes what the runtime left of the container. */

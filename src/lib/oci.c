@@ -15,6 +15,9 @@
 #include "basic/macro.h"
 #include "error.h"
 
+/* Where the Landlock helper is bound in the container. */
+#define HELPER_DEST "/.omnibase/exec"
+
 /* The runtime makes /dev (its default devices, pts, shm) and the /dev links itself. */
 static bool runtime_owned(const MountStep *s)
 {
@@ -45,11 +48,16 @@ static json_t *mount_options(unsigned long flags, const char *data, bool bind)
 	return o;
 }
 
-static json_t *oci_mounts(const Plan *p, const char *files_dir)
+static json_t *oci_mounts(const Plan *p, const char *files_dir, const char *helper)
 {
 	json_t *m = json_array();
 	size_t nfile = 0;
 
+	if (helper)
+		(void)json_array_append_new(m,
+		                            json_pack("{s:s, s:s, s:s, s:[s,s,s,s]}", "destination",
+		                                      HELPER_DEST, "type", "bind", "source", helper,
+		                                      "options", "bind", "ro", "nosuid", "nodev"));
 	for (size_t i = 0; i < p->n_steps; i++) {
 		const MountStep *s = &p->steps[i];
 		char src[PATH_MAX + 32];
@@ -102,13 +110,35 @@ static json_t *string_array(char *const *v)
 	return a;
 }
 
-static json_t *oci_process(const Plan *p)
+/* What the runtime executes: the resolved file; through the helper, which applies the plan's
+ * Landlock rules first ("omnibase-exec ABI ACCESS:PATH... -- FILE ARGS..."). */
+static json_t *oci_args(const Plan *p, bool helper)
 {
-	json_t *args = string_array(p->argv);
+	json_t *args = json_array();
+	char rule[PATH_MAX + 32];
+
+	if (helper) {
+		(void)snprintf(rule, sizeof(rule), "%d", p->landlock_abi);
+		(void)json_array_append_new(args, json_string(HELPER_DEST));
+		(void)json_array_append_new(args, json_string(rule));
+		for (size_t i = 0; i < p->n_rules; i++) {
+			(void)snprintf(rule, sizeof(rule), "%llx:%s",
+			               (unsigned long long)p->rules[i].access, p->rules[i].path);
+			(void)json_array_append_new(args, json_string(rule));
+		}
+		(void)json_array_append_new(args, json_string("--"));
+	}
+	(void)json_array_append_new(args, json_string(p->exec_path));
+	for (size_t i = 1; p->argv[0] && p->argv[i]; i++)
+		(void)json_array_append_new(args, json_string(p->argv[i]));
+	return args;
+}
+
+static json_t *oci_process(const Plan *p, bool helper)
+{
+	json_t *args = oci_args(p, helper);
 	uint64_t files = p->limits.value[OB_LIMIT_FILES], pids = p->limits.value[OB_LIMIT_PIDS];
 
-	/* args[0] is what the runtime executes: the resolved file */
-	(void)json_array_set_new(args, 0, json_string(p->exec_path));
 	/* RLIMIT_NPROC besides the pids cgroup: gVisor's processes are not the host's, and
 	 * its cgroup holds its own threads (docs/design/backends.md) */
 	return json_pack("{s:b, s:{s:i, s:i}, s:o, s:o, s:s, s:{s:[], s:[], s:[], s:[], s:[]}, "
@@ -138,9 +168,9 @@ static json_t *oci_resources(const Plan *p, bool gvisor)
 	return r;
 }
 
-json_t *oci_config(const Plan *p, const SeccompProfile *prof, const char *files_dir, bool gvisor,
-                   const char *netns)
+json_t *oci_config(const Plan *p, const OciOptions *opt, const char *files_dir)
 {
+	bool helper = opt->helper && p->landlock_abi > 0;
 	/* What the native layout hides or makes read-only under /proc and /sys, by path. */
 	json_t *masked = json_pack("[s,s,s,s,s,s,s,s]", "/proc/kcore", "/proc/keys",
 	                           "/proc/timer_list", "/proc/sched_debug", "/proc/acpi",
@@ -149,16 +179,16 @@ json_t *oci_config(const Plan *p, const SeccompProfile *prof, const char *files_
 	                             "/proc/irq", "/proc/bus", "/proc/fs", "/proc/asound");
 	/* an empty network namespace: nothing but loopback (and with network grants the
 	 * supervisor's, holding the egress proxy's listener) */
-	json_t *net = netns ? json_pack("{s:s, s:s}", "type", "network", "path", netns)
-	                    : json_pack("{s:s}", "type", "network");
+	json_t *net = opt->netns ? json_pack("{s:s, s:s}", "type", "network", "path", opt->netns)
+	                         : json_pack("{s:s}", "type", "network");
 	json_t *ns = json_pack("[{s:s}, o, {s:s}, {s:s}, {s:s}, {s:s}]", "type", "pid", net, "type",
 	                       "ipc", "type", "uts", "type", "mount", "type", "cgroup");
-	return json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:{s:o, s:o, s:o, s:o, s:o}}",
-	                 "ociVersion", "1.0.2", "process", oci_process(p), "root", "path", "rootfs",
-	                 "readonly", true, "hostname", "sandbox", "mounts",
-	                 oci_mounts(p, files_dir), "linux", "namespaces", ns, "resources",
-	                 oci_resources(p, gvisor), "seccomp", seccomp_oci_json(prof), "maskedPaths",
-	                 masked, "readonlyPaths", readonly);
+	return json_pack(
+	    "{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:{s:o, s:o, s:o, s:o, s:o}}", "ociVersion",
+	    "1.0.2", "process", oci_process(p, helper), "root", "path", "rootfs", "readonly", true,
+	    "hostname", "sandbox", "mounts", oci_mounts(p, files_dir, helper ? opt->helper : NULL),
+	    "linux", "namespaces", ns, "resources", oci_resources(p, opt->gvisor), "seccomp",
+	    seccomp_oci_json(opt->seccomp), "maskedPaths", masked, "readonlyPaths", readonly);
 }
 
 /* ---------------------------------------------------------------- the bundle on disk */
@@ -207,8 +237,7 @@ static int populate(const Plan *p, const char *root, const char *files)
 	return r;
 }
 
-int oci_bundle_create(const Plan *p, const SeccompProfile *prof, bool gvisor, const char *netns,
-                      OciBundle *b, ob_error *reterr)
+int oci_bundle_create(const Plan *p, const OciOptions *o, OciBundle *b, ob_error *reterr)
 {
 	const char *tmp = getenv("TMPDIR");
 	char root[PATH_MAX + 16], files[PATH_MAX + 16], config[PATH_MAX + 16];
@@ -226,7 +255,7 @@ int oci_bundle_create(const Plan *p, const SeccompProfile *prof, bool gvisor, co
 	int r = mkdir(root, 0755) < 0 || mkdir(files, 0700) < 0 ? -errno : 0;
 	if (r >= 0)
 		r = populate(p, root, files);
-	json_t *c = r >= 0 ? oci_config(p, prof, files, gvisor, netns) : NULL;
+	json_t *c = r >= 0 ? oci_config(p, o, files) : NULL;
 	char *text = c ? json_dumps(c, JSON_INDENT(1)) : NULL;
 	json_decref(c);
 	if (r >= 0)

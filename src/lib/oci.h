@@ -19,14 +19,19 @@ typedef struct OciBundle {
 	char dir[PATH_MAX]; /* "" when there is none */
 } OciBundle;
 
-/* config.json for PLAN, with PROF's changes to the seccomp allow-list; FILES_DIR is where
- * the plan's generated files are (NULL: leave them out); GVISOR: for runsc; NETNS: the
- * network namespace to join (a path), or NULL for a new empty one. */
-json_t *oci_config(const Plan *plan, const SeccompProfile *prof, const char *files_dir, bool gvisor,
-                   const char *netns);
+typedef struct OciOptions {
+	const SeccompProfile *seccomp; /* changes to the seccomp allow-list */
+	bool gvisor;                   /* for runsc */
+	const char *netns;  /* the network namespace to join (a path), or NULL: a new, empty one */
+	const char *helper; /* omnibase-exec on the host: the container's first program, applying
+	                     * the plan's Landlock rules (NULL: no Landlock) */
+} OciOptions;
+
+/* config.json for PLAN; FILES_DIR is where the plan's generated files are (NULL: leave them
+ * out). */
+json_t *oci_config(const Plan *plan, const OciOptions *o, const char *files_dir);
 
 /* Makes the bundle for PLAN. */
-int oci_bundle_create(const Plan *plan, const SeccompProfile *prof, bool gvisor, const char *netns,
-                      OciBundle *b, ob_error *reterr);
+int oci_bundle_create(const Plan *plan, const OciOptions *o, OciBundle *b, ob_error *reterr);
 /* Removes the bundle (a no-op for one never made). */
 void oci_bundle_remove(OciBundle *b);

@@ -420,6 +420,18 @@ int ob_sandbox_add_audit_fd(ob_sandbox *sb, int fd)
 
 /* ---------------------------------------------------------------- planning */
 
+/* The Landlock helper for SB's backend, in BUF, or NULL: runc and crun run it first in the
+ * container; gVisor has no Landlock. */
+static const char *oci_helper(const ob_sandbox *sb, char *buf, size_t size)
+{
+	if (sb->backend == OB_BACKEND_GVISOR || sb->backend == OB_BACKEND_NATIVE)
+		return NULL;
+	if (backend_exec_helper(buf, size))
+		return buf;
+	buf[0] = '\0';
+	return NULL;
+}
+
 /* What another backend cannot provide fails the run (125), said here; what it provides
  * less of (no Landlock, no observed denials) needs --allow-degraded. */
 static int backend_decision(const ob_sandbox *sb, const Plan *p, ob_error *reterr)
@@ -446,13 +458,18 @@ static int backend_decision(const ob_sandbox *sb, const Plan *p, ob_error *reter
 		return ob_error_set(reterr, -ENOENT,
 		                    "backend %s: its runtime is not installed (Debian package %s)",
 		                    name, sb->backend == OB_BACKEND_GVISOR ? "runsc" : name);
+	char helper[4096];
+	bool landlock = p->landlock_abi > 0 && oci_helper(sb, helper, sizeof(helper));
 	if (!sb->allow_degraded)
-		return ob_error_set(reterr, -EOPNOTSUPP,
-		                    "backend %s applies no Landlock rules and observes no denials "
-		                    "(the mount layout and the seccomp allow-list confine the "
-		                    "program); refusing to run less confined than asked "
-		                    "(--allow-degraded runs it so)",
-		                    name);
+		return ob_error_set(
+		    reterr, -EOPNOTSUPP,
+		    "backend %s %s (the mount layout%s and the seccomp allow-list "
+		    "confine the program); refusing to run less confined than asked "
+		    "(--allow-degraded runs it so)",
+		    name,
+		    landlock ? "observes no denials"
+		             : "applies no Landlock rules and observes no denials",
+		    landlock ? ", Landlock" : "");
 	return 0;
 }
 
@@ -556,6 +573,7 @@ static json_t *granted_json(const ob_sandbox *sb)
 int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr)
 {
 	Plan plan;
+	char helper[4096];
 
 	assert_return(sb && ret, -EINVAL);
 	int r = sandbox_plan(sb, &plan, reterr);
@@ -569,9 +587,13 @@ int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr)
 		    o, "seccomp", seccomp_profile_json(&sb->seccomp_profile, plan.n_dbs > 0));
 	/* another backend: the bundle's config.json it would run (generated files left out) */
 	if (o && sb->backend != OB_BACKEND_NATIVE)
-		(void)json_object_set_new(o, "oci",
-		                          oci_config(&plan, &sb->seccomp_profile, NULL,
-		                                     sb->backend == OB_BACKEND_GVISOR, NULL));
+		(void)json_object_set_new(
+		    o, "oci",
+		    oci_config(&plan,
+		               &(OciOptions){.seccomp = &sb->seccomp_profile,
+		                             .gvisor = sb->backend == OB_BACKEND_GVISOR,
+		                             .helper = oci_helper(sb, helper, sizeof(helper))},
+		               NULL));
 	if (o)
 		(void)json_object_set_new(o, "backend",
 		                          json_string(ob_backend_to_string(sb->backend)));
@@ -616,6 +638,7 @@ typedef struct Run {
 	Tconnect *tc;
 	/* another backend than native: its runtime, the bundle, the container's name */
 	char runtime[4096];
+	char helper[4096]; /* omnibase-exec, when Landlock is applied inside */
 	OciBundle bundle;
 	char container[64];
 	bool oci_finished; /* the runtime ran the container to its end by itself */
@@ -950,7 +973,8 @@ static json_t *oci_protections_json(const Run *run)
 	return json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:i, s:s, s:b, s:b}",
 	                 "backend", ob_backend_to_string(run->sb->backend), "runtime", run->runtime,
 	                 "userns", 0, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1,
-	                 "no_new_privs", 1, "cgroup", "runtime", "landlock", 0, "seccomp",
+	                 "no_new_privs", 1, "cgroup", "runtime", "landlock",
+	                 run->helper[0] ? run->plan.landlock_abi : 0, "seccomp",
 	                 "allow-list (EPERM, not recorded)", "observed_denials", 0, "egress_proxy",
 	                 run->plan.proxy);
 }
@@ -1210,10 +1234,13 @@ static void emit_degraded(Run *run)
 	static const char *const fmt = "{s:s, s:s}";
 
 	if (run->sb->backend != OB_BACKEND_NATIVE)
-		audit_emit(&run->audit, "SandboxDegraded",
-		           json_pack(fmt, "protection", "landlock, observed denials", "reason",
-		                     "an OCI backend: the mount layout and seccomp alone; "
-		                     "--allow-degraded"));
+		audit_emit(
+		    &run->audit, "SandboxDegraded",
+		    json_pack(fmt, "protection",
+		              run->helper[0] ? "observed denials" : "landlock, observed denials",
+		              "reason",
+		              "an OCI backend: nobody observes the program's calls; "
+		              "--allow-degraded"));
 	else if (run->plan.landlock_abi == 0 && run->sb->mode != OB_MODE_RWX)
 		audit_emit(&run->audit, "SandboxDegraded",
 		           json_pack(fmt, "protection", "landlock", "reason",
@@ -1295,9 +1322,11 @@ static int start_oci(Run *run, ob_error *reterr)
 		(void)snprintf(netns_path, sizeof(netns_path), "/proc/%d/fd/%d", (int)getpid(),
 		               run->netns_fd);
 	}
-	r = oci_bundle_create(&run->plan, &run->sb->seccomp_profile,
-	                      run->sb->backend == OB_BACKEND_GVISOR,
-	                      netns_path[0] ? netns_path : NULL, &run->bundle, reterr);
+	const OciOptions opt = {.seccomp = &run->sb->seccomp_profile,
+	                        .gvisor = run->sb->backend == OB_BACKEND_GVISOR,
+	                        .netns = netns_path[0] ? netns_path : NULL,
+	                        .helper = oci_helper(run->sb, run->helper, sizeof(run->helper))};
+	r = oci_bundle_create(&run->plan, &opt, &run->bundle, reterr);
 	(void)snprintf(run->container, sizeof(run->container), "omnibase-%s",
 	               run->audit.execution_id);
 	const int out[2] = {outp[0][1], outp[1][1]};

@@ -42,8 +42,10 @@ def test_layout_identity_and_exit_status(ob_bin, shared_tmp, backend):
     script = write_script(shared_tmp, "look.sh", LOOK)
     before = set(glob.glob("/tmp/omnibase-oci-*"))
     log = os.path.join(shared_tmp, "b.jsonl")
+    tools = [a for c in ("id", "hostname", "cat", "touch")
+             for a in ("--cap", f"EXTERNAL_COMMAND:{c}")]
     p = run(ob_bin, "--backend", backend, "--allow-degraded", "--audit-log", log, "--cap",
-            f"FILE_READ:{data}", script, data)
+            f"FILE_READ:{data}", *tools, script, data)
     assert p.returncode == 7, p.stderr
     assert p.stdout.decode().split("\n")[:5] == [
         "uid=1000 host=sandbox", "granted data", "no shadow", "/usr read-only", "hi"], p.stdout
@@ -51,8 +53,10 @@ def test_layout_identity_and_exit_status(ob_bin, shared_tmp, backend):
     ev = events(log)
     assert {e["backend"] for e in ev} == {backend}
     assert ev[0]["event"] == "SandboxStart" and ev[0]["protections"]["backend"] == backend
+    # runc and crun apply the plan's Landlock rules through omnibase-exec; gVisor cannot
     assert [e["protection"] for e in ev if e["event"] == "SandboxDegraded"] == [
-        "landlock, observed denials"]
+        "landlock, observed denials" if backend == "gvisor" else "observed denials"]
+    assert (ev[0]["protections"]["landlock"] > 0) == (backend != "gvisor")
     assert ev[-1]["event"] == "SandboxExit" and ev[-1]["status"] == 7
 
 
@@ -203,3 +207,21 @@ print("ALLOCATED")
 """)
     p = run(ob_bin, "--backend", backend, "--allow-degraded", "--memory", "50M", mem)
     assert b"ALLOCATED" not in p.stdout and p.returncode != 0
+
+
+EXEC = "#!/bin/sh\n" + r"""
+/usr/bin/id -u 2>/dev/null || echo "id refused"
+"""
+
+
+def test_exec_allow_list(ob_bin, shared_tmp, backend):
+    """EXTERNAL_COMMAND is the exec allow-list on runc and crun too (Landlock applied in the
+    container by omnibase-exec before the program runs); gVisor has no Landlock (that is
+    its SandboxDegraded)."""
+    script = write_script(shared_tmp, "exec.sh", EXEC)
+    p = run(ob_bin, "--backend", backend, "--allow-degraded", script)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == (b"1000" if backend == "gvisor" else b"id refused"), p.stdout
+    p = run(ob_bin, "--backend", backend, "--allow-degraded", "--cap", "EXTERNAL_COMMAND:id",
+            script)
+    assert p.stdout.strip() == b"1000", p.stdout

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * omnibase-exec ABI ACCESS:PATH... -- PROGRAM [ARGS...]: applies the plan's Landlock rules
+ * to itself, then executes PROGRAM. The OCI backends (runc, crun) run it as the container's
+ * first program, bound read-only at /.omnibase/exec: the runtime has set no_new_privs and
+ * the seccomp filter by then, and Landlock is what the runtimes do not apply — the file
+ * rules and the exec allow-list of the native backend (docs/design/backends.md). Fails
+ * closed: a rule that cannot be applied is exit 125, nothing runs.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/landlock.h"
+#include "lib/plan.h"
+
+#define MAX_RULES 1024
+
+int main(int argc, char **argv)
+{
+	static FsRule rules[MAX_RULES];
+	Plan p = {.rules = rules};
+	int k = 2;
+
+	if (argc < 4) {
+		(void)fputs("usage: omnibase-exec ABI ACCESS:PATH... -- PROGRAM [ARGS...]\n",
+		            stderr);
+		return 125;
+	}
+	p.landlock_abi = atoi(argv[1]);
+	for (; k < argc && strcmp(argv[k], "--") != 0 && p.n_rules < MAX_RULES; k++) {
+		char *colon = strchr(argv[k], ':');
+		if (!colon)
+			break;
+		rules[p.n_rules].access = strtoull(argv[k], NULL, 16);
+		rules[p.n_rules++].path = colon + 1;
+	}
+	if (k + 1 >= argc || strcmp(argv[k], "--") != 0) {
+		(void)fprintf(stderr, "omnibase-exec: bad arguments at '%s'\n",
+		              k < argc ? argv[k] : "(end)");
+		return 125;
+	}
+	const char *failed = "";
+	int r = p.landlock_abi > 0 ? fs_rules_apply(&p, &failed) : 0;
+	if (r < 0) {
+		(void)fprintf(stderr, "omnibase-exec: Landlock: %s: %s\n", failed, strerror(-r));
+		return 125;
+	}
+	execv(argv[k + 1], argv + k + 1);
+	int e = errno;
+	(void)fprintf(stderr, "omnibase-exec: %s: %s\n", argv[k + 1], strerror(e));
+	return e == ENOENT ? 127 : 126;
+}
