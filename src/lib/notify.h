@@ -22,7 +22,8 @@ typedef struct Notifier {
 	int mem_fd;  /* /proc/PID/mem of the last process that trapped, or -1 */
 	int root_fd; /* the sandbox's root (O_PATH), once a process trapped, or -1 */
 	pid_t mem_pid;
-	Tconnect *tc; /* the transparent path (connect, listen), or NULL */
+	Tconnect *tc;             /* the transparent path (connect, listen), or NULL */
+	const char *trusted_exec; /* an exec that is ours, not the program's (OCI), or NULL */
 } Notifier;
 
 /* Child, after no_new_privs: installs PROG (seccomp.c: the allow-list, whose refusals and

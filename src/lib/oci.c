@@ -15,9 +15,6 @@
 #include "basic/macro.h"
 #include "error.h"
 
-/* Where the Landlock helper is bound in the container. */
-#define HELPER_DEST "/.omnibase/exec"
-
 /* The runtime makes /dev (its default devices, pts, shm) and the /dev links itself. */
 static bool runtime_owned(const MountStep *s)
 {
@@ -54,10 +51,10 @@ static json_t *oci_mounts(const Plan *p, const char *files_dir, const char *help
 	size_t nfile = 0;
 
 	if (helper)
-		(void)json_array_append_new(m,
-		                            json_pack("{s:s, s:s, s:s, s:[s,s,s,s]}", "destination",
-		                                      HELPER_DEST, "type", "bind", "source", helper,
-		                                      "options", "bind", "ro", "nosuid", "nodev"));
+		(void)json_array_append_new(m, json_pack("{s:s, s:s, s:s, s:[s,s,s,s]}",
+		                                         "destination", OCI_HELPER_DEST, "type",
+		                                         "bind", "source", helper, "options",
+		                                         "bind", "ro", "nosuid", "nodev"));
 	for (size_t i = 0; i < p->n_steps; i++) {
 		const MountStep *s = &p->steps[i];
 		char src[PATH_MAX + 32];
@@ -119,7 +116,7 @@ static json_t *oci_args(const Plan *p, bool helper)
 
 	if (helper) {
 		(void)snprintf(rule, sizeof(rule), "%d", p->landlock_abi);
-		(void)json_array_append_new(args, json_string(HELPER_DEST));
+		(void)json_array_append_new(args, json_string(OCI_HELPER_DEST));
 		(void)json_array_append_new(args, json_string(rule));
 		for (size_t i = 0; i < p->n_rules; i++) {
 			(void)snprintf(rule, sizeof(rule), "%llx:%s",
@@ -183,12 +180,13 @@ json_t *oci_config(const Plan *p, const OciOptions *opt, const char *files_dir)
 	                         : json_pack("{s:s}", "type", "network");
 	json_t *ns = json_pack("[{s:s}, o, {s:s}, {s:s}, {s:s}, {s:s}]", "type", "pid", net, "type",
 	                       "ipc", "type", "uts", "type", "mount", "type", "cgroup");
-	return json_pack(
-	    "{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:{s:o, s:o, s:o, s:o, s:o}}", "ociVersion",
-	    "1.0.2", "process", oci_process(p, helper), "root", "path", "rootfs", "readonly", true,
-	    "hostname", "sandbox", "mounts", oci_mounts(p, files_dir, helper ? opt->helper : NULL),
-	    "linux", "namespaces", ns, "resources", oci_resources(p, opt->gvisor), "seccomp",
-	    seccomp_oci_json(opt->seccomp), "maskedPaths", masked, "readonlyPaths", readonly);
+	return json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:{s:o, s:o, s:o, s:o, s:o}}",
+	                 "ociVersion", "1.0.2", "process", oci_process(p, helper), "root", "path",
+	                 "rootfs", "readonly", true, "hostname", "sandbox", "mounts",
+	                 oci_mounts(p, files_dir, helper ? opt->helper : NULL), "linux",
+	                 "namespaces", ns, "resources", oci_resources(p, opt->gvisor), "seccomp",
+	                 seccomp_oci_json(opt->seccomp, opt->listener), "maskedPaths", masked,
+	                 "readonlyPaths", readonly);
 }
 
 /* ---------------------------------------------------------------- the bundle on disk */

@@ -15,6 +15,9 @@
 #include "plan.h"
 #include "seccomp.h"
 
+/* Where the Landlock helper is bound in the container. */
+#define OCI_HELPER_DEST "/.omnibase/exec"
+
 typedef struct OciBundle {
 	char dir[PATH_MAX]; /* "" when there is none */
 } OciBundle;
@@ -25,6 +28,8 @@ typedef struct OciOptions {
 	const char *netns;  /* the network namespace to join (a path), or NULL: a new, empty one */
 	const char *helper; /* omnibase-exec on the host: the container's first program, applying
 	                     * the plan's Landlock rules (NULL: no Landlock) */
+	const char *listener; /* a unix socket the runtime sends the seccomp listener to: the
+	                       * supervisor observes as natively (NULL: refusals are EPERM) */
 } OciOptions;
 
 /* config.json for PLAN; FILES_DIR is where the plan's generated files are (NULL: leave them

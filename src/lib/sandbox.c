@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -467,7 +468,8 @@ static int backend_decision(const ob_sandbox *sb, const Plan *p, ob_error *reter
 		    "confine the program); refusing to run less confined than asked "
 		    "(--allow-degraded runs it so)",
 		    name,
-		    landlock ? "observes no denials"
+		    landlock ? "records only the refused calls its policy names (the others "
+		               "are EPERM, unrecorded)"
 		             : "applies no Landlock rules and observes no denials",
 		    landlock ? ", Landlock" : "");
 	return 0;
@@ -641,8 +643,10 @@ typedef struct Run {
 	char helper[4096]; /* omnibase-exec, when Landlock is applied inside */
 	OciBundle bundle;
 	char container[64];
-	bool oci_finished; /* the runtime ran the container to its end by itself */
-	int netns_fd;      /* the network namespace a container with network grants joins */
+	bool oci_finished;  /* the runtime ran the container to its end by itself */
+	int seccomp_listen; /* where the runtime sends the seccomp listener, or -1 */
+	char listener_dir[PATH_MAX];
+	int netns_fd; /* the network namespace a container with network grants joins */
 	Notifier notifier;
 	bool got_exit, got_failure, report_hup;
 	bool rlimit_pids_hit; /* rootless without cgroups: the process count reached --pids */
@@ -814,6 +818,18 @@ static void receive_egress(Run *run)
 		start_transparent(run, fds[n - 2], fds[n - 1]);
 }
 
+/* The runtime connected to send the seccomp listener: what it sends is read like the native
+ * program's (receive_listener). */
+static void accept_listener(Run *run)
+{
+	int c = accept4(run->seccomp_listen, NULL, NULL, SOCK_CLOEXEC);
+	if (c < 0)
+		return;
+	(void)close(run->seccomp_listen);
+	run->seccomp_listen = -1;
+	run->notify_sock = c;
+}
+
 /* The sandboxed program sends its seccomp listener once, right before its first execve. */
 static void receive_listener(Run *run)
 {
@@ -829,7 +845,8 @@ static void receive_listener(Run *run)
 	                           .userdata = run,
 	                           .mem_fd = -1,
 	                           .root_fd = -1,
-	                           .tc = run->tc};
+	                           .tc = run->tc,
+	                           .trusted_exec = run->helper[0] ? OCI_HELPER_DEST : NULL};
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
@@ -914,7 +931,7 @@ static bool wait_child(Run *run, int *wstatus)
 		}
 		if (exited && run->out[0].fd < 0 && run->out[1].fd < 0)
 			break;
-		struct pollfd p[10] = {
+		struct pollfd p[11] = {
 		    {.fd = exited ? -1 : pidfd, .events = POLLIN},
 		    {.fd = run->report_hup ? -1 : run->report_fd, .events = POLLIN},
 		    {.fd = run->out[0].fd, .events = POLLIN},
@@ -924,9 +941,10 @@ static bool wait_child(Run *run, int *wstatus)
 		    {.fd = run->proxy_sock, .events = POLLIN},
 		    {.fd = proxy_fd(run->proxy), .events = POLLIN},
 		    {.fd = dnsstub_fd(run->dns), .events = POLLIN},
-		    {.fd = tconnect_fd(run->tc), .events = POLLIN}};
+		    {.fd = tconnect_fd(run->tc), .events = POLLIN},
+		    {.fd = run->seccomp_listen, .events = POLLIN}};
 		int wait_ms = exited ? 1000 : timed_out ? 100 : (int)MIN(timeout - spent, 100);
-		int n = poll(p, 10, wait_ms);
+		int n = poll(p, 11, wait_ms);
 		if (n == 0 && exited)
 			break; /* nothing more within a second: stop draining */
 		if (p[0].revents & POLLIN)
@@ -941,6 +959,8 @@ static bool wait_child(Run *run, int *wstatus)
 		/* the egress sockets were sent first: in place before the first notification */
 		if (p[6].revents)
 			receive_egress(run);
+		if (p[10].revents)
+			accept_listener(run);
 		if (p[4].revents)
 			receive_listener(run);
 		if (p[5].revents & POLLIN)
@@ -970,13 +990,14 @@ static bool wait_child(Run *run, int *wstatus)
 static json_t *oci_protections_json(const Run *run)
 {
 	/* the runtime by path: asking its version costs a run of it (doctor says it) */
-	return json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:i, s:s, s:b, s:b}",
-	                 "backend", ob_backend_to_string(run->sb->backend), "runtime", run->runtime,
-	                 "userns", 0, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1,
-	                 "no_new_privs", 1, "cgroup", "runtime", "landlock",
-	                 run->helper[0] ? run->plan.landlock_abi : 0, "seccomp",
-	                 "allow-list (EPERM, not recorded)", "observed_denials", 0, "egress_proxy",
-	                 run->plan.proxy);
+	return json_pack(
+	    "{s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:i, s:s, s:b, s:b}", "backend",
+	    ob_backend_to_string(run->sb->backend), "runtime", run->runtime, "userns", 0, "mntns",
+	    1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1, "no_new_privs", 1, "cgroup",
+	    "runtime", "landlock", run->helper[0] ? run->plan.landlock_abi : 0, "seccomp",
+	    run->listener_dir[0] ? "allow-list (named refusals recorded)"
+	                         : "allow-list (EPERM, not recorded)",
+	    "observed_denials", run->listener_dir[0] != '\0', "egress_proxy", run->plan.proxy);
 }
 
 static json_t *protections_json(const Run *run)
@@ -1234,13 +1255,16 @@ static void emit_degraded(Run *run)
 	static const char *const fmt = "{s:s, s:s}";
 
 	if (run->sb->backend != OB_BACKEND_NATIVE)
-		audit_emit(
-		    &run->audit, "SandboxDegraded",
-		    json_pack(fmt, "protection",
-		              run->helper[0] ? "observed denials" : "landlock, observed denials",
-		              "reason",
-		              "an OCI backend: nobody observes the program's calls; "
-		              "--allow-degraded"));
+		audit_emit(&run->audit, "SandboxDegraded",
+		           json_pack(fmt, "protection",
+		                     run->helper[0] ? "violations recorded for named calls only"
+		                                    : "landlock, observed denials",
+		                     "reason",
+		                     run->helper[0]
+		                         ? "an OCI runtime: other refused calls are EPERM, "
+		                           "unrecorded; --allow-degraded"
+		                         : "no Landlock (gVisor, or omnibase-exec not found) and "
+		                           "no observed denials; --allow-degraded"));
 	else if (run->plan.landlock_abi == 0 && run->sb->mode != OB_MODE_RWX)
 		audit_emit(&run->audit, "SandboxDegraded",
 		           json_pack(fmt, "protection", "landlock", "reason",
@@ -1276,6 +1300,14 @@ static void run_done(Run *run)
 	if (run->container[0] && !run->oci_finished)
 		backend_delete(run->sb->backend, run->runtime, run->bundle.dir, run->container);
 	oci_bundle_remove(&run->bundle);
+	if (run->seccomp_listen >= 0)
+		(void)close(run->seccomp_listen);
+	if (run->listener_dir[0]) {
+		char sock[PATH_MAX + 32];
+		(void)snprintf(sock, sizeof(sock), "%s/seccomp.sock", run->listener_dir);
+		(void)unlink(sock);
+		(void)rmdir(run->listener_dir);
+	}
 	if (run->netns_fd >= 0)
 		(void)close(run->netns_fd);
 	proxy_free(run->proxy);
@@ -1285,6 +1317,31 @@ static void run_done(Run *run)
 	cgroup_destroy(&run->cg);
 	audit_done(&run->audit);
 	plan_done(&run->plan);
+}
+
+/* A listening unix socket in a private directory of ours, where the runtime connects to send
+ * the seccomp listener (runtime-spec linux.seccomp.listenerPath); its path in PATH. */
+static int oci_listener(Run *run, char *path, size_t size)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+
+	(void)snprintf(run->listener_dir, sizeof(run->listener_dir), "%s/omnibase-sl-XXXXXX",
+	               tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(run->listener_dir)) {
+		run->listener_dir[0] = '\0';
+		return -errno;
+	}
+	(void)snprintf(path, size, "%s/seccomp.sock", run->listener_dir);
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	run->seccomp_listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (run->seccomp_listen < 0 ||
+	    bind(run->seccomp_listen, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    listen(run->seccomp_listen, 1) < 0)
+		return -errno;
+	return 0;
 }
 
 /* Another backend: the bundle, and its runtime started on it with our output pipes. */
@@ -1322,10 +1379,19 @@ static int start_oci(Run *run, ob_error *reterr)
 		(void)snprintf(netns_path, sizeof(netns_path), "/proc/%d/fd/%d", (int)getpid(),
 		               run->netns_fd);
 	}
+	/* runc and crun hand the seccomp listener to a socket of ours: observed as natively */
+	char lpath[PATH_MAX + 32] = "";
+	if (run->sb->backend != OB_BACKEND_GVISOR) {
+		r = oci_listener(run, lpath, sizeof(lpath));
+		if (r < 0)
+			return ob_error_set(reterr, r, "the seccomp listener's socket: %s",
+			                    strerror(-r));
+	}
 	const OciOptions opt = {.seccomp = &run->sb->seccomp_profile,
 	                        .gvisor = run->sb->backend == OB_BACKEND_GVISOR,
 	                        .netns = netns_path[0] ? netns_path : NULL,
-	                        .helper = oci_helper(run->sb, run->helper, sizeof(run->helper))};
+	                        .helper = oci_helper(run->sb, run->helper, sizeof(run->helper)),
+	                        .listener = lpath[0] ? lpath : NULL};
 	r = oci_bundle_create(&run->plan, &opt, &run->bundle, reterr);
 	(void)snprintf(run->container, sizeof(run->container), "omnibase-%s",
 	               run->audit.execution_id);
@@ -1349,6 +1415,7 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	           .notify_sock = -1,
 	           .proxy_sock = -1,
 	           .netns_fd = -1,
+	           .seccomp_listen = -1,
 	           .notifier = {.fd = -1, .mem_fd = -1, .root_fd = -1}};
 	int wstatus = 0, r;
 

@@ -700,19 +700,22 @@ static json_t *oci_arg(unsigned index, enum scmp_compare op, uint64_t a, uint64_
 	                 "valueTwo", (json_int_t)b, "op", oci_ops[op]);
 }
 
-json_t *seccomp_oci_json(const SeccompProfile *prof)
+json_t *seccomp_oci_json(const SeccompProfile *prof, const char *listener)
 {
 	json_t *names = json_array(), *rules = json_array();
 
-	/* No supervisor to observe with: the observed calls are plainly allowed (the layout
-	 * and the kernel's fences decide); sendto keeps its Fast Open check below. */
+	/* With a listener the observed calls reach the supervisor as natively, and so do the
+	 * refusals the policy names (runc takes no notification as the default action: the
+	 * other refusals are EPERM, unrecorded). Without one nobody observes: the observed
+	 * calls are plainly allowed (the layout and the kernel's fences decide); sendto keeps its
+	 * Fast Open check below. */
 	for (size_t i = 0; i < ELEMENTSOF(allowed); i++)
 		if (!profile_has(prof->deny, allowed[i]))
 			(void)json_array_append_new(names, json_string(allowed[i]));
-	for (size_t i = 0; i < ELEMENTSOF(observed); i++)
+	for (size_t i = 0; !listener && i < ELEMENTSOF(observed); i++)
 		if (!streq(observed[i], "sendto"))
 			(void)json_array_append_new(names, json_string(observed[i]));
-	for (size_t i = 0; i < ELEMENTSOF(observed_files); i++)
+	for (size_t i = 0; !listener && i < ELEMENTSOF(observed_files); i++)
 		(void)json_array_append_new(names, json_string(observed_files[i]));
 	for (size_t i = 0; prof->allow && prof->allow[i]; i++)
 		(void)json_array_append_new(names, json_string(prof->allow[i]));
@@ -725,8 +728,8 @@ json_t *seccomp_oci_json(const SeccompProfile *prof)
 			json_decref(args);
 			continue;
 		}
-		/* sendto with an address is a plain send here: nobody to check where it goes */
-		unsigned n = streq(c->name, "sendto") ? 1 : c->n;
+		/* without a listener sendto with an address is a plain send: nobody to check it */
+		unsigned n = streq(c->name, "sendto") && !listener ? 1 : c->n;
 		for (unsigned k = 0; k < n; k++)
 			(void)json_array_append_new(
 			    args, oci_arg(c->cmp[k].arg, c->cmp[k].op, c->cmp[k].a, c->cmp[k].b));
@@ -742,6 +745,20 @@ json_t *seccomp_oci_json(const SeccompProfile *prof)
 	(void)json_array_append_new(rules,
 	                            json_pack("{s:[s], s:s, s:i}", "names", "clone3", "action",
 	                                      "SCMP_ACT_ERRNO", "errnoRet", ENOSYS));
+	if (listener) {
+		json_t *notified = json_array();
+		for (size_t i = 0; i < ELEMENTSOF(observed); i++)
+			(void)json_array_append_new(notified, json_string(observed[i]));
+		for (size_t i = 0; i < ELEMENTSOF(refused_examples); i++)
+			if (!profile_has(prof->allow, refused_examples[i]))
+				(void)json_array_append_new(notified,
+				                            json_string(refused_examples[i]));
+		(void)json_array_append_new(
+		    rules, json_pack("{s:o, s:s}", "names", notified, "action", "SCMP_ACT_NOTIFY"));
+		return json_pack("{s:s, s:i, s:s, s:[s], s:o}", "defaultAction", "SCMP_ACT_ERRNO",
+		                 "defaultErrnoRet", EPERM, "listenerPath", listener,
+		                 "architectures", OCI_ARCH, "syscalls", rules);
+	}
 	return json_pack("{s:s, s:i, s:[s], s:o}", "defaultAction", "SCMP_ACT_ERRNO",
 	                 "defaultErrnoRet", EPERM, "architectures", OCI_ARCH, "syscalls", rules);
 }

@@ -36,6 +36,6 @@ const char *seccomp_name(uint32_t audit_arch, int nr, char *buf, size_t size);
 json_t *seccomp_profile_json(const SeccompProfile *prof, bool files);
 /* The same policy as an OCI runtime-spec seccomp object (linux.seccomp), for the OCI
  * backends: refusals are EPERM (no supervisor observes them there). */
-json_t *seccomp_oci_json(const SeccompProfile *prof);
+json_t *seccomp_oci_json(const SeccompProfile *prof, const char *listener);
 int seccomp_profile_load(const char *file, SeccompProfile *p, ob_error *reterr);
 void seccomp_profile_done(SeccompProfile *p);
