@@ -37,6 +37,9 @@ int egress_check_name(const ob_capset *caps, const ob_context *ctx, const char *
  * (100.64/10), unspecified, multicast and broadcast addresses; WHAT names the range. */
 bool egress_address_is_special(const struct sockaddr *sa, const char **what);
 
+/* Is SA a loopback address (127/8, ::1, or 127/8 v4-mapped)? */
+bool egress_address_is_loopback(const struct sockaddr *sa);
+
 /* SA as "1.2.3.4:80" or "[::1]:80" (for events); "?" for other families. */
 void egress_format_address(const struct sockaddr *sa, char *buf, size_t size);
 

@@ -367,8 +367,7 @@ static void on_connect(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 {
 	struct sockaddr_storage ss = {0};
 	size_t len = MIN((size_t)req->data.args[2], sizeof(ss));
-	char addr[INET6_ADDRSTRLEN], res[sizeof(((struct sockaddr_un *)0)->sun_path) + 16];
-	bool loopback = false;
+	char res[sizeof(((struct sockaddr_un *)0)->sun_path) + 16];
 
 	if (read_mem(n, req->pid, req->data.args[1], &ss, len) < (ssize_t)sizeof(sa_family_t))
 		return;
@@ -377,20 +376,11 @@ static void on_connect(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 		rep->answered = true;
 		return;
 	}
-	if (ss.ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
-		loopback = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
-		(void)inet_ntop(AF_INET, &in->sin_addr, addr, sizeof(addr));
-		(void)snprintf(res, sizeof(res), "%s:%u", addr, ntohs(in->sin_port));
-	} else if (ss.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
-		loopback =
-		    IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) || IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr);
-		(void)inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof(addr));
-		(void)snprintf(res, sizeof(res), "[%s]:%u", addr, ntohs(in6->sin6_port));
-	} else if (ss.ss_family != AF_UNIX) {
+	if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6 && ss.ss_family != AF_UNIX)
 		return;
-	}
+	bool loopback = egress_address_is_loopback((const struct sockaddr *)&ss);
+	if (ss.ss_family != AF_UNIX)
+		egress_format_address((const struct sockaddr *)&ss, res, sizeof(res));
 	/* The egress proxy is the sandbox's own: no need to look further. */
 	if (loopback && n->plan->proxy &&
 	    ntohs(((const struct sockaddr_in *)&ss)->sin_port) == PROXY_PORT)
@@ -721,10 +711,8 @@ static void on_sendto(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	if (read_mem(n, req->pid, req->data.args[4], &ss, len) < (ssize_t)sizeof(sa_family_t) ||
 	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
 		return;
-	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
 	const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
-	bool loopback = ss.ss_family == AF_INET ? (ntohl(in->sin_addr.s_addr) >> 24) == 127
-	                                        : IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+	bool loopback = egress_address_is_loopback((const struct sockaddr *)&ss);
 	if (loopback && (!n->plan->transparent || ntohs(in->sin_port) == DNS_PORT))
 		return;
 	egress_format_address((const struct sockaddr *)&ss, res, sizeof(res));

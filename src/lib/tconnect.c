@@ -220,13 +220,19 @@ static void copy_options(int from, int to, int family)
 	}
 }
 
-/* Does socket S live in the sandbox's network namespace? (SIOCGSKNS; a socket the
- * supervisor may not ask about is not the sandbox's.) */
-static bool in_sandbox_netns(const Tconnect *t, int s)
+uint64_t tconnect_netns_of(int s)
 {
 	struct stat st;
 	_cleanup_close_ int ns = ioctl(s, SIOCGSKNS);
-	return ns >= 0 && fstat(ns, &st) == 0 && (uint64_t)st.st_ino == t->cfg.sandbox_netns;
+	return ns >= 0 && fstat(ns, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+/* Does socket S live in the sandbox's network namespace? (A socket the supervisor may not
+ * ask about is not the sandbox's.) */
+static bool in_sandbox_netns(const Tconnect *t, int s)
+{
+	uint64_t ns = tconnect_netns_of(s);
+	return ns != 0 && ns == t->cfg.sandbox_netns;
 }
 
 /* ---------------------------------------------------------------- the cap */
@@ -492,14 +498,6 @@ static void connect_out(Tconnect *t, const struct seccomp_notif *req, int theirs
 	pend(t, &p);
 }
 
-static bool is_loopback(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
-	return sa->sa_family == AF_INET6 &&
-	       IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
-}
-
 /* The address as decisions see it: a v4-mapped IPv6 address as IPv4. */
 static void decision_address(const struct sockaddr_storage *sa, struct sockaddr_storage *out)
 {
@@ -541,7 +539,7 @@ int tconnect_handle(Tconnect *t, int notify_fd, const struct seccomp_notif *req,
 	}
 	int type = sockopt_int(sock, SOL_SOCKET, SO_TYPE);
 	int domain = sockopt_int(sock, SOL_SOCKET, SO_DOMAIN);
-	bool internal = is_loopback((const struct sockaddr *)&check) &&
+	bool internal = egress_address_is_loopback((const struct sockaddr *)&check) &&
 	                ((port == DNS_PORT && t->cfg.dns) ||
 	                 (port == PROXY_PORT && t->cfg.proxy && type == SOCK_STREAM));
 	if (type < 0 || domain < 0 || domain != sa->ss_family) {

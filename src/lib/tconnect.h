@@ -61,5 +61,7 @@ int tconnect_handle(Tconnect *t, int notify_fd, const struct seccomp_notif *req,
  * (one installed by this module, after its connection failed), else performed on the
  * program's socket object. Returns the result to answer. */
 int tconnect_listen(Tconnect *t, int notify_fd, const struct seccomp_notif *req);
+/* The inode of the network namespace socket S lives in (SIOCGSKNS), 0 when it cannot tell. */
+uint64_t tconnect_netns_of(int s);
 /* Totals, for the exit event. */
 void tconnect_stats(const Tconnect *t, uint64_t *connections, uint64_t *refused);

@@ -152,7 +152,21 @@ static void test_ranges(void **state)
 		if (egress_address_is_special((struct sockaddr *)&ss, &what))
 			fail_msg("%s should be public (%s)", public[i], what);
 	}
+	static const char *const loopback[] = {"127.0.0.1", "127.9.9.9", "::1", "::ffff:127.0.0.1"};
+	static const char *const not_loopback[] = {"10.0.0.1", "::ffff:8.8.8.8", "::2",
+	                                           "128.0.0.1"};
+	for (size_t i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++) {
+		struct sockaddr_storage ss = addr(loopback[i]);
+		if (!egress_address_is_loopback((struct sockaddr *)&ss))
+			fail_msg("%s should be loopback", loopback[i]);
+	}
+	for (size_t i = 0; i < sizeof(not_loopback) / sizeof(not_loopback[0]); i++) {
+		struct sockaddr_storage ss = addr(not_loopback[i]);
+		if (egress_address_is_loopback((struct sockaddr *)&ss))
+			fail_msg("%s should not be loopback", not_loopback[i]);
+	}
 	struct sockaddr_storage unix_addr = {.ss_family = AF_UNIX};
+	assert_false(egress_address_is_loopback((struct sockaddr *)&unix_addr));
 	assert_true(egress_address_is_special((struct sockaddr *)&unix_addr, &what));
 }
 
