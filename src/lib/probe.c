@@ -63,7 +63,7 @@ static const char *probe_cgroup(void)
 
 /* The transparent egress path needs pidfd_getfd (Linux 5.6, tried on ourselves) and
  * SECCOMP_ADDFD_FLAG_SETFD (5.14: no way to try it without a listener, so the release). */
-bool probe_transparent_egress(void)
+static bool probe_transparent_once(void)
 {
 	struct utsname u;
 	unsigned major = 0, minor = 0;
@@ -73,6 +73,16 @@ bool probe_transparent_egress(void)
 	if (copy < 0 || uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
 		return false;
 	return major > 5 || (major == 5 && minor >= 14);
+}
+
+/* Asked before every run with network grants: the kernel does not change under us, so once
+ * per process (a race between threads only probes twice). */
+bool probe_transparent_egress(void)
+{
+	static int known = -1;
+	if (known < 0)
+		known = probe_transparent_once();
+	return known;
 }
 
 /* Each backend: installed or not, its version, and what it provides here. */
