@@ -5,12 +5,10 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/sockios.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -456,9 +454,10 @@ static int backend_decision(const ob_sandbox *sb, const Plan *p, ob_error *reter
 		return ob_error_set(reterr, -EOPNOTSUPP, "backend %s: runs as root only so far",
 		                    name);
 	if (!backend_find(sb->backend, path, sizeof(path)))
-		return ob_error_set(reterr, -ENOENT,
-		                    "backend %s: its runtime is not installed (Debian package %s)",
-		                    name, sb->backend == OB_BACKEND_GVISOR ? "runsc" : name);
+		return ob_error_set(
+		    reterr, -EOPNOTSUPP, /* 125: -ENOENT would say the program is missing (127) */
+		    "backend %s: its runtime is not installed (Debian package %s)", name,
+		    sb->backend == OB_BACKEND_GVISOR ? "runsc" : name);
 	char helper[4096];
 	bool landlock = p->landlock_abi > 0 && oci_helper(sb, helper, sizeof(helper));
 	if (!sb->allow_degraded)
@@ -747,14 +746,6 @@ static void emit_tc_allowed(void *userdata, const char *resource, const char *ad
 	                     "pid", pid));
 }
 
-/* The inode of the network namespace socket FD lives in. */
-static uint64_t netns_of(int fd)
-{
-	struct stat st;
-	_cleanup_close_ int ns = ioctl(fd, SIOCGSKNS);
-	return ns >= 0 && fstat(ns, &st) == 0 ? (uint64_t)st.st_ino : 0;
-}
-
 /* The transparent path: the DNS stub on UDP and TCP, and the connects it serves. */
 static void start_transparent(Run *run, int udp, int tcp)
 {
@@ -763,7 +754,7 @@ static void start_transparent(Run *run, int udp, int tcp)
 	                             .allow = run->sb->verbose ? emit_tc_allowed : NULL,
 	                             .limit = emit_proxy_limit,
 	                             .userdata = run};
-	uint64_t netns = netns_of(udp);
+	uint64_t netns = tconnect_netns_of(udp);
 
 	if (dnsstub_new(udp, tcp, run->sb->caps, run->sb->ctx, &drep, &run->dns) < 0) {
 		(void)close(udp);

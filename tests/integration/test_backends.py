@@ -62,6 +62,7 @@ def test_layout_identity_and_exit_status(ob_bin, shared_tmp, backend):
     assert ev[0]["protections"]["observed_denials"] == runtime
     denied = {(e["capability"], e["resource"]) for e in ev if e["event"] == "CapabilityDenied"}
     assert (("FILE_READ", "/etc/shadow") in denied) == runtime, denied
+    assert not any("/.omnibase" in r for _, r in denied), denied  # the helper is ours
     assert ev[-1]["event"] == "SandboxExit" and ev[-1]["status"] == 7
 
 
@@ -140,6 +141,11 @@ try:
     print("direct CONNECTED")
 except OSError as e:
     print("direct", type(e).__name__)
+try:  # TEST-NET-1: nothing outside the namespace is reachable, gVisor's "host" network too
+    socket.create_connection(("192.0.2.1", 80), timeout=3)
+    print("outside CONNECTED")
+except OSError as e:
+    print("outside", type(e).__name__)
 """
 
 
@@ -153,8 +159,9 @@ def test_network_grants_through_the_proxy(ob_bin, shared_tmp, backend, web):
     p = run(ob_bin, "--backend", backend, "--allow-degraded", "--audit-log", log, "--cap",
             f"NETWORK_CONNECT:127.0.0.1:{port}", script, str(port))
     assert p.returncode == 0, p.stderr
-    assert p.stdout.decode().split("\n")[:4] == [
-        "http://127.0.0.1:3128", "served /a", "ERR 403", "direct ConnectionRefusedError"], p.stdout
+    assert p.stdout.decode().split("\n")[:5] == [
+        "http://127.0.0.1:3128", "served /a", "ERR 403", "direct ConnectionRefusedError",
+        "outside OSError"], p.stdout
     assert hits == ["/a"]
     denied = [e["resource"] for e in events(log) if e["event"] == "CapabilityDenied"]
     assert f"127.0.0.1:{port + 1}" in denied  # the proxy's refusal
@@ -232,3 +239,14 @@ def test_exec_allow_list(ob_bin, shared_tmp, backend):
     p = run(ob_bin, "--backend", backend, "--allow-degraded", "--cap", "EXTERNAL_COMMAND:id",
             script)
     assert p.stdout.strip() == b"1000", p.stdout
+
+
+def test_missing_runtime_fails_closed(ob_bin):
+    """A backend whose runtime is not on PATH: 125, naming the package to install."""
+    p = subprocess.run([ob_bin, "sandbox", "run", "--backend", "runc", "--allow-degraded",
+                        "/bin/true"], capture_output=True, timeout=60,
+                       env=dict(os.environ, PATH="/nonexistent"))
+    if os.geteuid() != 0:
+        assert p.returncode == 125 and b"root only" in p.stderr, p.stderr
+        return
+    assert p.returncode == 125 and b"not installed" in p.stderr, p.stderr

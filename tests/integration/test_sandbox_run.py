@@ -210,6 +210,8 @@ def test_bad_arguments_are_125(sandbox, shared_tmp):
     for args in (["--memory", "lots", "/bin/true"], ["--mode", "open", "/bin/true"],
                  ["--cap", "FILE_RAED:/x", "/bin/true"], ["--backend", "qemu", "/bin/true"],
                  ["--egress", "tunnel", "/bin/true"], ["--bogus", "/bin/true"], [],
+                 ["--limit", "bogus=1", "/bin/true"], ["--limit", "connections=0", "/bin/true"],
+                 ["--limit", "egress", "/bin/true"],
                  ["--capabilities", "/nonexistent.json", "/bin/true"],
                  ["--context", "novalue", "/bin/true"], ["--env", "=x", "/bin/true"]):
         p = sandbox.run(*args)
