@@ -27,6 +27,22 @@ bundle() {
 		/usr/bin/python3 -c '
 import json, os, sys
 d, root = json.load(sys.stdin), sys.argv[1]
+sec = d["oci"]["linux"]["seccomp"]
+if sec.pop("listenerPath", None):
+    # nobody serves the listener here: the calls omnibase observes allowed, its recorded
+    # refusals plain EPERM (the runtime alone, on the same allow-list)
+    observed = {"open", "openat", "openat2", "creat", "execve", "execveat", "connect",
+                "listen", "sendto"}
+    rules = []
+    for r in sec["syscalls"]:
+        if r["action"] == "SCMP_ACT_NOTIFY":
+            if "args" in r:
+                continue
+            rules.append({"names": [n for n in r["names"] if n in observed],
+                          "action": "SCMP_ACT_ALLOW"})
+            continue
+        rules.append(r)
+    sec["syscalls"] = rules
 json.dump(d["oci"], open(os.path.join(os.path.dirname(root), "config.json"), "w"))
 for m in d["mounts"]:
     if m["dest"].startswith("/dev"):
@@ -60,6 +76,14 @@ for b in gvisor runc crun; do
 	}
 	bundle "$b" "$work/$b-true" /bin/true
 	bundle "$b" "$work/$b-loop" "$loop" -- openat "$iters"
+	if [ "$b" = crun ] && [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
+		# as omnibase runs it on a hybrid host (src/lib/backend.c): the v2 mount hidden
+		printf '#!/bin/sh\nexec unshare -m --propagation slave sh -c %s %s "$@"\n' \
+			"'mount -t tmpfs none /sys/fs/cgroup/unified && exec \"\$0\" \"\$@\"'" \
+			"$rt" >"$work/crun-hybrid"
+		chmod +x "$work/crun-hybrid"
+		rt=$work/crun-hybrid
+	fi
 	direct="$rt --root $work/$b-state $(flags "$b") run --bundle"
 	hyperfine -N --runs "$runs" --warmup 2 --export-json "$work/$b.json" \
 		"sh -c '$direct $work/$b-true c\$\$'" \

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -13,11 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "basic/macro.h"
+#include "gvtrace.h"
 #include "notify.h"
 #include "proxy.h"
 
@@ -47,8 +51,32 @@ bool backend_find(ob_backend backend, char *path, size_t size)
 	return false;
 }
 
+static bool is_fs(const char *path, long magic)
+{
+	struct statfs sfs;
+	return statfs(path, &sfs) == 0 && (long)sfs.f_type == magic;
+}
+
+/* In the runtime's child, before it executes the runtime. crun 1.8 refuses a hybrid host
+ * (cgroup v1 controllers, a v2 mount beside them) whose v2 hierarchy has any controller
+ * enabled, even with its cgroup manager disabled. It is shown the host in legacy mode: its
+ * own mount namespace with an empty tmpfs over the v2 mount, so it uses the v1 controllers, as
+ * the native backend does on such a host (the directory it makes for the "0::" line lands in
+ * that tmpfs, gone with the namespace). False when that fails. */
+static bool runtime_view(ob_backend backend)
+{
+	static const char unified[] = "/sys/fs/cgroup/unified";
+
+	if (backend != OB_BACKEND_CRUN || !is_fs("/sys/fs/cgroup", TMPFS_MAGIC) ||
+	    !is_fs(unified, CGROUP2_SUPER_MAGIC))
+		return true;
+	return unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == 0 &&
+	       mount("omnibase", unified, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	             "size=64k,nr_inodes=64,mode=0755") == 0;
+}
+
 /* Runs ARGV with stdout to OUT (-1: /dev/null) and stderr to /dev/null; its exit status. */
-static int run_quietly(char *const argv[], int out)
+static int run_quietly(ob_backend backend, char *const argv[], int out)
 {
 	pid_t pid = fork();
 	int status = 0;
@@ -60,7 +88,8 @@ static int run_quietly(char *const argv[], int out)
 		(void)dup2(out >= 0 ? out : null, STDOUT_FILENO);
 		(void)dup2(null, STDERR_FILENO);
 		(void)dup2(null, STDIN_FILENO);
-		execv(argv[0], argv);
+		if (runtime_view(backend))
+			execv(argv[0], argv);
 		_exit(127);
 	}
 	while (waitpid(pid, &status, 0) < 0)
@@ -78,7 +107,7 @@ void backend_version(ob_backend backend, char *buf, size_t size)
 	if (!backend_find(backend, path, sizeof(path)) || pipe2(p, O_CLOEXEC) < 0)
 		return;
 	char *argv[] = {path, (char *)"--version", NULL};
-	(void)run_quietly(argv, p[1]);
+	(void)run_quietly(OB_BACKEND_NATIVE, argv, p[1]);
 	(void)close(p[1]);
 	ssize_t n = read(p[0], buf, size - 1);
 	(void)close(p[0]);
@@ -105,14 +134,23 @@ static size_t global_args(ob_backend backend, const char *runtime, const char *s
 }
 
 int backend_start(ob_backend backend, const char *runtime, const char *dir, const char *id,
-                  bool netns, const int out[2], pid_t *ret)
+                  bool netns, const char *trace, const int out[2], pid_t *ret)
 {
-	char state[4096], pidfile[4096];
-	char *argv[16];
+	char state[4096], pidfile[4096], log[4096 + 16];
+	char *argv[24];
 
 	(void)snprintf(state, sizeof(state), "%s/state", dir);
 	(void)snprintf(pidfile, sizeof(pidfile), "%s/pid", dir);
 	size_t k = global_args(backend, runtime, state, netns, argv);
+	if (trace && backend == OB_BACKEND_GVISOR) {
+		/* the Sentry's strace of the calls gvtrace.c reads, into its debug log (the
+		 * FIFO); the other runsc commands log nothing there */
+		(void)snprintf(log, sizeof(log), "--debug-log=%s", trace);
+		argv[k++] = (char *)"--strace";
+		argv[k++] = (char *)"--strace-syscalls=" GVTRACE_SYSCALLS;
+		argv[k++] = log;
+		argv[k++] = (char *)"--debug-command=boot";
+	}
 	argv[k++] = (char *)"run";
 	argv[k++] = (char *)"--bundle";
 	argv[k++] = (char *)dir;
@@ -127,6 +165,12 @@ int backend_start(ob_backend backend, const char *runtime, const char *dir, cons
 		for (int i = 0; i < 2; i++)
 			if (out[i] >= 0 && dup2(out[i], STDOUT_FILENO + i) < 0)
 				_exit(125);
+		if (!runtime_view(backend)) {
+			(void)dprintf(STDERR_FILENO,
+			              "omnibase: cannot prepare %s's mount namespace: %m\n",
+			              runtime);
+			_exit(125);
+		}
 		execv(runtime, argv);
 		_exit(125);
 	}
@@ -152,7 +196,7 @@ static void simple_command(ob_backend backend, const char *runtime, const char *
 	for (; *args && k < ELEMENTSOF(argv) - 1; args++)
 		argv[k++] = (char *)*args;
 	argv[k] = NULL;
-	(void)run_quietly(argv, -1);
+	(void)run_quietly(backend, argv, -1);
 }
 
 /* GCOVR_EXCL_START: runs in a forked child that leaves with _exit (its coverage counters are

@@ -101,11 +101,17 @@ static json_t *probe_backends(void)
 		    json_pack("{s:b, s:s, s:s, s:s}", "installed", there, "version", version,
 		              "provides",
 		              b == OB_BACKEND_GVISOR
-		                  ? "gVisor's own kernel, seccomp allow-list (EPERM), egress proxy"
-		                  : "namespaces, cgroups, seccomp allow-list (EPERM), egress proxy",
+		                  ? "gVisor's own kernel, seccomp allow-list (EPERM), denied opens "
+		                    "and connects recorded (runsc strace), egress proxy"
+		                  : "namespaces, cgroups, Landlock (omnibase-exec), seccomp "
+		                    "allow-list with observed denials (seccomp listener), egress "
+		                    "proxy",
 		              "lacks",
-		              "Landlock and observed denials (needs --allow-degraded), transparent "
-		              "egress, SQLite writes, rootless"));
+		              b == OB_BACKEND_GVISOR
+		                  ? "Landlock (exec allow-list) and recorded system-call refusals "
+		                    "(needs --allow-degraded), transparent egress, SQLite writes, "
+		                    "rootless"
+		                  : "transparent egress, SQLite writes, rootless"));
 	}
 	return o;
 }

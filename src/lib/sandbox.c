@@ -26,6 +26,7 @@
 #include "dbfiles.h"
 #include "dnsstub.h"
 #include "error.h"
+#include "gvtrace.h"
 #include "landlock.h"
 #include "notify.h"
 #include "oci.h"
@@ -432,7 +433,8 @@ static const char *oci_helper(const ob_sandbox *sb, char *buf, size_t size)
 }
 
 /* What another backend cannot provide fails the run (125), said here; what it provides
- * less of (no Landlock, no observed denials) needs --allow-degraded. */
+ * less of (gVisor: no Landlock, no observed denials; runc/crun without omnibase-exec: no
+ * Landlock) needs --allow-degraded. */
 static int backend_decision(const ob_sandbox *sb, const Plan *p, ob_error *reterr)
 {
 	const char *name = ob_backend_to_string(sb->backend);
@@ -460,17 +462,16 @@ static int backend_decision(const ob_sandbox *sb, const Plan *p, ob_error *reter
 		    sb->backend == OB_BACKEND_GVISOR ? "runsc" : name);
 	char helper[4096];
 	bool landlock = p->landlock_abi > 0 && oci_helper(sb, helper, sizeof(helper));
-	if (!sb->allow_degraded)
+	if (!sb->allow_degraded && (sb->backend == OB_BACKEND_GVISOR || !landlock))
 		return ob_error_set(
 		    reterr, -EOPNOTSUPP,
-		    "backend %s %s (the mount layout%s and the seccomp allow-list "
-		    "confine the program); refusing to run less confined than asked "
-		    "(--allow-degraded runs it so)",
+		    "backend %s applies no Landlock rules (the exec allow-list)%s (the mount "
+		    "layout and the seccomp allow-list confine the program); refusing to run "
+		    "less confined than asked (--allow-degraded runs it so)",
 		    name,
-		    landlock ? "records only the refused calls its policy names (the others "
-		               "are EPERM, unrecorded)"
-		             : "applies no Landlock rules and observes no denials",
-		    landlock ? ", Landlock" : "");
+		    sb->backend == OB_BACKEND_GVISOR ? " and records no refused system call"
+		    : p->landlock_abi > 0            ? ": omnibase-exec is not installed"
+		                                     : ": this kernel has no Landlock");
 	return 0;
 }
 
@@ -590,11 +591,16 @@ int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr)
 	if (o && sb->backend != OB_BACKEND_NATIVE)
 		(void)json_object_set_new(
 		    o, "oci",
-		    oci_config(&plan,
-		               &(OciOptions){.seccomp = &sb->seccomp_profile,
-		                             .gvisor = sb->backend == OB_BACKEND_GVISOR,
-		                             .helper = oci_helper(sb, helper, sizeof(helper))},
-		               NULL));
+		    oci_config(
+		        &plan,
+		        &(OciOptions){.seccomp = &sb->seccomp_profile,
+		                      .gvisor = sb->backend == OB_BACKEND_GVISOR,
+		                      .helper = oci_helper(sb, helper, sizeof(helper)),
+		                      /* a private directory made for each run */
+		                      .listener = sb->backend == OB_BACKEND_GVISOR
+		                                      ? NULL
+		                                      : "$TMPDIR/omnibase-sl-XXXXXX/seccomp.sock"},
+		        NULL));
 	if (o)
 		(void)json_object_set_new(o, "backend",
 		                          json_string(ob_backend_to_string(sb->backend)));
@@ -644,6 +650,7 @@ typedef struct Run {
 	char container[64];
 	bool oci_finished;  /* the runtime ran the container to its end by itself */
 	int seccomp_listen; /* where the runtime sends the seccomp listener, or -1 */
+	GvTrace *trace;     /* gVisor: its strace log */
 	char listener_dir[PATH_MAX];
 	int netns_fd; /* the network namespace a container with network grants joins */
 	Notifier notifier;
@@ -922,7 +929,7 @@ static bool wait_child(Run *run, int *wstatus)
 		}
 		if (exited && run->out[0].fd < 0 && run->out[1].fd < 0)
 			break;
-		struct pollfd p[11] = {
+		struct pollfd p[12] = {
 		    {.fd = exited ? -1 : pidfd, .events = POLLIN},
 		    {.fd = run->report_hup ? -1 : run->report_fd, .events = POLLIN},
 		    {.fd = run->out[0].fd, .events = POLLIN},
@@ -933,9 +940,10 @@ static bool wait_child(Run *run, int *wstatus)
 		    {.fd = proxy_fd(run->proxy), .events = POLLIN},
 		    {.fd = dnsstub_fd(run->dns), .events = POLLIN},
 		    {.fd = tconnect_fd(run->tc), .events = POLLIN},
-		    {.fd = run->seccomp_listen, .events = POLLIN}};
+		    {.fd = run->seccomp_listen, .events = POLLIN},
+		    {.fd = gvtrace_fd(run->trace), .events = POLLIN}};
 		int wait_ms = exited ? 1000 : timed_out ? 100 : (int)MIN(timeout - spent, 100);
-		int n = poll(p, 11, wait_ms);
+		int n = poll(p, 12, wait_ms);
 		if (n == 0 && exited)
 			break; /* nothing more within a second: stop draining */
 		if (p[0].revents & POLLIN)
@@ -964,6 +972,8 @@ static bool wait_child(Run *run, int *wstatus)
 			dnsstub_dispatch(run->dns);
 		if (p[9].revents & POLLIN)
 			tconnect_dispatch(run->tc);
+		if (p[11].revents & POLLIN)
+			gvtrace_dispatch(run->trace);
 		if (!exited && run->sb->backend == OB_BACKEND_NATIVE)
 			watch_rlimit_pids(run);
 	}
@@ -972,23 +982,27 @@ static bool wait_child(Run *run, int *wstatus)
 	run->pid = -1;
 	if (pidfd >= 0)
 		(void)close(pidfd);
+	if (run->trace) /* the runtime is gone, and the Sentry with it: its last lines */
+		gvtrace_dispatch(run->trace);
 	read_reports(run);
 	return timed_out;
 }
 
 /* What an OCI backend applies: the runtime's namespaces, cgroup limits and the seccomp
- * allow-list (EPERM, unrecorded); no Landlock, no observed denials, no network. */
+ * allow-list; on runc/crun Landlock (omnibase-exec) and the refusals recorded through the
+ * seccomp listener. */
 static json_t *oci_protections_json(const Run *run)
 {
 	/* the runtime by path: asking its version costs a run of it (doctor says it) */
-	return json_pack(
-	    "{s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:i, s:s, s:b, s:b}", "backend",
-	    ob_backend_to_string(run->sb->backend), "runtime", run->runtime, "userns", 0, "mntns",
-	    1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1, "no_new_privs", 1, "cgroup",
-	    "runtime", "landlock", run->helper[0] ? run->plan.landlock_abi : 0, "seccomp",
-	    run->listener_dir[0] ? "allow-list (named refusals recorded)"
-	                         : "allow-list (EPERM, not recorded)",
-	    "observed_denials", run->listener_dir[0] != '\0', "egress_proxy", run->plan.proxy);
+	return json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:i, s:s, s:b, s:b}",
+	                 "backend", ob_backend_to_string(run->sb->backend), "runtime", run->runtime,
+	                 "userns", 0, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1,
+	                 "no_new_privs", 1, "cgroup", "runtime", "landlock",
+	                 run->helper[0] ? run->plan.landlock_abi : 0, "seccomp",
+	                 run->listener_dir[0] ? "allow-list (refusals recorded)"
+	                                      : "allow-list (EPERM, not recorded)",
+	                 "observed_denials", run->listener_dir[0] != '\0' || run->trace,
+	                 "egress_proxy", run->plan.proxy);
 }
 
 static json_t *protections_json(const Run *run)
@@ -1245,17 +1259,18 @@ static void emit_degraded(Run *run)
 {
 	static const char *const fmt = "{s:s, s:s}";
 
-	if (run->sb->backend != OB_BACKEND_NATIVE)
+	if (run->sb->backend == OB_BACKEND_GVISOR)
 		audit_emit(&run->audit, "SandboxDegraded",
-		           json_pack(fmt, "protection",
-		                     run->helper[0] ? "violations recorded for named calls only"
-		                                    : "landlock, observed denials",
-		                     "reason",
-		                     run->helper[0]
-		                         ? "an OCI runtime: other refused calls are EPERM, "
-		                           "unrecorded; --allow-degraded"
-		                         : "no Landlock (gVisor, or omnibase-exec not found) and "
-		                           "no observed denials; --allow-degraded"));
+		           json_pack(fmt, "protection", "landlock, recorded violations", "reason",
+		                     "gVisor: no Landlock inside its kernel (no exec allow-list), "
+		                     "refused system calls unrecorded (denied opens and connects "
+		                     "are, from runsc's strace); --allow-degraded"));
+	else if (run->sb->backend != OB_BACKEND_NATIVE &&
+	         (!run->helper[0] || run->plan.landlock_abi == 0))
+		audit_emit(&run->audit, "SandboxDegraded",
+		           json_pack(fmt, "protection", "landlock", "reason",
+		                     "omnibase-exec not installed or no Landlock on this kernel; "
+		                     "--allow-degraded"));
 	else if (run->plan.landlock_abi == 0 && run->sb->mode != OB_MODE_RWX)
 		audit_emit(&run->audit, "SandboxDegraded",
 		           json_pack(fmt, "protection", "landlock", "reason",
@@ -1290,6 +1305,7 @@ static void run_done(Run *run)
 	 * no wait at all, what it left goes */
 	if (run->container[0] && !run->oci_finished)
 		backend_delete(run->sb->backend, run->runtime, run->bundle.dir, run->container);
+	gvtrace_free(run->trace); /* its FIFO is in the bundle */
 	oci_bundle_remove(&run->bundle);
 	if (run->seccomp_listen >= 0)
 		(void)close(run->seccomp_listen);
@@ -1387,9 +1403,17 @@ static int start_oci(Run *run, ob_error *reterr)
 	(void)snprintf(run->container, sizeof(run->container), "omnibase-%s",
 	               run->audit.execution_id);
 	const int out[2] = {outp[0][1], outp[1][1]};
+	/* gVisor: its strace log of the calls a denial shows in, read from a FIFO */
+	char trace[PATH_MAX + 16] = "";
+	if (r >= 0 && run->sb->backend == OB_BACKEND_GVISOR) {
+		(void)snprintf(trace, sizeof(trace), "%s/trace", run->bundle.dir);
+		r = gvtrace_new(trace, emit_denial, run, &run->trace);
+		if (r < 0)
+			r = ob_error_set(reterr, r, "the trace FIFO %s: %s", trace, strerror(-r));
+	}
 	if (r >= 0)
 		r = backend_start(run->sb->backend, run->runtime, run->bundle.dir, run->container,
-		                  netns_path[0] != '\0', out, &run->pid);
+		                  netns_path[0] != '\0', trace[0] ? trace : NULL, out, &run->pid);
 	(void)close(outp[0][1]);
 	(void)close(outp[1][1]);
 	if (r < 0)

@@ -458,6 +458,52 @@ static const CondRule cond_rules[] = {
     {"sendmmsg", 1, {{3, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, 0}}},
 };
 
+/* The uses the rules above refuse, for the runtimes that take no notification as the default
+ * action (runc, crun): listed with SCMP_ACT_NOTIFY so that the supervisor records them as it
+ * does natively. Disjoint from the allowing rules (libseccomp lets an unconditional rule win
+ * over conditional ones, but says nothing of two conditional ones that overlap). */
+#define NS_FLAG_RULE(f)                                                                            \
+	{                                                                                          \
+		"clone", 1,                                                                        \
+		{                                                                                  \
+			{                                                                          \
+				0, SCMP_CMP_MASKED_EQ, (f), (f)                                    \
+			}                                                                          \
+		}                                                                                  \
+	}
+static const CondRule cond_refusals[] = {
+    NS_FLAG_RULE(CLONE_NEWNS),
+    NS_FLAG_RULE(CLONE_NEWCGROUP),
+    NS_FLAG_RULE(CLONE_NEWUTS),
+    NS_FLAG_RULE(CLONE_NEWIPC),
+    NS_FLAG_RULE(CLONE_NEWUSER),
+    NS_FLAG_RULE(CLONE_NEWPID),
+    NS_FLAG_RULE(CLONE_NEWNET),
+    NS_FLAG_RULE(0x00000080 /* CLONE_NEWTIME */),
+    {"socket", 1, {{0, SCMP_CMP_LT, AF_UNIX, 0}}},
+    {"socket", 1, {{0, SCMP_CMP_GT, AF_INET6, 0}}},
+    {"socketpair", 1, {{0, SCMP_CMP_LT, AF_UNIX, 0}}},
+    {"socketpair", 1, {{0, SCMP_CMP_GT, AF_UNIX, 0}}},
+    {"personality", 1, {{0, SCMP_CMP_GT, 0xffffffffu, 0}}},
+    /* the kernel reads the command as 32 bits: TIOCSTI whatever the upper half holds */
+    {"ioctl", 1, {{1, SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI}}},
+    {"ioctl", 1, {{1, SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX}}},
+    {"sendto", 1, {{3, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, MSG_FASTOPEN}}},
+    {"sendto", 1, {{4, SCMP_CMP_NE, 0, 0}}}, /* to an address: observed */
+    {"sendmsg", 1, {{2, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, MSG_FASTOPEN}}},
+    {"sendmmsg", 1, {{3, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, MSG_FASTOPEN}}},
+};
+
+/* And the refused values between allowed ones, as aligned blocks (next_block). */
+static const struct {
+	const char *name;
+	unsigned arg;
+	uint64_t lo, hi;
+} cond_refused_ranges[] = {
+    {"socket", 0, AF_INET + 1, AF_INET6 - 1},
+    {"personality", 0, 1, 0xfffffffeu},
+};
+
 /* ioctl: every command but TIOCSTI (typing into the controlling terminal, bubblewrap
  * CVE-2017-5226) and TIOCLINUX. The kernel reads the command as 32 bits: allowed are the other
  * values with a clear upper half, so a TIOCSTI with garbage in the upper half cannot slip
@@ -700,15 +746,85 @@ static json_t *oci_arg(unsigned index, enum scmp_compare op, uint64_t a, uint64_
 	                 "valueTwo", (json_int_t)b, "op", oci_ops[op]);
 }
 
+static json_t *oci_notify_rule(const char *name, json_t *args)
+{
+	json_t *r = json_pack("{s:[s], s:s}", "names", name, "action", "SCMP_ACT_NOTIFY");
+	if (r && args)
+		(void)json_object_set_new(r, "args", args);
+	return r;
+}
+
+static bool is_conditional(const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(cond_rules); i++)
+		if (streq(cond_rules[i].name, name))
+			return true;
+	return streq(name, "clone3");
+}
+
+/* Allowed outright or by the conditional rules (whose refused uses are added apart). */
+static bool oci_not_notified(const SeccompProfile *prof, const char *name)
+{
+	if (profile_has(prof->allow, name))
+		return true;
+	if (profile_has(prof->deny, name))
+		return false;
+	return (in_list(allowed, ELEMENTSOF(allowed), name) &&
+	        !in_list(observed, ELEMENTSOF(observed), name)) ||
+	       is_conditional(name);
+}
+
+/* Every call this libseccomp knows that the filter refuses or the supervisor observes, by
+ * name: runc takes no notification as the default action, so each is listed. */
+static json_t *oci_notified_names(const SeccompProfile *prof)
+{
+	json_t *names = json_array();
+
+	for (int nr = 0; nr < 1024; nr++) {
+		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+		if (name && !oci_not_notified(prof, name))
+			(void)json_array_append_new(names, json_string(name));
+		free(name);
+	}
+	return names;
+}
+
+/* The conditional calls' refused uses (cond_refusals, cond_refused_ranges) to RULES. */
+static void oci_add_cond_refusals(json_t *rules, const SeccompProfile *prof)
+{
+	for (size_t i = 0; i < ELEMENTSOF(cond_refusals); i++) {
+		const CondRule *c = &cond_refusals[i];
+		if (profile_has(prof->deny, c->name) || profile_has(prof->allow, c->name))
+			continue;
+		(void)json_array_append_new(
+		    rules,
+		    oci_notify_rule(c->name, json_pack("[o]", oci_arg(c->cmp[0].arg, c->cmp[0].op,
+		                                                      c->cmp[0].a, c->cmp[0].b))));
+	}
+	for (size_t i = 0; i < ELEMENTSOF(cond_refused_ranges); i++) {
+		const char *name = cond_refused_ranges[i].name;
+		if (profile_has(prof->deny, name) || profile_has(prof->allow, name))
+			continue;
+		for (uint64_t lo = cond_refused_ranges[i].lo; lo <= cond_refused_ranges[i].hi;) {
+			uint64_t start = lo, mask = next_block(&lo, cond_refused_ranges[i].hi);
+			(void)json_array_append_new(
+			    rules,
+			    oci_notify_rule(
+			        name, json_pack("[o]", oci_arg(cond_refused_ranges[i].arg,
+			                                       SCMP_CMP_MASKED_EQ, mask, start))));
+		}
+	}
+}
+
 json_t *seccomp_oci_json(const SeccompProfile *prof, const char *listener)
 {
 	json_t *names = json_array(), *rules = json_array();
 
-	/* With a listener the observed calls reach the supervisor as natively, and so do the
-	 * refusals the policy names (runc takes no notification as the default action: the
-	 * other refusals are EPERM, unrecorded). Without one nobody observes: the observed
-	 * calls are plainly allowed (the layout and the kernel's fences decide); sendto keeps its
-	 * Fast Open check below. */
+	/* With a listener the observed calls and every refusal reach the supervisor as
+	 * natively (each listed: runc takes no notification as the default action; what stays
+	 * EPERM unrecorded is in docs/design/backends.md). Without one nobody observes: the
+	 * observed calls are plainly allowed (the layout and the kernel's fences decide); sendto
+	 * keeps its Fast Open check below. */
 	for (size_t i = 0; i < ELEMENTSOF(allowed); i++)
 		if (!profile_has(prof->deny, allowed[i]))
 			(void)json_array_append_new(names, json_string(allowed[i]));
@@ -746,15 +862,10 @@ json_t *seccomp_oci_json(const SeccompProfile *prof, const char *listener)
 	                            json_pack("{s:[s], s:s, s:i}", "names", "clone3", "action",
 	                                      "SCMP_ACT_ERRNO", "errnoRet", ENOSYS));
 	if (listener) {
-		json_t *notified = json_array();
-		for (size_t i = 0; i < ELEMENTSOF(observed); i++)
-			(void)json_array_append_new(notified, json_string(observed[i]));
-		for (size_t i = 0; i < ELEMENTSOF(refused_examples); i++)
-			if (!profile_has(prof->allow, refused_examples[i]))
-				(void)json_array_append_new(notified,
-				                            json_string(refused_examples[i]));
-		(void)json_array_append_new(
-		    rules, json_pack("{s:o, s:s}", "names", notified, "action", "SCMP_ACT_NOTIFY"));
+		(void)json_array_append_new(rules, json_pack("{s:o, s:s}", "names",
+		                                             oci_notified_names(prof), "action",
+		                                             "SCMP_ACT_NOTIFY"));
+		oci_add_cond_refusals(rules, prof);
 		return json_pack("{s:s, s:i, s:s, s:[s], s:o}", "defaultAction", "SCMP_ACT_ERRNO",
 		                 "defaultErrnoRet", EPERM, "listenerPath", listener,
 		                 "architectures", OCI_ARCH, "syscalls", rules);
