@@ -198,10 +198,15 @@ def web():
 OCI_RUNTIMES = {"gvisor": "runsc", "crun": "crun", "runc": "runc"}
 
 
-def oci_backend_or_skip(ob_bin, name):
-    """NAME if its runtime is installed and we are root, else the test skips."""
+def oci_backend_or_skip(ob_bin, name, who="root"):
+    """NAME if its runtime is installed and it can run for WHO (gVisor rootless too; runc
+    and crun as root only), else the test skips."""
     if not shutil.which(OCI_RUNTIMES[name]):
         pytest.skip(f"{OCI_RUNTIMES[name]} is not installed")
-    if os.geteuid() != 0:
-        pytest.skip("the OCI backends run as root only so far")
+    if who == "root" and os.geteuid() != 0:
+        pytest.skip("not root")
+    if who == "user" and name != "gvisor":
+        pytest.skip("runc and crun run as root only")
+    if who == "user" and os.geteuid() == 0:
+        _ensure_user()
     return name

@@ -131,22 +131,32 @@ static json_t *oci_args(const Plan *p, bool helper)
 	return args;
 }
 
-static json_t *oci_process(const Plan *p, bool helper)
+static json_t *oci_process(const Plan *p, bool helper, bool rootless)
 {
 	json_t *args = oci_args(p, helper);
 	uint64_t files = p->limits.value[OB_LIMIT_FILES], pids = p->limits.value[OB_LIMIT_PIDS];
+	uint64_t memory = p->limits.value[OB_LIMIT_MEMORY];
 
 	/* RLIMIT_NPROC besides the pids cgroup: gVisor's processes are not the host's, and
 	 * its cgroup holds its own threads (docs/design/backends.md) */
-	return json_pack("{s:b, s:{s:i, s:i}, s:o, s:o, s:s, s:{s:[], s:[], s:[], s:[], s:[]}, "
-	                 "s:[{s:s, s:I, s:I}, {s:s, s:i, s:i}, {s:s, s:I, s:I}], s:b}",
-	                 "terminal", false, "user", "uid", (int)p->uid, "gid", (int)p->gid, "args",
-	                 args, "env", string_array(p->envp), "cwd", p->cwd, "capabilities",
-	                 "bounding", "effective", "inheritable", "permitted", "ambient", "rlimits",
-	                 "type", "RLIMIT_NOFILE", "hard", (json_int_t)files, "soft",
-	                 (json_int_t)files, "type", "RLIMIT_CORE", "hard", 0, "soft", 0, "type",
-	                 "RLIMIT_NPROC", "hard", (json_int_t)pids, "soft", (json_int_t)pids,
-	                 "noNewPrivileges", true);
+	json_t *o =
+	    json_pack("{s:b, s:{s:i, s:i}, s:o, s:o, s:s, s:{s:[], s:[], s:[], s:[], s:[]}, "
+	              "s:[{s:s, s:I, s:I}, {s:s, s:i, s:i}, {s:s, s:I, s:I}], s:b}",
+	              "terminal", false, "user", "uid", (int)p->uid, "gid", (int)p->gid, "args",
+	              args, "env", string_array(p->envp), "cwd", p->cwd, "capabilities", "bounding",
+	              "effective", "inheritable", "permitted", "ambient", "rlimits", "type",
+	              "RLIMIT_NOFILE", "hard", (json_int_t)files, "soft", (json_int_t)files, "type",
+	              "RLIMIT_CORE", "hard", 0, "soft", 0, "type", "RLIMIT_NPROC", "hard",
+	              (json_int_t)pids, "soft", (json_int_t)pids, "noNewPrivileges", true);
+	/* rootless gVisor has no cgroup: the memory limit as RLIMIT_AS, which its memory
+	 * manager enforces (RLIMIT_DATA, the native backend's choice without a cgroup, it
+	 * accepts and ignores: tested) */
+	if (o && rootless)
+		(void)json_array_append_new(json_object_get(o, "rlimits"),
+		                            json_pack("{s:s, s:I, s:I}", "type", "RLIMIT_AS",
+		                                      "hard", (json_int_t)memory, "soft",
+		                                      (json_int_t)memory));
+	return o;
 }
 
 static json_t *oci_resources(const Plan *p, bool gvisor)
@@ -181,9 +191,9 @@ json_t *oci_config(const Plan *p, const OciOptions *opt, const char *files_dir)
 	json_t *ns = json_pack("[{s:s}, o, {s:s}, {s:s}, {s:s}, {s:s}]", "type", "pid", net, "type",
 	                       "ipc", "type", "uts", "type", "mount", "type", "cgroup");
 	return json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:{s:o, s:o, s:o, s:o, s:o}}",
-	                 "ociVersion", "1.0.2", "process", oci_process(p, helper), "root", "path",
-	                 "rootfs", "readonly", true, "hostname", "sandbox", "mounts",
-	                 oci_mounts(p, files_dir, helper ? opt->helper : NULL), "linux",
+	                 "ociVersion", "1.0.2", "process", oci_process(p, helper, opt->rootless),
+	                 "root", "path", "rootfs", "readonly", true, "hostname", "sandbox",
+	                 "mounts", oci_mounts(p, files_dir, helper ? opt->helper : NULL), "linux",
 	                 "namespaces", ns, "resources", oci_resources(p, opt->gvisor), "seccomp",
 	                 seccomp_oci_json(opt->seccomp, opt->listener), "maskedPaths", masked,
 	                 "readonlyPaths", readonly);

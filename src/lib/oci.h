@@ -25,6 +25,7 @@ typedef struct OciBundle {
 typedef struct OciOptions {
 	const SeccompProfile *seccomp; /* changes to the seccomp allow-list */
 	bool gvisor;                   /* for runsc */
+	bool rootless;                 /* runsc --rootless: no cgroup, limits as rlimits */
 	const char *netns;  /* the network namespace to join (a path), or NULL: a new, empty one */
 	const char *helper; /* omnibase-exec on the host: the container's first program, applying
 	                     * the plan's Landlock rules (NULL: no Landlock) */

@@ -452,9 +452,20 @@ static int backend_decision(const ob_sandbox *sb, const Plan *p, ob_error *reter
 		    "backend %s: DATABASE_WRITE sqlite needs the native backend (its "
 		    "supervisor handles the journal files)",
 		    name);
-	if (geteuid() != 0)
-		return ob_error_set(reterr, -EOPNOTSUPP, "backend %s: runs as root only so far",
-		                    name);
+	if (geteuid() != 0 && sb->backend == OB_BACKEND_GVISOR && p->proxy)
+		return ob_error_set(
+		    reterr, -EOPNOTSUPP,
+		    "backend gvisor: network grants run as root only (the "
+		    "supervisor's network namespace with the proxy's listener is "
+		    "not one runsc --rootless can join); the native backend has them "
+		    "rootless");
+	if (geteuid() != 0 && sb->backend != OB_BACKEND_GVISOR)
+		return ob_error_set(
+		    reterr, -EOPNOTSUPP,
+		    "backend %s: runs as root only (rootless, the runtime wants the "
+		    "container's uid 0 and the program's uid 1000 both mapped: "
+		    "subordinate ids; docs/design/backends.md)",
+		    name);
 	if (!backend_find(sb->backend, path, sizeof(path)))
 		return ob_error_set(
 		    reterr, -EOPNOTSUPP, /* 125: -ENOENT would say the program is missing (127) */
@@ -595,6 +606,7 @@ int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr)
 		        &plan,
 		        &(OciOptions){.seccomp = &sb->seccomp_profile,
 		                      .gvisor = sb->backend == OB_BACKEND_GVISOR,
+		                      .rootless = geteuid() != 0,
 		                      .helper = oci_helper(sb, helper, sizeof(helper)),
 		                      /* a private directory made for each run */
 		                      .listener = sb->backend == OB_BACKEND_GVISOR
@@ -994,10 +1006,13 @@ static bool wait_child(Run *run, int *wstatus)
 static json_t *oci_protections_json(const Run *run)
 {
 	/* the runtime by path: asking its version costs a run of it (doctor says it) */
-	return json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:i, s:s, s:b, s:b}",
+	bool rootless = geteuid() != 0; /* runsc --rootless: its own user namespace, no cgroup */
+	return json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:b, s:i, s:s, s:b, "
+	                 "s:b}",
 	                 "backend", ob_backend_to_string(run->sb->backend), "runtime", run->runtime,
-	                 "userns", 0, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1,
-	                 "no_new_privs", 1, "cgroup", "runtime", "landlock",
+	                 "userns", rootless, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1,
+	                 "utsns", 1, "no_new_privs", 1, "cgroup", rootless ? "none" : "runtime",
+	                 "rlimits", rootless, "landlock",
 	                 run->helper[0] ? run->plan.landlock_abi : 0, "seccomp",
 	                 run->listener_dir[0] ? "allow-list (refusals recorded)"
 	                                      : "allow-list (EPERM, not recorded)",
@@ -1396,6 +1411,7 @@ static int start_oci(Run *run, ob_error *reterr)
 	}
 	const OciOptions opt = {.seccomp = &run->sb->seccomp_profile,
 	                        .gvisor = run->sb->backend == OB_BACKEND_GVISOR,
+	                        .rootless = geteuid() != 0,
 	                        .netns = netns_path[0] ? netns_path : NULL,
 	                        .helper = oci_helper(run->sb, run->helper, sizeof(run->helper)),
 	                        .listener = lpath[0] ? lpath : NULL};

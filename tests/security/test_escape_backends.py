@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The escape suite's attacks (test_escape.py) on the OCI backends (gVisor, runc, crun), for
-each runtime installed, as root. Each attack is asserted refused; on runc and crun, which hand
+each runtime installed, as root, and gVisor rootless too. Each attack is asserted refused; on runc and crun, which hand
 the seccomp listener to the supervisor, also recorded as natively (and they run without
 --allow-degraded). gVisor observes nothing and applies no Landlock: it runs with
 --allow-degraded (tests/integration/test_backends.py)."""
@@ -13,28 +13,33 @@ import subprocess
 import pytest
 
 import test_escape as esc
-from conftest import OCI_RUNTIMES, oci_backend_or_skip, write_script
+from conftest import OCI_RUNTIMES, Sandbox, oci_backend_or_skip, write_script
 
 pytestmark = pytest.mark.skipif(platform.machine() != "x86_64",
                                 reason="system call numbers are x86_64's")
 
 
-class OciSandbox:
-    """Runs omnibase with --backend NAME as root (gVisor with --allow-degraded)."""
+class OciSandbox(Sandbox):
+    """Runs omnibase with --backend NAME as WHO (gVisor with --allow-degraded)."""
 
-    def __init__(self, ob_bin, name):
-        self.ob_bin, self.name, self.who = ob_bin, name, "root"
+    def __init__(self, ob_bin, name, who):
+        super().__init__(ob_bin, who)
+        self.name = name
         self.records = name != "gvisor"  # refusals reach the supervisor
 
-    def run(self, *args, timeout=120):
+    def run(self, *args, timeout=120, **kw):
         degraded = [] if self.records else ["--allow-degraded"]
-        return subprocess.run([self.ob_bin, "sandbox", "run", "--backend", self.name,
-                               *degraded, *args], capture_output=True, timeout=timeout)
+        return super().run("--backend", self.name, *degraded, *args, timeout=timeout, **kw)
 
 
-@pytest.fixture(params=sorted(OCI_RUNTIMES))
+# every runtime as root; gVisor rootless too (runsc --rootless)
+CASES = [(name, "root") for name in sorted(OCI_RUNTIMES)] + [("gvisor", "user")]
+
+
+@pytest.fixture(params=CASES, ids=["-".join(c) for c in CASES])
 def oci(request, ob_bin):
-    return OciSandbox(ob_bin, oci_backend_or_skip(ob_bin, request.param))
+    name, who = request.param
+    return OciSandbox(ob_bin, oci_backend_or_skip(ob_bin, name, who), who)
 
 
 def probe(oci, shared_tmp, mode, paths):
