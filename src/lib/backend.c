@@ -129,7 +129,7 @@ static size_t global_args(ob_backend backend, const char *runtime, const char *s
 		 * proxy's listener, the host kernel's sockets in that namespace */
 		argv[k++] = netns ? (char *)"--network=host" : (char *)"--network=none";
 		argv[k++] = (char *)"--oci-seccomp"; /* else it ignores linux.seccomp */
-		if (geteuid() != 0) /* its sandbox in a user namespace of ours */
+		if (geteuid() != 0)                  /* its sandbox in a user namespace of ours */
 			argv[k++] = (char *)"--rootless";
 	}
 	return k;
