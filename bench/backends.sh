@@ -95,7 +95,7 @@ d, o = r[0]["mean"] * 1e3, r[1]["mean"] * 1e3
 print("%-8s %-34s %9.2f ms %9.2f ms %7.2fx" % (sys.argv[2], "start-up, /bin/true", d, o, o / d))
 PY
 	d=$(sh -c "$direct $work/$b-loop l\$\$" | tail -1)
-	o=$("$ob" sandbox run --backend "$b" --allow-degraded "$loop" -- openat "$iters" | tail -1)
+	o=$("$ob" sandbox run --backend "$b" --allow-degraded --timeout 600 "$loop" -- openat "$iters" | tail -1)
 	awk -v b="$b" -v d="$d" -v o="$o" -v n="$iters" 'BEGIN {
 		printf "%-8s %-34s %9.0f ns %9.0f ns %7.2fx\n", b, "openat+close x" n, d, o, o / d }'
 done

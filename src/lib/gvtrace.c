@@ -6,11 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "basic/macro.h"
@@ -249,8 +251,12 @@ const char *gvtrace_denial(const GvCall *call, const char **resource, const char
 	return write ? "FILE_WRITE" : "FILE_READ";
 }
 
+/* How long lines may gather in the FIFO between reads (see gvtrace_poll_fd). */
+#define BATCH_NS (10 * 1000 * 1000)
+
 struct GvTrace {
 	int fd;
+	uint64_t last_read_ns;
 	char path[PATH_MAX];
 	gvtrace_deny_fn deny;
 	void *userdata;
@@ -275,6 +281,9 @@ int gvtrace_new(const char *path, gvtrace_deny_fn deny, void *userdata, GvTrace 
 		free(t);
 		return e;
 	}
+	/* room for the lines of a batch (1 MiB: an unprivileged caller's maximum); the default
+	 * 64 KiB if refused */
+	(void)fcntl(t->fd, F_SETPIPE_SZ, 1 << 20);
 	*ret = t;
 	return 0;
 }
@@ -282,6 +291,26 @@ int gvtrace_new(const char *path, gvtrace_deny_fn deny, void *userdata, GvTrace 
 int gvtrace_fd(const GvTrace *t)
 {
 	return t ? t->fd : -1;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int gvtrace_poll_fd(const GvTrace *t, int *wait_ms)
+{
+	if (!t)
+		return -1;
+	uint64_t now = now_ns();
+	if (now - t->last_read_ns >= BATCH_NS)
+		return t->fd;
+	int due = (int)((t->last_read_ns + BATCH_NS - now) / 1000000) + 1;
+	if (due < *wait_ms)
+		*wait_ms = due;
+	return -1;
 }
 
 static void handle_line(GvTrace *t, const char *line, size_t len)
@@ -298,6 +327,7 @@ static void handle_line(GvTrace *t, const char *line, size_t len)
 
 void gvtrace_dispatch(GvTrace *t)
 {
+	t->last_read_ns = now_ns();
 	for (;;) {
 		ssize_t n = read(t->fd, t->buf + t->len, sizeof(t->buf) - t->len);
 		if (n <= 0)

@@ -48,6 +48,10 @@ typedef struct GvTrace GvTrace;
 /* Makes the FIFO at PATH and opens it for reading (before runsc opens it to write). */
 int gvtrace_new(const char *path, gvtrace_deny_fn deny, void *userdata, GvTrace **ret);
 int gvtrace_fd(const GvTrace *t);
+/* The fd to poll now, or -1 while the last read is less than 10 ms old, *WAIT_MS lowered to
+ * when it is due: the Sentry writes a line per call, and a supervisor woken for each costs
+ * the program more than the tracing itself (the FIFO holds 1 MiB meanwhile). */
+int gvtrace_poll_fd(const GvTrace *t, int *wait_ms);
 /* Reads what is there and reports each denial; lines longer than the buffer are skipped. */
 void gvtrace_dispatch(GvTrace *t);
 void gvtrace_free(GvTrace *t);

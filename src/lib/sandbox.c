@@ -953,8 +953,9 @@ static bool wait_child(Run *run, int *wstatus)
 		    {.fd = dnsstub_fd(run->dns), .events = POLLIN},
 		    {.fd = tconnect_fd(run->tc), .events = POLLIN},
 		    {.fd = run->seccomp_listen, .events = POLLIN},
-		    {.fd = gvtrace_fd(run->trace), .events = POLLIN}};
+		    {.fd = -1, .events = POLLIN}};
 		int wait_ms = exited ? 1000 : timed_out ? 100 : (int)MIN(timeout - spent, 100);
+		p[11].fd = gvtrace_poll_fd(run->trace, &wait_ms);
 		int n = poll(p, 12, wait_ms);
 		if (n == 0 && exited)
 			break; /* nothing more within a second: stop draining */
