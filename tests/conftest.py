@@ -199,8 +199,8 @@ OCI_RUNTIMES = {"gvisor": "runsc", "crun": "crun", "runc": "runc"}
 
 
 def oci_backend_or_skip(ob_bin, name, who="root"):
-    """NAME if its runtime is installed and it can run for WHO (gVisor rootless too; runc
-    and crun as root only), else the test skips."""
+    """NAME if its runtime is installed and it can run for WHO (rootless: gVisor only; the
+    others' refusal is tests/integration/test_backends.py's), else the test skips."""
     if not shutil.which(OCI_RUNTIMES[name]):
         pytest.skip(f"{OCI_RUNTIMES[name]} is not installed")
     if who == "root" and os.geteuid() != 0:

@@ -23,7 +23,7 @@
  * The arguments are the program's (paths are printed as they are): where a field could be
  * forged by what a program names, the parse takes the first or last occurrence so that only
  * the program's own record can be muddled, never another's access granted. */
-#define LINE_MAX_LEN 8192
+#define LINE_MAX_LEN GVTRACE_LINE_MAX
 
 static const char *find_last(const char *s, const char *end, const char *needle)
 {
@@ -252,7 +252,7 @@ const char *gvtrace_denial(const GvCall *call, const char **resource, const char
 }
 
 /* How long lines may gather in the FIFO between reads (see gvtrace_poll_fd). */
-#define BATCH_NS (10 * 1000 * 1000)
+#define BATCH_NS (10ULL * 1000 * 1000)
 
 struct GvTrace {
 	int fd;
@@ -328,11 +328,14 @@ static void handle_line(GvTrace *t, const char *line, size_t len)
 void gvtrace_dispatch(GvTrace *t)
 {
 	t->last_read_ns = now_ns();
-	for (;;) {
+	/* at most the FIFO's size per call: a program that keeps it full must not keep the
+	 * supervisor from its other work (the timeout, the output) */
+	for (size_t total = 0; total < (1u << 20);) {
 		ssize_t n = read(t->fd, t->buf + t->len, sizeof(t->buf) - t->len);
 		if (n <= 0)
 			return;
 		t->len += (size_t)n;
+		total += (size_t)n;
 		size_t start = 0;
 		for (char *nl; (nl = memchr(t->buf + start, '\n', t->len - start));) {
 			size_t end = (size_t)(nl - t->buf);

@@ -11,6 +11,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The longest line read (openat: a directory and a path); longer ones are skipped. */
+#define GVTRACE_LINE_MAX (2 * PATH_MAX + 1024)
+
 /* The system calls runsc is asked to trace (its --strace-syscalls). */
 #define GVTRACE_SYSCALLS "open,openat,creat,connect"
 

@@ -76,10 +76,18 @@ static json_t *oci_mounts(const Plan *p, const char *files_dir, const char *help
 			const char *data = s->kind == STEP_DEVPTS
 			                       ? "newinstance,ptmxmode=0666,mode=0620"
 			                       : s->data;
+			json_t *o = mount_options(s->flags, data, false);
+			/* natively the sandbox's user makes its file systems and owns them (its
+			 * /run/secrets is 0500): here the runtime's root makes them */
+			if (s->kind == STEP_TMPFS) {
+				(void)json_array_append_new(
+				    o, json_sprintf("uid=%u", (unsigned)p->uid));
+				(void)json_array_append_new(
+				    o, json_sprintf("gid=%u", (unsigned)p->gid));
+			}
 			(void)json_array_append_new(
 			    m, json_pack("{s:s, s:s, s:s, s:o}", "destination", s->dest, "type",
-			                 fs[s->kind], "source", fs[s->kind], "options",
-			                 mount_options(s->flags, data, false)));
+			                 fs[s->kind], "source", fs[s->kind], "options", o));
 			break;
 		}
 		case STEP_SECRET:
@@ -221,6 +229,10 @@ static int write_all(const char *path, const char *data, size_t len, mode_t mode
  * the sandbox's user: a secret is 0400). */
 static int populate(const Plan *p, const char *root, const char *files)
 {
+	/* the files are the sandbox user's: chowned as root; rootless (gVisor) they stay the
+	 * caller's, which gVisor shows as its root's — readable by all then (nobody but the
+	 * program is inside; on the host they stay in the caller's private bundle) */
+	bool own = geteuid() == 0;
 	char path[PATH_MAX + 64];
 	size_t nfile = 0;
 	int r = 0;
@@ -237,8 +249,8 @@ static int populate(const Plan *p, const char *root, const char *files)
 		else if (s->kind == STEP_SECRET || s->kind == STEP_FILE) {
 			(void)snprintf(path, sizeof(path), "%s/%zu", files, nfile++);
 			r = write_all(path, s->data, s->data_len,
-			              s->kind == STEP_SECRET ? 0400 : 0444);
-			if (r >= 0 && chown(path, p->uid, p->gid) < 0)
+			              s->kind == STEP_SECRET && own ? 0400 : 0444);
+			if (r >= 0 && own && chown(path, p->uid, p->gid) < 0)
 				r = -errno;
 		}
 	}

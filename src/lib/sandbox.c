@@ -452,19 +452,20 @@ static int backend_decision(const ob_sandbox *sb, const Plan *p, ob_error *reter
 		    "backend %s: DATABASE_WRITE sqlite needs the native backend (its "
 		    "supervisor handles the journal files)",
 		    name);
-	if (geteuid() != 0 && sb->backend == OB_BACKEND_GVISOR && p->proxy)
-		return ob_error_set(
-		    reterr, -EOPNOTSUPP,
-		    "backend gvisor: network grants run as root only (the "
-		    "supervisor's network namespace with the proxy's listener is "
-		    "not one runsc --rootless can join); the native backend has them "
-		    "rootless");
+	if (geteuid() != 0 && p->proxy)
+		return ob_error_set(reterr, -EOPNOTSUPP,
+		                    "backend %s: network grants run as root only (the "
+		                    "supervisor's network namespace with the proxy's listener is "
+		                    "not one the runtime's own user namespace can join); the "
+		                    "native backend has them rootless",
+		                    name);
 	if (geteuid() != 0 && sb->backend != OB_BACKEND_GVISOR)
 		return ob_error_set(
 		    reterr, -EOPNOTSUPP,
-		    "backend %s: runs as root only (rootless, the runtime wants the "
-		    "container's uid 0 and the program's uid 1000 both mapped: "
-		    "subordinate ids; docs/design/backends.md)",
+		    "backend %s: runs as root only (rootless, the runtime chowns its state and "
+		    "stdio to the container root's host id, which must then be the caller's "
+		    "own, and the program's uid 1000 a subordinate id that cannot read the "
+		    "caller's granted files; docs/design/backends.md)",
 		    name);
 	if (!backend_find(sb->backend, path, sizeof(path)))
 		return ob_error_set(
@@ -473,7 +474,9 @@ static int backend_decision(const ob_sandbox *sb, const Plan *p, ob_error *reter
 		    sb->backend == OB_BACKEND_GVISOR ? "runsc" : name);
 	char helper[4096];
 	bool landlock = p->landlock_abi > 0 && oci_helper(sb, helper, sizeof(helper));
-	if (!sb->allow_degraded && (sb->backend == OB_BACKEND_GVISOR || !landlock))
+	/* as natively, mode rwx asks for no Landlock rules */
+	if (!sb->allow_degraded &&
+	    (sb->backend == OB_BACKEND_GVISOR || (!landlock && sb->mode != OB_MODE_RWX)))
 		return ob_error_set(
 		    reterr, -EOPNOTSUPP,
 		    "backend %s applies no Landlock rules (the exec allow-list)%s (the mount "
@@ -918,6 +921,37 @@ static void serve_notifications(Run *run)
 	}
 }
 
+/* What wait_child's poll found, P[1..11] in its order, served. */
+static void serve_events(Run *run, const struct pollfd *p)
+{
+	if (p[1].revents & POLLIN)
+		read_reports(run);
+	else if (p[1].revents & (POLLHUP | POLLERR))
+		run->report_hup = true; /* every writer is gone: stop polling it */
+	for (int i = 0; i < 2; i++)
+		if (p[2 + i].revents & (POLLIN | POLLHUP | POLLERR))
+			stream_pump(&run->out[i]);
+	/* the egress sockets were sent first: in place before the first notification */
+	if (p[6].revents)
+		receive_egress(run);
+	if (p[10].revents)
+		accept_listener(run);
+	if (p[4].revents)
+		receive_listener(run);
+	if (p[5].revents & POLLIN)
+		serve_notifications(run);
+	else if (p[5].revents & (POLLHUP | POLLERR))
+		notify_done(&run->notifier); /* every trapped process is gone */
+	if (p[7].revents & POLLIN)
+		proxy_dispatch(run->proxy);
+	if (p[8].revents & POLLIN)
+		dnsstub_dispatch(run->dns);
+	if (p[9].revents & POLLIN)
+		tconnect_dispatch(run->tc);
+	if (p[11].revents & POLLIN)
+		gvtrace_dispatch(run->trace);
+}
+
 /* Waits for the child (PID 1 of the sandbox) or the timeout, whichever comes first, relaying
  * the program's output meanwhile; then drains the output (for at most a second). */
 static bool wait_child(Run *run, int *wstatus)
@@ -955,38 +989,14 @@ static bool wait_child(Run *run, int *wstatus)
 		    {.fd = run->seccomp_listen, .events = POLLIN},
 		    {.fd = -1, .events = POLLIN}};
 		int wait_ms = exited ? 1000 : timed_out ? 100 : (int)MIN(timeout - spent, 100);
-		p[11].fd = gvtrace_poll_fd(run->trace, &wait_ms);
+		/* once the program is gone, no batching: the drain below waits up to a second */
+		p[11].fd = exited ? gvtrace_fd(run->trace) : gvtrace_poll_fd(run->trace, &wait_ms);
 		int n = poll(p, 12, wait_ms);
 		if (n == 0 && exited)
 			break; /* nothing more within a second: stop draining */
 		if (p[0].revents & POLLIN)
 			exited = true;
-		if (p[1].revents & POLLIN)
-			read_reports(run);
-		else if (p[1].revents & (POLLHUP | POLLERR))
-			run->report_hup = true; /* every writer is gone: stop polling it */
-		for (int i = 0; i < 2; i++)
-			if (p[2 + i].revents & (POLLIN | POLLHUP | POLLERR))
-				stream_pump(&run->out[i]);
-		/* the egress sockets were sent first: in place before the first notification */
-		if (p[6].revents)
-			receive_egress(run);
-		if (p[10].revents)
-			accept_listener(run);
-		if (p[4].revents)
-			receive_listener(run);
-		if (p[5].revents & POLLIN)
-			serve_notifications(run);
-		else if (p[5].revents & (POLLHUP | POLLERR))
-			notify_done(&run->notifier); /* every trapped process is gone */
-		if (p[7].revents & POLLIN)
-			proxy_dispatch(run->proxy);
-		if (p[8].revents & POLLIN)
-			dnsstub_dispatch(run->dns);
-		if (p[9].revents & POLLIN)
-			tconnect_dispatch(run->tc);
-		if (p[11].revents & POLLIN)
-			gvtrace_dispatch(run->trace);
+		serve_events(run, p);
 		if (!exited && run->sb->backend == OB_BACKEND_NATIVE)
 			watch_rlimit_pids(run);
 	}
@@ -1281,7 +1291,7 @@ static void emit_degraded(Run *run)
 		                     "gVisor: no Landlock inside its kernel (no exec allow-list), "
 		                     "refused system calls unrecorded (denied opens and connects "
 		                     "are, from runsc's strace); --allow-degraded"));
-	else if (run->sb->backend != OB_BACKEND_NATIVE &&
+	else if (run->sb->backend != OB_BACKEND_NATIVE && run->sb->mode != OB_MODE_RWX &&
 	         (!run->helper[0] || run->plan.landlock_abi == 0))
 		audit_emit(&run->audit, "SandboxDegraded",
 		           json_pack(fmt, "protection", "landlock", "reason",

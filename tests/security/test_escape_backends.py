@@ -98,6 +98,40 @@ def test_unnamed_refusals_are_recorded(oci, shared_tmp):
         assert out[name] == "EPERM" and name in names, (name, out[name], names)
 
 
+ARGS = "#!/usr/bin/python3\n" + r"""
+import errno, json, socket
+out = {}
+def attempt(name, f):
+    try:
+        f()
+        out[name] = "OK"
+    except OSError as e:
+        out[name] = errno.errorcode[e.errno]
+for fam in (0, 3, 9, 11):  # below, between and above the allowed families
+    attempt(f"socket-{fam}", lambda: socket.socket(fam, socket.SOCK_STREAM))
+attempt("socketpair-inet", lambda: socket.socketpair(socket.AF_INET))
+s = socket.socket()
+attempt("sendto-fastopen", lambda: s.sendto(b"x", socket.MSG_FASTOPEN, ("127.0.0.1", 9)))
+print(json.dumps(out))
+"""
+
+
+def test_refused_arguments_are_recorded(oci, shared_tmp):
+    """The conditional calls' refused uses (the rules listed for runc and crun beside the
+    allowing ones): socket families around the allowed ones, socketpair other than AF_UNIX,
+    a send with TCP Fast Open. Refused everywhere; recorded on runc and crun."""
+    script = write_script(shared_tmp, "args.py", ARGS)
+    p, ev = esc.run_logged(oci, shared_tmp, script, name="args")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert all(v != "OK" for v in out.values()), out
+    if not oci.records:
+        return
+    assert all(v == "EPERM" for v in out.values()), out
+    names = [v[0] for v in esc.violations(ev)]
+    assert names.count("socket") == 4 and "socketpair" in names and "sendto" in names, names
+
+
 @pytest.mark.parametrize("mode,syscall,detail", [
     ("int80", None, None), ("x32", None, None), ("tiocsti", "ioctl", "TIOCSTI"),
     ("tiocsti-high", "ioctl", "TIOCSTI"), ("tioclinux", "ioctl", "TIOCLINUX"),
@@ -146,8 +180,10 @@ def test_fork_bomb_and_memory_bomb(oci, shared_tmp):
     p = oci.run("--pids", "24", "--timeout", "20", script)
     assert p.returncode == 0, p.stderr
     assert int(p.stdout) < 24, p.stdout
-    script = write_script(shared_tmp, "mem.py", esc.MEMORY)
+    script = write_script(shared_tmp, "mem.py", esc.MEMORY.replace(
+        "chunks = []", "print('STARTED', flush=True)\nchunks = []"))
     p = oci.run("--memory", "50M", script)
+    assert p.stdout.startswith(b"STARTED"), (p.stdout, p.stderr)  # the limit let it start
     assert b"ALLOCATED" not in p.stdout and p.returncode != 0
 
 
