@@ -110,7 +110,7 @@ static json_t *probe_backends(void)
 		              b == OB_BACKEND_GVISOR
 		                  ? "Landlock (exec allow-list) and recorded system-call refusals "
 		                    "(needs --allow-degraded), transparent egress, SQLite writes, "
-		                    "rootless"
+		                    "network grants when rootless"
 		                  : "transparent egress, SQLite writes, rootless"));
 	}
 	return o;

@@ -179,6 +179,10 @@ def test_doctor_lists_backends(run):
     assert set(doc["backends"]) == {"native", "gvisor", "crun", "runc"}
     for name, exe in OCI_RUNTIMES.items():
         assert doc["backends"][name]["installed"] == bool(shutil.which(exe))
+    # what each lacks, as the runs decide it (gVisor runs rootless, without network grants)
+    assert "Landlock" in doc["backends"]["gvisor"]["lacks"]
+    assert "network grants when rootless" in doc["backends"]["gvisor"]["lacks"]
+    assert all(doc["backends"][n]["lacks"].endswith(", rootless") for n in ("runc", "crun"))
 
 
 def test_dry_run_shows_the_bundle(ob_bin, backend):
