@@ -619,6 +619,11 @@ int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr)
 	if (o)
 		(void)json_object_set_new(o, "backend",
 		                          json_string(ob_backend_to_string(sb->backend)));
+	json_t *egress = o ? json_object_get(o, "egress") : NULL;
+	if (egress && sb->backend != OB_BACKEND_NATIVE)
+		(void)json_object_set_new(egress, "note",
+		                          json_string("trapping connect() is the native backend's: "
+		                                      "this backend uses the proxy only"));
 	plan_done(&plan);
 	if (!o)
 		return -ENOMEM;

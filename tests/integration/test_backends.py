@@ -198,6 +198,9 @@ def test_dry_run_shows_the_bundle(ob_bin, backend):
     assert all(v == [] for v in oci["process"]["capabilities"].values())
     assert oci["linux"]["resources"]["memory"]["limit"] == 32 << 20
     assert {"type": "network"} in oci["linux"]["namespaces"]
+    assert not d["egress"]["transparent"] and "native" in d["egress"]["note"]
+    # every tmpfs the program's, as natively
+    assert all("uid=1000" in m["options"] for m in oci["mounts"] if m["type"] == "tmpfs")
     assert oci["linux"]["seccomp"]["defaultAction"] == "SCMP_ACT_ERRNO"
 
 
