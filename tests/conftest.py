@@ -103,6 +103,19 @@ def sandbox(ob_bin, who):
     return Sandbox(ob_bin, who)
 
 
+# For scripts run inside a sandbox: attempt(NAME, F) records "OK" or F's errno name in out.
+ATTEMPT = r"""
+import errno, json
+out = {}
+def attempt(name, f):
+    try:
+        f()
+        out[name] = "OK"
+    except OSError as e:
+        out[name] = errno.errorcode[e.errno]
+"""
+
+
 def write_script(directory, name, body, mode=0o755):
     path = os.path.join(directory, name)
     with open(path, "w") as f:

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import events, write_script
+from conftest import ATTEMPT, events, write_script
 
 PY = "#!/usr/bin/python3\n"
 ATTACK = os.environ.get("OB_ATTACK", "")
@@ -46,16 +46,9 @@ def test_other_abis_cannot_connect(sandbox, shared_tmp, servers, mode):
     assert target.count == 0
 
 
-REUSE = PY + r"""
-import errno, json, select, socket, sys
+REUSE = PY + ATTEMPT + r"""
+import select, socket, sys
 granted_closed, other = int(sys.argv[1]), int(sys.argv[2])
-out = {}
-def attempt(name, f):
-    try:
-        f()
-        out[name] = "OK"
-    except OSError as e:
-        out[name] = errno.errorcode[e.errno]
 
 # a handed-over host socket whose connection failed (nothing listens on the granted port)
 s = socket.socket()

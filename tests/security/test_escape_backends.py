@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 import test_escape as esc
-from conftest import OCI_RUNTIMES, Sandbox, oci_backend_or_skip, write_script
+from conftest import ATTEMPT, OCI_RUNTIMES, Sandbox, oci_backend_or_skip, write_script
 
 pytestmark = pytest.mark.skipif(platform.machine() != "x86_64",
                                 reason="system call numbers are x86_64's")
@@ -98,15 +98,8 @@ def test_unnamed_refusals_are_recorded(oci, shared_tmp):
         assert out[name] == "EPERM" and name in names, (name, out[name], names)
 
 
-ARGS = "#!/usr/bin/python3\n" + r"""
-import errno, json, socket
-out = {}
-def attempt(name, f):
-    try:
-        f()
-        out[name] = "OK"
-    except OSError as e:
-        out[name] = errno.errorcode[e.errno]
+ARGS = "#!/usr/bin/python3\n" + ATTEMPT + r"""
+import socket
 for fam in (0, 3, 9, 11):  # below, between and above the allowed families
     attempt(f"socket-{fam}", lambda: socket.socket(fam, socket.SOCK_STREAM))
 attempt("socketpair-inet", lambda: socket.socketpair(socket.AF_INET))
