@@ -8,9 +8,7 @@
 # omnibase, for the overhead table. Not a test: timings depend on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./ci/deps.sh
-[ -d build-bench ] || meson setup build-bench --buildtype=release -Dtests=false >/dev/null
-ninja -C build-bench >/dev/null
+./bench/prepare.sh hyperfine
 ob=$PWD/build-bench/omnibase
 loop=$PWD/build-bench/bench/syscall-loop
 work=$(mktemp -d /tmp/omnibase-bench.XXXXXX)

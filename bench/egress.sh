@@ -9,9 +9,7 @@
 # depend on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./ci/deps.sh
-[ -d build-bench ] || meson setup build-bench --buildtype=release -Dtests=false >/dev/null
-ninja -C build-bench >/dev/null
+./bench/prepare.sh
 ob=$PWD/build-bench/omnibase
 client=$PWD/bench/egress-client.py
 bytes=${OB_BENCH_BYTES:-1073741824}

@@ -7,11 +7,9 @@
 # Not a test: the numbers depend on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./ci/deps.sh
+./bench/prepare.sh -- bench/bench-policy
 shared=${OB_CEDAR_BENCH:-$PWD/../shared/bench/cedar}
 seconds=${OB_BENCH_SECONDS:-5}
-[ -d build-bench ] || meson setup build-bench --buildtype=release -Dtests=false >/dev/null
-ninja -C build-bench bench/bench-policy >/dev/null
 [ -d tests/oracle/node_modules/@cedar-policy/cedar-wasm ] ||
 	(cd tests/oracle && npm ci --no-audit --no-fund --silent)
 # The shared directory is read-only: run its bench.mjs from a scratch copy that sees our

@@ -3,8 +3,6 @@
 # Builds an optimised tree and runs the capability-check benchmark (one core, pinned).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./ci/deps.sh
-[ -d build-bench ] || meson setup build-bench --buildtype=release -Dtests=false >/dev/null
-ninja -C build-bench bench/bench-capset >/dev/null
+./bench/prepare.sh -- bench/bench-capset
 echo "== capability checks: 100 grants, 16 mixed requests, one core"
 taskset -c 0 ./build-bench/bench/bench-capset "${1:-5000000}"

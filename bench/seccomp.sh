@@ -8,11 +8,7 @@
 # OB_BENCH_REPEAT runs; ratios are to bubblewrap. Not a test: timings depend on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./ci/deps.sh
-dpkg-query -W -f='${Status}' bubblewrap 2>/dev/null | grep -q "install ok installed" ||
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null
-[ -d build-bench ] || meson setup build-bench --buildtype=release -Dtests=false >/dev/null
-ninja -C build-bench >/dev/null
+./bench/prepare.sh bubblewrap
 ob=$PWD/build-bench/omnibase
 loop=$PWD/build-bench/bench/syscall-loop
 repeat=${OB_BENCH_REPEAT:-5}

@@ -6,14 +6,7 @@
 # Not a test: timings depend on the machine. Run as root (firejail and runsc need it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./ci/deps.sh
-need=()
-for p in bubblewrap firejail hyperfine runsc; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-[ ${#need[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-[ -d build-bench ] || meson setup build-bench --buildtype=release -Dtests=false >/dev/null
-ninja -C build-bench >/dev/null
+./bench/prepare.sh bubblewrap firejail hyperfine runsc
 ob=$PWD/build-bench/omnibase
 out=${OB_BENCH_OUT:-build-bench/startup}
 mkdir -p "$out"
