@@ -116,6 +116,20 @@ def attempt(name, f):
 """
 
 
+def data_dir(parent, files=(("allowed.txt", "the allowed text"),
+                              ("other.txt", "the secret text"))):
+    """PARENT/data, readable by all, holding FILES (name, text), each 0644: a grant's target
+    and its neighbour."""
+    data = os.path.join(parent, "data")
+    os.mkdir(data)
+    os.chmod(data, 0o755)
+    for name, text in files:
+        with open(os.path.join(data, name), "w") as f:
+            f.write(text)
+        os.chmod(os.path.join(data, name), 0o644)
+    return data
+
+
 def write_script(directory, name, body, mode=0o755):
     path = os.path.join(directory, name)
     with open(path, "w") as f:

@@ -11,7 +11,8 @@ import subprocess
 
 import pytest
 
-from conftest import OCI_RUNTIMES, TEST_USER, events, oci_backend_or_skip, write_script
+from conftest import (OCI_RUNTIMES, TEST_USER, data_dir, events, oci_backend_or_skip,
+                      write_script)
 
 @pytest.fixture(params=sorted(OCI_RUNTIMES))
 def backend(request, ob_bin):
@@ -274,13 +275,7 @@ def test_acceptance(ob_bin, shared_tmp, backend):
     """The milestone's acceptance on each backend: /etc/passwd unreadable, one granted file
     readable and not writable, its neighbour not there, the host's loopback unreachable, the
     sandbox's own loopback working, and --memory holding."""
-    data = os.path.join(shared_tmp, "data")
-    os.mkdir(data)
-    os.chmod(data, 0o755)
-    for name, text in (("allowed.txt", "the allowed text"), ("other.txt", "the secret")):
-        with open(os.path.join(data, name), "w") as f:
-            f.write(text)
-        os.chmod(os.path.join(data, name), 0o644)
+    data = data_dir(shared_tmp)
     lst = __import__("socket").socket()
     lst.bind(("127.0.0.1", 0))
     lst.listen(1)

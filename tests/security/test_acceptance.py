@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from conftest import events, write_script
+from conftest import data_dir, events, write_script
 
 PY = "#!/usr/bin/python3\n"
 
@@ -115,13 +115,7 @@ print("ALLOCATED", sum(map(len, chunks)) >> 20, "MiB")
 
 
 def test_file_read_grant(sandbox, shared_tmp):
-    data = os.path.join(shared_tmp, "data")
-    os.mkdir(data)
-    os.chmod(data, 0o755)
-    for name, text in (("allowed.txt", "the allowed text"), ("other.txt", "the secret text")):
-        with open(os.path.join(data, name), "w") as f:
-            f.write(text)
-        os.chmod(os.path.join(data, name), 0o644)
+    data = data_dir(shared_tmp)
     script = write_script(shared_tmp, "read.py", PY + f"""
 import sys
 print(open("{data}/allowed.txt").read())
