@@ -43,6 +43,14 @@ static inline void closep(int *fd)
 }
 #define _cleanup_close_ _cleanup_(closep)
 
+/* Closes the N fds of FDS that are open (>= 0). */
+static inline void close_many(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			(void)close(fds[i]);
+}
+
 static inline void fclosep(FILE **f)
 {
 	if (*f)

@@ -465,9 +465,7 @@ void dnsstub_free(DnsStub *s)
 	while (s->clients)
 		tcp_close(s, s->clients);
 	int fds[] = {s->ep, s->udp, s->tcp, s->timer, s->wake};
-	for (size_t i = 0; i < ELEMENTSOF(fds); i++)
-		if (fds[i] >= 0)
-			(void)close(fds[i]);
+	close_many(fds, ELEMENTSOF(fds));
 	free(s->memory);
 	free(s);
 }

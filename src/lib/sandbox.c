@@ -642,13 +642,6 @@ int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr)
 /* How long the supervisor stays awake for the next notification (see serve_notifications). */
 #define NOTIFY_SPIN_NS (50L * 1000)
 
-static void close_many(const int *fds, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (fds[i] >= 0)
-			(void)close(fds[i]);
-}
-
 typedef struct Run {
 	ob_sandbox *sb;
 	Plan plan;

@@ -668,9 +668,7 @@ void tconnect_free(Tconnect *t)
 	while (t->pending)
 		pending_remove(t, t->pending);
 	int fds[] = {t->ep, t->timer, t->diag};
-	for (size_t i = 0; i < ELEMENTSOF(fds); i++)
-		if (fds[i] >= 0)
-			(void)close(fds[i]);
+	close_many(fds, ELEMENTSOF(fds));
 	free(t->live);
 	free(t);
 }
