@@ -776,11 +776,15 @@ static bool oci_not_notified(const SeccompProfile *prof, const char *name)
 
 /* Every call this libseccomp knows that the filter refuses or the supervisor observes, by
  * name: runc takes no notification as the default action, so each is listed. */
+/* Past the last system call number of the native table (x86_64's and aarch64's end below
+ * 512; 512 and up are x32's own numbers). */
+#define OCI_NR_END 512
+
 static json_t *oci_notified_names(const SeccompProfile *prof)
 {
 	json_t *names = json_array();
 
-	for (int nr = 0; nr < 1024; nr++) {
+	for (int nr = 0; nr < OCI_NR_END; nr++) {
 		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 		if (name && !oci_not_notified(prof, name))
 			(void)json_array_append_new(names, json_string(name));
