@@ -316,6 +316,49 @@ def test_exec_allow_list(ob_bin, shared_tmp, backend):
     assert p.stdout.strip() == b"1000", p.stdout
 
 
+def test_without_the_landlock_helper(ob_bin, shared_tmp):
+    """runc without omnibase-exec (the CLI alone, the helper not installed) applies no
+    Landlock: 125 naming it, or with --allow-degraded a run that says so."""
+    oci_backend_or_skip(ob_bin, "runc")
+    if os.path.exists("/usr/local/libexec/omnibase-exec"):
+        pytest.skip("omnibase-exec is installed on this machine")
+    alone = os.path.join(shared_tmp, "omnibase")
+    shutil.copy(ob_bin, alone)  # linked statically against the library
+    p = run(alone, "--backend", "runc", "/bin/true")
+    assert p.returncode == 125 and b"omnibase-exec is not installed" in p.stderr, p.stderr
+    log = os.path.join(shared_tmp, "h.jsonl")
+    p = run(alone, "--backend", "runc", "--allow-degraded", "--audit-log", log, "/bin/true")
+    assert p.returncode == 0, p.stderr
+    ev = events(log)
+    assert [e["protection"] for e in ev if e["event"] == "SandboxDegraded"] == ["landlock"]
+    assert ev[0]["protections"]["landlock"] == 0
+
+
+def hybrid_cgroups():
+    """Is the host's /sys/fs/cgroup/unified a cgroup2 mount (the topmost one there)?"""
+    with open("/proc/self/mounts") as f:
+        types = [line.split()[2] for line in f if line.split()[1] == "/sys/fs/cgroup/unified"]
+    return types[-1:] == ["cgroup2"]
+
+
+def test_crun_view_fails_closed(ob_bin):
+    """On a hybrid cgroup host crun runs in a mount namespace of its own with the v2 mount
+    hidden; when that cannot be made, nothing runs (125). The host's v2 mount stays as it
+    was (the namespace is a slave: nothing propagates back)."""
+    oci_backend_or_skip(ob_bin, "crun")
+    if not hybrid_cgroups():
+        pytest.skip("not a hybrid cgroup host: crun runs as it is")
+    enosys = os.environ.get("OB_ENOSYS")
+    if not enosys:
+        pytest.skip("OB_ENOSYS not set: run through `meson test`")
+    p = subprocess.run([enosys, "unshare", ob_bin, "sandbox", "run", "--backend", "crun",
+                        "/bin/true"], capture_output=True, timeout=120)
+    assert p.returncode == 125 and b"crun's mount namespace" in p.stderr, p.stderr
+    p = run(ob_bin, "--backend", "crun", "/bin/true")
+    assert p.returncode == 0, p.stderr
+    assert hybrid_cgroups()
+
+
 def test_missing_runtime_fails_closed(ob_bin):
     """A backend whose runtime is not on PATH: 125, naming the package to install."""
     p = subprocess.run([ob_bin, "sandbox", "run", "--backend", "runc", "--allow-degraded",
