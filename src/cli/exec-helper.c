@@ -8,6 +8,7 @@
  * closed: a rule that cannot be applied is exit 125, nothing runs.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +19,20 @@
 
 #define MAX_RULES 1024
 
+/* A whole number in BASE, nothing else, into *RET. */
+static bool parse_number(const char *s, const char *end, int base, unsigned long long *ret)
+{
+	char *stop;
+	errno = 0;
+	*ret = strtoull(s, &stop, base);
+	return s != end && stop == end && errno == 0 && s[0] != '-';
+}
+
 int main(int argc, char **argv)
 {
 	static FsRule rules[MAX_RULES];
 	Plan p = {.rules = rules};
+	unsigned long long abi = 0;
 	int k = 2;
 
 	if (argc < 4) {
@@ -29,15 +40,25 @@ int main(int argc, char **argv)
 		            stderr);
 		return 125;
 	}
-	p.landlock_abi = atoi(argv[1]);
-	for (; k < argc && strcmp(argv[k], "--") != 0 && p.n_rules < MAX_RULES; k++) {
+	/* the arguments are omnibase's own, but one misread would mean fewer rules: any doubt
+	 * is exit 125 */
+	if (!parse_number(argv[1], argv[1] + strlen(argv[1]), 10, &abi) || abi >= 1000) {
+		(void)fprintf(stderr, "omnibase-exec: bad Landlock ABI '%s'\n", argv[1]);
+		return 125;
+	}
+	p.landlock_abi = (int)abi;
+	bool ok = true;
+	for (; ok && k < argc && strcmp(argv[k], "--") != 0 && p.n_rules < MAX_RULES; k++) {
 		char *colon = strchr(argv[k], ':');
-		if (!colon)
+		unsigned long long access;
+		if (!colon || colon[1] != '/' || !parse_number(argv[k], colon, 16, &access)) {
+			ok = false;
 			break;
-		rules[p.n_rules].access = strtoull(argv[k], NULL, 16);
+		}
+		rules[p.n_rules].access = access;
 		rules[p.n_rules++].path = colon + 1;
 	}
-	if (k + 1 >= argc || strcmp(argv[k], "--") != 0) {
+	if (!ok || k + 1 >= argc || strcmp(argv[k], "--") != 0) {
 		(void)fprintf(stderr, "omnibase-exec: bad arguments at '%s'\n",
 		              k < argc ? argv[k] : "(end)");
 		return 125;

@@ -359,6 +359,27 @@ def test_crun_view_fails_closed(ob_bin):
     assert hybrid_cgroups()
 
 
+def test_exec_helper_refuses_what_it_cannot_read(ob_bin):
+    """omnibase-exec's arguments are omnibase's own, but a misread would mean fewer Landlock
+    rules: anything but "ABI ACCESS:/PATH... -- PROGRAM" is exit 125, nothing runs."""
+    helper = os.path.join(os.path.dirname(ob_bin), "omnibase-exec")
+    if not os.path.exists(helper):
+        pytest.skip("omnibase-exec is not beside the CLI")
+    for args, said in ((["x", "c:/", "--", "/bin/echo", "ran"], b"bad Landlock ABI"),
+                       (["7", "zz:/", "--", "/bin/echo", "ran"], b"bad arguments at 'zz:/'"),
+                       (["7", "c:rel", "--", "/bin/echo", "ran"], b"bad arguments"),
+                       (["7", "-5:/", "--", "/bin/echo", "ran"], b"bad arguments"),
+                       (["7", "c:/", "/bin/echo", "ran"], b"bad arguments"),
+                       (["7", "c:/", "--"], b"bad arguments at '--'"),
+                       (["7", "--"], b"usage")):
+        p = subprocess.run([helper, *args], capture_output=True, timeout=30)
+        assert p.returncode == 125 and said in p.stderr and b"ran" not in p.stdout, (args, p)
+    p = subprocess.run([helper, "0", "--", "/nonexistent"], capture_output=True, timeout=30)
+    assert p.returncode == 127, p.stderr
+    p = subprocess.run([helper, "0", "--", "/bin/echo", "ran"], capture_output=True, timeout=30)
+    assert p.returncode == 0 and p.stdout == b"ran\n", p
+
+
 def test_missing_runtime_fails_closed(ob_bin):
     """A backend whose runtime is not on PATH: 125, naming the package to install."""
     p = subprocess.run([ob_bin, "sandbox", "run", "--backend", "runc", "--allow-degraded",
