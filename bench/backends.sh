@@ -75,7 +75,7 @@ for b in gvisor runc crun; do
 	bundle "$b" "$work/$b-true" /bin/true
 	bundle "$b" "$work/$b-loop" "$loop" -- openat "$iters"
 	if [ "$b" = crun ] && [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
-		# as omnibase runs it on a hybrid host (src/lib/backend.c): the v2 mount hidden
+		# as omnibase runs it on a hybrid host (src/lib/backends/runtime.c): the v2 mount hidden
 		printf '#!/bin/sh\nexec unshare -m --propagation slave sh -c %s %s "$@"\n' \
 			"'mount -t tmpfs none /sys/fs/cgroup/unified && exec \"\$0\" \"\$@\"'" \
 			"$rt" >"$work/crun-hybrid"

@@ -39,7 +39,7 @@ meson setup build-cov -Db_coverage=true --werror >/dev/null
 ninja -C build-cov
 run_suite build-cov
 echo "== coverage of src/"
-# src/lib/spawn.c runs only after clone, inside the sandbox, where the build tree (and so its
+# src/lib/runner/spawn.c runs only after clone, inside the sandbox, where the build tree (and so its
 # coverage counters) cannot be reached: tests/security and tests/integration exercise it.
 summary=$(cd build-cov && gcovr -r .. --filter ../src/ --exclude '.*/spawn\.c' --print-summary \
 	-o coverage.txt . 2>/dev/null) # not -o /dev/null: gcovr replaces its output file

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/landlock.h"
-#include "lib/plan.h"
+#include "plan/fs-rules.h"
+#include "plan/plan.h"
 
 #define MAX_RULES 1024
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/gvtrace.h"
+#include "backends/gvtrace.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -16,9 +16,9 @@
 #include "omnibase/omnibase.h"
 #include <cmocka.h>
 
-#include "lib/dns.h"
-#include "lib/dnsstub.h"
-#include "lib/egress.h"
+#include "egress/dns.h"
+#include "egress/dnsstub.h"
+#include "egress/egress.h"
 
 static ob_capset *grants(const char *const *specs)
 {

@@ -12,7 +12,7 @@
 #include "omnibase/omnibase.h"
 #include <cmocka.h>
 
-#include "lib/json-locate.h"
+#include "basic/json-locate.h"
 
 static int parse(const char *text, ob_capset *set, ob_limits *limits, ob_error *e)
 {

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "lib/gvtrace.h"
+#include "backends/gvtrace.h"
 
 #define HEAD        "I1125 18:36:19.290522   17229 strace.go:608] [   7:   7] python3 X "
 #define ENOENT_TAIL " = 0 (0x0) errno=2 (no such file or directory) (45.518µs)"

@@ -12,7 +12,7 @@
 #include "omnibase/omnibase.h"
 #include <cmocka.h>
 
-#include "lib/seccomp.h"
+#include "plan/syscall-filter.h"
 
 static ob_sandbox *new_sandbox(void)
 {

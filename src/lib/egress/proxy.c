@@ -1,0 +1,747 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The egress proxy (see proxy.h). One epoll loop, everything non-blocking: accepting,
+ * reading the request head (HTTP or SOCKS5), resolving names (getaddrinfo_a, polled), the
+ * connect out, and the relay in both directions with bounded buffers (a side that cannot
+ * take more stops being read). A connection that stays silent, or that does not say where
+ * it goes in time, is closed; the number of connections and the bytes per run are capped.
+ */
+#include "egress/proxy.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "basic/macro.h"
+#include "egress/egress.h"
+
+#define HEAD_MAX 8192
+#define BUF_SIZE (256 * 1024)
+
+typedef enum State {
+	ST_HEAD,       /* reading what the client wants */
+	ST_RESOLVING,  /* getaddrinfo_a in flight */
+	ST_CONNECTING, /* non-blocking connect in flight */
+	ST_RELAY,
+} State;
+
+typedef enum Kind {
+	K_HTTP_FORWARD,
+	K_HTTP_CONNECT,
+	K_SOCKS5,
+} Kind;
+
+typedef struct Conn Conn;
+typedef struct End {
+	Conn *c;
+	bool upstream;
+} End;
+
+typedef struct Buf {
+	char data[BUF_SIZE];
+	size_t off, len;
+} Buf;
+
+struct Conn {
+	Proxy *p;
+	Conn *prev, *next; /* the live list; a closed one waits in the dead list */
+	bool closed;
+	int client, up;
+	End ends[2];
+	State st;
+	Kind kind;
+	char head[HEAD_MAX];
+	size_t head_len;
+	char host[256];
+	unsigned port;
+	EgressDecision name;
+	struct gaicb gai;
+	struct addrinfo hints;
+	struct addrinfo *ai_next;
+	Buf to_up, to_client; /* pending bytes for each side */
+	bool client_eof, up_eof;
+	uint32_t interest[2]; /* what epoll watches for on each side, once relaying */
+	int down[2];          /* a pipe for upstream → client, spliced (no copy), or -1 */
+	size_t down_pending;  /* bytes in that pipe */
+	uint64_t last_ms;
+};
+
+struct Proxy {
+	int ep, listener, timer, wake;
+	const ob_capset *caps;
+	const ob_context *ctx;
+	ProxyLimits lim;
+	ProxyReport rep;
+	bool hit_conns, hit_bytes; /* each cap reported once */
+	Conn *conns;
+	Conn *dead; /* closed during a dispatch, freed at its end (events may still name them) */
+	unsigned n_conns;
+	uint64_t connections, bytes_out, bytes_in;
+	End listener_end, timer_end, wake_end;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+	(void)clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static void watch(Proxy *p, int fd, uint32_t events, End *e, bool add)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = e};
+	(void)epoll_ctl(p->ep, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev);
+}
+
+static void conn_close(Conn *c)
+{
+	Proxy *p = c->p;
+
+	if (c->st == ST_RESOLVING && gai_cancel(&c->gai) != EAI_CANCELED) {
+		/* still running in glibc's thread: wait for it (rare: a client gone mid-lookup) */
+		const struct gaicb *list[] = {&c->gai};
+		(void)gai_suspend(list, 1, NULL);
+	}
+	if (c->gai.ar_result)
+		freeaddrinfo(c->gai.ar_result);
+	if (c->client >= 0)
+		(void)close(c->client);
+	if (c->up >= 0)
+		(void)close(c->up);
+	for (int i = 0; i < 2; i++)
+		if (c->down[i] >= 0)
+			(void)close(c->down[i]);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		p->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->closed = true;
+	c->next = p->dead;
+	p->dead = c;
+	p->n_conns--;
+}
+
+static void free_dead(Proxy *p)
+{
+	while (p->dead) {
+		Conn *c = p->dead;
+		p->dead = c->next;
+		free(c);
+	}
+}
+
+static void report_limit(Proxy *p, bool *reported, ob_limit l)
+{
+	if (!*reported && p->rep.limit)
+		p->rep.limit(p->rep.userdata, l);
+	*reported = true;
+}
+
+/* The client gets REPLY (an HTTP status line or a SOCKS5 reply) and the connection ends. */
+static void refuse(Conn *c, const char *why, int socks_code)
+{
+	char resp[320];
+	size_t n;
+
+	if (c->kind == K_SOCKS5) {
+		unsigned char r[10] = {5, (unsigned char)socks_code, 0, 1};
+		memcpy(resp, r, sizeof(r));
+		n = sizeof(r);
+	} else {
+		int k = snprintf(resp, sizeof(resp),
+		                 "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\n"
+		                 "Connection: close\r\nContent-Length: %zu\r\n\r\n%s\n",
+		                 strlen(why) + 1, why);
+		n = k > 0 ? MIN((size_t)k, sizeof(resp)) : 0;
+	}
+	(void)!send(c->client, resp, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	conn_close(c);
+}
+
+static void deny(Conn *c, const char *why)
+{
+	char res[300];
+	(void)snprintf(res, sizeof(res), "%s:%u", c->host, c->port);
+	if (c->p->rep.deny)
+		c->p->rep.deny(c->p->rep.userdata, "NETWORK_CONNECT", res, why);
+	refuse(c, why, 2 /* SOCKS5: connection not allowed by ruleset */);
+}
+
+/* ---------------------------------------------------------------- request heads */
+
+/* "host:port" or "[v6]:port" into C; DEFPORT when there is none. */
+static bool split_hostport(Conn *c, const char *s, size_t len, unsigned defport)
+{
+	const char *colon = NULL, *h = s;
+	size_t hl = len;
+
+	if (len && s[0] == '[') {
+		const char *close = memchr(s, ']', len);
+		if (!close)
+			return false;
+		h = s + 1;
+		hl = (size_t)(close - s - 1);
+		colon = close + 1 < s + len && close[1] == ':' ? close + 1 : NULL;
+	} else {
+		colon = memrchr(s, ':', len);
+		hl = colon ? (size_t)(colon - s) : len;
+	}
+	if (hl == 0 || hl >= sizeof(c->host))
+		return false;
+	memcpy(c->host, h, hl);
+	c->host[hl] = '\0';
+	c->port = defport;
+	if (colon) {
+		char *end;
+		char num[8] = {0};
+		size_t nl = (size_t)(s + len - colon - 1);
+		if (nl == 0 || nl >= sizeof(num))
+			return false;
+		memcpy(num, colon + 1, nl);
+		unsigned long v = strtoul(num, &end, 10);
+		if (*end || v == 0 || v > 65535)
+			return false;
+		c->port = (unsigned)v;
+	}
+	return true;
+}
+
+/* An HTTP head: "CONNECT host:port HTTP/1.x" or "METHOD http://host[:port]/path HTTP/1.x".
+ * 1 parsed, 0 need more, -1 malformed. */
+static int parse_http(Conn *c)
+{
+	char *end = memmem(c->head, c->head_len, "\r\n\r\n", 4);
+	if (!end)
+		return c->head_len >= HEAD_MAX ? -1 : 0;
+	char *eol = memmem(c->head, c->head_len, "\r\n", 2);
+	char *sp1 = memchr(c->head, ' ', (size_t)(eol - c->head));
+	char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1)) : NULL;
+	if (!sp1 || !sp2)
+		return -1;
+	const char *target = sp1 + 1;
+	size_t tl = (size_t)(sp2 - target);
+	if ((size_t)(sp1 - c->head) == 7 && memcmp(c->head, "CONNECT", 7) == 0) {
+		c->kind = K_HTTP_CONNECT;
+		return split_hostport(c, target, tl, 0) && c->port ? 1 : -1;
+	}
+	if (tl < 8 || strncasecmp(target, "http://", 7) != 0)
+		return -1; /* only absolute http:// URLs: https goes through CONNECT */
+	c->kind = K_HTTP_FORWARD;
+	const char *auth = target + 7;
+	const char *slash = memchr(auth, '/', tl - 7);
+	size_t al = slash ? (size_t)(slash - auth) : tl - 7;
+	if (memchr(auth, '@', al))
+		return -1; /* no credentials in the URL */
+	return split_hostport(c, auth, al, 80) ? 1 : -1;
+}
+
+/* A SOCKS5 greeting and CONNECT request, as one or more reads. 1 parsed, 0 more, -1 bad. */
+static int parse_socks(Conn *c)
+{
+	const unsigned char *h = (const unsigned char *)c->head;
+	size_t n = c->head_len;
+
+	c->kind = K_SOCKS5;
+	if (n < 2 || n < 2u + h[1])
+		return 0;
+	size_t q = 2u + h[1]; /* the request follows the method list */
+	bool noauth = memchr(h + 2, 0, h[1]) != NULL;
+	if (!noauth)
+		return -1;
+	if (n < q + 5)
+		return 0;
+	if (h[q] != 5 || h[q + 1] != 1 /* CONNECT */)
+		return -1;
+	unsigned atyp = h[q + 3];
+	size_t need = atyp == 1 ? 4 : atyp == 4 ? 16 : atyp == 3 ? 1u + h[q + 4] : 0;
+	if (!need)
+		return -1;
+	if (n < q + 4 + need + 2)
+		return 0;
+	const unsigned char *a = h + q + 4;
+	if (atyp == 3) {
+		if (h[q + 4] == 0 || memchr(a + 1, 0, h[q + 4]))
+			return -1;
+		memcpy(c->host, a + 1, h[q + 4]);
+		c->host[h[q + 4]] = '\0';
+	} else {
+		(void)inet_ntop(atyp == 1 ? AF_INET : AF_INET6, a, c->host, sizeof(c->host));
+	}
+	c->port = (unsigned)(a[need] << 8 | a[need + 1]);
+	c->head_len = 0; /* nothing of the head goes upstream */
+	/* the method selection reply, before the connect reply */
+	(void)!send(c->client, "\x05\x00", 2, MSG_NOSIGNAL | MSG_DONTWAIT);
+	return c->port ? 1 : -1;
+}
+
+/* ---------------------------------------------------------------- connecting */
+
+static void start_connect(Conn *c);
+static void rearm(Conn *c);
+
+static void report_allowed(Conn *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char res[300], addr[INET6_ADDRSTRLEN + 8] = "?";
+
+	(void)snprintf(res, sizeof(res), "%s:%u", c->host, c->port);
+	if (getpeername(c->up, (struct sockaddr *)&ss, &len) == 0)
+		egress_format_address((struct sockaddr *)&ss, addr, sizeof(addr));
+	c->p->rep.allow(c->p->rep.userdata, res, addr);
+}
+
+static void connected(Conn *c)
+{
+	c->st = ST_RELAY;
+	c->p->connections++;
+	if (c->p->rep.allow)
+		report_allowed(c);
+	if (c->kind == K_HTTP_CONNECT) {
+		const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+		memcpy(c->to_client.data, ok, sizeof(ok) - 1);
+		c->to_client.len = sizeof(ok) - 1;
+		/* bytes the client sent after the head go upstream */
+		char *end = memmem(c->head, c->head_len, "\r\n\r\n", 4);
+		size_t used = (size_t)(end + 4 - c->head);
+		memcpy(c->to_up.data, c->head + used, c->head_len - used);
+		c->to_up.len = c->head_len - used;
+	} else if (c->kind == K_SOCKS5) {
+		const unsigned char r[10] = {5, 0, 0, 1};
+		memcpy(c->to_client.data, r, sizeof(r));
+		c->to_client.len = sizeof(r);
+	} else {
+		/* The request with its target in origin form ("GET /path HTTP/1.1"), as servers
+		 * expect it from a client; the rest of the head and any body as they came. */
+		char *sp1 = memchr(c->head, ' ', c->head_len);
+		char *url = sp1 + 1 + 7; /* past "http://" (checked by parse_http) */
+		char *sp2 = memchr(url, ' ', c->head_len - (size_t)(url - c->head));
+		char *path = memchr(url, '/', (size_t)(sp2 - url));
+		size_t mlen = (size_t)(sp1 - c->head) + 1;
+		memcpy(c->to_up.data, c->head, mlen);
+		size_t k = mlen;
+		if (!path)
+			c->to_up.data[k++] = '/';
+		else {
+			memcpy(c->to_up.data + k, path, (size_t)(sp2 - path));
+			k += (size_t)(sp2 - path);
+		}
+		memcpy(c->to_up.data + k, sp2, c->head_len - (size_t)(sp2 - c->head));
+		c->to_up.len = k + c->head_len - (size_t)(sp2 - c->head);
+	}
+	/* A pipe for splicing downloads; without one (out of fds) the copy path serves. */
+	if (pipe2(c->down, O_NONBLOCK | O_CLOEXEC) == 0)
+		(void)fcntl(c->down[0], F_SETPIPE_SZ, 1 << 20);
+	else
+		c->down[0] = c->down[1] = -1;
+	c->interest[0] = c->interest[1] = ~0u; /* unknown: set both */
+	rearm(c);
+}
+
+/* Tries the next allowed address; the first that connects wins. */
+static void try_next(Conn *c)
+{
+	for (; c->ai_next; c->ai_next = c->ai_next->ai_next) {
+		struct addrinfo *ai = c->ai_next;
+		EgressDecision d;
+		if (!egress_check_address(c->p->caps, c->p->ctx, &c->name, ai->ai_addr, c->port,
+		                          &d)) {
+			if (!ai->ai_next) {
+				deny(c, d.why);
+				return;
+			}
+			continue;
+		}
+		((struct sockaddr_in *)ai->ai_addr)->sin_port = htons((uint16_t)c->port);
+		c->up = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (c->up < 0)
+			continue;
+		int r = connect(c->up, ai->ai_addr, ai->ai_addrlen);
+		c->ai_next = ai->ai_next;
+		if (r == 0 || errno == EINPROGRESS) {
+			c->st = ST_CONNECTING;
+			watch(c->p, c->up, EPOLLOUT, &c->ends[1], true);
+			return;
+		}
+		(void)close(c->up);
+		c->up = -1;
+		if (!c->ai_next)
+			break;
+	}
+	refuse(c, "could not connect", 5 /* connection refused */);
+}
+
+static void resolved(Conn *c)
+{
+	int e = gai_error(&c->gai);
+	if (e == EAI_INPROGRESS)
+		return;
+	if (e != 0) {
+		c->st = ST_HEAD; /* nothing in flight any more */
+		refuse(c, "name not found", 4 /* host unreachable */);
+		return;
+	}
+	c->ai_next = c->gai.ar_result;
+	try_next(c);
+}
+
+/* Runs in glibc's lookup thread: only wakes the loop. */
+static void lookup_done(union sigval v)
+{
+	uint64_t one = 1;
+	(void)!write(v.sival_int, &one, sizeof(one));
+}
+
+static void start_connect(Conn *c)
+{
+	if (egress_check_target(c->p->caps, c->p->ctx, c->host, c->port, &c->name) < 0 ||
+	    !c->name.allow) {
+		deny(c, c->name.why);
+		return;
+	}
+	/* An address needs no lookup (getaddrinfo with AI_NUMERICHOST never waits). */
+	struct addrinfo num = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST};
+	struct addrinfo *ai = NULL;
+	if (getaddrinfo(c->host, NULL, &num, &ai) == 0) {
+		c->gai.ar_result = ai;
+		c->ai_next = ai;
+		try_next(c);
+		return;
+	}
+	c->hints = (struct addrinfo){.ai_socktype = SOCK_STREAM};
+	c->gai = (struct gaicb){.ar_name = c->host, .ar_request = &c->hints};
+	struct gaicb *list[] = {&c->gai};
+	/* glibc's lookup thread pokes the eventfd when done; the timer is the fallback */
+	struct sigevent sev = {.sigev_notify = SIGEV_THREAD,
+	                       .sigev_notify_function = lookup_done,
+	                       .sigev_value.sival_int = c->p->wake};
+	c->st = ST_RESOLVING;
+	if (getaddrinfo_a(GAI_NOWAIT, list, 1, &sev) != 0) {
+		c->st = ST_HEAD;
+		refuse(c, "name lookup failed", 1);
+		return;
+	}
+	/* answered from the timer (every few ms while lookups are in flight) */
+	struct itimerspec it = {.it_interval = {.tv_nsec = 2000000},
+	                        .it_value = {.tv_nsec = 200000}};
+	(void)timerfd_settime(c->p->timer, 0, &it, NULL);
+	resolved(c); /* a literal or a cached name may be there already */
+}
+
+/* ---------------------------------------------------------------- relay */
+
+/* What may still be read before the run's byte budget is spent, plus one byte (reading past
+ * the budget is how it is noticed). */
+static size_t room(const Proxy *p, size_t want)
+{
+	uint64_t used = p->bytes_in + p->bytes_out;
+	return used > p->lim.max_bytes ? 0
+	                               : (size_t)MIN((uint64_t)want, p->lim.max_bytes - used + 1);
+}
+
+/* Moves what SRC has into B and what B holds into DST, for as long as both go without
+ * waiting (fewer trips through epoll). -1: close. */
+static int pump(Proxy *p, int src, int dst, Buf *b, bool *src_eof, uint64_t *count)
+{
+	for (;;) {
+		bool got = false;
+		size_t want = room(p, sizeof(b->data));
+		if (!*src_eof && b->len == 0 && want) {
+			ssize_t n = recv(src, b->data, want, MSG_DONTWAIT);
+			if (n == 0)
+				*src_eof = true;
+			else if (n < 0 && errno != EAGAIN)
+				return -1;
+			else if (n > 0) {
+				b->off = 0;
+				b->len = (size_t)n;
+				*count += (uint64_t)n;
+				got = true;
+			}
+		}
+		while (b->len > 0) {
+			ssize_t n =
+			    send(dst, b->data + b->off, b->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n < 0)
+				return errno == EAGAIN ? 0 : -1;
+			b->off += (size_t)n;
+			b->len -= (size_t)n;
+		}
+		if (*src_eof) {
+			(void)shutdown(dst, SHUT_WR);
+			return 0;
+		}
+		if (!got)
+			return 0; /* nothing more to read now: back to epoll */
+	}
+}
+
+/* Upstream → client without copying through user space: splice into a pipe and out of it,
+ * for as long as both go without waiting. -1: close. */
+static int pump_splice(Conn *c, uint64_t *count)
+{
+	for (;;) {
+		bool got = false;
+		size_t want = room(c->p, 1 << 20);
+		if (!c->up_eof && c->down_pending == 0 && want) {
+			ssize_t n = splice(c->up, NULL, c->down[1], NULL, want,
+			                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n == 0)
+				c->up_eof = true;
+			else if (n < 0 && errno != EAGAIN)
+				return -1;
+			else if (n > 0) {
+				c->down_pending = (size_t)n;
+				*count += (uint64_t)n;
+				got = true;
+			}
+		}
+		while (c->down_pending > 0) {
+			ssize_t n = splice(c->down[0], NULL, c->client, NULL, c->down_pending,
+			                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n < 0)
+				return errno == EAGAIN ? 0 : -1;
+			c->down_pending -= (size_t)n;
+		}
+		if (c->up_eof) {
+			(void)shutdown(c->client, SHUT_WR);
+			return 0;
+		}
+		if (!got)
+			return 0;
+	}
+}
+
+/* Level-triggered interest that matches what each side can do now: read when its buffer
+ * is empty and it has not ended, write when bytes wait for it. */
+static void rearm(Conn *c)
+{
+	size_t down = c->to_client.len + c->down_pending;
+	uint32_t cl = (!c->client_eof && c->to_up.len == 0 ? EPOLLIN : 0) | (down ? EPOLLOUT : 0);
+	uint32_t up = (!c->up_eof && down == 0 ? EPOLLIN : 0) | (c->to_up.len ? EPOLLOUT : 0);
+	if (cl != c->interest[0])
+		watch(c->p, c->client, cl, &c->ends[0], false);
+	if (up != c->interest[1])
+		watch(c->p, c->up, up, &c->ends[1], false);
+	c->interest[0] = cl;
+	c->interest[1] = up;
+}
+
+static void relay(Conn *c)
+{
+	Proxy *p = c->p;
+	/* Downstream: what the proxy itself wrote (a reply) first, then spliced. */
+	bool splicing = c->down[0] >= 0 && c->to_client.len == 0;
+	int down = splicing ? pump_splice(c, &p->bytes_in)
+	                    : pump(p, c->up, c->client, &c->to_client, &c->up_eof, &p->bytes_in);
+	if (pump(p, c->client, c->up, &c->to_up, &c->client_eof, &p->bytes_out) < 0 || down < 0 ||
+	    (c->client_eof && c->up_eof && !c->to_up.len && !c->to_client.len &&
+	     !c->down_pending)) {
+		conn_close(c);
+		return;
+	}
+	if (p->bytes_in + p->bytes_out > p->lim.max_bytes) {
+		report_limit(p, &p->hit_bytes, OB_LIMIT_EGRESS);
+		conn_close(c);
+		return;
+	}
+	c->last_ms = now_ms();
+	rearm(c);
+}
+
+static void on_head(Conn *c)
+{
+	ssize_t n = recv(c->client, c->head + c->head_len, HEAD_MAX - c->head_len, MSG_DONTWAIT);
+	if (n <= 0) {
+		if (n == 0 || errno != EAGAIN)
+			conn_close(c);
+		return;
+	}
+	c->head_len += (size_t)n;
+	c->last_ms = now_ms();
+	int r = (unsigned char)c->head[0] == 5 ? parse_socks(c) : parse_http(c);
+	if (r < 0)
+		refuse(c, "malformed request (HTTP forward, CONNECT or SOCKS5 CONNECT expected)",
+		       7);
+	else if (r > 0) {
+		watch(c->p, c->client, EPOLLRDHUP, &c->ends[0], false); /* quiet until connected */
+		start_connect(c);
+	}
+}
+
+static void on_accept(Proxy *p)
+{
+	for (;;) {
+		int fd = accept4(p->listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		if (p->n_conns >= p->lim.max_connections ||
+		    p->bytes_in + p->bytes_out > p->lim.max_bytes) {
+			(void)close(fd); /* over a cap: not even a reply */
+			report_limit(
+			    p, p->n_conns >= p->lim.max_connections ? &p->hit_conns : &p->hit_bytes,
+			    p->n_conns >= p->lim.max_connections ? OB_LIMIT_CONNECTIONS
+			                                         : OB_LIMIT_EGRESS);
+			continue;
+		}
+		Conn *c = calloc(1, sizeof(*c));
+		if (!c) {
+			(void)close(fd);
+			return;
+		}
+		*c = (Conn){.p = p,
+		            .client = fd,
+		            .up = -1,
+		            .down = {-1, -1},
+		            .st = ST_HEAD,
+		            .last_ms = now_ms()};
+		c->ends[0] = (End){.c = c};
+		c->ends[1] = (End){.c = c, .upstream = true};
+		c->next = p->conns;
+		if (p->conns)
+			p->conns->prev = c;
+		p->conns = c;
+		p->n_conns++;
+		watch(p, fd, EPOLLIN | EPOLLRDHUP, &c->ends[0], true);
+	}
+}
+
+/* Lookups in flight, and the clocks of every connection. */
+static void on_timer(Proxy *p)
+{
+	uint64_t ticks, now = now_ms();
+	bool pending = false;
+
+	(void)!read(p->timer, &ticks, sizeof(ticks));
+	for (Conn *c = p->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->st == ST_RESOLVING) {
+			resolved(c);
+			pending = true;
+			continue;
+		}
+		uint64_t limit = c->st == ST_HEAD ? p->lim.head_ms : p->lim.idle_ms;
+		if (now - c->last_ms > limit)
+			conn_close(c);
+	}
+	/* keep ticking while lookups run, else once a second for the clocks */
+	struct itimerspec it = {
+	    .it_interval = {.tv_sec = pending ? 0 : 1, .tv_nsec = pending ? 2000000 : 0},
+	    .it_value = {.tv_sec = pending ? 0 : 1, .tv_nsec = pending ? 2000000 : 0}};
+	(void)timerfd_settime(p->timer, 0, &it, NULL);
+}
+
+void proxy_dispatch(Proxy *p)
+{
+	struct epoll_event ev[64];
+	int n = epoll_wait(p->ep, ev, 64, 0);
+
+	for (int i = 0; i < n; i++) {
+		End *e = ev[i].data.ptr;
+		if (e == &p->listener_end) {
+			on_accept(p);
+			continue;
+		}
+		if (e == &p->timer_end || e == &p->wake_end) {
+			uint64_t v;
+			if (e == &p->wake_end)
+				(void)!read(p->wake, &v, sizeof(v));
+			on_timer(p);
+			continue;
+		}
+		/* Closed by an earlier event of this batch: its memory waits for the batch's end.
+		 */
+		Conn *c = e->c;
+		if (c->closed)
+			continue;
+		if (c->st == ST_HEAD)
+			on_head(c);
+		else if (c->st == ST_CONNECTING && e->upstream) {
+			int err = 0;
+			socklen_t len = sizeof(err);
+			(void)getsockopt(c->up, SOL_SOCKET, SO_ERROR, &err, &len);
+			if (err == 0)
+				connected(c);
+			else {
+				(void)epoll_ctl(p->ep, EPOLL_CTL_DEL, c->up, NULL);
+				(void)close(c->up);
+				c->up = -1;
+				try_next(c);
+			}
+		} else if (c->st == ST_RELAY)
+			relay(c);
+		else if (ev[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			conn_close(c); /* the client left while we looked up or connected */
+	}
+	free_dead(p);
+}
+
+int proxy_new(int listener, const ob_capset *caps, const ob_context *ctx, const ProxyLimits *limits,
+              const ProxyReport *report, Proxy **ret)
+{
+	Proxy *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	*p =
+	    (Proxy){.listener = listener, .caps = caps, .ctx = ctx, .lim = *limits, .rep = *report};
+	p->ep = epoll_create1(EPOLL_CLOEXEC);
+	p->timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	p->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (p->ep < 0 || p->timer < 0 || p->wake < 0) {
+		int r = -errno;
+		proxy_free(p);
+		return r;
+	}
+	(void)fcntl(listener, F_SETFL, O_NONBLOCK);
+	watch(p, listener, EPOLLIN, &p->listener_end, true);
+	watch(p, p->timer, EPOLLIN, &p->timer_end, true);
+	watch(p, p->wake, EPOLLIN, &p->wake_end, true);
+	struct itimerspec it = {.it_interval = {.tv_sec = 1}, .it_value = {.tv_sec = 1}};
+	(void)timerfd_settime(p->timer, 0, &it, NULL);
+	*ret = p;
+	return 0;
+}
+
+void proxy_free(Proxy *p)
+{
+	if (!p)
+		return;
+	while (p->conns)
+		conn_close(p->conns);
+	free_dead(p);
+	if (p->ep >= 0)
+		(void)close(p->ep);
+	if (p->timer >= 0)
+		(void)close(p->timer);
+	if (p->wake >= 0)
+		(void)close(p->wake);
+	if (p->listener >= 0)
+		(void)close(p->listener);
+	free(p);
+}
+
+int proxy_fd(const Proxy *p)
+{
+	return p ? p->ep : -1;
+}
+
+void proxy_stats(const Proxy *p, uint64_t *connections, uint64_t *bytes_out, uint64_t *bytes_in)
+{
+	*connections = p ? p->connections : 0;
+	*bytes_out = p ? p->bytes_out : 0;
+	*bytes_in = p ? p->bytes_in : 0;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Transparent egress (native backend): the program's connect() on an AF_INET/AF_INET6 socket
+ * reaches the supervisor as a seccomp user notification, and the supervisor performs it —
+ * never the kernel on the program's behalf ("continue" would let the program change the
+ * address or the fd after the check):
+ *  - to a granted address: a socket of the same family and type connected from the host's
+ *    network namespace, installed over the program's fd (SECCOMP_IOCTL_NOTIF_ADDFD with
+ *    SETFD) — from then on an ordinary kernel socket, no relay;
+ *  - to the sandbox's own DNS stub or egress proxy: connect() on the program's own socket
+ *    object (obtained with pidfd_getfd), with the supervisor's copy of the address;
+ *  - anything else: EACCES and a CapabilityDenied.
+ * A blocking connect that is in progress is answered from the event loop when it completes,
+ * so a black-holed destination delays nobody else.
+ */
+#pragma once
+
+#include <linux/seccomp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "omnibase/omnibase.h"
+
+#include "egress/dnsstub.h"
+
+typedef struct Tconnect Tconnect;
+
+typedef struct TconnectReport {
+	/* refused: RESOURCE "ip:port", WHY names the name it came from when there was one */
+	void (*deny)(void *userdata, const char *resource, const char *why, int pid);
+	/* a connection made (NULL: not reported): RESOURCE "name:port" or "ip:port" */
+	void (*allow)(void *userdata, const char *resource, const char *address, int pid);
+	/* the connections cap reached (reported once per run) */
+	void (*limit)(void *userdata, ob_limit limit);
+	void *userdata;
+} TconnectReport;
+
+typedef struct TconnectConfig {
+	const ob_capset *caps;
+	const ob_context *ctx;
+	const DnsStub *dns;       /* names for addresses, or NULL */
+	bool proxy;               /* the egress proxy listens on the sandbox's 127.0.0.1:3128 */
+	unsigned max_connections; /* concurrent connections made from the host side */
+	uint64_t sandbox_netns;   /* the inode of the sandbox's network namespace */
+} TconnectConfig;
+
+int tconnect_new(const TconnectConfig *cfg, const TconnectReport *report, Tconnect **ret);
+void tconnect_free(Tconnect *t);
+/* An fd to poll for input (an epoll fd): connects in progress. */
+int tconnect_fd(const Tconnect *t);
+/* Answers the connects that completed or timed out (never blocks). */
+void tconnect_dispatch(Tconnect *t);
+
+/* A trapped connect (REQ, read from NOTIFY_FD) to SA/LEN. Returns 1 when the notification
+ * has been answered (or will be, from the loop), 0 when it is not one this handles (not an
+ * internet address: the caller continues as before). */
+int tconnect_handle(Tconnect *t, int notify_fd, const struct seccomp_notif *req,
+                    const struct sockaddr_storage *sa, size_t len);
+/* A trapped listen(): refused (-EPERM) on a socket outside the sandbox's network namespace
+ * (one installed by this module, after its connection failed), else performed on the
+ * program's socket object. Returns the result to answer. */
+int tconnect_listen(Tconnect *t, int notify_fd, const struct seccomp_notif *req);
+/* The inode of the network namespace socket S lives in (SIOCGSKNS), 0 when it cannot tell. */
+uint64_t tconnect_netns_of(int s);
+/* Totals, for the exit event. */
+void tconnect_stats(const Tconnect *t, uint64_t *connections, uint64_t *refused);

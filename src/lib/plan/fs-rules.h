@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "plan/plan.h"
+
+/* The Landlock ABI of the running kernel, 0 when Landlock is unavailable. */
+int fs_rules_abi(void);
+/* Computes P's Landlock rules from its mount steps, its executable and the EXTERNAL_COMMAND
+ * grants active in CTX (bare names resolved on HOST_PATH). Supervisor side. */
+int fs_rules_build(Plan *p, const ob_capset *caps, const ob_context *ctx, const char *host_path,
+                   ob_error *reterr);
+/* Applies P's rules to the calling process (after no_new_privs, before execve). No
+ * allocation. On failure *failed names the rule or call. */
+int fs_rules_apply(const Plan *p, const char **failed);

@@ -1,0 +1,916 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Plan resolution (SPEC §3): program and interpreter lookup, the file-system layout of each
+ * mode, grants expanded into bind mounts, the environment.  Runs in the supervisor, reads the
+ * host file system, never mounts anything.
+ */
+#include "plan/plan.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/error.h"
+#include "basic/macro.h"
+#include "egress/proxy.h"
+#include "model/capability.h"
+#include "plan/dbfiles.h"
+#include "plan/fs-rules.h"
+
+#define PLAN_MAX_STEPS 4096
+#define SANDBOX_UID    1000
+#define SANDBOX_PATH   "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+
+static const char *const runtime_dirs[] = {"/usr",   "/bin",   "/sbin",  "/lib",
+                                           "/lib64", "/lib32", "/libx32"};
+
+/* What programs need from /etc to start: the dynamic loader's cache and configuration, time
+ * zone, the alternatives links Debian's commands go through.  Deliberately not passwd,
+ * group, shadow, hosts, resolv.conf, ssh. */
+static const char *const etc_files[] = {"/etc/ld.so.cache",  "/etc/ld.so.conf",
+                                        "/etc/ld.so.conf.d", "/etc/localtime",
+                                        "/etc/alternatives", "/etc/locale.alias"};
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
+
+static int plan_add(Plan *p, StepKind kind, const char *src, const char *dest, const char *data,
+                    unsigned long flags, const char *why)
+{
+	if (p->n_steps >= PLAN_MAX_STEPS)
+		return -E2BIG;
+	if (p->n_steps == p->alloc) {
+		size_t na = p->alloc ? p->alloc * 2 : 64;
+		MountStep *n = reallocarray(p->steps, na, sizeof(MountStep));
+		if (!n)
+			return -ENOMEM;
+		p->steps = n;
+		p->alloc = na;
+	}
+	MountStep *s = &p->steps[p->n_steps];
+	*s = (MountStep){.kind = kind, .flags = flags, .why = why};
+	s->src = src ? strdup(src) : NULL;
+	s->dest = strdup(dest);
+	s->data = data ? strdup(data) : NULL;
+	if ((src && !s->src) || !s->dest || (data && !s->data)) {
+		free(s->src);
+		free(s->dest);
+		free(s->data);
+		return -ENOMEM;
+	}
+	p->n_steps++;
+	return 0;
+}
+
+/* A bind of host path SRC at the same path, if it exists; symlinks become symlinks. */
+static int plan_bind_same(Plan *p, const char *src, bool ro, const char *why)
+{
+	struct stat st;
+	char target[PATH_MAX];
+
+	if (lstat(src, &st) < 0)
+		return 0; /* nothing to show */
+	if (S_ISLNK(st.st_mode)) {
+		ssize_t n = readlink(src, target, sizeof(target) - 1);
+		if (n < 0)
+			return -errno;
+		target[n] = '\0';
+		return plan_add(p, STEP_SYMLINK, target, src, NULL, 0, why);
+	}
+	int r = plan_add(p, STEP_BIND, src, src, NULL, MS_NOSUID | MS_NODEV | (ro ? MS_RDONLY : 0),
+	                 why);
+	if (r >= 0) {
+		p->steps[p->n_steps - 1].src_is_dir = S_ISDIR(st.st_mode);
+		p->steps[p->n_steps - 1].recursive = true;
+	}
+	return r;
+}
+
+static int plan_runtime(Plan *p)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(runtime_dirs); i++)
+		r = plan_bind_same(p, runtime_dirs[i], true, "runtime");
+	if (r >= 0)
+		r = plan_add(p, STEP_DIR, NULL, "/etc", NULL, 0, "runtime");
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(etc_files); i++)
+		r = plan_bind_same(p, etc_files[i], true, "runtime");
+	return r;
+}
+
+/* The transparent path's resolver: the DNS stub on the sandbox's own loopback, asked for
+ * every name (an empty /etc/hosts: "localhost" too is a name a grant must cover). */
+static int plan_resolver(Plan *p)
+{
+	static const char *const files[][2] = {
+	    {"/etc/resolv.conf", "# omnibase: the supervisor's DNS stub answers granted names\n"
+	                         "nameserver 127.0.0.1\n"},
+	    {"/etc/nsswitch.conf", "hosts: dns\n"},
+	    {"/etc/host.conf", "multi on\n"},
+	    {"/etc/hosts", "# omnibase: empty; names come from the DNS stub\n"},
+	};
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(files); i++) {
+		r = plan_add(p, STEP_FILE, NULL, files[i][0], files[i][1], 0, "NETWORK_CONNECT");
+		if (r >= 0)
+			p->steps[p->n_steps - 1].data_len = strlen(files[i][1]);
+	}
+	return r;
+}
+
+static int plan_dev(Plan *p, const ob_limits *l)
+{
+	static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+	static const char *const links[][2] = {
+	    {"/proc/self/fd", "/dev/fd"},       {"/proc/self/fd/0", "/dev/stdin"},
+	    {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
+	    {"pts/ptmx", "/dev/ptmx"},
+	};
+	char path[64], data[64];
+	int r;
+
+	r = plan_add(p, STEP_TMPFS, NULL, "/dev", "mode=0755,size=64k", MS_NOSUID | MS_NOEXEC,
+	             "runtime");
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(nodes); i++) {
+		(void)snprintf(path, sizeof(path), "/dev/%s", nodes[i]);
+		r = plan_add(p, STEP_BIND, path, path, NULL, MS_NOSUID | MS_NOEXEC, "runtime");
+	}
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(links); i++)
+		r = plan_add(p, STEP_SYMLINK, links[i][0], links[i][1], NULL, 0, "runtime");
+	if (r >= 0)
+		r = plan_add(p, STEP_DEVPTS, NULL, "/dev/pts",
+		             "newinstance,ptmxmode=0666,mode=0620", MS_NOSUID | MS_NOEXEC,
+		             "runtime");
+	(void)snprintf(data, sizeof(data), "mode=1777,size=%llu",
+	               (unsigned long long)l->value[OB_LIMIT_TMPFS]);
+	if (r >= 0)
+		r = plan_add(p, STEP_TMPFS, NULL, "/dev/shm", data, MS_NOSUID | MS_NODEV,
+		             "runtime");
+	return r;
+}
+
+static int plan_proc_tmp(Plan *p, const ob_limits *l)
+{
+	char data[64];
+	int r;
+
+	r = plan_add(p, STEP_PROC, NULL, "/proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	             "runtime");
+	/* The kernel's knobs stay read-only even where the namespaces would allow a write. */
+	if (r >= 0)
+		r = plan_add(p, STEP_BIND, "/proc/sys", "/proc/sys", NULL,
+		             MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "runtime");
+	if (r >= 0) {
+		p->steps[p->n_steps - 1].src_is_dir = true;
+		p->steps[p->n_steps - 1].src_inside = true;
+	}
+	(void)snprintf(data, sizeof(data), "mode=1777,size=%llu",
+	               (unsigned long long)l->value[OB_LIMIT_TMPFS]);
+	if (r >= 0)
+		r = plan_add(p, STEP_TMPFS, NULL, "/tmp", data, MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		             "runtime");
+	return r;
+}
+
+/* ---------------------------------------------------------------- grants */
+
+/* True when PATH names itself: no component is a symlink (so a bind cannot be steered). */
+static bool path_has_no_symlinks(const char *path)
+{
+	char real[PATH_MAX];
+
+	return realpath(path, real) && streq(real, path);
+}
+
+typedef struct Walk {
+	Plan *plan;
+	const ob_capability *cap;
+	bool ro;
+	const char *why;
+	const char *store; /* host directory of a store grant (relative glob), or NULL */
+	const char *mount; /* where the store appears in the sandbox ("/registry") */
+	unsigned budget;   /* directory entries we may still look at */
+	bool sqlite_rw;    /* DATABASE_WRITE sqlite: matched files are writable databases */
+	ob_error *err;
+} Walk;
+
+/* Binds the matched host PATH: at the same path, or for a store at MOUNT/<relative>. */
+static int grant_bind(Walk *w, const char *path)
+{
+	char dest[PATH_MAX];
+
+	if (!path_has_no_symlinks(path))
+		return ob_error_set(w->err, -ELOOP,
+		                    "grant %s: '%s' goes through a symlink; grant the path it "
+		                    "resolves to instead",
+		                    w->why, path);
+	if (w->sqlite_rw) {
+		struct stat st;
+		int r = lstat(path, &st) < 0 ? -errno : 0;
+		if (r >= 0 && S_ISREG(st.st_mode))
+			r = dbfiles_plan(w->plan, path);
+		if (r < 0)
+			return r;
+	}
+	if (!w->store)
+		return plan_bind_same(w->plan, path, w->ro, w->why);
+	(void)snprintf(dest, sizeof(dest), "%s%s", w->mount, path + strlen(w->store));
+	struct stat st;
+	int r = stat(path, &st) < 0 ? -errno : 0;
+	if (r >= 0)
+		r = plan_add(w->plan, STEP_BIND, path, dest, NULL,
+		             MS_NOSUID | MS_NODEV | (w->ro ? MS_RDONLY : 0), w->why);
+	if (r >= 0) {
+		w->plan->steps[w->plan->n_steps - 1].src_is_dir = S_ISDIR(st.st_mode);
+		w->plan->steps[w->plan->n_steps - 1].recursive = true;
+	}
+	return r;
+}
+
+/* Walks DIR (a real directory) binding every entry the grant's glob matches. */
+static int grant_walk(Walk *w, const char *dir, unsigned depth)
+{
+	_cleanup_(closedirp) DIR *d = opendir(dir);
+	size_t skip = w->store ? strlen(w->store) + 1 : 0; /* store globs are relative */
+	struct dirent *de;
+
+	if (!d || depth > 64)
+		return 0;
+	while ((de = readdir(d))) {
+		char path[PATH_MAX];
+		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+			continue;
+		if (w->budget-- == 0)
+			return ob_error_set(w->err, -E2BIG, "grant %s matches too many files",
+			                    w->why);
+		int n =
+		    snprintf(path, sizeof(path), "%s/%s", streq(dir, "/") ? "" : dir, de->d_name);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			continue;
+		const Glob *g = &w->cap->glob;
+		int r = 0;
+		if (glob_match(g, path + skip, (size_t)n - skip))
+			r = grant_bind(w, path); /* a matched directory brings its tree */
+		else if (de->d_type == DT_DIR)
+			r = grant_walk(w, path, depth + 1);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Expands one path grant: a literal names itself, literal segments then a globstar name a
+ * tree (one bind), anything else is matched against a walk from the literal prefix. */
+static int plan_pattern_grant(Walk *w)
+{
+	const Glob *g = &w->cap->glob;
+	char root[PATH_MAX];
+	int n = snprintf(root, sizeof(root), "%s%s%.*s", w->store ? w->store : "",
+	                 w->store && g->lit_len ? "/" : "", (int)g->lit_len, g->lit);
+
+	if (n < 0 || (size_t)n >= sizeof(root))
+		return ob_error_set(w->err, -ENAMETOOLONG, "grant %s: path too long", w->why);
+	if (root[0] == '\0')
+		strcpy(root, "/");
+	if (g->literal)
+		return access(root, F_OK) == 0 ? grant_bind(w, root) : 0;
+	bool tree = g->segs[g->n_segs - 1].globstar;
+	for (size_t i = 0; i + 1 < g->n_segs; i++)
+		tree = tree && g->segs[i].literal;
+	if (tree)
+		return access(root, F_OK) == 0 ? grant_bind(w, root) : 0;
+	struct stat st;
+	if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	return grant_walk(w, root, 0);
+}
+
+/* A literal writable database: bound even when it does not exist yet (it is created at
+ * launch, SQLite's own behaviour), provided its directory does. */
+static int plan_sqlite_new(Walk *w)
+{
+	const char *path = w->cap->glob.lit;
+	_cleanup_free_ char *dir = strndup(path, (size_t)(strrchr(path, '/') - path));
+	struct stat st;
+
+	if (!dir)
+		return -ENOMEM;
+	if (lstat(path, &st) == 0 || errno != ENOENT)
+		return grant_bind(w, path);
+	if (stat(dir[0] ? dir : "/", &st) < 0 || !S_ISDIR(st.st_mode))
+		return ob_error_set(w->err, -EINVAL, /* a bad grant: 125, not 127 */
+		                    "grant %s: the directory of the database does not exist",
+		                    w->why);
+	if (!path_has_no_symlinks(dir[0] ? dir : "/"))
+		return ob_error_set(w->err, -ELOOP,
+		                    "grant %s: '%s' goes through a symlink; grant the path it "
+		                    "resolves to instead",
+		                    w->why, dir);
+	int r = dbfiles_plan(w->plan, path);
+	if (r >= 0)
+		r = plan_add(w->plan, STEP_BIND, path, path, NULL, MS_NOSUID | MS_NODEV, w->why);
+	if (r >= 0)
+		w->plan->steps[w->plan->n_steps - 1].recursive = true;
+	return r;
+}
+
+/* The store of a REGISTRY_ or ARTIFACT_ grant, and where it is mounted. */
+static int grant_store(const PlanInput *in, const ob_capability *c, const char **store,
+                       const char **mount, ob_error *reterr)
+{
+	bool registry = c->type == OB_CAP_REGISTRY_READ || c->type == OB_CAP_REGISTRY_WRITE;
+
+	*store = registry ? in->registry_dir : in->artifacts_dir;
+	*mount = registry ? "/registry" : "/artifacts";
+	if (!*store)
+		return ob_error_set(reterr, -EINVAL,
+		                    "%s:%s is granted but no %s DIR says where the store is",
+		                    ob_cap_type_to_string(c->type), c->resource,
+		                    registry ? "--registry" : "--artifacts");
+	return 0;
+}
+
+static int plan_grant(Plan *p, const PlanInput *in, const ob_capability *c, ob_error *reterr)
+{
+	Walk w = {.plan = p, .cap = c, .why = c->resource, .budget = 100000, .err = reterr};
+
+	switch (c->type) {
+	case OB_CAP_FILE_READ:
+	case OB_CAP_FILE_WRITE:
+		w.ro = c->type == OB_CAP_FILE_READ;
+		return plan_pattern_grant(&w);
+	case OB_CAP_DATABASE_READ:
+		if (c->kind != RES_SQLITE)
+			return 0; /* a network database: the egress issue's business */
+		w.ro = true;
+		return plan_pattern_grant(&w);
+	case OB_CAP_DATABASE_WRITE:
+		if (c->kind != RES_SQLITE)
+			return 0;
+		w.sqlite_rw = true;
+		return c->glob.literal ? plan_sqlite_new(&w) : plan_pattern_grant(&w);
+	case OB_CAP_REGISTRY_READ:
+	case OB_CAP_REGISTRY_WRITE:
+	case OB_CAP_ARTIFACT_READ:
+	case OB_CAP_ARTIFACT_WRITE: {
+		int r = grant_store(in, c, &w.store, &w.mount, reterr);
+		if (r < 0)
+			return r;
+		w.ro = c->type == OB_CAP_REGISTRY_READ || c->type == OB_CAP_ARTIFACT_READ;
+		return plan_pattern_grant(&w);
+	}
+	default:
+		return 0;
+	}
+}
+
+static int plan_grants(Plan *p, const PlanInput *in, ob_error *reterr)
+{
+	for (size_t i = 0; in->caps && i < ob_capset_size(in->caps); i++) {
+		const ob_capability *c = ob_capset_get(in->caps, i);
+		if (!ob_capability_is_active(c, in->ctx))
+			continue;
+		int r = plan_grant(p, in, c, reterr);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- secrets */
+
+#define SECRET_MAX_BYTES (64L * 1024)
+
+/* Reads the value of a "NAME=@FILE" or "NAME=env:VAR" source into *ret (malloc'ed). */
+static int secret_value(const char *spec, const char *eq, char **ret, size_t *ret_len,
+                        ob_error *reterr)
+{
+	const char *src = eq + 1;
+
+	if (strncmp(src, "env:", 4) == 0) {
+		const char *v = getenv(src + 4);
+		if (!v)
+			return ob_error_set(reterr, -EINVAL, "--secret %.*s: $%s is not set",
+			                    (int)(eq - spec), spec, src + 4);
+		*ret_len = strlen(v);
+		*ret = strdup(v);
+		return *ret ? 0 : -ENOMEM;
+	}
+	if (src[0] != '@')
+		return ob_error_set(reterr, -EINVAL,
+		                    "--secret %.*s: expected NAME=@FILE or NAME=env:VAR",
+		                    (int)(eq - spec), spec);
+	_cleanup_close_ int fd = open(src + 1, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		/* -EINVAL, not -errno: a missing secret is a setup failure (125), not a missing
+		 * program (127). */
+		return ob_error_set(reterr, -EINVAL, "--secret %.*s: %s: %s", (int)(eq - spec),
+		                    spec, src + 1, strerror(errno));
+	_cleanup_free_ char *buf = malloc(SECRET_MAX_BYTES + 1);
+	ssize_t n = buf ? read(fd, buf, SECRET_MAX_BYTES + 1) : -1;
+	if (n < 0 || n > SECRET_MAX_BYTES)
+		return ob_error_set(reterr, -EINVAL, "--secret %.*s: %s: unreadable or over 64 KiB",
+		                    (int)(eq - spec), spec, src + 1);
+	*ret_len = (size_t)n;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+/* A secret becomes /run/secrets/NAME only when an active SECRET_ACCESS grant names it. */
+static int plan_secret(Plan *p, const PlanInput *in, const char *spec, ob_error *reterr)
+{
+	const char *eq = strchr(spec, '=');
+	char name[256], dest[300];
+	ob_cap_error denial;
+
+	if (!eq || eq == spec || (size_t)(eq - spec) >= sizeof(name))
+		return ob_error_set(reterr, -EINVAL, "--secret '%.64s': expected NAME=SOURCE",
+		                    spec);
+	memcpy(name, spec, (size_t)(eq - spec));
+	name[eq - spec] = '\0';
+	if (!in->caps || ob_check_secret(in->caps, in->ctx, name, &denial) < 0)
+		return 0;
+	char *value = NULL;
+	size_t len = 0;
+	int r = secret_value(spec, eq, &value, &len, reterr);
+	if (r < 0 || !value)
+		return r < 0 ? r : -ENOMEM;
+	(void)snprintf(dest, sizeof(dest), "/run/secrets/%s", name);
+	r = plan_add(p, STEP_SECRET, NULL, dest, NULL, 0, "SECRET_ACCESS");
+	if (r < 0) {
+		explicit_bzero(value, len);
+		free(value);
+		return r;
+	}
+	p->steps[p->n_steps - 1].data = value;
+	p->steps[p->n_steps - 1].data_len = len;
+	return 0;
+}
+
+/* Every literal SECRET_ACCESS grant needs a source: a run must not start without a secret
+ * it was promised. */
+static int check_secret_sources(const PlanInput *in, ob_error *reterr)
+{
+	for (size_t i = 0; in->caps && i < ob_capset_size(in->caps); i++) {
+		const ob_capability *c = ob_capset_get(in->caps, i);
+		bool found = false;
+		if (c->type != OB_CAP_SECRET_ACCESS || !c->glob.literal ||
+		    !ob_capability_is_active(c, in->ctx))
+			continue;
+		for (size_t k = 0; in->secrets && in->secrets[k] && !found; k++)
+			found = strncmp(in->secrets[k], c->glob.lit, c->glob.lit_len) == 0 &&
+			        in->secrets[k][c->glob.lit_len] == '=';
+		if (!found)
+			return ob_error_set(
+			    reterr, -EINVAL,
+			    "SECRET_ACCESS:%s is granted but no --secret %s=@FILE|env:VAR "
+			    "gives its value",
+			    c->resource, c->resource);
+	}
+	return 0;
+}
+
+static int plan_secrets(Plan *p, const PlanInput *in, ob_error *reterr)
+{
+	int r = check_secret_sources(in, reterr);
+	size_t before = p->n_steps;
+
+	for (size_t i = 0; r >= 0 && in->secrets && in->secrets[i]; i++)
+		r = plan_secret(p, in, in->secrets[i], reterr);
+	if (r < 0 || p->n_steps == before)
+		return r;
+	p->has_secrets = true;
+	return plan_add(p, STEP_TMPFS, NULL, "/run/secrets", "mode=0500,size=1m",
+	                MS_NOSUID | MS_NODEV | MS_NOEXEC, "SECRET_ACCESS");
+}
+
+/* ---------------------------------------------------------------- program */
+
+static bool is_executable_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* Finds NAME on SEARCH (a PATH string); *ret is malloc'ed. */
+static bool is_script(const char *path)
+{
+	char head[2];
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	return fd >= 0 && read(fd, head, 2) == 2 && head[0] == '#' && head[1] == '!';
+}
+
+/* With SKIP_SCRIPTS, executables that are themselves scripts are passed over: an
+ * interpreter found on PATH may be a version manager's shim (pyenv puts
+ * ~/.pyenv/shims first), which cannot work inside the sandbox; the next real one can. */
+static int find_on_path(const char *name, const char *search, bool skip_scripts, char **ret)
+{
+	if (strchr(name, '/'))
+		return -EINVAL;
+	for (const char *p = search ? search : SANDBOX_PATH; *p;) {
+		const char *e = strchrnul(p, ':');
+		char buf[PATH_MAX];
+		int n = snprintf(buf, sizeof(buf), "%.*s/%s", (int)(e - p), p, name);
+		if (e > p && n > 0 && (size_t)n < sizeof(buf) && buf[0] == '/' &&
+		    is_executable_file(buf) && !(skip_scripts && is_script(buf))) {
+			*ret = strdup(buf);
+			return *ret ? 0 : -ENOMEM;
+		}
+		p = *e ? e + 1 : e;
+	}
+	return -ENOENT;
+}
+
+int plan_find_on_path(const char *name, const char *search, char **ret)
+{
+	return find_on_path(name, search, /* skip_scripts= */ false, ret);
+}
+
+/* Reads "#!interp [arg]" from PATH.  Returns 1 with the parts, 0 when there is none. */
+static int read_shebang(const char *path, char interp[PATH_MAX], char arg[256])
+{
+	char line[PATH_MAX + 300];
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, line, sizeof(line) - 1);
+	if (n < 2 || line[0] != '#' || line[1] != '!')
+		return 0;
+	line[n] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	char *s = line + 2;
+	s += strspn(s, " \t");
+	size_t il = strcspn(s, " \t");
+	if (il == 0 || il >= PATH_MAX)
+		return -ENOEXEC;
+	memcpy(interp, s, il);
+	interp[il] = '\0';
+	s += il;
+	s += strspn(s, " \t");
+	size_t al = strcspn(s, " \t");
+	if (al >= 256)
+		return -ENOEXEC;
+	memcpy(arg, s, al);
+	arg[al] = '\0';
+	return 1;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && streq(s + a - b, suffix);
+}
+
+/* Chooses the interpreter of SCRIPT: its shebang (with `env NAME` resolved on the host
+ * PATH), else .py → python3, .sh → sh.  *ret_interp NULL: run the file itself. */
+static int resolve_interpreter(const char *script, const char *host_path, char **ret_interp,
+                               char **ret_arg, ob_error *reterr)
+{
+	char interp[PATH_MAX], arg[256] = "";
+	int r = read_shebang(script, interp, arg);
+
+	*ret_interp = *ret_arg = NULL;
+	if (r < 0)
+		return ob_error_set(reterr, r, "%s: cannot read: %s", script, strerror(-r));
+	if (r == 0) {
+		const char *name = ends_with(script, ".py")   ? "python3"
+		                   : ends_with(script, ".sh") ? "sh"
+		                                              : NULL;
+		if (!name)
+			return 0;
+		r = find_on_path(name, host_path, /* skip_scripts= */ true, ret_interp);
+		if (r < 0)
+			return ob_error_set(reterr, -ENOENT,
+			                    "%s: interpreter '%s' not found on PATH", script, name);
+		return 0;
+	}
+	if (streq(interp, "/usr/bin/env") && arg[0]) {
+		r = find_on_path(arg, host_path, /* skip_scripts= */ true, ret_interp);
+		if (r < 0)
+			return ob_error_set(reterr, -ENOENT,
+			                    "%s: interpreter '%s' not found on PATH", script, arg);
+		return 0;
+	}
+	*ret_interp = strdup(interp);
+	*ret_arg = arg[0] ? strdup(arg) : NULL;
+	if (!*ret_interp || (arg[0] && !*ret_arg))
+		return -ENOMEM;
+	return 0;
+}
+
+static bool under_runtime(const char *path)
+{
+	for (size_t i = 0; i < ELEMENTSOF(runtime_dirs); i++) {
+		size_t n = strlen(runtime_dirs[i]);
+		if (strncmp(path, runtime_dirs[i], n) == 0 && (path[n] == '/' || path[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/* Makes an interpreter that lives outside /usr work: its installation prefix (two levels
+ * above the binary, e.g. ~/.pyenv/versions/3.11.7) read-only at the same path. */
+static int plan_interpreter(Plan *p, const char *interp, ob_error *reterr)
+{
+	char real[PATH_MAX], ia[PATH_MAX], ib[256];
+
+	if (!realpath(interp, real))
+		return ob_error_set(reterr, -ENOENT, "interpreter %s: %s", interp, strerror(errno));
+	if (!is_executable_file(real))
+		return ob_error_set(reterr, -EACCES, "interpreter %s is not executable", interp);
+	if (read_shebang(real, ia, ib) == 1)
+		return ob_error_set(reterr, -ENOEXEC,
+		                    "interpreter %s is itself a script (a version-manager shim?); "
+		                    "put the real interpreter first on PATH or name it in the "
+		                    "shebang",
+		                    interp);
+	if (under_runtime(real) && under_runtime(interp))
+		return 0;
+	char prefix[PATH_MAX];
+	(void)snprintf(prefix, sizeof(prefix), "%s", real);
+	for (int up = 0; up < 2; up++) {
+		char *slash = strrchr(prefix, '/');
+		if (slash && slash != prefix)
+			*slash = '\0';
+	}
+	int r = plan_bind_same(p, prefix, true, "interpreter prefix");
+	if (r >= 0 && !under_runtime(interp) && strncmp(interp, prefix, strlen(prefix)) != 0)
+		r = plan_bind_same(p, interp, true, "interpreter");
+	return r;
+}
+
+/* The program's host path: NAME made absolute, or looked up on the host PATH. */
+static int locate_program(const char *name, const char *host_path, char **ret, ob_error *reterr)
+{
+	char buf[PATH_MAX], cwd[PATH_MAX];
+
+	if (!strchr(name, '/')) {
+		int r = plan_find_on_path(name, host_path, ret);
+		return r < 0 ? ob_error_set(reterr, -ENOENT, "%s: not found on PATH", name) : 0;
+	}
+	if (name[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+		return ob_error_set(reterr, -errno, "getcwd: %s", strerror(errno));
+	int r = path_normalize(name, strlen(name), name[0] == '/' ? NULL : cwd, true, false, buf,
+	                       sizeof(buf), NULL);
+	if (r < 0)
+		return ob_error_set(reterr, r, "%s: bad path", name);
+	*ret = strdup(buf);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* argv = [interpreter [arg]] program args... */
+static int plan_argv(Plan *p, char *const *argv, const char *interp, const char *iarg,
+                     const char *path)
+{
+	size_t n = 0, k = 0;
+
+	while (argv[n])
+		n++;
+	p->argv = calloc(n + 3, sizeof(char *));
+	if (!p->argv)
+		return -ENOMEM;
+	if (interp)
+		p->argv[k++] = strdup(interp);
+	if (interp && iarg)
+		p->argv[k++] = strdup(iarg);
+	p->argv[k++] = strdup(path);
+	for (size_t i = 1; i < n; i++)
+		p->argv[k++] = strdup(argv[i]);
+	for (size_t i = 0; i < k; i++)
+		if (!p->argv[i])
+			return -ENOMEM;
+	return 0;
+}
+
+static int plan_program(Plan *p, const PlanInput *in, ob_error *reterr)
+{
+	_cleanup_free_ char *path = NULL, *interp = NULL, *iarg = NULL;
+	struct stat st;
+
+	int r = locate_program(in->argv[0], in->host_path, &path, reterr);
+	if (r < 0 || !path)
+		return r < 0 ? r : -ENOMEM;
+	if (stat(path, &st) < 0)
+		return ob_error_set(reterr, -ENOENT, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return ob_error_set(reterr, -EACCES, "%s: not a regular file", path);
+	r = resolve_interpreter(path, in->host_path, &interp, &iarg, reterr);
+	if (r < 0)
+		return r;
+	if (!interp && access(path, X_OK) < 0)
+		return ob_error_set(reterr, -EACCES,
+		                    "%s: not executable and no interpreter known for it", path);
+	/* In modes rx and rwx the host tree is there already. */
+	if (interp && in->mode == OB_MODE_SANDBOX) {
+		r = plan_interpreter(p, interp, reterr);
+		if (r < 0)
+			return r;
+	}
+	r = in->mode == OB_MODE_SANDBOX && !under_runtime(path)
+	        ? plan_bind_same(p, path, true, "program")
+	        : 0;
+	if (r < 0)
+		return ob_error_set(reterr, r, "%s: %s", path, strerror(-r));
+	if (plan_argv(p, in->argv, interp, iarg, path) < 0)
+		return -ENOMEM;
+	p->exec_path = strdup(interp ? interp : path);
+	p->interpreter = TAKE_PTR(interp);
+	p->program = TAKE_PTR(path);
+	return p->exec_path ? 0 : -ENOMEM;
+}
+
+/* ---------------------------------------------------------------- environment */
+
+static int plan_env(Plan *p, const PlanInput *in)
+{
+	const char *lang = getenv("LANG"), *term = getenv("TERM");
+	size_t n = 0;
+
+	while (in->extra_env && in->extra_env[n])
+		n++;
+	p->envp = calloc(n + 6 + 6, sizeof(char *));
+	if (!p->envp)
+		return -ENOMEM;
+	size_t k = 0;
+	int r = 0;
+	/* With network grants, proxy-aware clients find the egress proxy (SPEC §3): one port
+	 * for HTTP forward, CONNECT and SOCKS5 with names resolved by the proxy (socks5h). */
+	static const char *const proxy_vars[] = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+	                                         "http_proxy", "https_proxy", "all_proxy"};
+	for (size_t i = 0; p->proxy && i < ELEMENTSOF(proxy_vars); i++)
+		r |= asprintf(&p->envp[k++], "%s=%s://127.0.0.1:%d", proxy_vars[i],
+		              strcasecmp(proxy_vars[i], "ALL_PROXY") == 0 ? "socks5h" : "http",
+		              PROXY_PORT) < 0;
+	r |= asprintf(&p->envp[k++], "PATH=%s", SANDBOX_PATH) < 0;
+	r |= asprintf(&p->envp[k++], "HOME=%s", in->workdir ? "/workspace" : "/tmp") < 0;
+	r |= asprintf(&p->envp[k++], "LANG=%s", lang ? lang : "C.UTF-8") < 0;
+	r |= asprintf(&p->envp[k++], "TERM=%s", term ? term : "dumb") < 0;
+	r |= asprintf(&p->envp[k++], "TMPDIR=/tmp") < 0;
+	for (size_t i = 0; i < n; i++)
+		r |= !(p->envp[k++] = strdup(in->extra_env[i]));
+	return r ? -ENOMEM : 0;
+}
+
+/* Parents first, so a grant below a runtime directory lands on top of it. */
+static int step_cmp(const void *a, const void *b)
+{
+	const MountStep *x = a, *y = b;
+	return strcmp(x->dest, y->dest);
+}
+
+int plan_build(Plan *p, const PlanInput *in, ob_error *reterr)
+{
+	int r;
+
+	*p = (Plan){.mode = in->mode, .uid = SANDBOX_UID, .gid = SANDBOX_UID};
+	p->outer_uid = getuid();
+	p->outer_gid = getgid();
+	p->limits = *in->limits;
+	if (!in->argv || !in->argv[0])
+		return ob_error_set(reterr, -EINVAL, "no program given");
+	p->cwd = strdup(in->workdir ? "/workspace" : "/tmp");
+	if (!p->cwd)
+		return -ENOMEM;
+	if (in->mode == OB_MODE_SANDBOX)
+		r = plan_runtime(p);
+	else
+		r = plan_add(p, STEP_BIND, "/", "/", NULL, in->mode == OB_MODE_RX ? MS_RDONLY : 0,
+		             in->mode == OB_MODE_RX ? "mode rx" : "mode rwx");
+	if (in->mode != OB_MODE_SANDBOX && r >= 0) {
+		p->steps[0].src_is_dir = true;
+		p->steps[0].recursive = true;
+	}
+	if (r >= 0)
+		r = plan_proc_tmp(p, in->limits);
+	if (r >= 0)
+		r = plan_dev(p, in->limits);
+	if (r >= 0 && in->workdir) {
+		r = plan_add(p, STEP_BIND, in->workdir, "/workspace", NULL, MS_NOSUID | MS_NODEV,
+		             "--workdir");
+		if (r >= 0)
+			p->steps[p->n_steps - 1].src_is_dir = true;
+	}
+	if (r < 0)
+		return ob_error_set(reterr, r, "planning the file system: %s", strerror(-r));
+	r = plan_program(p, in, reterr);
+	if (r < 0)
+		return r;
+	/* In mode rx the host is there read-only: the grants still bring the writable places
+	 * (and the stores); in mode rwx everything is already there. */
+	if (in->mode != OB_MODE_RWX)
+		r = plan_grants(p, in, reterr);
+	if (r >= 0)
+		r = plan_secrets(p, in, reterr);
+	if (r < 0)
+		return r;
+	bool network = false;
+	for (size_t i = 0; in->caps && i < ob_capset_size(in->caps); i++) {
+		const ob_capability *c = ob_capset_get(in->caps, i);
+		network |=
+		    ob_capability_is_active(c, in->ctx) &&
+		    (c->type == OB_CAP_NETWORK_CONNECT ||
+		     ((c->type == OB_CAP_DATABASE_READ || c->type == OB_CAP_DATABASE_WRITE) &&
+		      c->kind == RES_URL));
+	}
+	p->proxy = network && in->egress != OB_EGRESS_TRANSPARENT;
+	p->transparent = network && in->egress != OB_EGRESS_PROXY;
+	/* In modes rx and rwx /etc is the host's, read-only: its resolv.conf stays (documented) */
+	if (r >= 0 && p->transparent && in->mode == OB_MODE_SANDBOX)
+		r = plan_resolver(p);
+	if (r < 0)
+		return r;
+	qsort(p->steps, p->n_steps, sizeof(MountStep), step_cmp);
+	/* Mode rwx is "no file-system restriction" (SPEC §3): no Landlock either. */
+	p->landlock_abi = in->mode == OB_MODE_RWX ? 0 : in->landlock_abi;
+	if (p->landlock_abi > 0) {
+		r = fs_rules_build(p, in->caps, in->ctx, in->host_path, reterr);
+		if (r < 0)
+			return r;
+	}
+	p->tcp_connect_handled = network && p->landlock_abi >= 4;
+	if (p->tcp_connect_handled && !p->transparent)
+		p->tcp_connect_ports[p->n_tcp_connect_ports++] = PROXY_PORT;
+	r = plan_env(p, in);
+	return r < 0 ? ob_error_set(reterr, r, "out of memory") : 0;
+}
+
+void plan_done(Plan *p)
+{
+	for (size_t i = 0; i < p->n_steps; i++) {
+		free(p->steps[i].src);
+		free(p->steps[i].dest);
+		if (p->steps[i].data && p->steps[i].kind == STEP_SECRET)
+			explicit_bzero(p->steps[i].data, p->steps[i].data_len);
+		free(p->steps[i].data);
+	}
+	free(p->steps);
+	for (size_t i = 0; i < p->n_rules; i++)
+		free(p->rules[i].path);
+	free(p->rules);
+	for (size_t i = 0; p->argv && p->argv[i]; i++)
+		free(p->argv[i]);
+	free(p->argv);
+	for (size_t i = 0; p->envp && p->envp[i]; i++)
+		free(p->envp[i]);
+	free(p->envp);
+	free(p->program);
+	free(p->exec_path);
+	free(p->interpreter);
+	free(p->cwd);
+	dbfiles_done(p);
+	seccomp_prog_done(&p->seccomp);
+	*p = (Plan){0};
+}
+
+static const char *const step_names[] = {
+    [STEP_DIR] = "dir",       [STEP_SYMLINK] = "symlink", [STEP_BIND] = "bind",
+    [STEP_TMPFS] = "tmpfs",   [STEP_PROC] = "proc",       [STEP_DEVPTS] = "devpts",
+    [STEP_SECRET] = "secret", [STEP_FILE] = "file",
+};
+
+json_t *plan_to_json(const Plan *p)
+{
+	json_t *mounts = json_array(), *argv = json_array(), *env = json_array();
+
+	for (size_t i = 0; i < p->n_steps; i++) {
+		const MountStep *s = &p->steps[i];
+		json_t *m = json_pack("{s:s, s:s}", "type", step_names[s->kind], "dest", s->dest);
+		if (s->src)
+			(void)json_object_set_new(m, "src", json_string(s->src));
+		if (s->kind == STEP_BIND)
+			(void)json_object_set_new(m, "read_only",
+			                          json_boolean(s->flags & MS_RDONLY));
+		if (s->data && s->kind != STEP_SECRET) /* a secret's value never leaves */
+			(void)json_object_set_new(m, "options", json_string(s->data));
+		(void)json_object_set_new(m, "why", json_string(s->why));
+		(void)json_array_append_new(mounts, m);
+	}
+	for (size_t i = 0; p->argv[i]; i++)
+		(void)json_array_append_new(argv, json_string(p->argv[i]));
+	for (size_t i = 0; p->envp[i]; i++)
+		(void)json_array_append_new(env, json_string(p->envp[i]));
+	json_t *rules = json_array();
+	for (size_t i = 0; i < p->n_rules; i++)
+		(void)json_array_append_new(rules,
+		                            json_pack("{s:s, s:I}", "path", p->rules[i].path,
+		                                      "access", (json_int_t)p->rules[i].access));
+	json_t *dbs = json_array();
+	for (size_t i = 0; i < p->n_dbs; i++)
+		(void)json_array_append_new(dbs, json_string(p->dbs[i].path));
+	/* null: TCP connects not restricted by Landlock (no network grant: nothing beyond the
+	 * sandbox's own loopback exists) */
+	json_t *ports = p->tcp_connect_handled ? json_array() : json_null();
+	for (size_t i = 0; i < p->n_tcp_connect_ports; i++)
+		(void)json_array_append_new(ports, json_integer(p->tcp_connect_ports[i]));
+	return json_pack(
+	    "{s:s, s:s, s:o, s:o, s:o, s:s, s:i, s:{s:i, s:o, s:o}, s:o, s:{s:b, s:b}}", "program",
+	    p->program, "exec", p->exec_path, "argv", argv, "env", env, "mounts", mounts, "cwd",
+	    p->cwd, "uid", (int)p->uid, "landlock", "abi", p->landlock_abi, "rules", rules,
+	    "tcp_connect_ports", ports, "sqlite_databases", dbs, "egress", "proxy", p->proxy,
+	    "transparent", p->transparent);
+}

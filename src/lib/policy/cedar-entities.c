@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Entities in Cedar's JSON entity format: [{"uid": {"type", "id"}, "attrs": {...},
+ * "parents": [{"type", "id"}...]}].  Parsed once; each entity's transitive ancestors are
+ * computed at load (as Cedar does) into a sorted array, so `in` is a binary search.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "basic/error.h"
+#include "basic/fileio.h"
+#include "basic/macro.h"
+#include "policy/cedar.h"
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The transitive ancestors of entity I (cycles tolerated: each is visited once). */
+static int closure(ob_entities *es, uint32_t i, const uint32_t *const *parents,
+                   const uint32_t *n_parents, uint32_t *stack, uint32_t *seen, uint32_t n)
+{
+	uint32_t sp = 0, k = 0, stamp = i + 1; /* seen[x] == stamp: visited in this walk */
+	uint32_t *out = stack + n;             /* the second half of the work space */
+
+	seen[i] = stamp;
+	stack[sp++] = i;
+	while (sp) {
+		uint32_t e = stack[--sp];
+		for (uint32_t j = 0; j < n_parents[e]; j++) {
+			uint32_t p = parents[e][j];
+			if (seen[p] == stamp)
+				continue;
+			seen[p] = stamp;
+			out[k++] = p;
+			stack[sp++] = p;
+		}
+	}
+	uint32_t *anc = arena_alloc(&es->arena, (k ? k : 1) * sizeof(uint32_t));
+	if (!anc)
+		return -ENOMEM;
+	memcpy(anc, out, k * sizeof(uint32_t));
+	qsort(anc, k, sizeof(uint32_t), cmp_u32);
+	es->data[i].anc = anc;
+	es->data[i].n_anc = k;
+	return 0;
+}
+
+static int parse_entity(ob_entities *es, const ValueParser *vp, const json_t *e, size_t idx,
+                        uint32_t **parents, uint32_t *n_parents, CVal *attrs, uint32_t *uid)
+{
+	char path[64], sub[96];
+	const char *key;
+	json_t *v;
+
+	(void)snprintf(path, sizeof(path), "$[%zu]", idx);
+	if (!json_is_object(e))
+		return cedar_value_fail(
+		    vp, path, "expected an entity object {\"uid\", \"attrs\", \"parents\"}");
+	json_object_foreach((json_t *)e, key, v)
+		if (!streq(key, "uid") && !streq(key, "attrs") && !streq(key, "parents") &&
+		    !streq(key, "tags"))
+			return cedar_value_fail(
+			    vp, path, "unknown key \"%.40s\" (expected uid, attrs, parents)", key);
+	(void)snprintf(sub, sizeof(sub), "%s.uid", path);
+	if (!json_object_get(e, "uid"))
+		return cedar_value_fail(vp, path, "missing \"uid\"");
+	int r = uid_from_json(vp, json_object_get(e, "uid"), sub, uid);
+	if (r < 0)
+		return r;
+	const json_t *ps = json_object_get(e, "parents");
+	(void)snprintf(sub, sizeof(sub), "%s.parents", path);
+	if (ps && !json_is_array(ps))
+		return cedar_value_fail(vp, sub, "expected an array of entity references");
+	*n_parents = (uint32_t)json_array_size(ps);
+	*parents = arena_alloc(&es->arena, (*n_parents ? *n_parents : 1) * sizeof(uint32_t));
+	if (!*parents)
+		return -ENOMEM;
+	for (uint32_t j = 0; j < *n_parents; j++) {
+		(void)snprintf(sub, sizeof(sub), "%s.parents[%u]", path, j);
+		r = uid_from_json(vp, json_array_get(ps, j), sub, &(*parents)[j]);
+		if (r < 0)
+			return r;
+	}
+	const json_t *as = json_object_get(e, "attrs");
+	(void)snprintf(sub, sizeof(sub), "%s.attrs", path);
+	if (as && !json_is_object(as))
+		return cedar_value_fail(vp, sub, "expected an object of attributes");
+	*attrs = (CVal){.type = V_RECORD};
+	return as ? value_from_json(vp, as, sub, 0, attrs) : 0;
+}
+
+static int entities_build(ob_entities *es, const json_t *root, CedarDoc *doc)
+{
+	ValueParser vp = {.arena = &es->arena,
+	                  .uids = &es->uids,
+	                  .err = doc->err,
+	                  .fail = cedar_value_fail,
+	                  .userdata = doc};
+	size_t n = json_array_size(root);
+	_cleanup_free_ uint32_t **parents = calloc(n ? n : 1, sizeof(uint32_t *));
+	_cleanup_free_ uint32_t *n_parents = calloc(n ? n : 1, sizeof(uint32_t));
+	_cleanup_free_ uint32_t *uid = calloc(n ? n : 1, sizeof(uint32_t));
+	_cleanup_free_ CVal *attrs = calloc(n ? n : 1, sizeof(CVal));
+
+	if (!json_is_array(root))
+		return cedar_value_fail(&vp, "$", "expected an array of entities");
+	if (!parents || !n_parents || !uid || !attrs)
+		return ob_error_set(doc->err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		int r = parse_entity(es, &vp, json_array_get(root, i), i, &parents[i],
+		                     &n_parents[i], &attrs[i], &uid[i]);
+		if (r < 0)
+			return r;
+	}
+	uint32_t m = es->uids.n; /* every uid named anywhere, defined or not */
+	es->data = calloc(m ? m : 1, sizeof(EntityData));
+	_cleanup_free_ const uint32_t **pl = calloc(m ? m : 1, sizeof(uint32_t *));
+	_cleanup_free_ uint32_t *pn = calloc(m ? m : 1, sizeof(uint32_t));
+	_cleanup_free_ uint32_t *stack = calloc(2 * (size_t)(m ? m : 1), sizeof(uint32_t));
+	_cleanup_free_ uint32_t *seen = calloc(m ? m : 1, sizeof(uint32_t));
+	if (!es->data || !pl || !pn || !stack || !seen)
+		return ob_error_set(doc->err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		char path[64];
+		if (es->data[uid[i]].defined) {
+			(void)snprintf(path, sizeof(path), "$[%zu].uid", i);
+			return cedar_value_fail(
+			    &vp, path, "entity %.64s::\"%.64s\" is listed twice",
+			    es->uids.uids[uid[i]].type, es->uids.uids[uid[i]].id);
+		}
+		es->data[uid[i]] = (EntityData){.defined = true, .attrs = attrs[i]};
+		pl[uid[i]] = parents[i];
+		pn[uid[i]] = n_parents[i];
+	}
+	for (uint32_t i = 0; i < m; i++) {
+		if (!es->data[i].defined)
+			es->data[i].attrs = (CVal){.type = V_RECORD};
+		if (closure(es, i, pl, pn, stack, seen, m) < 0)
+			return ob_error_set(doc->err, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+void ob_entities_free(ob_entities *es)
+{
+	if (!es)
+		return;
+	free(es->data);
+	uid_table_free(&es->uids);
+	arena_free(&es->arena);
+	free(es);
+}
+
+int ob_entities_parse(const char *data, size_t len, const char *name, ob_entities **ret,
+                      ob_error *reterr)
+{
+	CedarDoc doc = {
+	    .data = data, .len = len, .name = name ? name : "<entities>", .err = reterr};
+	_cleanup_(json_decrefp) json_t *root = NULL;
+
+	assert_return(ret && (data || len == 0), -EINVAL);
+	int r = cedar_doc_load(&doc, &root);
+	if (r < 0)
+		return r;
+	ob_entities *es = calloc(1, sizeof(*es));
+	if (!es)
+		return ob_error_set(reterr, -ENOMEM, "out of memory");
+	r = entities_build(es, root, &doc);
+	if (r < 0) {
+		ob_entities_free(es);
+		return r;
+	}
+	*ret = es;
+	return 0;
+}
+
+int ob_entities_load(const char *path, ob_entities **ret, ob_error *reterr)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+
+	int r = read_file_limited(path, CEDAR_MAX_BYTES, &data, &len, reterr);
+	return r < 0 ? r : ob_entities_parse(data, len, path, ret, reterr);
+}
+
+size_t ob_entities_size(const ob_entities *es)
+{
+	size_t n = 0;
+	for (uint32_t i = 0; es && i < es->uids.n; i++)
+		n += es->data[i].defined;
+	return n;
+}

@@ -1,0 +1,765 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Observed denials (SPEC §5): the program's execve, execveat, connect and open calls are trapped
+ * with a seccomp user-notification filter, and the supervisor, holding the listener, records
+ * a CapabilityDenied for each one the grants do not allow.  It answers "continue": the
+ * kernel then runs the call under the real fences (mount layout, Landlock, the empty network
+ * namespace), so a race on the arguments can only mislabel an event, never open a hole.
+ * The one exception are SQLite side files (dbfiles.c): for those exact names the supervisor
+ * performs the call itself on a fixed host file, with its own copy of the name.
+ * The filter is seccomp.c's allow-list: what it refuses comes here too, and is answered
+ * EPERM after a SandboxViolation. A trap costs a round trip to the supervisor (~15-50 µs; a
+ * Python start makes about 30 opens).
+ */
+#include "runner/notify.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <netinet/in.h>
+#include <seccomp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "basic/macro.h"
+#include "egress/dnsstub.h"
+#include "egress/egress.h"
+#include "egress/proxy.h"
+#include "plan/dbfiles.h"
+#include "plan/syscall-filter.h"
+
+#ifndef __NR_openat2
+#define __NR_openat2 437
+#endif
+#ifndef __NR_faccessat2
+#define __NR_faccessat2 439
+#endif
+/* The old path calls exist on x86_64 only; elsewhere a number no call has. */
+#ifdef __NR_open
+#define NR_OPEN   __NR_open
+#define NR_CREAT  __NR_creat
+#define NR_UNLINK __NR_unlink
+#define NR_ACCESS __NR_access
+#define NR_STAT   __NR_stat
+#define NR_LSTAT  __NR_lstat
+#else
+#define NR_OPEN   0xfffff
+#define NR_CREAT  0xffffe
+#define NR_UNLINK 0xffffd
+#define NR_ACCESS 0xffffc
+#define NR_STAT   0xffffb
+#define NR_LSTAT  0xffffa
+#endif
+
+#if defined(__x86_64__)
+#define NOTIFY_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define NOTIFY_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+/* ---------------------------------------------------------------- child side */
+
+/* GCOVR_EXCL_START: runs in the program's process, inside the sandbox, where the coverage
+ * counters cannot be written (see spawn.c); tests/security exercises it. */
+int notify_install(int sock, const SeccompProg *p)
+{
+#ifdef NOTIFY_ARCH
+	struct sock_fprog prog = {.len = p->len, .filter = p->code};
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	char byte = 'n';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+
+	int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+	                            SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+	if (listener < 0)
+		return -errno;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &listener, sizeof(int));
+	ssize_t sent = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	int r = sent == 1 ? 0 : -errno;
+	(void)close(listener);
+	return r;
+#else
+	(void)sock;
+	(void)p;
+	return -EOPNOTSUPP;
+#endif
+}
+
+/* GCOVR_EXCL_STOP */
+
+/* ---------------------------------------------------------------- supervisor side */
+
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, uint64_t)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+int notify_receive_fds(int sock, int *fds, size_t n)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
+	char byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr msg = {.msg_iov = &iov,
+	                     .msg_iovlen = 1,
+	                     .msg_control = cbuf,
+	                     .msg_controllen = CMSG_SPACE(sizeof(int) * n)};
+
+	if (n == 0 || n > 4)
+		return -EINVAL;
+	ssize_t k = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (k <= 0)
+		return k == 0 ? -EPIPE : -errno;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int) * n)) {
+		/* not what was expected: close whatever came */
+		for (size_t i = 0; c && c->cmsg_type == SCM_RIGHTS &&
+		                   i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		     i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			(void)close(fd);
+		}
+		return -EBADMSG;
+	}
+	memcpy(fds, CMSG_DATA(c), sizeof(int) * n);
+	return 0;
+}
+
+int notify_receive(int sock)
+{
+	int fd = -1;
+	int r = notify_receive_fds(sock, &fd, 1);
+	if (r < 0)
+		return r;
+	/* Linux >= 6.6: wake the supervisor on the same CPU, about halving a round trip. */
+	(void)ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, 0);
+	return fd;
+}
+
+/* Reads up to SIZE bytes at ADDR in PID's memory.  The /proc/PID/mem fd of the last process
+ * is kept: a program's opens come in runs from one process. A pid reused since then reads
+ * nothing through the old fd (its memory is gone), and the fd is opened anew. */
+static ssize_t read_mem(Notifier *n, pid_t pid, uint64_t addr, void *buf, size_t size)
+{
+	char path[64];
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (n->mem_fd < 0 || n->mem_pid != pid) {
+			if (n->mem_fd >= 0)
+				(void)close(n->mem_fd);
+			(void)snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+			n->mem_fd = open(path, O_RDWR | O_CLOEXEC);
+			n->mem_pid = pid;
+			if (n->mem_fd < 0)
+				return -errno;
+		}
+		ssize_t k = pread(n->mem_fd, buf, size, (off_t)addr);
+		if (k > 0)
+			return k;
+		(void)close(n->mem_fd);
+		n->mem_fd = -1;
+	}
+	return -EIO;
+}
+
+void notify_done(Notifier *n)
+{
+	if (n->root_fd >= 0)
+		(void)close(n->root_fd);
+	n->root_fd = -1;
+	if (n->mem_fd >= 0)
+		(void)close(n->mem_fd);
+	if (n->fd >= 0)
+		(void)close(n->fd);
+	n->mem_fd = n->fd = -1;
+}
+
+/* The pid of PID inside the sandbox (the last NSpid field). */
+int notify_inner_pid(pid_t pid)
+{
+	char path[64], line[256];
+	int inner = (int)pid;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return inner;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "NSpid:", 6) == 0) {
+			char *last = strrchr(line, '\t');
+			inner = last ? atoi(last + 1) : inner;
+		}
+	(void)fclose(f);
+	return inner;
+}
+
+/* Is PATH (as the process PID sees it) one of the executables the plan allows? Compared by
+ * inode, through the process's own root and working directory. */
+static int exec_allowed(const Notifier *n, pid_t pid, const char *path)
+{
+	char host[PATH_MAX + 64];
+	struct stat st;
+
+	(void)snprintf(host, sizeof(host), "/proc/%d/%s/%s", (int)pid,
+	               path[0] == '/' ? "root" : "cwd", path);
+	if (stat(host, &st) < 0)
+		return -errno; /* not there: ENOENT, not a denial */
+	for (size_t i = 0; i < n->plan->n_rules; i++) {
+		struct stat rs;
+		char rule[PATH_MAX + 64];
+		if (!(n->plan->rules[i].access & 1)) /* LANDLOCK_ACCESS_FS_EXECUTE */
+			continue;
+		(void)snprintf(rule, sizeof(rule), "/proc/%d/root%s", (int)pid,
+		               n->plan->rules[i].path);
+		if (stat(rule, &rs) == 0 && rs.st_dev == st.st_dev && rs.st_ino == st.st_ino)
+			return 1;
+	}
+	return 0;
+}
+
+static int open_inside(Notifier *n, pid_t pid, const char *path);
+
+static void on_exec(Notifier *n, const struct seccomp_notif *req)
+{
+	char path[PATH_MAX];
+	uint64_t addr = req->data.nr == __NR_execveat ? req->data.args[1] : req->data.args[0];
+	ssize_t k = read_mem(n, req->pid, addr, path, sizeof(path) - 1);
+
+	if (k <= 0)
+		return;
+	path[k] = '\0';
+	path[strnlen(path, (size_t)k)] = '\0';
+	if (path[0] == '\0' || (n->trusted_exec && streq(path, n->trusted_exec)))
+		return; /* nothing, or the OCI backends' Landlock helper starting the program */
+	int allowed = exec_allowed(n, req->pid, path);
+	if (allowed == 0)
+		n->deny(n->userdata, "EXTERNAL_COMMAND", path, "exec", notify_inner_pid(req->pid));
+	/* A set-user-ID or set-group-ID program gains nothing here (nosuid mounts,
+	 * no_new_privs), but reaching for one is worth recording. */
+	struct stat st;
+	_cleanup_close_ int fd = path[0] == '/' ? open_inside(n, req->pid, path) : -EINVAL;
+	if (allowed > 0 && fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID)) &&
+	    n->violation)
+		n->violation(n->userdata, "execve",
+		             "set-user-ID/set-group-ID bit ignored (nosuid, no_new_privs)",
+		             notify_inner_pid(req->pid));
+}
+
+/* Is something listening on loopback PORT in the network namespace whose /proc/net file
+ * (tcp or tcp6) is FILE? Bound to loopback or to any address. */
+static bool tcp_listening(const char *file, unsigned port, bool v6)
+{
+	_cleanup_fclose_ FILE *f = fopen(file, "re");
+	char line[512], local[64];
+	unsigned p, state;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, " %*u: %63[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", local, &p,
+		           &state) == 3 &&
+		    p == port && state == 0x0A /* TCP_LISTEN */ &&
+		    (v6 ? strspn(local, "0") == 32 ||
+		              streq(local, "00000000000000000000000001000000")
+		        : streq(local, "00000000") || streq(local + 6, "7F")))
+			return true;
+	return false;
+}
+
+/* Is an abstract unix socket NAME (as /proc/net/unix prints it: '@' then the name) bound in
+ * the network namespace of FILE? */
+static bool abstract_bound(const char *file, const char *name)
+{
+	_cleanup_fclose_ FILE *f = fopen(file, "re");
+	char line[512];
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *path = strchr(line, '@');
+		if (!path)
+			continue;
+		path[strcspn(path, "\n")] = '\0';
+		if (streq(path, name))
+			return true;
+	}
+	return false;
+}
+
+typedef struct Reply {
+	bool answered; /* already (or later, from the egress loop): nothing to send */
+	bool emulated;
+	int64_t val;
+	int error; /* negative errno, or 0 */
+	int addfd; /* an fd to hand in (SECCOMP_IOCTL_NOTIF_ADDFD), or -1 */
+	bool cloexec;
+} Reply;
+
+/* A connect that the sandbox's empty network namespace or file system refuses although the
+ * host would answer: a listener on the host's loopback, an abstract socket bound on the host,
+ * a host socket file the layout hides. Into RES; false when nothing is refused. */
+static bool unix_or_loopback_refused(Notifier *n, pid_t pid, const struct sockaddr_storage *ss,
+                                     size_t len, char *res, size_t size)
+{
+	char mine[64], theirs[64];
+
+	if (ss->ss_family == AF_UNIX) {
+		const struct sockaddr_un *un = (const struct sockaddr_un *)ss;
+		size_t plen = len > offsetof(struct sockaddr_un, sun_path)
+		                  ? len - offsetof(struct sockaddr_un, sun_path)
+		                  : 0;
+		char name[sizeof(un->sun_path) + 2];
+		if (plen == 0)
+			return false;
+		if (un->sun_path[0] == '\0') {
+			/* /proc/net/unix shows the abstract name after '@' (NULs as '@' too) */
+			name[0] = '@';
+			for (size_t i = 1; i < plen && i < sizeof(un->sun_path); i++)
+				name[i] = un->sun_path[i] ? un->sun_path[i] : '@';
+			name[MIN(plen, sizeof(un->sun_path))] = '\0';
+			(void)snprintf(theirs, sizeof(theirs), "/proc/%d/net/unix", (int)pid);
+			if (abstract_bound(theirs, name) ||
+			    !abstract_bound("/proc/self/net/unix", name))
+				return false;
+			(void)snprintf(res, size, "unix:%s", name);
+			return true;
+		}
+		memcpy(name, un->sun_path, MIN(plen, sizeof(un->sun_path)));
+		name[MIN(plen, sizeof(un->sun_path))] = '\0';
+		struct stat st;
+		_cleanup_close_ int fd = name[0] == '/' ? open_inside(n, pid, name) : -EINVAL;
+		if (fd != -ENOENT || stat(name, &st) < 0 || !S_ISSOCK(st.st_mode))
+			return false;
+		(void)snprintf(res, size, "unix:%s", name);
+		return true;
+	}
+	bool v6 = ss->ss_family == AF_INET6;
+	unsigned port = ntohs(v6 ? ((const struct sockaddr_in6 *)ss)->sin6_port
+	                         : ((const struct sockaddr_in *)ss)->sin_port);
+	(void)snprintf(mine, sizeof(mine), "/proc/self/net/tcp%s", v6 ? "6" : "");
+	(void)snprintf(theirs, sizeof(theirs), "/proc/%d/net/tcp%s", (int)pid, v6 ? "6" : "");
+	/* The sandbox's own table first: it is small, and a listener there (the egress proxy,
+	 * the program's own servers) settles it; the host's may be long. */
+	if (tcp_listening(theirs, port, v6) || !tcp_listening(mine, port, v6))
+		return false;
+	(void)snprintf(res, size, "%s:%u", v6 ? "[::1]" : "127.0.0.1", port);
+	return true;
+}
+
+static void on_connect(Notifier *n, const struct seccomp_notif *req, Reply *rep)
+{
+	struct sockaddr_storage ss = {0};
+	size_t len = MIN((size_t)req->data.args[2], sizeof(ss));
+	char res[sizeof(((struct sockaddr_un *)0)->sun_path) + 16];
+
+	if (read_mem(n, req->pid, req->data.args[1], &ss, len) < (ssize_t)sizeof(sa_family_t))
+		return;
+	/* With the transparent path every internet connect is the supervisor's to make. */
+	if (n->tc && tconnect_handle(n->tc, n->fd, req, &ss, len) > 0) {
+		rep->answered = true;
+		return;
+	}
+	if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6 && ss.ss_family != AF_UNIX)
+		return;
+	bool loopback = egress_address_is_loopback((const struct sockaddr *)&ss);
+	if (ss.ss_family != AF_UNIX)
+		egress_format_address((const struct sockaddr *)&ss, res, sizeof(res));
+	/* The egress proxy is the sandbox's own: no need to look further. */
+	if (loopback && n->plan->proxy &&
+	    ntohs(((const struct sockaddr_in *)&ss)->sin_port) == PROXY_PORT)
+		return;
+	/* The sandbox's own loopback and unix sockets are its business, unless what they aim at
+	 * is the host's. */
+	if ((loopback || ss.ss_family == AF_UNIX) &&
+	    !unix_or_loopback_refused(n, req->pid, &ss, len, res, sizeof(res)))
+		return;
+	/* No NETWORK_CONNECT reaches out of the empty network namespace yet (the egress proxy
+	 * is a later issue): every outward connect is a denial. */
+	n->deny(n->userdata, "NETWORK_CONNECT", res, "connect", notify_inner_pid(req->pid));
+}
+
+static bool under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* How a trapped call is answered: "continue" (the kernel runs it under the fences), a value
+ * or error of the supervisor's own doing, or an fd to install as the call's result. */
+
+/* Reads the NUL-terminated path at ADDR in the trapping process into PATH. */
+static bool read_path(Notifier *n, const struct seccomp_notif *req, uint64_t addr,
+                      char path[PATH_MAX])
+{
+	/* Most paths are short: a first read of 256 bytes, the rest only when needed. */
+	path[0] = '\0';
+	ssize_t k = read_mem(n, req->pid, addr, path, 256);
+	if (k <= 0)
+		return false;
+	if (k == 256 && !memchr(path, '\0', 256)) {
+		ssize_t more = read_mem(n, req->pid, addr + 256, path + 256, PATH_MAX - 1 - 256);
+		k += more > 0 ? more : 0;
+	}
+	path[k] = '\0';
+	return true;
+}
+
+/* The SQLite side file an absolute PATH names, NAME its name in the database's directory.
+ * Acting on it is only safe while the request is live: checked after reading the path, so
+ * that the memory read was the trapping process's and no pid was reused meanwhile. */
+static const SqliteDb *side_file(Notifier *n, const struct seccomp_notif *req, const char *path,
+                                 char name[NAME_MAX + 1])
+{
+	if (n->plan->n_dbs == 0 || path[0] != '/')
+		return NULL;
+	const SqliteDb *db = dbfiles_match(n->plan, path, name, NAME_MAX + 1);
+	if (db && ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+		return NULL;
+	return db;
+}
+
+/* PATH (absolute) opened O_PATH as process PID sees it: symlinks, absolute ones too, stay
+ * within its root (RESOLVE_IN_ROOT); magic links are not followed. -errno on failure. */
+static int open_inside(Notifier *n, pid_t pid, const char *path)
+{
+	char root[64];
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+
+	/* Every process of the sandbox has the same root (chroot, pivot_root, unshare and setns
+	 * are refused), so the first one's serves for the whole run. */
+	if (n->root_fd < 0) {
+		(void)snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+		n->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (n->root_fd < 0)
+			return -errno;
+	}
+	int fd = (int)syscall(SYS_openat2, n->root_fd, path[0] ? path : "/", &how, sizeof(how));
+	return fd < 0 ? -errno : fd;
+}
+
+/* Would a write to PATH (or with PARENT, a new file in PATH's directory) fail because the
+ * sandbox shows it read-only? PATH is resolved as the process PID sees it: symlinks, absolute
+ * ones too, stay within its root (RESOLVE_IN_ROOT). Only regular files and directories count:
+ * devices and fifos take writes on a read-only mount. */
+static bool on_read_only_mount(Notifier *n, pid_t pid, char *path, bool parent)
+{
+	struct stat st;
+	struct statvfs sv;
+	char *slash = parent ? strrchr(path, '/') : NULL;
+
+	if (slash)
+		*slash = '\0';
+	_cleanup_close_ int fd = open_inside(n, pid, path[0] ? path : "/");
+	if (slash)
+		*slash = '/';
+	return fd >= 0 && fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) &&
+	       fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY);
+}
+
+/* Does the sandbox refuse this open (as the kernel is about to find out)? Refused: a path the
+ * sandbox does not show although the host has it (hidden: how a read of /etc/passwd fails
+ * with ENOENT), followed through symlinks on both sides, so a link planted in a grant and
+ * pointing out counts; a write to what it shows read-only (EROFS); a file created in a
+ * read-only directory. Not: creating a file the host happens to have, in a writable place. */
+static bool refused_open(Notifier *n, pid_t pid, char *path, uint64_t flags, bool write)
+{
+	struct stat st, fst;
+	struct statvfs sv;
+	_cleanup_close_ int fd = open_inside(n, pid, path);
+
+	if (fd >= 0)
+		return write && fstat(fd, &fst) == 0 &&
+		       (S_ISREG(fst.st_mode) || S_ISDIR(fst.st_mode)) && fstatvfs(fd, &sv) == 0 &&
+		       (sv.f_flag & ST_RDONLY);
+	if (fd != -ENOENT)
+		return false;
+	bool creates_here = (flags & O_CREAT) != 0;
+	if (stat(path, &st) < 0)
+		return creates_here && on_read_only_mount(n, pid, path, true);
+	if (creates_here) {
+		char *slash = strrchr(path, '/');
+		*slash = '\0';
+		_cleanup_close_ int dir = open_inside(n, pid, path[0] ? path : "/");
+		*slash = '/';
+		if (dir >= 0 && !on_read_only_mount(n, pid, path, true))
+			return false; /* a new file of the sandbox's own */
+	}
+	return true;
+}
+
+/* /proc is the sandbox's own: only what its layout refuses is a denial there — writes to
+ * /proc/sys (read-only) and /proc/sysrq-trigger (root's), a process's `exe` opened for writing
+ * (runc CVE-2019-5736), and PID 1's memory and environment (PID 1 is not dumpable). Reads
+ * elsewhere in /proc are ordinary. */
+static bool proc_protected(const char *path, bool write)
+{
+	static const char *const pid1[] = {"environ", "mem",  "auxv",  "stack", "syscall",
+	                                   "pagemap", "maps", "smaps", "fd",    "map_files"};
+	const char *p = path + 6, *slash;
+
+	if (write && (under(path, "/proc/sys") || streq(path, "/proc/sysrq-trigger")))
+		return true;
+	if (strncmp(path, "/proc/", 6) != 0 || !(slash = strchr(p, '/')))
+		return false;
+	if (write && streq(slash + 1, "exe"))
+		return true;
+	if (!(slash - p == 1 && p[0] == '1'))
+		return false;
+	for (size_t i = 0; i < ELEMENTSOF(pid1); i++)
+		if (strncmp(slash + 1, pid1[i], strlen(pid1[i])) == 0 &&
+		    (slash[1 + strlen(pid1[i])] == '\0' || slash[1 + strlen(pid1[i])] == '/'))
+			return true;
+	return false;
+}
+
+/* An open the sandbox refuses is a denial (refused_open, proc_protected); reads under /sys
+ * (absent by design) are probes, not reported; writes there are. Relative paths are left
+ * alone: what they name on the host cannot be told from here. */
+static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
+{
+	char path[PATH_MAX], name[NAME_MAX + 1];
+	uint64_t addr = req->data.args[1], flags = req->data.args[2];
+
+	if (req->data.nr == NR_OPEN || req->data.nr == NR_CREAT) {
+		addr = req->data.args[0];
+		flags =
+		    req->data.nr == NR_CREAT ? (O_CREAT | O_WRONLY | O_TRUNC) : req->data.args[1];
+	} else if (req->data.nr == __NR_openat2 && read_mem(n, req->pid, req->data.args[2], &flags,
+	                                                    sizeof(flags)) != sizeof(flags)) {
+		return;
+	}
+	if (!read_path(n, req, addr, path))
+		return;
+	const SqliteDb *db = side_file(n, req, path, name);
+	if (db) {
+		int fd = dbfiles_open(db, name, (int)flags);
+		*rep = (Reply){.emulated = true,
+		               .error = fd < 0 ? fd : 0,
+		               .addfd = fd,
+		               .cloexec = (flags & O_CLOEXEC) != 0};
+		return;
+	}
+	if (path[0] != '/')
+		return;
+	bool write = (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) != 0;
+	bool refused = under(path, "/proc") ? proc_protected(path, write)
+	               : under(path, "/sys")
+	                   ? write && refused_open(n, req->pid, path, flags, write)
+	                   : refused_open(n, req->pid, path, flags, write);
+	if (refused)
+		n->deny(n->userdata, write ? "FILE_WRITE" : "FILE_READ", path,
+		        write ? "write" : "read", notify_inner_pid(req->pid));
+}
+
+/* The path argument of a trapped unlink, access or stat call, and its *at flags. */
+static uint64_t path_arg(const struct seccomp_notif *req, uint64_t *flags)
+{
+	const __u64 *a = req->data.args;
+	int nr = req->data.nr;
+
+	*flags = nr == __NR_unlinkat || nr == __NR_faccessat2 ? a[nr == __NR_unlinkat ? 2 : 3]
+	         : nr == __NR_newfstatat || nr == __NR_statx  ? a[nr == __NR_statx ? 2 : 3]
+	                                                      : 0;
+	return nr == NR_UNLINK || nr == NR_ACCESS || nr == NR_STAT || nr == NR_LSTAT ? a[0] : a[1];
+}
+
+/* Writes SIZE bytes of BUF at ADDR in the trapping process (a stat result). */
+static int write_mem(Notifier *n, const struct seccomp_notif *req, uint64_t addr, const void *buf,
+                     size_t size)
+{
+	if (n->mem_fd < 0 || n->mem_pid != (pid_t)req->pid)
+		return -ESRCH;
+	ssize_t k = pwrite(n->mem_fd, buf, size, (off_t)addr);
+	return k == (ssize_t)size ? 0 : k < 0 ? -errno : -EFAULT;
+}
+
+/* unlink, access and the stat family on a side file, done in the database's directory. */
+static void on_path_call(Notifier *n, const struct seccomp_notif *req, Reply *rep)
+{
+	char path[PATH_MAX], name[NAME_MAX + 1];
+	uint64_t flags;
+	uint64_t addr = path_arg(req, &flags);
+	const __u64 *a = req->data.args;
+	int nr = req->data.nr, r;
+
+	if (!read_path(n, req, addr, path))
+		return;
+	const SqliteDb *db = side_file(n, req, path, name);
+	if (!db)
+		return;
+	if (nr == NR_UNLINK || nr == __NR_unlinkat) {
+		if (flags & AT_REMOVEDIR)
+			return; /* not a file: the kernel answers */
+		r = unlinkat(db->dirfd, name, 0) < 0 ? -errno : 0;
+	} else if (nr == NR_ACCESS || nr == __NR_faccessat || nr == __NR_faccessat2) {
+		int mode = (int)a[nr == NR_ACCESS ? 1 : 2];
+		r = faccessat(db->dirfd, name, mode, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+	} else if (nr == __NR_statx) {
+		struct statx stx;
+		r = statx(db->dirfd, name, AT_SYMLINK_NOFOLLOW, (unsigned)a[3], &stx) < 0 ? -errno
+		                                                                          : 0;
+		if (r >= 0)
+			r = write_mem(n, req, a[4], &stx, sizeof(stx));
+	} else {
+		struct stat st;
+		r = fstatat(db->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+		if (r >= 0)
+			r = write_mem(n, req, a[nr == __NR_newfstatat ? 2 : 1], &st, sizeof(st));
+	}
+	*rep = (Reply){.emulated = true, .error = r, .addfd = -1};
+}
+
+static void reply(Notifier *n, const struct seccomp_notif *req, const Reply *rep)
+{
+	struct seccomp_notif_resp resp = {.id = req->id};
+
+	if (rep->answered)
+		return;
+	if (rep->addfd >= 0) {
+		/* Installs the fd and answers with its number in one step (Linux >= 5.14). */
+		struct seccomp_notif_addfd add = {.id = req->id,
+		                                  .flags = SECCOMP_ADDFD_FLAG_SEND,
+		                                  .srcfd = (uint32_t)rep->addfd,
+		                                  .newfd_flags = rep->cloexec ? O_CLOEXEC : 0};
+		int r = ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+		(void)close(rep->addfd);
+		if (r >= 0 || errno == ENOENT)
+			return;      /* answered, or the target is gone */
+		resp.error = -errno; /* e.g. EMFILE: the program's fd table is full */
+	} else if (!rep->emulated) {
+		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	} else {
+		resp.error = rep->error;
+		resp.val = rep->val;
+	}
+	(void)ioctl(n->fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+}
+
+/* What about a refused call is worth saying beyond its name. */
+#define X32_SYSCALL_BIT 0x40000000
+
+static bool is_x32(const struct seccomp_notif *req)
+{
+	return req->data.arch == NOTIFY_ARCH && (req->data.nr & X32_SYSCALL_BIT);
+}
+
+static const char *violation_detail(const struct seccomp_notif *req)
+{
+	if (req->data.arch != NOTIFY_ARCH)
+		return "another architecture's system call entry (i386 int 0x80): refused";
+	if (is_x32(req))
+		return "the x32 system call ABI: refused";
+	switch (req->data.nr) {
+	case __NR_clone:
+		return "clone with namespace flags: refused";
+	case __NR_socket:
+	case __NR_socketpair:
+		return "socket family other than AF_UNIX, AF_INET, AF_INET6: refused";
+	case __NR_ioctl:
+		return "ioctl TIOCSTI, TIOCLINUX or a command with its upper half set: refused";
+	case __NR_personality:
+		return "personality other than the default: refused";
+	default:
+		return "not on the seccomp allow-list: refused";
+	}
+}
+
+/* A call the policy refuses: on the record, and EPERM to the program. */
+static void on_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep)
+{
+	char name[64];
+
+	if (n->violation)
+		n->violation(n->userdata,
+		             seccomp_name(is_x32(req) ? SCMP_ARCH_X32 : req->data.arch,
+		                          req->data.nr, name, sizeof(name)),
+		             violation_detail(req), notify_inner_pid(req->pid));
+	*rep = (Reply){.emulated = true, .error = -EPERM, .addfd = -1};
+}
+
+/* sendto with an address (the filter lets the others through): datagrams go only to the
+ * sandbox's own loopback — with the transparent path only to its DNS stub. TCP Fast Open
+ * (a connect inside sendto) is refused outright: it would connect around the trap. */
+static void on_sendto(Notifier *n, const struct seccomp_notif *req, Reply *rep)
+{
+	struct sockaddr_storage ss = {0};
+	size_t len = MIN((size_t)req->data.args[5], sizeof(ss));
+	char res[INET6_ADDRSTRLEN + 16];
+
+	if (req->data.args[3] & MSG_FASTOPEN) {
+		on_violation(n, req, rep);
+		return;
+	}
+	if (read_mem(n, req->pid, req->data.args[4], &ss, len) < (ssize_t)sizeof(sa_family_t) ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+		return;
+	const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+	bool loopback = egress_address_is_loopback((const struct sockaddr *)&ss);
+	if (loopback && (!n->plan->transparent || ntohs(in->sin_port) == DNS_PORT))
+		return;
+	egress_format_address((const struct sockaddr *)&ss, res, sizeof(res));
+	n->deny(n->userdata, "NETWORK_CONNECT", res, "sendto", notify_inner_pid(req->pid));
+	/* without the transparent path the empty namespace refuses it (ENETUNREACH) */
+	if (n->plan->transparent)
+		*rep = (Reply){.emulated = true, .error = -EACCES, .addfd = -1};
+}
+
+void notify_handle(Notifier *n)
+{
+	struct seccomp_notif req;
+	Reply rep = {.addfd = -1};
+
+	memset(&req, 0, sizeof(req));
+	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
+		return; /* the target died meanwhile (ENOENT), or nothing to read */
+	if (req.data.arch != NOTIFY_ARCH || !seccomp_is_observed(req.data.nr, n->plan->n_dbs > 0)) {
+		on_violation(n, &req, &rep);
+		reply(n, &req, &rep);
+		return;
+	}
+	switch (req.data.nr) {
+	case __NR_execve:
+	case __NR_execveat:
+		on_exec(n, &req);
+		break;
+	case __NR_connect:
+		on_connect(n, &req, &rep);
+		break;
+	case __NR_listen:
+		if (n->tc) /* performed here: on one of ours it must not happen at all */
+			rep = (Reply){.emulated = true,
+			              .error = tconnect_listen(n->tc, n->fd, &req),
+			              .addfd = -1};
+		break;
+	case __NR_sendto:
+		on_sendto(n, &req, &rep);
+		break;
+	case __NR_openat:
+	case __NR_openat2:
+	case NR_OPEN:
+	case NR_CREAT:
+		on_open(n, &req, &rep);
+		break;
+	default:
+		on_path_call(n, &req, &rep);
+	}
+	reply(n, &req, &rep);
+}

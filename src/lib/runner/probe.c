@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What this kernel and user can apply (omnibase doctor). Each probe tries the real thing. */
+#include "runner/probe.h"
+
+#include <jansson.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backends/runtime.h"
+#include "basic/macro.h"
+#include "runner/cgroup.h"
+
+#ifndef LANDLOCK_CREATE_RULESET_VERSION
+#define LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#endif
+
+/* Can this user create the namespaces a run needs?  Tried in a throw-away child. */
+static bool probe_namespaces(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return false;
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
+		              CLONE_NEWIPC | CLONE_NEWUTS) < 0);
+	return waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static int probe_landlock_abi(void)
+{
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	return abi < 0 ? 0 : (int)abi;
+}
+
+static const char *probe_cgroup(void)
+{
+	Cgroup cg;
+	ob_limits l;
+	char id[32];
+
+	ob_limits_init(&l);
+	(void)snprintf(id, sizeof(id), "probe-%d", (int)getpid());
+	(void)cgroup_create(&cg, id, &l);
+	const char *v = cgroup_version_string(&cg);
+	cgroup_destroy(&cg);
+	return v;
+}
+
+/* The transparent egress path needs pidfd_getfd (Linux 5.6, tried on ourselves) and
+ * SECCOMP_ADDFD_FLAG_SETFD (5.14: no way to try it without a listener, so the release). */
+static bool probe_transparent_once(void)
+{
+	struct utsname u;
+	unsigned major = 0, minor = 0;
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	_cleanup_close_ int copy = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, 0, 0);
+
+	if (copy < 0 || uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major > 5 || (major == 5 && minor >= 14);
+}
+
+/* Asked before every run with network grants: the kernel does not change under us, so once
+ * per process (a race between threads only probes twice). */
+bool probe_transparent_egress(void)
+{
+	static int known = -1;
+	if (known < 0)
+		known = probe_transparent_once();
+	return known;
+}
+
+/* Each backend: installed or not, its version, and what it provides here. */
+static json_t *probe_backends(void)
+{
+	json_t *o = json_pack("{s:{s:b, s:s, s:s}}", "native", "installed", true, "version",
+	                      ob_version(), "provides",
+	                      "namespaces, Landlock, seccomp allow-list with observed denials, "
+	                      "cgroups or rlimits, egress proxy and transparent connects");
+	for (int b = OB_BACKEND_GVISOR; o && b < OB_BACKEND_MAX; b++) {
+		char path[4096], version[128];
+		bool there = backend_find((ob_backend)b, path, sizeof(path));
+		backend_version((ob_backend)b, version, sizeof(version));
+		(void)json_object_set_new(
+		    o, ob_backend_to_string((ob_backend)b),
+		    json_pack("{s:b, s:s, s:s, s:s}", "installed", there, "version", version,
+		              "provides",
+		              b == OB_BACKEND_GVISOR
+		                  ? "gVisor's own kernel, seccomp allow-list (EPERM), denied opens "
+		                    "and connects recorded (runsc strace), egress proxy"
+		                  : "namespaces, cgroups, Landlock (omnibase-exec), seccomp "
+		                    "allow-list with observed denials (seccomp listener), egress "
+		                    "proxy",
+		              "lacks",
+		              b == OB_BACKEND_GVISOR
+		                  ? "Landlock (exec allow-list) and recorded system-call refusals "
+		                    "(needs --allow-degraded), transparent egress, SQLite writes, "
+		                    "network grants when rootless"
+		                  : "transparent egress, SQLite writes, rootless"));
+	}
+	return o;
+}
+
+int ob_probe_json(char **ret)
+{
+	bool seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
+	bool pidfd = true;
+	int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+
+	if (fd < 0)
+		pidfd = false;
+	else
+		(void)close(fd);
+	int abi = probe_landlock_abi();
+	json_t *o =
+	    json_pack("{s:s, s:b, s:b, s:i, s:b, s:s, s:b, s:{s:b, s:b, s:b}, s:o}", "version",
+	              ob_version(), "namespaces", probe_namespaces(), "root", geteuid() == 0,
+	              "landlock_abi", abi, "seccomp", seccomp, "cgroup", probe_cgroup(), "pidfd",
+	              pidfd, "egress", "proxy", true, "transparent", probe_transparent_egress(),
+	              "landlock_tcp", abi >= 4, "backends", probe_backends());
+	if (!o)
+		return -ENOMEM;
+	*ret = json_dumps(o, JSON_INDENT(2));
+	json_decref(o);
+	return *ret ? 0 : -ENOMEM;
+}
