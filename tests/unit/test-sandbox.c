@@ -140,31 +140,31 @@ static void test_probe(void **state)
  * a profile goes through libseccomp and changes the program. */
 static void test_seccomp_prebuilt(void **state)
 {
-	SeccompProfile none = {0};
+	FilterProfile none = {0};
 	char *deny[] = {"getppid", NULL};
-	SeccompProfile prof = {.deny = deny};
+	FilterProfile prof = {.deny = deny};
 	ob_error e;
 
 	(void)state;
 	for (int files = 0; files < 2; files++) {
-		SeccompProg a, b, c;
-		assert_int_equal(seccomp_build(&a, &none, files, &e), 0);
-		assert_int_equal(seccomp_build_fresh(&b, &none, files, &e), 0);
+		FilterProg a, b, c;
+		assert_int_equal(filter_build(&a, &none, files, &e), 0);
+		assert_int_equal(filter_build_fresh(&b, &none, files, &e), 0);
 		assert_int_equal(a.len, b.len);
 		assert_memory_equal(a.code, b.code, a.len * sizeof(a.code[0]));
-		assert_int_equal(seccomp_build(&c, &prof, files, &e), 0);
+		assert_int_equal(filter_build(&c, &prof, files, &e), 0);
 		assert_true(c.len != a.len ||
 		            memcmp(a.code, c.code, a.len * sizeof(a.code[0])) != 0);
-		seccomp_prog_done(&a);
-		seccomp_prog_done(&b);
-		seccomp_prog_done(&c);
+		filter_prog_done(&a);
+		filter_prog_done(&b);
+		filter_prog_done(&c);
 	}
-	assert_true(seccomp_is_observed(257 /* openat */, false));
-	assert_false(seccomp_is_observed(262 /* newfstatat */, false));
-	assert_true(seccomp_is_observed(262, true));
+	assert_true(filter_is_observed(257 /* openat */, false));
+	assert_false(filter_is_observed(262 /* newfstatat */, false));
+	assert_true(filter_is_observed(262, true));
 	char name[64];
-	assert_string_equal(seccomp_name(0xc000003e, 39, name, sizeof(name)), "getpid");
-	assert_string_equal(seccomp_name(0xc000003e, 99999, name, sizeof(name)), "syscall 99999");
+	assert_string_equal(filter_syscall_name(0xc000003e, 39, name, sizeof(name)), "getpid");
+	assert_string_equal(filter_syscall_name(0xc000003e, 99999, name, sizeof(name)), "syscall 99999");
 }
 
 int main(void)

@@ -203,7 +203,7 @@ json_t *oci_config(const Plan *p, const OciOptions *opt, const char *files_dir)
 	                 "root", "path", "rootfs", "readonly", true, "hostname", "sandbox",
 	                 "mounts", oci_mounts(p, files_dir, helper ? opt->helper : NULL), "linux",
 	                 "namespaces", ns, "resources", oci_resources(p, opt->gvisor), "seccomp",
-	                 seccomp_oci_json(opt->seccomp, opt->listener), "maskedPaths", masked,
+	                 oci_seccomp_json(opt->seccomp, opt->listener), "maskedPaths", masked,
 	                 "readonlyPaths", readonly);
 }
 

@@ -23,9 +23,9 @@ typedef struct OciBundle {
 } OciBundle;
 
 typedef struct OciOptions {
-	const SeccompProfile *seccomp; /* changes to the seccomp allow-list */
-	bool gvisor;                   /* for runsc */
-	bool rootless;                 /* runsc --rootless: no cgroup, limits as rlimits */
+	const FilterProfile *seccomp; /* changes to the seccomp allow-list */
+	bool gvisor;                  /* for runsc */
+	bool rootless;                /* runsc --rootless: no cgroup, limits as rlimits */
 	const char *netns;  /* the network namespace to join (a path), or NULL: a new, empty one */
 	const char *helper; /* omnibase-exec on the host: the container's first program, applying
 	                     * the plan's Landlock rules (NULL: no Landlock) */
@@ -35,6 +35,11 @@ typedef struct OciOptions {
 
 /* config.json for PLAN; FILES_DIR is where the plan's generated files are (NULL: leave them
  * out). */
+/* The system call policy as an OCI runtime-spec seccomp object (linux.seccomp): with LISTENER
+ * (runc, crun) every refusal and observed call goes to the supervisor through the runtime's
+ * seccomp listener; without it refusals are EPERM and unrecorded (gVisor). */
+json_t *oci_seccomp_json(const FilterProfile *prof, const char *listener);
+
 json_t *oci_config(const Plan *plan, const OciOptions *o, const char *files_dir);
 
 /* Makes the bundle for PLAN. */

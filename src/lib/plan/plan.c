@@ -863,7 +863,7 @@ void plan_done(Plan *p)
 	free(p->interpreter);
 	free(p->cwd);
 	dbfiles_done(p);
-	seccomp_prog_done(&p->seccomp);
+	filter_prog_done(&p->seccomp);
 	*p = (Plan){0};
 }
 

@@ -75,7 +75,7 @@ typedef struct Plan {
 	bool has_secrets; /* /run/secrets is made read-only once its files are written */
 	SqliteDb *dbs;
 	size_t n_dbs;
-	SeccompProg seccomp; /* the allow-list filter the program installs before execve */
+	FilterProg seccomp; /* the allow-list filter the program installs before execve */
 	/* With a network grant: the egress proxy (proxy.h), and/or the transparent path
 	 * (tconnect.h) with its DNS stub (dnsstub.h), as --egress says. */
 	bool proxy, transparent;

@@ -9,33 +9,29 @@
 #include "omnibase/omnibase.h"
 
 /* A compiled filter: what the sandbox's program installs (no allocation after clone). */
-typedef struct SeccompProg {
+typedef struct FilterProg {
 	struct sock_filter *code;
 	unsigned short len;
-} SeccompProg;
+} FilterProg;
 
 /* --seccomp-profile: names added to the allow-list, names taken off it (NULL-terminated). */
-typedef struct SeccompProfile {
+typedef struct FilterProfile {
 	char **allow;
 	char **deny;
-} SeccompProfile;
+} FilterProfile;
 
-/* Builds the allow-list filter (seccomp.c says what it allows and why). FILES: the SQLite
- * side-file calls are observed too. */
-int seccomp_build(SeccompProg *prog, const SeccompProfile *prof, bool files, ob_error *reterr);
-/* The same, always through libseccomp (seccomp_build uses the build-time copy of the default
+/* Builds the allow-list filter (plan/syscall-table.c says what it allows and why). FILES: the
+ * SQLite side-file calls are observed too. */
+int filter_build(FilterProg *prog, const FilterProfile *prof, bool files, ob_error *reterr);
+/* The same, always through libseccomp (filter_build uses the build-time copy of the default
  * policy when PROF changes nothing). */
-int seccomp_build_fresh(SeccompProg *prog, const SeccompProfile *prof, bool files,
-                        ob_error *reterr);
-void seccomp_prog_done(SeccompProg *p);
+int filter_build_fresh(FilterProg *prog, const FilterProfile *prof, bool files, ob_error *reterr);
+void filter_prog_done(FilterProg *p);
 /* Is NR (native) one of the calls the supervisor observes and lets through? */
-bool seccomp_is_observed(int nr, bool files);
+bool filter_is_observed(int nr, bool files);
 /* The name of system call NR of AUDIT_ARCH (an AUDIT_ARCH_* value) into BUF. */
-const char *seccomp_name(uint32_t audit_arch, int nr, char *buf, size_t size);
+const char *filter_syscall_name(uint32_t audit_arch, int nr, char *buf, size_t size);
 /* The policy, for --dry-run. */
-json_t *seccomp_profile_json(const SeccompProfile *prof, bool files);
-/* The same policy as an OCI runtime-spec seccomp object (linux.seccomp), for the OCI
- * backends: refusals are EPERM (no supervisor observes them there). */
-json_t *seccomp_oci_json(const SeccompProfile *prof, const char *listener);
-int seccomp_profile_load(const char *file, SeccompProfile *p, ob_error *reterr);
-void seccomp_profile_done(SeccompProfile *p);
+json_t *filter_profile_json(const FilterProfile *prof, bool files);
+int filter_profile_load(const char *file, FilterProfile *p, ob_error *reterr);
+void filter_profile_done(FilterProfile *p);

@@ -7,7 +7,7 @@
  * namespace), so a race on the arguments can only mislabel an event, never open a hole.
  * The one exception are SQLite side files (dbfiles.c): for those exact names the supervisor
  * performs the call itself on a fixed host file, with its own copy of the name.
- * The filter is seccomp.c's allow-list: what it refuses comes here too, and is answered
+ * The filter is plan/syscall-filter.c's allow-list: what it refuses comes here too, and is answered
  * EPERM after a SandboxViolation. A trap costs a round trip to the supervisor (~15-50 µs; a
  * Python start makes about 30 opens).
  */
@@ -74,7 +74,7 @@
 
 /* GCOVR_EXCL_START: runs in the program's process, inside the sandbox, where the coverage
  * counters cannot be written (see spawn.c); tests/security exercises it. */
-int notify_install(int sock, const SeccompProg *p)
+int notify_install(int sock, const FilterProg *p)
 {
 #ifdef NOTIFY_ARCH
 	struct sock_fprog prog = {.len = p->len, .filter = p->code};
@@ -689,7 +689,7 @@ static void on_violation(Notifier *n, const struct seccomp_notif *req, Reply *re
 
 	if (n->violation)
 		n->violation(n->userdata,
-		             seccomp_name(is_x32(req) ? SCMP_ARCH_X32 : req->data.arch,
+		             filter_syscall_name(is_x32(req) ? SCMP_ARCH_X32 : req->data.arch,
 		                          req->data.nr, name, sizeof(name)),
 		             violation_detail(req), notify_inner_pid(req->pid));
 	*rep = (Reply){.emulated = true, .error = -EPERM, .addfd = -1};
@@ -730,7 +730,7 @@ void notify_handle(Notifier *n)
 	memset(&req, 0, sizeof(req));
 	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
 		return; /* the target died meanwhile (ENOENT), or nothing to read */
-	if (req.data.arch != NOTIFY_ARCH || !seccomp_is_observed(req.data.nr, n->plan->n_dbs > 0)) {
+	if (req.data.arch != NOTIFY_ARCH || !filter_is_observed(req.data.nr, n->plan->n_dbs > 0)) {
 		on_violation(n, &req, &rep);
 		reply(n, &req, &rep);
 		return;

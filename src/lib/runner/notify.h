@@ -26,10 +26,10 @@ typedef struct Notifier {
 	const char *trusted_exec; /* an exec that is ours, not the program's (OCI), or NULL */
 } Notifier;
 
-/* Child, after no_new_privs: installs PROG (seccomp.c: the allow-list, whose refusals and
- * observed calls come to the supervisor) with a listener, and sends the listener over SOCK
+/* Child, after no_new_privs: installs PROG (plan/syscall-filter.c: the allow-list, whose refusals
+ * and observed calls come to the supervisor) with a listener, and sends the listener over SOCK
  * (SCM_RIGHTS). No allocation. */
-int notify_install(int sock, const SeccompProg *prog);
+int notify_install(int sock, const FilterProg *prog);
 /* Supervisor: receives the listener fd from SOCK. */
 int notify_receive(int sock);
 /* Supervisor: receives exactly N (at most 4) fds sent in one message on SOCK into FDS. */

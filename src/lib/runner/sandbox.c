@@ -64,7 +64,7 @@ struct ob_sandbox {
 	size_t n_socket_paths;
 	int sink_fds[MAX_SINK_PATHS];
 	size_t n_sink_fds;
-	SeccompProfile seccomp_profile; /* --seccomp-profile additions and removals */
+	FilterProfile seccomp_profile; /* --seccomp-profile additions and removals */
 	char *component;                /* --component: grants come from the registry's policy */
 	bool narrow;       /* the caps given besides it only narrow what the policy grants */
 	ob_review *review; /* the component's decisions, once planned */
@@ -172,7 +172,7 @@ ob_sandbox *ob_sandbox_free(ob_sandbox *sb)
 	ob_context_free(sb->ctx);
 	free(sb->component);
 	ob_review_free(sb->review);
-	seccomp_profile_done(&sb->seccomp_profile);
+	filter_profile_done(&sb->seccomp_profile);
 	free(sb->workdir);
 	free(sb->registry_dir);
 	free(sb->artifacts_dir);
@@ -199,13 +199,13 @@ int ob_sandbox_set_capabilities(ob_sandbox *sb, ob_capset *set)
 
 int ob_sandbox_set_seccomp_profile(ob_sandbox *sb, const char *path, ob_error *reterr)
 {
-	SeccompProfile p;
+	FilterProfile p;
 
 	assert_return(sb && path, -EINVAL);
-	int r = seccomp_profile_load(path, &p, reterr);
+	int r = filter_profile_load(path, &p, reterr);
 	if (r < 0)
 		return r;
-	seccomp_profile_done(&sb->seccomp_profile);
+	filter_profile_done(&sb->seccomp_profile);
 	sb->seccomp_profile = p;
 	return 0;
 }
@@ -558,7 +558,7 @@ static int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 		                    "(ABI 4 needed) for the network grant; refusing to run less "
 		                    "confined than asked (--allow-degraded runs without it)",
 		                    plan->landlock_abi);
-	return seccomp_build(&plan->seccomp, &sb->seccomp_profile, plan->n_dbs > 0, reterr);
+	return filter_build(&plan->seccomp, &sb->seccomp_profile, plan->n_dbs > 0, reterr);
 }
 
 static json_t *limits_json(const ob_limits *l)
@@ -600,7 +600,7 @@ int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr)
 	json_t *o = plan_to_json(&plan);
 	if (o)
 		(void)json_object_set_new(
-		    o, "seccomp", seccomp_profile_json(&sb->seccomp_profile, plan.n_dbs > 0));
+		    o, "seccomp", filter_profile_json(&sb->seccomp_profile, plan.n_dbs > 0));
 	/* another backend: the bundle's config.json it would run (generated files left out) */
 	if (o && sb->backend != OB_BACKEND_NATIVE)
 		(void)json_object_set_new(
