@@ -690,7 +690,7 @@ static void on_violation(Notifier *n, const struct seccomp_notif *req, Reply *re
 	if (n->violation)
 		n->violation(n->userdata,
 		             filter_syscall_name(is_x32(req) ? SCMP_ARCH_X32 : req->data.arch,
-		                          req->data.nr, name, sizeof(name)),
+		                                 req->data.nr, name, sizeof(name)),
 		             violation_detail(req), notify_inner_pid(req->pid));
 	*rep = (Reply){.emulated = true, .error = -EPERM, .addfd = -1};
 }

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What a run reports: its audit sinks, the events of its start and end (audit/events.c
+ * builds them), what the notifier, the egress parts and gVisor's trace observed, and the
+ * result the caller gets.
+ */
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "audit/events.h"
+#include "backends/runtime.h"
+#include "basic/error.h"
+#include "basic/macro.h"
+#include "policy/registry.h"
+#include "runner/run.h"
+
+uint64_t run_elapsed_ms(const Run *run)
+{
+	struct timespec now;
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t ms = (int64_t)(now.tv_sec - run->start.tv_sec) * 1000 +
+	             (int64_t)(now.tv_nsec - run->start.tv_nsec) / 1000000;
+	return ms > 0 ? (uint64_t)ms : 0;
+}
+
+void run_on_denial(void *userdata, const char *capability, const char *resource,
+                   const char *operation, int pid)
+{
+	Run *run = userdata;
+	event_denied(&run->audit, capability, resource, operation, NULL, pid);
+}
+
+void run_on_violation(void *userdata, const char *syscall, const char *detail, int pid)
+{
+	Run *run = userdata;
+	event_violation(&run->audit, syscall, detail, pid);
+}
+
+void run_on_proxy_denial(void *userdata, const char *capability, const char *resource,
+                         const char *why)
+{
+	Run *run = userdata;
+	event_denied(&run->audit, capability, resource, "connect", why, 0);
+}
+
+void run_on_limit(void *userdata, ob_limit l)
+{
+	Run *run = userdata;
+	event_limit(&run->audit, l, run->plan.limits.value[l]);
+}
+
+/* A connection made (--verbose): the counterpart of CapabilityDenied. */
+void run_on_allowed(void *userdata, const char *resource, const char *address)
+{
+	Run *run = userdata;
+	event_used(&run->audit, "NETWORK_CONNECT", resource, "connect", address, 0);
+}
+
+void run_on_dns_denial(void *userdata, const char *name, const char *why)
+{
+	Run *run = userdata;
+	event_denied(&run->audit, "NETWORK_CONNECT", name, "resolve", why, 0);
+}
+
+void run_on_tc_denial(void *userdata, const char *resource, const char *why, int pid)
+{
+	Run *run = userdata;
+	event_denied(&run->audit, "NETWORK_CONNECT", resource, "connect", why, pid);
+}
+
+void run_on_tc_allowed(void *userdata, const char *resource, const char *address, int pid)
+{
+	Run *run = userdata;
+	event_used(&run->audit, "NETWORK_CONNECT", resource, "connect", address, pid);
+}
+
+/* What an OCI backend applies: the runtime's namespaces, cgroup limits and the seccomp
+ * allow-list; on runc/crun Landlock (omnibase-exec) and the refusals recorded through the
+ * seccomp listener. */
+static json_t *oci_protections_json(const Run *run)
+{
+	/* the runtime by path: asking its version costs a run of it (doctor says it) */
+	bool rootless = geteuid() != 0; /* runsc --rootless: its own user namespace, no cgroup */
+	return json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:b, s:i, s:s, s:b, "
+	                 "s:b}",
+	                 "backend", ob_backend_to_string(run->sb->backend), "runtime", run->runtime,
+	                 "userns", rootless, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1,
+	                 "utsns", 1, "no_new_privs", 1, "cgroup", rootless ? "none" : "runtime",
+	                 "rlimits", rootless, "landlock",
+	                 run->helper[0] ? run->plan.landlock_abi : 0, "seccomp",
+	                 run->listener_dir[0] ? "allow-list (refusals recorded)"
+	                                      : "allow-list (EPERM, not recorded)",
+	                 "observed_denials", run->listener_dir[0] != '\0' || run->trace,
+	                 "egress_proxy", run->plan.proxy);
+}
+
+static json_t *protections_json(const Run *run)
+{
+	if (run->sb->backend != OB_BACKEND_NATIVE)
+		return oci_protections_json(run);
+	return json_pack(
+	    "{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:b, s:i, s:b, s:s, s:b, s:b}", "userns",
+	    1, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1, "cgroupns", 1,
+	    "no_new_privs", 1, "cgroup", cgroup_version_string(&run->cg), "rlimits",
+	    run->cg.version == 0, "landlock", run->plan.landlock_abi, "landlock_tcp",
+	    run->plan.tcp_connect_handled, "seccomp", "allow-list", "egress_proxy", run->plan.proxy,
+	    "egress_transparent", run->plan.transparent);
+}
+
+/* What runs less confined than it could, each said once (--allow-degraded asked for it). */
+static void report_degraded(Run *run)
+{
+	if (run->sb->backend == OB_BACKEND_GVISOR)
+		event_degraded(&run->audit, "landlock, recorded violations",
+		               "gVisor: no Landlock inside its kernel (no exec allow-list), "
+		               "refused system calls unrecorded (denied opens and connects "
+		               "are, from runsc's strace); --allow-degraded");
+	else if (run->sb->backend != OB_BACKEND_NATIVE && run->sb->mode != OB_MODE_RWX &&
+	         (!run->helper[0] || run->plan.landlock_abi == 0))
+		event_degraded(&run->audit, "landlock",
+		               "omnibase-exec not installed or no Landlock on this kernel; "
+		               "--allow-degraded");
+	else if (run->plan.landlock_abi == 0 && run->sb->mode != OB_MODE_RWX)
+		event_degraded(&run->audit, "landlock",
+		               "not available on this kernel; --allow-degraded");
+	if (run->plan.transparent_unavailable)
+		event_degraded(&run->audit, "egress-transparent",
+		               "pidfd_getfd or SECCOMP_ADDFD_FLAG_SETFD unavailable: the "
+		               "proxy alone; --allow-degraded");
+	if (sandbox_landlock_tcp_missing(&run->plan))
+		event_degraded(&run->audit, "landlock-tcp",
+		               "Landlock ABI < 4 has no TCP rules; --allow-degraded");
+}
+
+void run_report_start(Run *run)
+{
+	const ob_sandbox *sb = run->sb;
+	event_policies(&run->audit,
+	               sb->review ? json_object_get(review_json(sb->review), "requested") : NULL);
+	event_start(&run->audit, run->plan.program, sb->argv, sandbox_granted_json(sb),
+	            sandbox_limits_json(&run->plan.limits), sandbox_mode_table[sb->mode],
+	            protections_json(run));
+	report_degraded(run);
+}
+
+int run_setup_sinks(Run *run, ob_error *reterr)
+{
+	int r = audit_init(&run->audit, ob_backend_to_string(run->sb->backend));
+	run->audit.component = run->sb->component;
+	for (size_t i = 0; r >= 0 && i < run->sb->n_log_paths; i++) {
+		r = audit_add_path(&run->audit, run->sb->log_paths[i]);
+		if (r < 0)
+			return ob_error_set(reterr, r, "--audit-log %s: %s", run->sb->log_paths[i],
+			                    strerror(-r));
+	}
+	for (size_t i = 0; r >= 0 && i < run->sb->n_socket_paths; i++) {
+		r = audit_add_socket(&run->audit, run->sb->socket_paths[i]);
+		if (r < 0)
+			return ob_error_set(reterr, r, "--audit-socket %s: %s",
+			                    run->sb->socket_paths[i], strerror(-r));
+	}
+	for (size_t i = 0; r >= 0 && i < run->sb->n_sink_fds; i++)
+		r = audit_add_fd(&run->audit, run->sb->sink_fds[i], false);
+	return r < 0 ? ob_error_set(reterr, r, "audit sinks: %s", strerror(-r)) : 0;
+}
+
+void run_finish(Run *run, int wstatus, bool timed_out, ob_result *res)
+{
+	CgroupStats st;
+	struct rusage ru;
+
+	cgroup_stats(&run->cg, &st);
+	res->duration_ms = run_elapsed_ms(run);
+	res->timed_out = timed_out;
+	res->oom = st.oom;
+	(void)getrusage(RUSAGE_CHILDREN, &ru);
+	res->max_rss_kb = (uint64_t)ru.ru_maxrss;
+	if (run->sb->backend != OB_BACKEND_NATIVE) {
+		/* the runtime exits with the program's status, 128+N for a signal N */
+		int c = WIFEXITED(wstatus) && backend_started(run->bundle.dir)
+		            ? WEXITSTATUS(wstatus)
+		            : OB_EXIT_SETUP;
+		run->oci_finished = c != OB_EXIT_SETUP && !timed_out;
+		bool sig = c > OB_EXIT_SIGNAL_BASE && c <= OB_EXIT_SIGNAL_BASE + 64;
+		res->status = sig ? -1 : c;
+		res->signal = sig ? c - OB_EXIT_SIGNAL_BASE : 0;
+		res->exit_code = c;
+	} else if (run->got_exit && !run->got_failure) {
+		int s = run->last.wstatus;
+		res->status = WIFEXITED(s) ? WEXITSTATUS(s) : -1;
+		res->signal = WIFSIGNALED(s) ? WTERMSIG(s) : 0;
+		res->exit_code = WIFEXITED(s) ? res->status : OB_EXIT_SIGNAL_BASE + res->signal;
+	} else if (run->got_failure && run->last.kind == REPORT_EXEC_FAILED) {
+		res->exit_code = run->last.err == ENOENT ? OB_EXIT_NOTFOUND : OB_EXIT_NOEXEC;
+	} else {
+		res->exit_code = OB_EXIT_SETUP;
+	}
+	if (timed_out) {
+		res->exit_code = OB_EXIT_TIMEOUT;
+		res->signal = SIGKILL;
+		run_on_limit(run, OB_LIMIT_TIMEOUT);
+	}
+	if (st.oom)
+		run_on_limit(run, OB_LIMIT_MEMORY);
+	/* Rootless: PID 1 counted what was left when the program ended; with the program itself
+	 * that many were alive at once (a lower bound of the peak: never a false alarm). */
+	if (run->cg.version == 0 && run->got_exit &&
+	    run->last.procs_left + 1 >= run->plan.limits.value[OB_LIMIT_PIDS])
+		run->rlimit_pids_hit = true;
+	if (st.pids_max || run->rlimit_pids_hit)
+		run_on_limit(run, OB_LIMIT_PIDS);
+	/* Without a cgroup, RLIMIT_DATA refuses allocations silently: a peak within 10 % of the
+	 * limit is taken as the limit reached (approximate; documented). */
+	if (run->cg.version == 0 && !timed_out &&
+	    res->max_rss_kb * 1024 >= run->plan.limits.value[OB_LIMIT_MEMORY] / 10 * 9)
+		run_on_limit(run, OB_LIMIT_MEMORY);
+	if (st.cpu_throttled)
+		run_on_limit(run, OB_LIMIT_CPUS);
+	if (run->last.tmpfs_full)
+		run_on_limit(run, OB_LIMIT_TMPFS);
+	res->output_exceeded = run->out[0].exceeded || run->out[1].exceeded;
+	if (res->output_exceeded)
+		run_on_limit(run, OB_LIMIT_OUTPUT);
+	res->stdout_data = TAKE_PTR(run->out[0].buf);
+	res->stdout_len = run->out[0].len;
+	res->stderr_data = TAKE_PTR(run->out[1].buf);
+	res->stderr_len = run->out[1].len;
+	res->violations = run->audit.violations;
+	json_t *egress = NULL;
+	if (run->proxy || run->tc) {
+		uint64_t conns, out, in, direct, refused, answered, dns_refused;
+		proxy_stats(run->proxy, &conns, &out, &in);
+		tconnect_stats(run->tc, &direct, &refused);
+		dnsstub_stats(run->dns, &answered, &dns_refused);
+		/* connections/bytes: through the proxy; direct: sockets connected from the host
+		 * side and handed over (their bytes are the kernel's, not counted here) */
+		egress = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "connections",
+		                   (json_int_t)conns, "bytes_out", (json_int_t)out, "bytes_in",
+		                   (json_int_t)in, "direct_connections", (json_int_t)direct,
+		                   "direct_refused", (json_int_t)refused, "dns_answered",
+		                   (json_int_t)answered, "dns_refused", (json_int_t)dns_refused);
+	}
+	event_exit(&run->audit, res, egress);
+}

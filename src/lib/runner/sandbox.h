@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The builder's state (sandbox.c) as the rest of the runner sees it: the supervisor
+ * (supervisor.c) and the starts (start.c) read what the setters validated and copied.
+ */
+#pragma once
+
+#include <jansson.h>
+
+#include "omnibase/omnibase.h"
+
+#include "plan/plan.h"
+#include "plan/syscall-filter.h"
+
+#define MAX_SINK_PATHS 4
+
+struct ob_sandbox {
+	ob_capset *caps;
+	ob_context *ctx;
+	ob_limits limits;
+	ob_sandbox_mode mode;
+	ob_egress egress;
+	ob_backend backend;
+	char *workdir;
+	char *registry_dir, *artifacts_dir;
+	char **argv;
+	char **env;
+	size_t n_env;
+	char **secrets;
+	size_t n_secrets;
+	bool allow_degraded;
+	bool capture_output;
+	bool verbose; /* also report what was allowed */
+	char *log_paths[MAX_SINK_PATHS];
+	size_t n_log_paths;
+	char *socket_paths[MAX_SINK_PATHS];
+	size_t n_socket_paths;
+	int sink_fds[MAX_SINK_PATHS];
+	size_t n_sink_fds;
+	FilterProfile seccomp_profile; /* --seccomp-profile additions and removals */
+	char *component;               /* --component: grants come from the registry's policy */
+	bool narrow;       /* the caps given besides it only narrow what the policy grants */
+	ob_review *review; /* the component's decisions, once planned */
+};
+
+extern const char *const sandbox_mode_table[OB_MODE_MAX];
+
+/* The plan of SB's run: the component's grants applied, the fail-closed decisions taken
+ * (Landlock, transparent egress, the backend's), the seccomp filter built. */
+int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr);
+/* omnibase-exec for runc/crun into BUF (NULL: none, or a backend that takes none). */
+const char *sandbox_oci_helper(const ob_sandbox *sb, char *buf, size_t size);
+/* A network grant wants Landlock's TCP rules; Landlock is there but too old for them. */
+bool sandbox_landlock_tcp_missing(const Plan *p);
+/* The limits as SPEC §5 prints them, and the active grants, as JSON. */
+json_t *sandbox_limits_json(const ob_limits *l);
+json_t *sandbox_granted_json(const ob_sandbox *sb);

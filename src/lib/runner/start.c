@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Starting a run: natively the sandbox's PID 1 cloned (spawn.c runs after clone) with the
+ * handshake of id maps and cgroups; on another backend the bundle made and the runtime
+ * started on it, with a socket of ours for its seccomp listener.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "backends/runtime.h"
+#include "basic/error.h"
+#include "basic/macro.h"
+#include "runner/run.h"
+
+/* Clones the sandbox and completes the handshake: id maps, cgroup, go. */
+int run_start_native(Run *run, ob_error *reterr)
+{
+	int sync_pipe[2], report_pipe[2];
+	bool root = geteuid() == 0;
+
+	/* A socket, not a pipe, so that a child that died early costs EPIPE, not SIGPIPE. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pipe) < 0)
+		return ob_error_set(reterr, -errno, "socketpair: %s", strerror(errno));
+	if (pipe2(report_pipe, O_CLOEXEC | O_DIRECT) < 0) {
+		(void)close(sync_pipe[0]);
+		(void)close(sync_pipe[1]);
+		return ob_error_set(reterr, -errno, "pipe: %s", strerror(errno));
+	}
+	int outp[2][2] = {{-1, -1}, {-1, -1}};
+	for (int i = 0; i < 2; i++)
+		if (pipe2(outp[i], O_CLOEXEC) < 0)
+			return ob_error_set(reterr, -errno, "pipe: %s", strerror(errno));
+	for (int i = 0; i < 2; i++) {
+		run->out[i] = (Stream){.fd = outp[i][0],
+		                       .out_fd = run->sb->capture_output ? -1 : 1 + i,
+		                       .cap = run->plan.limits.value[OB_LIMIT_OUTPUT]};
+		(void)fcntl(outp[i][0], F_SETFL, O_NONBLOCK);
+	}
+	int nsock[2], join[CG_MAX];
+	int r = cgroup_open_join_fds(&run->cg, join);
+	if (r < 0) {
+		close_many(join, CG_MAX);
+		return ob_error_set(reterr, r, "opening the cgroup: %s", strerror(-r));
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, nsock) < 0) {
+		close_many(join, CG_MAX);
+		return ob_error_set(reterr, -errno, "socketpair: %s", strerror(errno));
+	}
+	run->notify_sock = nsock[0];
+	int psock[2] = {-1, -1};
+	if ((run->plan.proxy || run->plan.transparent) &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, psock) < 0) {
+		close_many(join, CG_MAX);
+		return ob_error_set(reterr, -errno, "socketpair: %s", strerror(errno));
+	}
+	run->proxy_sock = psock[0];
+	SpawnArgs a = {.plan = &run->plan,
+	               .proxy_fd = psock[1],
+	               .notify_fd = nsock[1],
+	               .stdout_fd = outp[0][1],
+	               .stderr_fd = outp[1][1],
+	               .sync_fd = sync_pipe[0],
+	               .report_fd = report_pipe[1],
+	               .rlimit_memory = run->cg.version == 0,
+	               .rlimit_pids = run->cg.version == 0,
+	               .join_fds = {join[0], join[1], join[2]},
+	               .set_groups = root};
+	r = spawn_sandbox(&a, &run->pid);
+	close_many(join, CG_MAX);
+	(void)close(outp[0][1]);
+	(void)close(outp[1][1]);
+	(void)close(nsock[1]);
+	if (psock[1] >= 0)
+		(void)close(psock[1]);
+	(void)close(sync_pipe[0]);
+	(void)close(report_pipe[1]);
+	run->report_fd = report_pipe[0];
+	if (r < 0) {
+		(void)close(sync_pipe[1]);
+		return ob_error_set(reterr, r, "creating the namespaces: %s%s", strerror(-r),
+		                    r == -EPERM || r == -ENOSPC
+		                        ? " (are unprivileged user namespaces enabled?)"
+		                        : "");
+	}
+	/* Two steps (see child_main): the maps, then the cgroups while the child sets up. */
+	r = spawn_write_idmaps(run->pid, &run->plan, !root);
+	if (r >= 0 && send(sync_pipe[1], "m", 1, MSG_NOSIGNAL) != 1)
+		r = -errno;
+	if (r >= 0)
+		r = cgroup_attach(&run->cg, run->pid);
+	if (r >= 0 && send(sync_pipe[1], "c", 1, MSG_NOSIGNAL) != 1)
+		r = -errno;
+	(void)close(sync_pipe[1]);
+	if (r < 0)
+		return ob_error_set(reterr, r, "setting up the sandbox process: %s", strerror(-r));
+	(void)fcntl(run->report_fd, F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+/* A listening unix socket in a private directory of ours, where the runtime connects to send
+ * the seccomp listener (runtime-spec linux.seccomp.listenerPath); its path in PATH. */
+static int oci_listener(Run *run, char *path, size_t size)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+
+	(void)snprintf(run->listener_dir, sizeof(run->listener_dir), "%s/omnibase-sl-XXXXXX",
+	               tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(run->listener_dir)) {
+		run->listener_dir[0] = '\0';
+		return -errno;
+	}
+	(void)snprintf(path, size, "%s/seccomp.sock", run->listener_dir);
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	run->seccomp_listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (run->seccomp_listen < 0 ||
+	    bind(run->seccomp_listen, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    listen(run->seccomp_listen, 1) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Another backend: the bundle, and its runtime started on it with our output pipes. */
+int run_start_oci(Run *run, ob_error *reterr)
+{
+	int outp[2][2] = {{-1, -1}, {-1, -1}};
+
+	for (int i = 0; i < 2; i++)
+		if (pipe2(outp[i], O_CLOEXEC) < 0) {
+			int e = -errno;
+			close_many(&outp[0][0], 4);
+			return ob_error_set(reterr, e, "pipe: %s", strerror(-e));
+		}
+	for (int i = 0; i < 2; i++) {
+		run->out[i] = (Stream){.fd = outp[i][0],
+		                       .out_fd = run->sb->capture_output ? -1 : 1 + i,
+		                       .cap = run->plan.limits.value[OB_LIMIT_OUTPUT]};
+		(void)fcntl(outp[i][0], F_SETFL, O_NONBLOCK);
+	}
+	if (!backend_find(run->sb->backend, run->runtime, sizeof(run->runtime)))
+		return ob_error_set(reterr, -ENOENT, "the runtime of backend %s is gone",
+		                    ob_backend_to_string(run->sb->backend));
+	/* network grants: the container joins a namespace of ours that holds the proxy's
+	 * listener (through /proc/SUPERVISOR/fd/N, an fd we keep open for the run) */
+	char netns_path[64] = "";
+	int listener = -1;
+	int r = 0;
+	if (run->plan.proxy) {
+		r = backend_netns_create(&run->netns_fd, &listener);
+		if (r < 0)
+			return ob_error_set(reterr, r,
+			                    "the network namespace for the egress proxy: %s",
+			                    strerror(-r));
+		run_start_proxy(run, listener);
+		(void)snprintf(netns_path, sizeof(netns_path), "/proc/%d/fd/%d", (int)getpid(),
+		               run->netns_fd);
+	}
+	/* runc and crun hand the seccomp listener to a socket of ours: observed as natively */
+	char lpath[PATH_MAX + 32] = "";
+	if (run->sb->backend != OB_BACKEND_GVISOR) {
+		r = oci_listener(run, lpath, sizeof(lpath));
+		if (r < 0)
+			return ob_error_set(reterr, r, "the seccomp listener's socket: %s",
+			                    strerror(-r));
+	}
+	const OciOptions opt = {.seccomp = &run->sb->seccomp_profile,
+	                        .gvisor = run->sb->backend == OB_BACKEND_GVISOR,
+	                        .rootless = geteuid() != 0,
+	                        .netns = netns_path[0] ? netns_path : NULL,
+	                        .helper =
+	                            sandbox_oci_helper(run->sb, run->helper, sizeof(run->helper)),
+	                        .listener = lpath[0] ? lpath : NULL};
+	r = oci_bundle_create(&run->plan, &opt, &run->bundle, reterr);
+	(void)snprintf(run->container, sizeof(run->container), "omnibase-%s",
+	               run->audit.execution_id);
+	const int out[2] = {outp[0][1], outp[1][1]};
+	/* gVisor: its strace log of the calls a denial shows in, read from a FIFO */
+	char trace[PATH_MAX + 16] = "";
+	if (r >= 0 && run->sb->backend == OB_BACKEND_GVISOR) {
+		(void)snprintf(trace, sizeof(trace), "%s/trace", run->bundle.dir);
+		r = gvtrace_new(trace, run_on_denial, run, &run->trace);
+		if (r < 0)
+			r = ob_error_set(reterr, r, "the trace FIFO %s: %s", trace, strerror(-r));
+	}
+	if (r >= 0)
+		r = backend_start(run->sb->backend, run->runtime, run->bundle.dir, run->container,
+		                  netns_path[0] != '\0', trace[0] ? trace : NULL, out, &run->pid);
+	(void)close(outp[0][1]);
+	(void)close(outp[1][1]);
+	if (r < 0)
+		return ob_error_set(reterr, r, "starting %s: %s", run->runtime, strerror(-r));
+	return 0;
+}

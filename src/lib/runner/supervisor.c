@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The supervisor's side of a run (ob_sandbox_run): plan, sinks, start, then one poll loop
+ * until the program ends or the timeout: the program's output relayed, its seccomp
+ * notifications answered (notify.c), the egress proxy, DNS stub and transparent connects
+ * served, gVisor's trace read; then what the run holds released.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backends/runtime.h"
+#include "basic/error.h"
+#include "basic/macro.h"
+#include "plan/dbfiles.h"
+#include "runner/run.h"
+
+/* ---------------------------------------------------------------- running */
+
+/* How long the supervisor stays awake for the next notification (see serve_notifications). */
+#define NOTIFY_SPIN_NS (50L * 1000)
+
+static void read_reports(Run *run)
+{
+	ChildReport r;
+
+	while (read(run->report_fd, &r, sizeof(r)) == (ssize_t)sizeof(r)) {
+		if (r.kind == REPORT_EXITED) {
+			run->got_exit = true;
+			if (!run->got_failure)
+				run->last = r;
+		} else {
+			run->got_failure = true;
+			run->last = r;
+		}
+	}
+}
+
+/* The transparent path: the DNS stub on UDP and TCP, and the connects it serves. */
+static void start_transparent(Run *run, int udp, int tcp)
+{
+	const DnsReport drep = {.deny = run_on_dns_denial, .userdata = run};
+	const TconnectReport trep = {.deny = run_on_tc_denial,
+	                             .allow = run->sb->verbose ? run_on_tc_allowed : NULL,
+	                             .limit = run_on_limit,
+	                             .userdata = run};
+	uint64_t netns = tconnect_netns_of(udp);
+
+	if (dnsstub_new(udp, tcp, run->sb->caps, run->sb->ctx, &drep, &run->dns) < 0) {
+		(void)close(udp);
+		(void)close(tcp);
+		return;
+	}
+	const TconnectConfig cfg = {.caps = run->sb->caps,
+	                            .ctx = run->sb->ctx,
+	                            .dns = run->dns,
+	                            .proxy = run->plan.proxy,
+	                            .max_connections =
+	                                (unsigned)run->plan.limits.value[OB_LIMIT_CONNECTIONS],
+	                            .sandbox_netns = netns};
+	/* Without it the program's connects run under the kernel's fences only: the empty
+	 * namespace and Landlock (no TCP port allowed) refuse them all. */
+	if (netns && tconnect_new(&cfg, &trep, &run->tc) >= 0)
+		run->notifier.tc = run->tc;
+}
+
+/* The egress proxy on LISTENER (taken). */
+void run_start_proxy(Run *run, int listener)
+{
+	/* The caps are limits (connections, egress); the clocks are fixed: a minute of
+	 * silence, ten seconds to say where to. */
+	const ProxyLimits lim = {.max_connections =
+	                             (unsigned)run->plan.limits.value[OB_LIMIT_CONNECTIONS],
+	                         .max_bytes = run->plan.limits.value[OB_LIMIT_EGRESS],
+	                         .idle_ms = 60000,
+	                         .head_ms = 10000};
+	const ProxyReport rep = {.deny = run_on_proxy_denial,
+	                         .allow = run->sb->verbose ? run_on_allowed : NULL,
+	                         .limit = run_on_limit,
+	                         .userdata = run};
+	if (proxy_new(listener, run->sb->caps, run->sb->ctx, &lim, &rep, &run->proxy) < 0)
+		(void)close(listener);
+}
+
+/* PID 1 sends the egress sockets once, before the program starts: the proxy's listener, the
+ * DNS stub's UDP and TCP sockets, as the plan has them. */
+static void receive_egress(Run *run)
+{
+	int fds[3] = {-1, -1, -1};
+	size_t n = (run->plan.proxy ? 1 : 0) + (run->plan.transparent ? 2 : 0);
+	int r = notify_receive_fds(run->proxy_sock, fds, n);
+	(void)close(run->proxy_sock);
+	run->proxy_sock = -1;
+	if (r < 0)
+		return;
+	if (run->plan.proxy)
+		run_start_proxy(run, fds[0]);
+	if (run->plan.transparent)
+		start_transparent(run, fds[n - 2], fds[n - 1]);
+}
+
+/* The runtime connected to send the seccomp listener: what it sends is read like the native
+ * program's (receive_listener). */
+static void accept_listener(Run *run)
+{
+	int c = accept4(run->seccomp_listen, NULL, NULL, SOCK_CLOEXEC);
+	if (c < 0)
+		return;
+	(void)close(run->seccomp_listen);
+	run->seccomp_listen = -1;
+	run->notify_sock = c;
+}
+
+/* The sandboxed program sends its seccomp listener once, right before its first execve. */
+static void receive_listener(Run *run)
+{
+	int fd = notify_receive(run->notify_sock);
+	(void)close(run->notify_sock);
+	run->notify_sock = -1;
+	if (fd < 0)
+		return;
+	run->notifier = (Notifier){.fd = fd,
+	                           .plan = &run->plan,
+	                           .deny = run_on_denial,
+	                           .violation = run_on_violation,
+	                           .userdata = run,
+	                           .mem_fd = -1,
+	                           .root_fd = -1,
+	                           .tc = run->tc,
+	                           .trusted_exec = run->helper[0] ? OCI_HELPER_DEST : NULL};
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
+
+/* Without a cgroup, RLIMIT_NPROC holds the process count but tells nobody: the supervisor
+ * counts the sandbox's processes in its own /proc (reached through PID 1's root) at each
+ * wake-up (at least every 100 ms), and a count at the limit is the limit hit. */
+static void watch_rlimit_pids(Run *run)
+{
+	char path[96];
+	struct dirent *de;
+	uint64_t n = 0;
+	int child = 0;
+
+	if (run->cg.version != 0 || run->rlimit_pids_hit || run->pid <= 0)
+		return;
+	/* Through PID 1's first child, the program: PID 1 itself is not dumpable, and a
+	 * rootless supervisor may not look into its root. */
+	(void)snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)run->pid,
+	               (int)run->pid);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	if (!f || fscanf(f, "%d", &child) != 1 || child <= 0)
+		return;
+	(void)snprintf(path, sizeof(path), "/proc/%d/root/proc", child);
+	_cleanup_(closedirp) DIR *d = opendir(path);
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] >= '1' && de->d_name[0] <= '9';
+	/* PID 1 counted too: whether the kernel counts it against the uid or not, a full table
+	 * reaches the limit either way */
+	if (n >= run->plan.limits.value[OB_LIMIT_PIDS])
+		run->rlimit_pids_hit = true;
+}
+
+/* Answers a notification, then keeps looking for the next one for a short while before going
+ * back to poll: observed calls come in runs (a program start opens dozens of files), and a
+ * supervisor that is still awake answers the next one without the sleep and wake-up that
+ * otherwise cost most of a round trip. */
+static void serve_notifications(Run *run)
+{
+	struct timespec start, now;
+
+	notify_handle(&run->notifier);
+	(void)clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct pollfd p = {.fd = run->notifier.fd, .events = POLLIN};
+		if (p.fd < 0 || poll(&p, 1, 0) < 0)
+			return;
+		if (p.revents & POLLIN) {
+			notify_handle(&run->notifier);
+			(void)clock_gettime(CLOCK_MONOTONIC, &start);
+			continue;
+		}
+		if (p.revents & (POLLHUP | POLLERR))
+			return;
+		(void)clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) >
+		    NOTIFY_SPIN_NS)
+			return;
+	}
+}
+
+/* What wait_child's poll found, P[1..11] in its order, served. */
+static void serve_events(Run *run, const struct pollfd *p)
+{
+	if (p[1].revents & POLLIN)
+		read_reports(run);
+	else if (p[1].revents & (POLLHUP | POLLERR))
+		run->report_hup = true; /* every writer is gone: stop polling it */
+	for (int i = 0; i < 2; i++)
+		if (p[2 + i].revents & (POLLIN | POLLHUP | POLLERR))
+			stream_pump(&run->out[i]);
+	/* the egress sockets were sent first: in place before the first notification */
+	if (p[6].revents)
+		receive_egress(run);
+	if (p[10].revents)
+		accept_listener(run);
+	if (p[4].revents)
+		receive_listener(run);
+	if (p[5].revents & POLLIN)
+		serve_notifications(run);
+	else if (p[5].revents & (POLLHUP | POLLERR))
+		notify_done(&run->notifier); /* every trapped process is gone */
+	if (p[7].revents & POLLIN)
+		proxy_dispatch(run->proxy);
+	if (p[8].revents & POLLIN)
+		dnsstub_dispatch(run->dns);
+	if (p[9].revents & POLLIN)
+		tconnect_dispatch(run->tc);
+	if (p[11].revents & POLLIN)
+		gvtrace_dispatch(run->trace);
+}
+
+/* Waits for the child (PID 1 of the sandbox) or the timeout, whichever comes first, relaying
+ * the program's output meanwhile; then drains the output (for at most a second). */
+static bool wait_child(Run *run, int *wstatus)
+{
+	uint64_t timeout = run->plan.limits.value[OB_LIMIT_TIMEOUT];
+	int pidfd = (int)syscall(SYS_pidfd_open, run->pid, 0);
+	bool timed_out = false, exited = false;
+
+	if (pidfd < 0)
+		exited = true; /* no pidfd: wait below, then drain */
+	for (;;) {
+		uint64_t spent = run_elapsed_ms(run);
+		if (!exited && !timed_out && spent >= timeout) {
+			timed_out = true;
+			/* PID 1 dies, and the kernel kills the whole pid namespace with it. */
+			if (run->sb->backend == OB_BACKEND_NATIVE)
+				(void)kill(run->pid, SIGKILL);
+			else /* the runtime waits for its container: kill that */
+				backend_kill(run->sb->backend, run->runtime, run->bundle.dir,
+				             run->container);
+		}
+		if (exited && run->out[0].fd < 0 && run->out[1].fd < 0)
+			break;
+		struct pollfd p[12] = {
+		    {.fd = exited ? -1 : pidfd, .events = POLLIN},
+		    {.fd = run->report_hup ? -1 : run->report_fd, .events = POLLIN},
+		    {.fd = run->out[0].fd, .events = POLLIN},
+		    {.fd = run->out[1].fd, .events = POLLIN},
+		    {.fd = run->notify_sock, .events = POLLIN},
+		    {.fd = run->notifier.fd, .events = POLLIN},
+		    {.fd = run->proxy_sock, .events = POLLIN},
+		    {.fd = proxy_fd(run->proxy), .events = POLLIN},
+		    {.fd = dnsstub_fd(run->dns), .events = POLLIN},
+		    {.fd = tconnect_fd(run->tc), .events = POLLIN},
+		    {.fd = run->seccomp_listen, .events = POLLIN},
+		    {.fd = -1, .events = POLLIN}};
+		int wait_ms = exited ? 1000 : timed_out ? 100 : (int)MIN(timeout - spent, 100);
+		/* once the program is gone, no batching: the drain below waits up to a second */
+		p[11].fd = exited ? gvtrace_fd(run->trace) : gvtrace_poll_fd(run->trace, &wait_ms);
+		int n = poll(p, 12, wait_ms);
+		if (n == 0 && exited)
+			break; /* nothing more within a second: stop draining */
+		if (p[0].revents & POLLIN)
+			exited = true;
+		serve_events(run, p);
+		if (!exited && run->sb->backend == OB_BACKEND_NATIVE)
+			watch_rlimit_pids(run);
+	}
+	while (waitpid(run->pid, wstatus, 0) < 0 && errno == EINTR)
+		;
+	run->pid = -1;
+	if (pidfd >= 0)
+		(void)close(pidfd);
+	if (run->trace) /* the runtime is gone, and the Sentry with it: its last lines */
+		gvtrace_dispatch(run->trace);
+	read_reports(run);
+	return timed_out;
+}
+
+/* Everything a run holds, released; a program started but not waited for taken down. */
+static void run_done(Run *run)
+{
+	if (run->pid > 0) {
+		(void)kill(run->pid, SIGKILL);
+		(void)waitpid(run->pid, NULL, 0);
+	}
+	if (run->report_fd >= 0)
+		(void)close(run->report_fd);
+	stream_done(&run->out[0]);
+	stream_done(&run->out[1]);
+	if (run->notify_sock >= 0)
+		(void)close(run->notify_sock);
+	if (run->proxy_sock >= 0)
+		(void)close(run->proxy_sock);
+	/* a runtime that ran its container to the end removed it; after a kill, a failure or
+	 * no wait at all, what it left goes */
+	if (run->container[0] && !run->oci_finished)
+		backend_delete(run->sb->backend, run->runtime, run->bundle.dir, run->container);
+	gvtrace_free(run->trace); /* its FIFO is in the bundle */
+	oci_bundle_remove(&run->bundle);
+	if (run->seccomp_listen >= 0)
+		(void)close(run->seccomp_listen);
+	if (run->listener_dir[0]) {
+		char sock[PATH_MAX + 32];
+		(void)snprintf(sock, sizeof(sock), "%s/seccomp.sock", run->listener_dir);
+		(void)unlink(sock);
+		(void)rmdir(run->listener_dir);
+	}
+	if (run->netns_fd >= 0)
+		(void)close(run->netns_fd);
+	proxy_free(run->proxy);
+	tconnect_free(run->tc);
+	dnsstub_free(run->dns);
+	notify_done(&run->notifier);
+	cgroup_destroy(&run->cg);
+	audit_done(&run->audit);
+	plan_done(&run->plan);
+}
+
+int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
+{
+	Run run = {.sb = sb,
+	           .pid = -1,
+	           .report_fd = -1,
+	           .out = {{.fd = -1}, {.fd = -1}},
+	           .notify_sock = -1,
+	           .proxy_sock = -1,
+	           .netns_fd = -1,
+	           .seccomp_listen = -1,
+	           .notifier = {.fd = -1, .mem_fd = -1, .root_fd = -1}};
+	int wstatus = 0, r;
+
+	assert_return(sb && res, -EINVAL);
+	cgroup_init(&run.cg);
+	*res = (ob_result){.exit_code = OB_EXIT_SETUP, .status = -1};
+	(void)clock_gettime(CLOCK_MONOTONIC, &run.start);
+	r = sandbox_plan(sb, &run.plan, reterr);
+	if (r < 0) {
+		res->exit_code = r == -ENOENT                    ? OB_EXIT_NOTFOUND
+		                 : r == -EACCES || r == -ENOEXEC ? OB_EXIT_NOEXEC
+		                                                 : OB_EXIT_SETUP;
+		goto out;
+	}
+	r = run_setup_sinks(&run, reterr);
+	if (r >= 0)
+		r = dbfiles_prepare(&run.plan, reterr);
+	if (r < 0)
+		goto out;
+	memcpy(res->execution_id, run.audit.execution_id, sizeof(res->execution_id));
+	if (sb->backend != OB_BACKEND_NATIVE) {
+		r = run_start_oci(&run, reterr);
+	} else {
+		r = cgroup_create(&run.cg, run.audit.execution_id, &run.plan.limits);
+		if (r >= 0)
+			r = run_start_native(&run, reterr);
+	}
+	if (r < 0)
+		goto out;
+	run_report_start(&run);
+	bool timed_out = wait_child(&run, &wstatus);
+	run_finish(&run, wstatus, timed_out, res);
+	if (run.got_failure && run.last.kind == REPORT_SETUP_FAILED) {
+		r = ob_error_set(reterr, -run.last.err ?: -EIO, "sandbox setup: %s: %s",
+		                 run.last.msg, strerror(run.last.err));
+		res->exit_code = OB_EXIT_SETUP;
+	} else if (run.got_failure) {
+		(void)ob_error_set(reterr, -run.last.err, "%s: %s", run.last.msg,
+		                   strerror(run.last.err));
+	}
+	if (run.audit.write_error && r >= 0)
+		(void)ob_error_set(reterr, 0, "audit log: %s", strerror(-run.audit.write_error));
+out:
+	run_done(&run);
+	return r < 0 ? r : 0;
+}
