@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The sandbox builder and planner through the public API: validation, copies, the plan. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,11 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "omnibase/omnibase.h"
 #include <cmocka.h>
 
+#include "basic/fdpass.h"
+#include "basic/procfs.h"
 #include "plan/syscall-filter.h"
 
 static ob_sandbox *new_sandbox(void)
@@ -164,7 +168,54 @@ static void test_seccomp_prebuilt(void **state)
 	assert_true(filter_is_observed(262, true));
 	char name[64];
 	assert_string_equal(filter_syscall_name(0xc000003e, 39, name, sizeof(name)), "getpid");
-	assert_string_equal(filter_syscall_name(0xc000003e, 99999, name, sizeof(name)), "syscall 99999");
+	assert_string_equal(filter_syscall_name(0xc000003e, 99999, name, sizeof(name)),
+	                    "syscall 99999");
+}
+
+/* basic/fdpass: what is sent arrives as new fds on the same files; a count mismatch is
+ * refused and what came is closed. */
+static void test_fdpass(void **state)
+{
+	(void)state;
+	int sp[2], p[2], got[2] = {-1, -1};
+	char buf[4] = "";
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(fd_send(sp[1], 'x', p, 0), -EINVAL);
+	assert_int_equal(fd_send(sp[1], 'x', p, FDPASS_MAX + 1), -EINVAL);
+	assert_int_equal(fd_receive(sp[0], got, 1), -EAGAIN); /* nothing sent yet */
+	assert_int_equal(fd_send(sp[1], 'x', p, 2), 0);
+	assert_int_equal(fd_receive(sp[0], got, 2), 0);
+	assert_true(fcntl(got[0], F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(write(got[1], "ok", 2), 2);
+	assert_int_equal(read(p[0], buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "ok", 2);
+	(void)close(got[0]);
+	(void)close(got[1]);
+	assert_int_equal(fd_send(sp[1], 'x', p, 2), 0);
+	assert_int_equal(fd_receive(sp[0], got, 1), -EBADMSG);
+	assert_int_equal(fd_receive(sp[0], got, 5), -EINVAL);
+	(void)close(sp[1]);
+	assert_int_equal(fd_receive(sp[0], got, 1), -EPIPE);
+	(void)close(sp[0]);
+	(void)close(p[0]);
+	(void)close(p[1]);
+}
+
+/* basic/procfs: our own status, and a pid that is not there. */
+static void test_procfs(void **state)
+{
+	(void)state;
+	char v[64];
+
+	assert_true(proc_status_field(getpid(), "Tgid", v, sizeof(v)));
+	assert_int_equal(atoi(v), getpid());
+	assert_false(proc_status_field(getpid(), "NoSuchKey", v, sizeof(v)));
+	assert_int_equal(proc_thread_group(getpid()), getpid());
+	assert_int_equal(proc_inner_pid(getpid()), getpid()); /* not in a child namespace */
+	assert_int_equal(proc_inner_pid(0x3fffffff), 0x3fffffff);
+	assert_int_equal(proc_thread_group(0x3fffffff), 0x3fffffff);
 }
 
 int main(void)
@@ -173,6 +224,7 @@ int main(void)
 	    cmocka_unit_test(test_modes),       cmocka_unit_test(test_builder_validation),
 	    cmocka_unit_test(test_plan_errors), cmocka_unit_test(test_plan_json),
 	    cmocka_unit_test(test_probe),       cmocka_unit_test(test_seccomp_prebuilt),
+	    cmocka_unit_test(test_fdpass),      cmocka_unit_test(test_procfs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

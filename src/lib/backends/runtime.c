@@ -21,9 +21,9 @@
 #include <unistd.h>
 
 #include "backends/gvtrace.h"
+#include "basic/fdpass.h"
 #include "basic/macro.h"
 #include "egress/proxy.h"
-#include "runner/notify.h"
 
 static const char *const runtime_names[OB_BACKEND_MAX] = {
     [OB_BACKEND_GVISOR] = "runsc",
@@ -264,7 +264,7 @@ int backend_netns_create(int *netns, int *listener)
 	}
 	(void)close(sp[1]);
 	struct pollfd pf = {.fd = sp[0], .events = POLLIN};
-	int r = poll(&pf, 1, 5000) == 1 ? notify_receive_fds(sp[0], listener, 1) : -ETIMEDOUT;
+	int r = poll(&pf, 1, 5000) == 1 ? fd_receive(sp[0], listener, 1) : -ETIMEDOUT;
 	if (r >= 0) {
 		(void)snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 		*netns = open(path, O_RDONLY | O_CLOEXEC);

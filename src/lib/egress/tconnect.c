@@ -30,10 +30,10 @@
 #include <unistd.h>
 
 #include "basic/macro.h"
+#include "basic/procfs.h"
 #include "egress/dns.h"
 #include "egress/egress.h"
 #include "egress/proxy.h"
-#include "runner/notify.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -107,22 +107,6 @@ static int install(const Tconnect *t, uint64_t id, int s, int target_fd, bool cl
 	return ioctl(t->notify_fd, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0 ? -errno : 0;
 }
 
-/* The process (thread group) of thread TID, from its status; TID itself if unknown. */
-static pid_t thread_group(pid_t tid)
-{
-	char path[64], line[128];
-	pid_t tgid = tid;
-
-	(void)snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (strncmp(line, "Tgid:", 5) == 0) {
-			tgid = (pid_t)atoi(line + 5);
-			break;
-		}
-	return tgid;
-}
-
 /* A copy of the program's fd FD (the same open socket), checked to belong to the process
  * that trapped: the pidfd is opened, then the notification confirmed still pending. */
 static int grab_fd(const Tconnect *t, const struct seccomp_notif *req, int fd)
@@ -133,7 +117,7 @@ static int grab_fd(const Tconnect *t, const struct seccomp_notif *req, int fd)
 	if (pidfd < 0 && (errno == ENOENT || errno == EINVAL))
 		pidfd = (int)syscall(SYS_pidfd_open, req->pid, PIDFD_THREAD);
 	if (pidfd < 0 && errno == EINVAL)
-		pidfd = (int)syscall(SYS_pidfd_open, thread_group(req->pid), 0);
+		pidfd = (int)syscall(SYS_pidfd_open, proc_thread_group(req->pid), 0);
 	if (pidfd < 0)
 		return -errno;
 	if (ioctl(t->notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
@@ -361,7 +345,7 @@ static void deny(Tconnect *t, const struct sockaddr *sa, const char *why, int pi
 	egress_format_address(sa, res, sizeof(res));
 	t->refused++;
 	if (t->rep.deny)
-		t->rep.deny(t->rep.userdata, res, why, notify_inner_pid(pid));
+		t->rep.deny(t->rep.userdata, res, why, proc_inner_pid(pid));
 }
 
 static void report_made(Tconnect *t, const char *name, const struct sockaddr *sa, int pid)
@@ -377,7 +361,7 @@ static void report_made(Tconnect *t, const char *name, const struct sockaddr *sa
 		               ntohs(((const struct sockaddr_in *)sa)->sin_port));
 	else
 		(void)snprintf(res, sizeof(res), "%s", addr);
-	t->rep.allow(t->rep.userdata, res, addr, notify_inner_pid(pid));
+	t->rep.allow(t->rep.userdata, res, addr, proc_inner_pid(pid));
 }
 
 /* ---------------------------------------------------------------- connecting */

@@ -11,6 +11,7 @@
 
 #include "basic/error.h"
 #include "basic/macro.h"
+#include "basic/string-table.h"
 
 /* ---------------------------------------------------------------- types */
 
@@ -39,19 +40,14 @@ static const struct {
     {"exec_run", OB_CAP_EXTERNAL_COMMAND},
 };
 
-const char *ob_cap_type_to_string(ob_cap_type type)
-{
-	if (type < 0 || type >= OB_CAP_TYPE_MAX)
-		return NULL;
-	return cap_type_table[type];
-}
+DEFINE_STRING_TABLE_TO(ob_cap_type, ob_cap_type, cap_type_table, OB_CAP_TYPE_MAX)
 
 ob_cap_type ob_cap_type_from_string(const char *name)
 {
 	assert_return(name, OB_CAP_TYPE_INVALID);
-	for (int t = 0; t < OB_CAP_TYPE_MAX; t++)
-		if (strcasecmp(name, cap_type_table[t]) == 0)
-			return (ob_cap_type)t;
+	int t = string_table_lookup(cap_type_table, OB_CAP_TYPE_MAX, name, strcasecmp);
+	if (t >= 0)
+		return (ob_cap_type)t;
 	for (size_t i = 0; i < ELEMENTSOF(cap_alias_table); i++)
 		if (strcasecmp(name, cap_alias_table[i].alias) == 0)
 			return cap_alias_table[i].type;

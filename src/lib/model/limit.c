@@ -7,6 +7,7 @@
 
 #include "basic/error.h"
 #include "basic/macro.h"
+#include "basic/string-table.h"
 
 static const char *const limit_table[OB_LIMIT_MAX] = {
     [OB_LIMIT_MEMORY] = "memory", [OB_LIMIT_CPUS] = "cpus",
@@ -51,21 +52,7 @@ void ob_limits_init(ob_limits *limits)
 	};
 }
 
-const char *ob_limit_to_string(ob_limit limit)
-{
-	if (limit < 0 || limit >= OB_LIMIT_MAX)
-		return NULL;
-	return limit_table[limit];
-}
-
-ob_limit ob_limit_from_string(const char *name)
-{
-	assert_return(name, OB_LIMIT_INVALID);
-	for (int i = 0; i < OB_LIMIT_MAX; i++)
-		if (streq(name, limit_table[i]))
-			return (ob_limit)i;
-	return OB_LIMIT_INVALID;
-}
+DEFINE_STRING_TABLE(ob_limit, ob_limit, limit_table, OB_LIMIT_MAX)
 
 bool limit_is_size(ob_limit limit)
 {

@@ -20,6 +20,7 @@
 #include "basic/error.h"
 #include "basic/macro.h"
 #include "model/capability.h"
+#include "plan/program.h"
 
 #ifndef SYS_landlock_create_ruleset
 #define SYS_landlock_create_ruleset 444

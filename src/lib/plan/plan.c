@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Plan resolution (SPEC §3): program and interpreter lookup, the file-system layout of each
- * mode, grants expanded into bind mounts, the environment.  Runs in the supervisor, reads the
- * host file system, never mounts anything.
+ * Plan resolution (SPEC §3): the file-system layout of each mode, grants expanded into bind
+ * mounts, secrets, the environment (the program and its interpreter: program.c).  Runs in the
+ * supervisor, reads the host file system, never mounts anything.
  */
 #include "plan/plan.h"
 
@@ -19,11 +19,10 @@
 #include "egress/proxy.h"
 #include "model/capability.h"
 #include "plan/dbfiles.h"
-#include "plan/fs-rules.h"
+#include "plan/program.h"
 
 #define PLAN_MAX_STEPS 4096
 #define SANDBOX_UID    1000
-#define SANDBOX_PATH   "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
 
 static const char *const runtime_dirs[] = {"/usr",   "/bin",   "/sbin",  "/lib",
                                            "/lib64", "/lib32", "/libx32"};
@@ -36,6 +35,16 @@ static const char *const etc_files[] = {"/etc/ld.so.cache",  "/etc/ld.so.conf",
                                         "/etc/alternatives", "/etc/locale.alias"};
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
+
+bool plan_under_runtime(const char *path)
+{
+	for (size_t i = 0; i < ELEMENTSOF(runtime_dirs); i++) {
+		size_t n = strlen(runtime_dirs[i]);
+		if (strncmp(path, runtime_dirs[i], n) == 0 && (path[n] == '/' || path[n] == '\0'))
+			return true;
+	}
+	return false;
+}
 
 static int plan_add(Plan *p, StepKind kind, const char *src, const char *dest, const char *data,
                     unsigned long flags, const char *why)
@@ -66,7 +75,7 @@ static int plan_add(Plan *p, StepKind kind, const char *src, const char *dest, c
 }
 
 /* A bind of host path SRC at the same path, if it exists; symlinks become symlinks. */
-static int plan_bind_same(Plan *p, const char *src, bool ro, const char *why)
+int plan_bind_same(Plan *p, const char *src, bool ro, const char *why)
 {
 	struct stat st;
 	char target[PATH_MAX];
@@ -490,242 +499,6 @@ static int plan_secrets(Plan *p, const PlanInput *in, ob_error *reterr)
 
 /* ---------------------------------------------------------------- program */
 
-static bool is_executable_file(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
-
-/* Finds NAME on SEARCH (a PATH string); *ret is malloc'ed. */
-static bool is_script(const char *path)
-{
-	char head[2];
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	return fd >= 0 && read(fd, head, 2) == 2 && head[0] == '#' && head[1] == '!';
-}
-
-/* With SKIP_SCRIPTS, executables that are themselves scripts are passed over: an
- * interpreter found on PATH may be a version manager's shim (pyenv puts
- * ~/.pyenv/shims first), which cannot work inside the sandbox; the next real one can. */
-static int find_on_path(const char *name, const char *search, bool skip_scripts, char **ret)
-{
-	if (strchr(name, '/'))
-		return -EINVAL;
-	for (const char *p = search ? search : SANDBOX_PATH; *p;) {
-		const char *e = strchrnul(p, ':');
-		char buf[PATH_MAX];
-		int n = snprintf(buf, sizeof(buf), "%.*s/%s", (int)(e - p), p, name);
-		if (e > p && n > 0 && (size_t)n < sizeof(buf) && buf[0] == '/' &&
-		    is_executable_file(buf) && !(skip_scripts && is_script(buf))) {
-			*ret = strdup(buf);
-			return *ret ? 0 : -ENOMEM;
-		}
-		p = *e ? e + 1 : e;
-	}
-	return -ENOENT;
-}
-
-int plan_find_on_path(const char *name, const char *search, char **ret)
-{
-	return find_on_path(name, search, /* skip_scripts= */ false, ret);
-}
-
-/* Reads "#!interp [arg]" from PATH.  Returns 1 with the parts, 0 when there is none. */
-static int read_shebang(const char *path, char interp[PATH_MAX], char arg[256])
-{
-	char line[PATH_MAX + 300];
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, line, sizeof(line) - 1);
-	if (n < 2 || line[0] != '#' || line[1] != '!')
-		return 0;
-	line[n] = '\0';
-	line[strcspn(line, "\n")] = '\0';
-	char *s = line + 2;
-	s += strspn(s, " \t");
-	size_t il = strcspn(s, " \t");
-	if (il == 0 || il >= PATH_MAX)
-		return -ENOEXEC;
-	memcpy(interp, s, il);
-	interp[il] = '\0';
-	s += il;
-	s += strspn(s, " \t");
-	size_t al = strcspn(s, " \t");
-	if (al >= 256)
-		return -ENOEXEC;
-	memcpy(arg, s, al);
-	arg[al] = '\0';
-	return 1;
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-	return a >= b && streq(s + a - b, suffix);
-}
-
-/* Chooses the interpreter of SCRIPT: its shebang (with `env NAME` resolved on the host
- * PATH), else .py → python3, .sh → sh.  *ret_interp NULL: run the file itself. */
-static int resolve_interpreter(const char *script, const char *host_path, char **ret_interp,
-                               char **ret_arg, ob_error *reterr)
-{
-	char interp[PATH_MAX], arg[256] = "";
-	int r = read_shebang(script, interp, arg);
-
-	*ret_interp = *ret_arg = NULL;
-	if (r < 0)
-		return ob_error_set(reterr, r, "%s: cannot read: %s", script, strerror(-r));
-	if (r == 0) {
-		const char *name = ends_with(script, ".py")   ? "python3"
-		                   : ends_with(script, ".sh") ? "sh"
-		                                              : NULL;
-		if (!name)
-			return 0;
-		r = find_on_path(name, host_path, /* skip_scripts= */ true, ret_interp);
-		if (r < 0)
-			return ob_error_set(reterr, -ENOENT,
-			                    "%s: interpreter '%s' not found on PATH", script, name);
-		return 0;
-	}
-	if (streq(interp, "/usr/bin/env") && arg[0]) {
-		r = find_on_path(arg, host_path, /* skip_scripts= */ true, ret_interp);
-		if (r < 0)
-			return ob_error_set(reterr, -ENOENT,
-			                    "%s: interpreter '%s' not found on PATH", script, arg);
-		return 0;
-	}
-	*ret_interp = strdup(interp);
-	*ret_arg = arg[0] ? strdup(arg) : NULL;
-	if (!*ret_interp || (arg[0] && !*ret_arg))
-		return -ENOMEM;
-	return 0;
-}
-
-static bool under_runtime(const char *path)
-{
-	for (size_t i = 0; i < ELEMENTSOF(runtime_dirs); i++) {
-		size_t n = strlen(runtime_dirs[i]);
-		if (strncmp(path, runtime_dirs[i], n) == 0 && (path[n] == '/' || path[n] == '\0'))
-			return true;
-	}
-	return false;
-}
-
-/* Makes an interpreter that lives outside /usr work: its installation prefix (two levels
- * above the binary, e.g. ~/.pyenv/versions/3.11.7) read-only at the same path. */
-static int plan_interpreter(Plan *p, const char *interp, ob_error *reterr)
-{
-	char real[PATH_MAX], ia[PATH_MAX], ib[256];
-
-	if (!realpath(interp, real))
-		return ob_error_set(reterr, -ENOENT, "interpreter %s: %s", interp, strerror(errno));
-	if (!is_executable_file(real))
-		return ob_error_set(reterr, -EACCES, "interpreter %s is not executable", interp);
-	if (read_shebang(real, ia, ib) == 1)
-		return ob_error_set(reterr, -ENOEXEC,
-		                    "interpreter %s is itself a script (a version-manager shim?); "
-		                    "put the real interpreter first on PATH or name it in the "
-		                    "shebang",
-		                    interp);
-	if (under_runtime(real) && under_runtime(interp))
-		return 0;
-	char prefix[PATH_MAX];
-	(void)snprintf(prefix, sizeof(prefix), "%s", real);
-	for (int up = 0; up < 2; up++) {
-		char *slash = strrchr(prefix, '/');
-		if (slash && slash != prefix)
-			*slash = '\0';
-	}
-	int r = plan_bind_same(p, prefix, true, "interpreter prefix");
-	if (r >= 0 && !under_runtime(interp) && strncmp(interp, prefix, strlen(prefix)) != 0)
-		r = plan_bind_same(p, interp, true, "interpreter");
-	return r;
-}
-
-/* The program's host path: NAME made absolute, or looked up on the host PATH. */
-static int locate_program(const char *name, const char *host_path, char **ret, ob_error *reterr)
-{
-	char buf[PATH_MAX], cwd[PATH_MAX];
-
-	if (!strchr(name, '/')) {
-		int r = plan_find_on_path(name, host_path, ret);
-		return r < 0 ? ob_error_set(reterr, -ENOENT, "%s: not found on PATH", name) : 0;
-	}
-	if (name[0] != '/' && !getcwd(cwd, sizeof(cwd)))
-		return ob_error_set(reterr, -errno, "getcwd: %s", strerror(errno));
-	int r = path_normalize(name, strlen(name), name[0] == '/' ? NULL : cwd, true, false, buf,
-	                       sizeof(buf), NULL);
-	if (r < 0)
-		return ob_error_set(reterr, r, "%s: bad path", name);
-	*ret = strdup(buf);
-	return *ret ? 0 : -ENOMEM;
-}
-
-/* argv = [interpreter [arg]] program args... */
-static int plan_argv(Plan *p, char *const *argv, const char *interp, const char *iarg,
-                     const char *path)
-{
-	size_t n = 0, k = 0;
-
-	while (argv[n])
-		n++;
-	p->argv = calloc(n + 3, sizeof(char *));
-	if (!p->argv)
-		return -ENOMEM;
-	if (interp)
-		p->argv[k++] = strdup(interp);
-	if (interp && iarg)
-		p->argv[k++] = strdup(iarg);
-	p->argv[k++] = strdup(path);
-	for (size_t i = 1; i < n; i++)
-		p->argv[k++] = strdup(argv[i]);
-	for (size_t i = 0; i < k; i++)
-		if (!p->argv[i])
-			return -ENOMEM;
-	return 0;
-}
-
-static int plan_program(Plan *p, const PlanInput *in, ob_error *reterr)
-{
-	_cleanup_free_ char *path = NULL, *interp = NULL, *iarg = NULL;
-	struct stat st;
-
-	int r = locate_program(in->argv[0], in->host_path, &path, reterr);
-	if (r < 0 || !path)
-		return r < 0 ? r : -ENOMEM;
-	if (stat(path, &st) < 0)
-		return ob_error_set(reterr, -ENOENT, "%s: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return ob_error_set(reterr, -EACCES, "%s: not a regular file", path);
-	r = resolve_interpreter(path, in->host_path, &interp, &iarg, reterr);
-	if (r < 0)
-		return r;
-	if (!interp && access(path, X_OK) < 0)
-		return ob_error_set(reterr, -EACCES,
-		                    "%s: not executable and no interpreter known for it", path);
-	/* In modes rx and rwx the host tree is there already. */
-	if (interp && in->mode == OB_MODE_SANDBOX) {
-		r = plan_interpreter(p, interp, reterr);
-		if (r < 0)
-			return r;
-	}
-	r = in->mode == OB_MODE_SANDBOX && !under_runtime(path)
-	        ? plan_bind_same(p, path, true, "program")
-	        : 0;
-	if (r < 0)
-		return ob_error_set(reterr, r, "%s: %s", path, strerror(-r));
-	if (plan_argv(p, in->argv, interp, iarg, path) < 0)
-		return -ENOMEM;
-	p->exec_path = strdup(interp ? interp : path);
-	p->interpreter = TAKE_PTR(interp);
-	p->program = TAKE_PTR(path);
-	return p->exec_path ? 0 : -ENOMEM;
-}
-
-/* ---------------------------------------------------------------- environment */
-
 static int plan_env(Plan *p, const PlanInput *in)
 {
 	const char *lang = getenv("LANG"), *term = getenv("TERM");
@@ -826,12 +599,7 @@ int plan_build(Plan *p, const PlanInput *in, ob_error *reterr)
 		return r;
 	qsort(p->steps, p->n_steps, sizeof(MountStep), step_cmp);
 	/* Mode rwx is "no file-system restriction" (SPEC §3): no Landlock either. */
-	p->landlock_abi = in->mode == OB_MODE_RWX ? 0 : in->landlock_abi;
-	if (p->landlock_abi > 0) {
-		r = fs_rules_build(p, in->caps, in->ctx, in->host_path, reterr);
-		if (r < 0)
-			return r;
-	}
+	p->landlock_abi = in->mode == OB_MODE_RWX ? 0 : in->landlock_abi; /* rules: fs-rules.c */
 	p->tcp_connect_handled = network && p->landlock_abi >= 4;
 	if (p->tcp_connect_handled && !p->transparent)
 		p->tcp_connect_ports[p->n_tcp_connect_ports++] = PROXY_PORT;

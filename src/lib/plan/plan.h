@@ -7,6 +7,7 @@
 #pragma once
 
 #include <jansson.h>
+#include <limits.h>
 #include <sys/types.h>
 
 #include "omnibase/omnibase.h"
@@ -91,6 +92,9 @@ typedef struct Plan {
 } Plan;
 
 /* Inputs of a plan: a borrowed view of the sandbox's settings. */
+/* The PATH inside, and where bare names are looked up when the caller has none. */
+#define SANDBOX_PATH "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+
 typedef struct PlanInput {
 	char *const *argv;
 	const ob_capset *caps;
@@ -108,12 +112,16 @@ typedef struct PlanInput {
 } PlanInput;
 
 /*
- * Resolves IN into PLAN.  Errors: -ENOENT (program not found: exit 127), -ENOEXEC/-EACCES
- * (found, not runnable: 126), -EINVAL and others (setup: 125), with RETERR saying why.
+ * Resolves IN into PLAN (the Landlock rules are added after it: fs-rules.c).  Errors: -ENOENT
+ * (program not found: exit 127), -ENOEXEC/-EACCES (found, not runnable: 126), -EINVAL and others
+ * (setup: 125), with RETERR saying why.
  */
 int plan_build(Plan *plan, const PlanInput *in, ob_error *reterr);
 void plan_done(Plan *plan);
-/* Finds the executable NAME on SEARCH (a PATH string); *ret is malloc'ed. */
-int plan_find_on_path(const char *name, const char *search, char **ret);
+/* Within plan/: binds host path SRC at the same path inside (read-only with RO); WHY says
+ * what for in --dry-run. */
+int plan_bind_same(Plan *p, const char *src, bool ro, const char *why);
+/* Within plan/: is PATH in one of the runtime's directories (/usr, /bin, /lib, …)? */
+bool plan_under_runtime(const char *path);
 /* The plan as JSON (the --dry-run output, without protections). */
 json_t *plan_to_json(const Plan *plan);

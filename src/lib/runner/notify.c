@@ -34,7 +34,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "basic/fdpass.h"
 #include "basic/macro.h"
+#include "basic/procfs.h"
 #include "egress/dnsstub.h"
 #include "egress/egress.h"
 #include "egress/proxy.h"
@@ -78,23 +80,11 @@ int notify_install(int sock, const FilterProg *p)
 {
 #ifdef NOTIFY_ARCH
 	struct sock_fprog prog = {.len = p->len, .filter = p->code};
-	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	char byte = 'n';
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr msg = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-
 	int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
 	                            SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
 	if (listener < 0)
 		return -errno;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &listener, sizeof(int));
-	ssize_t sent = sendmsg(sock, &msg, MSG_NOSIGNAL);
-	int r = sent == 1 ? 0 : -errno;
+	int r = fd_send(sock, 'n', &listener, 1);
 	(void)close(listener);
 	return r;
 #else
@@ -115,41 +105,10 @@ int notify_install(int sock, const FilterProg *p)
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
 
-int notify_receive_fds(int sock, int *fds, size_t n)
-{
-	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
-	char byte;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr msg = {.msg_iov = &iov,
-	                     .msg_iovlen = 1,
-	                     .msg_control = cbuf,
-	                     .msg_controllen = CMSG_SPACE(sizeof(int) * n)};
-
-	if (n == 0 || n > 4)
-		return -EINVAL;
-	ssize_t k = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	if (k <= 0)
-		return k == 0 ? -EPIPE : -errno;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int) * n)) {
-		/* not what was expected: close whatever came */
-		for (size_t i = 0; c && c->cmsg_type == SCM_RIGHTS &&
-		                   i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		     i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			(void)close(fd);
-		}
-		return -EBADMSG;
-	}
-	memcpy(fds, CMSG_DATA(c), sizeof(int) * n);
-	return 0;
-}
-
 int notify_receive(int sock)
 {
 	int fd = -1;
-	int r = notify_receive_fds(sock, &fd, 1);
+	int r = fd_receive(sock, &fd, 1);
 	if (r < 0)
 		return r;
 	/* Linux >= 6.6: wake the supervisor on the same CPU, about halving a round trip. */
@@ -195,25 +154,6 @@ void notify_done(Notifier *n)
 	n->mem_fd = n->fd = -1;
 }
 
-/* The pid of PID inside the sandbox (the last NSpid field). */
-int notify_inner_pid(pid_t pid)
-{
-	char path[64], line[256];
-	int inner = (int)pid;
-
-	(void)snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return inner;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "NSpid:", 6) == 0) {
-			char *last = strrchr(line, '\t');
-			inner = last ? atoi(last + 1) : inner;
-		}
-	(void)fclose(f);
-	return inner;
-}
-
 /* Is PATH (as the process PID sees it) one of the executables the plan allows? Compared by
  * inode, through the process's own root and working directory. */
 static int exec_allowed(const Notifier *n, pid_t pid, const char *path)
@@ -254,7 +194,7 @@ static void on_exec(Notifier *n, const struct seccomp_notif *req)
 		return; /* nothing, or the OCI backends' Landlock helper starting the program */
 	int allowed = exec_allowed(n, req->pid, path);
 	if (allowed == 0)
-		n->deny(n->userdata, "EXTERNAL_COMMAND", path, "exec", notify_inner_pid(req->pid));
+		n->deny(n->userdata, "EXTERNAL_COMMAND", path, "exec", proc_inner_pid(req->pid));
 	/* A set-user-ID or set-group-ID program gains nothing here (nosuid mounts,
 	 * no_new_privs), but reaching for one is worth recording. */
 	struct stat st;
@@ -263,7 +203,7 @@ static void on_exec(Notifier *n, const struct seccomp_notif *req)
 	    n->violation)
 		n->violation(n->userdata, "execve",
 		             "set-user-ID/set-group-ID bit ignored (nosuid, no_new_privs)",
-		             notify_inner_pid(req->pid));
+		             proc_inner_pid(req->pid));
 }
 
 /* Is something listening on loopback PORT in the network namespace whose /proc/net file
@@ -392,7 +332,7 @@ static void on_connect(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 		return;
 	/* No NETWORK_CONNECT reaches out of the empty network namespace yet (the egress proxy
 	 * is a later issue): every outward connect is a denial. */
-	n->deny(n->userdata, "NETWORK_CONNECT", res, "connect", notify_inner_pid(req->pid));
+	n->deny(n->userdata, "NETWORK_CONNECT", res, "connect", proc_inner_pid(req->pid));
 }
 
 static bool under(const char *path, const char *dir)
@@ -566,7 +506,7 @@ static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	                   : refused_open(n, req->pid, path, flags, write);
 	if (refused)
 		n->deny(n->userdata, write ? "FILE_WRITE" : "FILE_READ", path,
-		        write ? "write" : "read", notify_inner_pid(req->pid));
+		        write ? "write" : "read", proc_inner_pid(req->pid));
 }
 
 /* The path argument of a trapped unlink, access or stat call, and its *at flags. */
@@ -691,7 +631,7 @@ static void on_violation(Notifier *n, const struct seccomp_notif *req, Reply *re
 		n->violation(n->userdata,
 		             filter_syscall_name(is_x32(req) ? SCMP_ARCH_X32 : req->data.arch,
 		                                 req->data.nr, name, sizeof(name)),
-		             violation_detail(req), notify_inner_pid(req->pid));
+		             violation_detail(req), proc_inner_pid(req->pid));
 	*rep = (Reply){.emulated = true, .error = -EPERM, .addfd = -1};
 }
 
@@ -716,7 +656,7 @@ static void on_sendto(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	if (loopback && (!n->plan->transparent || ntohs(in->sin_port) == DNS_PORT))
 		return;
 	egress_format_address((const struct sockaddr *)&ss, res, sizeof(res));
-	n->deny(n->userdata, "NETWORK_CONNECT", res, "sendto", notify_inner_pid(req->pid));
+	n->deny(n->userdata, "NETWORK_CONNECT", res, "sendto", proc_inner_pid(req->pid));
 	/* without the transparent path the empty namespace refuses it (ENETUNREACH) */
 	if (n->plan->transparent)
 		*rep = (Reply){.emulated = true, .error = -EACCES, .addfd = -1};

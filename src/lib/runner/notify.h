@@ -32,12 +32,8 @@ typedef struct Notifier {
 int notify_install(int sock, const FilterProg *prog);
 /* Supervisor: receives the listener fd from SOCK. */
 int notify_receive(int sock);
-/* Supervisor: receives exactly N (at most 4) fds sent in one message on SOCK into FDS. */
-int notify_receive_fds(int sock, int *fds, size_t n);
 /* Supervisor: answers one notification, reporting denials: "continue" (the kernel decides
  * under the fences), except for SQLite side files, which it handles itself. */
 void notify_handle(Notifier *n);
-/* The pid of host pid PID inside the sandbox (for events). */
-int notify_inner_pid(pid_t pid);
 /* Supervisor: closes what the notifier holds. */
 void notify_done(Notifier *n);

@@ -140,7 +140,7 @@ void run_report_start(Run *run)
 	event_policies(&run->audit,
 	               sb->review ? json_object_get(review_json(sb->review), "requested") : NULL);
 	event_start(&run->audit, run->plan.program, sb->argv, sandbox_granted_json(sb),
-	            sandbox_limits_json(&run->plan.limits), sandbox_mode_table[sb->mode],
+	            sandbox_limits_json(&run->plan.limits), ob_sandbox_mode_to_string(sb->mode),
 	            protections_json(run));
 	report_degraded(run);
 }

@@ -42,38 +42,6 @@
 #include "runner/probe.h"
 #include "runner/spawn.h"
 
-const char *const sandbox_mode_table[OB_MODE_MAX] = {
-    [OB_MODE_SANDBOX] = "sandbox",
-    [OB_MODE_RX] = "rx",
-    [OB_MODE_RWX] = "rwx",
-};
-
-static const char *const backend_table[OB_BACKEND_MAX] = {
-    [OB_BACKEND_NATIVE] = "native",
-    [OB_BACKEND_GVISOR] = "gvisor",
-    [OB_BACKEND_CRUN] = "crun",
-    [OB_BACKEND_RUNC] = "runc",
-};
-
-/* The index of NAME in TABLE (N entries), or -EINVAL. */
-static int table_index(const char *const *table, int n, const char *name)
-{
-	for (int i = 0; name && i < n; i++)
-		if (streq(name, table[i]))
-			return i;
-	return -EINVAL;
-}
-
-const char *ob_backend_to_string(ob_backend backend)
-{
-	return backend >= 0 && backend < OB_BACKEND_MAX ? backend_table[backend] : NULL;
-}
-
-ob_backend ob_backend_from_string(const char *name)
-{
-	return (ob_backend)table_index(backend_table, OB_BACKEND_MAX, name);
-}
-
 int ob_sandbox_set_backend(ob_sandbox *sb, ob_backend backend)
 {
 	assert_return(sb && backend >= 0 && backend < OB_BACKEND_MAX, -EINVAL);
@@ -81,37 +49,11 @@ int ob_sandbox_set_backend(ob_sandbox *sb, ob_backend backend)
 	return 0;
 }
 
-static const char *const egress_table[OB_EGRESS_MAX] = {
-    [OB_EGRESS_BOTH] = "both",
-    [OB_EGRESS_PROXY] = "proxy",
-    [OB_EGRESS_TRANSPARENT] = "transparent",
-};
-
-const char *ob_egress_to_string(ob_egress egress)
-{
-	return egress >= 0 && egress < OB_EGRESS_MAX ? egress_table[egress] : NULL;
-}
-
-ob_egress ob_egress_from_string(const char *name)
-{
-	return (ob_egress)table_index(egress_table, OB_EGRESS_MAX, name);
-}
-
 int ob_sandbox_set_egress(ob_sandbox *sb, ob_egress egress)
 {
 	assert_return(sb && egress >= 0 && egress < OB_EGRESS_MAX, -EINVAL);
 	sb->egress = egress;
 	return 0;
-}
-
-const char *ob_sandbox_mode_to_string(ob_sandbox_mode mode)
-{
-	return mode >= 0 && mode < OB_MODE_MAX ? sandbox_mode_table[mode] : NULL;
-}
-
-ob_sandbox_mode ob_sandbox_mode_from_string(const char *name)
-{
-	return (ob_sandbox_mode)table_index(sandbox_mode_table, OB_MODE_MAX, name);
 }
 
 int ob_sandbox_new(ob_sandbox **ret)
@@ -478,6 +420,15 @@ static int landlock_decision(const ob_sandbox *sb, int *ret_abi, ob_error *reter
 	                    "confined than asked (--allow-degraded runs without it)");
 }
 
+/* The layout, then the Landlock rules that follow from it. */
+static int build_plan(Plan *plan, const PlanInput *in, ob_error *reterr)
+{
+	int r = plan_build(plan, in, reterr);
+	if (r >= 0 && plan->landlock_abi > 0)
+		r = fs_rules_build(plan, in->caps, in->ctx, in->host_path, reterr);
+	return r;
+}
+
 int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 {
 	PlanInput in = {.argv = sb->argv,
@@ -505,7 +456,7 @@ int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 	r = landlock_decision(sb, &in.landlock_abi, reterr);
 	if (r < 0)
 		return r;
-	r = plan_build(plan, &in, reterr);
+	r = build_plan(plan, &in, reterr);
 	if (r >= 0 && plan->transparent && !probe_transparent_egress()) {
 		if (!sb->allow_degraded)
 			return ob_error_set(reterr, -EOPNOTSUPP,
@@ -515,7 +466,7 @@ int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 			                    "proxy alone; --allow-degraded falls back to it)");
 		plan_done(plan);
 		in.egress = OB_EGRESS_PROXY;
-		r = plan_build(plan, &in, reterr);
+		r = build_plan(plan, &in, reterr);
 		plan->transparent_unavailable = true;
 	}
 	if (r < 0)
@@ -599,7 +550,7 @@ int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr)
 	plan_done(&plan);
 	if (!o)
 		return -ENOMEM;
-	(void)json_object_set_new(o, "mode", json_string(sandbox_mode_table[sb->mode]));
+	(void)json_object_set_new(o, "mode", json_string(ob_sandbox_mode_to_string(sb->mode)));
 	(void)json_object_set_new(o, "limits", sandbox_limits_json(&sb->limits));
 	(void)json_object_set_new(o, "capabilities", sandbox_granted_json(sb));
 	if (sb->review) /* the same as `caps review`: why each capability is or is not there */

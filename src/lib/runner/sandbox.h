@@ -43,8 +43,6 @@ struct ob_sandbox {
 	ob_review *review; /* the component's decisions, once planned */
 };
 
-extern const char *const sandbox_mode_table[OB_MODE_MAX];
-
 /* The plan of SB's run: the component's grants applied, the fail-closed decisions taken
  * (Landlock, transparent egress, the backend's), the seccomp filter built. */
 int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr);

@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "basic/fdpass.h"
 #include "basic/macro.h"
 #include "egress/dnsstub.h"
 #include "egress/proxy.h"
@@ -280,9 +281,6 @@ static int loopback_socket(const SpawnArgs *a, int type, unsigned port, const ch
  * program never holds them. */
 static void egress_sockets(const SpawnArgs *a)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * 3)] = {0};
-	char byte = 'e';
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
 	int fds[3], n = 0;
 
 	if (a->plan->proxy)
@@ -291,17 +289,9 @@ static void egress_sockets(const SpawnArgs *a)
 		fds[n++] = loopback_socket(a, SOCK_DGRAM, DNS_PORT, "the DNS stub's UDP socket");
 		fds[n++] = loopback_socket(a, SOCK_STREAM, DNS_PORT, "the DNS stub's TCP socket");
 	}
-	struct msghdr msg = {.msg_iov = &iov,
-	                     .msg_iovlen = 1,
-	                     .msg_control = cbuf,
-	                     .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
-	memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)n);
-	if (sendmsg(a->proxy_fd, &msg, MSG_NOSIGNAL) != 1)
-		die_setup(a, errno, "handing over the egress sockets", NULL);
+	int r = fd_send(a->proxy_fd, 'e', fds, (size_t)n);
+	if (r < 0)
+		die_setup(a, -r, "handing over the egress sockets", NULL);
 	for (int i = 0; i < n; i++)
 		(void)close(fds[i]);
 	(void)close(a->proxy_fd);

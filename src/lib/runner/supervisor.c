@@ -17,6 +17,7 @@
 
 #include "backends/runtime.h"
 #include "basic/error.h"
+#include "basic/fdpass.h"
 #include "basic/macro.h"
 #include "plan/dbfiles.h"
 #include "runner/run.h"
@@ -94,7 +95,7 @@ static void receive_egress(Run *run)
 {
 	int fds[3] = {-1, -1, -1};
 	size_t n = (run->plan.proxy ? 1 : 0) + (run->plan.transparent ? 2 : 0);
-	int r = notify_receive_fds(run->proxy_sock, fds, n);
+	int r = fd_receive(run->proxy_sock, fds, n);
 	(void)close(run->proxy_sock);
 	run->proxy_sock = -1;
 	if (r < 0)

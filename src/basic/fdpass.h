@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* File descriptors handed over a unix socket (SCM_RIGHTS): one byte, up to FDPASS_MAX fds. */
+#pragma once
+
+#include <stddef.h>
+
+#define FDPASS_MAX 4
+
+/* Sends the N fds of FDS (1..FDPASS_MAX) with the byte TAG over SOCK; never SIGPIPE. Usable
+ * after clone (no allocation). 0 or -errno (-EINVAL for N out of range). */
+int fd_send(int sock, char tag, const int *fds, size_t n);
+/* Receives exactly N fds (close-on-exec) into FDS without blocking: -EBADMSG (and whatever
+ * came closed) when the message holds another count, -EPIPE when the peer is gone. */
+int fd_receive(int sock, int *fds, size_t n);
