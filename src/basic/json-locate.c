@@ -5,11 +5,20 @@
  * for values; this walks the text again.  It runs only on text jansson has already accepted
  * (valid JSON, nesting below jansson's depth limit), so it need not validate, and it never
  * recurses: containers it skips are skipped with a depth counter.
+ *
+ * JsonDoc ties the text to its name, so that syntax errors (from jansson) and structure
+ * errors (located here) read the same in every parser: capability files, Cedar policies and
+ * entities, the registry's component files, seccomp profiles.
  */
 #include "basic/json-locate.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "basic/error.h"
+#include "basic/fileio.h"
 
 typedef struct Cursor {
 	const char *p, *end;
@@ -239,4 +248,57 @@ int json_locate(const char *data, size_t len, const char *path, unsigned *ret_li
 	*ret_line = line;
 	*ret_col = col;
 	return 0;
+}
+
+/* ---------------------------------------------------------------- documents */
+
+int json_doc_parse(const JsonDoc *d, json_t **ret)
+{
+	json_error_t jerr;
+
+	*ret = json_loadb(d->data ? d->data : "", d->len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!*ret)
+		return ob_error_set(d->err, -EINVAL, "%s:%d:%d: %s", d->name, jerr.line,
+		                    jerr.column, jerr.text);
+	return 0;
+}
+
+int json_doc_load(const char *path, size_t max, char **ret_data, size_t *ret_len, json_t **ret,
+                  ob_error *reterr)
+{
+	_cleanup_free_ char *data = NULL;
+	JsonDoc doc = {.name = path, .err = reterr};
+
+	int r = read_file_limited(path, max, &data, &doc.len, reterr);
+	if (r < 0)
+		return r;
+	doc.data = data;
+	r = json_doc_parse(&doc, ret);
+	if (r < 0)
+		return r;
+	*ret_data = TAKE_PTR(data);
+	*ret_len = doc.len;
+	return 0;
+}
+
+int json_doc_failv(const JsonDoc *d, int code, const char *path, const char *fmt, va_list ap)
+{
+	char what[400];
+	unsigned line, col;
+
+	(void)vsnprintf(what, sizeof(what), fmt, ap);
+	if (d->data && json_locate(d->data, d->len, path, &line, &col) >= 0)
+		return ob_error_set(d->err, code, "%s:%u:%u: %s: %s", d->name, line, col, path,
+		                    what);
+	return ob_error_set(d->err, code, "%s: %s: %s", d->name, path, what);
+}
+
+int json_doc_fail(const JsonDoc *d, int code, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int r = json_doc_failv(d, code, path, fmt, ap);
+	va_end(ap);
+	return r;
 }

@@ -29,11 +29,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ob_capset *, ob_capset_unref)
 DEFINE_TRIVIAL_CLEANUP_FUNC(ob_capability *, ob_capability_free)
 
 typedef struct Parser {
-	const char *data;
-	size_t len;
-	const char *name;
+	JsonDoc doc;
 	const char *workdir;
-	ob_error *err;
 } Parser;
 
 static const char *json_type_name(const json_t *v)
@@ -56,24 +53,7 @@ static const char *json_type_name(const json_t *v)
 	}
 }
 
-#define fail(p, code, path, ...) capfile_fail(p, code, path, __VA_ARGS__)
-
-static int capfile_fail(const Parser *p, int code, const char *path, const char *fmt, ...)
-    _printf_(4, 5);
-static int capfile_fail(const Parser *p, int code, const char *path, const char *fmt, ...)
-{
-	char what[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	unsigned line, col;
-	if (json_locate(p->data, p->len, path, &line, &col) >= 0)
-		return ob_error_set(p->err, code, "%s:%u:%u: %s: %s", p->name, line, col, path,
-		                    what);
-	return ob_error_set(p->err, code, "%s: %s: %s", p->name, path, what);
-}
+#define fail(p, code, path, ...) json_doc_fail(&(p)->doc, code, path, __VA_ARGS__)
 
 /* Refuses keys outside ALLOWED (a NULL-terminated list), naming the first unknown one. */
 static int check_keys(const Parser *p, const json_t *obj, const char *path,
@@ -192,7 +172,8 @@ static int parse_capabilities(const Parser *p, const json_t *caps, ob_capset *se
 int capfile_parse_capabilities(const char *data, size_t len, const char *name, const json_t *caps,
                                const char *workdir, ob_capset *set, ob_error *reterr)
 {
-	Parser p = {.data = data, .len = len, .name = name, .workdir = workdir, .err = reterr};
+	Parser p = {.doc = {.data = data, .len = len, .name = name, .err = reterr},
+	            .workdir = workdir};
 	return parse_capabilities(&p, caps, set);
 }
 
@@ -307,23 +288,21 @@ int ob_capfile_parse(const char *data, size_t len, const char *name, const char 
 {
 	_cleanup_(json_decrefp) json_t *root = NULL;
 	_cleanup_(ob_capset_unrefp) ob_capset *tmp = NULL;
-	Parser p = {.data = data ? data : "",
-	            .len = len,
-	            .name = name ? name : "<capabilities>",
-	            .workdir = workdir,
-	            .err = reterr};
+	Parser p = {.doc = {.data = data ? data : "",
+	                    .len = len,
+	                    .name = name ? name : "<capabilities>",
+	                    .err = reterr},
+	            .workdir = workdir};
 	ob_limits parsed = {0};
-	json_error_t jerr;
 	int r;
 
 	assert_return(data || len == 0, -EINVAL);
 	if (len > CAPFILE_MAX_BYTES)
 		return ob_error_set(reterr, -EFBIG, "%s: file is %zu bytes; the limit is %u",
-		                    p.name, len, CAPFILE_MAX_BYTES);
-	root = json_loadb(data ? data : "", len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root)
-		return ob_error_set(reterr, -EINVAL, "%s:%d:%d: %s", p.name, jerr.line, jerr.column,
-		                    jerr.text);
+		                    p.doc.name, len, CAPFILE_MAX_BYTES);
+	r = json_doc_parse(&p.doc, &root);
+	if (r < 0)
+		return r;
 	r = ob_capset_new(&tmp);
 	if (r < 0)
 		return ob_error_set(reterr, r, "out of memory");
@@ -333,7 +312,7 @@ int ob_capfile_parse(const char *data, size_t len, const char *name, const char 
 	for (size_t i = 0; set && i < ob_capset_size(tmp); i++) {
 		r = ob_capset_add(set, ob_capset_get(tmp, i));
 		if (r < 0)
-			return ob_error_set(reterr, r, "%s: out of memory", p.name);
+			return ob_error_set(reterr, r, "%s: out of memory", p.doc.name);
 	}
 	if (limits)
 		(void)merge_limits(limits, &parsed);

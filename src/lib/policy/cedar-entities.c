@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "basic/error.h"
-#include "basic/fileio.h"
 #include "basic/macro.h"
 #include "policy/cedar.h"
 
@@ -95,7 +94,7 @@ static int parse_entity(ob_entities *es, const ValueParser *vp, const json_t *e,
 	return as ? value_from_json(vp, as, sub, 0, attrs) : 0;
 }
 
-static int entities_build(ob_entities *es, const json_t *root, CedarDoc *doc)
+static int entities_build(ob_entities *es, const json_t *root, const JsonDoc *doc)
 {
 	ValueParser vp = {.arena = &es->arena,
 	                  .uids = &es->uids,
@@ -157,36 +156,32 @@ void ob_entities_free(ob_entities *es)
 	free(es);
 }
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(ob_entities *, ob_entities_free)
+
+/* A CedarBuildFn: RET is an ob_entities **. */
+static int entities_from_json(const json_t *root, const JsonDoc *doc, void *ret)
+{
+	_cleanup_(ob_entities_freep) ob_entities *es = calloc(1, sizeof(*es));
+
+	if (!es)
+		return ob_error_set(doc->err, -ENOMEM, "out of memory");
+	int r = entities_build(es, root, doc);
+	if (r < 0)
+		return r;
+	*(ob_entities **)ret = TAKE_PTR(es);
+	return 0;
+}
+
 int ob_entities_parse(const char *data, size_t len, const char *name, ob_entities **ret,
                       ob_error *reterr)
 {
-	CedarDoc doc = {
-	    .data = data, .len = len, .name = name ? name : "<entities>", .err = reterr};
-	_cleanup_(json_decrefp) json_t *root = NULL;
-
-	assert_return(ret && (data || len == 0), -EINVAL);
-	int r = cedar_doc_load(&doc, &root);
-	if (r < 0)
-		return r;
-	ob_entities *es = calloc(1, sizeof(*es));
-	if (!es)
-		return ob_error_set(reterr, -ENOMEM, "out of memory");
-	r = entities_build(es, root, &doc);
-	if (r < 0) {
-		ob_entities_free(es);
-		return r;
-	}
-	*ret = es;
-	return 0;
+	return cedar_doc_parse(data, len, name ? name : "<entities>", entities_from_json, ret,
+	                       reterr);
 }
 
 int ob_entities_load(const char *path, ob_entities **ret, ob_error *reterr)
 {
-	_cleanup_free_ char *data = NULL;
-	size_t len;
-
-	int r = read_file_limited(path, CEDAR_MAX_BYTES, &data, &len, reterr);
-	return r < 0 ? r : ob_entities_parse(data, len, path, ret, reterr);
+	return cedar_doc_load(path, entities_from_json, ret, reterr);
 }
 
 size_t ob_entities_size(const ob_entities *es)

@@ -13,13 +13,12 @@
 #include <string.h>
 
 #include "basic/error.h"
-#include "basic/fileio.h"
 #include "basic/macro.h"
 #include "policy/cedar.h"
 
 typedef struct PParser {
 	ob_policy_set *ps;
-	CedarDoc *doc;
+	const JsonDoc *doc;
 } PParser;
 
 static int pfail(const PParser *p, const char *path, const char *fmt, ...) _printf_(3, 4);
@@ -27,7 +26,7 @@ static int pfail(const PParser *p, const char *path, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int r = cedar_doc_fail(p->doc, path, fmt, ap);
+	int r = json_doc_failv(p->doc, -EINVAL, path, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -488,7 +487,7 @@ static int policy(const PParser *p, const json_t *j, const char *id, const char 
 	return 0;
 }
 
-static int policy_set_build(ob_policy_set *ps, const json_t *root, CedarDoc *doc)
+static int policy_set_build(ob_policy_set *ps, const json_t *root, const JsonDoc *doc)
 {
 	PParser p = {.ps = ps, .doc = doc};
 	const json_t *list = root;
@@ -556,36 +555,32 @@ void ob_policy_set_free(ob_policy_set *ps)
 	free(ps);
 }
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(ob_policy_set *, ob_policy_set_free)
+
+/* A CedarBuildFn: RET is an ob_policy_set **. */
+static int policy_set_from_json(const json_t *root, const JsonDoc *doc, void *ret)
+{
+	_cleanup_(ob_policy_set_freep) ob_policy_set *ps = calloc(1, sizeof(*ps));
+
+	if (!ps)
+		return ob_error_set(doc->err, -ENOMEM, "out of memory");
+	int r = policy_set_build(ps, root, doc);
+	if (r < 0)
+		return r;
+	*(ob_policy_set **)ret = TAKE_PTR(ps);
+	return 0;
+}
+
 int ob_policy_set_parse(const char *data, size_t len, const char *name, ob_policy_set **ret,
                         ob_error *reterr)
 {
-	CedarDoc doc = {
-	    .data = data, .len = len, .name = name ? name : "<policies>", .err = reterr};
-	_cleanup_(json_decrefp) json_t *root = NULL;
-
-	assert_return(ret && (data || len == 0), -EINVAL);
-	int r = cedar_doc_load(&doc, &root);
-	if (r < 0)
-		return r;
-	ob_policy_set *ps = calloc(1, sizeof(*ps));
-	if (!ps)
-		return ob_error_set(reterr, -ENOMEM, "out of memory");
-	r = policy_set_build(ps, root, &doc);
-	if (r < 0) {
-		ob_policy_set_free(ps);
-		return r;
-	}
-	*ret = ps;
-	return 0;
+	return cedar_doc_parse(data, len, name ? name : "<policies>", policy_set_from_json, ret,
+	                       reterr);
 }
 
 int ob_policy_set_load(const char *path, ob_policy_set **ret, ob_error *reterr)
 {
-	_cleanup_free_ char *data = NULL;
-	size_t len;
-
-	int r = read_file_limited(path, CEDAR_MAX_BYTES, &data, &len, reterr);
-	return r < 0 ? r : ob_policy_set_parse(data, len, path, ret, reterr);
+	return cedar_doc_load(path, policy_set_from_json, ret, reterr);
 }
 
 size_t ob_policy_set_size(const ob_policy_set *ps)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "basic/error.h"
+#include "basic/fileio.h"
 #include "basic/json-locate.h"
 #include "basic/macro.h"
 #include "policy/cedar.h"
@@ -533,38 +534,35 @@ int value_from_json(const ValueParser *vp, const json_t *v, const char *path, un
 
 /* ---------------------------------------------------------------- documents */
 
-int cedar_doc_fail(const CedarDoc *d, const char *path, const char *fmt, va_list ap)
-{
-	char what[400];
-	unsigned line, col;
-
-	(void)vsnprintf(what, sizeof(what), fmt, ap);
-	if (d->data && json_locate(d->data, d->len, path, &line, &col) >= 0)
-		return ob_error_set(d->err, -EINVAL, "%s:%u:%u: %s: %s", d->name, line, col, path,
-		                    what);
-	return ob_error_set(d->err, -EINVAL, "%s: %s: %s", d->name, path, what);
-}
-
 int cedar_value_fail(const ValueParser *vp, const char *path, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int r = cedar_doc_fail(vp->userdata, path, fmt, ap);
+	int r = json_doc_failv(vp->userdata, -EINVAL, path, fmt, ap);
 	va_end(ap);
 	return r;
 }
 
-int cedar_doc_load(CedarDoc *d, json_t **ret)
+int cedar_doc_parse(const char *data, size_t len, const char *name, CedarBuildFn build, void *ret,
+                    ob_error *reterr)
 {
-	json_error_t jerr;
+	JsonDoc doc = {.data = data, .len = len, .name = name, .err = reterr};
+	_cleanup_(json_decrefp) json_t *root = NULL;
 
-	if (d->len > CEDAR_MAX_BYTES)
-		return ob_error_set(d->err, -EFBIG, "%s: %zu bytes; the limit is %u", d->name,
-		                    d->len, CEDAR_MAX_BYTES);
+	assert_return(ret && (data || len == 0), -EINVAL);
+	if (len > CEDAR_MAX_BYTES)
+		return ob_error_set(reterr, -EFBIG, "%s: %zu bytes; the limit is %u", name, len,
+		                    CEDAR_MAX_BYTES);
 	/* Nesting is bounded by jansson (2048 levels) and again by CEDAR_MAX_DEPTH below. */
-	*ret = json_loadb(d->data ? d->data : "", d->len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!*ret)
-		return ob_error_set(d->err, -EINVAL, "%s:%d:%d: %s", d->name, jerr.line,
-		                    jerr.column, jerr.text);
-	return 0;
+	int r = json_doc_parse(&doc, &root);
+	return r < 0 ? r : build(root, &doc, ret);
+}
+
+int cedar_doc_load(const char *path, CedarBuildFn build, void *ret, ob_error *reterr)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+
+	int r = read_file_limited(path, CEDAR_MAX_BYTES, &data, &len, reterr);
+	return r < 0 ? r : cedar_doc_parse(data, len, path, build, ret, reterr);
 }

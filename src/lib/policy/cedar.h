@@ -14,6 +14,7 @@
 
 #include "omnibase/omnibase.h"
 
+#include "basic/json-locate.h"
 #include "basic/macro.h"
 
 /* ---------------------------------------------------------------- arena */
@@ -125,7 +126,7 @@ typedef struct ValueParser {
 	ob_error *err;
 	int (*fail)(const struct ValueParser *vp, const char *path, const char *fmt, ...)
 	    _printf_(3, 4);
-	void *userdata;
+	const void *userdata;
 } ValueParser;
 int value_from_json(const ValueParser *vp, const json_t *v, const char *path, unsigned depth,
                     CVal *out);
@@ -210,15 +211,19 @@ struct ob_policy_set {
 #define CEDAR_MAX_DEPTH 128
 #define CEDAR_MAX_BYTES (64u << 20)
 
-/* A JSON document being parsed, for errors as NAME:LINE:COL: $.json.path: what. */
-typedef struct CedarDoc {
-	const char *data;
-	size_t len;
-	const char *name;
-	ob_error *err;
-} CedarDoc;
-
-int cedar_doc_load(CedarDoc *d, json_t **ret);
-/* A ValueParser's `fail` for documents: USERDATA is the CedarDoc being parsed. */
+/*
+ * Builds a Cedar object from ROOT, the parsed text of DOC, into RET (an `ob_x **`), which is
+ * set only on success.  Structure errors go through json_doc_fail(DOC, ...).
+ */
+typedef int (*CedarBuildFn)(const json_t *root, const JsonDoc *doc, void *ret);
+/*
+ * The shape shared by ob_policy_set_parse and ob_entities_parse: DATA (at most
+ * CEDAR_MAX_BYTES) parsed as JSON, errors named NAME, handed to BUILD.  -EINVAL without a
+ * message when RET is NULL or DATA is NULL with a length.
+ */
+int cedar_doc_parse(const char *data, size_t len, const char *name, CedarBuildFn build, void *ret,
+                    ob_error *reterr);
+/* cedar_doc_parse on the file PATH, read as read_file_limited does and named PATH. */
+int cedar_doc_load(const char *path, CedarBuildFn build, void *ret, ob_error *reterr);
+/* A ValueParser's `fail` for documents: USERDATA is the JsonDoc being parsed. */
 int cedar_value_fail(const ValueParser *vp, const char *path, const char *fmt, ...) _printf_(3, 4);
-int cedar_doc_fail(const CedarDoc *d, const char *path, const char *fmt, va_list ap) _printf_(3, 0);

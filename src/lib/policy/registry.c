@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "basic/error.h"
-#include "basic/fileio.h"
+#include "basic/json-locate.h"
 #include "basic/macro.h"
 #include "model/capability.h"
 #include "model/capfile.h"
@@ -68,16 +68,10 @@ static void component_done(Component *c)
 
 static int component_load(const char *dir, const char *uuid, Component *c, ob_error *reterr)
 {
-	json_error_t jerr;
-
 	(void)snprintf(c->path, sizeof(c->path), "%s/components/%s.json", dir, uuid);
-	int r = read_file_limited(c->path, REGISTRY_MAX_BYTES, &c->data, &c->len, reterr);
+	int r = json_doc_load(c->path, REGISTRY_MAX_BYTES, &c->data, &c->len, &c->meta, reterr);
 	if (r < 0)
 		return r;
-	c->meta = json_loadb(c->data, c->len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!c->meta)
-		return ob_error_set(reterr, -EINVAL, "%s:%d:%d: %s", c->path, jerr.line,
-		                    jerr.column, jerr.text);
 	if (!json_is_object(c->meta))
 		return ob_error_set(reterr, -EINVAL, "%s: expected a JSON object", c->path);
 	const json_t *id = json_object_get(c->meta, "uuid");
