@@ -370,7 +370,7 @@ typedef struct ob_authz_request ob_authz_request;
 OB_PUBLIC int ob_policy_set_parse(const char *data, size_t len, const char *name,
                                   ob_policy_set **ret, ob_error *reterr);
 OB_PUBLIC int ob_policy_set_load(const char *path, ob_policy_set **ret, ob_error *reterr);
-OB_PUBLIC void ob_policy_set_free(ob_policy_set *ps);
+OB_PUBLIC ob_policy_set *ob_policy_set_free(ob_policy_set *ps);
 OB_PUBLIC size_t ob_policy_set_size(const ob_policy_set *ps);
 /* The id of policy I ("p0" for {"staticPolicies": {"p0": ...}}; "policyI" in a list). */
 OB_PUBLIC const char *ob_policy_set_id(const ob_policy_set *ps, size_t i);
@@ -381,7 +381,7 @@ OB_PUBLIC int ob_policy_set_text(const ob_policy_set *ps, size_t i, char **ret);
 OB_PUBLIC int ob_entities_parse(const char *data, size_t len, const char *name, ob_entities **ret,
                                 ob_error *reterr);
 OB_PUBLIC int ob_entities_load(const char *path, ob_entities **ret, ob_error *reterr);
-OB_PUBLIC void ob_entities_free(ob_entities *es);
+OB_PUBLIC ob_entities *ob_entities_free(ob_entities *es);
 /* The number of entities the file lists. */
 OB_PUBLIC size_t ob_entities_size(const ob_entities *es);
 
@@ -389,14 +389,14 @@ OB_PUBLIC size_t ob_entities_size(const ob_entities *es);
  * thread-safe: one authorizer per thread. */
 OB_PUBLIC int ob_authorizer_new(const ob_policy_set *ps, const ob_entities *es,
                                 ob_authorizer **ret);
-OB_PUBLIC void ob_authorizer_free(ob_authorizer *a);
+OB_PUBLIC ob_authorizer *ob_authorizer_free(ob_authorizer *a);
 
 /* A request: PRINCIPAL, ACTION, RESOURCE as Cedar entity references (`Type::"id"`), CONTEXT
  * a JSON object or NULL. Parsed once, evaluated any number of times with A. */
 OB_PUBLIC int ob_authz_request_new(ob_authorizer *a, const char *principal, const char *action,
                                    const char *resource, const char *context_json,
                                    ob_authz_request **ret, ob_error *reterr);
-OB_PUBLIC void ob_authz_request_free(ob_authz_request *r);
+OB_PUBLIC ob_authz_request *ob_authz_request_free(ob_authz_request *r);
 
 /* The answer: REASONS are the determining policies (the satisfied forbids when any, else the
  * satisfied permits), ERRORS the policies whose evaluation failed (skipped, as in Cedar),
@@ -426,7 +426,7 @@ typedef struct ob_review ob_review;
 
 OB_PUBLIC int ob_registry_review(const char *dir, const char *uuid, const ob_context *ctx,
                                  ob_review **ret, ob_error *reterr);
-OB_PUBLIC void ob_review_free(ob_review *rv);
+OB_PUBLIC ob_review *ob_review_free(ob_review *rv);
 /* The granted capabilities (borrowed). */
 OB_PUBLIC const ob_capset *ob_review_granted(const ob_review *rv);
 /* The review as JSON: each requested capability with its decision, the determining policies

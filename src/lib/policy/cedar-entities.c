@@ -147,14 +147,15 @@ static int entities_build(ob_entities *es, const json_t *root, CedarDoc *doc)
 	return 0;
 }
 
-void ob_entities_free(ob_entities *es)
+ob_entities *ob_entities_free(ob_entities *es)
 {
 	if (!es)
-		return;
+		return NULL;
 	free(es->data);
 	uid_table_free(&es->uids);
 	arena_free(&es->arena);
 	free(es);
+	return NULL;
 }
 
 int ob_entities_parse(const char *data, size_t len, const char *name, ob_entities **ret,
@@ -173,7 +174,7 @@ int ob_entities_parse(const char *data, size_t len, const char *name, ob_entitie
 		return ob_error_set(reterr, -ENOMEM, "out of memory");
 	r = entities_build(es, root, &doc);
 	if (r < 0) {
-		ob_entities_free(es);
+		(void)ob_entities_free(es);
 		return r;
 	}
 	*ret = es;

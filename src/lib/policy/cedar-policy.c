@@ -545,15 +545,16 @@ static int policy_set_build(ob_policy_set *ps, const json_t *root, CedarDoc *doc
 	return 0;
 }
 
-void ob_policy_set_free(ob_policy_set *ps)
+ob_policy_set *ob_policy_set_free(ob_policy_set *ps)
 {
 	if (!ps)
-		return;
+		return NULL;
 	free(ps->nodes);
 	free(ps->kids);
 	uid_table_free(&ps->lits);
 	arena_free(&ps->arena);
 	free(ps);
+	return NULL;
 }
 
 int ob_policy_set_parse(const char *data, size_t len, const char *name, ob_policy_set **ret,
@@ -572,7 +573,7 @@ int ob_policy_set_parse(const char *data, size_t len, const char *name, ob_polic
 		return ob_error_set(reterr, -ENOMEM, "out of memory");
 	r = policy_set_build(ps, root, &doc);
 	if (r < 0) {
-		ob_policy_set_free(ps);
+		(void)ob_policy_set_free(ps);
 		return r;
 	}
 	*ret = ps;

@@ -171,7 +171,7 @@ ob_sandbox *ob_sandbox_free(ob_sandbox *sb)
 	ob_capset_unref(sb->caps);
 	ob_context_free(sb->ctx);
 	free(sb->component);
-	ob_review_free(sb->review);
+	(void)ob_review_free(sb->review);
 	seccomp_profile_done(&sb->seccomp_profile);
 	free(sb->workdir);
 	free(sb->registry_dir);
@@ -232,8 +232,7 @@ static int apply_component(ob_sandbox *sb, ob_error *reterr)
 		return 0;
 	if (!sb->registry_dir)
 		return ob_error_set(reterr, -EINVAL, "--component needs --registry DIR");
-	ob_review_free(sb->review);
-	sb->review = NULL;
+	sb->review = ob_review_free(sb->review);
 	int r = ob_registry_review(sb->registry_dir, sb->component, sb->ctx, &sb->review, reterr);
 	if (r < 0)
 		return r;
