@@ -186,6 +186,7 @@ int ob_entities_load(const char *path, ob_entities **ret, ob_error *reterr)
 	_cleanup_free_ char *data = NULL;
 	size_t len;
 
+	assert_return(path && ret, -EINVAL);
 	int r = read_file_limited(path, CEDAR_MAX_BYTES, &data, &len, reterr);
 	return r < 0 ? r : ob_entities_parse(data, len, path, ret, reterr);
 }

@@ -424,9 +424,9 @@ static int policy_eval(Eval *e, const Policy *p)
 int ob_authorize(ob_authorizer *a, const ob_authz_request *r, ob_decision *ret)
 {
 	size_t n_permit = 0, n_forbid = 0, n_err = 0;
-	uint32_t n = a->ps->n;
 
 	assert_return(a && r && ret, -EINVAL);
+	uint32_t n = a->ps->n;
 	arena_reset(&a->scratch);
 	/* reasons: satisfied forbids from the front, satisfied permits from the back */
 	for (const uint32_t *c = r->cand; *c != UINT32_MAX; c++) {

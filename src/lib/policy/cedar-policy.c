@@ -585,6 +585,7 @@ int ob_policy_set_load(const char *path, ob_policy_set **ret, ob_error *reterr)
 	_cleanup_free_ char *data = NULL;
 	size_t len;
 
+	assert_return(path && ret, -EINVAL);
 	int r = read_file_limited(path, CEDAR_MAX_BYTES, &data, &len, reterr);
 	return r < 0 ? r : ob_policy_set_parse(data, len, path, ret, reterr);
 }

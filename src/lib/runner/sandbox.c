@@ -192,8 +192,10 @@ ob_sandbox *ob_sandbox_free(ob_sandbox *sb)
 int ob_sandbox_set_capabilities(ob_sandbox *sb, ob_capset *set)
 {
 	assert_return(sb && set, -EINVAL);
-	ob_capset_unref(sb->caps);
+	/* The reference first: SET may be the one held already, with no other owner. */
+	ob_capset *old = sb->caps;
 	sb->caps = ob_capset_ref(set);
+	(void)ob_capset_unref(old);
 	return 0;
 }
 
