@@ -460,13 +460,13 @@ OB_PUBLIC int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr)
  * Runs the program and waits for it.  RESULT is always filled (exit_code 125 until the run
  * happens); release it with ob_result_done().  Returns 0 when the run happened, whatever
  * the program did (see RESULT; RETERR may still carry a message: code 0 for an audit-log
- * write error, or the exec failure behind exit code 126/127).  Otherwise a negative errno
- * (RETERR says why) and RESULT->exit_code 125, except -ENOENT 127 and -EACCES/-ENOEXEC 126:
- *  -EINVAL no program, a bad grant, secret or policy; -ENOENT program, interpreter or
- *  registry file missing; -EACCES/-ENOEXEC not executable; -EOPNOTSUPP a protection or
- *  backend feature unavailable (without allow_degraded); -ELOOP a symlink in a granted
- *  path; -E2BIG a grant matching too many files; -ENOMEM; system errors of the setup
- *  (-EPERM, -ENOSPC for namespaces, -EIO, …).
+ * write error, or the exec failure behind exit code 126/127).  Otherwise a negative errno,
+ * RETERR saying why, and RESULT->exit_code 125 (planning's -ENOENT: 127, its -EACCES and
+ * -ENOEXEC: 126).  -EINVAL no program, a bad grant, secret or policy; -ENOENT program,
+ * interpreter or registry file missing; -EACCES/-ENOEXEC not executable; -EOPNOTSUPP a
+ * protection or backend feature unavailable (without allow_degraded); -ELOOP a symlink in
+ * a granted path; -E2BIG a grant matching too many files; -ENOMEM; system errors of the
+ * setup (-EPERM, -ENOSPC for namespaces, -EIO, …).
  * Forks: one run at a time per sandbox, several sandboxes may run from different threads;
  * the caller must not reap the child (no waitpid(-1), SIGCHLD not ignored).
  */
