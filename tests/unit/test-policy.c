@@ -400,7 +400,8 @@ static void test_entity_and_request_errors(void **state)
 	                  "\"G\", \"id\": \"b\"}]}, {\"uid\": {\"type\": \"G\", \"id\": \"b\"}, "
 	                  "\"parents\": [{\"type\": \"G\", \"id\": \"a\"}]}]";
 	assert_int_equal(ob_entities_parse(cyc, strlen(cyc), "c.json", &es, &e), 0);
-	ob_entities_free(es);
+	es = ob_entities_free(es);
+	assert_null(es);
 
 	const char *pol = POL("");
 	ob_policy_set *ps;
@@ -449,9 +450,15 @@ static void test_entity_and_request_errors(void **state)
 	ob_decision d;
 	assert_int_equal(ob_authorize(a, r, &d), 0);
 	assert_true(d.allow);
-	ob_authz_request_free(r);
-	ob_authorizer_free(a);
-	ob_policy_set_free(ps);
+	/* destructors accept NULL and return NULL, so `p = ob_x_free(p)` works */
+	assert_null(ob_authz_request_free(r));
+	assert_null(ob_authorizer_free(a));
+	assert_null(ob_policy_set_free(ps));
+	assert_null(ob_authz_request_free(NULL));
+	assert_null(ob_authorizer_free(NULL));
+	assert_null(ob_entities_free(NULL));
+	assert_null(ob_policy_set_free(NULL));
+	assert_null(ob_review_free(NULL));
 }
 
 int main(void)

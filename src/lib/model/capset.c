@@ -195,11 +195,11 @@ static int capset_take(ob_capset *set, ob_capability *cap)
 	if (bucket_add(&set->bucket[c->type], c) < 0)
 		return -ENOMEM;
 	/* On failure here the grant stays filed under its own type only: the set then grants
-	 * less than asked (never more), and the caller sees -ENOMEM. */
-	if (read != c->type && bucket_add(&set->bucket[read], c) < 0)
-		return -ENOMEM;
+	 * less than asked (never more), and the caller sees -ENOMEM.  The set keeps (and later
+	 * frees) the grant either way: its own type's bucket points at it now. */
+	int r = read != c->type && bucket_add(&set->bucket[read], c) < 0 ? -ENOMEM : 0;
 	set->caps[set->n_caps++] = TAKE_PTR(c);
-	return 0;
+	return r;
 }
 
 int ob_capset_add(ob_capset *set, const ob_capability *cap)

@@ -202,6 +202,8 @@ void ob_limit_format(ob_limit limit, uint64_t v, char *buf, size_t size)
 {
 	static const char units[] = "KMGT";
 
+	if (!buf)
+		return;
 	if (limit_is_size(limit)) {
 		int u = -1;
 		while (u < 3 && v >= 1024 && v % 1024 == 0) {

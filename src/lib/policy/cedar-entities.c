@@ -146,14 +146,15 @@ static int entities_build(ob_entities *es, const json_t *root, const JsonDoc *do
 	return 0;
 }
 
-void ob_entities_free(ob_entities *es)
+ob_entities *ob_entities_free(ob_entities *es)
 {
 	if (!es)
-		return;
+		return NULL;
 	free(es->data);
 	uid_table_free(&es->uids);
 	arena_free(&es->arena);
 	free(es);
+	return NULL;
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(ob_entities *, ob_entities_free)

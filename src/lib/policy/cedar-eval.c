@@ -424,9 +424,9 @@ static int policy_eval(Eval *e, const Policy *p)
 int ob_authorize(ob_authorizer *a, const ob_authz_request *r, ob_decision *ret)
 {
 	size_t n_permit = 0, n_forbid = 0, n_err = 0;
-	uint32_t n = a->ps->n;
 
 	assert_return(a && r && ret, -EINVAL);
+	uint32_t n = a->ps->n;
 	arena_reset(&a->scratch);
 	/* reasons: satisfied forbids from the front, satisfied permits from the back */
 	for (const uint32_t *c = r->cand; *c != UINT32_MAX; c++) {
@@ -458,10 +458,10 @@ int ob_authorize(ob_authorizer *a, const ob_authz_request *r, ob_decision *ret)
 
 /* ---------------------------------------------------------------- linking */
 
-void ob_authorizer_free(ob_authorizer *a)
+ob_authorizer *ob_authorizer_free(ob_authorizer *a)
 {
 	if (!a)
-		return;
+		return NULL;
 	uid_table_free(&a->link);
 	arena_free(&a->arena);
 	arena_free(&a->scratch);
@@ -472,6 +472,7 @@ void ob_authorizer_free(ob_authorizer *a)
 	free(a->errors);
 	free(a->msgs);
 	free(a);
+	return NULL;
 }
 
 static uint32_t *candidates(ob_authorizer *a, uint32_t action, bool known)
@@ -522,7 +523,7 @@ int ob_authorizer_new(const ob_policy_set *ps, const ob_entities *es, ob_authori
 	a->cand = r >= 0 ? calloc(a->n_known + 1, sizeof(uint32_t *)) : NULL;
 	a->cand_all = a->cand ? candidates(a, 0, false) : NULL;
 	if (!a->cand_all) {
-		ob_authorizer_free(a);
+		(void)ob_authorizer_free(a);
 		return -ENOMEM;
 	}
 	*ret = a;
@@ -531,13 +532,14 @@ int ob_authorizer_new(const ob_policy_set *ps, const ob_entities *es, ob_authori
 
 /* ---------------------------------------------------------------- requests */
 
-void ob_authz_request_free(ob_authz_request *r)
+ob_authz_request *ob_authz_request_free(ob_authz_request *r)
 {
 	if (!r)
-		return;
+		return NULL;
 	uid_table_free(&r->uids);
 	arena_free(&r->arena);
 	free(r);
+	return NULL;
 }
 
 static uint32_t request_uid(ob_authorizer *a, ob_authz_request *r, const char *type, size_t tl,
@@ -691,7 +693,7 @@ int ob_authz_request_new(ob_authorizer *a, const char *principal, const char *ac
 			rc = ob_error_set(reterr, -ENOMEM, "out of memory");
 	}
 	if (rc < 0) {
-		ob_authz_request_free(r);
+		(void)ob_authz_request_free(r);
 		return rc;
 	}
 	*ret = r;

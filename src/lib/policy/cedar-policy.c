@@ -544,15 +544,16 @@ static int policy_set_build(ob_policy_set *ps, const json_t *root, const JsonDoc
 	return 0;
 }
 
-void ob_policy_set_free(ob_policy_set *ps)
+ob_policy_set *ob_policy_set_free(ob_policy_set *ps)
 {
 	if (!ps)
-		return;
+		return NULL;
 	free(ps->nodes);
 	free(ps->kids);
 	uid_table_free(&ps->lits);
 	arena_free(&ps->arena);
 	free(ps);
+	return NULL;
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(ob_policy_set *, ob_policy_set_free)

@@ -563,6 +563,7 @@ int cedar_doc_load(const char *path, CedarBuildFn build, void *ret, ob_error *re
 	_cleanup_free_ char *data = NULL;
 	size_t len;
 
+	assert_return(path && ret, -EINVAL);
 	int r = read_file_limited(path, CEDAR_MAX_BYTES, &data, &len, reterr);
 	return r < 0 ? r : cedar_doc_parse(data, len, path, build, ret, reterr);
 }

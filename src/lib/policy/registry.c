@@ -227,20 +227,21 @@ static int decide_all(ob_review *rv, const Component *c, const char *uuid, ob_au
 		(void)json_array_append_new(entries, e);
 		if (d.allow)
 			r = ob_capset_add(rv->granted, cap);
-		ob_authz_request_free(req);
+		(void)ob_authz_request_free(req);
 		if (r < 0)
 			return ob_error_set(reterr, r, "out of memory");
 	}
 	return 0;
 }
 
-void ob_review_free(ob_review *rv)
+ob_review *ob_review_free(ob_review *rv)
 {
 	if (!rv)
-		return;
+		return NULL;
 	json_decref(rv->json);
-	ob_capset_unref(rv->granted);
+	(void)ob_capset_unref(rv->granted);
 	free(rv);
+	return NULL;
 }
 
 static int review_build(ob_review *rv, const char *dir, const char *uuid, const ob_context *ctx,
@@ -291,14 +292,14 @@ int ob_registry_review(const char *dir, const char *uuid, const ob_context *ctx,
 		                    uuid);
 	ob_review *rv = calloc(1, sizeof(*rv));
 	if (!rv || ob_capset_new(&rv->granted) < 0) {
-		ob_review_free(rv);
+		(void)ob_review_free(rv);
 		return ob_error_set(reterr, -ENOMEM, "out of memory");
 	}
 	int r = review_build(rv, dir, uuid, ctx, reterr);
 	if (r < 0) {
 		if (r == -ENOMEM && (!reterr || !reterr->msg[0]))
 			(void)ob_error_set(reterr, r, "out of memory");
-		ob_review_free(rv);
+		(void)ob_review_free(rv);
 		return r;
 	}
 	json_t *granted = json_array();

@@ -118,6 +118,7 @@ static json_t *probe_backends(void)
 
 int ob_probe_json(char **ret)
 {
+	assert_return(ret, -EINVAL);
 	bool seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
 	bool pidfd = true;
 	int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);

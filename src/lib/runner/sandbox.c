@@ -85,7 +85,7 @@ ob_sandbox *ob_sandbox_free(ob_sandbox *sb)
 	ob_capset_unref(sb->caps);
 	ob_context_free(sb->ctx);
 	free(sb->component);
-	ob_review_free(sb->review);
+	(void)ob_review_free(sb->review);
 	filter_profile_done(&sb->seccomp_profile);
 	free(sb->workdir);
 	free(sb->registry_dir);
@@ -106,8 +106,10 @@ ob_sandbox *ob_sandbox_free(ob_sandbox *sb)
 int ob_sandbox_set_capabilities(ob_sandbox *sb, ob_capset *set)
 {
 	assert_return(sb && set, -EINVAL);
-	ob_capset_unref(sb->caps);
+	/* The reference first: SET may be the one held already, with no other owner. */
+	ob_capset *old = sb->caps;
 	sb->caps = ob_capset_ref(set);
+	(void)ob_capset_unref(old);
 	return 0;
 }
 
@@ -146,8 +148,7 @@ static int apply_component(ob_sandbox *sb, ob_error *reterr)
 		return 0;
 	if (!sb->registry_dir)
 		return ob_error_set(reterr, -EINVAL, "--component needs --registry DIR");
-	ob_review_free(sb->review);
-	sb->review = NULL;
+	sb->review = ob_review_free(sb->review);
 	int r = ob_registry_review(sb->registry_dir, sb->component, sb->ctx, &sb->review, reterr);
 	if (r < 0)
 		return r;
