@@ -5,7 +5,7 @@
 
 #include "omnibase/omnibase.h"
 
-#include "plan/plan.h"
+#include "plan/types.h"
 
 /* Plan time: records PATH (absolute, no symlink in it) as a writable SQLite database.
  * A database that does not exist yet is created empty at launch, as SQLite would. */

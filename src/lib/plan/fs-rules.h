@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "plan/plan.h"
+#include "plan/types.h"
 
 /* The Landlock ABI of the running kernel, 0 when Landlock is unavailable. */
 int fs_rules_abi(void);

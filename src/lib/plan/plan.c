@@ -20,12 +20,9 @@
 #include "model/capability.h"
 #include "plan/dbfiles.h"
 #include "plan/program.h"
+#include "plan/steps.h"
 
-#define PLAN_MAX_STEPS 4096
-#define SANDBOX_UID    1000
-
-static const char *const runtime_dirs[] = {"/usr",   "/bin",   "/sbin",  "/lib",
-                                           "/lib64", "/lib32", "/libx32"};
+#define SANDBOX_UID 1000
 
 /* What programs need from /etc to start: the dynamic loader's cache and configuration, time
  * zone, the alternatives links Debian's commands go through.  Deliberately not passwd,
@@ -36,74 +33,12 @@ static const char *const etc_files[] = {"/etc/ld.so.cache",  "/etc/ld.so.conf",
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
-bool plan_under_runtime(const char *path)
-{
-	for (size_t i = 0; i < ELEMENTSOF(runtime_dirs); i++) {
-		size_t n = strlen(runtime_dirs[i]);
-		if (strncmp(path, runtime_dirs[i], n) == 0 && (path[n] == '/' || path[n] == '\0'))
-			return true;
-	}
-	return false;
-}
-
-static int plan_add(Plan *p, StepKind kind, const char *src, const char *dest, const char *data,
-                    unsigned long flags, const char *why)
-{
-	if (p->n_steps >= PLAN_MAX_STEPS)
-		return -E2BIG;
-	if (p->n_steps == p->alloc) {
-		size_t na = p->alloc ? p->alloc * 2 : 64;
-		MountStep *n = reallocarray(p->steps, na, sizeof(MountStep));
-		if (!n)
-			return -ENOMEM;
-		p->steps = n;
-		p->alloc = na;
-	}
-	MountStep *s = &p->steps[p->n_steps];
-	*s = (MountStep){.kind = kind, .flags = flags, .why = why};
-	s->src = src ? strdup(src) : NULL;
-	s->dest = strdup(dest);
-	s->data = data ? strdup(data) : NULL;
-	if ((src && !s->src) || !s->dest || (data && !s->data)) {
-		free(s->src);
-		free(s->dest);
-		free(s->data);
-		return -ENOMEM;
-	}
-	p->n_steps++;
-	return 0;
-}
-
-/* A bind of host path SRC at the same path, if it exists; symlinks become symlinks. */
-int plan_bind_same(Plan *p, const char *src, bool ro, const char *why)
-{
-	struct stat st;
-	char target[PATH_MAX];
-
-	if (lstat(src, &st) < 0)
-		return 0; /* nothing to show */
-	if (S_ISLNK(st.st_mode)) {
-		ssize_t n = readlink(src, target, sizeof(target) - 1);
-		if (n < 0)
-			return -errno;
-		target[n] = '\0';
-		return plan_add(p, STEP_SYMLINK, target, src, NULL, 0, why);
-	}
-	int r = plan_add(p, STEP_BIND, src, src, NULL, MS_NOSUID | MS_NODEV | (ro ? MS_RDONLY : 0),
-	                 why);
-	if (r >= 0) {
-		p->steps[p->n_steps - 1].src_is_dir = S_ISDIR(st.st_mode);
-		p->steps[p->n_steps - 1].recursive = true;
-	}
-	return r;
-}
-
 static int plan_runtime(Plan *p)
 {
 	int r = 0;
 
-	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(runtime_dirs); i++)
-		r = plan_bind_same(p, runtime_dirs[i], true, "runtime");
+	for (size_t i = 0; r >= 0 && i < plan_n_runtime_dirs; i++)
+		r = plan_bind_same(p, plan_runtime_dirs[i], true, "runtime");
 	if (r >= 0)
 		r = plan_add(p, STEP_DIR, NULL, "/etc", NULL, 0, "runtime");
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(etc_files); i++)

@@ -15,6 +15,7 @@
 #include "basic/error.h"
 #include "basic/macro.h"
 #include "model/pattern.h"
+#include "plan/steps.h"
 
 static bool is_executable_file(const char *path)
 {

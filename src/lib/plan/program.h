@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "plan/plan.h"
+#include "plan/types.h"
 
 /* Finds the program of IN (a path, or a bare name on IN's PATH; a script's interpreter from
  * its #! line), binds it (and the interpreter) into P and sets P's argv. */

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "plan/types.h"
+
+/* The runtime's directories (/usr, /bin, /lib, …), bound read-only in every mode. */
+extern const char *const plan_runtime_dirs[];
+extern const size_t plan_n_runtime_dirs;
+
+/* Appends a step of KIND to P (strings copied; WHY, a static string, says what for in
+ * --dry-run). -E2BIG past the plan's step limit, -ENOMEM. */
+int plan_add(Plan *p, StepKind kind, const char *src, const char *dest, const char *data,
+             unsigned long flags, const char *why);
+/* A bind of host path SRC at the same path, read-only with RO, if it exists; a symlink
+ * becomes a symlink. */
+int plan_bind_same(Plan *p, const char *src, bool ro, const char *why);
+/* Is PATH in one of the runtime's directories? */
+bool plan_under_runtime(const char *path);
