@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Egress decisions: target names against NETWORK_CONNECT and database grants, then the
- * resolved addresses, with special ranges reachable only through explicit grants. */
+ * resolved addresses, with special ranges reachable only through explicit grants; the
+ * asynchronous resolver the proxy and the DNS stub share. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
@@ -16,9 +17,12 @@
 #include "omnibase/omnibase.h"
 #include <cmocka.h>
 
+#include "basic/macro.h"
+#include "basic/time-util.h"
 #include "egress/dns.h"
 #include "egress/dnsstub.h"
 #include "egress/egress.h"
+#include "egress/resolver.h"
 
 static ob_capset *grants(const char *const *specs)
 {
@@ -452,6 +456,88 @@ static void test_dns_stub(void **state)
 	(void)close(client);
 }
 
+/* ---------------------------------------------------------------- the resolver */
+
+typedef struct Delivery {
+	int calls, error;
+	struct addrinfo *ai;
+} Delivery;
+
+static void record(void *userdata, int error, struct addrinfo *ai)
+{
+	Delivery *d = userdata;
+	d->calls++;
+	d->error = error;
+	d->ai = ai;
+}
+
+static const struct addrinfo v4_stream = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
+
+static void test_resolver_delivers_through_its_fd(void **state)
+{
+	Resolver *r;
+	Delivery d = {0};
+	(void)state;
+
+	assert_int_equal(resolver_new(&r), 0);
+	assert_int_equal(resolver_start(r, "localhost", &v4_stream, record, &d, NULL), 0);
+	assert_int_equal(resolver_pending(r), 1);
+	/* the fd alone says when: no timer here */
+	for (uint64_t end = now_ms() + 10000; d.calls == 0 && now_ms() < end;) {
+		struct pollfd p = {.fd = resolver_fd(r), .events = POLLIN};
+		if (poll(&p, 1, 100) > 0)
+			resolver_dispatch(r);
+	}
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(d.error, 0);
+	assert_non_null(d.ai);
+	const struct sockaddr_in *in = (const struct sockaddr_in *)d.ai->ai_addr;
+	assert_int_equal(in->sin_family, AF_INET);
+	assert_int_equal(ntohl(in->sin_addr.s_addr), 0x7f000001);
+	freeaddrinfo(d.ai);
+	assert_int_equal(resolver_pending(r), 0);
+	/* delivered once only */
+	resolver_dispatch(r);
+	assert_int_equal(d.calls, 1);
+	assert_null(resolver_free(r));
+}
+
+/* A caller that starts lookups and goes away mid-lookup: neither a cancel nor the end of
+ * the resolver waits for glibc, no callback runs, and every request is freed when its
+ * lookup ends (ASan would see a request freed too early being written to). */
+static void test_resolver_cancel_does_not_wait(void **state)
+{
+	Delivery d = {0};
+	ResolverRequest *q[8];
+	Resolver *r;
+	(void)state;
+
+	assert_int_equal(resolver_new(&r), 0);
+	for (size_t i = 0; i < ELEMENTSOF(q); i++)
+		assert_int_equal(resolver_start(r, "localhost", &v4_stream, record, &d, &q[i]), 0);
+	uint64_t start = now_ms();
+	for (size_t i = 0; i < ELEMENTSOF(q); i++)
+		resolver_cancel(q[i]);
+	resolver_cancel(NULL);
+	assert_true(now_ms() - start < 100);
+	assert_int_equal(resolver_pending(r), 0);
+	/* the lookups cancelled in flight are freed by their ends, with nobody's help */
+	for (uint64_t end = now_ms() + 10000; resolver_handed_off(r) > 0 && now_ms() < end;)
+		(void)poll(NULL, 0, 5);
+	assert_int_equal(resolver_handed_off(r), 0);
+	resolver_dispatch(r);
+	assert_int_equal(d.calls, 0);
+
+	/* the resolver itself ended with lookups in flight: it outlives them, then goes */
+	for (size_t i = 0; i < ELEMENTSOF(q); i++)
+		assert_int_equal(resolver_start(r, "localhost", &v4_stream, record, &d, NULL), 0);
+	start = now_ms();
+	assert_null(resolver_free(r));
+	assert_true(now_ms() - start < 100);
+	(void)poll(NULL, 0, 200); /* let the lookups end here, under ASan's eyes */
+	assert_int_equal(d.calls, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +548,8 @@ int main(void)
 	    cmocka_unit_test(test_dns_messages),
 	    cmocka_unit_test(test_names_for_the_stub),
 	    cmocka_unit_test(test_dns_stub),
+	    cmocka_unit_test(test_resolver_delivers_through_its_fd),
+	    cmocka_unit_test(test_resolver_cancel_does_not_wait),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The DNS stub (see dnsstub.h). One epoll set: the UDP socket, the TCP listener and its
- * connections, a timer (TCP clocks, lookups in flight) and an eventfd that glibc's lookup
- * thread pokes when a getaddrinfo_a lookup ends. Nothing here blocks: a slow lookup delays
- * only its own answer. Bounded: 64 lookups in flight (more get SERVFAIL), 16 TCP clients,
- * 4096 remembered (address, name) pairs.
+ * connections, a timer (TCP clocks, lookups in flight) and the resolver's fd, readable when
+ * a lookup ends. Nothing here blocks: a slow lookup delays only its own answer. Bounded: 64
+ * lookups in flight (more get SERVFAIL), 16 TCP clients, 4096 remembered (address, name)
+ * pairs.
  */
 #include "egress/dnsstub.h"
 
@@ -12,19 +12,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/timerfd.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "basic/evloop.h"
 #include "basic/macro.h"
+#include "basic/time-util.h"
 #include "egress/dns.h"
 #include "egress/egress.h"
+#include "egress/resolver.h"
 #include "model/capability.h"
 
 #define MAX_LOOKUPS 64
@@ -47,14 +46,13 @@ struct Tcp {
  * when the answer is ready: the client may be gone). */
 typedef struct Lookup Lookup;
 struct Lookup {
-	Lookup *next;
+	Lookup *next; /* the stub's lookups in flight */
+	DnsStub *s;
 	DnsQuery q;
 	EgressDecision name;
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	int tcp_fd;
-	struct gaicb gai;
-	struct addrinfo hints;
 };
 
 typedef struct Memory {
@@ -71,7 +69,9 @@ typedef enum Source {
 } Source;
 
 struct DnsStub {
-	int ep, udp, tcp, timer, wake;
+	EvLoop loop;
+	int udp, tcp;
+	Resolver *resolver;
 	const ob_capset *caps;
 	const ob_context *ctx;
 	DnsReport rep;
@@ -86,18 +86,10 @@ struct DnsStub {
 	uint64_t last_refused_ms;
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-	(void)clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
-
 /* epoll data: small integers name the fixed sources, anything else is a Tcp. */
 static void watch(DnsStub *s, int fd, uint64_t tag)
 {
-	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag};
-	(void)epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev);
+	(void)evloop_add(&s->loop, fd, EPOLLIN, (epoll_data_t){.u64 = tag});
 }
 
 static void tcp_close(DnsStub *s, Tcp *t)
@@ -183,9 +175,8 @@ static void remember(DnsStub *s, int family, const void *addr, const char *name)
 
 /* The resolved addresses the grants let the program reach, into the answer; the others
  * (a wildcard's name pointing at a private or metadata address) are left out. */
-static void lookup_done(DnsStub *s, Lookup *l)
+static void lookup_done(DnsStub *s, Lookup *l, int e, const struct addrinfo *res)
 {
-	int e = gai_error(&l->gai);
 	uint8_t addrs[MAX_ADDRS][16];
 	size_t n = 0, left_out = 0;
 	unsigned port = l->name.grant && l->name.grant->host.port ? l->name.grant->host.port : 1;
@@ -201,7 +192,7 @@ static void lookup_done(DnsStub *s, Lookup *l)
 		       NULL, 0);
 		return;
 	}
-	for (struct addrinfo *ai = l->gai.ar_result; ai && n < MAX_ADDRS; ai = ai->ai_next) {
+	for (const struct addrinfo *ai = res; ai && n < MAX_ADDRS; ai = ai->ai_next) {
 		EgressDecision d;
 		if (!egress_check_address(s->caps, s->ctx, &l->name, ai->ai_addr, port, &d)) {
 			left_out++;
@@ -230,25 +221,33 @@ static void lookup_done(DnsStub *s, Lookup *l)
 	answer(s, l, DNS_RCODE_OK, addrs, n);
 }
 
-/* Runs in glibc's lookup thread: only wakes the loop. */
-static void lookup_wake(union sigval v)
+/* The lookup for L ended (from resolver_dispatch): answered, and L freed. */
+static void lookup_resolved(void *userdata, int error, struct addrinfo *ai)
 {
-	uint64_t one = 1;
-	(void)!write(v.sival_int, &one, sizeof(one));
+	Lookup *l = userdata;
+	DnsStub *s = l->s;
+
+	for (Lookup **pp = &s->lookups; *pp; pp = &(*pp)->next)
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	s->n_lookups--;
+	lookup_done(s, l, error, ai);
+	if (ai)
+		freeaddrinfo(ai);
+	free(l);
 }
 
 static void start_lookup(DnsStub *s, Lookup *l)
 {
-	l->hints = (struct addrinfo){
+	const struct addrinfo hints = {
 	    .ai_family = l->q.qtype == DNS_TYPE_A ? AF_INET : AF_INET6,
 	    .ai_socktype = SOCK_STREAM,
 	};
-	l->gai = (struct gaicb){.ar_name = l->q.name, .ar_request = &l->hints};
-	struct gaicb *list[] = {&l->gai};
-	struct sigevent sev = {.sigev_notify = SIGEV_THREAD,
-	                       .sigev_notify_function = lookup_wake,
-	                       .sigev_value.sival_int = s->wake};
-	if (s->n_lookups >= MAX_LOOKUPS || getaddrinfo_a(GAI_NOWAIT, list, 1, &sev) != 0) {
+	l->s = s;
+	if (s->n_lookups >= MAX_LOOKUPS ||
+	    resolver_start(s->resolver, l->q.name, &hints, lookup_resolved, l, NULL) < 0) {
 		answer(s, l, DNS_RCODE_SERVFAIL, NULL, 0);
 		free(l);
 		return;
@@ -257,9 +256,7 @@ static void start_lookup(DnsStub *s, Lookup *l)
 	s->lookups = l;
 	s->n_lookups++;
 	/* the timer polls lookups in flight, in case a wake-up is lost */
-	struct itimerspec it = {.it_interval = {.tv_nsec = 20000000},
-	                        .it_value = {.tv_nsec = 20000000}};
-	(void)timerfd_settime(s->timer, 0, &it, NULL);
+	evloop_arm(&s->loop, /* first_us= */ 20000, /* every_us= */ 20000);
 }
 
 /* One query from a UDP PEER or the TCP client TCP_FD. */
@@ -326,8 +323,7 @@ static void on_accept(DnsStub *s)
 		*t = (Tcp){.next = s->clients, .fd = fd, .last_ms = now_ms()};
 		s->clients = t;
 		s->n_clients++;
-		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = t};
-		(void)epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev);
+		(void)evloop_add(&s->loop, fd, EPOLLIN | EPOLLRDHUP, (epoll_data_t){.ptr = t});
 	}
 }
 
@@ -362,39 +358,24 @@ static void on_tcp(DnsStub *s, Tcp *t)
 
 static void on_timer(DnsStub *s)
 {
-	uint64_t v, now = now_ms();
+	uint64_t now = now_ms();
 
-	(void)!read(s->timer, &v, sizeof(v));
-	(void)!read(s->wake, &v, sizeof(v));
-	for (Lookup **pp = &s->lookups; *pp;) {
-		Lookup *l = *pp;
-		if (gai_error(&l->gai) == EAI_INPROGRESS) {
-			pp = &l->next;
-			continue;
-		}
-		*pp = l->next;
-		s->n_lookups--;
-		lookup_done(s, l);
-		if (l->gai.ar_result)
-			freeaddrinfo(l->gai.ar_result);
-		free(l);
-	}
+	evloop_timer_ack(&s->loop);
+	resolver_dispatch(s->resolver);
 	for (Tcp *t = s->clients, *next; t; t = next) {
 		next = t->next;
 		if (now - t->last_ms > TCP_IDLE_MS)
 			tcp_close(s, t);
 	}
 	/* fast while lookups run, else once a second for the TCP clocks */
-	long ns = s->n_lookups ? 20000000 : 0;
-	struct itimerspec it = {.it_interval = {.tv_sec = ns ? 0 : 1, .tv_nsec = ns},
-	                        .it_value = {.tv_sec = ns ? 0 : 1, .tv_nsec = ns}};
-	(void)timerfd_settime(s->timer, 0, &it, NULL);
+	uint64_t us = s->n_lookups ? 20000 : 1000000;
+	evloop_arm(&s->loop, us, us);
 }
 
 void dnsstub_dispatch(DnsStub *s)
 {
 	struct epoll_event ev[32];
-	int n = epoll_wait(s->ep, ev, 32, 0);
+	int n = epoll_wait(s->loop.ep, ev, 32, 0);
 
 	for (int i = 0; i < n; i++) {
 		uint64_t tag = ev[i].data.u64;
@@ -423,13 +404,13 @@ int dnsstub_new(int udp, int tcp, const ob_capset *caps, const ob_context *ctx,
 	DnsStub *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	*s = (DnsStub){.udp = udp, .tcp = tcp, .caps = caps, .ctx = ctx, .rep = *report};
+	*s = (DnsStub){
+	    .loop = EVLOOP_NULL, .udp = udp, .tcp = tcp, .caps = caps, .ctx = ctx, .rep = *report};
 	s->memory = calloc(MAX_MEMORY, sizeof(Memory));
-	s->ep = epoll_create1(EPOLL_CLOEXEC);
-	s->timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	s->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (!s->memory || s->ep < 0 || s->timer < 0 || s->wake < 0) {
-		int r = s->memory ? -errno : -ENOMEM;
+	int r = s->memory ? resolver_new(&s->resolver) : -ENOMEM;
+	if (r >= 0)
+		r = evloop_init(&s->loop, (epoll_data_t){.u64 = SRC_TIMER}, /* tick_us= */ 1000000);
+	if (r < 0) {
 		dnsstub_free(s);
 		return r;
 	}
@@ -439,10 +420,7 @@ int dnsstub_new(int udp, int tcp, const ob_capset *caps, const ob_context *ctx,
 		(void)fcntl(tcp, F_SETFL, O_NONBLOCK);
 		watch(s, tcp, SRC_TCP_LISTEN);
 	}
-	watch(s, s->timer, SRC_TIMER);
-	watch(s, s->wake, SRC_WAKE);
-	struct itimerspec it = {.it_interval = {.tv_sec = 1}, .it_value = {.tv_sec = 1}};
-	(void)timerfd_settime(s->timer, 0, &it, NULL);
+	watch(s, resolver_fd(s->resolver), SRC_WAKE);
 	*ret = s;
 	return 0;
 }
@@ -451,20 +429,17 @@ void dnsstub_free(DnsStub *s)
 {
 	if (!s)
 		return;
+	/* lookups in flight are handed off, not waited for; their callbacks will not run */
+	s->resolver = resolver_free(s->resolver);
 	while (s->lookups) {
 		Lookup *l = s->lookups;
 		s->lookups = l->next;
-		if (gai_cancel(&l->gai) != EAI_CANCELED) {
-			const struct gaicb *list[] = {&l->gai};
-			(void)gai_suspend(list, 1, NULL); /* still running in glibc's thread */
-		}
-		if (l->gai.ar_result)
-			freeaddrinfo(l->gai.ar_result);
 		free(l);
 	}
 	while (s->clients)
 		tcp_close(s, s->clients);
-	int fds[] = {s->ep, s->udp, s->tcp, s->timer, s->wake};
+	evloop_done(&s->loop);
+	int fds[] = {s->udp, s->tcp};
 	close_many(fds, ELEMENTSOF(fds));
 	free(s->memory);
 	free(s);
@@ -472,7 +447,7 @@ void dnsstub_free(DnsStub *s)
 
 int dnsstub_fd(const DnsStub *s)
 {
-	return s ? s->ep : -1;
+	return s ? s->loop.ep : -1;
 }
 
 const char *dnsstub_name_for(const DnsStub *s, const struct sockaddr *sa, size_t *iter)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The egress proxy (see proxy.h). One epoll loop, everything non-blocking: accepting,
- * reading the request head (HTTP or SOCKS5), resolving names (getaddrinfo_a, polled), the
+ * reading the request head (HTTP or SOCKS5), resolving names (resolver.h), the
  * connect out, and the relay in both directions with bounded buffers (a side that cannot
  * take more stops being read). A connection that stays silent, or that does not say where
  * it goes in time, is closed; the number of connections and the bytes per run are capped.
@@ -13,26 +13,25 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "basic/evloop.h"
 #include "basic/macro.h"
+#include "basic/time-util.h"
 #include "egress/egress.h"
+#include "egress/resolver.h"
 
 #define HEAD_MAX 8192
 #define BUF_SIZE (256 * 1024)
 
 typedef enum State {
 	ST_HEAD,       /* reading what the client wants */
-	ST_RESOLVING,  /* getaddrinfo_a in flight */
+	ST_RESOLVING,  /* a lookup in flight */
 	ST_CONNECTING, /* non-blocking connect in flight */
 	ST_RELAY,
 } State;
@@ -67,8 +66,8 @@ struct Conn {
 	char host[256];
 	unsigned port;
 	EgressDecision name;
-	struct gaicb gai;
-	struct addrinfo hints;
+	ResolverRequest *lookup; /* while resolving */
+	struct addrinfo *addrs;  /* the host's addresses, once known */
 	struct addrinfo *ai_next;
 	Buf to_up, to_client; /* pending bytes for each side */
 	bool client_eof, up_eof;
@@ -79,7 +78,9 @@ struct Conn {
 };
 
 struct Proxy {
-	int ep, listener, timer, wake;
+	EvLoop loop;
+	int listener;
+	Resolver *resolver;
 	const ob_capset *caps;
 	const ob_context *ctx;
 	ProxyLimits lim;
@@ -92,30 +93,20 @@ struct Proxy {
 	End listener_end, timer_end, wake_end;
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-	(void)clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
-
 static void watch(Proxy *p, int fd, uint32_t events, End *e, bool add)
 {
 	struct epoll_event ev = {.events = events, .data.ptr = e};
-	(void)epoll_ctl(p->ep, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev);
+	(void)epoll_ctl(p->loop.ep, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev);
 }
 
 static void conn_close(Conn *c)
 {
 	Proxy *p = c->p;
 
-	if (c->st == ST_RESOLVING && gai_cancel(&c->gai) != EAI_CANCELED) {
-		/* still running in glibc's thread: wait for it (rare: a client gone mid-lookup) */
-		const struct gaicb *list[] = {&c->gai};
-		(void)gai_suspend(list, 1, NULL);
-	}
-	if (c->gai.ar_result)
-		freeaddrinfo(c->gai.ar_result);
+	/* a client gone mid-lookup: the lookup is handed off, not waited for */
+	resolver_cancel(TAKE_PTR(c->lookup));
+	if (c->addrs)
+		freeaddrinfo(c->addrs);
 	if (c->client >= 0)
 		(void)close(c->client);
 	if (c->up >= 0)
@@ -385,25 +376,19 @@ static void try_next(Conn *c)
 	refuse(c, "could not connect", 5 /* connection refused */);
 }
 
-static void resolved(Conn *c)
+/* The lookup of C's host ended (from resolver_dispatch). */
+static void resolved(void *userdata, int error, struct addrinfo *ai)
 {
-	int e = gai_error(&c->gai);
-	if (e == EAI_INPROGRESS)
-		return;
-	if (e != 0) {
-		c->st = ST_HEAD; /* nothing in flight any more */
+	Conn *c = userdata;
+
+	c->lookup = NULL; /* delivered: nothing in flight any more */
+	if (error != 0) {
 		refuse(c, "name not found", 4 /* host unreachable */);
 		return;
 	}
-	c->ai_next = c->gai.ar_result;
+	c->addrs = ai;
+	c->ai_next = ai;
 	try_next(c);
-}
-
-/* Runs in glibc's lookup thread: only wakes the loop. */
-static void lookup_done(union sigval v)
-{
-	uint64_t one = 1;
-	(void)!write(v.sival_int, &one, sizeof(one));
 }
 
 static void start_connect(Conn *c)
@@ -417,29 +402,20 @@ static void start_connect(Conn *c)
 	struct addrinfo num = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST};
 	struct addrinfo *ai = NULL;
 	if (getaddrinfo(c->host, NULL, &num, &ai) == 0) {
-		c->gai.ar_result = ai;
+		c->addrs = ai;
 		c->ai_next = ai;
 		try_next(c);
 		return;
 	}
-	c->hints = (struct addrinfo){.ai_socktype = SOCK_STREAM};
-	c->gai = (struct gaicb){.ar_name = c->host, .ar_request = &c->hints};
-	struct gaicb *list[] = {&c->gai};
-	/* glibc's lookup thread pokes the eventfd when done; the timer is the fallback */
-	struct sigevent sev = {.sigev_notify = SIGEV_THREAD,
-	                       .sigev_notify_function = lookup_done,
-	                       .sigev_value.sival_int = c->p->wake};
-	c->st = ST_RESOLVING;
-	if (getaddrinfo_a(GAI_NOWAIT, list, 1, &sev) != 0) {
-		c->st = ST_HEAD;
+	/* the resolver's fd wakes the loop when the lookup ends; the timer is the fallback */
+	const struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
+	if (resolver_start(c->p->resolver, c->host, &hints, resolved, c, &c->lookup) < 0) {
 		refuse(c, "name lookup failed", 1);
 		return;
 	}
-	/* answered from the timer (every few ms while lookups are in flight) */
-	struct itimerspec it = {.it_interval = {.tv_nsec = 2000000},
-	                        .it_value = {.tv_nsec = 200000}};
-	(void)timerfd_settime(c->p->timer, 0, &it, NULL);
-	resolved(c); /* a literal or a cached name may be there already */
+	c->st = ST_RESOLVING;
+	/* polled from the timer too (every few ms while lookups are in flight) */
+	evloop_arm(&c->p->loop, /* first_us= */ 200, /* every_us= */ 2000);
 }
 
 /* ---------------------------------------------------------------- relay */
@@ -620,35 +596,31 @@ static void on_accept(Proxy *p)
 	}
 }
 
-/* Lookups in flight, and the clocks of every connection. */
+/* The clocks of every connection, then lookups that ended (whose connections' clocks wait
+ * for the next tick). */
 static void on_timer(Proxy *p)
 {
-	uint64_t ticks, now = now_ms();
-	bool pending = false;
+	uint64_t now = now_ms();
 
-	(void)!read(p->timer, &ticks, sizeof(ticks));
+	evloop_timer_ack(&p->loop);
 	for (Conn *c = p->conns, *next; c; c = next) {
 		next = c->next;
-		if (c->st == ST_RESOLVING) {
-			resolved(c);
-			pending = true;
+		if (c->st == ST_RESOLVING)
 			continue;
-		}
 		uint64_t limit = c->st == ST_HEAD ? p->lim.head_ms : p->lim.idle_ms;
 		if (now - c->last_ms > limit)
 			conn_close(c);
 	}
+	resolver_dispatch(p->resolver);
 	/* keep ticking while lookups run, else once a second for the clocks */
-	struct itimerspec it = {
-	    .it_interval = {.tv_sec = pending ? 0 : 1, .tv_nsec = pending ? 2000000 : 0},
-	    .it_value = {.tv_sec = pending ? 0 : 1, .tv_nsec = pending ? 2000000 : 0}};
-	(void)timerfd_settime(p->timer, 0, &it, NULL);
+	uint64_t us = resolver_pending(p->resolver) ? 2000 : 1000000;
+	evloop_arm(&p->loop, us, us);
 }
 
 void proxy_dispatch(Proxy *p)
 {
 	struct epoll_event ev[64];
-	int n = epoll_wait(p->ep, ev, 64, 0);
+	int n = epoll_wait(p->loop.ep, ev, 64, 0);
 
 	for (int i = 0; i < n; i++) {
 		End *e = ev[i].data.ptr;
@@ -657,9 +629,6 @@ void proxy_dispatch(Proxy *p)
 			continue;
 		}
 		if (e == &p->timer_end || e == &p->wake_end) {
-			uint64_t v;
-			if (e == &p->wake_end)
-				(void)!read(p->wake, &v, sizeof(v));
 			on_timer(p);
 			continue;
 		}
@@ -677,7 +646,7 @@ void proxy_dispatch(Proxy *p)
 			if (err == 0)
 				connected(c);
 			else {
-				(void)epoll_ctl(p->ep, EPOLL_CTL_DEL, c->up, NULL);
+				(void)epoll_ctl(p->loop.ep, EPOLL_CTL_DEL, c->up, NULL);
 				(void)close(c->up);
 				c->up = -1;
 				try_next(c);
@@ -696,22 +665,23 @@ int proxy_new(int listener, const ob_capset *caps, const ob_context *ctx, const 
 	Proxy *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	*p =
-	    (Proxy){.listener = listener, .caps = caps, .ctx = ctx, .lim = *limits, .rep = *report};
-	p->ep = epoll_create1(EPOLL_CLOEXEC);
-	p->timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	p->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (p->ep < 0 || p->timer < 0 || p->wake < 0) {
-		int r = -errno;
+	*p = (Proxy){.loop = EVLOOP_NULL,
+	             .listener = listener,
+	             .caps = caps,
+	             .ctx = ctx,
+	             .lim = *limits,
+	             .rep = *report};
+	int r = resolver_new(&p->resolver);
+	if (r >= 0)
+		r = evloop_init(&p->loop, (epoll_data_t){.ptr = &p->timer_end},
+		                /* tick_us= */ 1000000);
+	if (r < 0) {
 		proxy_free(p);
 		return r;
 	}
 	(void)fcntl(listener, F_SETFL, O_NONBLOCK);
 	watch(p, listener, EPOLLIN, &p->listener_end, true);
-	watch(p, p->timer, EPOLLIN, &p->timer_end, true);
-	watch(p, p->wake, EPOLLIN, &p->wake_end, true);
-	struct itimerspec it = {.it_interval = {.tv_sec = 1}, .it_value = {.tv_sec = 1}};
-	(void)timerfd_settime(p->timer, 0, &it, NULL);
+	watch(p, resolver_fd(p->resolver), EPOLLIN, &p->wake_end, true);
 	*ret = p;
 	return 0;
 }
@@ -723,12 +693,8 @@ void proxy_free(Proxy *p)
 	while (p->conns)
 		conn_close(p->conns);
 	free_dead(p);
-	if (p->ep >= 0)
-		(void)close(p->ep);
-	if (p->timer >= 0)
-		(void)close(p->timer);
-	if (p->wake >= 0)
-		(void)close(p->wake);
+	evloop_done(&p->loop);
+	resolver_free(p->resolver); /* after the loop: its fd was in the epoll set */
 	if (p->listener >= 0)
 		(void)close(p->listener);
 	free(p);
@@ -736,7 +702,7 @@ void proxy_free(Proxy *p)
 
 int proxy_fd(const Proxy *p)
 {
-	return p ? p->ep : -1;
+	return p ? p->loop.ep : -1;
 }
 
 void proxy_stats(const Proxy *p, uint64_t *connections, uint64_t *bytes_out, uint64_t *bytes_in)

@@ -25,12 +25,12 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/timerfd.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "basic/evloop.h"
 #include "basic/macro.h"
 #include "basic/procfs.h"
+#include "basic/time-util.h"
 #include "egress/dns.h"
 #include "egress/egress.h"
 #include "egress/proxy.h"
@@ -74,7 +74,8 @@ typedef struct Live {
 struct Tconnect {
 	TconnectConfig cfg;
 	TconnectReport rep;
-	int ep, timer, notify_fd, diag;
+	EvLoop loop;
+	int notify_fd, diag;
 	Pending *pending;
 	unsigned n_pending;
 	Live *live;
@@ -82,13 +83,6 @@ struct Tconnect {
 	bool hit;
 	uint64_t connections, refused;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-	(void)clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
 
 static void answer(const Tconnect *t, uint64_t id, int error)
 {
@@ -378,11 +372,8 @@ static void pend(Tconnect *t, const Pending *tmpl)
 	p->next = t->pending;
 	t->pending = p;
 	t->n_pending++;
-	struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = p};
-	(void)epoll_ctl(t->ep, EPOLL_CTL_ADD, p->sock, &ev);
-	struct itimerspec it = {.it_interval = {.tv_nsec = 100000000},
-	                        .it_value = {.tv_nsec = 100000000}};
-	(void)timerfd_settime(t->timer, 0, &it, NULL);
+	(void)evloop_add(&t->loop, p->sock, EPOLLOUT, (epoll_data_t){.ptr = p});
+	evloop_arm(&t->loop, /* first_us= */ 100000, /* every_us= */ 100000);
 }
 
 static uint64_t send_timeout_ms(int s)
@@ -575,7 +566,7 @@ static void pending_remove(Tconnect *t, Pending *p)
 			*pp = p->next;
 			break;
 		}
-	(void)epoll_ctl(t->ep, EPOLL_CTL_DEL, p->sock, NULL);
+	(void)epoll_ctl(t->loop.ep, EPOLL_CTL_DEL, p->sock, NULL);
 	(void)close(p->sock);
 	t->n_pending--;
 	free(p);
@@ -599,14 +590,13 @@ static void complete(Tconnect *t, Pending *p, int err)
 void tconnect_dispatch(Tconnect *t)
 {
 	struct epoll_event ev[32];
-	int n = epoll_wait(t->ep, ev, 32, 0);
+	int n = epoll_wait(t->loop.ep, ev, 32, 0);
 	uint64_t now = now_ms();
 
 	for (int i = 0; i < n; i++) {
 		Pending *p = ev[i].data.ptr;
 		if (!p) {
-			uint64_t v;
-			(void)!read(t->timer, &v, sizeof(v));
+			evloop_timer_ack(&t->loop);
 			continue;
 		}
 		complete(t, p, -sockopt_int(p->sock, SOL_SOCKET, SO_ERROR));
@@ -619,10 +609,8 @@ void tconnect_dispatch(Tconnect *t)
 		else if (p->deadline_ms && now >= p->deadline_ms)
 			complete(t, p, -ETIMEDOUT);
 	}
-	if (!t->pending) {
-		struct itimerspec off = {0};
-		(void)timerfd_settime(t->timer, 0, &off, NULL);
-	}
+	if (!t->pending)
+		evloop_arm(&t->loop, /* first_us= */ 0, /* every_us= */ 0);
 }
 
 int tconnect_new(const TconnectConfig *cfg, const TconnectReport *report, Tconnect **ret)
@@ -630,17 +618,16 @@ int tconnect_new(const TconnectConfig *cfg, const TconnectReport *report, Tconne
 	Tconnect *t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	*t = (Tconnect){.cfg = *cfg, .rep = *report, .notify_fd = -1, .diag = -1};
+	*t = (Tconnect){
+	    .cfg = *cfg, .rep = *report, .loop = EVLOOP_NULL, .notify_fd = -1, .diag = -1};
 	t->live = calloc(MAX(cfg->max_connections, 1u), sizeof(Live));
-	t->ep = epoll_create1(EPOLL_CLOEXEC);
-	t->timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (!t->live || t->ep < 0 || t->timer < 0) {
-		int r = t->live ? -errno : -ENOMEM;
+	/* the timer (data NULL) ticks only while connects are pending */
+	int r = t->live ? evloop_init(&t->loop, (epoll_data_t){.ptr = NULL}, /* tick_us= */ 0)
+	                : -ENOMEM;
+	if (r < 0) {
 		tconnect_free(t);
 		return r;
 	}
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
-	(void)epoll_ctl(t->ep, EPOLL_CTL_ADD, t->timer, &ev);
 	*ret = t;
 	return 0;
 }
@@ -651,15 +638,16 @@ void tconnect_free(Tconnect *t)
 		return;
 	while (t->pending)
 		pending_remove(t, t->pending);
-	int fds[] = {t->ep, t->timer, t->diag};
-	close_many(fds, ELEMENTSOF(fds));
+	evloop_done(&t->loop);
+	if (t->diag >= 0)
+		(void)close(t->diag);
 	free(t->live);
 	free(t);
 }
 
 int tconnect_fd(const Tconnect *t)
 {
-	return t ? t->ep : -1;
+	return t ? t->loop.ep : -1;
 }
 
 void tconnect_stats(const Tconnect *t, uint64_t *connections, uint64_t *refused)
