@@ -19,6 +19,7 @@
 #include "egress/proxy.h"
 #include "model/capability.h"
 #include "plan/dbfiles.h"
+#include "plan/identity.h"
 #include "plan/program.h"
 #include "plan/steps.h"
 
@@ -81,7 +82,11 @@ static int plan_dev(Plan *p, const ob_limits *l)
 	             "runtime");
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(nodes); i++) {
 		(void)snprintf(path, sizeof(path), "/dev/%s", nodes[i]);
-		r = plan_add(p, STEP_BIND, path, path, NULL, MS_NOSUID | MS_NOEXEC, "runtime");
+		/* read-only: the nodes are the host's inodes, and a read-only mount refuses their
+		 * chmod, chown and utime to anyone (SPEC §3), while reads and writes of the device
+		 * itself go on */
+		r = plan_add(p, STEP_BIND, path, path, NULL, MS_NOSUID | MS_NOEXEC | MS_RDONLY,
+		             "runtime");
 	}
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(links); i++)
 		r = plan_add(p, STEP_SYMLINK, links[i][0], links[i][1], NULL, 0, "runtime");
@@ -278,7 +283,7 @@ static int grant_store(const PlanInput *in, const ob_capability *c, const char *
 	return 0;
 }
 
-static int plan_grant(Plan *p, const PlanInput *in, const ob_capability *c, ob_error *reterr)
+static int plan_grant_steps(Plan *p, const PlanInput *in, const ob_capability *c, ob_error *reterr)
 {
 	Walk w = {.plan = p, .cap = c, .why = c->resource, .budget = 100000, .err = reterr};
 
@@ -310,6 +315,16 @@ static int plan_grant(Plan *p, const PlanInput *in, const ob_capability *c, ob_e
 	default:
 		return 0;
 	}
+}
+
+/* One grant's binds, the caller's files in them the sandbox's own (SPEC §2.4). */
+static int plan_grant(Plan *p, const PlanInput *in, const ob_capability *c, ob_error *reterr)
+{
+	size_t from = p->n_steps;
+	int r = plan_grant_steps(p, in, c, reterr);
+	if (r >= 0)
+		plan_mark_idmap(p, from);
+	return r;
 }
 
 static int plan_grants(Plan *p, const PlanInput *in, ob_error *reterr)
@@ -478,6 +493,7 @@ int plan_build(Plan *p, const PlanInput *in, ob_error *reterr)
 	*p = (Plan){.mode = in->mode, .uid = SANDBOX_UID, .gid = SANDBOX_UID};
 	p->outer_uid = getuid();
 	p->outer_gid = getgid();
+	p->id_base = geteuid() == 0 ? identity_base() : 0;
 	p->limits = *in->limits;
 	if (!in->argv || !in->argv[0])
 		return ob_error_set(reterr, -EINVAL, "no program given");
@@ -500,8 +516,10 @@ int plan_build(Plan *p, const PlanInput *in, ob_error *reterr)
 	if (r >= 0 && in->workdir) {
 		r = plan_add(p, STEP_BIND, in->workdir, "/workspace", NULL, MS_NOSUID | MS_NODEV,
 		             "--workdir");
-		if (r >= 0)
+		if (r >= 0) {
 			p->steps[p->n_steps - 1].src_is_dir = true;
+			plan_mark_idmap(p, p->n_steps - 1);
+		}
 	}
 	if (r < 0)
 		return ob_error_set(reterr, r, "planning the file system: %s", strerror(-r));
@@ -545,6 +563,8 @@ int plan_build(Plan *p, const PlanInput *in, ob_error *reterr)
 void plan_done(Plan *p)
 {
 	for (size_t i = 0; i < p->n_steps; i++) {
+		if (p->steps[i].tree_fd >= 0)
+			(void)close(p->steps[i].tree_fd);
 		free(p->steps[i].src);
 		free(p->steps[i].dest);
 		if (p->steps[i].data && p->steps[i].kind == STEP_SECRET)
@@ -588,6 +608,8 @@ json_t *plan_to_json(const Plan *p)
 		if (s->kind == STEP_BIND)
 			(void)json_object_set_new(m, "read_only",
 			                          json_boolean(s->flags & MS_RDONLY));
+		if (s->idmap && p->id_base)
+			(void)json_object_set_new(m, "id_mapped", json_true());
 		if (s->data && s->kind != STEP_SECRET) /* a secret's value never leaves */
 			(void)json_object_set_new(m, "options", json_string(s->data));
 		(void)json_object_set_new(m, "why", json_string(s->why));
@@ -611,9 +633,9 @@ json_t *plan_to_json(const Plan *p)
 	for (size_t i = 0; i < p->n_tcp_connect_ports; i++)
 		(void)json_array_append_new(ports, json_integer(p->tcp_connect_ports[i]));
 	return json_pack(
-	    "{s:s, s:s, s:o, s:o, s:o, s:s, s:i, s:{s:i, s:o, s:o}, s:o, s:{s:b, s:b}}", "program",
-	    p->program, "exec", p->exec_path, "argv", argv, "env", env, "mounts", mounts, "cwd",
-	    p->cwd, "uid", (int)p->uid, "landlock", "abi", p->landlock_abi, "rules", rules,
-	    "tcp_connect_ports", ports, "sqlite_databases", dbs, "egress", "proxy", p->proxy,
-	    "transparent", p->transparent);
+	    "{s:s, s:s, s:o, s:o, s:o, s:s, s:i, s:o, s:{s:i, s:o, s:o}, s:o, s:{s:b, s:b}}",
+	    "program", p->program, "exec", p->exec_path, "argv", argv, "env", env, "mounts", mounts,
+	    "cwd", p->cwd, "uid", (int)p->uid, "host_ids", identity_json(p), "landlock", "abi",
+	    p->landlock_abi, "rules", rules, "tcp_connect_ports", ports, "sqlite_databases", dbs,
+	    "egress", "proxy", p->proxy, "transparent", p->transparent);
 }

@@ -228,9 +228,11 @@ int plan_program(Plan *p, const PlanInput *in, ob_error *reterr)
 		if (r < 0)
 			return r;
 	}
+	size_t from = p->n_steps;
 	r = in->mode == OB_MODE_SANDBOX && !plan_under_runtime(path)
 	        ? plan_bind_same(p, path, true, "program")
 	        : 0;
+	plan_mark_idmap(p, from); /* the caller's script is the sandbox's to read */
 	if (r < 0)
 		return ob_error_set(reterr, r, "%s: %s", path, strerror(-r));
 	if (plan_argv(p, in->argv, interp, iarg, path) < 0)

@@ -42,7 +42,7 @@ int plan_add(Plan *p, StepKind kind, const char *src, const char *dest, const ch
 		p->alloc = na;
 	}
 	MountStep *s = &p->steps[p->n_steps];
-	*s = (MountStep){.kind = kind, .flags = flags, .why = why};
+	*s = (MountStep){.kind = kind, .flags = flags, .why = why, .tree_fd = -1};
 	s->src = src ? strdup(src) : NULL;
 	s->dest = strdup(dest);
 	s->data = data ? strdup(data) : NULL;
@@ -78,4 +78,10 @@ int plan_bind_same(Plan *p, const char *src, bool ro, const char *why)
 		p->steps[p->n_steps - 1].recursive = true;
 	}
 	return r;
+}
+
+void plan_mark_idmap(Plan *p, size_t from)
+{
+	for (size_t i = from; i < p->n_steps; i++)
+		p->steps[i].idmap = p->steps[i].kind == STEP_BIND && !p->steps[i].src_inside;
 }

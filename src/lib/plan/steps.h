@@ -16,5 +16,8 @@ int plan_add(Plan *p, StepKind kind, const char *src, const char *dest, const ch
 /* A bind of host path SRC at the same path, read-only with RO, if it exists; a symlink
  * becomes a symlink. */
 int plan_bind_same(Plan *p, const char *src, bool ro, const char *why);
+/* Marks the binds P gained since step FROM as grants: the caller's files there become the
+ * sandbox uid's (an id-mapped mount, when run as root). */
+void plan_mark_idmap(Plan *p, size_t from);
 /* Is PATH in one of the runtime's directories? */
 bool plan_under_runtime(const char *path);

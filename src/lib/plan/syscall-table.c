@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "basic/macro.h"
 
@@ -211,8 +212,6 @@ const char *const syscalls_allowed[] = {
     "getcwd",
     "chdir",
     "fchdir",
-    "mkdir",
-    "mkdirat",
     "rmdir",
     "unlink",
     "unlinkat",
@@ -223,9 +222,6 @@ const char *const syscalls_allowed[] = {
     "linkat",
     "symlink",
     "symlinkat",
-    "chmod",
-    "fchmod",
-    "fchmodat",
     "fchmodat2",
     "chown",
     "fchown",
@@ -235,17 +231,12 @@ const char *const syscalls_allowed[] = {
     "utimes",
     "utimensat",
     "futimesat",
-    "mknod",
-    "mknodat",
     "getxattr",
     "lgetxattr",
     "fgetxattr",
     "listxattr",
     "llistxattr",
     "flistxattr",
-    "setxattr",
-    "lsetxattr",
-    "fsetxattr",
     "removexattr",
     "lremovexattr",
     "fremovexattr",
@@ -359,8 +350,10 @@ const char *const syscalls_refused_examples[] = {
 };
 
 /* Observed by the supervisor (it records denials, then lets the kernel decide). */
-const char *const syscalls_observed[] = {"execve", "execveat", "connect", "listen", "sendto",
-                                         "open",   "openat",   "openat2", "creat"};
+const char *const syscalls_observed[] = {
+    "execve", "execveat", "connect", "listen", "sendto", "open", "openat", "openat2", "creat",
+    /* security.* and trusted.* names refused and recorded; the others let through */
+    "setxattr", "lsetxattr", "fsetxattr"};
 /* Observed too when a writable SQLite database's side files are handled (dbfiles.c). */
 const char *const syscalls_observed_files[] = {"unlink",    "unlinkat",   "access",
                                                "faccessat", "faccessat2", "stat",
@@ -393,6 +386,15 @@ const CondRule cond_rules[] = {
     {"sendto", 2, {{3, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, 0}, {4, SCMP_CMP_EQ, 0, 0}}},
     {"sendmsg", 1, {{2, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, 0}}},
     {"sendmmsg", 1, {{3, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, 0}}},
+    /* modes without the set-user-ID and set-group-ID bits: what the program makes through
+     * an id-mapped grant belongs to the caller on the host, who may be root (SPEC §3) */
+    {"chmod", 1, {{1, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0}}},
+    {"fchmod", 1, {{1, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0}}},
+    {"fchmodat", 1, {{2, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0}}},
+    {"mkdir", 1, {{1, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0}}},
+    {"mkdirat", 1, {{2, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0}}},
+    {"mknod", 1, {{1, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0}}},
+    {"mknodat", 1, {{2, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0}}},
 };
 
 /* The uses the rules above refuse, for the runtimes that take no notification as the default
@@ -405,6 +407,16 @@ const CondRule cond_rules[] = {
 		{                                                                                  \
 			{                                                                          \
 				0, SCMP_CMP_MASKED_EQ, (f), (f)                                    \
+			}                                                                          \
+		}                                                                                  \
+	}
+#define PRIV_MODE_RULES(name, arg)                                                                 \
+	{name, 1, {{arg, SCMP_CMP_MASKED_EQ, S_ISUID, S_ISUID}}},                                  \
+	{                                                                                          \
+		name, 1,                                                                           \
+		{                                                                                  \
+			{                                                                          \
+				arg, SCMP_CMP_MASKED_EQ, S_ISGID, S_ISGID                          \
 			}                                                                          \
 		}                                                                                  \
 	}
@@ -429,6 +441,14 @@ const CondRule cond_refusals[] = {
     {"sendto", 1, {{4, SCMP_CMP_NE, 0, 0}}}, /* to an address: observed */
     {"sendmsg", 1, {{2, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, MSG_FASTOPEN}}},
     {"sendmmsg", 1, {{3, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, MSG_FASTOPEN}}},
+    /* either privileged mode bit (the two rules overlap where both are set: both notify) */
+    PRIV_MODE_RULES("chmod", 1),
+    PRIV_MODE_RULES("fchmod", 1),
+    PRIV_MODE_RULES("fchmodat", 2),
+    PRIV_MODE_RULES("mkdir", 1),
+    PRIV_MODE_RULES("mkdirat", 2),
+    PRIV_MODE_RULES("mknod", 1),
+    PRIV_MODE_RULES("mknodat", 2),
 };
 
 /* And the refused values between allowed ones, as aligned blocks (next_block). */

@@ -36,6 +36,8 @@ typedef struct MountStep {
 	bool src_is_dir;
 	bool recursive;
 	bool src_inside; /* src is a path inside the new root (e.g. its own /proc/sys) */
+	bool idmap;      /* a grant: the caller's files are the sandbox uid's here (identity.h) */
+	int tree_fd;     /* the bind, opened and set up by the supervisor (open_tree), or -1 */
 	const char *why; /* for --dry-run: "runtime", "grant FILE_READ:/data/x", ... */
 } MountStep;
 
@@ -90,6 +92,12 @@ typedef struct Plan {
 	size_t n_tcp_connect_ports;
 	uid_t uid, outer_uid;
 	gid_t gid, outer_gid;
+	/* Run as root: the sandbox's ids 0..65535 are the host's id_base..id_base+65535, an
+	 * unprivileged range (SPEC §2.4; identity.c); 0: rootless, the sandbox uid and gid are
+	 * the caller's own. */
+	uid_t id_base;
+	const char *idmap_unsupported; /* a grant bound without an id map (its file system has
+	                                * none): said in SandboxDegraded */
 } Plan;
 
 /* Inputs of a plan: a borrowed view of the sandbox's settings. */

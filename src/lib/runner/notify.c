@@ -42,6 +42,7 @@
 #include "egress/proxy.h"
 #include "plan/dbfiles.h"
 #include "plan/syscall-filter.h"
+#include "runner/notify-rules.h"
 
 #ifndef __NR_openat2
 #define __NR_openat2 437
@@ -53,6 +54,9 @@
 #ifdef __NR_open
 #define NR_OPEN   __NR_open
 #define NR_CREAT  __NR_creat
+#define NR_CHMOD  __NR_chmod
+#define NR_MKDIR  __NR_mkdir
+#define NR_MKNOD  __NR_mknod
 #define NR_UNLINK __NR_unlink
 #define NR_ACCESS __NR_access
 #define NR_STAT   __NR_stat
@@ -60,6 +64,9 @@
 #else
 #define NR_OPEN   0xfffff
 #define NR_CREAT  0xffffe
+#define NR_CHMOD  0xfff00
+#define NR_MKDIR  0xfff01
+#define NR_MKNOD  0xfff02
 #define NR_UNLINK 0xffffd
 #define NR_ACCESS 0xffffc
 #define NR_STAT   0xffffb
@@ -335,12 +342,6 @@ static void on_connect(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	n->deny(n->userdata, "NETWORK_CONNECT", res, "connect", proc_inner_pid(req->pid));
 }
 
-static bool under(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
 /* How a trapped call is answered: "continue" (the kernel runs it under the fences), a value
  * or error of the supervisor's own doing, or an fd to install as the call's result. */
 
@@ -425,6 +426,8 @@ static bool refused_open(Notifier *n, pid_t pid, char *path, uint64_t flags, boo
 	struct statvfs sv;
 	_cleanup_close_ int fd = open_inside(n, pid, path);
 
+	if (fd >= 0 && fstat(fd, &fst) == 0 && denied_by_permissions(n->plan, &fst, write))
+		return true;
 	if (fd >= 0)
 		return write && fstat(fd, &fst) == 0 &&
 		       (S_ISREG(fst.st_mode) || S_ISDIR(fst.st_mode)) && fstatvfs(fd, &sv) == 0 &&
@@ -445,39 +448,67 @@ static bool refused_open(Notifier *n, pid_t pid, char *path, uint64_t flags, boo
 	return true;
 }
 
-/* /proc is the sandbox's own: only what its layout refuses is a denial there — writes to
- * /proc/sys (read-only) and /proc/sysrq-trigger (root's), a process's `exe` opened for writing
- * (runc CVE-2019-5736), and PID 1's memory and environment (PID 1 is not dumpable). Reads
- * elsewhere in /proc are ordinary. */
-static bool proc_protected(const char *path, bool write)
-{
-	static const char *const pid1[] = {"environ", "mem",  "auxv",  "stack", "syscall",
-	                                   "pagemap", "maps", "smaps", "fd",    "map_files"};
-	const char *p = path + 6, *slash;
+static void on_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep);
 
-	if (write && (under(path, "/proc/sys") || streq(path, "/proc/sysrq-trigger")))
+/* Privilege never leaves through a grant (SPEC §3): what the program creates there belongs
+ * to the caller on the host (id-mapped mounts), who may be root, so a set-user-ID or
+ * set-group-ID mode is refused and recorded. The flags and mode of open, openat and creat
+ * are register arguments: the kernel acts on the values judged here. openat2 keeps them in
+ * memory, which a second thread could change after the check: it is answered ENOSYS, as
+ * clone3 is, and callers fall back to openat. True when answered. */
+static bool refused_mode(Notifier *n, const struct seccomp_notif *req, Reply *rep)
+{
+	const __u64 *a = req->data.args;
+	uint64_t flags = req->data.nr == __NR_openat ? a[2]
+	                 : req->data.nr == NR_OPEN   ? a[1]
+	                                             : O_CREAT;
+	uint64_t mode = req->data.nr == __NR_openat ? a[3] : req->data.nr == NR_OPEN ? a[2] : a[1];
+
+	if (req->data.nr == __NR_openat2) {
+		*rep = (Reply){.emulated = true, .error = -ENOSYS, .addfd = -1};
 		return true;
-	if (strncmp(path, "/proc/", 6) != 0 || !(slash = strchr(p, '/')))
+	}
+	if (!(flags & O_CREAT) && (flags & O_TMPFILE) != O_TMPFILE)
 		return false;
-	if (write && streq(slash + 1, "exe"))
-		return true;
-	if (!(slash - p == 1 && p[0] == '1'))
+	if (!(mode & (S_ISUID | S_ISGID)))
 		return false;
-	for (size_t i = 0; i < ELEMENTSOF(pid1); i++)
-		if (strncmp(slash + 1, pid1[i], strlen(pid1[i])) == 0 &&
-		    (slash[1 + strlen(pid1[i])] == '\0' || slash[1 + strlen(pid1[i])] == '/'))
-			return true;
-	return false;
+	on_violation(n, req, rep);
+	return true;
+}
+
+/* setxattr and kin: security.* (file capabilities, LSM labels) and trusted.* are refused and
+ * recorded. The name is in memory: a thread that swaps it after this check meets the
+ * kernel's own rule (the program holds no capability, so both need one it lacks); what this
+ * adds is the record. */
+static void on_setxattr(Notifier *n, const struct seccomp_notif *req, Reply *rep)
+{
+	char name[32] = "";
+
+	if (read_mem(n, req->pid, req->data.args[1], name, sizeof(name) - 1) <= 0)
+		return;
+	if (strncmp(name, "security.", 9) == 0 || strncmp(name, "trusted.", 8) == 0)
+		on_violation(n, req, rep);
 }
 
 /* An open the sandbox refuses is a denial (refused_open, proc_protected); reads under /sys
  * (absent by design) are probes, not reported; writes there are. Relative paths are left
  * alone: what they name on the host cannot be told from here. */
+/* A /proc file the program's identity may not open: root's kernel files (slabinfo,
+ * timer_list, kpageflags, vmallocinfo) once the program is not root's (SPEC §2.4). */
+static bool proc_unreadable(Notifier *n, pid_t pid, const char *path, bool write)
+{
+	struct stat st;
+	_cleanup_close_ int fd = open_inside(n, pid, path);
+	return fd >= 0 && fstat(fd, &st) == 0 && denied_by_permissions(n->plan, &st, write);
+}
+
 static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 {
 	char path[PATH_MAX], name[NAME_MAX + 1];
 	uint64_t addr = req->data.args[1], flags = req->data.args[2];
 
+	if (refused_mode(n, req, rep))
+		return;
 	if (req->data.nr == NR_OPEN || req->data.nr == NR_CREAT) {
 		addr = req->data.args[0];
 		flags =
@@ -500,10 +531,11 @@ static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	if (path[0] != '/')
 		return;
 	bool write = (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) != 0;
-	bool refused = under(path, "/proc") ? proc_protected(path, write)
-	               : under(path, "/sys")
-	                   ? write && refused_open(n, req->pid, path, flags, write)
-	                   : refused_open(n, req->pid, path, flags, write);
+	bool refused =
+	    path_under(path, "/proc")
+	        ? proc_protected(path, write) || proc_unreadable(n, req->pid, path, write)
+	    : path_under(path, "/sys") ? write && refused_open(n, req->pid, path, flags, write)
+	                               : refused_open(n, req->pid, path, flags, write);
 	if (refused)
 		n->deny(n->userdata, write ? "FILE_WRITE" : "FILE_READ", path,
 		        write ? "write" : "read", proc_inner_pid(req->pid));
@@ -617,6 +649,22 @@ static const char *violation_detail(const struct seccomp_notif *req)
 		return "ioctl TIOCSTI, TIOCLINUX or a command with its upper half set: refused";
 	case __NR_personality:
 		return "personality other than the default: refused";
+	case NR_CHMOD:
+	case __NR_fchmod:
+	case __NR_fchmodat:
+	case NR_MKDIR:
+	case __NR_mkdirat:
+	case NR_MKNOD:
+	case __NR_mknodat:
+	case NR_OPEN:
+	case NR_CREAT:
+	case __NR_openat:
+		return "a set-user-ID or set-group-ID mode: refused (it would carry the caller's "
+		       "privilege on the host)";
+	case __NR_setxattr:
+	case __NR_lsetxattr:
+	case __NR_fsetxattr:
+		return "a security.* or trusted.* extended attribute: refused";
 	default:
 		return "not on the seccomp allow-list: refused";
 	}
@@ -691,6 +739,11 @@ void notify_handle(Notifier *n)
 		break;
 	case __NR_sendto:
 		on_sendto(n, &req, &rep);
+		break;
+	case __NR_setxattr:
+	case __NR_lsetxattr:
+	case __NR_fsetxattr:
+		on_setxattr(n, &req, &rep);
 		break;
 	case __NR_openat:
 	case __NR_openat2:

@@ -34,32 +34,13 @@
 #include "egress/dnsstub.h"
 #include "egress/proxy.h"
 #include "plan/fs-rules.h"
+#include "plan/identity.h"
+#include "runner/mount-api.h"
 #include "runner/notify.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
-#ifndef MOUNT_ATTR_RDONLY
-#define MOUNT_ATTR_RDONLY 0x00000001
-#define MOUNT_ATTR_NOSUID 0x00000002
-#define MOUNT_ATTR_NODEV  0x00000004
-#define MOUNT_ATTR_NOEXEC 0x00000008
-#endif
-#ifndef AT_RECURSIVE
-#define AT_RECURSIVE 0x8000
-#endif
-#ifndef RESOLVE_NO_SYMLINKS
-#define RESOLVE_NO_SYMLINKS 0x04
-#endif
-
-/* The kernel's struct mount_attr and open_how, spelled out: the headers here predate them. */
-struct ob_mount_attr {
-	uint64_t attr_set, attr_clr, propagation, userns_fd;
-};
-struct ob_open_how {
-	uint64_t flags, mode, resolve;
-};
-
 #define NEWROOT "/newroot"
 #define OLDROOT "/oldroot"
 
@@ -118,14 +99,6 @@ static int make_mountpoint(char *dest, bool dir)
 	return 0;
 }
 
-static uint64_t mount_attrs(unsigned long flags)
-{
-	return ((flags & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0) |
-	       ((flags & MS_NOSUID) ? MOUNT_ATTR_NOSUID : 0) |
-	       ((flags & MS_NODEV) ? MOUNT_ATTR_NODEV : 0) |
-	       ((flags & MS_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0);
-}
-
 /* Binds SRC (a host path under /oldroot, or a path inside the new root) at DEST.  The
  * source is opened without following any symlink (a grant must not be steered elsewhere
  * between planning and mounting), then mounted through its /proc/self/fd magic link.  The
@@ -151,6 +124,17 @@ static int bind_step(const MountStep *s, char *dest)
 	                             s->recursive ? AT_RECURSIVE : 0, &attr, sizeof(attr)) < 0)
 		return -errno;
 	return 0;
+}
+
+/* A bind the supervisor opened and set up (runner/idmap.c): moved into place. */
+static int move_tree(const MountStep *s, char *dest)
+{
+	int r = make_mountpoint(dest, s->src_is_dir);
+	if (r >= 0 &&
+	    syscall(SYS_move_mount, s->tree_fd, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		r = -errno;
+	(void)close(s->tree_fd);
+	return r;
 }
 
 static int write_step_file(const MountStep *s, const char *dest, mode_t mode)
@@ -187,7 +171,7 @@ static int apply_step(const MountStep *s)
 		r = mkdir_parents(dest);
 		return r < 0 ? r : (symlink(s->src, dest) < 0 && errno != EEXIST ? -errno : 0);
 	case STEP_BIND:
-		return bind_step(s, dest);
+		return s->tree_fd >= 0 ? move_tree(s, dest) : bind_step(s, dest);
 	case STEP_SECRET:
 		return write_step_file(s, dest, 0400);
 	case STEP_FILE:
@@ -460,7 +444,39 @@ static _Noreturn void run_init(const SpawnArgs *a, pid_t program)
 /* Closes every fd from 3 up except those in KEEP (at most 12): the clone copied the
  * supervisor's whole table, including the read ends of the output pipes, and a reader left
  * in here would keep a capped writer blocked instead of failing with EPIPE. */
-static void close_other_fds(const int *keep, size_t n)
+/* Closes [FROM, TO] but the fds in [LO, HI]. */
+static void close_around(unsigned from, unsigned to, int lo, int hi)
+{
+	if (from > to)
+		return;
+	if (lo < 0 || (unsigned)hi < from || (unsigned)lo > to) {
+		(void)syscall(SYS_close_range, from, to, 0);
+		return;
+	}
+	if ((unsigned)lo > from)
+		(void)syscall(SYS_close_range, from, (unsigned)lo - 1, 0);
+	if ((unsigned)hi < to)
+		(void)syscall(SYS_close_range, (unsigned)hi + 1, to, 0);
+}
+
+/* The range of the binds the supervisor opened ([-1, -1]: none). */
+static void tree_fd_range(const Plan *p, int *lo, int *hi)
+{
+	*lo = *hi = -1;
+	for (size_t i = 0; i < p->n_steps; i++) {
+		int fd = p->steps[i].tree_fd;
+		if (fd < 0)
+			continue;
+		if (*lo < 0 || fd < *lo)
+			*lo = fd;
+		if (fd > *hi)
+			*hi = fd;
+	}
+}
+
+/* Closes every fd but 0-2, those of KEEP, and the range [LO, HI] (the opened binds: other
+ * fds inside it, if any, are closed once the binds are in place). */
+static void close_other_fds(const int *keep, size_t n, int lo, int hi)
 {
 	int sorted[12];
 	size_t k = 0;
@@ -477,10 +493,10 @@ static void close_other_fds(const int *keep, size_t n)
 	unsigned from = 3;
 	for (size_t i = 0; i < k; i++) {
 		if ((unsigned)sorted[i] > from)
-			(void)syscall(SYS_close_range, from, (unsigned)sorted[i] - 1, 0);
+			close_around(from, (unsigned)sorted[i] - 1, lo, hi);
 		from = (unsigned)sorted[i] + 1;
 	}
-	(void)syscall(SYS_close_range, from, ~0U, 0);
+	close_around(from, ~0U, lo, hi);
 }
 
 static _Noreturn void child_main(const SpawnArgs *a)
@@ -490,7 +506,9 @@ static _Noreturn void child_main(const SpawnArgs *a)
 	                    a->stderr_fd,   a->notify_fd,   a->join_fds[0],
 	                    a->join_fds[1], a->join_fds[2], a->proxy_fd};
 
-	close_other_fds(keep, ELEMENTSOF(keep));
+	int lo, hi;
+	tree_fd_range(a->plan, &lo, &hi);
+	close_other_fds(keep, ELEMENTSOF(keep), lo, hi);
 	/* Into the run's v1 cgroups before anything else (cgroup.h says why this way). */
 	for (size_t i = 0; i < ELEMENTSOF(a->join_fds); i++) {
 		if (a->join_fds[i] < 0)
@@ -508,7 +526,18 @@ static _Noreturn void child_main(const SpawnArgs *a)
 		_exit(OB_EXIT_SETUP);
 	if (a->set_groups && setgroups(0, NULL) < 0)
 		die_setup(a, errno, "setgroups", NULL);
+	/* Run as root, our host identity (root's) is mapped to nothing: become the sandbox's
+	 * uid, an unprivileged host id, keeping the capabilities of this user namespace (the
+	 * change is from an id outside it, so none are dropped). */
+	if (a->plan->id_base && (setresgid(a->plan->gid, a->plan->gid, a->plan->gid) < 0 ||
+	                         setresuid(a->plan->uid, a->plan->uid, a->plan->uid) < 0))
+		die_setup(a, errno, "taking the sandbox's ids", NULL);
+	/* A change of credentials clears the parent-death signal: set it again (a supervisor
+	 * that died meanwhile is seen at the next read of the sync socket). */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	setup_root(a);
+	if (lo >= 0) /* the binds are in place: whatever else was in their range goes */
+		(void)syscall(SYS_close_range, (unsigned)lo, (unsigned)hi, 0);
 	if (sethostname("sandbox", 7) < 0)
 		die_setup(a, errno, "sethostname", NULL);
 	loopback_up(a);
@@ -564,7 +593,10 @@ int spawn_write_idmaps(pid_t pid, const Plan *plan, bool deny_setgroups)
 	int r;
 
 	(void)snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
-	(void)snprintf(map, sizeof(map), "%u %u 1\n", plan->uid, plan->outer_uid);
+	if (plan->id_base) /* root: a whole unprivileged range (plan/identity.h) */
+		(void)snprintf(map, sizeof(map), "0 %u %u\n", plan->id_base, IDENTITY_RANGE);
+	else
+		(void)snprintf(map, sizeof(map), "%u %u 1\n", plan->uid, plan->outer_uid);
 	r = write_file(path, map);
 	if (r < 0)
 		return r;
@@ -575,6 +607,9 @@ int spawn_write_idmaps(pid_t pid, const Plan *plan, bool deny_setgroups)
 			return r;
 	}
 	(void)snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
-	(void)snprintf(map, sizeof(map), "%u %u 1\n", plan->gid, plan->outer_gid);
+	if (plan->id_base)
+		(void)snprintf(map, sizeof(map), "0 %u %u\n", plan->id_base, IDENTITY_RANGE);
+	else
+		(void)snprintf(map, sizeof(map), "%u %u 1\n", plan->gid, plan->outer_gid);
 	return write_file(path, map);
 }

@@ -14,6 +14,7 @@
 #include "backends/runtime.h"
 #include "basic/error.h"
 #include "basic/macro.h"
+#include "runner/idmap.h"
 #include "runner/run.h"
 
 /* Clones the sandbox and completes the handshake: id maps, cgroup, go. */
@@ -21,6 +22,13 @@ int run_start_native(Run *run, ob_error *reterr)
 {
 	int sync_pipe[2], report_pipe[2];
 	bool root = geteuid() == 0;
+
+	/* root: the host binds opened here, where the host paths can be reached (idmap.h) */
+	if (run->plan.id_base) {
+		int r = idmap_open_trees(&run->plan, reterr);
+		if (r < 0)
+			return r;
+	}
 
 	/* A socket, not a pipe, so that a child that died early costs EPIPE, not SIGPIPE. */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pipe) < 0)
@@ -70,6 +78,7 @@ int run_start_native(Run *run, ob_error *reterr)
 	               .join_fds = {join[0], join[1], join[2]},
 	               .set_groups = root};
 	r = spawn_sandbox(&a, &run->pid);
+	idmap_close_trees(&run->plan); /* the child has its copies */
 	close_many(join, CG_MAX);
 	(void)close(outp[0][1]);
 	(void)close(outp[1][1]);
