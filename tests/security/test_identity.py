@@ -187,3 +187,21 @@ print(json.dumps(out))
         now = os.stat(n)
         assert (now.st_mode, now.st_uid, now.st_gid) == (st.st_mode, st.st_uid, st.st_gid)
         assert now.st_mtime == st.st_mtime
+
+
+def test_grant_without_id_mapped_mounts_degrades_openly(sandbox, shared_tmp):
+    """sysfs has no id-mapped mounts: the grant is bound as is, still readable (0644), and
+    SandboxDegraded says so when run as root (rootless maps no ids to begin with)."""
+    target = "/sys/kernel/mm/transparent_hugepage/enabled"
+    if not os.path.exists(target):
+        pytest.skip("no " + target)
+    log = os.path.join(shared_tmp, "a.jsonl")
+    p = sandbox.run("--cap", f"FILE_READ:{target}", "--audit-log", log,
+                    "/usr/bin/python3", "--", "-c", f"print(open({target!r}).read())")
+    assert p.returncode == 0 and b"never" in p.stdout, p.stderr
+    degraded = [e for e in events(log) if e["event"] == "SandboxDegraded"]
+    if sandbox.who == "root":
+        assert [e["protection"] for e in degraded] == ["idmapped-grants"], degraded
+        assert target in degraded[0]["reason"]
+    else:
+        assert degraded == []

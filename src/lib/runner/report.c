@@ -4,6 +4,7 @@
  * builds them), what the notifier, the egress parts and gVisor's trace observed, and the
  * result the caller gets.
  */
+#include <limits.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -13,6 +14,7 @@
 #include "backends/runtime.h"
 #include "basic/error.h"
 #include "basic/macro.h"
+#include "plan/identity.h"
 #include "policy/registry.h"
 #include "runner/run.h"
 
@@ -101,17 +103,26 @@ static json_t *protections_json(const Run *run)
 	if (run->sb->backend != OB_BACKEND_NATIVE)
 		return oci_protections_json(run);
 	return json_pack(
-	    "{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:b, s:i, s:b, s:s, s:b, s:b}", "userns",
-	    1, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1, "cgroupns", 1,
+	    "{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:b, s:i, s:b, s:s, s:b, s:b, s:o}",
+	    "userns", 1, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1, "cgroupns", 1,
 	    "no_new_privs", 1, "cgroup", cgroup_version_string(&run->cg), "rlimits",
 	    run->cg.version == 0, "landlock", run->plan.landlock_abi, "landlock_tcp",
 	    run->plan.tcp_connect_handled, "seccomp", "allow-list", "egress_proxy", run->plan.proxy,
-	    "egress_transparent", run->plan.transparent);
+	    "egress_transparent", run->plan.transparent, "host_ids", identity_json(&run->plan));
 }
 
 /* What runs less confined than it could, each said once (--allow-degraded asked for it). */
 static void report_degraded(Run *run)
 {
+	/* not less confined: less usable (the grant is reached as any unprivileged user may) */
+	if (run->plan.idmap_unsupported) {
+		char reason[PATH_MAX + 160];
+		(void)snprintf(reason, sizeof(reason),
+		               "%s: its file system has no id-mapped mounts; the grant is bound as "
+		               "is and the program reaches there only what others may",
+		               run->plan.idmap_unsupported);
+		event_degraded(&run->audit, "idmapped-grants", reason);
+	}
 	if (run->sb->backend == OB_BACKEND_GVISOR)
 		event_degraded(&run->audit, "landlock, recorded violations",
 		               "gVisor: no Landlock inside its kernel (no exec allow-list), "
