@@ -103,6 +103,12 @@ def sandbox(ob_bin, who):
     return Sandbox(ob_bin, who)
 
 
+def RX(sandbox):
+    """The options of a mode rx run: rootless, the program's only identity is the caller's,
+    which SPEC §2.4 lets run only with --allow-degraded."""
+    return ("--mode", "rx") + (("--allow-degraded",) if sandbox.who == "user" else ())
+
+
 # For scripts run inside a sandbox: attempt(NAME, F) records "OK" or F's errno name in out.
 ATTEMPT = r"""
 import errno, json

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from conftest import events, write_script
+from conftest import RX, events, write_script
 
 PY = "#!/usr/bin/python3\n"
 
@@ -267,7 +267,7 @@ def test_mode_rx_reads_host_but_cannot_write(sandbox):
     with open(target, "w") as f:
         f.write("host file")
     os.chmod(target, 0o666)
-    p = sandbox.run("--mode", "rx", "--cap", "EXTERNAL_COMMAND:cat", "/bin/sh", "--", "-c",
+    p = sandbox.run(*RX(sandbox), "--cap", "EXTERNAL_COMMAND:cat", "/bin/sh", "--", "-c",
                     f"cat {target}; echo more >> {target} && echo WROTE")
     assert b"host file" in p.stdout
     assert b"WROTE" not in p.stdout
@@ -514,7 +514,7 @@ def test_mode_rx_write_grant(sandbox):
     import tempfile
     d = tempfile.mkdtemp(dir="/var/tmp")
     os.chmod(d, 0o777)
-    p = sandbox.run("--mode", "rx", "--cap", f"FILE_WRITE:{d}/**", "/bin/sh", "--", "-c",
+    p = sandbox.run(*RX(sandbox), "--cap", f"FILE_WRITE:{d}/**", "/bin/sh", "--", "-c",
                     f"echo written > {d}/f && echo OK")
     assert p.stdout == b"OK\n", p.stderr
     assert open(os.path.join(d, "f")).read() == "written\n"

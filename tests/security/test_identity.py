@@ -15,7 +15,7 @@ import tempfile
 
 import pytest
 
-from conftest import ATTEMPT, TEST_USER, events
+from conftest import ATTEMPT, RX, TEST_USER, events
 
 IDENTITY_BASE = 0x70000000
 ROOT_ONLY_PROC = ["/proc/slabinfo", "/proc/timer_list", "/proc/kpageflags",
@@ -56,7 +56,7 @@ for p in {targets!r}:
 attempt("/etc/passwd", lambda: open("/etc/passwd", "rb").read(16))
 print(json.dumps(out))
 """
-    p = sandbox.run("--mode", "rx", "--audit-log", log, "/usr/bin/python3", "--", "-c", script)
+    p = sandbox.run(*RX(sandbox), "--audit-log", log, "/usr/bin/python3", "--", "-c", script)
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert out["/etc/passwd"] == "OK"
@@ -205,3 +205,17 @@ def test_grant_without_id_mapped_mounts_degrades_openly(sandbox, shared_tmp):
         assert target in degraded[0]["reason"]
     else:
         assert degraded == []
+
+
+def test_rootless_rx_needs_allow_degraded(sandbox, shared_tmp):
+    """Rootless, mode rx would let the program act as the caller on the whole visible host:
+    refused (125) unless --allow-degraded, which SandboxDegraded then records."""
+    if sandbox.who == "root":
+        pytest.skip("root: the program gets unprivileged host ids")
+    p = sandbox.run("--mode", "rx", "/bin/true")
+    assert p.returncode == 125 and b"--allow-degraded" in p.stderr, p.stderr
+    log = os.path.join(shared_tmp, "a.jsonl")
+    p = sandbox.run("--mode", "rx", "--allow-degraded", "--audit-log", log, "/bin/true")
+    assert p.returncode == 0, p.stderr
+    assert [e["protection"] for e in events(log) if e["event"] == "SandboxDegraded"] == \
+        ["identity"]

@@ -114,6 +114,10 @@ static json_t *protections_json(const Run *run)
 /* What runs less confined than it could, each said once (--allow-degraded asked for it). */
 static void report_degraded(Run *run)
 {
+	if (sandbox_identity_degraded(run->sb))
+		event_degraded(&run->audit, "identity",
+		               "rootless: the program's host identity is the caller's, and mode rx "
+		               "shows it what the caller may read; --allow-degraded");
 	/* not less confined: less usable (the grant is reached as any unprivileged user may) */
 	if (run->plan.idmap_unsupported) {
 		char reason[PATH_MAX + 160];

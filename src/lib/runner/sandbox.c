@@ -410,6 +410,24 @@ bool sandbox_landlock_tcp_missing(const Plan *p)
 	return (p->proxy || p->transparent) && p->landlock_abi > 0 && !p->tcp_connect_handled;
 }
 
+bool sandbox_identity_degraded(const ob_sandbox *sb)
+{
+	return geteuid() != 0 && sb->mode == OB_MODE_RX;
+}
+
+/* Rootless, the program's one host identity is the caller's (SPEC §2.4): mode rx would show
+ * it everything the caller may read. Fail closed unless --allow-degraded. */
+static int identity_decision(const ob_sandbox *sb, ob_error *reterr)
+{
+	if (!sandbox_identity_degraded(sb) || sb->allow_degraded)
+		return 0;
+	return ob_error_set(reterr, -EOPNOTSUPP,
+	                    "--mode rx without root: the program's only host identity is the "
+	                    "caller's, so it would read everything the caller may (SPEC §2.4); "
+	                    "refusing to run less confined than asked (--allow-degraded runs it "
+	                    "so; run as root, it gets unprivileged host ids)");
+}
+
 /* Fail closed: a run without Landlock needs --allow-degraded (and then says so). */
 static int landlock_decision(const ob_sandbox *sb, int *ret_abi, ob_error *reterr)
 {
@@ -454,7 +472,9 @@ int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 	if (r < 0)
 		return r;
 	in.caps = sb->caps;
-	r = landlock_decision(sb, &in.landlock_abi, reterr);
+	r = identity_decision(sb, reterr);
+	if (r >= 0)
+		r = landlock_decision(sb, &in.landlock_abi, reterr);
 	if (r < 0)
 		return r;
 	r = build_plan(plan, &in, reterr);
