@@ -173,7 +173,7 @@ void filter_prog_done(FilterProg *p)
 bool filter_is_observed(int nr, bool files)
 {
 	/* Numbers, not names: this runs for every notification. */
-	static const int calls[] = {__NR_execve, __NR_execveat, __NR_connect,
+	static const int calls[] = {__NR_execve, __NR_execveat, __NR_connect, __NR_bind,
 	                            __NR_listen, __NR_sendto,   __NR_openat,
 #ifdef __NR_open
 	                            __NR_open,   __NR_creat,
