@@ -22,8 +22,8 @@ def test_dry_run_shows_the_policy(sandbox):
     sc = json.loads(p.stdout)["seccomp"]
     assert "read" in sc["allowed"] and "mount" not in sc["allowed"]
     assert "io_uring_setup" in sc["refused_examples"] and "bpf" in sc["refused_examples"]
-    assert sc["observed"] == ["execve", "execveat", "connect", "listen", "sendto", "open",
-                              "openat", "openat2", "creat", "setxattr", "lsetxattr",
+    assert sc["observed"] == ["execve", "execveat", "connect", "bind", "listen", "sendto",
+                              "open", "openat", "openat2", "creat", "setxattr", "lsetxattr",
                               "fsetxattr"]
     assert any("TIOCSTI" in c for c in sc["conditional"])
 

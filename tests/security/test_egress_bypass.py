@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Attacks on the transparent egress path (a network grant, --egress both): other ABIs'
-connect, TCP Fast Open, reusing a handed-over host socket (reconnect, listen), datagrams past
-the DNS stub, io_uring, and a race on connect's address. Each must be refused, recorded, and
+connect, TCP Fast Open, reusing a handed-over host socket (reconnect, disconnect, bind,
+listen), datagrams past the DNS stub, io_uring, and a race on connect's address. Each must be refused, recorded, and
 never reach the server that counts. Root and rootless."""
 import json
 import os
@@ -47,8 +47,14 @@ def test_other_abis_cannot_connect(sandbox, shared_tmp, servers, mode):
 
 
 REUSE = PY + ATTEMPT + r"""
-import select, socket, sys
-granted_closed, other = int(sys.argv[1]), int(sys.argv[2])
+import ctypes, select, socket, struct, sys, time
+granted_closed, other, granted_open = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+libc = ctypes.CDLL(None, use_errno=True)
+UNSPEC = b"\0" * 16  # connect(AF_UNSPEC): a disconnect
+
+def disconnect(s):
+    if libc.connect(s.fileno(), UNSPEC, 16) < 0:
+        raise OSError(ctypes.get_errno(), "connect(AF_UNSPEC)")
 
 # a handed-over host socket whose connection failed (nothing listens on the granted port)
 s = socket.socket()
@@ -58,15 +64,36 @@ select.select([], [s], [], 5)
 out["failed"] = errno.errorcode.get(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR), "0")
 attempt("listen_after_failure", lambda: s.listen(5))
 attempt("reconnect_elsewhere", lambda: s.connect(("127.0.0.1", other)))
+attempt("bind_after_failure", lambda: s.bind(("127.0.0.1", 0)))
 # the same after a disconnect (connect with AF_UNSPEC)
 t = socket.socket()
 t.setblocking(False)
 t.connect_ex(("127.0.0.1", granted_closed))
 select.select([], [t], [], 5)
-import ctypes
-libc = ctypes.CDLL(None, use_errno=True)
-out["disconnect"] = libc.connect(t.fileno(), b"\0" * 16, 16)  # AF_UNSPEC
+attempt("disconnect_failed", lambda: disconnect(t))
 attempt("listen_after_disconnect", lambda: t.listen(5))
+# a connected one (the server greets, then closes): still connected, it cannot be
+# disconnected, bound or listened on; once its connection has ended the kernel would let
+# it bind a host port: refused too
+c = socket.create_connection(("127.0.0.1", granted_open), timeout=5)
+out["greeting"] = c.recv(100).decode().split()[0]
+attempt("reconnect_connected", lambda: c.connect(("127.0.0.1", granted_open)))
+attempt("disconnect_connected", lambda: disconnect(c))
+attempt("bind_connected", lambda: c.bind(("127.0.0.1", 0)))
+attempt("listen_connected", lambda: c.listen(5))
+c.shutdown(socket.SHUT_WR)
+time.sleep(0.2)
+attempt("bind_ended", lambda: c.bind(("127.0.0.1", 0)))
+# the sandbox's own sockets keep binding, listening and disconnecting
+own = socket.socket()
+attempt("own_bind", lambda: own.bind(("127.0.0.1", 0)))
+attempt("own_listen", lambda: own.listen(5))
+attempt("own_low_port", lambda: socket.socket().bind(("127.0.0.1", 80)))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("127.0.0.1", 0))
+attempt("own_udp_disconnect", lambda: disconnect(u))
+x = socket.socket(socket.AF_UNIX)
+attempt("own_unix_bind", lambda: x.bind("/tmp/own.sock"))
 # TCP Fast Open: a connect inside sendto / sendmsg
 u = socket.socket()
 attempt("fastopen_sendto", lambda: u.sendto(b"x", socket.MSG_FASTOPEN, ("127.0.0.1", other)))
@@ -86,29 +113,51 @@ print(json.dumps(out))
 
 
 def test_handed_over_sockets_and_datagrams(sandbox, shared_tmp, servers):
-    """A host socket handed over after a failed connect cannot listen on the host's network
-    nor reconnect elsewhere; TCP Fast Open and datagrams past the stub are refused; io_uring
-    stays refused."""
-    other = servers()
+    """A host socket handed over by the transparent path stays what it was granted for:
+    whether its connection failed, holds or ended, it cannot be disconnected
+    (connect(AF_UNSPEC)), reconnected elsewhere, bound or listened on in the host's network
+    — each refused and recorded; the sandbox's own sockets still bind, listen and
+    disconnect. TCP Fast Open and datagrams past the stub are refused; io_uring stays
+    refused."""
+    other, greeter = servers(), servers()
     closed = free_port()
     script = write_script(shared_tmp, "reuse.py", REUSE)
     p, ev = run_logged(sandbox, shared_tmp, "--cap", f"NETWORK_CONNECT:127.0.0.1:{closed}",
-                       script, str(closed), str(other.port), name="reuse")
+                       "--cap", f"NETWORK_CONNECT:127.0.0.1:{greeter.port}",
+                       script, str(closed), str(other.port), str(greeter.port), name="reuse")
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
-    assert out["failed"] == "ECONNREFUSED" and out["disconnect"] == 0
+    assert out["failed"] == "ECONNREFUSED"
     assert out["listen_after_failure"] == "EPERM"
     assert out["reconnect_elsewhere"] == "EACCES"
+    assert out["bind_after_failure"] == "EPERM"
+    assert out["disconnect_failed"] == "EACCES"
     assert out["listen_after_disconnect"] == "EPERM"
+    assert out["greeting"] == "hello"
+    assert out["reconnect_connected"] == "EISCONN"  # as the kernel says; nothing changes
+    assert out["disconnect_connected"] == "EACCES"
+    assert out["bind_connected"] == "EPERM" and out["listen_connected"] == "EPERM"
+    assert out["bind_ended"] == "EPERM"
+    assert out["own_bind"] == "OK" and out["own_listen"] == "OK"
+    assert out["own_low_port"] == "EACCES"  # as the kernel would say to the program
+    assert out["own_udp_disconnect"] == "OK" and out["own_unix_bind"] == "OK"
     assert out["fastopen_sendto"] == "EPERM" and out["fastopen_sendmsg"] == "EPERM"
     assert out["udp_sendto"] == "EACCES" and out["udp_sendto_dns_elsewhere"] == "EACCES"
     assert out["udp_connect"] == "EACCES"
     assert out["io_uring"] == "EPERM"
-    assert other.count == 0
-    denied = {(e["resource"], e["operation"]) for e in ev if e["event"] == "CapabilityDenied"}
-    assert (f"127.0.0.1:{other.port}", "connect") in denied
+    assert other.count == 0 and greeter.count == 1
+    denials = [e for e in ev if e["event"] == "CapabilityDenied"
+               and e["capability"] == "NETWORK_CONNECT"]
+    denied = {(e["resource"], e["operation"]) for e in denials}
     assert (f"127.0.0.1:{other.port}", "sendto") in denied
     assert ("10.0.0.1:53", "sendto") in denied
+    # the connected host socket: recorded with its own address (its peer), per operation
+    for op in ("connect", "bind", "listen"):
+        assert (f"127.0.0.1:{greeter.port}", op) in denied, (op, denied)
+    host = [e for e in denials if "handed in by the transparent path" in e.get("detail", "")]
+    assert {e["operation"] for e in host} == {"connect", "bind", "listen"}
+    assert any("AF_UNSPEC" in e["detail"] for e in host)
+    assert any(f"to 127.0.0.1:{other.port}" in e["detail"] for e in host)
     calls = [e["syscall"] for e in ev if e["event"] == "SandboxViolation"]
     assert "sendto" in calls and "sendmsg" in calls and "io_uring_setup" in calls
 

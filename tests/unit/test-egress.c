@@ -122,6 +122,45 @@ static void test_special_addresses_need_explicit_grants(void **state)
 	ob_capset_unref(s);
 }
 
+/* SPEC §3: loopback and link-local only by a grant naming the address, or `localhost`; an
+ * exact name that resolves there (DNS rebinding, a host's /etc/hosts) is refused. */
+static void test_host_local_addresses_need_the_address(void **state)
+{
+	static const char *const specs[] = {
+	    "NETWORK_CONNECT:vm:8080",          "NETWORK_CONNECT:metadata.internal:80",
+	    "NETWORK_CONNECT:db.corp:5432",     "NETWORK_CONNECT:localhost:9000",
+	    "NETWORK_CONNECT:127.0.0.1:8080",   "NETWORK_CONNECT:169.254.0.0/16:81",
+	    "NETWORK_CONNECT:*.localhost:7000", NULL};
+	static const char *const local[] = {
+	    "127.0.0.1", "127.0.1.1",       "::1",     "::ffff:127.0.0.1",  "0.0.0.0",
+	    "::",        "169.254.169.254", "fe80::1", "::ffff:169.254.1.1"};
+	ob_capset *s = grants(specs);
+	EgressDecision name, a;
+	struct sockaddr_storage ss = addr("169.254.169.254");
+	(void)state;
+	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+		assert_false(reach(s, "metadata.internal", 80, local[i]));
+		assert_false(reach(s, "x.localhost", 7000, local[i]));
+	}
+	assert_false(reach(s, "vm", 8080, "127.0.1.1"));
+	assert_false(reach(s, "vm", 8080, "::1"));
+	/* the address granted: the name leads there by the address's grant */
+	assert_true(reach(s, "vm", 8080, "127.0.0.1"));
+	assert_true(reach(s, "169.254.169.254", 81, "169.254.169.254"));
+	/* `localhost` reaches loopback, not link-local */
+	assert_true(reach(s, "localhost", 9000, "127.0.0.1"));
+	assert_true(reach(s, "localhost", 9000, "::1"));
+	assert_false(reach(s, "localhost", 9000, "169.254.169.254"));
+	/* a private address stays reachable by an exact name */
+	assert_true(reach(s, "db.corp", 5432, "10.1.2.3"));
+	/* the refusal says why and what to grant */
+	assert_int_equal(egress_check_target(s, NULL, "metadata.internal", 80, &name), 0);
+	assert_false(egress_check_address(s, NULL, &name, (struct sockaddr *)&ss, 80, &a));
+	assert_string_equal(a.why, "resolves to link-local 169.254.169.254: grant the address to "
+	                           "allow it");
+	ob_capset_unref(s);
+}
+
 static void test_ranges(void **state)
 {
 	static const char *const special[] = {"0.0.0.0",
@@ -543,6 +582,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_names_and_ports),
 	    cmocka_unit_test(test_special_addresses_need_explicit_grants),
+	    cmocka_unit_test(test_host_local_addresses_need_the_address),
 	    cmocka_unit_test(test_ranges),
 	    cmocka_unit_test(test_conditions),
 	    cmocka_unit_test(test_dns_messages),

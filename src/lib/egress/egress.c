@@ -163,6 +163,38 @@ bool egress_address_is_special(const struct sockaddr *sa, const char **what)
 	return w != NULL;
 }
 
+/* The host's own addresses as seen from the host's network namespace, where the supervisor
+ * connects: loopback, link-local (169.254.169.254, the cloud metadata service, lives there)
+ * and unspecified (a connect to 0.0.0.0 or :: reaches the host's own listeners); v4-mapped
+ * forms as IPv4. Which of them, or NULL. */
+static const char *host_local(const struct sockaddr *sa)
+{
+	uint32_t v4;
+
+	if (sa->sa_family == AF_INET) {
+		v4 = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+	} else {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		if (!IN6_IS_ADDR_V4MAPPED(a))
+			return IN6_IS_ADDR_LOOPBACK(a)      ? "loopback"
+			       : IN6_IS_ADDR_LINKLOCAL(a)   ? "link-local"
+			       : IN6_IS_ADDR_UNSPECIFIED(a) ? "unspecified"
+			                                    : NULL;
+		memcpy(&v4, &a->s6_addr[12], 4);
+		v4 = ntohl(v4);
+	}
+	return v4_in(v4, 0x7f000000, 8)    ? "loopback"
+	       : v4_in(v4, 0xa9fe0000, 16) ? "link-local"
+	       : v4_in(v4, 0x00000000, 8)  ? "unspecified"
+	                                   : NULL;
+}
+
+/* The grant is for the name `localhost` (any port): the one name that may lead to loopback. */
+static bool grant_is_localhost(const ob_capability *c)
+{
+	return c && c->host.kind == HOST_NAME && streq(c->host.name, "localhost");
+}
+
 /* SA as a host request (v4-mapped folded, as grants are). */
 static int address_request(const struct sockaddr *sa, unsigned port, HostRequest *r, char *buf,
                            size_t size)
@@ -201,6 +233,15 @@ bool egress_check_address(const ob_capset *caps, const ob_context *ctx, const Eg
 	if (!name || !name->allow) {
 		(void)snprintf(d->why, sizeof(d->why), "no NETWORK_CONNECT grant covers %.60s:%u",
 		               addr, port);
+		return false;
+	}
+	/* SPEC §3: the host's own services and the metadata service only by a grant naming
+	 * the address (handled above) or `localhost` — never by a name that resolves there,
+	 * exact or not: whoever controls that name's DNS (or the host's /etc/hosts) decides. */
+	const char *local = host_local(sa);
+	if (local && !(streq(local, "loopback") && grant_is_localhost(name->grant))) {
+		(void)snprintf(d->why, sizeof(d->why),
+		               "resolves to %s %.60s: grant the address to allow it", local, addr);
 		return false;
 	}
 	if (egress_address_is_special(sa, &what) && !name->explicit_grant) {

@@ -333,13 +333,79 @@ static bool decide(const Tconnect *t, const struct sockaddr *check, unsigned por
 	return false;
 }
 
-static void deny(Tconnect *t, const struct sockaddr *sa, const char *why, int pid)
+static void deny_op(Tconnect *t, const char *op, const struct sockaddr *sa, const char *why,
+                    int pid)
 {
 	char res[INET6_ADDRSTRLEN + 16];
 	egress_format_address(sa, res, sizeof(res));
 	t->refused++;
 	if (t->rep.deny)
-		t->rep.deny(t->rep.userdata, res, why, proc_inner_pid(pid));
+		t->rep.deny(t->rep.userdata, op, res, why, proc_inner_pid(pid));
+}
+
+static void deny(Tconnect *t, const struct sockaddr *sa, const char *why, int pid)
+{
+	deny_op(t, "connect", sa, why, pid);
+}
+
+/* ---------------------------------------------------------------- host sockets */
+
+/* A socket of the host's network namespace in the program's hands: one installed by
+ * connect_out (the only way one gets there). Told by the socket itself (SIOCGSKNS on our
+ * copy), never by what the program's memory says; a socket whose namespace cannot be told
+ * counts as the host's. Unix sockets are not the network's. */
+static bool is_host_socket(const Tconnect *t, int s, int domain)
+{
+	return domain != AF_UNIX && !in_sandbox_netns(t, s);
+}
+
+/* Refuses OP on host socket S and records it: resource the socket's address (its peer while
+ * it has one, else its own); ASKED (or NULL) the address the call named. */
+static int refuse_host_socket(Tconnect *t, int s, const char *op,
+                              const struct sockaddr_storage *asked, int error, int pid)
+{
+	struct sockaddr_storage a = {0};
+	socklen_t len = sizeof(a);
+	char why[160], to[INET6_ADDRSTRLEN + 32] = "";
+
+	if (getpeername(s, (struct sockaddr *)&a, &len) < 0) {
+		len = sizeof(a);
+		if (getsockname(s, (struct sockaddr *)&a, &len) < 0)
+			a.ss_family = AF_UNSPEC;
+	}
+	if (asked && (asked->ss_family == AF_INET || asked->ss_family == AF_INET6)) {
+		memcpy(to, " to ", 5);
+		egress_format_address((const struct sockaddr *)asked, to + 4, sizeof(to) - 4);
+	} else if (asked && asked->ss_family == AF_UNSPEC) {
+		(void)snprintf(to, sizeof(to), " (AF_UNSPEC: a disconnect)");
+	}
+	(void)snprintf(why, sizeof(why),
+	               "a socket of the host's network (handed in by the transparent path) stays "
+	               "what it was granted for: %s%s refused",
+	               op, to);
+	deny_op(t, op, (const struct sockaddr *)&a, why, pid);
+	return error;
+}
+
+/* connect() on a host socket: while it is connected or connecting, what the kernel would
+ * answer (nothing changes); otherwise — a disconnect (AF_UNSPEC), a connection that ended,
+ * another address — refused: a host socket that lets go of its connection could be bound
+ * or listened on in the host's network. */
+static int host_socket_connect(Tconnect *t, const struct seccomp_notif *req, int s,
+                               const struct sockaddr_storage *sa)
+{
+	struct sockaddr_storage a;
+	socklen_t len = sizeof(a);
+
+	if (sa->ss_family == AF_INET || sa->ss_family == AF_INET6) {
+		if (getpeername(s, (struct sockaddr *)&a, &len) == 0)
+			return -EISCONN;
+		/* still connecting: no event at all (SO_ERROR is left for the program) */
+		struct pollfd p = {.fd = s, .events = POLLOUT};
+		if (poll(&p, 1, 0) == 0)
+			return -EALREADY;
+	}
+	return refuse_host_socket(t, s, "connect", sa, -EACCES, (int)req->pid);
 }
 
 static void report_made(Tconnect *t, const char *name, const struct sockaddr *sa, int pid)
@@ -490,6 +556,26 @@ static void decision_address(const struct sockaddr_storage *sa, struct sockaddr_
 	}
 }
 
+#define DECIDE 2
+
+/* What a connect on SOCK (of DOMAIN) to SA gets before any egress decision: an answer (0
+ * or -errno), TCONNECT_CONTINUE (a unix socket's own business), or DECIDE. */
+static int screen(Tconnect *t, const struct seccomp_notif *req, int sock, int domain,
+                  const struct sockaddr_storage *sa, size_t len)
+{
+	bool inet = sa->ss_family == AF_INET || sa->ss_family == AF_INET6;
+
+	if (is_host_socket(t, sock, domain))
+		return host_socket_connect(t, req, sock, sa);
+	/* a disconnect, made here on the socket checked: "continue" would let another thread
+	 * put a host socket at this fd number meanwhile */
+	if (sa->ss_family == AF_UNSPEC)
+		return connect(sock, (const struct sockaddr *)sa, (socklen_t)len) < 0 ? -errno : 0;
+	if (domain == AF_UNIX && !inet)
+		return TCONNECT_CONTINUE;
+	return domain == sa->ss_family ? DECIDE : -EAFNOSUPPORT;
+}
+
 int tconnect_handle(Tconnect *t, int notify_fd, const struct seccomp_notif *req,
                     const struct sockaddr_storage *sa, size_t len)
 {
@@ -497,37 +583,36 @@ int tconnect_handle(Tconnect *t, int notify_fd, const struct seccomp_notif *req,
 	char name[DNS_NAME_MAX + 1];
 	EgressDecision d;
 
-	if (sa->ss_family != AF_INET && sa->ss_family != AF_INET6)
-		return 0;
 	t->notify_fd = notify_fd;
 	/* too short to hold an address: what the kernel would say, before any decision */
-	if (len < (sa->ss_family == AF_INET ? sizeof(struct sockaddr_in) : SIN6_LEN_RFC2133)) {
+	if ((sa->ss_family == AF_INET && len < sizeof(struct sockaddr_in)) ||
+	    (sa->ss_family == AF_INET6 && len < SIN6_LEN_RFC2133)) {
 		answer(t, req->id, -EINVAL);
 		return 1;
 	}
-	decision_address(sa, &check);
-	unsigned port = ntohs(((const struct sockaddr_in *)&check)->sin_port);
-	int sock = grab_fd(t, req, (int)req->data.args[0]);
+	_cleanup_close_ int sock = grab_fd(t, req, (int)req->data.args[0]);
 	if (sock < 0) {
 		answer(t, req->id, sock == -ENOENT ? -EINTR : sock);
 		return 1;
 	}
 	int type = sockopt_int(sock, SOL_SOCKET, SO_TYPE);
 	int domain = sockopt_int(sock, SOL_SOCKET, SO_DOMAIN);
+	int r = type < 0 ? type : domain < 0 ? domain : screen(t, req, sock, domain, sa, len);
+	if (r == TCONNECT_CONTINUE)
+		return 0;
+	if (r != DECIDE) {
+		answer(t, req->id, r);
+		return 1;
+	}
+	decision_address(sa, &check);
+	unsigned port = ntohs(((const struct sockaddr_in *)&check)->sin_port);
 	bool internal = egress_address_is_loopback((const struct sockaddr *)&check) &&
 	                ((port == DNS_PORT && t->cfg.dns) ||
 	                 (port == PROXY_PORT && t->cfg.proxy && type == SOCK_STREAM));
-	if (type < 0 || domain < 0 || domain != sa->ss_family) {
-		answer(t, req->id, type < 0 ? type : domain < 0 ? domain : -EAFNOSUPPORT);
-		(void)close(sock);
-		return 1;
-	}
-	/* the sandbox's own stub and proxy, on one of its own sockets (not one installed here) */
-	if (internal && in_sandbox_netns(t, sock)) {
-		connect_own(t, req, sock, sa, len);
-		return 1;
-	}
-	if (type != SOCK_STREAM) {
+	/* the sandbox's own stub and proxy (screen() let through no host socket) */
+	if (internal) {
+		connect_own(t, req, TAKE_FD(sock), sa, len);
+	} else if (type != SOCK_STREAM) {
 		deny(t, (const struct sockaddr *)&check,
 		     type == SOCK_DGRAM ? "UDP only to the sandbox's DNS stub"
 		                        : "only stream sockets are connected out",
@@ -541,7 +626,6 @@ int tconnect_handle(Tconnect *t, int notify_fd, const struct seccomp_notif *req,
 	} else {
 		connect_out(t, req, sock, sa, len, name, req->pid);
 	}
-	(void)close(sock);
 	return 1;
 }
 
@@ -551,10 +635,47 @@ int tconnect_listen(Tconnect *t, int notify_fd, const struct seccomp_notif *req)
 	_cleanup_close_ int sock = grab_fd(t, req, (int)req->data.args[0]);
 	if (sock < 0)
 		return sock == -ENOENT ? -EINTR : sock;
-	/* one of ours whose connection failed: it must not serve on the host's network */
-	if (sockopt_int(sock, SOL_SOCKET, SO_DOMAIN) != AF_UNIX && !in_sandbox_netns(t, sock))
-		return -EPERM;
+	/* one of ours: it must not serve on the host's network */
+	if (is_host_socket(t, sock, sockopt_int(sock, SOL_SOCKET, SO_DOMAIN)))
+		return refuse_host_socket(t, sock, "listen", NULL, -EPERM, (int)req->pid);
 	return listen(sock, (int)req->data.args[1]) < 0 ? -errno : 0;
+}
+
+/* Does process PID have CAP_NET_BIND_SERVICE (in its own user namespace)? */
+static bool may_bind_low_ports(pid_t pid)
+{
+	char caps[64];
+	return proc_status_field(pid, "CapEff", caps, sizeof(caps)) &&
+	       (strtoull(caps, NULL, 16) & (1ULL << 10 /* CAP_NET_BIND_SERVICE */));
+}
+
+int tconnect_bind(Tconnect *t, int notify_fd, const struct seccomp_notif *req,
+                  const struct sockaddr_storage *sa, size_t len)
+{
+	t->notify_fd = notify_fd;
+	_cleanup_close_ int sock = grab_fd(t, req, (int)req->data.args[0]);
+	if (sock < 0)
+		return sock == -ENOENT ? -EINTR : sock;
+	int domain = sockopt_int(sock, SOL_SOCKET, SO_DOMAIN);
+	if (domain < 0)
+		return domain;
+	if (domain == AF_UNIX)
+		return TCONNECT_CONTINUE; /* a path is bound in the program's own file system */
+	/* a host socket whose connection ended has let go of its port: bound, it would hold
+	 * one on the host's addresses */
+	if (is_host_socket(t, sock, domain))
+		return refuse_host_socket(t, sock, "bind", sa, -EPERM, (int)req->pid);
+	if (!sa)
+		return -EFAULT;
+	/* Bound here, on the socket checked, with our copy of the address. The kernel would
+	 * check the program's right to a port below 1024 (ip_unprivileged_port_start, 1024 in
+	 * the sandbox's namespace), not ours: so do we. */
+	unsigned port = sa->ss_family == AF_INET || sa->ss_family == AF_INET6
+	                    ? ntohs(((const struct sockaddr_in *)sa)->sin_port)
+	                    : 0;
+	if (port > 0 && port < 1024 && !may_bind_low_ports(req->pid))
+		return -EACCES;
+	return bind(sock, (const struct sockaddr *)sa, (socklen_t)len) < 0 ? -errno : 0;
 }
 
 /* ---------------------------------------------------------------- the loop */

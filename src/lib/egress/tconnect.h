@@ -27,8 +27,10 @@
 typedef struct Tconnect Tconnect;
 
 typedef struct TconnectReport {
-	/* refused: RESOURCE "ip:port", WHY names the name it came from when there was one */
-	void (*deny)(void *userdata, const char *resource, const char *why, int pid);
+	/* refused: OPERATION "connect", "bind" or "listen"; RESOURCE "ip:port" (asked for, or
+	 * the host socket's own); WHY names the name it came from when there was one */
+	void (*deny)(void *userdata, const char *operation, const char *resource, const char *why,
+	             int pid);
 	/* a connection made (NULL: not reported): RESOURCE "name:port" or "ip:port" */
 	void (*allow)(void *userdata, const char *resource, const char *address, int pid);
 	/* the connections cap reached (reported once per run) */
@@ -53,14 +55,27 @@ int tconnect_fd(const Tconnect *t);
 void tconnect_dispatch(Tconnect *t);
 
 /* A trapped connect (REQ, read from NOTIFY_FD) to SA/LEN. Returns 1 when the notification
- * has been answered (or will be, from the loop), 0 when it is not one this handles (not an
- * internet address: the caller continues as before). */
+ * has been answered (or will be, from the loop), 0 when it is not one this handles (a unix
+ * socket: the caller continues as before). Any connect on a socket outside the sandbox's
+ * network namespace (one installed here), a disconnect (AF_UNSPEC) included, is refused
+ * (-EACCES, recorded) unless it is connected or connecting (then -EISCONN / -EALREADY, as
+ * the kernel would say); a disconnect of the sandbox's own sockets is performed here. */
 int tconnect_handle(Tconnect *t, int notify_fd, const struct seccomp_notif *req,
                     const struct sockaddr_storage *sa, size_t len);
-/* A trapped listen(): refused (-EPERM) on a socket outside the sandbox's network namespace
- * (one installed by this module, after its connection failed), else performed on the
- * program's socket object. Returns the result to answer. */
+/* A trapped listen(): refused (-EPERM, recorded) on a socket outside the sandbox's network
+ * namespace (one installed by this module), else performed on the program's socket object.
+ * Returns the result to answer. */
 int tconnect_listen(Tconnect *t, int notify_fd, const struct seccomp_notif *req);
+
+#define TCONNECT_CONTINUE 1
+
+/* A trapped bind() to SA/LEN (SA NULL: the address could not be read). On a socket outside
+ * the sandbox's network namespace: -EPERM, recorded. On an internet socket of the sandbox:
+ * performed on the program's socket object with this copy of the address (0 or -errno; a
+ * port below 1024 needs the program's CAP_NET_BIND_SERVICE, as the kernel would ask). On a
+ * unix socket: TCONNECT_CONTINUE (the kernel binds the path in the program's file system). */
+int tconnect_bind(Tconnect *t, int notify_fd, const struct seccomp_notif *req,
+                  const struct sockaddr_storage *sa, size_t len);
 /* The inode of the network namespace socket S lives in (SIOCGSKNS), 0 when it cannot tell. */
 uint64_t tconnect_netns_of(int s);
 /* Totals, for the exit event. */

@@ -173,13 +173,13 @@ void filter_prog_done(FilterProg *p)
 bool filter_is_observed(int nr, bool files)
 {
 	/* Numbers, not names: this runs for every notification. */
-	static const int calls[] = {__NR_execve,       __NR_execveat, __NR_connect,
-	                            __NR_listen,       __NR_sendto,   __NR_openat,
+	static const int calls[] = {
+	    __NR_execve,       __NR_execveat, __NR_connect,   __NR_bind,
+	    __NR_listen,       __NR_sendto,   __NR_openat,
 #ifdef __NR_open
-	                            __NR_open,         __NR_creat,
+	    __NR_open,         __NR_creat,
 #endif
-	                            437 /* openat2 */, __NR_setxattr, __NR_lsetxattr,
-	                            __NR_fsetxattr};
+	    437 /* openat2 */, __NR_setxattr, __NR_lsetxattr, __NR_fsetxattr};
 	static const int file_calls[] = {__NR_unlinkat,   __NR_faccessat, 439 /* faccessat2 */,
 	                                 __NR_newfstatat, __NR_statx,
 #ifdef __NR_unlink

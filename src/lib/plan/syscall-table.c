@@ -257,9 +257,8 @@ const char *const syscalls_allowed[] = {
     "timer_delete",
     /* Sockets: the network namespace holds only loopback; socket and socketpair are listed
      * below with their families checked, and the sends without TCP Fast Open (a connect
-     * inside a send, around the trap); connect, listen and sendto with an address are
-     * observed. */
-    "bind",
+     * inside a send, around the trap); connect, bind, listen and sendto with an address
+     * are observed. */
     "accept",
     "accept4",
     "getsockname",
@@ -351,7 +350,8 @@ const char *const syscalls_refused_examples[] = {
 
 /* Observed by the supervisor (it records denials, then lets the kernel decide). */
 const char *const syscalls_observed[] = {
-    "execve", "execveat", "connect", "listen", "sendto", "open", "openat", "openat2", "creat",
+    "execve", "execveat", "connect", "bind", "listen", "sendto", "open", "openat", "openat2",
+    "creat",
     /* security.* and trusted.* names refused and recorded; the others let through */
     "setxattr", "lsetxattr", "fsetxattr"};
 /* Observed too when a writable SQLite database's side files are handled (dbfiles.c). */

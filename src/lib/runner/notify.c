@@ -710,6 +710,26 @@ static void on_sendto(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 		*rep = (Reply){.emulated = true, .error = -EACCES, .addfd = -1};
 }
 
+/* bind: with the transparent path the program may hold host sockets (tconnect.c), which
+ * must not take a port on the host's addresses; without it every socket is the sandbox's. */
+static void on_bind(Notifier *n, const struct seccomp_notif *req, Reply *rep)
+{
+	struct sockaddr_storage ss = {0};
+	size_t len = (size_t)req->data.args[2];
+
+	if (!n->tc)
+		return;
+	if (len > sizeof(ss)) {
+		*rep = (Reply){.emulated = true, .error = -EINVAL, .addfd = -1};
+		return;
+	}
+	/* an address that cannot be read: EFAULT, as the kernel would say (len 0: EINVAL) */
+	bool got = len == 0 || read_mem(n, req->pid, req->data.args[1], &ss, len) == (ssize_t)len;
+	int r = tconnect_bind(n->tc, n->fd, req, got ? &ss : NULL, len);
+	if (r != TCONNECT_CONTINUE)
+		*rep = (Reply){.emulated = true, .error = r, .addfd = -1};
+}
+
 void notify_handle(Notifier *n)
 {
 	struct seccomp_notif req;
@@ -736,6 +756,9 @@ void notify_handle(Notifier *n)
 			rep = (Reply){.emulated = true,
 			              .error = tconnect_listen(n->tc, n->fd, &req),
 			              .addfd = -1};
+		break;
+	case __NR_bind:
+		on_bind(n, &req, &rep);
 		break;
 	case __NR_sendto:
 		on_sendto(n, &req, &rep);

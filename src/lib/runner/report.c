@@ -66,10 +66,11 @@ void run_on_dns_denial(void *userdata, const char *name, const char *why)
 	event_denied(&run->audit, "NETWORK_CONNECT", name, "resolve", why, 0);
 }
 
-void run_on_tc_denial(void *userdata, const char *resource, const char *why, int pid)
+void run_on_tc_denial(void *userdata, const char *operation, const char *resource, const char *why,
+                      int pid)
 {
 	Run *run = userdata;
-	event_denied(&run->audit, "NETWORK_CONNECT", resource, "connect", why, pid);
+	event_denied(&run->audit, "NETWORK_CONNECT", resource, operation, why, pid);
 }
 
 void run_on_tc_allowed(void *userdata, const char *resource, const char *address, int pid)

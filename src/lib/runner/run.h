@@ -79,5 +79,6 @@ void run_on_proxy_denial(void *userdata, const char *capability, const char *res
 void run_on_limit(void *userdata, ob_limit l);
 void run_on_allowed(void *userdata, const char *resource, const char *address);
 void run_on_dns_denial(void *userdata, const char *name, const char *why);
-void run_on_tc_denial(void *userdata, const char *resource, const char *why, int pid);
+void run_on_tc_denial(void *userdata, const char *operation, const char *resource, const char *why,
+                      int pid);
 void run_on_tc_allowed(void *userdata, const char *resource, const char *address, int pid);
