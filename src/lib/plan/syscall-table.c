@@ -7,12 +7,17 @@
  */
 #include "plan/syscall-table.h"
 
+#include <linux/memfd.h>
 #include <linux/sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "basic/macro.h"
+
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U /* Linux 6.3; build headers may be older */
+#endif
 
 /*
  * The allow-list, by group, with why each group is safe to allow inside the sandbox.
@@ -123,7 +128,6 @@ const char *const syscalls_allowed[] = {
     "munlockall",
     "mincore",
     "msync",
-    "memfd_create",
     "pkey_alloc",
     "pkey_free",
     "pkey_mprotect",
@@ -358,9 +362,10 @@ const char *const syscalls_refused_examples[] = {
     "migrate_pages",
 };
 
-/* Observed by the supervisor (it records denials, then lets the kernel decide). */
+/* Observed by the supervisor (it records denials, then lets the kernel decide; memfd_create
+ * without MFD_NOEXEC_SEAL it makes itself, sealed: notify-exec.c). */
 const char *const syscalls_observed[] = {"execve", "execveat", "connect", "listen", "sendto",
-                                         "open",   "openat",   "openat2", "creat"};
+                                         "open",   "openat",   "openat2", "creat",  "memfd_create"};
 /* Observed too when a writable SQLite database's side files are handled (dbfiles.c). */
 const char *const syscalls_observed_files[] = {"unlink",    "unlinkat",   "access",
                                                "faccessat", "faccessat2", "stat",
@@ -393,6 +398,10 @@ const CondRule cond_rules[] = {
     {"sendto", 2, {{3, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, 0}, {4, SCMP_CMP_EQ, 0, 0}}},
     {"sendmsg", 1, {{2, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, 0}}},
     {"sendmmsg", 1, {{3, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, 0}}},
+    /* memfd_create with MFD_NOEXEC_SEAL (Linux >= 6.3): never executable, so no way around
+     * the exec allow-list (Landlock does not check internal file systems). Without it the
+     * call goes to the supervisor, which makes the memfd sealed (notify-exec.c). */
+    {"memfd_create", 1, {{1, SCMP_CMP_MASKED_EQ, MFD_NOEXEC_SEAL, MFD_NOEXEC_SEAL}}},
 };
 
 /* The uses the rules above refuse, for the runtimes that take no notification as the default
@@ -429,6 +438,7 @@ const CondRule cond_refusals[] = {
     {"sendto", 1, {{4, SCMP_CMP_NE, 0, 0}}}, /* to an address: observed */
     {"sendmsg", 1, {{2, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, MSG_FASTOPEN}}},
     {"sendmmsg", 1, {{3, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, MSG_FASTOPEN}}},
+    {"memfd_create", 1, {{1, SCMP_CMP_MASKED_EQ, MFD_NOEXEC_SEAL, 0}}}, /* observed */
 };
 
 /* And the refused values between allowed ones, as aligned blocks (next_block). */
