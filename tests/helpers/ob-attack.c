@@ -15,12 +15,17 @@
  *   clone3        clone3 (answered ENOSYS: callers fall back to clone)
  *   setuid-exec PATH  exec PATH (a set-user-ID copy): prints the euid it ran with
  *   euid          prints the effective uid (what setuid-exec runs)
+ *   exec-race LOADER TARGET N  N times, in a new process: one thread execs the path in a
+ *                 buffer, as `LOADER TARGET`, while another swaps the buffer between this
+ *                 program (allowed) and LOADER; prints how the N processes ended
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -57,6 +62,51 @@ static int pty_slave(void)
 	if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0)
 		return -1;
 	return open(ptsname(m), O_RDWR | O_NOCTTY);
+}
+
+/* exec-race: the path execve reads, swapped by a thread between an allowed program and the
+ * loader, so that the supervisor may look at one and the kernel run the other. */
+static char race_path[PATH_MAX];
+static const char *race_paths[2];
+
+static void *race_swap(void *arg)
+{
+	(void)arg;
+	for (unsigned i = 0;; i++) {
+		const char *p = race_paths[i & 1];
+		memcpy(race_path, p, strlen(p) + 1);
+	}
+	return NULL;
+}
+
+static void exec_race(const char *self, const char *loader, const char *target, int n)
+{
+	int ran = 0, killed = 0, other = 0;
+
+	race_paths[0] = self;
+	race_paths[1] = loader;
+	for (int i = 0; i < n; i++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			pthread_t t;
+			strcpy(race_path, self);
+			if (pthread_create(&t, NULL, race_swap, NULL) != 0)
+				_exit(4);
+			for (int k = 0; k < 1000; k++)
+				execl(race_path, "exec-race-child", target, (char *)NULL);
+			_exit(3);
+		}
+		int status;
+		if (pid < 0 || waitpid(pid, &status, 0) != pid)
+			other++;
+		else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			ran++; /* this program won the race: it ran with TARGET as its mode */
+		else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+			killed++; /* the loader won, and was stopped */
+		else
+			other++;
+	}
+	printf("exec-race ran=%d killed=%d other=%d\n", ran, killed, other);
 }
 
 int main(int argc, char **argv)
@@ -127,6 +177,10 @@ int main(int argc, char **argv)
 		report(mode, -1, errno);
 	} else if (!strcmp(mode, "euid")) {
 		printf("euid %d\n", (int)geteuid());
+	} else if (!strcmp(mode, "exec-race") && argc > 4) {
+		exec_race(argv[0], argv[2], argv[3], atoi(argv[4]));
+	} else if (mode[0] == '/') {
+		return 0; /* exec-race's allowed half ran, with the target as its mode */
 	} else {
 		fprintf(stderr, "ob-attack: unknown mode '%s'\n", mode);
 		return 2;

@@ -24,8 +24,10 @@ def test_dry_run_shows_the_policy(sandbox):
     assert "io_uring_setup" in sc["refused_examples"] and "bpf" in sc["refused_examples"]
     assert sc["observed"] == ["execve", "execveat", "connect", "bind", "listen", "sendto",
                               "open", "openat", "openat2", "creat", "setxattr", "lsetxattr",
-                              "fsetxattr"]
+                              "fsetxattr", "memfd_create"]
     assert any("TIOCSTI" in c for c in sc["conditional"])
+    assert any("MFD_NOEXEC_SEAL" in c for c in sc["conditional"])
+    assert "memfd_create" not in sc["allowed"]
 
 
 def test_profile_denies_and_allows(sandbox, shared_tmp):

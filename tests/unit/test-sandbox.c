@@ -168,6 +168,7 @@ static void test_seccomp_prebuilt(void **state)
 	assert_true(filter_is_observed(257 /* openat */, false));
 	assert_false(filter_is_observed(262 /* newfstatat */, false));
 	assert_true(filter_is_observed(262, true));
+	assert_true(filter_is_observed(319 /* memfd_create: made sealed when unsealed */, false));
 	char name[64];
 	assert_string_equal(filter_syscall_name(0xc000003e, 39, name, sizeof(name)), "getpid");
 	assert_string_equal(filter_syscall_name(0xc000003e, 99999, name, sizeof(name)),

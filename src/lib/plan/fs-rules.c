@@ -115,6 +115,7 @@ static int rules_add(Plan *p, const char *path, uint64_t access)
 	p->rules[p->n_rules].path = strdup(path);
 	if (!p->rules[p->n_rules].path)
 		return -ENOMEM;
+	p->rules[p->n_rules].exec_as = 0;
 	p->rules[p->n_rules++].access = access;
 	return 0;
 }
@@ -149,13 +150,24 @@ static int elf_interpreter(const char *path, char *buf, size_t size)
 	return 0;
 }
 
+/* EXECUTE on PATH, run AS a program or an ELF interpreter (FS_RULE_EXEC_*). */
+static int rules_add_exec(Plan *p, const char *path, unsigned as)
+{
+	int r = rules_add(p, path, LL_FS_EXECUTE | LL_FS_READ_FILE);
+	for (size_t i = 0; r >= 0 && i < p->n_rules; i++)
+		if (streq(p->rules[i].path, path))
+			p->rules[i].exec_as |= as;
+	return r;
+}
+
+/* PATH may be run, and its dynamic loader may load it (but not be run itself). */
 static int rules_exec(Plan *p, const char *path)
 {
 	char loader[PATH_MAX];
 
-	int r = rules_add(p, path, LL_FS_EXECUTE | LL_FS_READ_FILE);
+	int r = rules_add_exec(p, path, FS_RULE_EXEC_PROGRAM);
 	if (r >= 0 && elf_interpreter(path, loader, sizeof(loader)) >= 0 && loader[0])
-		r = rules_add(p, loader, LL_FS_EXECUTE | LL_FS_READ_FILE);
+		r = rules_add_exec(p, loader, FS_RULE_EXEC_INTERP);
 	return r;
 }
 

@@ -174,12 +174,12 @@ bool filter_is_observed(int nr, bool files)
 {
 	/* Numbers, not names: this runs for every notification. */
 	static const int calls[] = {
-	    __NR_execve,       __NR_execveat, __NR_connect,   __NR_bind,
-	    __NR_listen,       __NR_sendto,   __NR_openat,
+	    __NR_execve,       __NR_execveat, __NR_connect,   __NR_bind,      __NR_listen,
+	    __NR_sendto,       __NR_openat,
 #ifdef __NR_open
 	    __NR_open,         __NR_creat,
 #endif
-	    437 /* openat2 */, __NR_setxattr, __NR_lsetxattr, __NR_fsetxattr};
+	    437 /* openat2 */, __NR_setxattr, __NR_lsetxattr, __NR_fsetxattr, __NR_memfd_create};
 	static const int file_calls[] = {__NR_unlinkat,   __NR_faccessat, 439 /* faccessat2 */,
 	                                 __NR_newfstatat, __NR_statx,
 #ifdef __NR_unlink
@@ -229,13 +229,14 @@ json_t *filter_profile_json(const FilterProfile *prof, bool files)
 	for (size_t i = 0; files && i < syscalls_observed_files_n; i++)
 		(void)json_array_append_new(obs, json_string(syscalls_observed_files[i]));
 	return json_pack(
-	    "{s:s, s:o, s:[s,s,s,s,s,s], s:o, s:o, s:s}", "default",
+	    "{s:s, s:o, s:[s,s,s,s,s,s,s], s:o, s:o, s:s}", "default",
 	    "refused (EPERM) and recorded as SandboxViolation", "allowed", allow, "conditional",
 	    "clone without namespace flags", "socket: AF_UNIX, AF_INET, AF_INET6",
 	    "socketpair: AF_UNIX", "personality: default or query only",
 	    "ioctl: all but TIOCSTI and TIOCLINUX",
 	    "chmod, fchmod, fchmodat, mkdir, mkdirat, mknod, mknodat: no set-user-ID or "
 	    "set-group-ID bit",
+	    "memfd_create: with MFD_NOEXEC_SEAL (without it, made sealed by the supervisor)",
 	    "observed", obs, "refused_examples", refused, "other_architectures",
 	    "refused (EPERM) and recorded: i386 int 0x80, x32");
 }

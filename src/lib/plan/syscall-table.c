@@ -7,6 +7,7 @@
  */
 #include "plan/syscall-table.h"
 
+#include <linux/memfd.h>
 #include <linux/sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -14,6 +15,10 @@
 #include <sys/stat.h>
 
 #include "basic/macro.h"
+
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U /* Linux 6.3; build headers may be older */
+#endif
 
 /*
  * The allow-list, by group, with why each group is safe to allow inside the sandbox.
@@ -124,7 +129,6 @@ const char *const syscalls_allowed[] = {
     "munlockall",
     "mincore",
     "msync",
-    "memfd_create",
     "pkey_alloc",
     "pkey_free",
     "pkey_mprotect",
@@ -348,12 +352,13 @@ const char *const syscalls_refused_examples[] = {
     "migrate_pages",
 };
 
-/* Observed by the supervisor (it records denials, then lets the kernel decide). */
+/* Observed by the supervisor (it records denials, then lets the kernel decide; memfd_create
+ * without MFD_NOEXEC_SEAL it makes itself, sealed: notify-exec.c). */
 const char *const syscalls_observed[] = {
     "execve", "execveat", "connect", "bind", "listen", "sendto", "open", "openat", "openat2",
     "creat",
     /* security.* and trusted.* names refused and recorded; the others let through */
-    "setxattr", "lsetxattr", "fsetxattr"};
+    "setxattr", "lsetxattr", "fsetxattr", "memfd_create"};
 /* Observed too when a writable SQLite database's side files are handled (dbfiles.c). */
 const char *const syscalls_observed_files[] = {"unlink",    "unlinkat",   "access",
                                                "faccessat", "faccessat2", "stat",
@@ -395,6 +400,10 @@ const CondRule cond_rules[] = {
     {"mkdirat", 1, {{2, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0}}},
     {"mknod", 1, {{1, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0}}},
     {"mknodat", 1, {{2, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0}}},
+    /* memfd_create with MFD_NOEXEC_SEAL (Linux >= 6.3): never executable, so no way around
+     * the exec allow-list (Landlock does not check internal file systems). Without it the
+     * call goes to the supervisor, which makes the memfd sealed (notify-exec.c). */
+    {"memfd_create", 1, {{1, SCMP_CMP_MASKED_EQ, MFD_NOEXEC_SEAL, MFD_NOEXEC_SEAL}}},
 };
 
 /* The uses the rules above refuse, for the runtimes that take no notification as the default
@@ -449,6 +458,7 @@ const CondRule cond_refusals[] = {
     PRIV_MODE_RULES("mkdirat", 2),
     PRIV_MODE_RULES("mknod", 1),
     PRIV_MODE_RULES("mknodat", 2),
+    {"memfd_create", 1, {{1, SCMP_CMP_MASKED_EQ, MFD_NOEXEC_SEAL, 0}}}, /* observed */
 };
 
 /* And the refused values between allowed ones, as aligned blocks (next_block). */

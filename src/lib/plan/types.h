@@ -41,10 +41,17 @@ typedef struct MountStep {
 	const char *why; /* for --dry-run: "runtime", "grant FILE_READ:/data/x", ... */
 } MountStep;
 
+/* Why a Landlock rule grants EXECUTE: the file is run as a program (the program, its
+ * interpreter, an EXTERNAL_COMMAND grant), or is the ELF interpreter (PT_INTERP, the dynamic
+ * loader) of one. A file that is only the latter may not be run as a program (notify-exec.c). */
+#define FS_RULE_EXEC_PROGRAM (1u << 0)
+#define FS_RULE_EXEC_INTERP  (1u << 1)
+
 /* A Landlock rule: ACCESS (LANDLOCK_ACCESS_FS_* bits) beneath PATH, inside the sandbox. */
 typedef struct FsRule {
 	char *path;
 	uint64_t access;
+	unsigned exec_as; /* FS_RULE_EXEC_* bits, with LANDLOCK_ACCESS_FS_EXECUTE */
 } FsRule;
 
 #define PLAN_MAX_RULES 4096
@@ -88,6 +95,9 @@ typedef struct Plan {
 	 * every connect of the transparent path). */
 	bool tcp_connect_handled;
 	bool transparent_unavailable; /* asked for, not on this kernel: --allow-degraded */
+	/* memfd_create's MFD_NOEXEC_SEAL (Linux >= 6.3) missing: memfds the program makes can be
+	 * executed around the exec allow-list (--allow-degraded) */
+	bool memfd_noexec_unavailable;
 	uint16_t tcp_connect_ports[2];
 	size_t n_tcp_connect_ports;
 	uid_t uid, outer_uid;

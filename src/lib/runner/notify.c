@@ -6,7 +6,8 @@
  * kernel then runs the call under the real fences (mount layout, Landlock, the empty network
  * namespace), so a race on the arguments can only mislabel an event, never open a hole.
  * The one exception are SQLite side files (dbfiles.c): for those exact names the supervisor
- * performs the call itself on a fixed host file, with its own copy of the name.
+ * performs the call itself on a fixed host file, with its own copy of the name. The exec side
+ * doors (fexecve, memfds, the dynamic loader as a program) are shut in notify-exec.c.
  * The filter is plan/syscall-filter.c's allow-list: what it refuses comes here too, and is answered
  * EPERM after a SandboxViolation. A trap costs a round trip to the supervisor (~15-50 µs; a
  * Python start makes about 30 opens).
@@ -159,59 +160,10 @@ void notify_done(Notifier *n)
 	if (n->fd >= 0)
 		(void)close(n->fd);
 	n->mem_fd = n->fd = -1;
-}
-
-/* Is PATH (as the process PID sees it) one of the executables the plan allows? Compared by
- * inode, through the process's own root and working directory. */
-static int exec_allowed(const Notifier *n, pid_t pid, const char *path)
-{
-	char host[PATH_MAX + 64];
-	struct stat st;
-
-	(void)snprintf(host, sizeof(host), "/proc/%d/%s/%s", (int)pid,
-	               path[0] == '/' ? "root" : "cwd", path);
-	if (stat(host, &st) < 0)
-		return -errno; /* not there: ENOENT, not a denial */
-	for (size_t i = 0; i < n->plan->n_rules; i++) {
-		struct stat rs;
-		char rule[PATH_MAX + 64];
-		if (!(n->plan->rules[i].access & 1)) /* LANDLOCK_ACCESS_FS_EXECUTE */
-			continue;
-		(void)snprintf(rule, sizeof(rule), "/proc/%d/root%s", (int)pid,
-		               n->plan->rules[i].path);
-		if (stat(rule, &rs) == 0 && rs.st_dev == st.st_dev && rs.st_ino == st.st_ino)
-			return 1;
-	}
-	return 0;
+	notify_exec_done(n);
 }
 
 static int open_inside(Notifier *n, pid_t pid, const char *path);
-
-static void on_exec(Notifier *n, const struct seccomp_notif *req)
-{
-	char path[PATH_MAX];
-	uint64_t addr = req->data.nr == __NR_execveat ? req->data.args[1] : req->data.args[0];
-	ssize_t k = read_mem(n, req->pid, addr, path, sizeof(path) - 1);
-
-	if (k <= 0)
-		return;
-	path[k] = '\0';
-	path[strnlen(path, (size_t)k)] = '\0';
-	if (path[0] == '\0' || (n->trusted_exec && streq(path, n->trusted_exec)))
-		return; /* nothing, or the OCI backends' Landlock helper starting the program */
-	int allowed = exec_allowed(n, req->pid, path);
-	if (allowed == 0)
-		n->deny(n->userdata, "EXTERNAL_COMMAND", path, "exec", proc_inner_pid(req->pid));
-	/* A set-user-ID or set-group-ID program gains nothing here (nosuid mounts,
-	 * no_new_privs), but reaching for one is worth recording. */
-	struct stat st;
-	_cleanup_close_ int fd = path[0] == '/' ? open_inside(n, req->pid, path) : -EINVAL;
-	if (allowed > 0 && fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID)) &&
-	    n->violation)
-		n->violation(n->userdata, "execve",
-		             "set-user-ID/set-group-ID bit ignored (nosuid, no_new_privs)",
-		             proc_inner_pid(req->pid));
-}
 
 /* Is something listening on loopback PORT in the network namespace whose /proc/net file
  * (tcp or tcp6) is FILE? Bound to loopback or to any address. */
@@ -249,15 +201,6 @@ static bool abstract_bound(const char *file, const char *name)
 	}
 	return false;
 }
-
-typedef struct Reply {
-	bool answered; /* already (or later, from the egress loop): nothing to send */
-	bool emulated;
-	int64_t val;
-	int error; /* negative errno, or 0 */
-	int addfd; /* an fd to hand in (SECCOMP_IOCTL_NOTIF_ADDFD), or -1 */
-	bool cloexec;
-} Reply;
 
 /* A connect that the sandbox's empty network namespace or file system refuses although the
  * host would answer: a listener on the host's loopback, an abstract socket bound on the host,
@@ -563,6 +506,27 @@ static int write_mem(Notifier *n, const struct seccomp_notif *req, uint64_t addr
 	return k == (ssize_t)size ? 0 : k < 0 ? -errno : -EFAULT;
 }
 
+/* exec: the path read here, judged in notify-exec.c. */
+static void on_exec(Notifier *n, const struct seccomp_notif *req, Reply *rep)
+{
+	char path[PATH_MAX];
+	uint64_t addr = req->data.nr == __NR_execveat ? req->data.args[1] : req->data.args[0];
+
+	if (!read_path(n, req, addr, path))
+		path[0] = '\0';
+	notify_exec(n, req, path, rep);
+}
+
+/* memfd_create without the no-exec seal: its name read here (the kernel's limit, 249 bytes
+ * and the NUL), the memfd made in notify-exec.c. */
+static void on_memfd(Notifier *n, const struct seccomp_notif *req, Reply *rep)
+{
+	char name[250];
+	ssize_t k = read_mem(n, req->pid, req->data.args[0], name, sizeof(name));
+
+	notify_memfd(n, req, k > 0 && memchr(name, '\0', (size_t)k) ? name : NULL, rep);
+}
+
 /* unlink, access and the stat family on a side file, done in the database's directory. */
 static void on_path_call(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 {
@@ -738,6 +702,10 @@ void notify_handle(Notifier *n)
 	memset(&req, 0, sizeof(req));
 	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
 		return; /* the target died meanwhile (ENOENT), or nothing to read */
+	if (n->n_watch > 0 && notify_exec_watch(n, &req, &rep)) {
+		reply(n, &req, &rep);
+		return;
+	}
 	if (req.data.arch != NOTIFY_ARCH || !filter_is_observed(req.data.nr, n->plan->n_dbs > 0)) {
 		on_violation(n, &req, &rep);
 		reply(n, &req, &rep);
@@ -746,7 +714,10 @@ void notify_handle(Notifier *n)
 	switch (req.data.nr) {
 	case __NR_execve:
 	case __NR_execveat:
-		on_exec(n, &req);
+		on_exec(n, &req, &rep);
+		break;
+	case __NR_memfd_create:
+		on_memfd(n, &req, &rep);
 		break;
 	case __NR_connect:
 		on_connect(n, &req, &rep);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "egress/tconnect.h"
@@ -11,6 +12,20 @@ typedef void (*DenyFn)(void *userdata, const char *capability, const char *resou
                        const char *operation, int pid);
 /* A call the seccomp policy refuses: SYSCALL's name, what about it, the caller's pid. */
 typedef void (*ViolationFn)(void *userdata, const char *syscall, const char *detail, int pid);
+
+/* How a trapped call is answered: "continue" (the kernel runs it under the fences), a value
+ * or error of the supervisor's own doing, or an fd to install as the call's result. */
+typedef struct Reply {
+	bool answered; /* already (or later, from the egress loop): nothing to send */
+	bool emulated;
+	int64_t val;
+	int error; /* negative errno, or 0 */
+	int addfd; /* an fd to hand in (SECCOMP_IOCTL_NOTIF_ADDFD), or -1 */
+	bool cloexec;
+} Reply;
+
+/* A process that exec'd, looked at again at its next trap (notify-exec.c). */
+typedef struct ExecWatch ExecWatch;
 
 /* The supervisor's end of the observation: the listener and what it needs to judge. */
 typedef struct Notifier {
@@ -24,6 +39,8 @@ typedef struct Notifier {
 	pid_t mem_pid;
 	Tconnect *tc;             /* the transparent path (connect, listen), or NULL */
 	const char *trusted_exec; /* an exec that is ours, not the program's (OCI), or NULL */
+	ExecWatch *watch;         /* processes that exec'd, until their next trap */
+	size_t n_watch, alloc_watch;
 } Notifier;
 
 /* Child, after no_new_privs: installs PROG (plan/syscall-filter.c: the allow-list, whose refusals
@@ -37,3 +54,22 @@ int notify_receive(int sock);
 void notify_handle(Notifier *n);
 /* Supervisor: closes what the notifier holds. */
 void notify_done(Notifier *n);
+
+/* The exec side doors (notify-exec.c; SPEC §2.1 EXTERNAL_COMMAND). Each records a refusal as
+ * CapabilityDenied (EXTERNAL_COMMAND, operation exec). */
+struct seccomp_notif;
+/* An execve or execveat of PATH (as the program passed it, "" when unreadable): an execveat
+ * of an fd (AT_EMPTY_PATH) or of the dynamic loader as a program is refused here (EACCES);
+ * another exec the allow-list refuses is recorded and left to Landlock; what goes on is
+ * watched until the process's next trap. Answers into REP. */
+void notify_exec(Notifier *n, const struct seccomp_notif *req, const char *path, Reply *rep);
+/* First thing for every trap: when the trapping process has just exec'd, the kernel's own view
+ * (/proc/PID/exe) says what it runs; the dynamic loader run as a program (a path swapped after
+ * notify_exec looked) is refused, recorded and killed: true, answered into REP. */
+bool notify_exec_watch(Notifier *n, const struct seccomp_notif *req, Reply *rep);
+/* memfd_create without MFD_NOEXEC_SEAL (the filter lets sealed ones through): made here,
+ * sealed non-executable, and handed in; MFD_EXEC refused. NAME as read from the program, NULL
+ * when unreadable or too long. */
+void notify_memfd(Notifier *n, const struct seccomp_notif *req, const char *name, Reply *rep);
+/* Frees what notify_exec_watch keeps. */
+void notify_exec_done(Notifier *n);

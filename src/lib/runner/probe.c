@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -82,6 +83,25 @@ bool probe_transparent_egress(void)
 	static int known = -1;
 	if (known < 0)
 		known = probe_transparent_once();
+	return known;
+}
+
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U /* Linux 6.3; build headers may be older */
+#endif
+
+/* Asked before every run with an exec allow-list: tried once per process (the kernel does not
+ * change under us). An unknown flag is EINVAL. */
+bool probe_memfd_noexec(void)
+{
+	static int known = -1;
+	if (known < 0) {
+		int fd =
+		    (int)syscall(SYS_memfd_create, "omnibase-probe", MFD_CLOEXEC | MFD_NOEXEC_SEAL);
+		known = fd >= 0;
+		if (fd >= 0)
+			(void)close(fd);
+	}
 	return known;
 }
 

@@ -6,3 +6,5 @@
 
 /* pidfd_getfd and SECCOMP_ADDFD_FLAG_SETFD: what the transparent egress path needs. */
 bool probe_transparent_egress(void);
+/* memfd_create's MFD_NOEXEC_SEAL (Linux >= 6.3): memfds the program makes cannot be run. */
+bool probe_memfd_noexec(void);

@@ -145,6 +145,11 @@ static void report_degraded(Run *run)
 		event_degraded(&run->audit, "egress-transparent",
 		               "pidfd_getfd or SECCOMP_ADDFD_FLAG_SETFD unavailable: the "
 		               "proxy alone; --allow-degraded");
+	if (run->plan.memfd_noexec_unavailable)
+		event_degraded(&run->audit, "memfd-noexec",
+		               "MFD_NOEXEC_SEAL unavailable (Linux < 6.3): a memfd the program "
+		               "writes can be executed around the exec allow-list; "
+		               "--allow-degraded");
 	if (sandbox_landlock_tcp_missing(&run->plan))
 		event_degraded(&run->audit, "landlock-tcp",
 		               "Landlock ABI < 4 has no TCP rules; --allow-degraded");

@@ -439,6 +439,24 @@ static int landlock_decision(const ob_sandbox *sb, int *ret_abi, ob_error *reter
 	                    "confined than asked (--allow-degraded runs without it)");
 }
 
+/* Fail closed: with an exec allow-list, memfds must be made non-executable (Landlock does
+ * not check them; runner/notify-exec.c), which needs MFD_NOEXEC_SEAL (Linux >= 6.3). gVisor
+ * runs no allow-list (its own kernel; needs --allow-degraded anyway). */
+static int memfd_decision(const ob_sandbox *sb, Plan *plan, ob_error *reterr)
+{
+	if (plan->landlock_abi == 0 || sb->backend == OB_BACKEND_GVISOR || probe_memfd_noexec())
+		return 0;
+	if (!sb->allow_degraded)
+		return ob_error_set(
+		    reterr, -EOPNOTSUPP,
+		    "this kernel cannot make memfds non-executable (MFD_NOEXEC_SEAL, "
+		    "Linux >= 6.3), so a program could run any code it writes to "
+		    "one around the exec allow-list; refusing to run less confined "
+		    "than asked (--allow-degraded runs so)");
+	plan->memfd_noexec_unavailable = true;
+	return 0;
+}
+
 /* The layout, then the Landlock rules that follow from it. */
 static int build_plan(Plan *plan, const PlanInput *in, ob_error *reterr)
 {
@@ -492,6 +510,7 @@ int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 	}
 	if (r < 0)
 		return r;
+	r = memfd_decision(sb, plan, reterr);
 	if (r >= 0 && sb->backend != OB_BACKEND_NATIVE)
 		r = backend_decision(sb, plan, reterr);
 	if (r < 0)
