@@ -6,6 +6,7 @@
 
 #include "egress/tconnect.h"
 #include "plan/plan.h"
+#include "runner/notify-unix.h"
 
 typedef void (*DenyFn)(void *userdata, const char *capability, const char *resource,
                        const char *operation, int pid);
@@ -24,6 +25,9 @@ typedef struct Notifier {
 	pid_t mem_pid;
 	Tconnect *tc;             /* the transparent path (connect, listen), or NULL */
 	const char *trusted_exec; /* an exec that is ours, not the program's (OCI), or NULL */
+	const ob_capset *caps;    /* the grants (host unix sockets: notify-unix.h), or NULL */
+	const ob_context *ctx;
+	UnixConnect *ux; /* created at the first connect to a unix socket path */
 } Notifier;
 
 /* Child, after no_new_privs: installs PROG (plan/syscall-filter.c: the allow-list, whose refusals
