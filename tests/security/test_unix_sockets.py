@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from conftest import events, write_script
+from conftest import Sandbox, events, oci_backend_or_skip, write_script
 
 PY = "#!/usr/bin/python3\n"
 
@@ -245,3 +245,29 @@ def test_dry_run_shows_unix_grants(run, host_dir):
     assert binds and binds[0]["read_only"] and binds[0]["dest"] == f"{d}/open.sock"
     # the other socket is no part of the layout
     assert not [m for m in plan["mounts"] if m.get("src") == f"{d}/root.sock"]
+
+
+@pytest.mark.parametrize("backend", ["runc", "crun"])
+def test_oci_backends_same_rule(ob_bin, host_dir, backend):
+    """runc and crun run the same notifier through the runtime's seccomp listener: a visible
+    host socket refused and recorded, a granted one reached (as root: they run as root only)."""
+    oci_backend_or_skip(ob_bin, backend)
+    d, accepted = host_dir
+    sb = Sandbox(ob_bin, "root")
+    script = write_script(d, "connect.py", CONNECT)
+    paths = [f"{d}/open.sock", f"{d}/root.sock"]
+    p, ev = run_logged(sb, d, "--backend", backend, "--cap", f"FILE_READ:{d}", "--cap",
+                       f"NETWORK_CONNECT:unix:{d}/root.sock", script, "--", *paths,
+                       name=backend)
+    assert p.returncode == 0, p.stderr
+    assert results(p) == {paths[0]: "EACCES", paths[1]: "OK HELLO"}, p.stdout
+    assert accepted == {"open.sock": 0, "root.sock": 1}
+    assert denied(ev) == {("NETWORK_CONNECT", f"unix:{d}/open.sock", "connect")}
+
+
+def test_gvisor_refuses_unix_grants(ob_bin, host_dir):
+    oci_backend_or_skip(ob_bin, "gvisor")
+    d, _ = host_dir
+    p = Sandbox(ob_bin, "root").run("--backend", "gvisor", "--allow-degraded", "--cap",
+                                    f"NETWORK_CONNECT:unix:{d}/open.sock", "/bin/true")
+    assert p.returncode == 125 and b"host unix socket grants" in p.stderr, p.stderr
