@@ -199,8 +199,8 @@ OB_PUBLIC bool ob_capset_has_capability(const ob_capset *set, const ob_capabilit
                                         const ob_context *ctx);
 /* Checks a concrete request (not a pattern: `*` is an ordinary character here).  Returns
  * 1 allowed, 0 denied, -EINVAL for a malformed request or a type out of range,
- * -ENAMETOOLONG.  For NETWORK_CONNECT the resource is "host:port"; for DATABASE_* a URL
- * or "sqlite:PATH".  Allocates nothing. */
+ * -ENAMETOOLONG.  For NETWORK_CONNECT the resource is "host:port" or "unix:PATH"; for DATABASE_* a
+ * URL or "sqlite:PATH".  Allocates nothing. */
 OB_PUBLIC int ob_capset_allows(const ob_capset *set, ob_cap_type type, const char *resource,
                                const ob_context *ctx);
 
@@ -228,6 +228,11 @@ OB_PUBLIC int ob_check_file_write(const ob_capset *set, const ob_context *ctx, c
                                   ob_cap_error *reterr);
 OB_PUBLIC int ob_check_network(const ob_capset *set, const ob_context *ctx, const char *host,
                                unsigned port, ob_cap_error *reterr);
+/* A connect to the host unix socket PATH (absolute, or relative to the set's workdir):
+ * allowed by NETWORK_CONNECT "unix:PATTERN" grants (SPEC §2.2); RETERR's resource and
+ * needed are "unix:PATH".  Errors as above (-EINVAL for an empty PATH). */
+OB_PUBLIC int ob_check_unix_socket(const ob_capset *set, const ob_context *ctx, const char *path,
+                                   ob_cap_error *reterr);
 OB_PUBLIC int ob_check_command(const ob_capset *set, const ob_context *ctx, const char *command,
                                ob_cap_error *reterr);
 OB_PUBLIC int ob_check_secret(const ob_capset *set, const ob_context *ctx, const char *name,

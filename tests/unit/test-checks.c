@@ -133,6 +133,68 @@ static void test_file_hostile_bytes(void **state)
 	ob_capset_unref(s);
 }
 
+/* Host unix sockets (SPEC §2.2): NETWORK_CONNECT unix:PATH, exact or a path pattern. */
+static void test_unix_sockets(void **state)
+{
+	(void)state;
+	ob_capset *s =
+	    SET("NETWORK_CONNECT:unix:/run/docker.sock", "NETWORK_CONNECT:UNIX:/run/user/*/bus",
+	        "NETWORK_CONNECT:unix:agent/s.sock", "NETWORK_CONNECT:api.test.org");
+	ob_cap_error e;
+
+	assert_int_equal(ob_check_unix_socket(s, NULL, "/run/docker.sock", &e), 0);
+	assert_int_equal(e.code, 0);
+	assert_int_equal(ob_check_unix_socket(s, NULL, "/run//./docker.sock", NULL), 0);
+	assert_int_equal(ob_check_unix_socket(s, NULL, "/run/x/../docker.sock", NULL), 0);
+	assert_int_equal(ob_check_unix_socket(s, NULL, "/run/user/1000/bus", NULL), 0);
+	assert_int_equal(ob_check_unix_socket(s, NULL, "/run/user/1000/x/bus", NULL), -EACCES);
+	/* relative: against the workdir, as the grant was */
+	assert_int_equal(ob_check_unix_socket(s, NULL, "/work/agent/s.sock", NULL), 0);
+	assert_int_equal(ob_check_unix_socket(s, NULL, "agent/s.sock", NULL), 0);
+	assert_int_equal(ob_check_unix_socket(s, NULL, "/run/dbus/system_bus_socket", &e), -EACCES);
+	assert_string_equal(e.resource, "unix:/run/dbus/system_bus_socket");
+	assert_string_equal(e.needed, "NETWORK_CONNECT:unix:/run/dbus/system_bus_socket");
+	assert_string_equal(e.operation, "connect");
+	assert_int_equal(e.type, OB_CAP_NETWORK_CONNECT);
+	/* a path that looks like a port is still a path here */
+	assert_int_equal(ob_check_unix_socket(s, NULL, "80", &e), -EACCES);
+	assert_string_equal(e.resource, "unix:/work/80");
+	assert_int_equal(ob_check_unix_socket(s, NULL, "", NULL), -EINVAL);
+	/* a host grant is no socket grant, and the other way round */
+	assert_int_equal(ob_check_unix_socket(s, NULL, "/api.test.org", NULL), -EACCES);
+	assert_int_equal(ob_check_network(s, NULL, "unix", 80, NULL), -EACCES);
+	assert_int_equal(ob_capset_allows(s, OB_CAP_NETWORK_CONNECT, "unix:/run/user/0/bus", NULL),
+	                 1);
+	assert_int_equal(ob_capset_allows(s, OB_CAP_NETWORK_CONNECT, "unix:/run/other", NULL), 0);
+	/* "unix:PORT" and "unix:*" stay a host named unix */
+	assert_int_equal(ob_capset_allows(s, OB_CAP_NETWORK_CONNECT, "unix:80", NULL), 0);
+	ob_capset_unref(s);
+
+	ob_capability *c, *d;
+	ob_error err;
+	assert_int_equal(
+	    ob_capability_parse(&c, "NETWORK_CONNECT:unix:/run//a/../b.sock", NULL, &err), 0);
+	assert_string_equal(ob_capability_resource(c), "unix:/run/b.sock");
+	assert_int_equal(ob_capability_parse(&d, "NETWORK_CONNECT:unix:/run/*.sock", NULL, &err),
+	                 0);
+	assert_true(ob_capability_covers(d, c));
+	assert_false(ob_capability_covers(c, d));
+	ob_capability_free(d);
+	assert_int_equal(ob_capability_parse(&d, "NETWORK_CONNECT:unix:80", NULL, &err), 0);
+	assert_string_equal(ob_capability_resource(d), "unix:80");
+	assert_false(ob_capability_covers(d, c));
+	ob_capability_free(d);
+	assert_int_equal(ob_capability_parse(&d, "NETWORK_CONNECT:unix:*", NULL, &err), 0);
+	assert_string_equal(ob_capability_resource(d), "unix");
+	ob_capability_free(d);
+	ob_capability_free(c);
+	/* relative without a workdir, and a NUL byte: malformed */
+	assert_int_equal(ob_capability_parse(&c, "NETWORK_CONNECT:unix:a.sock", NULL, &err),
+	                 -EINVAL);
+	assert_int_equal(
+	    ob_capability_new(&c, OB_CAP_NETWORK_CONNECT, "unix:/a\0b", 10, NULL, &err), -EINVAL);
+}
+
 static void test_network_hosts(void **state)
 {
 	(void)state;
@@ -366,6 +428,7 @@ int main(void)
 	    cmocka_unit_test(test_network_hosts),
 	    cmocka_unit_test(test_bad_host_grants),
 	    cmocka_unit_test(test_commands_secrets),
+	    cmocka_unit_test(test_unix_sockets),
 	    cmocka_unit_test(test_registry_artifact_database),
 	    cmocka_unit_test(test_conditions_and_messages),
 	    cmocka_unit_test(test_long_resource_in_message),

@@ -101,9 +101,7 @@ static int install(const Tconnect *t, uint64_t id, int s, int target_fd, bool cl
 	return ioctl(t->notify_fd, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0 ? -errno : 0;
 }
 
-/* A copy of the program's fd FD (the same open socket), checked to belong to the process
- * that trapped: the pidfd is opened, then the notification confirmed still pending. */
-static int grab_fd(const Tconnect *t, const struct seccomp_notif *req, int fd)
+int tconnect_grab_fd(int notify_fd, const struct seccomp_notif *req, int fd)
 {
 	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, req->pid, 0);
 	/* a thread, not a process (ENOENT since Linux 6.9, EINVAL before): a pidfd for the
@@ -114,10 +112,15 @@ static int grab_fd(const Tconnect *t, const struct seccomp_notif *req, int fd)
 		pidfd = (int)syscall(SYS_pidfd_open, proc_thread_group(req->pid), 0);
 	if (pidfd < 0)
 		return -errno;
-	if (ioctl(t->notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+	if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		return -ENOENT;
 	int r = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 	return r < 0 ? -errno : r;
+}
+
+static int grab_fd(const Tconnect *t, const struct seccomp_notif *req, int fd)
+{
+	return tconnect_grab_fd(t->notify_fd, req, fd);
 }
 
 /* FD_CLOEXEC of the program's fd FD: the "flags" line of its fdinfo (octal, O_CLOEXEC is

@@ -76,6 +76,11 @@ int tconnect_listen(Tconnect *t, int notify_fd, const struct seccomp_notif *req)
  * unix socket: TCONNECT_CONTINUE (the kernel binds the path in the program's file system). */
 int tconnect_bind(Tconnect *t, int notify_fd, const struct seccomp_notif *req,
                   const struct sockaddr_storage *sa, size_t len);
+/* A copy of the program's fd FD (the same open file), checked to belong to the process that
+ * trapped (REQ, from NOTIFY_FD): the pidfd is opened, then the notification confirmed still
+ * pending, so a recycled pid cannot be confused. -ENOENT when the notification is gone,
+ * -ENOSYS without pidfd_getfd (Linux < 5.6), else pidfd_open's or pidfd_getfd's -errno. */
+int tconnect_grab_fd(int notify_fd, const struct seccomp_notif *req, int fd);
 /* The inode of the network namespace socket S lives in (SIOCGSKNS), 0 when it cannot tell. */
 uint64_t tconnect_netns_of(int s);
 /* Totals, for the exit event. */

@@ -193,6 +193,18 @@ static int parse_database(ob_capability *c, const char *res, size_t len, const c
 	return -EINVAL;
 }
 
+bool resource_is_unix(const char *res, size_t len)
+{
+	if (len <= 5 || strncasecmp(res, "unix:", 5) != 0)
+		return false;
+	if (len == 6 && res[5] == '*')
+		return false;
+	for (size_t i = 5; i < len; i++)
+		if (res[i] < '0' || res[i] > '9')
+			return true;
+	return false;
+}
+
 static int parse_resource(ob_capability *c, const char *res, size_t len, const char *workdir,
                           const char **msg)
 {
@@ -202,6 +214,11 @@ static int parse_resource(ob_capability *c, const char *res, size_t len, const c
 		c->kind = RES_PATH;
 		return parse_path_resource(c, res, len, workdir, /* rooted= */ true, msg);
 	case OB_CAP_NETWORK_CONNECT:
+		if (resource_is_unix(res, len)) {
+			c->kind = RES_UNIX;
+			return parse_path_resource(c, res + 5, len - 5, workdir, /* rooted= */ true,
+			                           msg);
+		}
 		c->kind = RES_HOST;
 		return host_pattern_compile(&c->host, res, len, msg);
 	case OB_CAP_EXTERNAL_COMMAND:
@@ -227,7 +244,9 @@ static int capability_format_resource(ob_capability *c)
 		c->resource = strdup(c->host.text);
 		break;
 	case RES_SQLITE:
-		n = asprintf(&c->resource, "sqlite:%s", c->glob.text);
+	case RES_UNIX:
+		n = asprintf(&c->resource, "%s:%s", c->kind == RES_UNIX ? "unix" : "sqlite",
+		             c->glob.text);
 		if (n < 0)
 			c->resource = NULL;
 		break;
@@ -573,6 +592,9 @@ int request_parse(Request *rq, ob_cap_type type, const char *res, size_t len, co
 	case OB_CAP_FILE_WRITE:
 		return request_parse_path(rq, RES_PATH, res, len, workdir, true, msg);
 	case OB_CAP_NETWORK_CONNECT:
+		if (resource_is_unix(res, len))
+			return request_parse_path(rq, RES_UNIX, res + 5, len - 5, workdir, true,
+			                          msg);
 		rq->kind = RES_HOST;
 		return host_request_parse_hostport(&rq->host, res, len, msg);
 	case OB_CAP_EXTERNAL_COMMAND:

@@ -12,6 +12,7 @@ typedef enum ResourceKind {
 	RES_STORE,  /* path glob relative to a store root: REGISTRY_*, ARTIFACT_* */
 	RES_NAME,   /* name glob: SECRET_ACCESS, bare EXTERNAL_COMMAND */
 	RES_HOST,   /* host pattern: NETWORK_CONNECT */
+	RES_UNIX,   /* "unix:" + absolute path glob: NETWORK_CONNECT to a host unix socket */
 	RES_URL,    /* scheme://host[:port][/db]: DATABASE_* */
 } ResourceKind;
 
@@ -24,7 +25,7 @@ struct ob_capability {
 	ob_cap_type type;
 	ResourceKind kind;
 	char *resource; /* canonical text, as printed and compared */
-	Glob glob;      /* PATH, SQLITE, STORE, NAME; the database name of URL */
+	Glob glob;      /* PATH, SQLITE, UNIX, STORE, NAME; the database name of URL */
 	HostPattern host;
 	char scheme[32];
 	bool any_db;
@@ -36,7 +37,7 @@ struct ob_capability {
 typedef struct Request {
 	ob_cap_type type;
 	ResourceKind kind;
-	const char *s; /* PATH, SQLITE, STORE, NAME: the text to match; URL: the db name */
+	const char *s; /* PATH, SQLITE, UNIX, STORE, NAME: the text to match; URL: the db name */
 	size_t len;
 	HostRequest host;
 	char scheme[32];
@@ -46,6 +47,9 @@ typedef struct Request {
 /* The read type that TYPE's grants also allow (FILE_WRITE → FILE_READ …), or TYPE itself. */
 ob_cap_type cap_type_implied_read(ob_cap_type type);
 
+/* True when the NETWORK_CONNECT resource RES (LEN bytes) names a unix socket: "unix:" and a
+ * path, not a port ("unix:80" and "unix:*" stay a host named unix). */
+bool resource_is_unix(const char *res, size_t len);
 /* Parses the concrete RESOURCE of a TYPE request, relative paths against WORKDIR. */
 int request_parse(Request *rq, ob_cap_type type, const char *resource, size_t len,
                   const char *workdir, const char **msg);

@@ -415,10 +415,11 @@ static void request_format(const Request *rq, char *buf, size_t size)
 		               (int)(rq->len > 900 ? 900 : rq->len), rq->s);
 		break;
 	}
-	case RES_SQLITE: {
+	case RES_SQLITE:
+	case RES_UNIX: {
 		char tmp[1100];
 		copy_truncated(tmp, sizeof(tmp) - 8, rq->s, rq->len);
-		(void)snprintf(buf, size, "sqlite:%s", tmp);
+		(void)snprintf(buf, size, "%s:%s", rq->kind == RES_UNIX ? "unix" : "sqlite", tmp);
 		break;
 	}
 	default:
@@ -507,6 +508,21 @@ int ob_check_network(const ob_capset *set, const ob_context *ctx, const char *ho
 	if (n < 0 || (size_t)n >= sizeof(hp))
 		return check(set, ctx, OB_CAP_NETWORK_CONNECT, "connect", "", 0, reterr);
 	return check(set, ctx, OB_CAP_NETWORK_CONNECT, "connect", hp, (size_t)n, reterr);
+}
+
+int ob_check_unix_socket(const ob_capset *set, const ob_context *ctx, const char *path,
+                         ob_cap_error *reterr)
+{
+	char res[PATTERN_PATH_MAX + 8];
+
+	assert_return(path, -EINVAL);
+	int n = snprintf(res, sizeof(res), "unix:%s", path);
+	if (n < 0 || (size_t)n >= sizeof(res) || path[0] == '\0')
+		return check(set, ctx, OB_CAP_NETWORK_CONNECT, "connect", "", 0, reterr);
+	/* A path alone, whatever it looks like: "unix:80" stays the socket "80" here. */
+	if (!resource_is_unix(res, (size_t)n))
+		(void)snprintf(res, sizeof(res), "unix:./%s", path);
+	return check(set, ctx, OB_CAP_NETWORK_CONNECT, "connect", res, strlen(res), reterr);
 }
 
 int ob_check_command(const ob_capset *set, const ob_context *ctx, const char *command,

@@ -144,6 +144,7 @@ typedef struct Walk {
 	const char *mount; /* where the store appears in the sandbox ("/registry") */
 	unsigned budget;   /* directory entries we may still look at */
 	bool sqlite_rw;    /* DATABASE_WRITE sqlite: matched files are writable databases */
+	bool sockets;      /* NETWORK_CONNECT unix: only matched sockets, never a directory */
 	ob_error *err;
 } Walk;
 
@@ -194,16 +195,20 @@ static int grant_walk(Walk *w, const char *dir, unsigned depth)
 		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
 			continue;
 		if (w->budget-- == 0)
-			return ob_error_set(w->err, -E2BIG, "grant %s matches too many files",
-			                    w->why);
+			/* a socket grant only shows what the supervisor would reach anyway */
+			return w->sockets ? 0
+			                  : ob_error_set(w->err, -E2BIG,
+			                                 "grant %s matches too many files", w->why);
 		int n =
 		    snprintf(path, sizeof(path), "%s/%s", streq(dir, "/") ? "" : dir, de->d_name);
 		if (n < 0 || (size_t)n >= sizeof(path))
 			continue;
 		const Glob *g = &w->cap->glob;
 		int r = 0;
-		if (glob_match(g, path + skip, (size_t)n - skip))
-			r = grant_bind(w, path); /* a matched directory brings its tree */
+		/* a matched directory brings its tree, except to a socket grant */
+		if (glob_match(g, path + skip, (size_t)n - skip) &&
+		    (!w->sockets || de->d_type == DT_SOCK))
+			r = grant_bind(w, path);
 		else if (de->d_type == DT_DIR)
 			r = grant_walk(w, path, depth + 1);
 		if (r < 0)
@@ -225,14 +230,16 @@ static int plan_pattern_grant(Walk *w)
 		return ob_error_set(w->err, -ENAMETOOLONG, "grant %s: path too long", w->why);
 	if (root[0] == '\0')
 		strcpy(root, "/");
+	struct stat st;
+	if (w->sockets && g->literal)
+		return stat(root, &st) == 0 && S_ISSOCK(st.st_mode) ? grant_bind(w, root) : 0;
 	if (g->literal)
 		return access(root, F_OK) == 0 ? grant_bind(w, root) : 0;
-	bool tree = g->segs[g->n_segs - 1].globstar;
+	bool tree = g->segs[g->n_segs - 1].globstar && !w->sockets;
 	for (size_t i = 0; i + 1 < g->n_segs; i++)
 		tree = tree && g->segs[i].literal;
 	if (tree)
 		return access(root, F_OK) == 0 ? grant_bind(w, root) : 0;
-	struct stat st;
 	if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode))
 		return 0;
 	return grant_walk(w, root, 0);
@@ -291,6 +298,15 @@ static int plan_grant_steps(Plan *p, const PlanInput *in, const ob_capability *c
 	case OB_CAP_FILE_READ:
 	case OB_CAP_FILE_WRITE:
 		w.ro = c->type == OB_CAP_FILE_READ;
+		return plan_pattern_grant(&w);
+	case OB_CAP_NETWORK_CONNECT:
+		/* A host socket granted: shown read-only at its path (mode sandbox; mode rx shows
+		 * it already). The supervisor makes the connect (runner/notify-unix.c), so the
+		 * bind serves clients that look before they connect, not the connect itself. */
+		if (c->kind != RES_UNIX || in->mode != OB_MODE_SANDBOX)
+			return 0;
+		w.ro = w.sockets = true;
+		w.budget = 10000;
 		return plan_pattern_grant(&w);
 	case OB_CAP_DATABASE_READ:
 		if (c->kind != RES_SQLITE)
@@ -539,7 +555,7 @@ int plan_build(Plan *p, const PlanInput *in, ob_error *reterr)
 		const ob_capability *c = ob_capset_get(in->caps, i);
 		network |=
 		    ob_capability_is_active(c, in->ctx) &&
-		    (c->type == OB_CAP_NETWORK_CONNECT ||
+		    ((c->type == OB_CAP_NETWORK_CONNECT && c->kind == RES_HOST) ||
 		     ((c->type == OB_CAP_DATABASE_READ || c->type == OB_CAP_DATABASE_WRITE) &&
 		      c->kind == RES_URL));
 	}

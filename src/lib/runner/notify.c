@@ -161,6 +161,7 @@ void notify_done(Notifier *n)
 		(void)close(n->fd);
 	n->mem_fd = n->fd = -1;
 	notify_exec_done(n);
+	n->ux = unix_connect_free(n->ux);
 }
 
 static int open_inside(Notifier *n, pid_t pid, const char *path);
@@ -202,11 +203,11 @@ static bool abstract_bound(const char *file, const char *name)
 	return false;
 }
 
-/* A connect that the sandbox's empty network namespace or file system refuses although the
- * host would answer: a listener on the host's loopback, an abstract socket bound on the host,
- * a host socket file the layout hides. Into RES; false when nothing is refused. */
-static bool unix_or_loopback_refused(Notifier *n, pid_t pid, const struct sockaddr_storage *ss,
-                                     size_t len, char *res, size_t size)
+/* A connect that the sandbox's empty network namespace refuses although the host would
+ * answer: a listener on the host's loopback, an abstract socket bound on the host. Into RES;
+ * false when nothing is refused. */
+static bool unix_or_loopback_refused(pid_t pid, const struct sockaddr_storage *ss, size_t len,
+                                     char *res, size_t size)
 {
 	char mine[64], theirs[64];
 
@@ -231,14 +232,7 @@ static bool unix_or_loopback_refused(Notifier *n, pid_t pid, const struct sockad
 			(void)snprintf(res, size, "unix:%s", name);
 			return true;
 		}
-		memcpy(name, un->sun_path, MIN(plen, sizeof(un->sun_path)));
-		name[MIN(plen, sizeof(un->sun_path))] = '\0';
-		struct stat st;
-		_cleanup_close_ int fd = name[0] == '/' ? open_inside(n, pid, name) : -EINVAL;
-		if (fd != -ENOENT || stat(name, &st) < 0 || !S_ISSOCK(st.st_mode))
-			return false;
-		(void)snprintf(res, size, "unix:%s", name);
-		return true;
+		return false; /* a path: notify-unix.c decided */
 	}
 	bool v6 = ss->ss_family == AF_INET6;
 	unsigned port = ntohs(v6 ? ((const struct sockaddr_in6 *)ss)->sin6_port
@@ -251,6 +245,12 @@ static bool unix_or_loopback_refused(Notifier *n, pid_t pid, const struct sockad
 		return false;
 	(void)snprintf(res, size, "%s:%u", v6 ? "[::1]" : "127.0.0.1", port);
 	return true;
+}
+
+static void on_unix_denied(void *userdata, const char *resource, int pid)
+{
+	Notifier *n = userdata;
+	n->deny(n->userdata, "NETWORK_CONNECT", resource, "connect", pid);
 }
 
 static void on_connect(Notifier *n, const struct seccomp_notif *req, Reply *rep)
@@ -268,6 +268,20 @@ static void on_connect(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	}
 	if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6 && ss.ss_family != AF_UNIX)
 		return;
+	if (ss.ss_family == AF_UNIX) {
+		UnixConnectContext c = {.notify_fd = n->fd,
+		                        .root_fd = &n->root_fd,
+		                        .plan = n->plan,
+		                        .caps = n->caps,
+		                        .ctx = n->ctx,
+		                        .deny = on_unix_denied,
+		                        .userdata = n};
+		int r = unix_connect_handle(&n->ux, &c, req, &ss, len, &rep->error);
+		if (r >= 0) {
+			rep->emulated = r > 0;
+			return;
+		}
+	}
 	bool loopback = egress_address_is_loopback((const struct sockaddr *)&ss);
 	if (ss.ss_family != AF_UNIX)
 		egress_format_address((const struct sockaddr *)&ss, res, sizeof(res));
@@ -278,7 +292,7 @@ static void on_connect(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	/* The sandbox's own loopback and unix sockets are its business, unless what they aim at
 	 * is the host's. */
 	if ((loopback || ss.ss_family == AF_UNIX) &&
-	    !unix_or_loopback_refused(n, req->pid, &ss, len, res, sizeof(res)))
+	    !unix_or_loopback_refused(req->pid, &ss, len, res, sizeof(res)))
 		return;
 	/* No NETWORK_CONNECT reaches out of the empty network namespace yet (the egress proxy
 	 * is a later issue): every outward connect is a denial. */

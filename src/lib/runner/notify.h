@@ -7,6 +7,7 @@
 
 #include "egress/tconnect.h"
 #include "plan/plan.h"
+#include "runner/notify-unix.h"
 
 typedef void (*DenyFn)(void *userdata, const char *capability, const char *resource,
                        const char *operation, int pid);
@@ -41,6 +42,9 @@ typedef struct Notifier {
 	const char *trusted_exec; /* an exec that is ours, not the program's (OCI), or NULL */
 	ExecWatch *watch;         /* processes that exec'd, until their next trap */
 	size_t n_watch, alloc_watch;
+	const ob_capset *caps; /* the grants (host unix sockets: notify-unix.h), or NULL */
+	const ob_context *ctx;
+	UnixConnect *ux; /* created at the first connect to a unix socket path */
 } Notifier;
 
 /* Child, after no_new_privs: installs PROG (plan/syscall-filter.c: the allow-list, whose refusals

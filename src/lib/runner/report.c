@@ -86,8 +86,13 @@ static json_t *oci_protections_json(const Run *run)
 {
 	/* the runtime by path: asking its version costs a run of it (doctor says it) */
 	bool rootless = geteuid() != 0; /* runsc --rootless: its own user namespace, no cgroup */
+	/* host unix sockets: decided by the supervisor through the runtime's seccomp listener;
+	 * runsc refuses them all itself (--host-uds=none), unrecorded */
+	const char *unix_sockets = run->listener_dir[0]                    ? "by grant"
+	                           : run->sb->backend == OB_BACKEND_GVISOR ? "refused (gVisor)"
+	                                                                   : "unchecked";
 	return json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:b, s:i, s:s, s:b, "
-	                 "s:b}",
+	                 "s:b, s:s}",
 	                 "backend", ob_backend_to_string(run->sb->backend), "runtime", run->runtime,
 	                 "userns", rootless, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1,
 	                 "utsns", 1, "no_new_privs", 1, "cgroup", rootless ? "none" : "runtime",
@@ -96,7 +101,7 @@ static json_t *oci_protections_json(const Run *run)
 	                 run->listener_dir[0] ? "allow-list (refusals recorded)"
 	                                      : "allow-list (EPERM, not recorded)",
 	                 "observed_denials", run->listener_dir[0] != '\0' || run->trace,
-	                 "egress_proxy", run->plan.proxy);
+	                 "egress_proxy", run->plan.proxy, "unix_sockets", unix_sockets);
 }
 
 static json_t *protections_json(const Run *run)
@@ -104,12 +109,13 @@ static json_t *protections_json(const Run *run)
 	if (run->sb->backend != OB_BACKEND_NATIVE)
 		return oci_protections_json(run);
 	return json_pack(
-	    "{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:b, s:i, s:b, s:s, s:b, s:b, s:o}",
+	    "{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:b, s:i, s:b, s:s, s:b, s:b, s:o, s:s}",
 	    "userns", 1, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1, "cgroupns", 1,
 	    "no_new_privs", 1, "cgroup", cgroup_version_string(&run->cg), "rlimits",
 	    run->cg.version == 0, "landlock", run->plan.landlock_abi, "landlock_tcp",
 	    run->plan.tcp_connect_handled, "seccomp", "allow-list", "egress_proxy", run->plan.proxy,
-	    "egress_transparent", run->plan.transparent, "host_ids", identity_json(&run->plan));
+	    "egress_transparent", run->plan.transparent, "host_ids", identity_json(&run->plan),
+	    "unix_sockets", "by grant");
 }
 
 /* What runs less confined than it could, each said once (--allow-degraded asked for it). */

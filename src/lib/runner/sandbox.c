@@ -350,6 +350,18 @@ const char *sandbox_oci_helper(const ob_sandbox *sb, char *buf, size_t size)
 /* What another backend cannot provide fails the run (125), said here; what it provides
  * less of (gVisor: no Landlock, no observed denials; runc/crun without omnibase-exec: no
  * Landlock) needs --allow-degraded. */
+/* The active NETWORK_CONNECT unix: grants (host unix sockets, SPEC §2.2), as a JSON array. */
+static json_t *unix_grants_json(const ob_sandbox *sb)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && sb->caps && i < ob_capset_size(sb->caps); i++) {
+		const ob_capability *c = ob_capset_get(sb->caps, i);
+		if (c->kind == RES_UNIX && ob_capability_is_active(c, sb->ctx))
+			(void)json_array_append_new(a, json_string(c->resource));
+	}
+	return a;
+}
+
 static int backend_decision(const ob_sandbox *sb, const Plan *p, ob_error *reterr)
 {
 	const char *name = ob_backend_to_string(sb->backend);
@@ -367,6 +379,14 @@ static int backend_decision(const ob_sandbox *sb, const Plan *p, ob_error *reter
 		    "backend %s: DATABASE_WRITE sqlite needs the native backend (its "
 		    "supervisor handles the journal files)",
 		    name);
+	_cleanup_(json_decrefp) json_t *unix_grants = unix_grants_json(sb);
+	/* runsc refuses every host socket (--host-uds=none, its default) and records nothing;
+	 * opening them would open every visible one, which our supervisor cannot watch there */
+	if (sb->backend == OB_BACKEND_GVISOR && json_array_size(unix_grants) > 0)
+		return ob_error_set(reterr, -EOPNOTSUPP,
+		                    "backend gvisor: host unix socket grants (NETWORK_CONNECT "
+		                    "unix:%s) need the native, runc or crun backend",
+		                    json_string_value(json_array_get(unix_grants, 0)));
 	if (geteuid() != 0 && p->proxy)
 		return ob_error_set(reterr, -EOPNOTSUPP,
 		                    "backend %s: network grants run as root only (the "
@@ -583,6 +603,12 @@ int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr)
 		(void)json_object_set_new(o, "backend",
 		                          json_string(ob_backend_to_string(sb->backend)));
 	json_t *egress = o ? json_object_get(o, "egress") : NULL;
+	/* the host unix sockets the supervisor may connect the program to (notify-unix.c) */
+	json_t *unix_grants = egress ? unix_grants_json(sb) : NULL;
+	if (json_array_size(unix_grants) > 0)
+		(void)json_object_set_new(egress, "unix_sockets", unix_grants);
+	else
+		json_decref(unix_grants);
 	if (egress && sb->backend != OB_BACKEND_NATIVE)
 		(void)json_object_set_new(egress, "note",
 		                          json_string("trapping connect() is the native backend's: "

@@ -134,6 +134,8 @@ static void receive_listener(Run *run)
 	                           .mem_fd = -1,
 	                           .root_fd = -1,
 	                           .tc = run->tc,
+	                           .caps = run->sb->caps,
+	                           .ctx = run->sb->ctx,
 	                           .trusted_exec = run->helper[0] ? OCI_HELPER_DEST : NULL};
 }
 
