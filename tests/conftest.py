@@ -109,6 +109,11 @@ def RX(sandbox):
     return ("--mode", "rx") + (("--allow-degraded",) if sandbox.who == "user" else ())
 
 
+def MODE(sandbox, mode):
+    """--mode MODE, with --allow-degraded where a rootless mode rx needs it (RX)."""
+    return RX(sandbox) if mode == "rx" else ("--mode", mode)
+
+
 # For scripts run inside a sandbox: attempt(NAME, F) records "OK" or F's errno name in out.
 ATTEMPT = r"""
 import errno, json

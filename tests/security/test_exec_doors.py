@@ -13,7 +13,7 @@ import tempfile
 
 import pytest
 
-from conftest import Sandbox, events, oci_backend_or_skip
+from conftest import MODE, Sandbox, events, oci_backend_or_skip
 
 ATTACK = os.environ.get("OB_ATTACK", "")
 LOADER = "/lib64/ld-linux-x86-64.so.2"  # PT_INTERP of x86_64 programs
@@ -128,7 +128,7 @@ def run_route(sandbox, shared_tmp, outside_tmp, mode, route, *extra, arg=None):
         f.write(DOORS)
     os.chmod(script, 0o644)
     log = os.path.join(shared_tmp, f"{route}.jsonl")
-    p = sandbox.run("--mode", mode, "--audit-log", log, *extra, script, route,
+    p = sandbox.run(*MODE(sandbox, mode), "--audit-log", log, *extra, script, route,
                     *([arg] if arg else []))
     out = p.stdout.decode()
     assert "uid=" not in out, (out, p.stderr)
@@ -169,7 +169,7 @@ def test_loader_swapped_in_after_the_look(sandbox, shared_tmp, outside_tmp, mode
     log = os.path.join(shared_tmp, "race.jsonl")
     # another spelling of the loader, so that the two looks are told apart in the record
     real = os.path.realpath(LOADER)
-    p = sandbox.run("--mode", mode, "--audit-log", log, attack, "exec-race", real,
+    p = sandbox.run(*MODE(sandbox, mode), "--audit-log", log, attack, "exec-race", real,
                     "/usr/bin/id", "200")
     out = p.stdout.decode()
     assert "uid=" not in out and "exec-race ran=" in out, (out, p.stderr)

@@ -13,7 +13,8 @@ import threading
 
 import pytest
 
-from conftest import Sandbox, events, oci_backend_or_skip, write_script
+from conftest import (MODE, RX, Sandbox, events, oci_backend_or_skip,
+                      write_script)
 
 PY = "#!/usr/bin/python3\n"
 
@@ -155,7 +156,7 @@ def test_visible_host_sockets_refused(sandbox, host_dir, how):
     d, accepted = host_dir
     script = write_script(d, "connect.py", CONNECT)
     inside = "/workspace" if how == "workdir" else d
-    opts = {"rx": ["--mode", "rx"], "file_read": ["--cap", f"FILE_READ:{d}"],
+    opts = {"rx": list(RX(sandbox)), "file_read": ["--cap", f"FILE_READ:{d}"],
             "workdir": ["--workdir", d]}[how]
     paths = [f"{inside}/root.sock", f"{inside}/open.sock"]
     p, ev = run_logged(sandbox, d, *opts, script, "--", *paths, name=how)
@@ -173,7 +174,8 @@ def test_granted_socket_reachable(sandbox, host_dir, mode, who):
     d, accepted = host_dir
     script = write_script(d, "connect.py", CONNECT)
     paths = [f"{d}/open.sock", f"{d}/root.sock"]
-    p, ev = run_logged(sandbox, d, "--mode", mode, "--cap", f"NETWORK_CONNECT:unix:{d}/*.sock",
+    p, ev = run_logged(sandbox, d, *MODE(sandbox, mode),
+                       "--cap", f"NETWORK_CONNECT:unix:{d}/*.sock",
                        script, "--", *paths, name="granted")
     assert p.returncode == 0, p.stderr
     out = results(p)
@@ -221,7 +223,7 @@ def test_own_sockets_work(sandbox, host_dir, workdir):
 def test_swapped_path_never_reaches_an_ungranted_socket(sandbox, host_dir):
     d, accepted = host_dir
     script = write_script(d, "race.py", RACE)
-    p, ev = run_logged(sandbox, d, "--mode", "rx", script, "--", f"{d}/open.sock", "400",
+    p, ev = run_logged(sandbox, d, *RX(sandbox), script, "--", f"{d}/open.sock", "400",
                        name="race")
     assert p.returncode == 0, p.stderr
     words = p.stdout.decode().split()
