@@ -2,7 +2,7 @@
 /*
  * omnibase-exec ABI ACCESS:PATH... -- PROGRAM [ARGS...]: applies the plan's Landlock rules
  * to itself, then executes PROGRAM. The OCI backends (runc, crun) run it as the container's
- * first program, bound read-only at /.omnibase/exec: the runtime has set no_new_privs and
+ * first program, bound read-only at /dev/.omnibase-exec: the runtime has set no_new_privs and
  * the seccomp filter by then, and Landlock is what the runtimes do not apply — the file
  * rules and the exec allow-list of the native backend (docs/design/backends.md). Fails
  * closed: a rule that cannot be applied is exit 125, nothing runs.

@@ -8,6 +8,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -22,6 +23,13 @@ def backend(request, ob_bin):
 def run(ob_bin, *args, timeout=120):
     return subprocess.run([ob_bin, "sandbox", "run", *args], capture_output=True,
                           timeout=timeout)
+
+
+def bundles():
+    """The OCI bundles on this machine: root's, each a tmpfs under /run/omnibase/oci; an
+    unprivileged caller's in /dev/shm; never under $TMPDIR (older versions)."""
+    return {b for pattern in ("/run/omnibase/oci/omnibase-oci-*", "/dev/shm/omnibase-oci-*",
+                              "/tmp/omnibase-oci-*") for b in glob.glob(pattern)}
 
 
 LOOK = "#!/bin/sh\n" + r"""
@@ -42,7 +50,7 @@ def test_layout_identity_and_exit_status(ob_bin, shared_tmp, backend):
         f.write("granted data\n")
     os.chmod(data, 0o644)
     script = write_script(shared_tmp, "look.sh", LOOK)
-    before = set(glob.glob("/tmp/omnibase-oci-*"))
+    before = bundles()
     log = os.path.join(shared_tmp, "b.jsonl")
     tools = [a for c in ("id", "hostname", "cat", "touch")
              for a in ("--cap", f"EXTERNAL_COMMAND:{c}")]
@@ -56,12 +64,13 @@ def test_layout_identity_and_exit_status(ob_bin, shared_tmp, backend):
     assert p.returncode == 7, p.stderr
     assert p.stdout.decode().split("\n")[:5] == [
         "uid=1000 host=sandbox", "granted data", "no shadow", "/usr read-only", "hi"], p.stdout
-    assert set(glob.glob("/tmp/omnibase-oci-*")) == before
+    assert bundles() <= before  # another run's may have ended meanwhile
     ev = events(log)
     assert {e["backend"] for e in ev} == {backend}
     assert ev[0]["event"] == "SandboxStart" and ev[0]["protections"]["backend"] == backend
+    # gVisor as root: no user namespace (tests/security/test_escape_backends.py)
     assert [e["protection"] for e in ev if e["event"] == "SandboxDegraded"] == (
-        [] if runtime else ["landlock, recorded violations"])
+        [] if runtime else ["landlock, recorded violations", "identity"])
     assert (ev[0]["protections"]["landlock"] > 0) == runtime
     assert ev[0]["protections"]["observed_denials"]  # gVisor: from runsc's strace
     denied = {(e["capability"], e["resource"]) for e in ev if e["event"] == "CapabilityDenied"}
@@ -87,6 +96,75 @@ def test_secrets(ob_bin, shared_tmp, backend):
                        capture_output=True, timeout=120, env=dict(os.environ, TOKEN="s3cret"))
     assert p.returncode == 0, p.stderr
     assert p.stdout.split() == [b"0o400", b"1000", b"s3cret", b"False"], p.stdout
+
+
+WAIT = "#!/usr/bin/python3\n" + r"""
+import os, sys, time
+print(open("/run/secrets/TOKEN").read(), flush=True)
+for _ in range(600):
+    if os.path.exists(sys.argv[1]):
+        break
+    time.sleep(0.05)
+"""
+
+
+def runtime_bundle(supervisor):
+    """The --bundle of the runtime SUPERVISOR started."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().decode().split("\0")
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == supervisor and "--bundle" in argv:
+            return argv[argv.index("--bundle") + 1]
+    return None
+
+
+def test_secrets_on_a_tmpfs_collected_after_a_kill(ob_bin, shared_tmp, backend):
+    """As root the bundle, secrets included, is a tmpfs of its own, never on disk; one that a
+    SIGKILLed supervisor left is removed (unmounted) by a later run once 10 s old."""
+    if os.geteuid() != 0:
+        pytest.skip("not root")
+    token = f"s3cret-{os.getpid()}-{backend}"
+    go = os.path.join(shared_tmp, "go")
+    script = write_script(shared_tmp, "wait.py", WAIT)
+    p = subprocess.Popen([ob_bin, "sandbox", "run", "--backend", backend, "--allow-degraded",
+                          "--cap", "SECRET_ACCESS:TOKEN", "--secret", "TOKEN=env:TOKEN",
+                          "--cap", f"FILE_READ:{shared_tmp}/**", script, go],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         env=dict(os.environ, TOKEN=token))
+    try:
+        assert p.stdout.readline().strip() == token.encode()
+        bundle = runtime_bundle(p.pid)
+        assert bundle and bundle.startswith("/run/omnibase/oci/omnibase-oci-"), bundle
+        fs = subprocess.run(["stat", "-f", "-c", "%T", bundle], capture_output=True,
+                            check=True).stdout.strip()
+        assert fs == b"tmpfs", fs
+        with open(os.path.join(bundle, "files", "0")) as f:
+            assert f.read() == token  # the secret is there, on the tmpfs
+        assert not [f for f in glob.glob("/tmp/omnibase-*/**", recursive=True)
+                    if os.path.isfile(f) and token.encode() in open(f, "rb").read()]
+        p.kill()  # the supervisor: what it made stays
+        p.wait()
+    finally:
+        open(go, "w").close()  # the container ends
+        p.kill()
+        p.wait()
+    assert os.path.isdir(os.path.join(bundle, "files"))
+
+    def next_run_collects():
+        subprocess.run([ob_bin, "sandbox", "run", "--backend", backend, "--allow-degraded",
+                        "/bin/true"], capture_output=True, timeout=120)
+        return not os.path.exists(bundle)
+    deadline = time.time() + 40
+    while not next_run_collects():
+        assert time.time() < deadline, f"{bundle} was not collected"
+        time.sleep(1)
+    with open("/proc/self/mountinfo") as f:
+        assert bundle not in f.read()
 
 
 def test_timeout_kills_the_container(ob_bin, backend):

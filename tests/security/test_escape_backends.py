@@ -8,12 +8,15 @@ import glob
 import json
 import os
 import platform
+import shutil
 import subprocess
+import tempfile
 
 import pytest
 
 import test_escape as esc
-from conftest import ATTEMPT, OCI_RUNTIMES, Sandbox, oci_backend_or_skip, write_script
+from conftest import (ATTEMPT, OCI_RUNTIMES, Sandbox, events, oci_backend_or_skip,
+                      write_script)
 
 pytestmark = pytest.mark.skipif(platform.machine() != "x86_64",
                                 reason="system call numbers are x86_64's")
@@ -210,3 +213,143 @@ print(sorted(os.environ))
     p = oci.run(script, timeout=60)
     names = set(eval(p.stdout))  # noqa: S307 - our own script's output
     assert names <= {"PATH", "HOME", "LANG", "TERM", "TMPDIR", "HOSTNAME", "container"}, names
+
+
+# ---------------------------------------------------------------- identity (SPEC §2.4)
+
+IDENTITY_BASE = 0x70000000
+
+
+def identity_base():
+    """The first of the sandbox's host ids (plan/identity.c): /etc/subuid's "omnibase"."""
+    try:
+        with open("/etc/subuid") as f:
+            for line in f:
+                name, _, rest = line.strip().partition(":")
+                start, _, count = rest.partition(":")
+                if name == "omnibase" and start.isdigit() and count.isdigit() and \
+                        int(start) >= 65536 and int(count) >= 65536:
+                    return int(start)
+    except OSError:
+        pass
+    return IDENTITY_BASE
+
+
+@pytest.fixture
+def root_oci(ob_bin, request):
+    """runc and crun as root: a user namespace of unprivileged host ids."""
+    return OciSandbox(ob_bin, oci_backend_or_skip(ob_bin, request.param), "root")
+
+
+RUNTIMES = [n for n in sorted(OCI_RUNTIMES) if n != "gvisor"]
+
+
+def host_uids(marker):
+    """The Uid: line (real, effective, saved, fs) of each host process carrying MARKER."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if marker.encode() not in f.read():
+                    continue
+            with open(f"/proc/{pid}/status") as f:
+                uid = next(l for l in f if l.startswith("Uid:"))
+            found.append([int(x) for x in uid.split()[1:]])
+        except (OSError, StopIteration):
+            pass
+    return found
+
+
+@pytest.mark.parametrize("root_oci", RUNTIMES, indirect=True)
+def test_program_has_unprivileged_host_ids(root_oci, shared_tmp):
+    """As root, runc's and crun's program is uid 1000 inside and id_base+1000 on the host (a
+    user namespace of the unprivileged range), never the host's uid 1000, a login account."""
+    if os.geteuid() != 0:
+        pytest.skip("not root")
+    marker = f"ob-ident-{os.getpid()}-{root_oci.name}"
+    script = write_script(shared_tmp, "wait.py", "#!/usr/bin/python3\n" + """
+import os, sys, time
+print(os.getuid(), flush=True)
+for _ in range(200):
+    if os.path.exists(sys.argv[2]):
+        break
+    time.sleep(0.05)
+""")
+    go = os.path.join(shared_tmp, "go")
+    log = os.path.join(shared_tmp, "i.jsonl")
+    p = subprocess.Popen([root_oci.ob_bin, "sandbox", "run", "--backend", root_oci.name,
+                          "--audit-log", log, "--cap", f"FILE_READ:{shared_tmp}/**", script,
+                          marker, go], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert p.stdout.readline().strip() == b"1000"
+        uids = [u for u in host_uids(marker) if u[0] != 0]  # not the runtime's own
+        assert uids and all(u == [identity_base() + 1000] * 4 for u in uids), uids
+    finally:
+        open(go, "w").close()
+        p.wait(timeout=60)
+    assert p.returncode == 0, p.stderr.read()
+    start = next(e for e in events(log) if e["event"] == "SandboxStart")
+    assert start["protections"]["userns"]
+    assert not [e for e in events(log) if e["event"] == "SandboxDegraded"]
+
+
+@pytest.fixture
+def visible_dir():
+    """Outside /tmp (the sandbox has its own /tmp) so that mode rx shows it: a 0600 file of
+    root's, a 0600 file of the host's uid 1000 (the program's uid inside) and a 0700 dir of
+    root's, to be granted."""
+    d = tempfile.mkdtemp(prefix="ob-ident-", dir="/var/tmp")
+    os.chmod(d, 0o755)
+    for name, owner in (("root-only.txt", 0), ("uid1000-only.txt", 1000)):
+        path = os.path.join(d, name)
+        with open(path, "w") as f:
+            f.write("private")
+        os.chown(path, owner, owner)
+        os.chmod(path, 0o600)
+    os.mkdir(os.path.join(d, "granted"), 0o700)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+RX = ATTEMPT + """
+import sys
+for p in sys.argv[1:3]:
+    attempt(p, lambda p=p: open(p).read())
+def write():
+    with open(sys.argv[3], "w") as f:
+        f.write("written")
+attempt("write", write)
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("name", sorted(OCI_RUNTIMES))
+def test_rx_reads_no_host_accounts_file(ob_bin, shared_tmp, visible_dir, name):
+    """Mode rx as root: neither root's 0600 file nor one of the host's uid 1000 is readable;
+    a granted directory of root's (0700) stays writable, its new file the caller's (id-mapped).
+    gVisor has no user namespace: uid 1000's file is read there, which SandboxDegraded
+    "identity" says (and root's stays unreadable: its own permission check)."""
+    if os.geteuid() != 0:
+        pytest.skip("not root")
+    if name == "crun":
+        pytest.skip("crun 1.8 cannot bind a mount at / (mode rx, rwx): "
+                    "docs/design/backends.md")
+    oci = OciSandbox(ob_bin, oci_backend_or_skip(ob_bin, name), "root")
+    log = os.path.join(shared_tmp, "rx.jsonl")
+    granted = os.path.join(visible_dir, "granted")
+    files = [os.path.join(visible_dir, n) for n in ("root-only.txt", "uid1000-only.txt")]
+    p = oci.run("--mode", "rx", "--audit-log", log, "--cap", f"FILE_WRITE:{granted}/**",
+                "/usr/bin/python3", "--", "-c", RX, *files, os.path.join(granted, "new"))
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out[files[0]] == "EACCES", out
+    degraded = {e["protection"]: e["reason"] for e in events(log)
+                if e["event"] == "SandboxDegraded"}
+    if name == "gvisor":
+        assert "uid 1000" in degraded["identity"], degraded
+        return
+    assert out[files[1]] == "EACCES", out
+    assert "identity" not in degraded, degraded
+    assert out["write"] == "OK", out
+    st = os.stat(os.path.join(granted, "new"))
+    assert (st.st_uid, st.st_gid) == (0, 0)  # the caller's, through the id map

@@ -2,23 +2,26 @@
 /* OCI bundles from a plan (see oci.h). */
 #include "backends/oci.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "basic/error.h"
 #include "basic/macro.h"
+#include "plan/identity.h"
 
-/* The runtime makes /dev (its default devices, pts, shm) and the /dev links itself. */
-static bool runtime_owned(const MountStep *s)
+bool oci_runtime_owned(const MountStep *s)
 {
 	return strncmp(s->dest, "/dev/", 5) == 0 && !streq(s->dest, "/dev/shm");
+}
+
+bool oci_bind_in_bundle(const MountStep *s)
+{
+	return s->kind == STEP_BIND && !oci_runtime_owned(s) && !s->src_inside;
+}
+
+bool oci_userns(const Plan *p, const OciOptions *o)
+{
+	return p->id_base != 0 && !o->gvisor;
 }
 
 static json_t *mount_options(unsigned long flags, const char *data, bool bind)
@@ -45,27 +48,26 @@ static json_t *mount_options(unsigned long flags, const char *data, bool bind)
 	return o;
 }
 
-static json_t *oci_mounts(const Plan *p, const char *files_dir, const char *helper)
+static json_t *oci_mounts(const Plan *p, const char *bundle, bool trees, const char *helper)
 {
 	json_t *m = json_array();
 	size_t nfile = 0;
 
-	if (helper)
-		(void)json_array_append_new(m, json_pack("{s:s, s:s, s:s, s:[s,s,s,s]}",
-		                                         "destination", OCI_HELPER_DEST, "type",
-		                                         "bind", "source", helper, "options",
-		                                         "bind", "ro", "nosuid", "nodev"));
 	for (size_t i = 0; i < p->n_steps; i++) {
 		const MountStep *s = &p->steps[i];
 		char src[PATH_MAX + 32];
 		switch (s->kind) {
 		case STEP_BIND:
-			if (runtime_owned(s) || s->src_inside) /* /proc/sys: readonlyPaths */
+			if (!oci_bind_in_bundle(s)) /* /proc/sys: readonlyPaths */
 				continue;
+			/* in a user namespace, the tree the supervisor opened (and id-mapped, for
+			 * a grant), attached in the bundle (oci_bundle_create) */
+			(void)snprintf(src, sizeof(src), "%s/binds/%zu", bundle ? bundle : "", i);
 			(void)json_array_append_new(
-			    m, json_pack("{s:s, s:s, s:s, s:o}", "destination", s->dest, "type",
-			                 "bind", "source", s->src, "options",
-			                 mount_options(s->flags | MS_NOSUID, NULL, true)));
+			    m,
+			    json_pack("{s:s, s:s, s:s, s:o}", "destination", s->dest, "type",
+			              "bind", "source", trees && bundle ? src : s->src, "options",
+			              mount_options(s->flags | MS_NOSUID, NULL, true)));
 			break;
 		case STEP_TMPFS:
 		case STEP_PROC:
@@ -92,9 +94,9 @@ static json_t *oci_mounts(const Plan *p, const char *files_dir, const char *help
 		}
 		case STEP_SECRET:
 		case STEP_FILE:
-			if (!files_dir)
+			if (!bundle)
 				continue;
-			(void)snprintf(src, sizeof(src), "%s/%zu", files_dir, nfile++);
+			(void)snprintf(src, sizeof(src), "%s/files/%zu", bundle, nfile++);
 			(void)json_array_append_new(
 			    m, json_pack("{s:s, s:s, s:s, s:[s,s,s,s,s]}", "destination", s->dest,
 			                 "type", "bind", "source", src, "options", "bind", "ro",
@@ -104,6 +106,13 @@ static json_t *oci_mounts(const Plan *p, const char *files_dir, const char *help
 			break;
 		}
 	}
+	/* last, in the plan's /dev tmpfs: under mode rx or rwx the root is the host's, where
+	 * the runtime could not (and must not) make a mount point */
+	if (helper)
+		(void)json_array_append_new(m, json_pack("{s:s, s:s, s:s, s:[s,s,s,s]}",
+		                                         "destination", OCI_HELPER_DEST, "type",
+		                                         "bind", "source", helper, "options",
+		                                         "bind", "ro", "nosuid", "nodev"));
 	return m;
 }
 
@@ -183,9 +192,17 @@ static json_t *oci_resources(const Plan *p, bool gvisor)
 	return r;
 }
 
-json_t *oci_config(const Plan *p, const OciOptions *opt, const char *files_dir)
+/* runc and crun as root: a user namespace whose ids 0..65535 are the plan's unprivileged host
+ * range (SPEC §2.4, plan/identity.h); the program is its uid 1000. */
+static json_t *oci_idmap(const Plan *p)
 {
-	bool helper = opt->helper && p->landlock_abi > 0;
+	return json_pack("[{s:i, s:I, s:I}]", "containerID", 0, "hostID", (json_int_t)p->id_base,
+	                 "size", (json_int_t)IDENTITY_RANGE);
+}
+
+json_t *oci_config(const Plan *p, const OciOptions *opt, const char *bundle)
+{
+	bool helper = opt->helper && p->landlock_abi > 0, userns = oci_userns(p, opt);
 	/* What the native layout hides or makes read-only under /proc and /sys, by path. */
 	json_t *masked = json_pack("[s,s,s,s,s,s,s,s]", "/proc/kcore", "/proc/keys",
 	                           "/proc/timer_list", "/proc/sched_debug", "/proc/acpi",
@@ -198,106 +215,17 @@ json_t *oci_config(const Plan *p, const OciOptions *opt, const char *files_dir)
 	                         : json_pack("{s:s}", "type", "network");
 	json_t *ns = json_pack("[{s:s}, o, {s:s}, {s:s}, {s:s}, {s:s}]", "type", "pid", net, "type",
 	                       "ipc", "type", "uts", "type", "mount", "type", "cgroup");
-	return json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:{s:o, s:o, s:o, s:o, s:o}}",
-	                 "ociVersion", "1.0.2", "process", oci_process(p, helper, opt->rootless),
-	                 "root", "path", "rootfs", "readonly", true, "hostname", "sandbox",
-	                 "mounts", oci_mounts(p, files_dir, helper ? opt->helper : NULL), "linux",
-	                 "namespaces", ns, "resources", oci_resources(p, opt->gvisor), "seccomp",
-	                 oci_seccomp_json(opt->seccomp, opt->listener), "maskedPaths", masked,
-	                 "readonlyPaths", readonly);
-}
-
-/* ---------------------------------------------------------------- the bundle on disk */
-
-static int write_all(const char *path, const char *data, size_t len, mode_t mode)
-{
-	_cleanup_close_ int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode);
-	size_t off = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		off += (size_t)n;
+	json_t *lx = json_pack("{s:o, s:o, s:o, s:o, s:o}", "namespaces", ns, "resources",
+	                       oci_resources(p, opt->gvisor), "seccomp",
+	                       oci_seccomp_json(opt->seccomp, opt->listener), "maskedPaths", masked,
+	                       "readonlyPaths", readonly);
+	if (lx && userns) {
+		(void)json_array_append_new(ns, json_pack("{s:s}", "type", "user"));
+		(void)json_object_set_new(lx, "uidMappings", oci_idmap(p));
+		(void)json_object_set_new(lx, "gidMappings", oci_idmap(p));
 	}
-	return 0;
-}
-
-/* The plan's directories and symlinks, in the root; its generated files, in FILES (owned by
- * the sandbox's user: a secret is 0400). */
-static int populate(const Plan *p, const char *root, const char *files)
-{
-	/* the files are the sandbox user's: chowned as root; rootless (gVisor) they stay the
-	 * caller's, which gVisor shows as its root's — readable by all then (nobody but the
-	 * program is inside; on the host they stay in the caller's private bundle) */
-	bool own = geteuid() == 0;
-	char path[PATH_MAX + 64];
-	size_t nfile = 0;
-	int r = 0;
-
-	for (size_t i = 0; r >= 0 && i < p->n_steps; i++) {
-		const MountStep *s = &p->steps[i];
-		if (runtime_owned(s) || streq(s->dest, "/dev"))
-			continue;
-		(void)snprintf(path, sizeof(path), "%s%s", root, s->dest);
-		if (s->kind == STEP_DIR)
-			r = mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
-		else if (s->kind == STEP_SYMLINK)
-			r = symlink(s->src, path) < 0 ? -errno : 0;
-		else if (s->kind == STEP_SECRET || s->kind == STEP_FILE) {
-			(void)snprintf(path, sizeof(path), "%s/%zu", files, nfile++);
-			r = write_all(path, s->data, s->data_len,
-			              s->kind == STEP_SECRET && own ? 0400 : 0444);
-			if (r >= 0 && own && chown(path, p->uid, p->gid) < 0)
-				r = -errno;
-		}
-	}
-	return r;
-}
-
-int oci_bundle_create(const Plan *p, const OciOptions *o, OciBundle *b, ob_error *reterr)
-{
-	const char *tmp = getenv("TMPDIR");
-	char root[PATH_MAX + 16], files[PATH_MAX + 16], config[PATH_MAX + 16];
-
-	(void)snprintf(b->dir, sizeof(b->dir), "%s/omnibase-oci-XXXXXX",
-	               tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(b->dir)) {
-		int e = -errno;
-		b->dir[0] = '\0';
-		return ob_error_set(reterr, e, "the OCI bundle's directory: %s", strerror(-e));
-	}
-	(void)snprintf(root, sizeof(root), "%s/rootfs", b->dir);
-	(void)snprintf(files, sizeof(files), "%s/files", b->dir);
-	(void)snprintf(config, sizeof(config), "%s/config.json", b->dir);
-	int r = mkdir(root, 0755) < 0 || mkdir(files, 0700) < 0 ? -errno : 0;
-	if (r >= 0)
-		r = populate(p, root, files);
-	json_t *c = r >= 0 ? oci_config(p, o, files) : NULL;
-	char *text = c ? json_dumps(c, JSON_INDENT(1)) : NULL;
-	json_decref(c);
-	if (r >= 0)
-		r = text ? write_all(config, text, strlen(text), 0600) : -ENOMEM;
-	free(text);
-	if (r < 0) {
-		oci_bundle_remove(b);
-		return ob_error_set(reterr, r, "writing the OCI bundle: %s", strerror(-r));
-	}
-	return 0;
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return (flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 ? -1 : 0;
-}
-
-void oci_bundle_remove(OciBundle *b)
-{
-	if (b->dir[0])
-		(void)nftw(b->dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-	b->dir[0] = '\0';
+	return json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o}", "ociVersion", "1.0.2",
+	                 "process", oci_process(p, helper, opt->rootless), "root", "path", "rootfs",
+	                 "readonly", true, "hostname", "sandbox", "mounts",
+	                 oci_mounts(p, bundle, userns, helper ? opt->helper : NULL), "linux", lx);
 }

@@ -2,10 +2,14 @@
 /*
  * OCI bundles (runtime-spec 1.0) from a plan, for the backends that are OCI runtimes (crun,
  * runc) or speak their command line (gVisor's runsc): the same layout, environment, limits
- * and seccomp allow-list as the native backend, in config.json form. The bundle is a private
- * directory (0700) under $TMPDIR holding config.json, an empty read-only root the runtime
- * mounts the plan's binds and file systems onto (with the plan's directories and symlinks
- * made in it), and the plan's generated files (secrets, resolver files), removed after the run.
+ * and seccomp allow-list as the native backend, in config.json form. The bundle is a directory
+ * on a tmpfs, never on disk (the plan's secrets are in it): run as root, a private tmpfs of its
+ * own mounted at OCI_RUN_DIR/omnibase-oci-XXXXXX; rootless, a directory (0700) in /dev/shm. It
+ * holds config.json, an empty read-only root the runtime mounts the plan's binds and file
+ * systems onto (with the plan's directories and symlinks made in it), the plan's generated
+ * files (secrets, resolver files), and, for runc and crun as root, the plan's binds as the
+ * trees the supervisor opened (runner/idmap.h). A run holds a lock on its bundle; the next
+ * run removes the bundles whose lock nobody holds (a supervisor that was killed).
  */
 #pragma once
 
@@ -15,11 +19,17 @@
 #include "plan/plan.h"
 #include "plan/syscall-filter.h"
 
-/* Where the Landlock helper is bound in the container. */
-#define OCI_HELPER_DEST "/.omnibase/exec"
+/* Where the Landlock helper is bound in the container: in the plan's own /dev tmpfs, which
+ * every mode has (under mode rx the root is the host's, read-only). */
+#define OCI_HELPER_DEST "/dev/.omnibase-exec"
+
+/* Where root's bundles are, each a tmpfs mounted on a directory "omnibase-oci-XXXXXX". */
+#define OCI_RUN_DIR "/run/omnibase/oci"
 
 typedef struct OciBundle {
 	char dir[PATH_MAX]; /* "" when there is none */
+	int lock_fd;        /* the bundle's root, flock()ed while the run lives; -1: none */
+	bool mounted;       /* a tmpfs of its own at DIR */
 } OciBundle;
 
 typedef struct OciOptions {
@@ -33,16 +43,29 @@ typedef struct OciOptions {
 	                       * supervisor observes as natively (NULL: refusals are EPERM) */
 } OciOptions;
 
-/* config.json for PLAN; FILES_DIR is where the plan's generated files are (NULL: leave them
- * out). */
+/* Does the runtime make DEST itself (/dev's default devices and links)? */
+bool oci_runtime_owned(const MountStep *s);
+/* Is S a bind of a host path that the bundle's config lists (and, in a user namespace, that
+ * the bundle holds as BUNDLE/binds/<step index>)? */
+bool oci_bind_in_bundle(const MountStep *s);
+/* runc and crun run as root: the container in a user namespace of the plan's host id range
+ * (plan/identity.h), its binds the trees the supervisor opened. gVisor: never (its Sentry does
+ * not support one: docs/design/backends.md, "Identity"). */
+bool oci_userns(const Plan *plan, const OciOptions *o);
+
+/* config.json for PLAN; BUNDLE is the bundle's directory (NULL: leave the generated files out
+ * and name the binds' host paths, for --dry-run). */
 /* The system call policy as an OCI runtime-spec seccomp object (linux.seccomp): with LISTENER
  * (runc, crun) every refusal and observed call goes to the supervisor through the runtime's
  * seccomp listener; without it refusals are EPERM and unrecorded (gVisor). */
 json_t *oci_seccomp_json(const FilterProfile *prof, const char *listener);
 
-json_t *oci_config(const Plan *plan, const OciOptions *o, const char *files_dir);
+json_t *oci_config(const Plan *plan, const OciOptions *o, const char *bundle);
 
-/* Makes the bundle for PLAN. */
-int oci_bundle_create(const Plan *plan, const OciOptions *o, OciBundle *b, ob_error *reterr);
-/* Removes the bundle (a no-op for one never made). */
+/* Makes the bundle for PLAN, first removing the bundles killed supervisors left. With
+ * oci_userns(), every bind oci_bind_in_bundle() names must have been opened
+ * (idmap_open_trees): its tree is attached in the bundle and its tree_fd closed (-1). */
+int oci_bundle_create(Plan *plan, const OciOptions *o, OciBundle *b, ob_error *reterr);
+/* Removes the bundle, and its tmpfs with what is attached in it (a no-op for one never
+ * made). */
 void oci_bundle_remove(OciBundle *b);

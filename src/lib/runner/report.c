@@ -94,10 +94,11 @@ static json_t *oci_protections_json(const Run *run)
 	return json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:b, s:i, s:s, s:b, "
 	                 "s:b, s:s}",
 	                 "backend", ob_backend_to_string(run->sb->backend), "runtime", run->runtime,
-	                 "userns", rootless, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1,
-	                 "utsns", 1, "no_new_privs", 1, "cgroup", rootless ? "none" : "runtime",
-	                 "rlimits", rootless, "landlock",
-	                 run->helper[0] ? run->plan.landlock_abi : 0, "seccomp",
+	                 "userns",
+	                 rootless || (run->plan.id_base && run->sb->backend != OB_BACKEND_GVISOR),
+	                 "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1, "no_new_privs",
+	                 1, "cgroup", rootless ? "none" : "runtime", "rlimits", rootless,
+	                 "landlock", run->helper[0] ? run->plan.landlock_abi : 0, "seccomp",
 	                 run->listener_dir[0] ? "allow-list (refusals recorded)"
 	                                      : "allow-list (EPERM, not recorded)",
 	                 "observed_denials", run->listener_dir[0] != '\0' || run->trace,
@@ -147,6 +148,16 @@ static void report_degraded(Run *run)
 	else if (run->plan.landlock_abi == 0 && run->sb->mode != OB_MODE_RWX)
 		event_degraded(&run->audit, "landlock",
 		               "not available on this kernel; --allow-degraded");
+	/* gVisor as root: no user namespace (runsc 2022-12 fails writes in one: backends.md) */
+	if (run->sb->backend == OB_BACKEND_GVISOR && run->plan.id_base)
+		event_degraded(&run->audit, "identity",
+		               "gVisor: no user namespace; the program's uid 1000 is the host's "
+		               "uid 1000 for the files it reaches (root's own stay unreadable); "
+		               "grants are bound without an id map; --allow-degraded");
+	else if (run->plan.idmap_unsupported)
+		event_degraded(&run->audit, "identity",
+		               "no id-mapped mount on the file system of a grant: it is bound "
+		               "as is, usable only as far as its permissions let any user");
 	if (run->plan.transparent_unavailable)
 		event_degraded(&run->audit, "egress-transparent",
 		               "pidfd_getfd or SECCOMP_ADDFD_FLAG_SETFD unavailable: the "

@@ -185,7 +185,13 @@ int run_start_oci(Run *run, ob_error *reterr)
 	                        .helper =
 	                            sandbox_oci_helper(run->sb, run->helper, sizeof(run->helper)),
 	                        .listener = lpath[0] ? lpath : NULL};
-	r = oci_bundle_create(&run->plan, &opt, &run->bundle, reterr);
+	/* runc, crun as root: the binds opened here (id-mapped for grants) and attached in the
+	 * bundle, as natively (oci.h) */
+	if (oci_userns(&run->plan, &opt))
+		r = idmap_open_trees(&run->plan, reterr);
+	if (r >= 0)
+		r = oci_bundle_create(&run->plan, &opt, &run->bundle, reterr);
+	idmap_close_trees(&run->plan);
 	(void)snprintf(run->container, sizeof(run->container), "omnibase-%s",
 	               run->audit.execution_id);
 	const int out[2] = {outp[0][1], outp[1][1]};
