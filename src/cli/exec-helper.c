@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "plan/fs-rules.h"
@@ -69,7 +70,9 @@ int main(int argc, char **argv)
 		(void)fprintf(stderr, "omnibase-exec: Landlock: %s: %s\n", failed, strerror(-r));
 		return 125;
 	}
-	execv(argv[k + 1], argv + k + 1);
+	/* The raw system call: a coverage build rewrites execv() into a counter dump, whose
+	 * writes into the (hidden) build tree the supervisor would record as denials. */
+	(void)syscall(SYS_execve, argv[k + 1], argv + k + 1, environ);
 	int e = errno;
 	(void)fprintf(stderr, "omnibase-exec: %s: %s\n", argv[k + 1], strerror(e));
 	return e == ENOENT ? 127 : 126;
