@@ -154,10 +154,6 @@ static void report_degraded(Run *run)
 		               "gVisor: no user namespace; the program's uid 1000 is the host's "
 		               "uid 1000 for the files it reaches (root's own stay unreadable); "
 		               "grants are bound without an id map; --allow-degraded");
-	else if (run->plan.idmap_unsupported)
-		event_degraded(&run->audit, "identity",
-		               "no id-mapped mount on the file system of a grant: it is bound "
-		               "as is, usable only as far as its permissions let any user");
 	if (run->plan.transparent_unavailable)
 		event_degraded(&run->audit, "egress-transparent",
 		               "pidfd_getfd or SECCOMP_ADDFD_FLAG_SETFD unavailable: the "
