@@ -35,7 +35,7 @@ json_t *identity_json(const Plan *p)
 	if (!p->id_base)
 		return json_pack("{s:i, s:i, s:n}", "uid", (int)p->outer_uid, "gid",
 		                 (int)p->outer_gid, "range");
-	return json_pack("{s:I, s:I, s:[I, i]}", "uid", (json_int_t)(p->id_base + p->uid), "gid",
-	                 (json_int_t)(p->id_base + p->gid), "range", (json_int_t)p->id_base,
+	return json_pack("{s:I, s:I, s:[I, i]}", "uid", (json_int_t)p->id_base + p->uid, "gid",
+	                 (json_int_t)p->id_base + p->gid, "range", (json_int_t)p->id_base,
 	                 (int)IDENTITY_RANGE);
 }

@@ -128,13 +128,13 @@ static int diag_socket(UnixConnect *u, pid_t pid)
 	if (child == 0)
 		diag_child(netns, userns, sv[1]);
 	(void)close(sv[1]);
-	_cleanup_close_ int keep = sv[0];
+	_cleanup_close_ int sock = sv[0];
 	if (child < 0)
 		return -errno;
 	int status, fd = -1;
 	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 		;
-	int r = fd_receive(sv[0], &fd, 1);
+	int r = fd_receive(sock, &fd, 1);
 	if (r < 0)
 		return r;
 	if (u->diag >= 0)
@@ -144,6 +144,20 @@ static int diag_socket(UnixConnect *u, pid_t pid)
 	struct timeval tv = {.tv_sec = 1};
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	return fd;
+}
+
+/* NLMSG_OK and NLMSG_NEXT without their mixed-sign arithmetic (an int length compared with
+ * the u32 message length): LEFT bytes remain at H. */
+static bool nlmsg_fits(const struct nlmsghdr *h, size_t left)
+{
+	return left >= sizeof(*h) && h->nlmsg_len >= sizeof(*h) && h->nlmsg_len <= left;
+}
+
+static struct nlmsghdr *nlmsg_next(struct nlmsghdr *h, size_t *left)
+{
+	size_t step = MIN((size_t)NLMSG_ALIGN(h->nlmsg_len), *left);
+	*left -= step;
+	return (struct nlmsghdr *)((char *)h + step);
 }
 
 /* Does one reply message of a UNIX_DIAG dump name the inode ST as its bound file? */
@@ -188,9 +202,9 @@ static bool bound_in_sandbox(UnixConnect *u, pid_t pid, const struct stat *st)
 			u->diag = -1;
 			return false;
 		}
-		int left = (int)k;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, left);
-		     h = NLMSG_NEXT(h, left)) {
+		size_t left = (size_t)k;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; nlmsg_fits(h, left);
+		     h = nlmsg_next(h, &left)) {
 			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR)
 				return found;
 			found = found || diag_msg_binds(h, st);
