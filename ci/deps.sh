@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Installs the build and test dependencies from Debian's archive when any is missing.
 set -euo pipefail
-pkgs=(meson ninja-build gcc clang pkg-config libseccomp-dev libjansson-dev libcmocka-dev
+pkgs=(meson ninja-build gcc clang pkg-config libseccomp-dev libjansson-dev libsodium-dev libcmocka-dev
       python3 python3-pytest gcovr clang-format clang-tidy libclang-rt-dev
       postgresql postgresql-client runsc crun runc)
 missing=()

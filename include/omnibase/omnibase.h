@@ -584,6 +584,37 @@ OB_PUBLIC const ob_capset *ob_review_granted(const ob_review *rv);
  * free().  -ENOMEM. */
 OB_PUBLIC int ob_review_to_json(const ob_review *rv, char **ret);
 
+/* ---------------------------------------------------------------- audit logs (SPEC §5) */
+
+/* Checks the hash chain of the audit log at PATH (`omnibase audit verify`): every line is a
+ * JSON object whose `seq` is the previous line's plus one (1 on the first line) and whose
+ * `prev` is the lowercase hex SHA-256 of the previous line's bytes without its newline (64
+ * zeros on the first line); the file ends in a newline.  Reads the file once, in pieces (a
+ * line may be up to 16 MiB).  On success sets *RET_EVENTS (may be NULL) to the number of
+ * lines and returns 0.  Errors (RETERR filled): -EBADMSG the chain is broken, RETERR naming
+ * the first line that breaks it and what is wrong ("PATH:LINE: seq 5 where 4 was expected:
+ * …", "…: expected prev H, found G: the line before was edited, deleted or reordered", "not
+ * a JSON object", "the last line has no newline"); -EFBIG a line over 16 MiB; the errno of
+ * open/read; -ENOMEM.  An edit of the last line is not seen: nothing after it hashes it. */
+OB_PUBLIC int ob_audit_verify(const char *path, uint64_t *ret_events, ob_error *reterr);
+/* ob_audit_verify() on SIZE bytes of DATA (may be NULL when SIZE is 0), named NAME in
+ * messages: same results, without the errno of open/read. */
+OB_PUBLIC int ob_audit_verify_buffer(const char *data, size_t size, const char *name,
+                                     uint64_t *ret_events, ob_error *reterr);
+
+/* ob_audit_format() flags. */
+#define OB_AUDIT_FORMAT_JSON (1u << 0) /* the line's own JSON, not the readable form */
+
+/* Formats one audit log line (LEN bytes; a trailing newline is ignored) for reading
+ * (`omnibase audit tail`): "TS #SEQ EVENT key=value …" with the event's key fields (strings
+ * that hold spaces, quotes or control characters JSON-quoted), or with OB_AUDIT_FORMAT_JSON
+ * the line itself.  EVENT (may be NULL: any) keeps only events of that type (case-insensitive).
+ * Returns 1 with *RET malloc'ed (no newline; free() it), 0 when the event is of another
+ * type (*RET untouched); -EBADMSG when the line is not a JSON object with an "event" string,
+ * -ENOMEM.  RETERR-less: the caller names the line. */
+OB_PUBLIC int ob_audit_format(const char *line, size_t len, const char *event, unsigned flags,
+                              char **ret);
+
 /* What this kernel and user can apply, as a JSON document (omnibase doctor): probes with
  * short-lived child processes and system calls.  *ret is malloc'ed, owned by the caller:
  * free().  -ENOMEM. */

@@ -27,6 +27,7 @@ int verb_dispatch(const Verb *verbs, size_t n, const char *help, int argc, char 
 int parse_flag_and_args(int argc, char **argv, const char *flag, bool *set, const char *help,
                         const char *missing);
 
+int cmd_audit(int argc, char **argv);
 int cmd_caps(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);

@@ -6,12 +6,15 @@
 
 #include "omnibase/omnibase.h"
 
+#include "audit/chain.h"
+
 #define AUDIT_MAX_SINKS 8
 
 typedef struct Audit {
 	int fds[AUDIT_MAX_SINKS];
 	bool owned[AUDIT_MAX_SINKS];
 	bool is_socket[AUDIT_MAX_SINKS];
+	AuditChain chains[AUDIT_MAX_SINKS]; /* per sink: a file's continues, a stream's is new */
 	size_t n_fds;
 	char execution_id[37];
 	const char *backend;
@@ -22,12 +25,17 @@ typedef struct Audit {
 
 /* A fresh execution id (UUID v4 from getrandom) and no sinks. */
 int audit_init(Audit *a, const char *backend);
-/* Opens PATH for appending as a sink. */
-int audit_add_path(Audit *a, const char *path);
+/* Opens PATH for appending as a sink.  A regular file's hash chain continues from its last
+ * line (read under the file's lock): -EBADMSG (RETERR says why) when that line is not a
+ * chained event or the file does not end in a newline, the sink is refused rather than its
+ * chain broken.  Anything else (a FIFO, a terminal) is a stream whose chain starts at seq 1. */
+int audit_add_path(Audit *a, const char *path, ob_error *reterr);
 int audit_add_fd(Audit *a, int fd, bool owned);
 /* Connects to the unix socket PATH (stream, else datagram) as a sink. */
 int audit_add_socket(Audit *a, const char *path);
-/* Writes one event: the common fields, then FIELDS (a JSON object, reference stolen). */
+/* Writes one event: the common fields (with each sink's own "seq" and "prev"), then FIELDS (a
+ * JSON object, reference stolen).  A file is locked (flock) while its line is appended, so
+ * runs appending to one log keep one chain. */
 void audit_emit(Audit *a, const char *event, json_t *fields);
 void audit_done(Audit *a);
 /* Formats the current time as RFC 3339 UTC with microseconds into BUF (32 bytes). */

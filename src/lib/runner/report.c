@@ -184,10 +184,11 @@ int run_setup_sinks(Run *run, ob_error *reterr)
 	int r = audit_init(&run->audit, ob_backend_to_string(run->sb->backend));
 	run->audit.component = run->sb->component;
 	for (size_t i = 0; r >= 0 && i < run->sb->n_log_paths; i++) {
-		r = audit_add_path(&run->audit, run->sb->log_paths[i]);
+		ob_error e = {0};
+		r = audit_add_path(&run->audit, run->sb->log_paths[i], &e);
 		if (r < 0)
 			return ob_error_set(reterr, r, "--audit-log %s: %s", run->sb->log_paths[i],
-			                    strerror(-r));
+			                    e.msg[0] ? e.msg : strerror(-r));
 	}
 	for (size_t i = 0; r >= 0 && i < run->sb->n_socket_paths; i++) {
 		r = audit_add_socket(&run->audit, run->sb->socket_paths[i]);
