@@ -63,3 +63,16 @@ attempt("ws", lambda: open("/workspace/../etc/passwd"))
 """, "--workdir", work)
     assert out == {"ws": "ENOENT"}
     assert got == [("FILE_READ", "/etc/passwd", "read")]
+
+
+def test_path_not_utf8(sandbox, shared_tmp):
+    """jansson takes only UTF-8: such a path is written escaped, with its capability and pid."""
+    out, got, log = run_script(sandbox, shared_tmp, "bytes.py", r"""
+import os
+os.chdir("/etc")
+attempt("bytes", lambda: open(b"/etc/../etc/\xff\\name", "w"))
+""")
+    assert out == {"bytes": "EROFS"}, out
+    assert got == [("FILE_WRITE", "/etc/\\xff\\x5cname", "write")], got
+    e = [e for e in events(log) if e["event"] == "CapabilityDenied"][0]
+    assert e["pid"] > 0
