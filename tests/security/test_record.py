@@ -76,3 +76,39 @@ attempt("bytes", lambda: open(b"/etc/../etc/\xff\\name", "w"))
     assert got == [("FILE_WRITE", "/etc/\\xff\\x5cname", "write")], got
     e = [e for e in events(log) if e["event"] == "CapabilityDenied"][0]
     assert e["pid"] > 0
+
+
+def test_writes_to_read_only_places(sandbox, shared_tmp):
+    """Calls that write by path without opening: each EROFS the layout makes is recorded with
+    the call's name; a write of the sandbox's own (/tmp) and mkdir of what exists are not."""
+    out, got, log = run_script(sandbox, shared_tmp, "writes.py", """
+import os
+attempt("mkdir", lambda: os.mkdir("/usr/newdir"))
+attempt("mkdir-exists", lambda: os.mkdir("/usr"))
+attempt("rmdir", lambda: os.rmdir("/usr/lib"))
+attempt("unlink", lambda: os.unlink("/usr/bin/env"))
+attempt("symlink", lambda: os.symlink("/x", "/usr/l"))
+attempt("chmod", lambda: os.chmod("/usr/bin", 0o777))
+attempt("chown", lambda: os.chown("/usr/bin", 0, 0))
+attempt("utime", lambda: os.utime("/usr/bin"))
+attempt("mkfifo", lambda: os.mkfifo("/usr/fifo"))
+os.chdir("/usr")
+attempt("relative", lambda: os.mkdir("zz"))
+attempt("own", lambda: (os.mkdir("/tmp/ok"), os.rmdir("/tmp/ok"), os.symlink("/usr", "/tmp/u"),
+                        os.unlink("/tmp/u")))
+""")
+    assert out == {"mkdir": "EROFS", "mkdir-exists": "EEXIST", "rmdir": "EROFS",
+                   "unlink": "EROFS", "symlink": "EROFS", "chmod": "EROFS", "chown": "EROFS",
+                   "utime": "EROFS", "mkfifo": "EROFS", "relative": "EROFS", "own": "OK"}, out
+    assert got == [("FILE_WRITE", "/usr/newdir", "mkdir"), ("FILE_WRITE", "/usr/lib", "rmdir"),
+                   ("FILE_WRITE", "/usr/bin/env", "unlink"),
+                   ("FILE_WRITE", "/usr/l", "symlink"), ("FILE_WRITE", "/usr/bin", "chmod"),
+                   ("FILE_WRITE", "/usr/bin", "chown"), ("FILE_WRITE", "/usr/bin", "utimensat"),
+                   ("FILE_WRITE", "/usr/fifo", "mknodat"), ("FILE_WRITE", "/usr/zz", "mkdir")], got
+    # a set-user-ID mode stays a violation
+    out, _, log = run_script(sandbox, shared_tmp, "suid.py", """
+import os
+attempt("suid", lambda: os.mkdir("/tmp/s", 0o4755))
+""")
+    assert out == {"suid": "EPERM"}
+    assert [e["syscall"] for e in events(log) if e["event"] == "SandboxViolation"] == ["mkdir"]

@@ -121,8 +121,9 @@ int notify_path_canonical(Notifier *n, pid_t pid, const char *path, char out[PAT
 		ssize_t k = link_target(n, pid, res, target);
 		if (k == -ENOENT) {
 			/* the kernel stops here: the rest stays as written */
-			if (*p && strlen(res) + strlen(p) < PATH_MAX)
-				strcat(res, p);
+			size_t o = strlen(res);
+			if (*p)
+				(void)snprintf(res + o, sizeof(res) - o, "%s", p);
 			break;
 		}
 		if (k == 0)
@@ -228,4 +229,34 @@ bool notify_open_refused(Notifier *n, pid_t pid, char path[PATH_MAX], uint64_t f
 	if (path_under(path, "/sys"))
 		return write && refused_open(n, pid, path, flags, write);
 	return refused_open(n, pid, path, flags, write);
+}
+
+bool notify_write_refused(Notifier *n, pid_t pid, char path[PATH_MAX], bool entry, bool create)
+{
+	struct stat st;
+	struct statvfs sv;
+	char name[PATH_MAX] = "";
+	char *slash = strrchr(path, '/');
+
+	/* an entry's own name is not followed (unlink of a link removes the link): only its
+	 * directory is resolved */
+	if (entry && slash && slash[1]) {
+		memcpy(name, slash + 1, strlen(slash + 1) + 1);
+		*slash = '\0';
+	}
+	if (notify_path_canonical(n, pid, path[0] ? path : "/", path) < 0 ||
+	    path_under(path, "/proc") || path_under(path, "/sys"))
+		return false;
+	_cleanup_close_ int fd = notify_open_inside(n, pid, path, false);
+	bool refused = fd >= 0 ? fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY)
+	                       : fd == -ENOENT && stat(path, &st) == 0;
+	if (name[0]) {
+		size_t o = strlen(path);
+		(void)snprintf(path + o, PATH_MAX - o, "%s%s", path[1] ? "/" : "", name);
+	}
+	if (refused && create) {
+		_cleanup_close_ int old = notify_open_inside(n, pid, path, /* nofollow= */ true);
+		return old < 0; /* EEXIST comes first */
+	}
+	return refused;
 }

@@ -300,7 +300,7 @@ static void on_connect(Notifier *n, const struct seccomp_notif *req, Reply *rep)
  * or error of the supervisor's own doing, or an fd to install as the call's result. */
 
 /* Reads the NUL-terminated path at ADDR in the trapping process into PATH. */
-static bool read_path(Notifier *n, const struct seccomp_notif *req, uint64_t addr,
+bool notify_read_path(Notifier *n, const struct seccomp_notif *req, uint64_t addr,
                       char path[PATH_MAX])
 {
 	/* Most paths are short: a first read of 256 bytes, the rest only when needed. */
@@ -330,8 +330,6 @@ static const SqliteDb *side_file(Notifier *n, const struct seccomp_notif *req, c
 	return db;
 }
 
-static void on_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep);
-
 /* Privilege never leaves through a grant (SPEC §3): what the program creates there belongs
  * to the caller on the host (id-mapped mounts), who may be root, so a set-user-ID or
  * set-group-ID mode is refused and recorded. The flags and mode of open, openat and creat
@@ -354,7 +352,7 @@ static bool refused_mode(Notifier *n, const struct seccomp_notif *req, Reply *re
 		return false;
 	if (!(mode & (S_ISUID | S_ISGID)))
 		return false;
-	on_violation(n, req, rep);
+	notify_violation(n, req, rep);
 	return true;
 }
 
@@ -369,7 +367,7 @@ static void on_setxattr(Notifier *n, const struct seccomp_notif *req, Reply *rep
 	if (read_mem(n, req->pid, req->data.args[1], name, sizeof(name) - 1) <= 0)
 		return;
 	if (strncmp(name, "security.", 9) == 0 || strncmp(name, "trusted.", 8) == 0)
-		on_violation(n, req, rep);
+		notify_violation(n, req, rep);
 }
 
 static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
@@ -387,7 +385,7 @@ static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	                                                    sizeof(flags)) != sizeof(flags)) {
 		return;
 	}
-	if (!read_path(n, req, addr, path))
+	if (!notify_read_path(n, req, addr, path))
 		return;
 	const SqliteDb *db = side_file(n, req, path, name);
 	if (db) {
@@ -441,7 +439,7 @@ static void on_exec(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	char path[PATH_MAX];
 	uint64_t addr = req->data.nr == __NR_execveat ? req->data.args[1] : req->data.args[0];
 
-	if (!read_path(n, req, addr, path))
+	if (!notify_read_path(n, req, addr, path))
 		path[0] = '\0';
 	notify_exec(n, req, path, rep);
 }
@@ -465,7 +463,7 @@ static void on_path_call(Notifier *n, const struct seccomp_notif *req, Reply *re
 	const __u64 *a = req->data.args;
 	int nr = req->data.nr, r;
 
-	if (!read_path(n, req, addr, path))
+	if (!notify_read_path(n, req, addr, path))
 		return;
 	const SqliteDb *db = side_file(n, req, path, name);
 	if (!db)
@@ -564,7 +562,7 @@ static const char *violation_detail(const struct seccomp_notif *req)
 }
 
 /* A call the policy refuses: on the record, and EPERM to the program. */
-static void on_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep)
+void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 {
 	char name[64];
 
@@ -586,7 +584,7 @@ static void on_sendto(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	char res[INET6_ADDRSTRLEN + 16];
 
 	if (req->data.args[3] & MSG_FASTOPEN) {
-		on_violation(n, req, rep);
+		notify_violation(n, req, rep);
 		return;
 	}
 	if (read_mem(n, req->pid, req->data.args[4], &ss, len) < (ssize_t)sizeof(sa_family_t) ||
@@ -635,8 +633,9 @@ void notify_handle(Notifier *n)
 		reply(n, &req, &rep);
 		return;
 	}
-	if (req.data.arch != NOTIFY_ARCH || !filter_is_observed(req.data.nr, n->plan->n_dbs > 0)) {
-		on_violation(n, &req, &rep);
+	if (req.data.arch != NOTIFY_ARCH || (!filter_is_observed(req.data.nr, n->plan->n_dbs > 0) &&
+	                                     !notify_is_write(req.data.nr))) {
+		notify_violation(n, &req, &rep);
 		reply(n, &req, &rep);
 		return;
 	}
@@ -675,7 +674,11 @@ void notify_handle(Notifier *n)
 		on_open(n, &req, &rep);
 		break;
 	default:
-		on_path_call(n, &req, &rep);
+		if (!notify_is_write(req.data.nr) || req.data.nr == NR_UNLINK ||
+		    req.data.nr == __NR_unlinkat)
+			on_path_call(n, &req, &rep);
+		if (!rep.emulated && notify_is_write(req.data.nr))
+			notify_write(n, &req, &rep);
 	}
 	reply(n, &req, &rep);
 }

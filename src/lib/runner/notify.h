@@ -98,3 +98,20 @@ int notify_path_canonical(Notifier *n, pid_t pid, const char *path, char out[PAT
 /* Does the sandbox refuse this open of PATH (absolute; rewritten in place to the path judged)
  * with FLAGS, for writing with WRITE? See notify-paths.c. */
 bool notify_open_refused(Notifier *n, pid_t pid, char path[PATH_MAX], uint64_t flags, bool write);
+/* Would the kernel refuse a write at PATH (absolute; rewritten in place to the path judged)
+ * because the sandbox shows it read-only or hides it? ENTRY: the call makes or removes a
+ * directory entry (its directory counts; with CREATE an existing entry is EEXIST, no
+ * refusal); otherwise it changes the file itself (mode, owner, times, size). */
+bool notify_write_refused(Notifier *n, pid_t pid, char path[PATH_MAX], bool entry, bool create);
+/* The NUL-terminated path at ADDR in the trapping process, into PATH. */
+bool notify_read_path(Notifier *n, const struct seccomp_notif *req, uint64_t addr,
+                      char path[PATH_MAX]);
+/* A call the policy refuses: a SandboxViolation, and EPERM into REP. */
+void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep);
+/* The calls that write to a directory or a file's metadata by path (notify-write.c): mkdir,
+ * rmdir, unlink, rename, link, symlink, mknod, chmod, chown, truncate, utimes. A refusal the
+ * sandbox's layout makes (EROFS, a hidden directory) is recorded; the answer is "continue",
+ * but for a set-user-ID mode (refused, a violation). */
+void notify_write(Notifier *n, const struct seccomp_notif *req, Reply *rep);
+/* Is NR one of notify_write's calls? */
+bool notify_is_write(int nr);
