@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "basic/json-locate.h"
+#include "basic/utf8.h"
 
 static int parse(const char *text, ob_capset *set, ob_limits *limits, ob_error *e)
 {
@@ -308,12 +309,34 @@ static void test_json_locate(void **state)
 	locate("{\"\\uZZZZ\": 1}", "$.\xef\xbf\xbd", 1, 12);
 }
 
+/* A path of the program's bytes is written escaped when it is not UTF-8, never dropped. */
+static void test_utf8_escape(void **state)
+{
+	char buf[32];
+	(void)state;
+
+	assert_true(utf8_is_valid("/tmp/caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
+	const char *ok = "/a\\b";
+	assert_ptr_equal(utf8_escape(ok, buf, sizeof(buf)), ok);
+	/* a lone byte, an overlong '/', a surrogate, past U+10FFFF, a cut sequence */
+	const char *bad[] = {"/tmp/\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+	                     "\xe2\x82"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(utf8_is_valid(bad[i]));
+	assert_string_equal(utf8_escape("/tmp/\xff\\x\xc3\xa9", buf, sizeof(buf)),
+	                    "/tmp/\\xff\\x5cx\xc3\xa9");
+	assert_string_equal(utf8_escape("\xed\xa0\x80", buf, sizeof(buf)), "\\xed\\xa0\\x80");
+	/* cut short to fit, never in the middle of an escape */
+	assert_string_equal(utf8_escape("\xff\xff\xff", buf, 9), "\\xff\\xff");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_good_file),        cmocka_unit_test(test_bad_files),
 	    cmocka_unit_test(test_deep_nesting),     cmocka_unit_test(test_load),
 	    cmocka_unit_test(test_sizes_and_limits), cmocka_unit_test(test_json_locate),
+	    cmocka_unit_test(test_utf8_escape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

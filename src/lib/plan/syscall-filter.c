@@ -41,7 +41,9 @@ static int add_allowed(scmp_filter_ctx ctx, const FilterProfile *prof, bool file
 		int nr = seccomp_syscall_resolve_name(syscalls_allowed[i]);
 		if (nr == __NR_SCMP_ERROR || filter_profile_has(prof->deny, syscalls_allowed[i]) ||
 		    (files && syscall_in_list(syscalls_observed_files, syscalls_observed_files_n,
-		                              syscalls_allowed[i])))
+		                              syscalls_allowed[i])) ||
+		    syscall_in_list(syscalls_observed_writes, syscalls_observed_writes_n,
+		                    syscalls_allowed[i]))
 			continue;
 		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 		if (r < 0)
@@ -58,8 +60,9 @@ static int add_conditional(scmp_filter_ctx ctx, const FilterProfile *prof)
 	for (size_t i = 0; r >= 0 && i < cond_rules_n; i++) {
 		const CondRule *c = &cond_rules[i];
 		struct scmp_arg_cmp cmp[2];
-		if (filter_profile_has(prof->deny, c->name))
-			continue;
+		if (filter_profile_has(prof->deny, c->name) ||
+		    syscall_in_list(syscalls_observed_writes, syscalls_observed_writes_n, c->name))
+			continue; /* observed: the supervisor checks the mode (notify-write.c) */
 		for (unsigned k = 0; k < c->n; k++)
 			cmp[k] = SCMP_CMP64(c->cmp[k].arg, c->cmp[k].op, c->cmp[k].a, c->cmp[k].b);
 		r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW,

@@ -30,7 +30,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -163,8 +162,6 @@ void notify_done(Notifier *n)
 	notify_exec_done(n);
 	n->ux = unix_connect_free(n->ux);
 }
-
-static int open_inside(Notifier *n, pid_t pid, const char *path);
 
 /* Is something listening on loopback PORT in the network namespace whose /proc/net file
  * (tcp or tcp6) is FILE? Bound to loopback or to any address. */
@@ -303,7 +300,7 @@ static void on_connect(Notifier *n, const struct seccomp_notif *req, Reply *rep)
  * or error of the supervisor's own doing, or an fd to install as the call's result. */
 
 /* Reads the NUL-terminated path at ADDR in the trapping process into PATH. */
-static bool read_path(Notifier *n, const struct seccomp_notif *req, uint64_t addr,
+bool notify_read_path(Notifier *n, const struct seccomp_notif *req, uint64_t addr,
                       char path[PATH_MAX])
 {
 	/* Most paths are short: a first read of 256 bytes, the rest only when needed. */
@@ -333,80 +330,6 @@ static const SqliteDb *side_file(Notifier *n, const struct seccomp_notif *req, c
 	return db;
 }
 
-/* PATH (absolute) opened O_PATH as process PID sees it: symlinks, absolute ones too, stay
- * within its root (RESOLVE_IN_ROOT); magic links are not followed. -errno on failure. */
-static int open_inside(Notifier *n, pid_t pid, const char *path)
-{
-	char root[64];
-	struct open_how how = {.flags = O_PATH | O_CLOEXEC,
-	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-
-	/* Every process of the sandbox has the same root (chroot, pivot_root, unshare and setns
-	 * are refused), so the first one's serves for the whole run. */
-	if (n->root_fd < 0) {
-		(void)snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
-		n->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (n->root_fd < 0)
-			return -errno;
-	}
-	int fd = (int)syscall(SYS_openat2, n->root_fd, path[0] ? path : "/", &how, sizeof(how));
-	return fd < 0 ? -errno : fd;
-}
-
-/* Would a write to PATH (or with PARENT, a new file in PATH's directory) fail because the
- * sandbox shows it read-only? PATH is resolved as the process PID sees it: symlinks, absolute
- * ones too, stay within its root (RESOLVE_IN_ROOT). Only regular files and directories count:
- * devices and fifos take writes on a read-only mount. */
-static bool on_read_only_mount(Notifier *n, pid_t pid, char *path, bool parent)
-{
-	struct stat st;
-	struct statvfs sv;
-	char *slash = parent ? strrchr(path, '/') : NULL;
-
-	if (slash)
-		*slash = '\0';
-	_cleanup_close_ int fd = open_inside(n, pid, path[0] ? path : "/");
-	if (slash)
-		*slash = '/';
-	return fd >= 0 && fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) &&
-	       fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY);
-}
-
-/* Does the sandbox refuse this open (as the kernel is about to find out)? Refused: a path the
- * sandbox does not show although the host has it (hidden: how a read of /etc/passwd fails
- * with ENOENT), followed through symlinks on both sides, so a link planted in a grant and
- * pointing out counts; a write to what it shows read-only (EROFS); a file created in a
- * read-only directory. Not: creating a file the host happens to have, in a writable place. */
-static bool refused_open(Notifier *n, pid_t pid, char *path, uint64_t flags, bool write)
-{
-	struct stat st, fst;
-	struct statvfs sv;
-	_cleanup_close_ int fd = open_inside(n, pid, path);
-
-	if (fd >= 0 && fstat(fd, &fst) == 0 && denied_by_permissions(n->plan, &fst, write))
-		return true;
-	if (fd >= 0)
-		return write && fstat(fd, &fst) == 0 &&
-		       (S_ISREG(fst.st_mode) || S_ISDIR(fst.st_mode)) && fstatvfs(fd, &sv) == 0 &&
-		       (sv.f_flag & ST_RDONLY);
-	if (fd != -ENOENT)
-		return false;
-	bool creates_here = (flags & O_CREAT) != 0;
-	if (stat(path, &st) < 0)
-		return creates_here && on_read_only_mount(n, pid, path, true);
-	if (creates_here) {
-		char *slash = strrchr(path, '/');
-		*slash = '\0';
-		_cleanup_close_ int dir = open_inside(n, pid, path[0] ? path : "/");
-		*slash = '/';
-		if (dir >= 0 && !on_read_only_mount(n, pid, path, true))
-			return false; /* a new file of the sandbox's own */
-	}
-	return true;
-}
-
-static void on_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep);
-
 /* Privilege never leaves through a grant (SPEC §3): what the program creates there belongs
  * to the caller on the host (id-mapped mounts), who may be root, so a set-user-ID or
  * set-group-ID mode is refused and recorded. The flags and mode of open, openat and creat
@@ -429,7 +352,7 @@ static bool refused_mode(Notifier *n, const struct seccomp_notif *req, Reply *re
 		return false;
 	if (!(mode & (S_ISUID | S_ISGID)))
 		return false;
-	on_violation(n, req, rep);
+	notify_violation(n, req, rep);
 	return true;
 }
 
@@ -444,19 +367,7 @@ static void on_setxattr(Notifier *n, const struct seccomp_notif *req, Reply *rep
 	if (read_mem(n, req->pid, req->data.args[1], name, sizeof(name) - 1) <= 0)
 		return;
 	if (strncmp(name, "security.", 9) == 0 || strncmp(name, "trusted.", 8) == 0)
-		on_violation(n, req, rep);
-}
-
-/* An open the sandbox refuses is a denial (refused_open, proc_protected); reads under /sys
- * (absent by design) are probes, not reported; writes there are. Relative paths are left
- * alone: what they name on the host cannot be told from here. */
-/* A /proc file the program's identity may not open: root's kernel files (slabinfo,
- * timer_list, kpageflags, vmallocinfo) once the program is not root's (SPEC §2.4). */
-static bool proc_unreadable(Notifier *n, pid_t pid, const char *path, bool write)
-{
-	struct stat st;
-	_cleanup_close_ int fd = open_inside(n, pid, path);
-	return fd >= 0 && fstat(fd, &st) == 0 && denied_by_permissions(n->plan, &st, write);
+		notify_violation(n, req, rep);
 }
 
 static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
@@ -474,7 +385,7 @@ static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	                                                    sizeof(flags)) != sizeof(flags)) {
 		return;
 	}
-	if (!read_path(n, req, addr, path))
+	if (!notify_read_path(n, req, addr, path))
 		return;
 	const SqliteDb *db = side_file(n, req, path, name);
 	if (db) {
@@ -485,15 +396,17 @@ static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 		               .cloexec = (flags & O_CLOEXEC) != 0};
 		return;
 	}
-	if (path[0] != '/')
-		return;
+	if (path[0] != '/') {
+		int dirfd = req->data.nr == __NR_openat || req->data.nr == __NR_openat2
+		                ? (int)req->data.args[0]
+		                : AT_FDCWD;
+		char rel[PATH_MAX];
+		memcpy(rel, path, sizeof(rel));
+		if (notify_path_absolute(req->pid, dirfd, rel, path) < 0)
+			return;
+	}
 	bool write = (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) != 0;
-	bool refused =
-	    path_under(path, "/proc")
-	        ? proc_protected(path, write) || proc_unreadable(n, req->pid, path, write)
-	    : path_under(path, "/sys") ? write && refused_open(n, req->pid, path, flags, write)
-	                               : refused_open(n, req->pid, path, flags, write);
-	if (refused)
+	if (notify_open_refused(n, req->pid, path, flags, write))
 		n->deny(n->userdata, write ? "FILE_WRITE" : "FILE_READ", path,
 		        write ? "write" : "read", proc_inner_pid(req->pid));
 }
@@ -526,7 +439,7 @@ static void on_exec(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	char path[PATH_MAX];
 	uint64_t addr = req->data.nr == __NR_execveat ? req->data.args[1] : req->data.args[0];
 
-	if (!read_path(n, req, addr, path))
+	if (!notify_read_path(n, req, addr, path))
 		path[0] = '\0';
 	notify_exec(n, req, path, rep);
 }
@@ -550,7 +463,7 @@ static void on_path_call(Notifier *n, const struct seccomp_notif *req, Reply *re
 	const __u64 *a = req->data.args;
 	int nr = req->data.nr, r;
 
-	if (!read_path(n, req, addr, path))
+	if (!notify_read_path(n, req, addr, path))
 		return;
 	const SqliteDb *db = side_file(n, req, path, name);
 	if (!db)
@@ -649,7 +562,7 @@ static const char *violation_detail(const struct seccomp_notif *req)
 }
 
 /* A call the policy refuses: on the record, and EPERM to the program. */
-static void on_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep)
+void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 {
 	char name[64];
 
@@ -671,7 +584,7 @@ static void on_sendto(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	char res[INET6_ADDRSTRLEN + 16];
 
 	if (req->data.args[3] & MSG_FASTOPEN) {
-		on_violation(n, req, rep);
+		notify_violation(n, req, rep);
 		return;
 	}
 	if (read_mem(n, req->pid, req->data.args[4], &ss, len) < (ssize_t)sizeof(sa_family_t) ||
@@ -720,8 +633,9 @@ void notify_handle(Notifier *n)
 		reply(n, &req, &rep);
 		return;
 	}
-	if (req.data.arch != NOTIFY_ARCH || !filter_is_observed(req.data.nr, n->plan->n_dbs > 0)) {
-		on_violation(n, &req, &rep);
+	if (req.data.arch != NOTIFY_ARCH || (!filter_is_observed(req.data.nr, n->plan->n_dbs > 0) &&
+	                                     !notify_is_write(req.data.nr))) {
+		notify_violation(n, &req, &rep);
 		reply(n, &req, &rep);
 		return;
 	}
@@ -760,7 +674,11 @@ void notify_handle(Notifier *n)
 		on_open(n, &req, &rep);
 		break;
 	default:
-		on_path_call(n, &req, &rep);
+		if (!notify_is_write(req.data.nr) || req.data.nr == NR_UNLINK ||
+		    req.data.nr == __NR_unlinkat)
+			on_path_call(n, &req, &rep);
+		if (!rep.emulated && notify_is_write(req.data.nr))
+			notify_write(n, &req, &rep);
 	}
 	reply(n, &req, &rep);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -77,3 +78,40 @@ bool notify_exec_watch(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 void notify_memfd(Notifier *n, const struct seccomp_notif *req, const char *name, Reply *rep);
 /* Frees what notify_exec_watch keeps. */
 void notify_exec_done(Notifier *n);
+
+/* Paths as the kernel resolves them inside the sandbox (notify-paths.c). */
+/* PATH (absolute, as the program sees it) opened O_PATH inside the sandbox's root: symlinks,
+ * absolute ones too, stay within it (RESOLVE_IN_ROOT); magic links are not followed, nor, with
+ * NOFOLLOW, a symlink as the last component. -errno on failure. */
+int notify_open_inside(Notifier *n, pid_t pid, const char *path, bool nofollow);
+/* PATH made absolute as the kernel would start its walk: relative to DIRFD of process PID
+ * (AT_FDCWD: its working directory), both as the sandbox names them (/proc/PID/cwd and
+ * /proc/PID/fd/N read from the host give the path from the sandbox's root). Into OUT;
+ * -EBADF when DIRFD is not a directory with a path (a socket, a pipe). */
+int notify_path_absolute(pid_t pid, int dirfd, const char *path, char out[PATH_MAX]);
+/* PATH (absolute) resolved as the kernel walks it inside the sandbox's root: component by
+ * component, "." dropped, ".." never above the root, symlinks followed (at most 40); a
+ * missing component ends the walk and the rest is kept as written (the kernel stops there
+ * too). Under /proc the walk is textual: its links name pids of another namespace. Into OUT
+ * (may be PATH). */
+int notify_path_canonical(Notifier *n, pid_t pid, const char *path, char out[PATH_MAX]);
+/* Does the sandbox refuse this open of PATH (absolute; rewritten in place to the path judged)
+ * with FLAGS, for writing with WRITE? See notify-paths.c. */
+bool notify_open_refused(Notifier *n, pid_t pid, char path[PATH_MAX], uint64_t flags, bool write);
+/* Would the kernel refuse a write at PATH (absolute; rewritten in place to the path judged)
+ * because the sandbox shows it read-only or hides it? ENTRY: the call makes or removes a
+ * directory entry (its directory counts; with CREATE an existing entry is EEXIST, no
+ * refusal); otherwise it changes the file itself (mode, owner, times, size). */
+bool notify_write_refused(Notifier *n, pid_t pid, char path[PATH_MAX], bool entry, bool create);
+/* The NUL-terminated path at ADDR in the trapping process, into PATH. */
+bool notify_read_path(Notifier *n, const struct seccomp_notif *req, uint64_t addr,
+                      char path[PATH_MAX]);
+/* A call the policy refuses: a SandboxViolation, and EPERM into REP. */
+void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep);
+/* The calls that write to a directory or a file's metadata by path (notify-write.c): mkdir,
+ * rmdir, unlink, rename, link, symlink, mknod, chmod, chown, truncate, utimes. A refusal the
+ * sandbox's layout makes (EROFS, a hidden directory) is recorded; the answer is "continue",
+ * but for a set-user-ID mode (refused, a violation). */
+void notify_write(Notifier *n, const struct seccomp_notif *req, Reply *rep);
+/* Is NR one of notify_write's calls? */
+bool notify_is_write(int nr);

@@ -14,6 +14,7 @@
 #include "backends/runtime.h"
 #include "basic/error.h"
 #include "basic/macro.h"
+#include "basic/utf8.h"
 #include "plan/identity.h"
 #include "policy/registry.h"
 #include "runner/run.h"
@@ -31,7 +32,10 @@ void run_on_denial(void *userdata, const char *capability, const char *resource,
                    const char *operation, int pid)
 {
 	Run *run = userdata;
-	event_denied(&run->audit, capability, resource, operation, NULL, pid);
+	char buf[PATH_MAX * 4 + 1]; /* every byte escaped, at worst */
+	/* a path is the program's bytes: not UTF-8, it is written escaped (\xNN), never lost */
+	event_denied(&run->audit, capability, utf8_escape(resource, buf, sizeof(buf)), operation,
+	             NULL, pid);
 }
 
 void run_on_violation(void *userdata, const char *syscall, const char *detail, int pid)

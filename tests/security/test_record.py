@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Every refusal on the record (issue 22, item 1): refusals that used to leave no event — opens
+by relative path or from a directory fd, paths that reach a hidden file through "..", or a
+symlink the program made, writes to read-only places by calls other than open, sendmsg
+destinations, paths that are not UTF-8, malformed proxy requests — each yields a
+CapabilityDenied, as root and as an unprivileged user (the `sandbox` fixture).
+docs/design/runner.md "Observed denials"; threat model: docs/security/threat_model.md."""
+import os
+
+from conftest import ATTEMPT, events, write_script
+
+PY = "#!/usr/bin/python3\n"
+
+
+def denied(log):
+    return [(e["capability"], e["resource"], e["operation"])
+            for e in events(log) if e["event"] == "CapabilityDenied"]
+
+
+def run_script(sandbox, shared_tmp, name, body, *args):
+    script = write_script(shared_tmp, name, PY + ATTEMPT + body + "\nprint(json.dumps(out))\n")
+    log = os.path.join(shared_tmp, name + ".jsonl")
+    p = sandbox.run("--audit-log", log, *args, script)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    import json
+    return json.loads(p.stdout.decode().strip().splitlines()[-1]), denied(log), log
+
+
+def test_relative_and_dotdot_opens(sandbox, shared_tmp):
+    out, got, _ = run_script(sandbox, shared_tmp, "opens.py", """
+import os
+os.chdir("/etc")
+attempt("relative", lambda: open("passwd"))
+d = os.open("/etc", os.O_RDONLY | os.O_DIRECTORY)
+attempt("dirfd", lambda: os.open("shadow", os.O_RDONLY, dir_fd=d))
+attempt("proc-dotdot", lambda: open("/proc/../etc/shadow"))
+os.mkdir("/tmp/x")
+attempt("tmp-dotdot", lambda: open("/tmp/x/../../etc/group"))
+os.symlink("/etc/hostname", "/tmp/mylink")
+attempt("own-link", lambda: open("/tmp/mylink"))
+os.chdir("/tmp/x")
+attempt("relative-dotdot", lambda: open("../../etc/gshadow"))
+attempt("relative-write", lambda: open("../../usr/made-here", "w"))
+attempt("own-file", lambda: open("mine", "w"))
+""")
+    assert out == {"relative": "ENOENT", "dirfd": "ENOENT", "proc-dotdot": "ENOENT",
+                   "tmp-dotdot": "ENOENT", "own-link": "ENOENT", "relative-dotdot": "ENOENT",
+                   "relative-write": "EROFS", "own-file": "OK"}, out
+    expect = [("FILE_READ", "/etc/passwd", "read"), ("FILE_READ", "/etc/shadow", "read"),
+              ("FILE_READ", "/etc/shadow", "read"), ("FILE_READ", "/etc/group", "read"),
+              ("FILE_READ", "/etc/hostname", "read"), ("FILE_READ", "/etc/gshadow", "read"),
+              ("FILE_WRITE", "/usr/made-here", "write")]
+    present = [e for e in expect if os.path.exists(e[1]) or e[0] == "FILE_WRITE"]
+    assert got == present, got
+
+
+def test_dotdot_through_workspace(sandbox, shared_tmp):
+    work = os.path.join(shared_tmp, "work")
+    os.mkdir(work)
+    os.chmod(work, 0o777)
+    out, got, _ = run_script(sandbox, shared_tmp, "ws.py", """
+attempt("ws", lambda: open("/workspace/../etc/passwd"))
+""", "--workdir", work)
+    assert out == {"ws": "ENOENT"}
+    assert got == [("FILE_READ", "/etc/passwd", "read")]
+
+
+def test_path_not_utf8(sandbox, shared_tmp):
+    """jansson takes only UTF-8: such a path is written escaped, with its capability and pid."""
+    out, got, log = run_script(sandbox, shared_tmp, "bytes.py", r"""
+import os
+os.chdir("/etc")
+attempt("bytes", lambda: open(b"/etc/../etc/\xff\\name", "w"))
+""")
+    assert out == {"bytes": "EROFS"}, out
+    assert got == [("FILE_WRITE", "/etc/\\xff\\x5cname", "write")], got
+    e = [e for e in events(log) if e["event"] == "CapabilityDenied"][0]
+    assert e["pid"] > 0
+
+
+def test_writes_to_read_only_places(sandbox, shared_tmp):
+    """Calls that write by path without opening: each EROFS the layout makes is recorded with
+    the call's name; a write of the sandbox's own (/tmp) and mkdir of what exists are not."""
+    out, got, log = run_script(sandbox, shared_tmp, "writes.py", """
+import os
+attempt("mkdir", lambda: os.mkdir("/usr/newdir"))
+attempt("mkdir-exists", lambda: os.mkdir("/usr"))
+attempt("rmdir", lambda: os.rmdir("/usr/lib"))
+attempt("unlink", lambda: os.unlink("/usr/bin/env"))
+attempt("symlink", lambda: os.symlink("/x", "/usr/l"))
+attempt("chmod", lambda: os.chmod("/usr/bin", 0o777))
+attempt("chown", lambda: os.chown("/usr/bin", 0, 0))
+attempt("utime", lambda: os.utime("/usr/bin"))
+attempt("mkfifo", lambda: os.mkfifo("/usr/fifo"))
+os.chdir("/usr")
+attempt("relative", lambda: os.mkdir("zz"))
+attempt("own", lambda: (os.mkdir("/tmp/ok"), os.rmdir("/tmp/ok"), os.symlink("/usr", "/tmp/u"),
+                        os.unlink("/tmp/u")))
+""")
+    assert out == {"mkdir": "EROFS", "mkdir-exists": "EEXIST", "rmdir": "EROFS",
+                   "unlink": "EROFS", "symlink": "EROFS", "chmod": "EROFS", "chown": "EROFS",
+                   "utime": "EROFS", "mkfifo": "EROFS", "relative": "EROFS", "own": "OK"}, out
+    assert got == [("FILE_WRITE", "/usr/newdir", "mkdir"), ("FILE_WRITE", "/usr/lib", "rmdir"),
+                   ("FILE_WRITE", "/usr/bin/env", "unlink"),
+                   ("FILE_WRITE", "/usr/l", "symlink"), ("FILE_WRITE", "/usr/bin", "chmod"),
+                   ("FILE_WRITE", "/usr/bin", "chown"), ("FILE_WRITE", "/usr/bin", "utimensat"),
+                   ("FILE_WRITE", "/usr/fifo", "mknodat"), ("FILE_WRITE", "/usr/zz", "mkdir")], got
+    # a set-user-ID mode stays a violation
+    out, _, log = run_script(sandbox, shared_tmp, "suid.py", """
+import os
+attempt("suid", lambda: os.mkdir("/tmp/s", 0o4755))
+""")
+    assert out == {"suid": "EPERM"}
+    assert [e["syscall"] for e in events(log) if e["event"] == "SandboxViolation"] == ["mkdir"]
