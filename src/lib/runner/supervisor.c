@@ -26,6 +26,8 @@
 
 /* How long the supervisor stays awake for the next notification (see serve_notifications). */
 #define NOTIFY_SPIN_NS (50L * 1000)
+/* How long the end of a run waits for a slow audit socket reader. */
+#define AUDIT_DRAIN_MS 1000
 
 static void read_reports(Run *run)
 {
@@ -252,7 +254,7 @@ static bool wait_child(Run *run, int *wstatus)
 		}
 		if (exited && run->out[0].fd < 0 && run->out[1].fd < 0)
 			break;
-		struct pollfd p[12] = {
+		struct pollfd p[12 + AUDIT_MAX_SINKS] = {
 		    {.fd = exited ? -1 : pidfd, .events = POLLIN},
 		    {.fd = run->report_hup ? -1 : run->report_fd, .events = POLLIN},
 		    {.fd = run->out[0].fd, .events = POLLIN},
@@ -268,9 +270,12 @@ static bool wait_child(Run *run, int *wstatus)
 		int wait_ms = exited ? 1000 : timed_out ? 100 : (int)MIN(timeout - spent, 100);
 		/* once the program is gone, no batching: the drain below waits up to a second */
 		p[11].fd = exited ? gvtrace_fd(run->trace) : gvtrace_poll_fd(run->trace, &wait_ms);
-		int n = poll(p, 12, wait_ms);
+		/* a socket sink with lines waiting: woken when its reader takes some */
+		size_t np = 12 + audit_pollfds(&run->audit, p + 12, AUDIT_MAX_SINKS);
+		int n = poll(p, np, wait_ms);
 		if (n == 0 && exited)
 			break; /* nothing more within a second: stop draining */
+		audit_flush(&run->audit);
 		if (p[0].revents & POLLIN)
 			exited = true;
 		serve_events(run, p);
@@ -370,6 +375,8 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	run_report_start(&run);
 	bool timed_out = wait_child(&run, &wstatus);
 	run_finish(&run, wstatus, timed_out, res);
+	/* a reader that stalls gets a second for what waits, then it is counted as lost */
+	audit_drain(&run.audit, AUDIT_DRAIN_MS);
 	if (run.got_failure && run.last.kind == REPORT_SETUP_FAILED) {
 		r = ob_error_set(reterr, -run.last.err ?: -EIO, "sandbox setup: %s: %s",
 		                 run.last.msg, strerror(run.last.err));
@@ -380,6 +387,12 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	}
 	if (run.audit.write_error && r >= 0)
 		(void)ob_error_set(reterr, 0, "audit log: %s", strerror(-run.audit.write_error));
+	else if (audit_undelivered(&run.audit) && r >= 0)
+		(void)ob_error_set(
+		    reterr, 0,
+		    "audit socket: %llu events not delivered (the reader did not keep "
+		    "up; at most %u KiB wait)",
+		    (unsigned long long)audit_undelivered(&run.audit), AUDIT_QUEUE_MAX >> 10);
 out:
 	run_done(&run);
 	return r < 0 ? r : 0;
