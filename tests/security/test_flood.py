@@ -9,6 +9,7 @@ import collections
 import json
 import os
 import socket
+import subprocess
 import threading
 import time
 
@@ -143,3 +144,66 @@ def test_stalled_audit_socket(sandbox, shared_tmp, attack):
     ev = events(log)
     assert len(ev) <= 10_000 + 3
     assert ev[-1]["event"] == "SandboxExit"
+
+
+BLACKHOLE = r"""
+import socket, sys, threading, time
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("127.0.0.1", 53))
+t = socket.socket()
+t.bind(("127.0.0.1", 53))
+t.listen(64)
+n = 0
+def tcp():
+    while True:
+        t.accept()  # and never answer
+threading.Thread(target=tcp, daemon=True).start()
+print("ready", flush=True)
+u.settimeout(0.2)
+end = time.monotonic() + float(sys.argv[2])
+while time.monotonic() < end:
+    try:
+        u.recvfrom(4096)  # a query, never answered
+        n += 1
+    except socket.timeout:
+        pass
+open(sys.argv[1], "w").write(str(n))
+"""
+
+HANG = r"""
+set -e
+ip link set lo up
+printf 'nameserver 127.0.0.1\noptions timeout:30 attempts:3\n' > "$DIR/resolv.conf"
+mount --bind "$DIR/resolv.conf" /etc/resolv.conf
+/usr/bin/python3 "$DIR/blackhole.py" "$DIR/queries" 8 > "$DIR/ready" &
+while ! grep -q ready "$DIR/ready" 2>/dev/null; do sleep 0.05; done
+set +e
+start=$(date +%s%N)
+"$OB" sandbox run --timeout 3 --egress proxy --cap NETWORK_CONNECT:slow.test:443 \
+    "$ATTACK" proxy-hangup slow.test:443
+echo "rc=$? took=$(( ($(date +%s%N) - start) / 1000000 ))"
+wait
+"""
+
+
+def test_timeout_holds_during_stalled_lookups(ob_bin, attack, tmp_path):
+    """Proxy lookups of a granted name that never finish, abandoned by a client that hangs up
+    mid-lookup, again and again: `--timeout 3` still ends the run in about 3 s (it took 39.6 s
+    before the resolver's cancel stopped waiting).  Nothing leaves the machine: omnibase runs
+    in a network namespace of its own (loopback only) whose /etc/resolv.conf names a server on
+    127.0.0.1 that takes every query and answers none."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root: a mount and network namespace for the resolver")
+    (tmp_path / "blackhole.py").write_text(BLACKHOLE)
+    (tmp_path / "hang.sh").write_text(HANG)
+    env = dict(os.environ, DIR=str(tmp_path), OB=ob_bin, ATTACK=attack)
+    t = time.monotonic()
+    p = subprocess.run(["unshare", "--mount", "--net", "sh", str(tmp_path / "hang.sh")],
+                       capture_output=True, env=env, timeout=60)
+    out = p.stdout.decode()
+    assert "rc=124" in out, (out, p.stderr)
+    took_ms = int(out.split("took=")[1].split()[0])
+    assert 2900 <= took_ms < 4500, took_ms
+    queries = int((tmp_path / "queries").read_text())
+    assert queries > 0  # the lookups were under way, and stuck
+    assert time.monotonic() - t < 20

@@ -26,6 +26,8 @@
 
 /* How long the supervisor stays awake for the next notification (see serve_notifications). */
 #define NOTIFY_SPIN_NS (50L * 1000)
+/* The most one loop turn spends answering notifications. */
+#define NOTIFY_TURN_NS (10L * 1000 * 1000)
 /* How long the end of a run waits for a slow audit socket reader. */
 #define AUDIT_DRAIN_MS 1000
 
@@ -172,19 +174,30 @@ static void watch_rlimit_pids(Run *run)
 		run->rlimit_pids_hit = true;
 }
 
+static long ns_between(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) * 1000000000L + (b->tv_nsec - a->tv_nsec);
+}
+
 /* Answers a notification, then keeps looking for the next one for a short while before going
  * back to poll: observed calls come in runs (a program start opens dozens of files), and a
  * supervisor that is still awake answers the next one without the sleep and wake-up that
  * otherwise cost most of a round trip. */
 static void serve_notifications(Run *run)
 {
-	struct timespec start, now;
+	struct timespec first, start, now;
 
 	notify_handle(&run->notifier);
 	(void)clock_gettime(CLOCK_MONOTONIC, &start);
+	first = start;
 	for (;;) {
 		struct pollfd p = {.fd = run->notifier.fd, .events = POLLIN};
 		if (p.fd < 0 || poll(&p, 1, 0) < 0)
+			return;
+		/* a program that never pauses (a refusal in a loop) gets NOTIFY_TURN_NS, then the
+		 * loop's turn: the clock, the output and the other parts are served too */
+		(void)clock_gettime(CLOCK_MONOTONIC, &now);
+		if (ns_between(&first, &now) > NOTIFY_TURN_NS)
 			return;
 		if (p.revents & POLLIN) {
 			notify_handle(&run->notifier);
@@ -193,9 +206,7 @@ static void serve_notifications(Run *run)
 		}
 		if (p.revents & (POLLHUP | POLLERR))
 			return;
-		(void)clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) >
-		    NOTIFY_SPIN_NS)
+		if (ns_between(&start, &now) > NOTIFY_SPIN_NS)
 			return;
 	}
 }
