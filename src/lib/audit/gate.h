@@ -43,12 +43,11 @@ typedef enum GateVerdict {
 typedef void (*GateWrite)(void *userdata, const char *event, json_t *fields);
 
 /* Whether EVENT (a static name) with FIELDS, happening at NOW_NS (CLOCK_MONOTONIC), is
- * written.  CapabilityDenied folds on (capability, resource, operation), SandboxViolation on
- * (syscall, detail): the first is written, the repeats within GATE_WINDOW_NS are counted and
- * the next one written carries them in "repeated".  SandboxExit, EventsDropped and
- * ResourceLimitExceeded (at most one per limit) are always written and not counted; past
- * LIMIT the others are dropped and counted.  Each written refusal stands for 1 + its
- * "repeated" occurrences. */
+ * written.  CapabilityDenied folds on (capability, resource, operation): the first is written, the
+ * repeats within GATE_WINDOW_NS are counted and the next one written carries them in "repeated".
+ * SandboxExit, EventsDropped and ResourceLimitExceeded (at most one per limit) are always written
+ * and not counted; past LIMIT the others are dropped and counted.  Each written refusal stands for
+ * 1 + its "repeated" occurrences. */
 GateVerdict gate_admit(AuditGate *g, const char *event, json_t *fields, uint64_t now_ns);
 /* Writes, through WRITE, one more event for each fold with pending repeats (the latest of
  * them, "repeated" the others), so no count is lost; past the cap they are counted as
