@@ -122,7 +122,7 @@ static int set_named_limit(RunArgs *a, const char *spec)
 	ob_limit l = ob_limit_from_string(name);
 	if (l < 0) {
 		log_error("--limit '%s': unknown limit (expected memory, cpus, pids, timeout, "
-		          "output, tmpfs, files, connections, egress)",
+		          "output, tmpfs, files, connections, egress, events)",
 		          spec);
 		return -EINVAL;
 	}

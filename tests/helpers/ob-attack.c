@@ -18,6 +18,11 @@
  *   exec-race LOADER TARGET N  N times, in a new process: one thread execs the path in a
  *                 buffer, as `LOADER TARGET`, while another swaps the buffer between this
  *                 program (allowed) and LOADER; prints how the N processes ended
+ *   flood PATH THREADS SECONDS  THREADS threads open PATH (refused) in a loop for SECONDS;
+ *                 prints "flood N", N the attempts (test_flood.py); a PATH ending in "/":
+ *                 its files 0 … 999 in turn
+ *   proxy-hangup HOST:PORT  forever: connect to $HTTP_PROXY, ask CONNECT HOST:PORT, hang up
+ *                 before the answer (the name's lookup still under way)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,7 +42,83 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
+
+static const char *flood_path;
+static long flood_ms;
+static long flood_count;
+
+static long now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void *flood_thread(void *arg)
+{
+	long end = now_ms() + flood_ms;
+	(void)arg;
+	char path[PATH_MAX];
+	while (now_ms() < end) {
+		long n = __atomic_add_fetch(&flood_count, 1, __ATOMIC_RELAXED);
+		/* PATH a directory ("…/"): its files 0 … 999 in turn, nothing to fold */
+		if (flood_path[strlen(flood_path) - 1] == '/')
+			snprintf(path, sizeof(path), "%s%ld", flood_path, n % 1000);
+		else
+			snprintf(path, sizeof(path), "%s", flood_path);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+	}
+	return NULL;
+}
+
+/* THREADS threads refused the same open as fast as they can: the record must stay bounded. */
+static void flood(const char *path, int threads, double seconds)
+{
+	pthread_t t[64];
+	flood_path = path;
+	flood_ms = (long)(seconds * 1000);
+	if (threads > 64)
+		threads = 64;
+	for (int i = 0; i < threads; i++)
+		pthread_create(&t[i], NULL, flood_thread, NULL);
+	for (int i = 0; i < threads; i++)
+		pthread_join(t[i], NULL);
+	printf("flood %ld\n", flood_count);
+}
+
+/* Proxy lookups started and abandoned, forever: the supervisor must still end the run on
+ * time (--timeout), whatever the resolver is doing. */
+static void proxy_hangup(const char *target)
+{
+	const char *proxy = getenv("HTTP_PROXY");
+	const char *colon = proxy ? strrchr(proxy, ':') : NULL;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	char req[512];
+
+	if (!colon) {
+		printf("proxy-hangup no-proxy\n");
+		return;
+	}
+	sa.sin_port = htons((uint16_t)atoi(colon + 1));
+	int n =
+	    snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, target);
+	for (;;) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			if (fd >= 0)
+				close(fd);
+			usleep(1000);
+			continue;
+		}
+		(void)write(fd, req, (size_t)n);
+		usleep(2000); /* the lookup starts */
+		close(fd);
+	}
+}
 
 static void report(const char *mode, long r, int err)
 {
@@ -179,6 +260,10 @@ int main(int argc, char **argv)
 		printf("euid %d\n", (int)geteuid());
 	} else if (!strcmp(mode, "exec-race") && argc > 4) {
 		exec_race(argv[0], argv[2], argv[3], atoi(argv[4]));
+	} else if (!strcmp(mode, "flood") && argc > 4) {
+		flood(argv[2], atoi(argv[3]), atof(argv[4]));
+	} else if (!strcmp(mode, "proxy-hangup") && argc > 2) {
+		proxy_hangup(argv[2]);
 	} else if (mode[0] == '/') {
 		return 0; /* exec-race's allowed half ran, with the target as its mode */
 	} else {

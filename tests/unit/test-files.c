@@ -44,7 +44,7 @@ static void test_good_file(void **state)
 	    "{\"type\": \"SECRET_ACCESS\", \"resource\": \"db\", \"when\": {\"env\": \"prod\"}}],"
 	    "\"limits\": {\"memory\": \"128M\", \"cpus\": 0.5, \"pids\": 10, \"timeout\": 1.5,"
 	    " \"output\": 1048576, \"tmpfs\": \"8MiB\", \"files\": 64, \"connections\": 8,"
-	    " \"egress\": \"1G\"}}";
+	    " \"egress\": \"1G\", \"events\": 500}}";
 	ob_capset *s;
 	ob_limits l;
 	ob_error e;
@@ -65,6 +65,7 @@ static void test_good_file(void **state)
 	assert_int_equal(l.value[OB_LIMIT_FILES], 64);
 	assert_int_equal(l.value[OB_LIMIT_CONNECTIONS], 8);
 	assert_int_equal(l.value[OB_LIMIT_EGRESS], 1ULL << 30);
+	assert_int_equal(l.value[OB_LIMIT_EVENTS], 500);
 	assert_int_equal(l.explicit_mask, (1u << OB_LIMIT_MAX) - 1);
 	assert_int_equal(ob_capset_to_json(s, &l, &json), 0);
 	assert_non_null(strstr(json, "\"when\":{\"env\":\"prod\"}"));
@@ -219,6 +220,7 @@ static void test_sizes_and_limits(void **state)
 	assert_int_equal(l.value[OB_LIMIT_FILES], 256);
 	assert_int_equal(l.value[OB_LIMIT_CONNECTIONS], 256);
 	assert_int_equal(l.value[OB_LIMIT_EGRESS], 4ULL << 30);
+	assert_int_equal(l.value[OB_LIMIT_EVENTS], 10000);
 	assert_int_equal(l.explicit_mask, 0);
 	ob_limits_init(NULL);
 
@@ -242,6 +244,10 @@ static void test_sizes_and_limits(void **state)
 	assert_non_null(strstr(e.msg, "between 1 and 65536"));
 	assert_int_equal(ob_limits_set_text(&l, OB_LIMIT_EGRESS, "100M", &e), 0);
 	assert_int_equal(l.value[OB_LIMIT_EGRESS], 100ULL << 20);
+	assert_int_equal(ob_limits_set_text(&l, OB_LIMIT_EVENTS, "50", &e), 0);
+	assert_int_equal(l.value[OB_LIMIT_EVENTS], 50);
+	assert_int_equal(ob_limits_set_text(&l, OB_LIMIT_EVENTS, "0", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "between 1 and 100000000"));
 	assert_int_equal(ob_limits_set_text(&l, OB_LIMIT_TMPFS, "1K", &e), -EINVAL);
 	assert_int_equal(ob_limits_set_text(&l, OB_LIMIT_OUTPUT, "99999999999999999999", &e),
 	                 -EINVAL);

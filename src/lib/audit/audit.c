@@ -108,7 +108,9 @@ int audit_add_socket(Audit *a, const char *path)
 				return r;
 			}
 			a->is_socket[a->n_fds - 1] = true;
-			return 0;
+			/* never blocking: a reader that stalls fills the queue, not our time */
+			a->queue[a->n_fds - 1].dgram = types[i] == SOCK_DGRAM;
+			return RET_NERRNO(fcntl(fd, F_SETFL, O_NONBLOCK));
 		}
 		r = -errno;
 		(void)close(fd);
@@ -130,11 +132,14 @@ void audit_timestamp(char buf[32])
 }
 
 /* One write(2) per line, so concurrent writers to an O_APPEND log never interleave.  Sockets
- * get send(MSG_NOSIGNAL): a listener that went away costs this sink, not the supervisor. */
-static int write_line(int fd, bool is_socket, const char *s, size_t len)
+ * go through their queue (queue.c): a listener that went away or stalls costs this sink,
+ * not the supervisor. */
+static int write_line(Audit *a, size_t i, const char *s, size_t len)
 {
+	if (a->is_socket[i])
+		return queue_send(&a->queue[i], a->fds[i], s, len);
 	while (len > 0) {
-		ssize_t k = is_socket ? send(fd, s, len, MSG_NOSIGNAL) : write(fd, s, len);
+		ssize_t k = write(a->fds[i], s, len);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0)
@@ -165,7 +170,7 @@ static int sink_write_event(Audit *a, size_t i, json_t *o)
 	}
 	if (r >= 0) {
 		_cleanup_free_ char *line = audit_chain_line(c, o, &len);
-		r = line ? write_line(a->fds[i], a->is_socket[i], line, len) : -ENOMEM;
+		r = line ? write_line(a, i, line, len) : -ENOMEM;
 		if (r >= 0)
 			audit_chain_advance(c, line, len);
 	}
@@ -176,16 +181,24 @@ static int sink_write_event(Audit *a, size_t i, json_t *o)
 
 void audit_emit(Audit *a, const char *event, json_t *fields)
 {
-	char ts[32];
+	struct timespec now;
 
 	if (!fields)
 		fields = json_object();
 	if (streq(event, "CapabilityDenied") || streq(event, "SandboxViolation"))
-		a->violations++;
-	if (a->n_fds == 0 || !fields) {
-		json_decref(fields);
-		return;
-	}
+		a->violations++; /* every one, folded or dropped */
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	if (a->n_fds > 0 && fields &&
+	    gate_admit(&a->gate, event, fields,
+	               (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec) == GATE_WRITE)
+		audit_write(a, event, fields);
+	json_decref(fields);
+}
+
+void audit_write(Audit *a, const char *event, json_t *fields)
+{
+	char ts[32];
+
 	audit_timestamp(ts);
 	/* seq and prev are common fields: placeholders here, each sink's values when written */
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:i, s:s}", "ts", ts, "event", event,
@@ -193,7 +206,6 @@ void audit_emit(Audit *a, const char *event, json_t *fields)
 	                      a->backend, "seq", 0, "prev", "");
 	if (o)
 		(void)json_object_update(o, fields);
-	json_decref(fields);
 	if (!o) {
 		a->write_error = a->write_error ?: -ENOMEM;
 		return;
@@ -208,8 +220,11 @@ void audit_emit(Audit *a, const char *event, json_t *fields)
 
 void audit_done(Audit *a)
 {
-	for (size_t i = 0; i < a->n_fds; i++)
+	for (size_t i = 0; i < a->n_fds; i++) {
+		queue_done(&a->queue[i]);
 		if (a->owned[i])
 			(void)close(a->fds[i]);
+	}
 	a->n_fds = 0;
+	gate_done(&a->gate);
 }

@@ -559,9 +559,13 @@ static void on_head(Conn *c)
 	}
 }
 
+/* At most ACCEPT_PER_TURN connections a call: the listener is level-triggered, the rest wait
+ * for the next turn, and a program connecting in a loop cannot hold the supervisor here. */
+#define ACCEPT_PER_TURN 64
+
 static void on_accept(Proxy *p)
 {
-	for (;;) {
+	for (int k = 0; k < ACCEPT_PER_TURN; k++) {
 		int fd = accept4(p->listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;

@@ -14,7 +14,7 @@ static const char *const limit_table[OB_LIMIT_MAX] = {
     [OB_LIMIT_PIDS] = "pids",     [OB_LIMIT_TIMEOUT] = "timeout",
     [OB_LIMIT_OUTPUT] = "output", [OB_LIMIT_TMPFS] = "tmpfs",
     [OB_LIMIT_FILES] = "files",   [OB_LIMIT_CONNECTIONS] = "connections",
-    [OB_LIMIT_EGRESS] = "egress",
+    [OB_LIMIT_EGRESS] = "egress", [OB_LIMIT_EVENTS] = "events",
 };
 
 /* Inclusive bounds of each limit, in its unit.  Zero is never a limit: it would be
@@ -23,13 +23,14 @@ static const uint64_t limit_min[OB_LIMIT_MAX] = {
     [OB_LIMIT_MEMORY] = 1 << 20, [OB_LIMIT_CPUS] = 1,        [OB_LIMIT_PIDS] = 1,
     [OB_LIMIT_TIMEOUT] = 1,      [OB_LIMIT_OUTPUT] = 1,      [OB_LIMIT_TMPFS] = 4096,
     [OB_LIMIT_FILES] = 4,        [OB_LIMIT_CONNECTIONS] = 1, [OB_LIMIT_EGRESS] = 1,
+    [OB_LIMIT_EVENTS] = 1,
 };
 static const uint64_t limit_max[OB_LIMIT_MAX] = {
     [OB_LIMIT_MEMORY] = 1ULL << 50, [OB_LIMIT_CPUS] = 1024ULL * 1000,
     [OB_LIMIT_PIDS] = 4194304,      [OB_LIMIT_TIMEOUT] = 30ULL * 86400 * 1000,
     [OB_LIMIT_OUTPUT] = 1ULL << 50, [OB_LIMIT_TMPFS] = 1ULL << 50,
     [OB_LIMIT_FILES] = 1048576,     [OB_LIMIT_CONNECTIONS] = 65536,
-    [OB_LIMIT_EGRESS] = 1ULL << 50,
+    [OB_LIMIT_EGRESS] = 1ULL << 50, [OB_LIMIT_EVENTS] = 100000000,
 };
 
 void ob_limits_init(ob_limits *limits)
@@ -48,6 +49,7 @@ void ob_limits_init(ob_limits *limits)
 	            [OB_LIMIT_FILES] = 256,
 	            [OB_LIMIT_CONNECTIONS] = 256,
 	            [OB_LIMIT_EGRESS] = 4ULL << 30,
+	            [OB_LIMIT_EVENTS] = 10000,
 	        },
 	};
 }
@@ -132,6 +134,9 @@ int limit_check_range(ob_limit limit, uint64_t v, const char **msg)
 			break;
 		case OB_LIMIT_CONNECTIONS:
 			*msg = "must be between 1 and 65536";
+			break;
+		case OB_LIMIT_EVENTS:
+			*msg = "must be between 1 and 100000000";
 			break;
 		default:
 			*msg = "must be between 1 byte and 1024T";

@@ -187,6 +187,7 @@ int run_setup_sinks(Run *run, ob_error *reterr)
 {
 	int r = audit_init(&run->audit, ob_backend_to_string(run->sb->backend));
 	run->audit.component = run->sb->component;
+	run->audit.gate.limit = run->plan.limits.value[OB_LIMIT_EVENTS];
 	for (size_t i = 0; r >= 0 && i < run->sb->n_log_paths; i++) {
 		ob_error e = {0};
 		r = audit_add_path(&run->audit, run->sb->log_paths[i], &e);
@@ -281,5 +282,6 @@ void run_finish(Run *run, int wstatus, bool timed_out, ob_result *res)
 		                   "direct_refused", (json_int_t)refused, "dns_answered",
 		                   (json_int_t)answered, "dns_refused", (json_int_t)dns_refused);
 	}
+	audit_end(&run->audit); /* folded counts, EventsDropped: before SandboxExit */
 	event_exit(&run->audit, res, egress);
 }

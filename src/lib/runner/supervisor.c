@@ -26,6 +26,10 @@
 
 /* How long the supervisor stays awake for the next notification (see serve_notifications). */
 #define NOTIFY_SPIN_NS (50L * 1000)
+/* The most one loop turn spends answering notifications. */
+#define NOTIFY_TURN_NS (10L * 1000 * 1000)
+/* How long the end of a run waits for a slow audit socket reader. */
+#define AUDIT_DRAIN_MS 1000
 
 static void read_reports(Run *run)
 {
@@ -170,19 +174,30 @@ static void watch_rlimit_pids(Run *run)
 		run->rlimit_pids_hit = true;
 }
 
+static long ns_between(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) * 1000000000L + (b->tv_nsec - a->tv_nsec);
+}
+
 /* Answers a notification, then keeps looking for the next one for a short while before going
  * back to poll: observed calls come in runs (a program start opens dozens of files), and a
  * supervisor that is still awake answers the next one without the sleep and wake-up that
  * otherwise cost most of a round trip. */
 static void serve_notifications(Run *run)
 {
-	struct timespec start, now;
+	struct timespec first, start, now;
 
 	notify_handle(&run->notifier);
 	(void)clock_gettime(CLOCK_MONOTONIC, &start);
+	first = start;
 	for (;;) {
 		struct pollfd p = {.fd = run->notifier.fd, .events = POLLIN};
 		if (p.fd < 0 || poll(&p, 1, 0) < 0)
+			return;
+		/* a program that never pauses (a refusal in a loop) gets NOTIFY_TURN_NS, then the
+		 * loop's turn: the clock, the output and the other parts are served too */
+		(void)clock_gettime(CLOCK_MONOTONIC, &now);
+		if (ns_between(&first, &now) > NOTIFY_TURN_NS)
 			return;
 		if (p.revents & POLLIN) {
 			notify_handle(&run->notifier);
@@ -191,9 +206,7 @@ static void serve_notifications(Run *run)
 		}
 		if (p.revents & (POLLHUP | POLLERR))
 			return;
-		(void)clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) >
-		    NOTIFY_SPIN_NS)
+		if (ns_between(&start, &now) > NOTIFY_SPIN_NS)
 			return;
 	}
 }
@@ -252,7 +265,7 @@ static bool wait_child(Run *run, int *wstatus)
 		}
 		if (exited && run->out[0].fd < 0 && run->out[1].fd < 0)
 			break;
-		struct pollfd p[12] = {
+		struct pollfd p[12 + AUDIT_MAX_SINKS] = {
 		    {.fd = exited ? -1 : pidfd, .events = POLLIN},
 		    {.fd = run->report_hup ? -1 : run->report_fd, .events = POLLIN},
 		    {.fd = run->out[0].fd, .events = POLLIN},
@@ -268,9 +281,12 @@ static bool wait_child(Run *run, int *wstatus)
 		int wait_ms = exited ? 1000 : timed_out ? 100 : (int)MIN(timeout - spent, 100);
 		/* once the program is gone, no batching: the drain below waits up to a second */
 		p[11].fd = exited ? gvtrace_fd(run->trace) : gvtrace_poll_fd(run->trace, &wait_ms);
-		int n = poll(p, 12, wait_ms);
+		/* a socket sink with lines waiting: woken when its reader takes some */
+		size_t np = 12 + audit_pollfds(&run->audit, p + 12, AUDIT_MAX_SINKS);
+		int n = poll(p, np, wait_ms);
 		if (n == 0 && exited)
 			break; /* nothing more within a second: stop draining */
+		audit_flush(&run->audit);
 		if (p[0].revents & POLLIN)
 			exited = true;
 		serve_events(run, p);
@@ -370,6 +386,8 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	run_report_start(&run);
 	bool timed_out = wait_child(&run, &wstatus);
 	run_finish(&run, wstatus, timed_out, res);
+	/* a reader that stalls gets a second for what waits, then it is counted as lost */
+	audit_drain(&run.audit, AUDIT_DRAIN_MS);
 	if (run.got_failure && run.last.kind == REPORT_SETUP_FAILED) {
 		r = ob_error_set(reterr, -run.last.err ?: -EIO, "sandbox setup: %s: %s",
 		                 run.last.msg, strerror(run.last.err));
@@ -380,6 +398,12 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	}
 	if (run.audit.write_error && r >= 0)
 		(void)ob_error_set(reterr, 0, "audit log: %s", strerror(-run.audit.write_error));
+	else if (audit_undelivered(&run.audit) && r >= 0)
+		(void)ob_error_set(
+		    reterr, 0,
+		    "audit socket: %llu events not delivered (the reader did not keep "
+		    "up; at most %u KiB wait)",
+		    (unsigned long long)audit_undelivered(&run.audit), AUDIT_QUEUE_MAX >> 10);
 out:
 	run_done(&run);
 	return r < 0 ? r : 0;
