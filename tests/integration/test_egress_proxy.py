@@ -186,6 +186,30 @@ def test_stalled_clients_are_cut_off(sandbox, shared_tmp, web):
     assert hits == ["/meanwhile"]
 
 
+GARBAGE = PY + r"""
+import socket
+s = socket.create_connection(("127.0.0.1", 3128))
+s.sendall(b"\x16\x03\x01 not a proxy request\r\n\r\n")
+print(s.recv(100).split(b"\r\n")[0].decode())
+"""
+
+
+def test_malformed_request_is_refused_and_recorded(sandbox, shared_tmp, web):
+    """A request head the proxy cannot read (here a TLS hello sent to the proxy port) is
+    refused, and the refusal is on the record with the head's first word, printable."""
+    port, hits = web
+    script = write_script(shared_tmp, "garbage.py", GARBAGE)
+    log = os.path.join(shared_tmp, "a.jsonl")
+    p = sandbox.run("--egress", "proxy", "--cap", f"NETWORK_CONNECT:127.0.0.1:{port}",
+                    "--audit-log", log, script)
+    assert p.stdout.strip() == b"HTTP/1.1 403 Forbidden", (p.stdout, p.stderr)
+    refused = [e for e in events(log) if e["event"] == "CapabilityDenied"]
+    assert [(e["capability"], e["resource"], e["operation"]) for e in refused] == \
+        [("NETWORK_CONNECT", "request:???", "connect")], refused
+    assert "malformed request" in refused[0]["detail"]
+    assert hits == []
+
+
 CREDENTIALS = PY + r"""
 import socket, sys
 port = int(sys.argv[1])
@@ -199,9 +223,16 @@ def test_credentials_in_the_url_are_refused(sandbox, shared_tmp, web):
     """Credentials belong in secrets, not in URLs passed through the proxy."""
     port, hits = web
     script = write_script(shared_tmp, "creds.py", CREDENTIALS)
-    p = sandbox.run("--cap", f"NETWORK_CONNECT:127.0.0.1:{port}", script, str(port))
+    log = os.path.join(shared_tmp, "a.jsonl")
+    p = sandbox.run("--cap", f"NETWORK_CONNECT:127.0.0.1:{port}", "--audit-log", log, script,
+                    str(port))
     assert p.stdout.strip() == b"HTTP/1.1 403 Forbidden", (p.stdout, p.stderr)
     assert hits == []
+    # the refusal is recorded, the credentials are not
+    assert [e["resource"] for e in events(log) if e["event"] == "CapabilityDenied"] == \
+        ["request:GET"]
+    with open(log) as f:
+        assert "pw@" not in f.read()
 
 
 LOOPBACK = PY + r"""

@@ -172,6 +172,29 @@ static void deny(Conn *c, const char *why)
 	refuse(c, why, 2 /* SOCKS5: connection not allowed by ruleset */);
 }
 
+/* A request head the proxy cannot read is a refusal too, on the record (SPEC §5): its resource
+ * the head's first word only (the method, or the first bytes of something else, printable,
+ * anything else as '?'): never the URL, which may hold credentials that must not reach the
+ * log. */
+static void deny_malformed(Conn *c)
+{
+	static const char why[] =
+	    "malformed request (HTTP forward, CONNECT or SOCKS5 CONNECT expected)";
+	char res[32] = "request:";
+	size_t k = strlen(res);
+
+	for (size_t i = 0; i < c->head_len && k + 1 < sizeof(res); i++) {
+		unsigned char b = (unsigned char)c->head[i];
+		if (b == ' ' || b == '\r' || b == '\n')
+			break;
+		res[k++] = b >= 0x20 && b < 0x7f ? (char)b : '?';
+	}
+	res[k] = '\0';
+	if (c->p->rep.deny)
+		c->p->rep.deny(c->p->rep.userdata, "NETWORK_CONNECT", res, why);
+	refuse(c, why, 7 /* SOCKS5: command not supported */);
+}
+
 /* ---------------------------------------------------------------- request heads */
 
 /* "host:port" or "[v6]:port" into C; DEFPORT when there is none. */
@@ -551,8 +574,7 @@ static void on_head(Conn *c)
 	c->last_ms = now_ms();
 	int r = (unsigned char)c->head[0] == 5 ? parse_socks(c) : parse_http(c);
 	if (r < 0)
-		refuse(c, "malformed request (HTTP forward, CONNECT or SOCKS5 CONNECT expected)",
-		       7);
+		deny_malformed(c);
 	else if (r > 0) {
 		watch(c->p, c->client, EPOLLRDHUP, &c->ends[0], false); /* quiet until connected */
 		start_connect(c);
