@@ -6,14 +6,21 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* One byte at BYTE, room for N fds in CBUF. */
+static struct msghdr fd_message(struct iovec *iov, char *byte, char *cbuf, size_t n)
+{
+	*iov = (struct iovec){.iov_base = byte, .iov_len = 1};
+	return (struct msghdr){.msg_iov = iov,
+	                       .msg_iovlen = 1,
+	                       .msg_control = cbuf,
+	                       .msg_controllen = CMSG_SPACE(sizeof(int) * n)};
+}
+
 int fd_send(int sock, char tag, const int *fds, size_t n)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * FDPASS_MAX)] = {0};
-	struct iovec iov = {.iov_base = &tag, .iov_len = 1};
-	struct msghdr msg = {.msg_iov = &iov,
-	                     .msg_iovlen = 1,
-	                     .msg_control = cbuf,
-	                     .msg_controllen = CMSG_SPACE(sizeof(int) * n)};
+	struct iovec iov;
+	struct msghdr msg = fd_message(&iov, &tag, cbuf, n);
 
 	if (n == 0 || n > FDPASS_MAX)
 		return -EINVAL;
@@ -29,11 +36,8 @@ int fd_receive(int sock, int *fds, size_t n)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * FDPASS_MAX)];
 	char byte;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr msg = {.msg_iov = &iov,
-	                     .msg_iovlen = 1,
-	                     .msg_control = cbuf,
-	                     .msg_controllen = CMSG_SPACE(sizeof(int) * n)};
+	struct iovec iov;
+	struct msghdr msg = fd_message(&iov, &byte, cbuf, n);
 
 	if (n == 0 || n > FDPASS_MAX)
 		return -EINVAL;
