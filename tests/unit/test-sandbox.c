@@ -16,6 +16,7 @@
 
 #include "basic/fdpass.h"
 #include "basic/procfs.h"
+#include "plan/identity.h"
 #include "plan/syscall-filter.h"
 
 static ob_sandbox *new_sandbox(void)
@@ -221,13 +222,43 @@ static void test_procfs(void **state)
 	assert_int_equal(proc_thread_group(0x3fffffff), 0x3fffffff);
 }
 
+/* plan/identity: the host range comes from /etc/subuid's omnibase entry only when it is a
+ * whole unprivileged range; anything else is the documented default. */
+static void test_identity_base(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/ob-subuid-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	static const char *const cases[][2] = {
+	    {"omnibase:200000:65536\n", "200000"},
+	    {"alice:100000:65536\nomnibase:300000:70000\n", "300000"},
+	    {"omnibase:200000:1000\n", "default"}, /* too few ids */
+	    {"omnibase:1000:65536\n", "default"},  /* the system's and its users' ids */
+	    {"omnibase:x:y\n", "default"},         /* not numbers */
+	    {"alice:100000:65536\n", "default"},   /* no entry */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(ftruncate(fd, 0), 0);
+		assert_int_equal(pwrite(fd, cases[i][0], strlen(cases[i][0]), 0),
+		                 (ssize_t)strlen(cases[i][0]));
+		uid_t want = strcmp(cases[i][1], "default") == 0 ? IDENTITY_DEFAULT_BASE
+		                                                 : (uid_t)atol(cases[i][1]);
+		assert_int_equal(identity_base_from(path), want);
+	}
+	(void)close(fd);
+	(void)unlink(path);
+	assert_int_equal(identity_base_from("/nonexistent/subuid"), IDENTITY_DEFAULT_BASE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_modes),       cmocka_unit_test(test_builder_validation),
-	    cmocka_unit_test(test_plan_errors), cmocka_unit_test(test_plan_json),
-	    cmocka_unit_test(test_probe),       cmocka_unit_test(test_seccomp_prebuilt),
-	    cmocka_unit_test(test_fdpass),      cmocka_unit_test(test_procfs),
+	    cmocka_unit_test(test_modes),         cmocka_unit_test(test_builder_validation),
+	    cmocka_unit_test(test_plan_errors),   cmocka_unit_test(test_plan_json),
+	    cmocka_unit_test(test_probe),         cmocka_unit_test(test_seccomp_prebuilt),
+	    cmocka_unit_test(test_fdpass),        cmocka_unit_test(test_procfs),
+	    cmocka_unit_test(test_identity_base),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
