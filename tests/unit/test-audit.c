@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "omnibase/omnibase.h"
@@ -123,6 +124,57 @@ static void test_interleaved_writers(void **state)
 	audit_done(&b);
 	assert_int_equal(ob_audit_verify(path, &n, &e), 0);
 	assert_int_equal(n, 8);
+}
+
+/* A tail torn by someone else while a run writes: that sink stops (the error said once), it
+ * does not start a fresh chain on top of the torn line. */
+static void test_torn_while_running(void **state)
+{
+	char path[128], before[1 << 12];
+	ob_error e = {0};
+	Audit a;
+	(void)state;
+
+	path_of(path, sizeof(path), "torn-later.jsonl");
+	assert_int_equal(audit_init(&a, "native"), 0);
+	assert_int_equal(audit_add_path(&a, path, &e), 0);
+	audit_emit(&a, "SandboxDegraded", json_pack("{s:s}", "protection", "first"));
+	FILE *f = fopen(path, "ae");
+	assert_non_null(f);
+	assert_int_equal(fputs("{\"seq\":2,", f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	(void)snprintf(before, sizeof(before), "%s", read_text(path));
+	audit_emit(&a, "SandboxDegraded", json_pack("{s:s}", "protection", "second"));
+	audit_emit(&a, "SandboxDegraded", json_pack("{s:s}", "protection", "third"));
+	assert_string_equal(read_text(path), before);
+	assert_int_equal(a.write_error, -EBADMSG);
+	audit_done(&a);
+}
+
+/* A log someone else keeps locked: the line is appended after the wait all the same, and from
+ * then on the sink tries the lock once instead of waiting at every line. */
+static void test_lock_held_elsewhere(void **state)
+{
+	char path[128];
+	ob_error e = {0};
+	uint64_t n = 0;
+	Audit a;
+	(void)state;
+
+	path_of(path, sizeof(path), "locked.jsonl");
+	assert_int_equal(audit_init(&a, "native"), 0);
+	assert_int_equal(audit_add_path(&a, path, &e), 0);
+	int holder = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(holder >= 0);
+	assert_int_equal(flock(holder, LOCK_EX), 0);
+	assert_false(a.chains[0].lock_slow);
+	for (int i = 0; i < 3; i++)
+		audit_emit(&a, "SandboxDegraded", json_pack("{s:i}", "n", i));
+	assert_true(a.chains[0].lock_slow);
+	(void)close(holder);
+	audit_done(&a);
+	assert_int_equal(ob_audit_verify(path, &n, &e), 0);
+	assert_int_equal(n, 3);
 }
 
 static void test_long_last_line(void **state)
@@ -324,6 +376,8 @@ int main(void)
 	    cmocka_unit_test(test_hash),
 	    cmocka_unit_test(test_file_chain_continues),
 	    cmocka_unit_test(test_interleaved_writers),
+	    cmocka_unit_test(test_torn_while_running),
+	    cmocka_unit_test(test_lock_held_elsewhere),
 	    cmocka_unit_test(test_long_last_line),
 	    cmocka_unit_test(test_refused_files),
 	    cmocka_unit_test(test_streams),

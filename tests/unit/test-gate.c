@@ -181,6 +181,16 @@ static void test_queue_stream(void **state)
 	got += drain_fd(sv[1]);
 	assert_int_equal(got % sizeof(line), 0); /* whole lines only */
 	assert_int_equal(got / sizeof(line) + q.undelivered, 3000);
+	/* a line longer than the queue is never begun on the stream (no half line sent) */
+	char *big = malloc(AUDIT_QUEUE_MAX + 2);
+	assert_non_null(big);
+	memset(big, 'y', AUDIT_QUEUE_MAX + 1);
+	big[AUDIT_QUEUE_MAX + 1] = '\n';
+	uint64_t lost = q.undelivered;
+	assert_int_equal(queue_send(&q, sv[0], big, AUDIT_QUEUE_MAX + 2), 0);
+	assert_int_equal(q.undelivered, lost + 1);
+	assert_int_equal(drain_fd(sv[1]), 0);
+	free(big);
 	/* the reader gone: the sink fails once, then stays quiet */
 	(void)close(sv[1]);
 	assert_int_equal(queue_send(&q, sv[0], line, sizeof(line)), -EPIPE);

@@ -43,15 +43,18 @@ int audit_add_fd(Audit *a, int fd, bool owned)
  * Whoever holds it longer (any reader of the log may flock it) must not stall the
  * supervisor (SPEC §5): then the line is appended unlocked, after reading the tail again,
  * and at worst the chain shows a fork that `audit verify` names. */
-static bool file_lock(int fd)
+static bool file_lock(int fd, bool *slow)
 {
-	for (int i = 0; i < 100; i++) {
+	/* once it timed out, a flood must not pay 100 ms per line: one try from then on */
+	for (int i = 0; i < (slow && *slow ? 1 : 100); i++) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return true;
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return false;
 		(void)nanosleep(&(struct timespec){.tv_nsec = 1000000L}, NULL);
 	}
+	if (slow)
+		*slow = true;
 	return false;
 }
 
@@ -67,7 +70,7 @@ int audit_add_path(Audit *a, const char *path, ob_error *reterr)
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return ob_error_set(reterr, -errno, "%s", strerror(errno));
 	if (S_ISREG(st.st_mode)) {
-		bool locked = file_lock(fd);
+		bool locked = file_lock(fd, NULL);
 		AuditChain c;
 		int r = audit_chain_load(&c, fd, reterr);
 		if (locked)
@@ -150,6 +153,23 @@ static int write_line(Audit *a, size_t i, const char *s, size_t len)
 	return 0;
 }
 
+/* Another writer appended to the file: its new last line is where the chain goes on. A tail
+ * that cannot be read back (torn, not an event) stops this sink for good rather than start a
+ * fresh chain on top of it. */
+static int reload_chain(AuditChain *c, int fd)
+{
+	AuditChain t;
+	int r = audit_chain_load(&t, fd, NULL);
+	if (r < 0) {
+		c->broken = true;
+		return r;
+	}
+	c->seq = t.seq;
+	memcpy(c->prev, t.prev, sizeof(c->prev));
+	c->end = t.end;
+	return 0;
+}
+
 /* Writes event O to sink I with the sink's next seq and prev.  A file is locked meanwhile and,
  * when it grew since this run's last line (another run appends to it too), its chain is
  * read again from its new last line. */
@@ -161,12 +181,14 @@ static int sink_write_event(Audit *a, size_t i, json_t *o)
 	size_t len;
 	int r = 0;
 
+	if (c->broken)
+		return -EBADMSG;
 	if (c->end >= 0) {
-		locked = file_lock(a->fds[i]);
+		locked = file_lock(a->fds[i], &c->lock_slow);
 		if (fstat(a->fds[i], &st) < 0)
 			r = -errno;
 		else if (st.st_size != c->end)
-			r = audit_chain_load(c, a->fds[i], NULL);
+			r = reload_chain(c, a->fds[i]);
 	}
 	if (r >= 0) {
 		_cleanup_free_ char *line = audit_chain_line(c, o, &len);

@@ -17,6 +17,8 @@ typedef struct AuditChain {
 	uint64_t seq;              /* the seq of the last line, 0 before the first */
 	char prev[AUDIT_HASH_HEX]; /* the hash of the last line, zeros before the first */
 	off_t end;                 /* a file's size after its last line we know of; -1: a stream */
+	bool broken;    /* a file whose new tail could not be read back: no more lines there */
+	bool lock_slow; /* its lock was once held past the wait: later lines try it once only */
 } AuditChain;
 
 /* A fresh chain: seq 0, prev 64 zeros, END -1 (a stream, nothing to read back). */

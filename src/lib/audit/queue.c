@@ -73,6 +73,12 @@ int queue_send(AuditQueue *q, int fd, const char *s, size_t len)
 {
 	if (q->dead)
 		return 0; /* its failure was reported once */
+	/* a line the queue could never hold is not started on a stream: half of it sent would
+	 * glue the next line onto the rest */
+	if (!q->dgram && len > AUDIT_QUEUE_MAX) {
+		q->undelivered++;
+		return 0;
+	}
 	if (q->len == 0) {
 		ssize_t k = send_some(q, fd, s, len);
 		if (k < 0)
