@@ -233,10 +233,13 @@ static void test_identity_base(void **state)
 	static const char *const cases[][2] = {
 	    {"omnibase:200000:65536\n", "200000"},
 	    {"alice:100000:65536\nomnibase:300000:70000\n", "300000"},
-	    {"omnibase:200000:1000\n", "default"}, /* too few ids */
-	    {"omnibase:1000:65536\n", "default"},  /* the system's and its users' ids */
-	    {"omnibase:x:y\n", "default"},         /* not numbers */
-	    {"alice:100000:65536\n", "default"},   /* no entry */
+	    {"omnibase:200000:1000\n", "default"},         /* too few ids */
+	    {"omnibase:1000:65536\n", "default"},          /* the system's and its users' ids */
+	    {"omnibase:x:y\n", "default"},                 /* not numbers */
+	    {"alice:100000:65536\n", "default"},           /* no entry */
+	    {"omnibase:-65536:65536\n", "default"},        /* negative */
+	    {"omnibase:4294901760:65536\n", "default"},    /* past the last id */
+	    {"omnibase:4294901758:65536\n", "4294901758"}, /* ends right below it */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(ftruncate(fd, 0), 0);

@@ -101,7 +101,7 @@ static int install(const Tconnect *t, uint64_t id, int s, int target_fd, bool cl
 	return ioctl(t->notify_fd, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0 ? -errno : 0;
 }
 
-int tconnect_grab_fd(int notify_fd, const struct seccomp_notif *req, int fd)
+int tconnect_trap_pidfd(int notify_fd, const struct seccomp_notif *req)
 {
 	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, req->pid, 0);
 	/* a thread, not a process (ENOENT since Linux 6.9, EINVAL before): a pidfd for the
@@ -114,6 +114,14 @@ int tconnect_grab_fd(int notify_fd, const struct seccomp_notif *req, int fd)
 		return -errno;
 	if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		return -ENOENT;
+	return TAKE_FD(pidfd);
+}
+
+int tconnect_grab_fd(int notify_fd, const struct seccomp_notif *req, int fd)
+{
+	_cleanup_close_ int pidfd = tconnect_trap_pidfd(notify_fd, req);
+	if (pidfd < 0)
+		return pidfd;
 	int r = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 	return r < 0 ? -errno : r;
 }

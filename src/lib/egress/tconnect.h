@@ -81,6 +81,9 @@ int tconnect_bind(Tconnect *t, int notify_fd, const struct seccomp_notif *req,
  * pending, so a recycled pid cannot be confused. -ENOENT when the notification is gone,
  * -ENOSYS without pidfd_getfd (Linux < 5.6), else pidfd_open's or pidfd_getfd's -errno. */
 int tconnect_grab_fd(int notify_fd, const struct seccomp_notif *req, int fd);
+/* A pidfd on the process (or thread) of trap REQ, confirmed still pending (so the pid was not
+ * reused): what tconnect_grab_fd takes its copy through. -ENOENT when the trap is gone. */
+int tconnect_trap_pidfd(int notify_fd, const struct seccomp_notif *req);
 /* The inode of the network namespace socket S lives in (SIOCGSKNS), 0 when it cannot tell. */
 uint64_t tconnect_netns_of(int s);
 /* Totals, for the exit event. */

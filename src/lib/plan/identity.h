@@ -13,7 +13,8 @@
 #include "plan/types.h"
 
 /* The first of 65536 host ids: the "omnibase" entry of /etc/subuid when it has a range of
- * at least 65536 ids starting above 65535, else IDENTITY_DEFAULT_BASE. */
+ * at least 65536 ids starting above 65535, else IDENTITY_DEFAULT_BASE; read once per process.
+ * The gids are the same numbers (/etc/subgid is not read: its entry is expected to match). */
 uid_t identity_base(void);
 /* The same, read from the subuid file PATH (for tests). */
 uid_t identity_base_from(const char *path);

@@ -238,9 +238,10 @@ void notify_exec(Notifier *n, const struct seccomp_notif *req, const char *path,
 /* Kills process PID, whose trap REQ is pending (so PID is not yet another process). */
 static void kill_trapped(const Notifier *n, const struct seccomp_notif *req)
 {
-	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)req->pid, 0);
+	/* a thread's trap too: SIGKILL through its pidfd takes the whole process */
+	_cleanup_close_ int pidfd = tconnect_trap_pidfd(n->fd, req);
 
-	if (pidfd >= 0 && ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0)
+	if (pidfd >= 0)
 		(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 }
 

@@ -381,10 +381,7 @@ static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 		addr = req->data.args[0];
 		flags =
 		    req->data.nr == NR_CREAT ? (O_CREAT | O_WRONLY | O_TRUNC) : req->data.args[1];
-	} else if (req->data.nr == __NR_openat2 && read_mem(n, req->pid, req->data.args[2], &flags,
-	                                                    sizeof(flags)) != sizeof(flags)) {
-		return;
-	}
+	} /* openat2 never gets here: refused_mode answered it */
 	if (!notify_read_path(n, req, addr, path))
 		return;
 	const SqliteDb *db = side_file(n, req, path, name);
@@ -397,9 +394,7 @@ static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 		return;
 	}
 	if (path[0] != '/') {
-		int dirfd = req->data.nr == __NR_openat || req->data.nr == __NR_openat2
-		                ? (int)req->data.args[0]
-		                : AT_FDCWD;
+		int dirfd = req->data.nr == __NR_openat ? (int)req->data.args[0] : AT_FDCWD;
 		char rel[PATH_MAX];
 		memcpy(rel, path, sizeof(rel));
 		if (notify_path_absolute(req->pid, dirfd, rel, path) < 0)

@@ -536,8 +536,10 @@ static _Noreturn void child_main(const SpawnArgs *a)
 	 * that died meanwhile is seen at the next read of the sync socket). */
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	setup_root(a);
-	if (lo >= 0) /* the binds are in place: whatever else was in their range goes */
-		(void)syscall(SYS_close_range, (unsigned)lo, (unsigned)hi, 0);
+	/* the binds are in place: whatever else was in their range goes, our own fds kept (another
+	 * thread of the caller may have freed an fd in that range before we were cloned) */
+	if (lo >= 0)
+		close_other_fds(keep, ELEMENTSOF(keep), -1, -1);
 	if (sethostname("sandbox", 7) < 0)
 		die_setup(a, errno, "sethostname", NULL);
 	loopback_up(a);
