@@ -221,3 +221,23 @@ def test_rootless_rx_needs_allow_degraded(sandbox, shared_tmp):
     assert p.returncode == 0, p.stderr
     assert [e["protection"] for e in events(log) if e["event"] == "SandboxDegraded"] == \
         ["identity"]
+
+
+def test_too_many_binds_for_the_open_file_limit(sandbox, shared_tmp):
+    """Run as root, every bind is an fd of the supervisor until the sandbox mounted it: past
+    what RLIMIT_NOFILE's hard limit allows, the run fails closed (125) and says why."""
+    if sandbox.who != "root":
+        pytest.skip("rootless: the sandbox opens its binds itself")
+    d = os.path.join(shared_tmp, "many")
+    os.mkdir(d)
+    for i in range(80):
+        with open(os.path.join(d, f"f{i}"), "w") as f:
+            f.write("x")
+    cmd = ["prlimit", "--nofile=300:300", sandbox.ob_bin, "sandbox", "run", "--cap",
+           f"FILE_READ:{d}/*", "/bin/true"]
+    p = subprocess.run(cmd, capture_output=True, timeout=60)
+    assert p.returncode == 125, (p.returncode, p.stderr)
+    assert b"binds need as many open files" in p.stderr, p.stderr
+    # with room for them, the same run works
+    p = subprocess.run(cmd[2:], capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr

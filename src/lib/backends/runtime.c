@@ -211,10 +211,6 @@ static _Noreturn void netns_child(int sock)
 	struct sockaddr_in sin = {.sin_family = AF_INET,
 	                          .sin_port = htons(PROXY_PORT),
 	                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	char byte = 'n', cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr msg = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	int one = 1;
 
 	if (unshare(CLONE_NEWNET) < 0)
@@ -230,14 +226,10 @@ static _Noreturn void netns_child(int sock)
 	if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(l, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(l, 256) < 0)
 		_exit(1);
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &l, sizeof(int));
-	if (sendmsg(sock, &msg, MSG_NOSIGNAL) != 1)
+	if (fd_send(sock, 'n', &l, 1) < 0)
 		_exit(1);
 	/* wait until the parent holds the namespace */
+	char byte;
 	(void)!read(sock, &byte, 1);
 	_exit(0);
 }

@@ -177,12 +177,12 @@ static bool refused_open(Notifier *n, pid_t pid, char *path, uint64_t flags, boo
 	struct statvfs sv;
 	_cleanup_close_ int fd = notify_open_inside(n, pid, path, false);
 
-	if (fd >= 0 && fstat(fd, &fst) == 0 && denied_by_permissions(n->plan, &fst, write))
-		return true;
-	if (fd >= 0)
-		return write && fstat(fd, &fst) == 0 &&
-		       (S_ISREG(fst.st_mode) || S_ISDIR(fst.st_mode)) && fstatvfs(fd, &sv) == 0 &&
-		       (sv.f_flag & ST_RDONLY);
+	if (fd >= 0) /* one fstat for both questions: may the program's identity open it, is
+	              * a write to it one to a read-only mount */
+		return fstat(fd, &fst) == 0 &&
+		       (denied_by_permissions(n->plan, &fst, write) ||
+		        (write && (S_ISREG(fst.st_mode) || S_ISDIR(fst.st_mode)) &&
+		         fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY)));
 	if (fd != -ENOENT)
 		return false;
 	bool creates_here = (flags & O_CREAT) != 0;

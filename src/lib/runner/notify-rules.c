@@ -2,6 +2,7 @@
 /* What the notifier counts as refused, as functions of a path or a file's owner and mode. */
 #include "runner/notify-rules.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,14 +14,24 @@ bool path_under(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
 }
 
+static gid_t groups[64];
+static int n_groups;
+
+static void read_groups(void)
+{
+	n_groups = getgroups(ELEMENTSOF(groups), groups);
+}
+
+/* The supervisor's supplementary groups, which a rootless sandbox keeps: read once (they do
+ * not change during a run), not at every trapped open. */
 static bool in_groups(gid_t gid)
 {
-	gid_t groups[64];
-	int n = getgroups(ELEMENTSOF(groups), groups);
-	for (int i = 0; i < n; i++)
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	(void)pthread_once(&once, read_groups);
+	for (int i = 0; i < n_groups; i++)
 		if (groups[i] == gid)
 			return true;
-	return n < 0; /* too many to tell: not a denial to report */
+	return n_groups < 0; /* too many to tell: not a denial to report */
 }
 
 /* Run as root, the program is an unprivileged host id (SPEC §2.4): a file it sees but may
