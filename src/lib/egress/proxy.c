@@ -437,8 +437,9 @@ static void start_connect(Conn *c)
 		return;
 	}
 	c->st = ST_RESOLVING;
-	/* polled from the timer too (every few ms while lookups are in flight) */
-	evloop_arm(&c->p->loop, /* first_us= */ 200, /* every_us= */ 2000);
+	/* the fallback tick while lookups are in flight (as the DNS stub's): the resolver's fd is
+	 * what normally says a lookup ended */
+	evloop_arm(&c->p->loop, /* first_us= */ 20000, /* every_us= */ 20000);
 }
 
 /* ---------------------------------------------------------------- relay */
@@ -638,8 +639,8 @@ static void on_timer(Proxy *p)
 			conn_close(c);
 	}
 	resolver_dispatch(p->resolver);
-	/* keep ticking while lookups run, else once a second for the clocks */
-	uint64_t us = resolver_pending(p->resolver) ? 2000 : 1000000;
+	/* a slow fallback tick while lookups run, else once a second for the clocks */
+	uint64_t us = resolver_pending(p->resolver) ? 20000 : 1000000;
 	evloop_arm(&p->loop, us, us);
 }
 
@@ -654,8 +655,12 @@ void proxy_dispatch(Proxy *p)
 			on_accept(p);
 			continue;
 		}
-		if (e == &p->timer_end || e == &p->wake_end) {
+		if (e == &p->timer_end) {
 			on_timer(p);
+			continue;
+		}
+		if (e == &p->wake_end) { /* a lookup ended: only the resolver has work */
+			resolver_dispatch(p->resolver);
 			continue;
 		}
 		/* Closed by an earlier event of this batch: its memory waits for the batch's end.
