@@ -88,6 +88,13 @@ static inline bool streq_ptr(const char *a, const char *b)
 }
 #define streq(a, b) (strcmp((a), (b)) == 0)
 
+/* Is PATH the directory DIR or beneath it (by name: "/a/bc" is not under "/a/b")? */
+static inline bool path_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
 #define _unused_       __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 #define likely(x)      __builtin_expect(!!(x), 1)

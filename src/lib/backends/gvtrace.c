@@ -218,12 +218,6 @@ int gvtrace_parse_line(const char *line, size_t len, GvCall *call)
 	return 1;
 }
 
-static bool under(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
 const char *gvtrace_denial(const GvCall *call, const char **resource, const char **operation)
 {
 	struct stat st;
@@ -238,8 +232,8 @@ const char *gvtrace_denial(const GvCall *call, const char **resource, const char
 		return "NETWORK_CONNECT";
 	}
 	/* /proc, /sys and /dev are gVisor's own; relative paths cannot be told from here */
-	if (call->path[0] != '/' || under(call->path, "/proc") || under(call->path, "/sys") ||
-	    under(call->path, "/dev"))
+	if (call->path[0] != '/' || path_under(call->path, "/proc") ||
+	    path_under(call->path, "/sys") || path_under(call->path, "/dev"))
 		return NULL;
 	/* a write to what the sandbox shows read-only; or hidden: the sandbox does not show
 	 * what the host has */

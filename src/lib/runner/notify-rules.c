@@ -8,12 +8,6 @@
 
 #include "basic/macro.h"
 
-bool path_under(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
 static gid_t groups[64];
 static int n_groups;
 

@@ -6,8 +6,6 @@
 
 #include "plan/types.h"
 
-/* Is PATH DIR or beneath it? */
-bool path_under(const char *path, const char *dir);
 /* Would the program's host identity be refused opening a file with ST's owner and mode
  * (for writing with WRITE)? Only when run as root (P->id_base); see notify-rules.c. */
 bool denied_by_permissions(const Plan *p, const struct stat *st, bool write);

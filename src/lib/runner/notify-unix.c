@@ -234,7 +234,7 @@ bool unix_host_path(const Plan *plan, const char *inner, char *buf, size_t size)
 			continue;
 		if (streq(s->dest, "/"))
 			n = 0;
-		else if (strncmp(inner, s->dest, n) != 0 || (inner[n] != '/' && inner[n] != '\0'))
+		else if (!path_under(inner, s->dest))
 			continue;
 		if (!best || n >= best_len) {
 			best = s;
