@@ -23,6 +23,8 @@ static const char run_help[] =
     "Options:\n"
     "      --capabilities FILE   grants from a capability file (repeatable; union)\n"
     "      --cap TYPE:RESOURCE   one inline grant (repeatable)\n"
+    "      --profile NAME        a shipped set of grants: shell, git, python, node, build\n"
+    "                            (repeatable; union; see omnibase caps profiles)\n"
     "      --context KEY=VALUE   execution context for conditions and policies\n"
     "      --memory SIZE --cpus N --pids N --timeout SECONDS   override limits\n"
     "      --workdir DIR         host directory at /workspace, the working directory\n"
@@ -48,6 +50,7 @@ static const char run_help[] =
     "      --json                print one JSON result object on stdout at exit, with the\n"
     "                            program's stdout and stderr captured into it\n"
     "      --dry-run             print the resolved plan and run nothing\n"
+    "      --summary             with --dry-run: the plan as short text, not JSON\n"
     "      --seccomp-profile FILE  add system calls to, or take them off, the seccomp\n"
     "                            allow-list: {\"version\": 1, \"allow\": [...], \"deny\": [...]}\n"
     "      --allow-degraded      run even if a protection is unavailable\n"
@@ -84,6 +87,8 @@ enum {
 	ARG_SECCOMP_PROFILE,
 	ARG_LIMIT,
 	ARG_EGRESS,
+	ARG_PROFILE,
+	ARG_SUMMARY,
 };
 
 typedef struct RunArgs {
@@ -93,14 +98,20 @@ typedef struct RunArgs {
 	ob_limits cli_limits;
 	char *cwd;
 	const char *component;
-	bool json, dry_run, caps_given;
+	bool json, dry_run, caps_given, summary;
 } RunArgs;
 
-static int set_limit_flag(RunArgs *a, ob_limit l, const char *text)
+/* SPEC is the --limit NAME=VALUE the user wrote, NULL for the flag of the limit's name: the
+ * message names what was written, not a flag that was not. */
+static int set_limit_flag(RunArgs *a, ob_limit l, const char *text, const char *spec)
 {
 	ob_error e;
 	if (ob_limits_set_text(&a->cli_limits, l, text, &e) < 0) {
-		log_error("--%s", e.msg);
+		const char *why = strstr(e.msg, "': ");
+		if (spec)
+			log_error("--limit %s: %s", spec, why ? why + 3 : e.msg);
+		else
+			log_error("--%s", e.msg);
 		return -EINVAL;
 	}
 	return 0;
@@ -126,7 +137,7 @@ static int set_named_limit(RunArgs *a, const char *spec)
 		          spec);
 		return -EINVAL;
 	}
-	return set_limit_flag(a, l, eq + 1);
+	return set_limit_flag(a, l, eq + 1, spec);
 }
 
 static int add_cap(RunArgs *a, const char *spec)
@@ -185,18 +196,28 @@ static int handle_option(RunArgs *a, int c, const char *arg)
 	case ARG_CAP:
 		a->caps_given = true;
 		return add_cap(a, arg);
+	case ARG_PROFILE:
+		a->caps_given = true;
+		if (ob_profile_load(arg, a->cwd, a->caps, &a->limits, &e) < 0) {
+			log_error("--profile: %s", e.msg);
+			return -EINVAL;
+		}
+		return 0;
+	case ARG_SUMMARY:
+		a->summary = true;
+		return 0;
 	case ARG_CONTEXT:
 		return add_context(a, arg);
 	case ARG_MEMORY:
-		return set_limit_flag(a, OB_LIMIT_MEMORY, arg);
+		return set_limit_flag(a, OB_LIMIT_MEMORY, arg, NULL);
 	case ARG_CPUS:
-		return set_limit_flag(a, OB_LIMIT_CPUS, arg);
+		return set_limit_flag(a, OB_LIMIT_CPUS, arg, NULL);
 	case ARG_PIDS:
-		return set_limit_flag(a, OB_LIMIT_PIDS, arg);
+		return set_limit_flag(a, OB_LIMIT_PIDS, arg, NULL);
 	case ARG_LIMIT:
 		return set_named_limit(a, arg);
 	case ARG_TIMEOUT:
-		return set_limit_flag(a, OB_LIMIT_TIMEOUT, arg);
+		return set_limit_flag(a, OB_LIMIT_TIMEOUT, arg, NULL);
 	case ARG_WORKDIR:
 		if (ob_sandbox_set_workdir(a->sb, arg, &e) < 0) {
 			log_error("%s", e.msg);
@@ -296,18 +317,23 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 	    {"component", required_argument, NULL, ARG_COMPONENT},
 	    {"seccomp-profile", required_argument, NULL, ARG_SECCOMP_PROFILE},
 	    {"audit-socket", required_argument, NULL, ARG_AUDIT_SOCKET},
+	    {"profile", required_argument, NULL, ARG_PROFILE},
+	    {"summary", no_argument, NULL, ARG_SUMMARY},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
 	int c, idx = 0;
 
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", options, &idx)) >= 0) {
 		if (c == 'h') {
 			(void)fputs(run_help, stdout);
 			return 0;
 		}
-		if (c == '?' || handle_option(a, c, optarg) < 0)
+		if (c == '?')
+			return log_option_error("run", options, argv);
+		if (handle_option(a, c, optarg) < 0)
 			return -EINVAL;
 	}
 	if (optind >= argc) {
@@ -385,12 +411,15 @@ static int sandbox_run(int argc, char **argv)
 	}
 	if (a.dry_run) {
 		_cleanup_free_ char *plan = NULL;
-		int r = ob_sandbox_plan_json(sb, &plan, &err);
+		int r =
+		    (a.summary ? ob_sandbox_plan_summary : ob_sandbox_plan_json)(sb, &plan, &err);
 		if (r < 0) {
 			log_error("%s", err.msg);
 			return r == -ENOENT ? OB_EXIT_NOTFOUND : OB_EXIT_SETUP;
 		}
-		(void)puts(plan);
+		(void)fputs(plan, stdout);
+		if (!a.summary)
+			(void)putchar('\n');
 		return 0;
 	}
 	if (a.json) /* the program's output goes into the result object, not around it */
