@@ -396,7 +396,8 @@ static int caps_test(int argc, char **argv)
 	TestArgs t = {.set = set, .ctx = ctx, .cwd = cwd};
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+	/* No '+': options may follow the files (getopt permutes them to the front). */
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
 		if (c == 'h') {
 			(void)fputs(test_help, stdout);
 			return 0;

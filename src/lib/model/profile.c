@@ -64,7 +64,9 @@ static int profile_names(const char *dir, char **names, ob_error *reterr)
 
 	if (!d) {
 		int e = errno;
-		return ob_error_set(reterr, -e, "profiles directory '%s': %s", dir, strerror(e));
+		return ob_error_set(reterr, -e,
+		                    "profiles directory '%s': %s (`meson install` puts them there)",
+		                    dir, strerror(e));
 	}
 	while (n < PROFILES_MAX && (de = readdir(d))) {
 		size_t len = strlen(de->d_name);
