@@ -85,6 +85,14 @@ def test_dry_run_summary(run, tmp_path):
     text = run("sandbox", "run", "--dry-run", "--summary", "/bin/true", check=0).stdout.decode()
     assert "network: none (empty network namespace)" in text
     assert "capabilities: none" in text
+    for mode, said in (("proxy", "egress by proxy\n"),
+                       ("transparent", "egress by transparent connect\n")):
+        text = run("sandbox", "run", "--dry-run", "--summary", "--egress", mode, "--cap",
+                   "NETWORK_CONNECT:example.com:443", "/bin/true", check=0).stdout.decode()
+        assert "network: " + said in text
+    # planning errors are the same as without --summary
+    p = run("sandbox", "run", "--dry-run", "--summary", "/nonexistent/prog", check=127)
+    assert p.stderr.startswith(b"omnibase: ")
 
 
 def man_page(source_root):
