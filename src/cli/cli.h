@@ -28,10 +28,11 @@ int verb_dispatch(const Verb *verbs, size_t n, const char *help, int argc, char 
 int parse_flag_and_args(int argc, char **argv, const char *flag, bool *set, const char *help,
                         const char *missing);
 
-/* After getopt_long() (with opterr = 0) returned '?': prints "VERB: unrecognized option
- * '--timout'; did you mean --timeout?" (the nearest of OPTIONS), or that an option lacks its
- * argument.  Returns -EINVAL. */
-int log_option_error(const char *verb, const struct option *options, char **argv);
+/* After getopt_long(…, SHORTOPTS, OPTIONS, …) (with opterr = 0) returned '?': prints
+ * "VERB: unrecognized option '--timout'; did you mean --timeout?" (the nearest of OPTIONS),
+ * or that an option lacks its argument.  Returns -EINVAL. */
+int log_option_error(const char *verb, const char *shortopts, const struct option *options,
+                     char **argv);
 
 int cmd_audit(int argc, char **argv);
 int cmd_caps(int argc, char **argv);

@@ -211,10 +211,15 @@ static int caps_review(int argc, char **argv)
 	if (ob_context_new(&ctx) < 0)
 		return OB_EXIT_SETUP;
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
 		if (c == 'h') {
 			(void)fputs(review_help, stdout);
 			return 0;
+		}
+		if (c == '?') {
+			(void)log_option_error("review", "+h", options, argv);
+			return OB_EXIT_SETUP;
 		}
 		if (c == 'r')
 			dir = optarg;
@@ -402,7 +407,7 @@ static int caps_test(int argc, char **argv)
 			(void)fputs(test_help, stdout);
 			return 0;
 		}
-		if (c == '?' ? log_option_error("test", options, argv) < 0
+		if (c == '?' ? log_option_error("test", "h", options, argv) < 0
 		             : test_option(&t, c, optarg) < 0)
 			return OB_EXIT_SETUP;
 	}

@@ -332,7 +332,7 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 			return 0;
 		}
 		if (c == '?')
-			return log_option_error("run", options, argv);
+			return log_option_error("run", "+h", options, argv);
 		if (handle_option(a, c, optarg) < 0)
 			return -EINVAL;
 	}

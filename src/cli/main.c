@@ -61,7 +61,8 @@ int verb_dispatch(const Verb *verbs, size_t n, const char *help, int argc, char 
 	return OB_EXIT_SETUP;
 }
 
-int log_option_error(const char *verb, const struct option *options, char **argv)
+int log_option_error(const char *verb, const char *shortopts, const struct option *options,
+                     char **argv)
 {
 	/* getopt_long has stepped past what it could not use: that is argv[optind - 1]. */
 	const char *arg = argv[optind - 1];
@@ -69,8 +70,11 @@ int log_option_error(const char *verb, const struct option *options, char **argv
 	const char *names[32];
 	size_t n = 0;
 
-	if (optopt != 0 && strncmp(arg, "--", 2) == 0) {
-		log_error("%s: option '%s' requires an argument (see --help)", verb, arg);
+	/* A known option without its argument: a long one, or a short one of SHORTOPTS. */
+	bool is_long = strncmp(arg, "--", 2) == 0;
+	if (optopt != 0 && (is_long || (optopt != ':' && strchr(shortopts, optopt)))) {
+		log_error("%s: option '%s' requires an argument (see --help)", verb,
+		          is_long ? arg : (char[]){'-', (char)optopt, '\0'});
 		return -EINVAL;
 	}
 	if (optopt != 0) {
@@ -107,7 +111,7 @@ int parse_flag_and_args(int argc, char **argv, const char *flag, bool *set, cons
 			return 0;
 		}
 		if (c != 'f')
-			return log_option_error(argv[0], options, argv);
+			return log_option_error(argv[0], "+h", options, argv);
 		*set = true;
 	}
 	if (optind >= argc) {

@@ -24,6 +24,18 @@ def test_unknown_option_suggests_the_nearest(run):
     assert b"run: invalid option '-x'" in p.stderr
     p = run("caps", "check", "--jsn", "x.json", check=125)
     assert b"did you mean --json?" in p.stderr
+    # every verb's options, the same way
+    for args, said in ((["audit", "tail", "--folow", "x"], b"tail: unrecognized option "
+                        b"'--folow'; did you mean --follow?"),
+                       (["audit", "tail", "-e"], b"tail: option '-e' requires an argument"),
+                       (["audit", "verify", "--jsno", "x"], b"verify: unrecognized option"),
+                       (["policy", "eval", "--polices", "x"], b"did you mean --policies?"),
+                       (["policy", "check", "--entites", "x"], b"did you mean --entities?"),
+                       (["caps", "review", "--registy", "x"], b"did you mean --registry?"),
+                       (["caps", "review", "-x"], b"review: invalid option '-x'"),
+                       (["caps", "review", "--context"], b"'--context' requires an argument")):
+        p = run(*args, check=125)
+        assert said in p.stderr, (args, p.stderr)
 
 
 def test_unknown_command_suggests_the_nearest(run):
