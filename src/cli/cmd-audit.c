@@ -111,7 +111,8 @@ static int parse_tail_args(int argc, char **argv, TailArgs *a)
 			(void)fputs(tail_help, stdout);
 			return 0;
 		default:
-			return log_option_error("tail", "+hfe:", options, argv);
+			(void)log_option_error("tail", "+hfe:", options, argv);
+			return -1;
 		}
 	}
 	if (optind != argc - 1) {

@@ -172,6 +172,25 @@ static int add_context(RunArgs *a, const char *kv)
 	return 0;
 }
 
+/* --profile NAME and --summary (kept apart: handle_option is long enough). */
+static int handle_profile_option(RunArgs *a, int c, const char *arg)
+{
+	ob_error e;
+
+	if (c == ARG_SUMMARY) {
+		a->summary = true;
+		return 0;
+	}
+	if (c != ARG_PROFILE)
+		return -EINVAL;
+	a->caps_given = true;
+	if (ob_profile_load(arg, a->cwd, a->caps, &a->limits, &e) < 0) {
+		log_error("--profile: %s", e.msg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int handle_option(RunArgs *a, int c, const char *arg)
 {
 	ob_error e;
@@ -196,16 +215,6 @@ static int handle_option(RunArgs *a, int c, const char *arg)
 	case ARG_CAP:
 		a->caps_given = true;
 		return add_cap(a, arg);
-	case ARG_PROFILE:
-		a->caps_given = true;
-		if (ob_profile_load(arg, a->cwd, a->caps, &a->limits, &e) < 0) {
-			log_error("--profile: %s", e.msg);
-			return -EINVAL;
-		}
-		return 0;
-	case ARG_SUMMARY:
-		a->summary = true;
-		return 0;
 	case ARG_CONTEXT:
 		return add_context(a, arg);
 	case ARG_MEMORY:
@@ -286,7 +295,7 @@ static int handle_option(RunArgs *a, int c, const char *arg)
 		}
 		return 0;
 	default:
-		return -EINVAL;
+		return handle_profile_option(a, c, arg);
 	}
 }
 

@@ -120,7 +120,7 @@ static json_t *profile_entry(const char *dir, const char *name, ob_error *reterr
 int ob_profiles_json(char **ret, ob_error *reterr)
 {
 	_cleanup_free_ char *dir = NULL;
-	char *names[PROFILES_MAX];
+	char *names[PROFILES_MAX] = {0};
 
 	assert_return(ret, -EINVAL);
 	if (ob_profile_dir(&dir) < 0)
@@ -144,8 +144,8 @@ int ob_profiles_json(char **ret, ob_error *reterr)
 /* The -ENOENT for an unknown NAME: what there is, and the nearest name. */
 static int unknown_profile(const char *dir, const char *name, ob_error *reterr)
 {
-	char *names[PROFILES_MAX], list[256] = "";
-	ob_error ignored;
+	char *names[PROFILES_MAX] = {0}, list[256] = "";
+	ob_error ignored = {0};
 	int n = profile_names(dir, names, &ignored);
 
 	if (n < 0)
