@@ -1,0 +1,194 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Compile, run, test (SPEC §2.2 Commands): EXTERNAL_COMMAND path patterns (/workspace/**,
+/workspace/*.sh), compiler toolchains (a grant of gcc/cc covers cc1, as, collect2, ld and
+nothing else; make and sh grant nothing of what they run), and one CapabilityDenied per
+refused PATH search. As root and as an unprivileged user (the `sandbox` fixture).
+Design: docs/design/toolchains.md."""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import events, write_script
+
+ATTACK = os.environ.get("OB_ATTACK", "")
+
+pytestmark = pytest.mark.skipif(not shutil.which("gcc") or not shutil.which("make"),
+                                reason="needs gcc and make on the host")
+
+HELLO = '#include <stdio.h>\nint main(void) { puts("hello from h"); return 0; }\n'
+
+
+@pytest.fixture
+def workdir(shared_tmp):
+    """A workdir the unprivileged user may use, holding h.c."""
+    w = os.path.join(shared_tmp, "w")
+    os.mkdir(w)
+    os.chmod(w, 0o777)
+    write_script(w, "h.c", HELLO, mode=0o644)
+    return w
+
+
+def denials(log):
+    return [e for e in events(log) if e["event"] == "CapabilityDenied"]
+
+
+def exec_denials(log):
+    return [e["resource"] for e in denials(log) if e["capability"] == "EXTERNAL_COMMAND"]
+
+
+def test_gcc_compiles_links_and_runs_in_the_workdir(sandbox, shared_tmp, workdir):
+    log = os.path.join(shared_tmp, "gcc.jsonl")
+    p = sandbox.run("--workdir", workdir, "--audit-log", log, "--cap", "EXTERNAL_COMMAND:gcc",
+                    "--cap", "EXTERNAL_COMMAND:/workspace/**", "--cap", "EXTERNAL_COMMAND:sh",
+                    "/bin/sh", "--", "-c", "gcc -o h h.c && ./h")
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    assert p.stdout.decode() == "hello from h\n"
+    assert denials(log) == []
+
+
+def test_what_was_built_is_refused_without_a_grant(sandbox, shared_tmp, workdir):
+    """gcc's grant covers gcc's helpers, not what it builds: ./h is refused (126) and
+    recorded."""
+    log = os.path.join(shared_tmp, "built.jsonl")
+    p = sandbox.run("--workdir", workdir, "--audit-log", log, "--cap", "EXTERNAL_COMMAND:gcc",
+                    "--cap", "EXTERNAL_COMMAND:sh", "/bin/sh", "--", "-c", "gcc -o h h.c && ./h")
+    assert p.returncode == 126, (p.stdout, p.stderr)
+    assert b"Permission denied" in p.stderr
+    assert os.path.exists(os.path.join(workdir, "h"))  # gcc did its part
+    assert [r for r in exec_denials(log) if r.endswith("h")], denials(log)
+
+
+def test_a_compiler_grant_covers_only_its_helpers(sandbox, shared_tmp, workdir):
+    """EXTERNAL_COMMAND:cc (cc → /etc/alternatives/cc → gcc → gcc-12): cc1 and ld may run
+    (gcc links), but python3, id and the like stay refused and recorded."""
+    log = os.path.join(shared_tmp, "only.jsonl")
+    p = sandbox.run("--workdir", workdir, "--audit-log", log, "--cap", "EXTERNAL_COMMAND:cc",
+                    "--cap", "EXTERNAL_COMMAND:sh", "/bin/sh", "--", "-c",
+                    "cc -c h.c && cc -o h h.o && echo linked; /usr/bin/python3 -c 1; echo $?; "
+                    "id; echo $?")
+    out = p.stdout.decode().split()
+    assert out == ["linked", "126", "126"], (p.stdout, p.stderr)
+    refused = exec_denials(log)
+    assert "/usr/bin/python3" in refused and "/usr/bin/id" in refused, refused
+    assert not [r for r in refused if "/gcc/" in r or r.endswith(("/as", "/ld"))], refused
+
+
+def test_dry_run_lists_the_helpers(ob_bin, workdir):
+    p = subprocess.run([ob_bin, "sandbox", "run", "--dry-run", "--workdir", workdir, "--cap",
+                        "EXTERNAL_COMMAND:gcc", "--cap", "EXTERNAL_COMMAND:/workspace/*.sh",
+                        "/bin/true"], capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    import json
+    rules = {r["path"]: r.get("why") for r in json.loads(p.stdout)["landlock"]["rules"]}
+    helpers = {os.path.basename(k) for k, v in rules.items() if v and v.startswith("toolchain gcc")}
+    assert {"cc1", "collect2", "as", "ld"} <= helpers, rules
+    assert "python3" not in helpers and "make" not in helpers
+    assert rules["/workspace"] == "EXTERNAL_COMMAND:/workspace/*.sh"
+
+
+def test_make_drives_cc_and_a_test_script(sandbox, shared_tmp, workdir):
+    """make runs cc and the test script: each needs its own grant (make grants nothing of
+    what it runs); without the cc grant, make's cc is refused and recorded."""
+    write_script(workdir, "Makefile", "check: h\n\tsh ./test.sh\nh: h.c\n\tcc -o h h.c\n",
+                 mode=0o644)
+    write_script(workdir, "test.sh",
+                 '#!/bin/sh\n[ "$(./h)" = "hello from h" ] && echo TESTS-PASSED\n')
+    grants = ["--cap", "EXTERNAL_COMMAND:make", "--cap", "EXTERNAL_COMMAND:sh", "--cap",
+              "EXTERNAL_COMMAND:/workspace/**"]
+    log = os.path.join(shared_tmp, "make.jsonl")
+    p = sandbox.run("--workdir", workdir, "--audit-log", log, *grants, "make")
+    assert p.returncode != 0 and b"TESTS-PASSED" not in p.stdout, (p.stdout, p.stderr)
+    assert "/usr/bin/cc" in exec_denials(log), denials(log)
+    log = os.path.join(shared_tmp, "make-cc.jsonl")
+    p = sandbox.run("--workdir", workdir, "--audit-log", log, *grants, "--cap",
+                    "EXTERNAL_COMMAND:cc", "make")
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    assert b"TESTS-PASSED" in p.stdout
+    assert denials(log) == []
+
+
+def test_a_pattern_allows_what_it_matches(sandbox, shared_tmp, workdir):
+    """/workspace/*.sh: run.sh runs; other.bin (under the same Landlock prefix) and a
+    symlink x.sh → other.bin are refused with EACCES and recorded; the library's check
+    agrees."""
+    write_script(workdir, "run.sh", "#!/bin/sh\necho run-ok\n")
+    shutil.copy("/bin/true", os.path.join(workdir, "other.bin"))
+    os.chmod(os.path.join(workdir, "other.bin"), 0o755)
+    os.symlink("other.bin", os.path.join(workdir, "x.sh"))
+    log = os.path.join(shared_tmp, "pattern.jsonl")
+    p = sandbox.run("--workdir", workdir, "--audit-log", log, "--cap",
+                    "EXTERNAL_COMMAND:/workspace/*.sh", "--cap", "EXTERNAL_COMMAND:sh",
+                    "/bin/sh", "--", "-c", "./run.sh; ./other.bin; echo $?; ./x.sh; echo $?")
+    assert p.stdout.decode().split() == ["run-ok", "126", "126"], (p.stdout, p.stderr)
+    assert exec_denials(log) == ["/workspace/other.bin", "/workspace/other.bin"], denials(log)
+
+
+def test_a_path_swapped_after_the_look_is_killed(sandbox, shared_tmp, workdir):
+    """A thread swaps execve's path between an allowed program and other.bin, a copy of id
+    beneath the pattern's Landlock prefix that the pattern does not match: the supervisor
+    may look at the one while the kernel runs the other, so the process is looked at again
+    at its next trap, where /proc/PID/exe shows other.bin: refused, recorded, killed. id
+    never gets as far as to print anything."""
+    attack = os.path.join(shared_tmp, "ob-attack")
+    shutil.copy(ATTACK, attack)
+    os.chmod(attack, 0o755)
+    shutil.copy("/usr/bin/id", os.path.join(workdir, "other.bin"))
+    os.chmod(os.path.join(workdir, "other.bin"), 0o755)
+    log = os.path.join(shared_tmp, "race.jsonl")
+    p = sandbox.run("--workdir", workdir, "--audit-log", log, "--cap",
+                    "EXTERNAL_COMMAND:/workspace/*.sh", attack, "exec-race",
+                    "/workspace/other.bin", "/usr/bin/id", "200")
+    out = p.stdout.decode()
+    assert "exec-race ran=" in out, (out, p.stderr)
+    assert "uid=" not in out and b"no such user" not in p.stderr, (out, p.stderr)
+    assert set(exec_denials(log)) <= {"/workspace/other.bin"}, denials(log)
+
+
+def test_exec_from_tmp_only_with_a_grant(sandbox, shared_tmp):
+    """The sandbox's /tmp: a program copied there runs exactly when a pattern covers it."""
+    script = write_script(shared_tmp, "copy.py",
+                          "#!/usr/bin/python3\nimport os, shutil, subprocess\n"
+                          "shutil.copy('/bin/true', '/tmp/t')\nos.chmod('/tmp/t', 0o755)\n"
+                          "try:\n    print(subprocess.run(['/tmp/t']).returncode)\n"
+                          "except PermissionError:\n    print('EACCES')\n")
+    p = sandbox.run(script)
+    assert p.stdout.decode().split() == ["EACCES"], (p.stdout, p.stderr)
+    p = sandbox.run("--cap", "EXTERNAL_COMMAND:/tmp/*", script)
+    assert p.stdout.decode().split() == ["0"], (p.stdout, p.stderr)
+
+
+def test_one_event_per_refused_path_search(sandbox, shared_tmp):
+    """sh looks for ls in each PATH directory (/usr/bin/ls, then /bin/ls, the same file on
+    a merged /usr): one refusal, one event, naming the first path tried; each exec is still
+    refused (126)."""
+    log = os.path.join(shared_tmp, "search.jsonl")
+    p = sandbox.run("--audit-log", log, "--env", "PATH=/usr/local/bin:/usr/bin:/bin:/sbin",
+                    "--cap", "EXTERNAL_COMMAND:sh", "/bin/sh", "--", "-c", "ls")
+    assert p.returncode == 126, (p.stdout, p.stderr)
+    assert exec_denials(log) == ["/usr/bin/ls"], denials(log)
+    # two searches are two events (two processes: the first command is forked)
+    log = os.path.join(shared_tmp, "two.jsonl")
+    p = sandbox.run("--audit-log", log, "--cap", "EXTERNAL_COMMAND:sh", "/bin/sh", "--", "-c",
+                    "ls; id")
+    assert exec_denials(log) == ["/usr/bin/ls", "/usr/bin/id"], denials(log)
+
+
+def test_a_name_pattern_is_refused(ob_bin):
+    """A name pattern cannot be looked up on PATH: refused before anything runs (125)."""
+    p = subprocess.run([ob_bin, "sandbox", "run", "--cap", "EXTERNAL_COMMAND:git*",
+                        "/bin/true"], capture_output=True, timeout=60)
+    assert p.returncode == 125, p.stderr
+    assert p.stderr.startswith(b"omnibase: ") and b"EXTERNAL_COMMAND:git*" in p.stderr
+
+
+def test_a_relative_pattern_names_the_workdir(ob_bin, workdir):
+    """./build/* joined to the host workdir is /workspace/build/* inside."""
+    p = subprocess.run([ob_bin, "sandbox", "run", "--dry-run", "--workdir", workdir, "--cap",
+                        "EXTERNAL_COMMAND:./build/*", "/bin/true"], capture_output=True,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    import json
+    rules = {r["path"]: r.get("why") for r in json.loads(p.stdout)["landlock"]["rules"]}
+    assert "/workspace/build" in rules, rules
