@@ -184,10 +184,11 @@ def test_a_name_pattern_is_refused(ob_bin):
 
 
 def test_a_relative_pattern_names_the_workdir(ob_bin, workdir):
-    """./build/* joined to the host workdir is /workspace/build/* inside."""
+    """A pattern beneath the host workdir (./build/* from there) is beneath /workspace
+    inside."""
     p = subprocess.run([ob_bin, "sandbox", "run", "--dry-run", "--workdir", workdir, "--cap",
                         "EXTERNAL_COMMAND:./build/*", "/bin/true"], capture_output=True,
-                       timeout=60)
+                       timeout=60, cwd=workdir)
     assert p.returncode == 0, p.stderr
     import json
     rules = {r["path"]: r.get("why") for r in json.loads(p.stdout)["landlock"]["rules"]}
