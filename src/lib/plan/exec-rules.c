@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * EXTERNAL_COMMAND path patterns (SPEC §2.2: `**` beneath /workspace is whatever the program
- * builds there). A pattern names paths as the sandbox shows them: /workspace is the workdir, /tmp the
- * sandbox's own tmpfs, every other path the host file bound at the same path. A relative
- * grant, joined to the host workdir by the model, is translated to /workspace as well.
+ * builds there). A pattern names paths as the sandbox shows them: /workspace is the workdir, /tmp
+ * the sandbox's own tmpfs, every other path the host file bound at the same path. A relative grant,
+ * joined to the host workdir by the model, is translated to /workspace as well.
  *
  * Two fences (docs/design/toolchains.md, "Command patterns"): Landlock grants EXECUTE beneath
  * the pattern's longest wildcard-free directory (the kernel's rules are per hierarchy), so

@@ -276,8 +276,7 @@ static int command_rules_add(Plan *p, const ob_capability *c, const char *host_p
 }
 
 /* EXECUTE for the grant C: its file, its pattern's prefix, its toolchain's helpers. */
-static int command_rules(Plan *p, const ob_capability *c, const char *host_path,
-                         ob_error *reterr)
+static int command_rules(Plan *p, const ob_capability *c, const char *host_path, ob_error *reterr)
 {
 	int r = command_rules_add(p, c, host_path);
 	if (r == -EOPNOTSUPP)

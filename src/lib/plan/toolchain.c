@@ -22,10 +22,10 @@
 
 typedef struct Toolchain {
 	const char *name;
-	const char *const *drivers; /* names of the driver, without triplet or version */
-	const char *const *dirs;    /* helper directories, relative to the installation prefix */
-	bool versioned;             /* each of DIRS holds <triplet>/<version>/ directories */
-	const char *const *helpers; /* the programs in those directories */
+	const char *const *drivers;  /* names of the driver, without triplet or version */
+	const char *const *dirs;     /* helper directories, relative to the installation prefix */
+	bool versioned;              /* each of DIRS holds <triplet>/<version>/ directories */
+	const char *const *helpers;  /* the programs in those directories */
 	const char *const *binutils; /* beside the driver: plain, and <triplet>- prefixed */
 } Toolchain;
 
@@ -70,7 +70,8 @@ static bool is_triplet(const char *s, size_t len)
 		char c = s[i];
 		if (c == '-')
 			dashes++;
-		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.'))
+		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+		           c == '.'))
 			return false;
 	}
 	return dashes >= 1;
@@ -183,7 +184,8 @@ static int search_versioned(Search *s, const char *dir)
 			if (!version_matches(e->d_name, s->d->version))
 				continue;
 			for (const char *const *h = s->tc->helpers; r >= 0 && *h; h++) {
-				(void)snprintf(helper, sizeof(helper), "%s/%s/%s", path, e->d_name, *h);
+				(void)snprintf(helper, sizeof(helper), "%s/%s/%s", path, e->d_name,
+				               *h);
 				r = try_helper(s, helper);
 			}
 		}

@@ -82,8 +82,7 @@ static void record(Notifier *n, const struct seccomp_notif *req, const char *res
 {
 	const char *base = base_name(resource);
 	size_t dir = (size_t)(base - resource);
-	bool same_search = n->fold_pid == (pid_t)req->pid &&
-	                   streq(base_name(n->fold_path), base) &&
+	bool same_search = n->fold_pid == (pid_t)req->pid && streq(base_name(n->fold_path), base) &&
 	                   (strlen(n->fold_path) - strlen(base) != dir ||
 	                    strncmp(n->fold_path, resource, dir) != 0);
 
@@ -109,8 +108,8 @@ static void refuse(Notifier *n, const struct seccomp_notif *req, const char *res
 
 /* Where process PID's exec of PATH (DIRFD: execveat's directory) leads inside the sandbox,
  * resolved as the kernel walks it; FD_TARGET: what a /proc/self/fd/N path names. */
-static int exec_inside(Notifier *n, pid_t pid, int dirfd, const char *path,
-                       const char *fd_target, char out[PATH_MAX])
+static int exec_inside(Notifier *n, pid_t pid, int dirfd, const char *path, const char *fd_target,
+                       char out[PATH_MAX])
 {
 	int r = 0;
 
