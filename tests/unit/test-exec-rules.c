@@ -361,6 +361,32 @@ static void test_rules_of_grants(void **state)
 	plan_done(&m);
 }
 
+/* The library's check says what the runner does for patterns: lexical, normalised. */
+static void test_library_check_agrees(void **state)
+{
+	ob_capset *caps;
+	ob_capability *c;
+	ob_error e = {0};
+	ob_cap_error ce;
+
+	(void)state;
+	assert_int_equal(ob_capset_new(&caps), 0);
+	const char *grants[] = {"EXTERNAL_COMMAND:/workspace/*.sh", "EXTERNAL_COMMAND:/opt/t/**"};
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(ob_capability_parse(&c, grants[i], "/w", &e), 0);
+		assert_int_equal(ob_capset_add(caps, c), 0);
+		ob_capability_free(c);
+	}
+	assert_int_equal(ob_check_command(caps, NULL, "/workspace/run.sh", &ce), 0);
+	assert_int_equal(ob_check_command(caps, NULL, "/workspace/other.bin", &ce), -EACCES);
+	assert_string_equal(ce.needed, "EXTERNAL_COMMAND:/workspace/other.bin");
+	assert_int_equal(ob_check_command(caps, NULL, "/workspace/sub/run.sh", &ce), -EACCES);
+	assert_int_equal(ob_check_command(caps, NULL, "/opt/t/a/b", &ce), 0);
+	assert_int_equal(ob_check_command(caps, NULL, "/opt/t/../u/x", &ce), -EACCES);
+	assert_int_equal(ob_check_command(caps, NULL, "/workspace/../x.sh", &ce), -EACCES);
+	ob_capset_unref(caps);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +399,7 @@ int main(void)
 	    cmocka_unit_test(test_patterns_in_a_plan),
 	    cmocka_unit_test(test_rule_json),
 	    cmocka_unit_test(test_rules_of_grants),
+	    cmocka_unit_test(test_library_check_agrees),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
