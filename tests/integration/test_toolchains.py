@@ -7,6 +7,7 @@ Design: docs/design/toolchains.md."""
 import os
 import shutil
 import subprocess
+import tempfile
 
 import pytest
 
@@ -144,6 +145,44 @@ def test_a_path_swapped_after_the_look_is_killed(sandbox, shared_tmp, workdir):
     assert "exec-race ran=" in out, (out, p.stderr)
     assert "uid=" not in out and b"no such user" not in p.stderr, (out, p.stderr)
     assert set(exec_denials(log)) <= {"/workspace/other.bin"}, denials(log)
+
+
+@pytest.fixture
+def tools_dir():
+    """A read-only tree outside /tmp (so mode rx would show it too): tools/a/bin/x and
+    tools/b/bin/y (copies of echo), tools/c/bin/x a symlink out of the tree, to id."""
+    d = tempfile.mkdtemp(prefix="ob-tools-", dir="/var/tmp")
+    os.chmod(d, 0o755)
+    for sub in ("a", "b", "c"):
+        os.makedirs(os.path.join(d, "tools", sub, "bin"))
+    shutil.copy("/usr/bin/echo", os.path.join(d, "tools/a/bin/x"))
+    shutil.copy("/usr/bin/echo", os.path.join(d, "tools/b/bin/y"))
+    os.symlink("/usr/bin/id", os.path.join(d, "tools/c/bin/x"))
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_a_pattern_over_a_read_only_tree_is_exact_in_landlock(sandbox, ob_bin, shared_tmp,
+                                                              tools_dir):
+    """Where the program cannot add names beneath the prefix, the files matching at launch
+    get rules of their own: no EXECUTE on the prefix (the kernel is the exact fence, no
+    race), a symlink out of the tree is left out."""
+    tools = os.path.join(tools_dir, "tools")
+    grants = ["--cap", f"FILE_READ:{tools}/**", "--cap", f"EXTERNAL_COMMAND:{tools}/*/bin/x",
+              "--cap", "EXTERNAL_COMMAND:sh"]
+    p = subprocess.run([ob_bin, "sandbox", "run", "--dry-run", *grants, "/bin/true"],
+                       capture_output=True, timeout=60)
+    import json
+    rules = {r["path"]: r.get("why") for r in json.loads(p.stdout)["landlock"]["rules"]}
+    assert rules.get(f"{tools}/a/bin/x") == f"EXTERNAL_COMMAND:{tools}/*/bin/x", rules
+    assert f"{tools}/c/bin/x" not in rules and f"{tools}/b/bin/y" not in rules
+    access = {r["path"]: r["access"] for r in json.loads(p.stdout)["landlock"]["rules"]}
+    assert not access[tools] & 1, access  # LANDLOCK_ACCESS_FS_EXECUTE: not on the tree
+    log = os.path.join(shared_tmp, "tools.jsonl")
+    p = sandbox.run("--audit-log", log, *grants, "/bin/sh", "--", "-c",
+                    f"{tools}/a/bin/x ok-a; {tools}/b/bin/y; echo $?; {tools}/c/bin/x; echo $?")
+    assert p.stdout.decode().split() == ["ok-a", "126", "126"], (p.stdout, p.stderr)
+    assert exec_denials(log) == [f"{tools}/b/bin/y", f"{tools}/c/bin/x"], denials(log)
 
 
 def test_exec_from_tmp_only_with_a_grant(sandbox, shared_tmp):

@@ -188,6 +188,8 @@ static int setup_tree(void **state)
 	put("opt/llvm/bin/clang", 0755);
 	put("opt/llvm/bin/ld.lld", 0755);
 	link_to("../../opt/llvm/bin/clang", "usr/bin/clang");
+	link_to("/bin/true", "usr/lib/gcc/x86_64-linux-gnu/12/cout"); /* out of the tree */
+	link_to("collect2", "usr/lib/gcc/x86_64-linux-gnu/12/clink"); /* within it */
 	return 0;
 }
 
@@ -334,6 +336,7 @@ static void test_rules_of_grants(void **state)
 
 	(void)state;
 	assert_int_equal(plan_add(&p, STEP_BIND, "/work", "/workspace", NULL, MS_NOSUID, "w"), 0);
+	assert_int_equal(plan_add(&p, STEP_TMPFS, NULL, "/tmp", "size=1m", MS_NOEXEC, "tmp"), 0);
 	build_with((const char *const[]){"EXTERNAL_COMMAND:/workspace/*.sh",
 	                                 "EXTERNAL_COMMAND:./tools/*", "EXTERNAL_COMMAND:./built",
 	                                 "EXTERNAL_COMMAND:/tmp/x", "EXTERNAL_COMMAND:/bin/sh",
@@ -341,10 +344,13 @@ static void test_rules_of_grants(void **state)
 	           0, NULL, &p);
 	assert_string_equal(why_of(&p, "/workspace"), "EXTERNAL_COMMAND:/workspace/*.sh");
 	assert_non_null(why_of(&p, "/workspace/tools")); /* ./tools/(any) from the workdir */
-	assert_non_null(why_of(&p, "/work/tools"));      /* and where the host has it */
-	assert_null(why_of(&p, "/work/built"));          /* a literal: inside only */
+	/* and where the host has it: nothing writable there, so the files that match now, each
+	 * with a rule of its own (none: /work/tools is not there) */
+	assert_null(why_of(&p, "/work/tools"));
+	assert_null(why_of(&p, "/work/built")); /* a literal: inside only */
 	assert_true(exec_patterns_match(&p, "/workspace/built"));
 	assert_true(exec_patterns_match(&p, "/tmp/x"));
+	assert_false(p.steps[1].flags & MS_NOEXEC); /* /tmp/x may be run */
 	assert_string_equal(why_of(&p, "/bin/sh"), "EXTERNAL_COMMAND:/bin/sh");
 	p.exec_path = NULL;
 	plan_done(&p);
@@ -359,6 +365,55 @@ static void test_rules_of_grants(void **state)
 	           "not found on PATH", &m);
 	m.exec_path = NULL;
 	plan_done(&m);
+}
+
+static int count_match(void *userdata, const char *path)
+{
+	return collect(userdata, path, "m");
+}
+
+static int expand(const char *rel_pattern, Found *f)
+{
+	char pattern[PATH_MAX];
+	const char *msg = NULL;
+	Glob g;
+
+	(void)snprintf(pattern, sizeof(pattern), "%s/%s", root, rel_pattern);
+	assert_int_equal(glob_compile_path(&g, pattern, strlen(pattern), &msg), 0);
+	int r = exec_pattern_expand(&g, count_match, f);
+	glob_done(&g);
+	return r;
+}
+
+static void test_expand(void **state)
+{
+	Found f = {0};
+
+	(void)state;
+	/* 11/cc1, 12/cc1, 12/clink (a link within the prefix), 12/collect2; not cc1plus (not
+	 * executable), not cout (a link out of the prefix), not plugin/cc1 (1? is two bytes) */
+	assert_int_equal(expand("usr/lib/gcc/*/1?/c*", &f), 4);
+	assert_non_null(strstr(f.list, "x86_64-linux-gnu/11/cc1:"));
+	assert_non_null(strstr(f.list, "x86_64-linux-gnu/12/cc1:"));
+	assert_non_null(strstr(f.list, "x86_64-linux-gnu/12/clink:"));
+	assert_non_null(strstr(f.list, "x86_64-linux-gnu/12/collect2:"));
+	assert_null(strstr(f.list, "cout"));
+	f = (Found){0};
+	assert_int_equal(expand("usr/lib/gcc/x86_64-linux-gnu/12/f9?1", &f), 1);
+	f = (Found){0};
+	assert_int_equal(expand("usr/lib/gcc/x86_64-linux-gnu/1*/cc1", &f), 2);
+	f = (Found){0};
+	assert_int_equal(expand("nowhere/*", &f), 0);
+	assert_int_equal(expand("usr/**/cc1", &f), -E2BIG); /* trees are not walked */
+	f = (Found){.fail_at = 1};
+	assert_int_equal(expand("usr/bin/*", &f), -EIO);
+	for (int i = 0; i <= EXEC_EXPAND_MAX; i++) {
+		char name[64];
+		(void)snprintf(name, sizeof(name), "many/f%d", i);
+		put(name, 0755);
+	}
+	f = (Found){0};
+	assert_int_equal(expand("many/f*", &f), -E2BIG);
 }
 
 /* The library's check says what the runner does for patterns: lexical, normalised. */
@@ -396,6 +451,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_gcc_helpers, setup_tree, teardown_tree),
 	    cmocka_unit_test_setup_teardown(test_not_a_driver, setup_tree, teardown_tree),
 	    cmocka_unit_test_setup_teardown(test_clang_helpers, setup_tree, teardown_tree),
+	    cmocka_unit_test_setup_teardown(test_expand, setup_tree, teardown_tree),
 	    cmocka_unit_test(test_patterns_in_a_plan),
 	    cmocka_unit_test(test_rule_json),
 	    cmocka_unit_test(test_rules_of_grants),

@@ -14,14 +14,19 @@
  */
 #include "plan/exec-rules.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #include "basic/macro.h"
 #include "model/pattern.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
 int exec_pattern_prefix(const Glob *g, char *buf, size_t size)
 {
@@ -121,6 +126,94 @@ bool exec_patterns_beneath(const Plan *p, const char *path)
 		if (beneath(path, p->exec_patterns[i].prefix))
 			return true;
 	return false;
+}
+
+void exec_patterns_pop(Plan *p)
+{
+	ExecPattern *e = &p->exec_patterns[--p->n_exec_patterns];
+
+	glob_done(e->glob);
+	free(e->glob);
+	free(e->prefix);
+}
+
+typedef struct Expand {
+	const Glob *g;
+	char root[PATH_MAX]; /* the prefix, resolved */
+	ExecMatchFn found;
+	void *userdata;
+	int n;
+} Expand;
+
+/* PATH (matched by the glob) when it is an executable regular file whose resolved path stays
+ * beneath the prefix. */
+static int expand_file(Expand *x, const char *path)
+{
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (!glob_match(x->g, path, strlen(path)) || !realpath(path, real) ||
+	    !beneath(real, x->root) || stat(real, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    !(st.st_mode & 0111))
+		return 0;
+	if (++x->n > EXEC_EXPAND_MAX)
+		return -E2BIG;
+	return x->found(x->userdata, path);
+}
+
+/* Matches segment SEG onwards beneath PATH (LEN bytes used of PATH_MAX). */
+static int expand_from(Expand *x, size_t seg, char *path, size_t len)
+{
+	if (seg == x->g->n_segs)
+		return expand_file(x, path);
+	const GlobSeg *s = &x->g->segs[seg];
+	const char *text = x->g->text + s->off;
+	if (len + 1 + s->len >= PATH_MAX)
+		return 0;
+	if (s->literal) {
+		(void)snprintf(path + len, PATH_MAX - len, "%s%.*s", len > 1 ? "/" : "",
+		               (int)s->len, text);
+		int r = expand_from(x, seg + 1, path, strlen(path));
+		path[len] = '\0';
+		return r;
+	}
+	_cleanup_(closedirp) DIR *d = opendir(path);
+	int r = 0;
+	for (struct dirent *e; r >= 0 && d && (e = readdir(d));) {
+		if (streq(e->d_name, ".") || streq(e->d_name, "..") ||
+		    !glob_match_raw(text, s->len, e->d_name, strlen(e->d_name)) ||
+		    len + 1 + strlen(e->d_name) >= PATH_MAX)
+			continue;
+		(void)snprintf(path + len, PATH_MAX - len, "%s%s", len > 1 ? "/" : "", e->d_name);
+		r = expand_from(x, seg + 1, path, strlen(path));
+		path[len] = '\0';
+	}
+	return r;
+}
+
+int exec_pattern_expand(const Glob *g, ExecMatchFn found, void *userdata)
+{
+	Expand x = {.g = g, .found = found, .userdata = userdata};
+	char path[PATH_MAX], prefix[PATH_MAX];
+	size_t seg = 0;
+
+	for (size_t i = 0; i < g->n_segs; i++)
+		if (g->segs[i].globstar)
+			return -E2BIG;
+	int r = exec_pattern_prefix(g, prefix, sizeof(prefix));
+	if (r < 0)
+		return r;
+	if (!realpath(prefix, x.root))
+		return 0; /* nothing there: nothing to allow */
+	/* from the prefix on: its segments are the leading literal ones */
+	for (size_t n = strlen(prefix); n > 1 && seg < g->n_segs; seg++)
+		if (g->segs[seg].off + g->segs[seg].len == n) {
+			seg++;
+			break;
+		}
+	memcpy(path, prefix, strlen(prefix) + 1);
+	r = expand_from(&x, seg, path, strlen(path));
+	return r < 0 ? r : x.n;
 }
 
 void exec_patterns_free(Plan *p)

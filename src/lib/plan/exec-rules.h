@@ -26,6 +26,18 @@ bool exec_patterns_match(const Plan *p, const char *path);
 /* Is PATH beneath the Landlock prefix of one of P's exec patterns (so Landlock alone would
  * let it run)? */
 bool exec_patterns_beneath(const Plan *p, const char *path);
+/* Forgets the last pattern exec_patterns_add added (its files got rules of their own). */
+void exec_patterns_pop(Plan *p);
 void exec_patterns_free(Plan *p);
+
+/* Called for each file a pattern matches: its path. */
+typedef int (*ExecMatchFn)(void *userdata, const char *path);
+#define EXEC_EXPAND_MAX 256
+/* Where no new name can appear beneath a pattern's prefix, Landlock can be told the pattern
+ * exactly: calls FOUND for each executable regular file the glob G matches now, segment by
+ * segment from its prefix, leaving out what resolves outside the prefix (a symlink). Returns
+ * how many, -E2BIG when more than EXEC_EXPAND_MAX or when G has a `**` (a walk of whole trees),
+ * or FOUND's error. */
+int exec_pattern_expand(const struct Glob *g, ExecMatchFn found, void *userdata);
 /* A Landlock rule for --dry-run: path, access and, for an exec rule, why. */
 json_t *exec_rule_json(const FsRule *rule);

@@ -232,15 +232,49 @@ static const char *plan_workdir(const Plan *p)
 	return NULL;
 }
 
-/* A pattern, or a path in a place the program writes (what it builds there comes later):
- * EXECUTE beneath the prefix, the pattern itself checked at each exec (exec-rules.c). */
+/* Can the program make new names beneath PREFIX, or a directory above it? */
+static bool prefix_writable(const Plan *p, const char *prefix)
+{
+	for (size_t i = 0; i < p->n_rules; i++)
+		if ((p->rules[i].access & FS_WRITE) &&
+		    (streq(prefix, "/") || path_under(p->rules[i].path, prefix) ||
+		     path_under(prefix, p->rules[i].path)))
+			return true;
+	return false;
+}
+
+typedef struct MatchRules {
+	Plan *plan;
+	const char *why;
+} MatchRules;
+
+static int add_match(void *userdata, const char *path)
+{
+	MatchRules *m = userdata;
+	return rules_exec_why(m->plan, path, m->why);
+}
+
+/* A pattern, or a path in a place the program writes (what it builds there comes later).
+ * Where the program can add no name beneath the prefix, the files matching now are all there
+ * will be: each gets its own rule, and Landlock alone is the exact fence. Elsewhere EXECUTE
+ * beneath the prefix, the pattern itself checked at each exec (exec-rules.c). */
 static int pattern_rules(Plan *p, const char *pattern, const char *why)
 {
 	const char *prefix;
 
 	int r = exec_patterns_add(p, pattern, &prefix);
-	if (r >= 0)
-		r = rules_add_exec(p, prefix, FS_RULE_EXEC_PROGRAM);
+	if (r < 0)
+		return r;
+	if (!p->exec_patterns[p->n_exec_patterns - 1].exact && !prefix_writable(p, prefix)) {
+		MatchRules m = {.plan = p, .why = why};
+		r = exec_pattern_expand(p->exec_patterns[p->n_exec_patterns - 1].glob, add_match,
+		                        &m);
+		if (r != -E2BIG) {
+			exec_patterns_pop(p);
+			return r;
+		}
+	}
+	r = rules_add_exec(p, prefix, FS_RULE_EXEC_PROGRAM);
 	return r < 0 ? r : rule_why(p, prefix, why);
 }
 
