@@ -374,8 +374,9 @@ bool notify_exec_watch(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 		return exec_pattern_after(n, req, rep);
 	if (as != FS_RULE_EXEC_INTERP)
 		return false;
-	/* The loader runs as a program: its path was swapped in after notify_exec looked. */
-	refuse(n, req, interp, rep);
+	/* The loader runs as a program: its path was swapped in after notify_exec looked.
+	 * (INTERP alone means a rule named it so: interp is set.) */
+	refuse(n, req, interp ? interp : "", rep);
 	kill_trapped(n, req);
 	return true;
 }
