@@ -337,7 +337,9 @@ static bool exec_pattern_after(Notifier *n, const struct seccomp_notif *req, Rep
 		path[k - strlen(deleted)] = '\0';
 	if (!exec_patterns_beneath(n->plan, path) || exec_patterns_match(n->plan, path))
 		return false;
-	refuse(n, req, path, rep);
+	/* recorded whatever came before: no PATH search ends in a kill */
+	n->deny(n->userdata, "EXTERNAL_COMMAND", path, "exec", proc_inner_pid(req->pid));
+	*rep = (Reply){.emulated = true, .error = -EACCES, .addfd = -1};
 	kill_trapped(n, req);
 	return true;
 }
