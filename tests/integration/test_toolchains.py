@@ -61,14 +61,17 @@ def test_what_was_built_is_refused_without_a_grant(sandbox, shared_tmp, workdir)
     assert [r for r in exec_denials(log) if r.endswith("h")], denials(log)
 
 
-def test_a_compiler_grant_covers_only_its_helpers(sandbox, shared_tmp, workdir):
-    """EXTERNAL_COMMAND:cc (cc → /etc/alternatives/cc → gcc → gcc-12): cc1 and ld may run
-    (gcc links), but python3, id and the like stay refused and recorded."""
+@pytest.mark.parametrize("driver", ["gcc", "cc"])
+def test_a_compiler_grant_covers_only_its_helpers(sandbox, shared_tmp, workdir, driver):
+    """EXTERNAL_COMMAND:gcc, or cc (cc → /etc/alternatives/cc → gcc → gcc-12): cc1, as and
+    ld may run (gcc compiles, assembles, links), but python3, id and the like stay refused
+    and recorded."""
     log = os.path.join(shared_tmp, "only.jsonl")
-    p = sandbox.run("--workdir", workdir, "--audit-log", log, "--cap", "EXTERNAL_COMMAND:cc",
-                    "--cap", "EXTERNAL_COMMAND:sh", "/bin/sh", "--", "-c",
-                    "cc -c h.c && cc -o h h.o && echo linked; /usr/bin/python3 -c 1; echo $?; "
-                    "id; echo $?")
+    p = sandbox.run("--workdir", workdir, "--audit-log", log, "--cap",
+                    f"EXTERNAL_COMMAND:{driver}", "--cap", "EXTERNAL_COMMAND:sh", "/bin/sh",
+                    "--", "-c",
+                    f"{driver} -c h.c && {driver} -o h h.o && echo linked; "
+                    "/usr/bin/python3 -c 1; echo $?; id; echo $?")
     out = p.stdout.decode().split()
     assert out == ["linked", "126", "126"], (p.stdout, p.stderr)
     refused = exec_denials(log)
