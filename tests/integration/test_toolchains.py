@@ -49,6 +49,19 @@ def test_gcc_compiles_links_and_runs_in_the_workdir(sandbox, shared_tmp, workdir
     assert denials(log) == []
 
 
+@pytest.mark.skipif(not shutil.which("clang"), reason="needs clang on the host")
+def test_clang_compiles_and_links(sandbox, shared_tmp, workdir):
+    """clang (/usr/bin/clang → its LLVM installation's bin/clang): it links with the
+    system's ld, a helper of its table; no exec is refused."""
+    log = os.path.join(shared_tmp, "clang.jsonl")
+    p = sandbox.run("--workdir", workdir, "--audit-log", log, "--cap", "EXTERNAL_COMMAND:clang",
+                    "--cap", "EXTERNAL_COMMAND:/workspace/**", "--cap", "EXTERNAL_COMMAND:sh",
+                    "/bin/sh", "--", "-c", "clang -o h h.c && ./h")
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    assert p.stdout.decode() == "hello from h\n"
+    assert exec_denials(log) == [], denials(log)
+
+
 def test_what_was_built_is_refused_without_a_grant(sandbox, shared_tmp, workdir):
     """gcc's grant covers gcc's helpers, not what it builds: ./h is refused (126) and
     recorded."""
