@@ -297,8 +297,9 @@ static int command_rules_add(Plan *p, const ob_capability *c, const char *host_p
 		if (t < 0)
 			return t;
 		/* the host path as well: a FILE_* grant may show it there too */
-		if (t > 0 && !c->glob.literal)
-			r = pattern_rules(p, c->resource, why);
+		if (t > 0)
+			r = c->glob.literal ? rules_exec_why(p, c->glob.lit, why)
+			                    : pattern_rules(p, c->resource, why);
 		if (r >= 0 && (!c->glob.literal || path_under(inside, "/workspace") ||
 		               path_under(inside, "/tmp")))
 			return pattern_rules(p, inside, why);
