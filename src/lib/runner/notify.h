@@ -46,6 +46,8 @@ typedef struct Notifier {
 	const ob_capset *caps; /* the grants (host unix sockets: notify-unix.h), or NULL */
 	const ob_context *ctx;
 	UnixConnect *ux; /* created at the first connect to a unix socket path */
+	pid_t fold_pid;  /* the thread whose refused exec of fold_path was the last recorded */
+	char fold_path[PATH_MAX];
 } Notifier;
 
 /* Child, after no_new_privs: installs PROG (plan/syscall-filter.c: the allow-list, whose refusals
@@ -76,6 +78,8 @@ bool notify_exec_watch(Notifier *n, const struct seccomp_notif *req, Reply *rep)
  * sealed non-executable, and handed in; MFD_EXEC refused. NAME as read from the program, NULL
  * when unreadable or too long. */
 void notify_memfd(Notifier *n, const struct seccomp_notif *req, const char *name, Reply *rep);
+/* Ends the PATH search (one recorded refusal) of REQ's thread at any call but an exec. */
+void notify_exec_fold_end(Notifier *n, const struct seccomp_notif *req);
 /* Frees what notify_exec_watch keeps. */
 void notify_exec_done(Notifier *n);
 
