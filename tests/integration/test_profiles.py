@@ -12,11 +12,6 @@ import pytest
 from conftest import write_script
 
 PROFILES = ["build", "git", "node", "python", "shell"]
-# Command path patterns (EXTERNAL_COMMAND:/usr/lib/git-core/**, /workspace/**) and compiler
-# helpers are another change in flight: until it lands, the planner refuses the pattern.
-PATTERNS_PENDING = "EXTERNAL_COMMAND path patterns and compiler helpers are in flight " \
-    "(fs-rules.c, notify-exec.c)"
-
 SHELL_SCRIPT = """#!/bin/sh
 set -e
 mkdir -p out
@@ -173,7 +168,6 @@ def test_node_profile(sandbox, shared_tmp):
     assert (p.returncode, p.stdout) == (0, b"42\n"), p.stderr
 
 
-@pytest.mark.xfail(strict=False, reason=PATTERNS_PENDING)
 def test_git_profile(sandbox, shared_tmp):
     work = shell_workdir(shared_tmp)
     write_script(work, "g.sh", "#!/bin/sh\nset -e\ngit init -q repo\ncd repo\n"
@@ -183,7 +177,6 @@ def test_git_profile(sandbox, shared_tmp):
     assert (p.returncode, p.stdout.strip()) == (0, b"1"), p.stderr
 
 
-@pytest.mark.xfail(strict=False, reason=PATTERNS_PENDING)
 def test_build_profile_compiles_and_runs(sandbox, shared_tmp):
     work = shell_workdir(shared_tmp)
     with open(os.path.join(work, "hello.c"), "w") as f:

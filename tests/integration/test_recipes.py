@@ -19,8 +19,6 @@ import pytest
 # would resolve them elsewhere than the sandbox finds them.
 STD_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
 PENDING = {
-    "git in a repository": "EXTERNAL_COMMAND path patterns (/usr/lib/git-core/**) are in "
-                           "flight (fs-rules.c, notify-exec.c)",
     "A Python virtual environment": "a venv's interpreter outside the runtime is program "
                                     "resolution work in flight (plan/program.c)",
 }
