@@ -46,7 +46,10 @@ static const char run_help[] =
     "      --limit NAME=VALUE    set one limit: memory, cpus, pids, timeout, output, tmpfs,\n"
     "                            files, connections (concurrent egress), egress (bytes)\n"
     "      --json                print one JSON result object on stdout at exit, with the\n"
-    "                            program's stdout and stderr captured into it\n"
+    "                            program's stdout and stderr captured into it (also for\n"
+    "                            option errors)\n"
+    "      --quiet               no closing line on stderr about a timeout, a limit or\n"
+    "                            denials\n"
     "      --dry-run             print the resolved plan and run nothing\n"
     "      --seccomp-profile FILE  add system calls to, or take them off, the seccomp\n"
     "                            allow-list: {\"version\": 1, \"allow\": [...], \"deny\": [...]}\n"
@@ -84,6 +87,7 @@ enum {
 	ARG_SECCOMP_PROFILE,
 	ARG_LIMIT,
 	ARG_EGRESS,
+	ARG_QUIET,
 };
 
 typedef struct RunArgs {
@@ -93,7 +97,7 @@ typedef struct RunArgs {
 	ob_limits cli_limits;
 	char *cwd;
 	const char *component;
-	bool json, dry_run, caps_given;
+	bool json, quiet, dry_run, caps_given;
 } RunArgs;
 
 static int set_limit_flag(RunArgs *a, ob_limit l, const char *text)
@@ -246,6 +250,9 @@ static int handle_option(RunArgs *a, int c, const char *arg)
 	case ARG_DRY_RUN:
 		a->dry_run = true;
 		return 0;
+	case ARG_QUIET:
+		a->quiet = true;
+		return 0;
 	case ARG_DEGRADED:
 		return ob_sandbox_set_allow_degraded(a->sb, true);
 	case ARG_REGISTRY:
@@ -287,6 +294,7 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 	    {"audit-log", required_argument, NULL, ARG_AUDIT_LOG},
 	    {"verbose", no_argument, NULL, ARG_VERBOSE},
 	    {"json", no_argument, NULL, ARG_JSON},
+	    {"quiet", no_argument, NULL, ARG_QUIET},
 	    {"dry-run", no_argument, NULL, ARG_DRY_RUN},
 	    {"allow-degraded", no_argument, NULL, ARG_DEGRADED},
 	    {"secret", required_argument, NULL, ARG_SECRET},
@@ -301,8 +309,19 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 	};
 	int c, idx = 0;
 
+	/* --json and --quiet first: an error in any option is then reported in their form */
+	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", options, &idx)) >= 0) {
+		a->json |= c == ARG_JSON;
+		a->quiet |= c == ARG_QUIET;
+	}
+	opterr = 1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", options, &idx)) >= 0) {
+		if (c == '?')
+			(void)snprintf(log_last_error, sizeof(log_last_error),
+			               "sandbox run: bad option (see --help)");
 		if (c == 'h') {
 			(void)fputs(run_help, stdout);
 			return 0;
@@ -324,30 +343,32 @@ static void merge_limits(ob_limits *dst, const ob_limits *cli)
 			dst->value[l] = cli->value[l];
 }
 
-static void print_result(const ob_result *res, const ob_error *err)
+/* The --json object: one schema for a run and for a failure before it (RES NULL). */
+static void print_result(const ob_result *res, const char *error)
 {
-	json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:b, s:b, s:I, s:I, s:i}", "execution_id",
-	                      res->execution_id, "exit_code", res->exit_code, "status", res->status,
-	                      "signal", res->signal, "timed_out", res->timed_out, "oom", res->oom,
-	                      "duration_ms", (json_int_t)res->duration_ms, "max_rss_kb",
-	                      (json_int_t)res->max_rss_kb, "violations", (int)res->violations);
-	if (o && err->msg[0])
-		(void)json_object_set_new(o, "error", json_string(err->msg));
-	/* Captured output, when it is text (JSON strings are UTF-8); null otherwise. */
-	if (o) {
-		json_t *out = res->stdout_data ? json_stringn(res->stdout_data, res->stdout_len)
-		                               : json_string("");
-		json_t *errs = res->stderr_data ? json_stringn(res->stderr_data, res->stderr_len)
-		                                : json_string("");
-		(void)json_object_set_new(o, "stdout", out ? out : json_null());
-		(void)json_object_set_new(o, "stderr", errs ? errs : json_null());
-		(void)json_object_set_new(o, "output_exceeded", json_boolean(res->output_exceeded));
-	}
-	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	if (s)
+	_cleanup_free_ char *s = NULL;
+	ob_error err = {0};
+
+	(void)snprintf(err.msg, sizeof(err.msg), "%s", error);
+	if (ob_result_json(res, &err, &s) >= 0)
 		(void)puts(s);
-	free(s);
-	json_decref(o);
+}
+
+/* Says how omnibase ended or constrained the run, unless --quiet. */
+static void print_summary(const RunArgs *a, const ob_result *res)
+{
+	_cleanup_free_ char *line = NULL;
+
+	if (!a->quiet && ob_result_summary(res, &line) >= 0 && line)
+		log_error("%s", line);
+}
+
+/* A failure before the run: its exit code, and with --json its result object. */
+static int fail_early(const RunArgs *a, int code)
+{
+	if (a->json)
+		print_result(NULL, log_last_error);
+	return code;
 }
 
 static int sandbox_run(int argc, char **argv)
@@ -369,7 +390,7 @@ static int sandbox_run(int argc, char **argv)
 	ob_limits_init(&a.cli_limits);
 	int k = parse_run_args(&a, argc, argv); /* 0: help shown; > 0: index of PROGRAM */
 	if (k <= 0)
-		return k == 0 ? 0 : OB_EXIT_SETUP;
+		return k == 0 ? 0 : fail_early(&a, OB_EXIT_SETUP);
 	int first = k < argc && streq(argv[k], "--") ? k + 1 : k;
 	char **cmd = argv + first;
 	/* "PROGRAM -- ARGS": drop the separator between the program and its arguments. */
@@ -377,11 +398,11 @@ static int sandbox_run(int argc, char **argv)
 		memmove(cmd + 1, cmd + 2, (size_t)(argc - first - 1) * sizeof(char *));
 	merge_limits(&a.limits, &a.cli_limits);
 	if (a.component && ob_sandbox_set_component(sb, a.component, a.caps_given) < 0)
-		return OB_EXIT_SETUP;
+		return fail_early(&a, OB_EXIT_SETUP);
 	if (!cmd[0] || ob_sandbox_set_capabilities(sb, caps) < 0 ||
 	    ob_sandbox_set_limits(sb, &a.limits) < 0 || ob_sandbox_set_command(sb, cmd, &err) < 0) {
 		log_error("%s", err.msg[0] ? err.msg : "bad arguments");
-		return OB_EXIT_SETUP;
+		return fail_early(&a, OB_EXIT_SETUP);
 	}
 	if (a.dry_run) {
 		_cleanup_free_ char *plan = NULL;
@@ -398,8 +419,9 @@ static int sandbox_run(int argc, char **argv)
 	(void)ob_sandbox_run(sb, &res, &err);
 	if (err.msg[0])
 		log_error("%s", err.msg);
+	print_summary(&a, &res);
 	if (a.json)
-		print_result(&res, &err);
+		print_result(&res, err.msg);
 	ob_result_done(&res);
 	return res.exit_code;
 }

@@ -3,11 +3,12 @@
 #include "audit/events.h"
 
 void event_denied(Audit *a, const char *capability, const char *resource, const char *operation,
-                  const char *detail, int pid)
+                  const char *needed, const char *detail, int pid)
 {
 	audit_emit(a, "CapabilityDenied",
-	           json_pack("{s:s, s:s, s:s, s:s*, s:i}", "capability", capability, "resource",
-	                     resource, "operation", operation, "detail", detail, "pid", pid));
+	           json_pack("{s:s, s:s, s:s, s:s*, s:s*, s:i}", "capability", capability,
+	                     "resource", resource, "operation", operation, "needed", needed,
+	                     "detail", detail, "pid", pid));
 }
 
 void event_used(Audit *a, const char *capability, const char *resource, const char *operation,

@@ -10,9 +10,10 @@
 #include "audit/audit.h"
 
 /* CapabilityDenied: CAPABILITY refused on RESOURCE by OPERATION (exec, open, connect, …),
- * with DETAIL (why; NULL: none) and the program's PID (0: the supervisor's own refusal). */
+ * NEEDED the grant that would allow it ("FILE_READ:/etc/passwd"; NULL: no grant does), with
+ * DETAIL (why; NULL: none) and the program's PID (0: the supervisor's own refusal). */
 void event_denied(Audit *a, const char *capability, const char *resource, const char *operation,
-                  const char *detail, int pid);
+                  const char *needed, const char *detail, int pid);
 /* CapabilityUsed (--verbose): a granted network connection made, to ADDRESS. */
 void event_used(Audit *a, const char *capability, const char *resource, const char *operation,
                 const char *address, int pid);

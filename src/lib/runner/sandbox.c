@@ -40,6 +40,7 @@
 #include "runner/notify.h"
 #include "runner/output.h"
 #include "runner/probe.h"
+#include "runner/result.h"
 #include "runner/spawn.h"
 
 int ob_sandbox_set_backend(ob_sandbox *sb, ob_backend backend)
@@ -290,6 +291,7 @@ void ob_result_done(ob_result *res)
 	free(res->stderr_data);
 	res->stdout_data = res->stderr_data = NULL;
 	res->stdout_len = res->stderr_len = 0;
+	result_free_denials(res);
 }
 
 int ob_sandbox_set_allow_degraded(ob_sandbox *sb, bool allow)

@@ -347,6 +347,7 @@ static void run_done(Run *run)
 int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 {
 	Run run = {.sb = sb,
+	           .res = res,
 	           .pid = -1,
 	           .report_fd = -1,
 	           .out = {{.fd = -1}, {.fd = -1}},
