@@ -27,10 +27,11 @@
 
 /* What programs need from /etc to start: the dynamic loader's cache and configuration, time
  * zone, the alternatives links Debian's commands go through.  Deliberately not passwd,
- * group, shadow, hosts, resolv.conf, ssh. */
+ * group, shadow, ssh, nor the host's hosts and resolv.conf (generated: plan_etc). */
 static const char *const etc_files[] = {"/etc/ld.so.cache",  "/etc/ld.so.conf",
                                         "/etc/ld.so.conf.d", "/etc/localtime",
-                                        "/etc/alternatives", "/etc/locale.alias"};
+                                        "/etc/alternatives", "/etc/locale.alias",
+                                        "/etc/timezone"};
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
@@ -47,23 +48,56 @@ static int plan_runtime(Plan *p)
 	return r;
 }
 
-/* The transparent path's resolver: the DNS stub on the sandbox's own loopback, asked for
- * every name (an empty /etc/hosts: "localhost" too is a name a grant must cover). */
-static int plan_resolver(Plan *p)
+static bool plan_has_dest(const Plan *p, const char *dest)
 {
-	static const char *const files[][2] = {
-	    {"/etc/resolv.conf", "# omnibase: the supervisor's DNS stub answers granted names\n"
-	                         "nameserver 127.0.0.1\n"},
-	    {"/etc/nsswitch.conf", "hosts: dns\n"},
+	for (size_t i = 0; i < p->n_steps; i++)
+		if (streq(p->steps[i].dest, dest))
+			return true;
+	return false;
+}
+
+/* A minimal /etc for name lookups, generated rather than the host's (which names the host's
+ * own services and users): localhost from files, the rest from DNS. With the transparent
+ * path, the DNS stub on the sandbox's own loopback answers granted names; without it no
+ * server is named and lookups fail at once. Resolving "localhost" to the sandbox's own
+ * loopback grants nothing: a connect there is still judged (docs/design/egress.md). */
+static int plan_etc(Plan *p, bool stub)
+{
+	const char *const files[][2] = {
+	    {"/etc/resolv.conf", stub ? "# omnibase: the supervisor's DNS stub answers granted "
+	                                "names\nnameserver 127.0.0.1\n"
+	                              : "# omnibase: no DNS in this sandbox (no network granted)\n"
+	                                "options attempts:1 timeout:1\n"},
+	    {"/etc/nsswitch.conf", "hosts: files dns\n"},
 	    {"/etc/host.conf", "multi on\n"},
-	    {"/etc/hosts", "# omnibase: empty; names come from the DNS stub\n"},
+	    {"/etc/hosts", "# omnibase: the sandbox's own loopback\n127.0.0.1 localhost\n"
+	                   "::1 localhost ip6-localhost ip6-loopback\n"},
 	};
 	int r = 0;
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(files); i++) {
-		r = plan_add(p, STEP_FILE, NULL, files[i][0], files[i][1], 0, "NETWORK_CONNECT");
+		if (plan_has_dest(p, files[i][0]))
+			continue; /* granted: the host's own file, as asked */
+		r = plan_add(p, STEP_FILE, NULL, files[i][0], files[i][1], 0, "runtime");
 		if (r >= 0)
 			p->steps[p->n_steps - 1].data_len = strlen(files[i][1]);
 	}
+	return r;
+}
+
+/* TLS clients' trust store when network is granted: the CA certificates and OpenSSL's
+ * configuration, read-only. /etc/ssl/certs links into /usr/share/ca-certificates (there
+ * already); /usr/lib/ssl (under /usr) links back here. Not the whole /etc/ssl: its private/
+ * holds the host's keys. */
+static int plan_tls(Plan *p)
+{
+	static const char *const files[] = {"/etc/ssl/certs", "/etc/ssl/openssl.cnf",
+	                                    "/etc/ca-certificates.conf"};
+	int r = plan_has_dest(p, "/etc/ssl")
+	            ? 0
+	            : plan_add(p, STEP_DIR, NULL, "/etc/ssl", NULL, 0, "NETWORK_CONNECT");
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(files); i++)
+		if (!plan_has_dest(p, files[i]))
+			r = plan_bind_same(p, files[i], true, "NETWORK_CONNECT");
 	return r;
 }
 
@@ -562,8 +596,10 @@ int plan_build(Plan *p, const PlanInput *in, ob_error *reterr)
 	p->proxy = network && in->egress != OB_EGRESS_TRANSPARENT;
 	p->transparent = network && in->egress != OB_EGRESS_PROXY;
 	/* In modes rx and rwx /etc is the host's, read-only: its resolv.conf stays (documented) */
-	if (r >= 0 && p->transparent && in->mode == OB_MODE_SANDBOX)
-		r = plan_resolver(p);
+	if (r >= 0 && in->mode == OB_MODE_SANDBOX)
+		r = plan_etc(p, p->transparent);
+	if (r >= 0 && network && in->mode == OB_MODE_SANDBOX)
+		r = plan_tls(p);
 	if (r < 0)
 		return r;
 	qsort(p->steps, p->n_steps, sizeof(MountStep), step_cmp);
