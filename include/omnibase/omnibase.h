@@ -478,6 +478,10 @@ OB_PUBLIC int ob_sandbox_set_allow_degraded(ob_sandbox *sb, bool allow);
 /* Also report what was allowed, not only what was refused: each egress connection made
  * (CapabilityUsed events). */
 OB_PUBLIC int ob_sandbox_set_verbose(ob_sandbox *sb, bool verbose);
+/* Writes the plan's warnings at start to FD (borrowed, never closed), one line each:
+ * "omnibase: warning: grant FILE_READ:/x matches nothing on the host" (also in
+ * SandboxStart's "warnings").  -EINVAL for a negative FD. */
+OB_PUBLIC int ob_sandbox_set_warning_fd(ob_sandbox *sb, int fd);
 /* Event sinks, at most 4 of each kind (-E2BIG beyond).  ob_sandbox_add_audit_log()
  * appends events as JSON Lines to PATH (copied; opened O_APPEND when the run starts, its
  * failure then fails the run with 125). */

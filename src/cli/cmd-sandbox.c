@@ -386,6 +386,7 @@ static int sandbox_run(int argc, char **argv)
 		return OB_EXIT_SETUP;
 	}
 	a = (RunArgs){.sb = sb, .caps = caps, .cwd = cwd};
+	(void)ob_sandbox_set_warning_fd(sb, STDERR_FILENO);
 	ob_limits_init(&a.limits);
 	ob_limits_init(&a.cli_limits);
 	int k = parse_run_args(&a, argc, argv); /* 0: help shown; > 0: index of PROGRAM */

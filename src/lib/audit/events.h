@@ -26,8 +26,10 @@ void event_degraded(Audit *a, const char *protection, const char *reason);
 /* PolicyEvaluated for each entry of REQUESTED (a review's "requested" array). */
 void event_policies(Audit *a, const json_t *requested);
 /* SandboxStart: PROGRAM run with ARGV (NULL-terminated); CAPABILITIES, LIMITS and
- * PROTECTIONS are taken (references stolen). */
+ * PROTECTIONS are taken (references stolen); WARNINGS (N_WARNINGS): what the plan found
+ * amiss, e.g. a grant that matches nothing on the host. */
 void event_start(Audit *a, const char *program, char *const *argv, json_t *capabilities,
-                 json_t *limits, const char *mode, json_t *protections);
+                 json_t *limits, const char *mode, json_t *protections, char *const *warnings,
+                 size_t n_warnings);
 /* SandboxExit from RES; EGRESS (stolen, may be NULL): the egress counters. */
 void event_exit(Audit *a, const ob_result *res, json_t *egress);

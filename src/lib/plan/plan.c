@@ -19,6 +19,7 @@
 #include "egress/proxy.h"
 #include "model/capability.h"
 #include "plan/dbfiles.h"
+#include "plan/grantfiles.h"
 #include "plan/identity.h"
 #include "plan/program.h"
 #include "plan/steps.h"
@@ -267,6 +268,9 @@ static int plan_pattern_grant(Walk *w)
 	struct stat st;
 	if (w->sockets && g->literal)
 		return stat(root, &st) == 0 && S_ISSOCK(st.st_mode) ? grant_bind(w, root) : 0;
+	if (g->literal && access(root, F_OK) < 0 && errno == ENOENT &&
+	    w->cap->type == OB_CAP_FILE_WRITE && !w->store)
+		return grantfiles_plan_new(w->plan, root, w->why, w->err); /* made at launch */
 	if (g->literal)
 		return access(root, F_OK) == 0 ? grant_bind(w, root) : 0;
 	bool tree = g->segs[g->n_segs - 1].globstar && !w->sockets;
@@ -367,13 +371,24 @@ static int plan_grant_steps(Plan *p, const PlanInput *in, const ob_capability *c
 	}
 }
 
+/* Grants of host paths, which a warning names when they match nothing there (SPEC §2.2). */
+static bool grant_is_host_path(const ob_capability *c)
+{
+	return c->type == OB_CAP_FILE_READ || c->type == OB_CAP_FILE_WRITE ||
+	       ((c->type == OB_CAP_DATABASE_READ || c->type == OB_CAP_DATABASE_WRITE) &&
+	        c->kind == RES_SQLITE);
+}
+
 /* One grant's binds, the caller's files in them the sandbox's own (SPEC §2.4). */
 static int plan_grant(Plan *p, const PlanInput *in, const ob_capability *c, ob_error *reterr)
 {
-	size_t from = p->n_steps;
+	size_t from = p->n_steps, warned = p->n_warnings;
 	int r = plan_grant_steps(p, in, c, reterr);
 	if (r >= 0)
 		plan_mark_idmap(p, from);
+	if (r >= 0 && p->n_steps == from && p->n_warnings == warned && grant_is_host_path(c))
+		r = plan_warn(p, "grant %s:%s matches nothing on the host", ob_cap_type_to_string(c->type),
+		              c->resource);
 	return r;
 }
 
@@ -638,6 +653,7 @@ void plan_done(Plan *p)
 	free(p->interpreter);
 	free(p->cwd);
 	dbfiles_done(p);
+	grantfiles_done(p);
 	filter_prog_done(&p->seccomp);
 	*p = (Plan){0};
 }
@@ -684,10 +700,13 @@ json_t *plan_to_json(const Plan *p)
 	json_t *ports = p->tcp_connect_handled ? json_array() : json_null();
 	for (size_t i = 0; i < p->n_tcp_connect_ports; i++)
 		(void)json_array_append_new(ports, json_integer(p->tcp_connect_ports[i]));
-	return json_pack(
+	json_t *o = json_pack(
 	    "{s:s, s:s, s:o, s:o, s:o, s:s, s:i, s:o, s:{s:i, s:o, s:o}, s:o, s:{s:b, s:b}}",
 	    "program", p->program, "exec", p->exec_path, "argv", argv, "env", env, "mounts", mounts,
 	    "cwd", p->cwd, "uid", (int)p->uid, "host_ids", identity_json(p), "landlock", "abi",
 	    p->landlock_abi, "rules", rules, "tcp_connect_ports", ports, "sqlite_databases", dbs,
 	    "egress", "proxy", p->proxy, "transparent", p->transparent);
+	if (o)
+		grantfiles_to_json(p, o);
+	return o;
 }

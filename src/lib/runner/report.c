@@ -207,8 +207,10 @@ void run_report_start(Run *run)
 	               sb->review ? json_object_get(review_json(sb->review), "requested") : NULL);
 	event_start(&run->audit, run->plan.program, sb->argv, sandbox_granted_json(sb),
 	            sandbox_limits_json(&run->plan.limits), ob_sandbox_mode_to_string(sb->mode),
-	            protections_json(run));
+	            protections_json(run), run->plan.warnings, run->plan.n_warnings);
 	report_degraded(run);
+	for (size_t i = 0; sb->has_warning_fd && i < run->plan.n_warnings; i++)
+		(void)dprintf(sb->warning_fd, "omnibase: warning: %s\n", run->plan.warnings[i]);
 }
 
 int run_setup_sinks(Run *run, ob_error *reterr)

@@ -308,6 +308,14 @@ int ob_sandbox_set_verbose(ob_sandbox *sb, bool verbose)
 	return 0;
 }
 
+int ob_sandbox_set_warning_fd(ob_sandbox *sb, int fd)
+{
+	assert_return(sb && fd >= 0, -EINVAL);
+	sb->warning_fd = fd;
+	sb->has_warning_fd = true;
+	return 0;
+}
+
 int ob_sandbox_add_audit_log(ob_sandbox *sb, const char *path)
 {
 	assert_return(sb && path, -EINVAL);
