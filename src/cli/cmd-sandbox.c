@@ -97,8 +97,23 @@ typedef struct RunArgs {
 	ob_limits cli_limits;
 	char *cwd;
 	const char *component;
+	const char *workdir; /* --workdir as given */
 	bool json, quiet, dry_run, caps_given;
 } RunArgs;
+
+/* SPEC §2.2: relative grant paths are relative to --workdir when given (a->cwd, the base
+ * of --cap and --capabilities, becomes it). */
+static int relative_base(RunArgs *a)
+{
+	char *real = realpath(a->workdir, NULL);
+	if (!real) {
+		log_error("--workdir %s: %s", a->workdir, strerror(errno));
+		return -EINVAL;
+	}
+	free(a->cwd);
+	a->cwd = real;
+	return ob_capset_set_workdir(a->caps, real);
+}
 
 static int set_limit_flag(RunArgs *a, ob_limit l, const char *text)
 {
@@ -315,7 +330,12 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+h", options, &idx)) >= 0) {
 		a->json |= c == ARG_JSON;
 		a->quiet |= c == ARG_QUIET;
+		if (c == ARG_WORKDIR)
+			a->workdir = optarg;
 	}
+	/* relative grants are relative to --workdir, wherever it stands among the options */
+	if (a->workdir && relative_base(a) < 0)
+		return -EINVAL;
 	opterr = 1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", options, &idx)) >= 0) {
@@ -385,11 +405,12 @@ static int sandbox_run(int argc, char **argv)
 		log_error("out of memory or no working directory");
 		return OB_EXIT_SETUP;
 	}
-	a = (RunArgs){.sb = sb, .caps = caps, .cwd = cwd};
+	a = (RunArgs){.sb = sb, .caps = caps, .cwd = TAKE_PTR(cwd)};
 	(void)ob_sandbox_set_warning_fd(sb, STDERR_FILENO);
 	ob_limits_init(&a.limits);
 	ob_limits_init(&a.cli_limits);
 	int k = parse_run_args(&a, argc, argv); /* 0: help shown; > 0: index of PROGRAM */
+	cwd = a.cwd; /* the caller's, or --workdir's: freed on return */
 	if (k <= 0)
 		return k == 0 ? 0 : fail_early(&a, OB_EXIT_SETUP);
 	int first = k < argc && streq(argv[k], "--") ? k + 1 : k;
