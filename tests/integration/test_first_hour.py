@@ -304,3 +304,30 @@ def test_relative_grant_follows_workdir(sandbox, shared_tmp):
     assert p.stdout == b"the allowed text\n"
     p = sandbox.run("--dry-run", "--workdir", work, "--cap", "FILE_READ:rel.txt", "/bin/true")
     assert f"FILE_READ:{work}/rel.txt matches nothing" in json.loads(p.stdout)["warnings"][0]
+
+
+def test_localhost_answer_grants_nothing(sandbox, shared_tmp, servers):
+    """With a network grant the DNS stub answers an ungranted "localhost" with the sandbox's
+    own loopback, unrecorded; connecting there still needs a grant: the host's listener on
+    127.0.0.1 is never reached and the attempt is recorded."""
+    srv = servers()
+    log = os.path.join(shared_tmp, "lh.jsonl")
+    script = write_script(shared_tmp, "lh.py", PY + """
+import socket, sys
+addrs = {a[4][0] for a in socket.getaddrinfo("localhost", int(sys.argv[1]))}
+print(sorted(addrs))
+try:
+    socket.create_connection(("localhost", int(sys.argv[1])), timeout=3).recv(10)
+    print("REACHED")
+except OSError as e:
+    print(type(e).__name__)
+""")
+    p = sandbox.run("--audit-log", log, "--cap", "NETWORK_CONNECT:example.com:443", script,
+                    str(srv.port))
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.decode().splitlines()
+    assert set(eval(out[0])) <= {"127.0.0.1", "::1"} and out[1] == "PermissionError", out
+    assert srv.count == 0
+    denied = {(e["resource"], e["operation"]) for e in denials(log)}
+    assert (f"127.0.0.1:{srv.port}", "connect") in denied, denied
+    assert not any(e["operation"] == "resolve" for e in denials(log))

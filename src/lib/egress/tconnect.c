@@ -617,14 +617,17 @@ int tconnect_handle(Tconnect *t, int notify_fd, const struct seccomp_notif *req,
 	}
 	decision_address(sa, &check);
 	unsigned port = ntohs(((const struct sockaddr_in *)&check)->sin_port);
-	/* UDP on the sandbox's own loopback reaches only the sandbox: glibc's getaddrinfo
-	 * connects one to each answer to order them (RFC 6724), "localhost" included */
 	bool internal = egress_address_is_loopback((const struct sockaddr *)&check) &&
-	                ((port == DNS_PORT && t->cfg.dns) || type == SOCK_DGRAM ||
+	                ((port == DNS_PORT && t->cfg.dns) ||
 	                 (port == PROXY_PORT && t->cfg.proxy && type == SOCK_STREAM));
 	/* the sandbox's own stub and proxy (screen() let through no host socket) */
 	if (internal) {
 		connect_own(t, req, TAKE_FD(sock), sa, len);
+	} else if (type == SOCK_DGRAM) {
+		/* refused, not recorded: a UDP connect sends nothing (a datagram is judged and
+		 * recorded at sendto), and glibc's getaddrinfo connects one to each answer to
+		 * order them (RFC 6724): a record of every lookup would be noise */
+		answer(t, req->id, -EACCES);
 	} else if (type != SOCK_STREAM) {
 		deny(t, (const struct sockaddr *)&check,
 		     type == SOCK_DGRAM ? "UDP only to the sandbox's DNS stub"

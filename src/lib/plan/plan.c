@@ -58,10 +58,11 @@ static bool plan_has_dest(const Plan *p, const char *dest)
 }
 
 /* A minimal /etc for name lookups, generated rather than the host's (which names the host's
- * own services and users): localhost from files, the rest from DNS. With the transparent
- * path, the DNS stub on the sandbox's own loopback answers granted names; without it no
- * server is named and lookups fail at once. Resolving "localhost" to the sandbox's own
- * loopback grants nothing: a connect there is still judged (docs/design/egress.md). */
+ * own services and users). Without the transparent path: localhost is the sandbox's own
+ * loopback, no server is named and other lookups fail at once. With it, every name, localhost
+ * too, goes to the DNS stub, which answers granted names and remembers which address came
+ * from which name for the connects (docs/design/egress.md); an ungranted "localhost" is
+ * answered NXDOMAIN unrecorded there, a routine lookup. */
 static int plan_etc(Plan *p, bool stub)
 {
 	const char *const files[][2] = {
@@ -71,8 +72,9 @@ static int plan_etc(Plan *p, bool stub)
 	                                "options attempts:1 timeout:1\n"},
 	    {"/etc/nsswitch.conf", "hosts: files dns\n"},
 	    {"/etc/host.conf", "multi on\n"},
-	    {"/etc/hosts", "# omnibase: the sandbox's own loopback\n127.0.0.1 localhost\n"
-	                   "::1 localhost ip6-localhost ip6-loopback\n"},
+	    {"/etc/hosts", stub ? "# omnibase: empty; names (localhost too) come from the DNS stub\n"
+	                        : "# omnibase: the sandbox's own loopback\n127.0.0.1 localhost\n"
+	                          "::1 localhost\n"},
 	};
 	int r = 0;
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(files); i++) {
