@@ -394,11 +394,11 @@ typedef struct ob_result {
 	char *stdout_data; /* captured output (ob_sandbox_set_capture_output), or NULL; */
 	char *stderr_data; /* NUL-terminated, owned by the result: ob_result_done() */
 	size_t stdout_len, stderr_len;
-	ob_denial *denials;      /* the first distinct denials, in order (owned) */
-	size_t n_denials;        /* entries in DENIALS (<= OB_RESULT_MAX_DENIALS) */
-	unsigned denials_total;  /* every denial, repeats and those not kept included */
-	unsigned limits_hit;     /* bit (1 << ob_limit) for each limit the run reached */
-	ob_limits limits;        /* the limits in force (for messages) */
+	ob_denial *denials;     /* the first distinct denials, in order (owned) */
+	size_t n_denials;       /* entries in DENIALS (<= OB_RESULT_MAX_DENIALS) */
+	unsigned denials_total; /* every denial, repeats and those not kept included */
+	unsigned limits_hit;    /* bit (1 << ob_limit) for each limit the run reached */
+	ob_limits limits;       /* the limits in force (for messages) */
 } ob_result;
 
 /* The one line that says how omnibase ended or constrained a run (SPEC §3): killed after

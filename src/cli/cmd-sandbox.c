@@ -410,7 +410,7 @@ static int sandbox_run(int argc, char **argv)
 	ob_limits_init(&a.limits);
 	ob_limits_init(&a.cli_limits);
 	int k = parse_run_args(&a, argc, argv); /* 0: help shown; > 0: index of PROGRAM */
-	cwd = a.cwd; /* the caller's, or --workdir's: freed on return */
+	cwd = a.cwd;                            /* the caller's, or --workdir's: freed on return */
 	if (k <= 0)
 		return k == 0 ? 0 : fail_early(&a, OB_EXIT_SETUP);
 	int first = k < argc && streq(argv[k], "--") ? k + 1 : k;

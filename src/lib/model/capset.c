@@ -361,8 +361,7 @@ bool ob_capset_has_capability(const ob_capset *set, const ob_capability *cap, co
  * tree (a bind, a Landlock rule), everything beneath: the request, then each of its parent
  * directories up to "/", is looked up. */
 static const ob_capability *bucket_find_file(const Bucket *b, const Request *rq,
-                                             const ob_context *ctx,
-                                             const ob_capability **inactive)
+                                             const ob_context *ctx, const ob_capability **inactive)
 {
 	for (size_t len = rq->len; len > 0;) {
 		const ob_capability *c = bucket_find_text(b, RES_PATH, rq->s, len, ctx, inactive);

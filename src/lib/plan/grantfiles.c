@@ -62,15 +62,17 @@ int grantfiles_plan_new(Plan *p, const char *path, const char *why, ob_error *re
 
 	dir_of(path, dir);
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-		return plan_warn(p,
-		                 "grant FILE_WRITE:%s matches nothing on the host: its directory %s "
-		                 "does not exist",
-		                 why, dir);
+		return plan_warn(
+		    p,
+		    "grant FILE_WRITE:%s matches nothing on the host: its directory %s "
+		    "does not exist",
+		    why, dir);
 	if (!realpath(dir, real) || !streq(real, dir))
-		return ob_error_set(reterr, -ELOOP,
-		                    "grant FILE_WRITE:%s: '%s' goes through a symlink; grant the path "
-		                    "it resolves to instead",
-		                    why, dir);
+		return ob_error_set(
+		    reterr, -ELOOP,
+		    "grant FILE_WRITE:%s: '%s' goes through a symlink; grant the path "
+		    "it resolves to instead",
+		    why, dir);
 	NewFile *n = reallocarray(p->new_files, p->n_new_files + 1, sizeof(NewFile));
 	if (!n)
 		return -ENOMEM;
@@ -104,8 +106,8 @@ static int create_one(NewFile *f, ob_error *reterr)
 	if (dfd < 0)
 		return ob_error_set(reterr, dfd, "FILE_WRITE:%s: directory '%s': %s", f->path, dir,
 		                    strerror(-dfd));
-	_cleanup_close_ int fd =
-	    openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0666);
+	_cleanup_close_ int fd = openat(
+	    dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0666);
 	if (fd < 0 && errno != EEXIST)
 		return ob_error_set(reterr, -errno, "FILE_WRITE:%s: creating it: %s", f->path,
 		                    strerror(errno));
@@ -150,7 +152,8 @@ void grantfiles_cleanup(Plan *p)
 			continue;
 		f->made = false;
 		_cleanup_close_ int dfd = open_dir_nofollow(dir_of(f->path, dir));
-		if (dfd >= 0 && fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && as_made(f, &st))
+		if (dfd >= 0 && fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    as_made(f, &st))
 			(void)unlinkat(dfd, base, 0);
 	}
 }

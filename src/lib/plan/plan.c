@@ -29,10 +29,9 @@
 /* What programs need from /etc to start: the dynamic loader's cache and configuration, time
  * zone, the alternatives links Debian's commands go through.  Deliberately not passwd,
  * group, shadow, ssh, nor the host's hosts and resolv.conf (generated: plan_etc). */
-static const char *const etc_files[] = {"/etc/ld.so.cache",  "/etc/ld.so.conf",
-                                        "/etc/ld.so.conf.d", "/etc/localtime",
-                                        "/etc/alternatives", "/etc/locale.alias",
-                                        "/etc/timezone"};
+static const char *const etc_files[] = {
+    "/etc/ld.so.cache",  "/etc/ld.so.conf",   "/etc/ld.so.conf.d", "/etc/localtime",
+    "/etc/alternatives", "/etc/locale.alias", "/etc/timezone"};
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
@@ -72,9 +71,10 @@ static int plan_etc(Plan *p, bool stub)
 	                                "options attempts:1 timeout:1\n"},
 	    {"/etc/nsswitch.conf", "hosts: files dns\n"},
 	    {"/etc/host.conf", "multi on\n"},
-	    {"/etc/hosts", stub ? "# omnibase: empty; names (localhost too) come from the DNS stub\n"
-	                        : "# omnibase: the sandbox's own loopback\n127.0.0.1 localhost\n"
-	                          "::1 localhost\n"},
+	    {"/etc/hosts", stub
+	                       ? "# omnibase: empty; names (localhost too) come from the DNS stub\n"
+	                       : "# omnibase: the sandbox's own loopback\n127.0.0.1 localhost\n"
+	                         "::1 localhost\n"},
 	};
 	int r = 0;
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(files); i++) {
@@ -389,8 +389,8 @@ static int plan_grant(Plan *p, const PlanInput *in, const ob_capability *c, ob_e
 	if (r >= 0)
 		plan_mark_idmap(p, from);
 	if (r >= 0 && p->n_steps == from && p->n_warnings == warned && grant_is_host_path(c))
-		r = plan_warn(p, "grant %s:%s matches nothing on the host", ob_cap_type_to_string(c->type),
-		              c->resource);
+		r = plan_warn(p, "grant %s:%s matches nothing on the host",
+		              ob_cap_type_to_string(c->type), c->resource);
 	return r;
 }
 

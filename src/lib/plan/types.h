@@ -73,8 +73,8 @@ typedef struct SqliteDb {
  * program left it as it was made (grantfiles.c). */
 typedef struct NewFile {
 	char *path;
-	bool made;             /* this run created it */
-	dev_t dev;             /* and what it made, to know it again */
+	bool made; /* this run created it */
+	dev_t dev; /* and what it made, to know it again */
 	ino_t ino;
 	struct timespec mtime; /* a write, a truncation or a touch changes it */
 } NewFile;

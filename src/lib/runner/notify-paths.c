@@ -222,12 +222,12 @@ static bool has_dots(const char *path)
  * purpose (docs/design/runner.md "Routine lookups"): their absence is the answer, not a
  * refusal worth a record. Only reads, and only these exact paths. */
 static const char *const routine_paths[] = {
-    "/etc/gai.conf",           /* getaddrinfo's address ordering */
-    "/etc/host.conf",          /* the resolver's options (generated in mode sandbox) */
-    "/etc/ld.so.preload",      /* the dynamic loader, at every start */
-    "/etc/ssl/openssl.cnf",    /* OpenSSL's configuration: at `import ssl`; shown only */
+    "/etc/gai.conf",            /* getaddrinfo's address ordering */
+    "/etc/host.conf",           /* the resolver's options (generated in mode sandbox) */
+    "/etc/ld.so.preload",       /* the dynamic loader, at every start */
+    "/etc/ssl/openssl.cnf",     /* OpenSSL's configuration: at `import ssl`; shown only */
     "/usr/lib/ssl/openssl.cnf", /* with a network grant (its link into /etc/ssl) */
-    "/usr/lib/ssl/cert.pem",   /* the CA bundle, likewise */
+    "/usr/lib/ssl/cert.pem",    /* the CA bundle, likewise */
     "/etc/ssl/cert.pem",
     "/etc/ssl/certs",
     "/etc/ssl/certs/ca-certificates.crt",

@@ -97,7 +97,8 @@ static void summary_limits(FILE *f, const ob_result *res, bool *first)
 	char v[32];
 
 	if (res->timed_out) {
-		ob_limit_format(OB_LIMIT_TIMEOUT, res->limits.value[OB_LIMIT_TIMEOUT], v, sizeof(v));
+		ob_limit_format(OB_LIMIT_TIMEOUT, res->limits.value[OB_LIMIT_TIMEOUT], v,
+		                sizeof(v));
 		part(f, first, "killed after %s s (--timeout)", v);
 	}
 	ob_limit_format(OB_LIMIT_MEMORY, res->limits.value[OB_LIMIT_MEMORY], v, sizeof(v));
@@ -126,14 +127,14 @@ static void summary_denials(FILE *f, const ob_result *res, bool *first)
 
 	if (res->denials_total == 0)
 		return;
-	part(f, first, "%u denial%s:", res->denials_total, res->denials_total == 1 ? "" : "s");
-	for (size_t i = 0; i < shown; i++)
-		(void)fprintf(f, "%s %s %s", i ? "," : "", res->denials[i].capability,
-		              res->denials[i].resource);
-	if (res->n_denials > shown || res->n_denials == 0)
-		(void)fputs(", …", f);
+	part(f, first, "%u denial%s", res->denials_total, res->denials_total == 1 ? "" : "s");
 	if (shown == 0)
-		return;
+		return; /* counted, none kept (no memory) */
+	for (size_t i = 0; i < shown; i++)
+		(void)fprintf(f, "%s %s %s", i ? "," : ":", res->denials[i].capability,
+		              res->denials[i].resource);
+	if (res->n_denials > shown)
+		(void)fputs(", …", f);
 	(void)fputs(" (allow with", f);
 	for (size_t i = 0; i < shown; i++)
 		(void)fprintf(f, " --cap %s", res->denials[i].needed);
@@ -163,10 +164,10 @@ static json_t *denials_json(const ob_result *res)
 	json_t *a = json_array();
 	for (size_t i = 0; a && i < res->n_denials; i++) {
 		const ob_denial *d = &res->denials[i];
-		(void)json_array_append_new(
-		    a, json_pack("{s:s, s:s, s:s, s:s, s:i}", "capability", d->capability, "resource",
-		                 d->resource, "operation", d->operation, "needed", d->needed, "count",
-		                 (int)d->count));
+		(void)json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:i}", "capability",
+		                                         d->capability, "resource", d->resource,
+		                                         "operation", d->operation, "needed",
+		                                         d->needed, "count", (int)d->count));
 	}
 	return a;
 }
@@ -176,7 +177,8 @@ static json_t *limits_hit_json(const ob_result *res)
 	json_t *a = json_array();
 	for (int l = 0; a && l < OB_LIMIT_MAX; l++)
 		if (hit(res, (ob_limit)l))
-			(void)json_array_append_new(a, json_string(ob_limit_to_string((ob_limit)l)));
+			(void)json_array_append_new(a,
+			                            json_string(ob_limit_to_string((ob_limit)l)));
 	return a;
 }
 
