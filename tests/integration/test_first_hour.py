@@ -331,3 +331,23 @@ except OSError as e:
     denied = {(e["resource"], e["operation"]) for e in denials(log)}
     assert (f"127.0.0.1:{srv.port}", "connect") in denied, denied
     assert not any(e["operation"] == "resolve" for e in denials(log))
+
+
+def test_missing_secret_names_its_grant(sandbox, shared_tmp):
+    """A read of /run/secrets/NAME that no grant brings is a SECRET_ACCESS denial whose
+    `needed` is the grant; a granted secret beside it is read and not recorded."""
+    log = os.path.join(shared_tmp, "s.jsonl")
+    script = write_script(shared_tmp, "sec.py", PY + """
+print(open("/run/secrets/token").read())
+try:
+    open("/run/secrets/db_password")
+except OSError as e:
+    print(type(e).__name__)
+""")
+    p = sandbox.run("--audit-log", log, "--cap", "SECRET_ACCESS:token", "--secret",
+                    "token=env:OB_TOKEN", script, env_extra={"OB_TOKEN": "t0ken"})
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode().split() == ["t0ken", "FileNotFoundError"]
+    got = [(e["capability"], e["resource"], e["needed"]) for e in denials(log)]
+    assert got == [("SECRET_ACCESS", "db_password", "SECRET_ACCESS:db_password")], got
+    assert "t0ken" not in open(log).read()

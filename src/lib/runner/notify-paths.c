@@ -242,6 +242,18 @@ static bool routine_lookup(const char *path, bool write)
 	return false;
 }
 
+const char *notify_secret_refused(Notifier *n, pid_t pid, const char *path)
+{
+	static const char dir[] = "/run/secrets/";
+	const char *name = path + sizeof(dir) - 1;
+
+	if (strncmp(path, dir, sizeof(dir) - 1) != 0 || !*name || strchr(name, '/') ||
+	    streq(name, ".") || streq(name, ".."))
+		return NULL;
+	_cleanup_close_ int fd = notify_open_inside(n, pid, path, false);
+	return fd == -ENOENT ? name : NULL;
+}
+
 /* Under /proc only what the layout refuses counts; reads under /sys (absent by design) are
  * probes, writes there are not. "..": judged where it leads (/proc/../etc/shadow is /etc's). */
 bool notify_open_refused(Notifier *n, pid_t pid, char path[PATH_MAX], uint64_t flags, bool write)
