@@ -97,21 +97,26 @@ typedef struct RunArgs {
 	ob_limits cli_limits;
 	char *cwd;
 	const char *component;
-	const char *workdir; /* --workdir as given */
+	char *workdir; /* --workdir resolved, owned: the base of relative grants */
 	bool json, quiet, dry_run, caps_given;
 } RunArgs;
 
-/* SPEC §2.2: relative grant paths are relative to --workdir when given (a->cwd, the base
- * of --cap and --capabilities, becomes it). */
-static int relative_base(RunArgs *a)
+static void run_args_done(RunArgs *a)
 {
-	char *real = realpath(a->workdir, NULL);
+	free(a->workdir);
+}
+
+/* SPEC §2.2: relative grant paths are relative to --workdir DIR when given (it becomes
+ * a->cwd, the base of --cap and --capabilities). */
+static int relative_base(RunArgs *a, const char *dir)
+{
+	char *real = realpath(dir, NULL);
 	if (!real) {
-		log_error("--workdir %s: %s", a->workdir, strerror(errno));
+		log_error("--workdir %s: %s", dir, strerror(errno));
 		return -EINVAL;
 	}
-	free(a->cwd);
-	a->cwd = real;
+	free(a->workdir);
+	a->cwd = a->workdir = real;
 	return ob_capset_set_workdir(a->caps, real);
 }
 
@@ -330,12 +335,10 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+h", options, &idx)) >= 0) {
 		a->json |= c == ARG_JSON;
 		a->quiet |= c == ARG_QUIET;
-		if (c == ARG_WORKDIR)
-			a->workdir = optarg;
+		/* relative grants are relative to --workdir, wherever it stands */
+		if (c == ARG_WORKDIR && relative_base(a, optarg) < 0)
+			return -EINVAL;
 	}
-	/* relative grants are relative to --workdir, wherever it stands among the options */
-	if (a->workdir && relative_base(a) < 0)
-		return -EINVAL;
 	opterr = 1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", options, &idx)) >= 0) {
@@ -396,7 +399,7 @@ static int sandbox_run(int argc, char **argv)
 	_cleanup_(ob_capset_unrefp) ob_capset *caps = NULL;
 	_cleanup_(ob_sandbox_freep) ob_sandbox *sb = NULL;
 	_cleanup_free_ char *cwd = getcwd(NULL, 0);
-	RunArgs a = {0};
+	_cleanup_(run_args_done) RunArgs a = {0};
 	ob_error err = {0};
 	ob_result res;
 
@@ -405,12 +408,11 @@ static int sandbox_run(int argc, char **argv)
 		log_error("out of memory or no working directory");
 		return OB_EXIT_SETUP;
 	}
-	a = (RunArgs){.sb = sb, .caps = caps, .cwd = TAKE_PTR(cwd)};
+	a = (RunArgs){.sb = sb, .caps = caps, .cwd = cwd};
 	(void)ob_sandbox_set_warning_fd(sb, STDERR_FILENO);
 	ob_limits_init(&a.limits);
 	ob_limits_init(&a.cli_limits);
 	int k = parse_run_args(&a, argc, argv); /* 0: help shown; > 0: index of PROGRAM */
-	cwd = a.cwd;                            /* the caller's, or --workdir's: freed on return */
 	if (k <= 0)
 		return k == 0 ? 0 : fail_early(&a, OB_EXIT_SETUP);
 	int first = k < argc && streq(argv[k], "--") ? k + 1 : k;
