@@ -371,7 +371,7 @@ typedef struct ob_denial {
 	char capability[32]; /* "FILE_READ", "NETWORK_CONNECT", … */
 	char operation[32];  /* "open", "exec", "connect", "resolve", … */
 	char *resource;      /* owned by the result */
-	char *needed;        /* owned by the result: "TYPE:RESOURCE" */
+	char *needed;        /* owned by the result: "TYPE:RESOURCE", "" when no grant allows it */
 	unsigned count;
 } ob_denial;
 

@@ -118,6 +118,17 @@ static void test_summary_of_each_ending(void **state)
 	assert_string_equal(result_reason(&r), "exited");
 	ob_result_done(&r);
 
+	r = fresh(); /* what no grant allows: no hint */
+	result_add_denial(&r, "NETWORK_CONNECT", "127.0.0.1:5", "bind", "");
+	s = summary(&r);
+	assert_string_equal(s, "1 denial: NETWORK_CONNECT 127.0.0.1:5");
+	free(s);
+	json_t *o = as_json(&r, NULL);
+	assert_true(json_is_null(
+	    json_object_get(json_array_get(json_object_get(o, "denials"), 0), "needed")));
+	json_decref(o);
+	ob_result_done(&r);
+
 	r = fresh();
 	r.denials_total = 2; /* counted, none kept (no memory): still said */
 	s = summary(&r);

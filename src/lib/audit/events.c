@@ -6,7 +6,7 @@ void event_denied(Audit *a, const char *capability, const char *resource, const 
                   const char *needed, const char *detail, int pid)
 {
 	audit_emit(a, "CapabilityDenied",
-	           json_pack("{s:s, s:s, s:s, s:s*, s:s*, s:i}", "capability", capability,
+	           json_pack("{s:s, s:s, s:s, s:s?, s:s*, s:i}", "capability", capability,
 	                     "resource", resource, "operation", operation, "needed", needed,
 	                     "detail", detail, "pid", pid));
 }

@@ -135,10 +135,15 @@ static void summary_denials(FILE *f, const ob_result *res, bool *first)
 		              res->denials[i].resource);
 	if (res->n_denials > shown)
 		(void)fputs(", …", f);
-	(void)fputs(" (allow with", f);
-	for (size_t i = 0; i < shown; i++)
-		(void)fprintf(f, " --cap %s", res->denials[i].needed);
-	(void)fputs(res->n_denials > shown ? " …)" : ")", f);
+	bool any = false;
+	for (size_t i = 0; i < shown; i++) {
+		if (!res->denials[i].needed[0])
+			continue; /* no grant allows it */
+		(void)fprintf(f, "%s --cap %s", any ? "" : " (allow with", res->denials[i].needed);
+		any = true;
+	}
+	if (any)
+		(void)fputs(res->n_denials > shown ? " …)" : ")", f);
 }
 
 int ob_result_summary(const ob_result *res, char **ret)
@@ -164,10 +169,10 @@ static json_t *denials_json(const ob_result *res)
 	json_t *a = json_array();
 	for (size_t i = 0; a && i < res->n_denials; i++) {
 		const ob_denial *d = &res->denials[i];
-		(void)json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:i}", "capability",
-		                                         d->capability, "resource", d->resource,
-		                                         "operation", d->operation, "needed",
-		                                         d->needed, "count", (int)d->count));
+		(void)json_array_append_new(
+		    a, json_pack("{s:s, s:s, s:s, s:s?, s:i}", "capability", d->capability,
+		                 "resource", d->resource, "operation", d->operation, "needed",
+		                 d->needed[0] ? d->needed : NULL, "count", (int)d->count));
 	}
 	return a;
 }

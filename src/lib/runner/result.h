@@ -9,8 +9,8 @@
 #include "omnibase/omnibase.h"
 
 /* Counts one denial into RES: a new (capability, resource, operation) is kept while fewer
- * than OB_RESULT_MAX_DENIALS are, a known one has its count raised. Never fails: without
- * memory the denial is only counted. */
+ * than OB_RESULT_MAX_DENIALS are, a known one has its count raised; NEEDED "" when no grant
+ * allows it. Never fails: without memory the denial is only counted. */
 void result_add_denial(ob_result *res, const char *capability, const char *resource,
                        const char *operation, const char *needed);
 /* Frees the denials RES owns. */
