@@ -48,11 +48,16 @@ static int plan_runtime(Plan *p)
 	return r;
 }
 
+/* Does a step already put something at DEST, or bind a host directory over it (a grant of
+ * /etc/ssl, of /etc)? Then the host's own is what was asked for. */
 static bool plan_has_dest(const Plan *p, const char *dest)
 {
-	for (size_t i = 0; i < p->n_steps; i++)
-		if (streq(p->steps[i].dest, dest))
+	for (size_t i = 0; i < p->n_steps; i++) {
+		const MountStep *s = &p->steps[i];
+		if (streq(s->dest, dest) ||
+		    (s->kind == STEP_BIND && !streq(s->dest, "/") && path_under(dest, s->dest)))
 			return true;
+	}
 	return false;
 }
 
