@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* omnibase sandbox run [OPTIONS] PROGRAM|SCRIPT [-- ARGS...] */
 #include <getopt.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -328,6 +327,7 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 	    {},
 	};
 	int c, idx = 0;
+	bool bad_workdir = false;
 
 	/* --json and --quiet first: an error in any option is then reported in their form */
 	opterr = 0;
@@ -337,8 +337,10 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 		a->quiet |= c == ARG_QUIET;
 		/* relative grants are relative to --workdir, wherever it stands */
 		if (c == ARG_WORKDIR && relative_base(a, optarg) < 0)
-			return -EINVAL;
+			bad_workdir = true;
 	}
+	if (bad_workdir)
+		return -EINVAL;
 	opterr = 1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", options, &idx)) >= 0) {

@@ -132,6 +132,9 @@ def test_json_for_option_errors(sandbox):
         assert res["denials"] == [] and res["limits_hit"] == []
         assert res["output"] == {"stdout": "", "stderr": "", "exceeded": False}
         assert res["error"], res
+    # a --workdir that does not exist, --json after it
+    p = sandbox.run("--workdir", "/nonexistent/dir", "--json", "/bin/true")
+    assert p.returncode == 125 and "/nonexistent/dir" in json.loads(p.stdout)["error"]
     # --json after the bad option counts too, and the error is the one printed
     p = sandbox.run("--cap", "FILE_RAED:/x", "--json", "/bin/true")
     res = json.loads(p.stdout)
