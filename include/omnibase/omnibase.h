@@ -395,6 +395,19 @@ OB_PUBLIC ob_egress ob_egress_from_string(const char *name);
 OB_PUBLIC const char *ob_sandbox_mode_to_string(ob_sandbox_mode mode);
 OB_PUBLIC ob_sandbox_mode ob_sandbox_mode_from_string(const char *name);
 
+/* One distinct denial of a run (SPEC §5 CapabilityDenied): what was refused and the grant
+ * that would allow it ("FILE_READ:/etc/passwd"); COUNT times (repeats folded). */
+typedef struct ob_denial {
+	char capability[32]; /* "FILE_READ", "NETWORK_CONNECT", … */
+	char operation[32];  /* "open", "exec", "connect", "resolve", … */
+	char *resource;      /* owned by the result */
+	char *needed;        /* owned by the result: "TYPE:RESOURCE", "" when no grant allows it */
+	unsigned count;
+} ob_denial;
+
+/* At most this many distinct denials are kept in a result (the rest are only counted). */
+#define OB_RESULT_MAX_DENIALS 32
+
 /* The outcome of a run: a caller-owned struct that ob_sandbox_run() fills; what it points
  * to is released with ob_result_done(). */
 typedef struct ob_result {
@@ -411,7 +424,24 @@ typedef struct ob_result {
 	char *stdout_data; /* captured output (ob_sandbox_set_capture_output), or NULL; */
 	char *stderr_data; /* NUL-terminated, owned by the result: ob_result_done() */
 	size_t stdout_len, stderr_len;
+	ob_denial *denials;     /* the first distinct denials, in order (owned) */
+	size_t n_denials;       /* entries in DENIALS (<= OB_RESULT_MAX_DENIALS) */
+	unsigned denials_total; /* every denial, repeats and those not kept included */
+	unsigned limits_hit;    /* bit (1 << ob_limit) for each limit the run reached */
+	ob_limits limits;       /* the limits in force (for messages) */
 } ob_result;
+
+/* The one line that says how omnibase ended or constrained a run (SPEC §3): killed after
+ * the timeout or out of memory, output cut at its cap, another limit reached, the denials
+ * and the grants that would allow them, e.g. "killed after 30 s (--timeout); 2 denials:
+ * FILE_READ /etc/passwd, … (allow with --cap FILE_READ:/etc/passwd …)", without the
+ * "omnibase: " prefix.  *ret is malloc'ed (free()), or NULL when there is nothing to say
+ * (the program ended by itself with no denial).  -EINVAL, -ENOMEM. */
+OB_PUBLIC int ob_result_summary(const ob_result *res, char **ret);
+/* The result object of `sandbox run --json` (SPEC §3; docs/design/runner.md "The result
+ * object"), one schema for every outcome: RES NULL means no run happened (bad options),
+ * ERR (may be NULL) the message behind it.  *ret is malloc'ed (free()).  -ENOMEM. */
+OB_PUBLIC int ob_result_json(const ob_result *res, const ob_error *err, char **ret);
 
 /* Frees the captured output a result owns and zeroes those fields; the struct itself is
  * the caller's, so this returns void (a `_done`, not a `_free`).  Accepts NULL. */
@@ -478,6 +508,10 @@ OB_PUBLIC int ob_sandbox_set_allow_degraded(ob_sandbox *sb, bool allow);
 /* Also report what was allowed, not only what was refused: each egress connection made
  * (CapabilityUsed events). */
 OB_PUBLIC int ob_sandbox_set_verbose(ob_sandbox *sb, bool verbose);
+/* Writes the plan's warnings at start to FD (borrowed, never closed), one line each:
+ * "omnibase: warning: grant FILE_READ:/x matches nothing on the host" (also in
+ * SandboxStart's "warnings").  -EINVAL for a negative FD. */
+OB_PUBLIC int ob_sandbox_set_warning_fd(ob_sandbox *sb, int fd);
 /* Event sinks, at most 4 of each kind (-E2BIG beyond).  ob_sandbox_add_audit_log()
  * appends events as JSON Lines to PATH (copied; opened O_APPEND when the run starts, its
  * failure then fails the run with 125). */

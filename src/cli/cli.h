@@ -16,8 +16,10 @@ typedef struct Verb {
 	int (*run)(int argc, char **argv);
 } Verb;
 
-/* Prints "omnibase: " and the message to stderr. */
+/* Prints "omnibase: " and the message to stderr, and keeps it in log_last_error (for a
+ * --json result of a failure). */
 void log_error(const char *fmt, ...) _printf_(1, 2);
+extern char log_last_error[1024];
 
 /* Dispatches ARGV[0] through VERBS; prints HELP for --help/-h/none.  Returns an exit code. */
 int verb_dispatch(const Verb *verbs, size_t n, const char *help, int argc, char **argv);

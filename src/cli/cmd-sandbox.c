@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* omnibase sandbox run [OPTIONS] PROGRAM|SCRIPT [-- ARGS...] */
 #include <getopt.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,7 +47,10 @@ static const char run_help[] =
     "      --limit NAME=VALUE    set one limit: memory, cpus, pids, timeout, output, tmpfs,\n"
     "                            files, connections (concurrent egress), egress (bytes)\n"
     "      --json                print one JSON result object on stdout at exit, with the\n"
-    "                            program's stdout and stderr captured into it\n"
+    "                            program's stdout and stderr captured into it (also for\n"
+    "                            option errors)\n"
+    "      --quiet               no closing line on stderr about a timeout, a limit or\n"
+    "                            denials\n"
     "      --dry-run             print the resolved plan and run nothing\n"
     "      --summary             with --dry-run: the plan as short text, not JSON\n"
     "      --seccomp-profile FILE  add system calls to, or take them off, the seccomp\n"
@@ -89,6 +91,7 @@ enum {
 	ARG_EGRESS,
 	ARG_PROFILE,
 	ARG_SUMMARY,
+	ARG_QUIET,
 };
 
 typedef struct RunArgs {
@@ -98,8 +101,28 @@ typedef struct RunArgs {
 	ob_limits cli_limits;
 	char *cwd;
 	const char *component;
-	bool json, dry_run, caps_given, summary;
+	char *workdir; /* --workdir resolved, owned: the base of relative grants */
+	bool json, quiet, dry_run, caps_given, summary;
 } RunArgs;
+
+static void run_args_done(RunArgs *a)
+{
+	free(a->workdir);
+}
+
+/* SPEC §2.2: relative grant paths are relative to --workdir DIR when given (it becomes
+ * a->cwd, the base of --cap and --capabilities). */
+static int relative_base(RunArgs *a, const char *dir)
+{
+	char *real = realpath(dir, NULL);
+	if (!real) {
+		log_error("--workdir %s: %s", dir, strerror(errno));
+		return -EINVAL;
+	}
+	free(a->workdir);
+	a->cwd = a->workdir = real;
+	return ob_capset_set_workdir(a->caps, real);
+}
 
 /* SPEC is the --limit NAME=VALUE the user wrote, NULL for the flag of the limit's name: the
  * message names what was written, not a flag that was not. */
@@ -276,6 +299,9 @@ static int handle_option(RunArgs *a, int c, const char *arg)
 	case ARG_DRY_RUN:
 		a->dry_run = true;
 		return 0;
+	case ARG_QUIET:
+		a->quiet = true;
+		return 0;
 	case ARG_DEGRADED:
 		return ob_sandbox_set_allow_degraded(a->sb, true);
 	case ARG_REGISTRY:
@@ -317,6 +343,7 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 	    {"audit-log", required_argument, NULL, ARG_AUDIT_LOG},
 	    {"verbose", no_argument, NULL, ARG_VERBOSE},
 	    {"json", no_argument, NULL, ARG_JSON},
+	    {"quiet", no_argument, NULL, ARG_QUIET},
 	    {"dry-run", no_argument, NULL, ARG_DRY_RUN},
 	    {"allow-degraded", no_argument, NULL, ARG_DEGRADED},
 	    {"secret", required_argument, NULL, ARG_SECRET},
@@ -332,9 +359,21 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 	    {},
 	};
 	int c, idx = 0;
+	bool bad_workdir = false;
 
-	optind = 1;
+	/* --json and --quiet first: an error in any option is then reported in their form */
 	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", options, &idx)) >= 0) {
+		a->json |= c == ARG_JSON;
+		a->quiet |= c == ARG_QUIET;
+		/* relative grants are relative to --workdir, wherever it stands */
+		if (c == ARG_WORKDIR && relative_base(a, optarg) < 0)
+			bad_workdir = true;
+	}
+	if (bad_workdir)
+		return -EINVAL;
+	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", options, &idx)) >= 0) {
 		if (c == 'h') {
 			(void)fputs(run_help, stdout);
@@ -359,30 +398,32 @@ static void merge_limits(ob_limits *dst, const ob_limits *cli)
 			dst->value[l] = cli->value[l];
 }
 
-static void print_result(const ob_result *res, const ob_error *err)
+/* The --json object: one schema for a run and for a failure before it (RES NULL). */
+static void print_result(const ob_result *res, const char *error)
 {
-	json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:b, s:b, s:I, s:I, s:i}", "execution_id",
-	                      res->execution_id, "exit_code", res->exit_code, "status", res->status,
-	                      "signal", res->signal, "timed_out", res->timed_out, "oom", res->oom,
-	                      "duration_ms", (json_int_t)res->duration_ms, "max_rss_kb",
-	                      (json_int_t)res->max_rss_kb, "violations", (int)res->violations);
-	if (o && err->msg[0])
-		(void)json_object_set_new(o, "error", json_string(err->msg));
-	/* Captured output, when it is text (JSON strings are UTF-8); null otherwise. */
-	if (o) {
-		json_t *out = res->stdout_data ? json_stringn(res->stdout_data, res->stdout_len)
-		                               : json_string("");
-		json_t *errs = res->stderr_data ? json_stringn(res->stderr_data, res->stderr_len)
-		                                : json_string("");
-		(void)json_object_set_new(o, "stdout", out ? out : json_null());
-		(void)json_object_set_new(o, "stderr", errs ? errs : json_null());
-		(void)json_object_set_new(o, "output_exceeded", json_boolean(res->output_exceeded));
-	}
-	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	if (s)
+	_cleanup_free_ char *s = NULL;
+	ob_error err = {0};
+
+	(void)snprintf(err.msg, sizeof(err.msg), "%s", error);
+	if (ob_result_json(res, &err, &s) >= 0)
 		(void)puts(s);
-	free(s);
-	json_decref(o);
+}
+
+/* Says how omnibase ended or constrained the run, unless --quiet. */
+static void print_summary(const RunArgs *a, const ob_result *res)
+{
+	_cleanup_free_ char *line = NULL;
+
+	if (!a->quiet && ob_result_summary(res, &line) >= 0 && line)
+		log_error("%s", line);
+}
+
+/* A failure before the run: its exit code, and with --json its result object. */
+static int fail_early(const RunArgs *a, int code)
+{
+	if (a->json)
+		print_result(NULL, log_last_error);
+	return code;
 }
 
 static int sandbox_run(int argc, char **argv)
@@ -390,7 +431,7 @@ static int sandbox_run(int argc, char **argv)
 	_cleanup_(ob_capset_unrefp) ob_capset *caps = NULL;
 	_cleanup_(ob_sandbox_freep) ob_sandbox *sb = NULL;
 	_cleanup_free_ char *cwd = getcwd(NULL, 0);
-	RunArgs a = {0};
+	_cleanup_(run_args_done) RunArgs a = {0};
 	ob_error err = {0};
 	ob_result res;
 
@@ -400,11 +441,12 @@ static int sandbox_run(int argc, char **argv)
 		return OB_EXIT_SETUP;
 	}
 	a = (RunArgs){.sb = sb, .caps = caps, .cwd = cwd};
+	(void)ob_sandbox_set_warning_fd(sb, STDERR_FILENO);
 	ob_limits_init(&a.limits);
 	ob_limits_init(&a.cli_limits);
 	int k = parse_run_args(&a, argc, argv); /* 0: help shown; > 0: index of PROGRAM */
 	if (k <= 0)
-		return k == 0 ? 0 : OB_EXIT_SETUP;
+		return k == 0 ? 0 : fail_early(&a, OB_EXIT_SETUP);
 	int first = k < argc && streq(argv[k], "--") ? k + 1 : k;
 	char **cmd = argv + first;
 	/* "PROGRAM -- ARGS": drop the separator between the program and its arguments. */
@@ -412,11 +454,11 @@ static int sandbox_run(int argc, char **argv)
 		memmove(cmd + 1, cmd + 2, (size_t)(argc - first - 1) * sizeof(char *));
 	merge_limits(&a.limits, &a.cli_limits);
 	if (a.component && ob_sandbox_set_component(sb, a.component, a.caps_given) < 0)
-		return OB_EXIT_SETUP;
+		return fail_early(&a, OB_EXIT_SETUP);
 	if (!cmd[0] || ob_sandbox_set_capabilities(sb, caps) < 0 ||
 	    ob_sandbox_set_limits(sb, &a.limits) < 0 || ob_sandbox_set_command(sb, cmd, &err) < 0) {
 		log_error("%s", err.msg[0] ? err.msg : "bad arguments");
-		return OB_EXIT_SETUP;
+		return fail_early(&a, OB_EXIT_SETUP);
 	}
 	if (a.dry_run) {
 		_cleanup_free_ char *plan = NULL;
@@ -436,8 +478,9 @@ static int sandbox_run(int argc, char **argv)
 	(void)ob_sandbox_run(sb, &res, &err);
 	if (err.msg[0])
 		log_error("%s", err.msg);
+	print_summary(&a, &res);
 	if (a.json)
-		print_result(&res, &err);
+		print_result(&res, err.msg);
 	ob_result_done(&res);
 	return res.exit_code;
 }

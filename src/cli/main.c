@@ -31,10 +31,15 @@ static const Verb main_verbs[] = {
     {"doctor", "kernel features and protections available", cmd_doctor},
 };
 
+char log_last_error[1024];
+
 void log_error(const char *fmt, ...)
 {
 	va_list ap;
 
+	va_start(ap, fmt);
+	(void)vsnprintf(log_last_error, sizeof(log_last_error), fmt, ap);
+	va_end(ap);
 	va_start(ap, fmt);
 	(void)fputs("omnibase: ", stderr);
 	(void)vfprintf(stderr, fmt, ap);

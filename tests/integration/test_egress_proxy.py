@@ -65,7 +65,7 @@ try:
 except OSError as e:
     out["direct"] = type(e).__name__
 try:
-    socket.getaddrinfo("localhost", port)
+    socket.getaddrinfo("example.com", port)  # localhost is /etc/hosts' (SPEC §3)
     out["dns"] = "RESOLVED"
 except OSError as e:
     out["dns"] = type(e).__name__

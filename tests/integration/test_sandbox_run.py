@@ -44,7 +44,7 @@ try:
 except OSError as e:
     print("ENV1 denied", type(e).__name__)
 print("CMD1", open("/proc/1/cmdline", "rb").read().replace(b"\\0", b"").decode())
-for p in ("/root", "/home", "/etc/shadow", "/etc/hosts", "/var", "/run", "/sys"):
+for p in ("/root", "/home", "/etc/shadow", "/etc/passwd", "/var", "/run", "/sys"):
     print(p, os.path.exists(p))
 """)
     p = sandbox.run(script, env_extra={"OB_SECRET_MARKER": "hunter2"})
@@ -57,7 +57,7 @@ for p in ("/root", "/home", "/etc/shadow", "/etc/hosts", "/var", "/run", "/sys")
     assert [l for l in out.splitlines() if l.startswith("CMD1")] == ["CMD1 "]
     line = [l for l in out.splitlines() if l.startswith("ENV1")][0]
     assert line == "ENV1 denied PermissionError" or line in ("ENV1 b''",), line
-    for path in ("/root", "/home", "/etc/shadow", "/etc/hosts", "/var", "/run", "/sys"):
+    for path in ("/root", "/home", "/etc/shadow", "/etc/passwd", "/var", "/run", "/sys"):
         assert f"{path} False" in out
 
 

@@ -355,7 +355,7 @@ static void test_format(void **state)
 	    "\"operation\":\"open\",\"pid\":3,\"repeated\":0,\"needed\":\"n\"}\n";
 	expect_format(denied, NULL, 0, 1,
 	              "T #7 CapabilityDenied capability=FILE_READ resource=\"/etc/my file\" "
-	              "operation=open pid=3 repeated=0");
+	              "operation=open needed=n pid=3 repeated=0");
 	expect_format(denied, "capabilitydenied", 0, 1, NULL);
 	expect_format(denied, "SandboxExit", 0, 0, NULL);
 	expect_format(denied, NULL, OB_AUDIT_FORMAT_JSON, 1, NULL);

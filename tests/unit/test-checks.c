@@ -73,6 +73,39 @@ static void test_file_read_path_tricks(void **state)
 	ob_capset_unref(s);
 }
 
+/* SPEC §2.2: a path without wildcards covers it and everything beneath, as the sandbox shows
+ * it (a bind of the tree); never a sibling that shares its prefix, never through "..". */
+static void test_file_directory_grants(void **state)
+{
+	(void)state;
+	ob_capset *s = SET("FILE_READ:/data", "FILE_WRITE:/out/sub", "FILE_READ:/srv/*/public");
+	ob_cap_error e;
+
+	assert_int_equal(ob_check_file_read(s, NULL, "/data", NULL), 0);
+	assert_int_equal(ob_check_file_read(s, NULL, "/data/a.txt", NULL), 0);
+	assert_int_equal(ob_check_file_read(s, NULL, "/data/sub/deep/file", NULL), 0);
+	assert_int_equal(ob_check_file_read(s, NULL, "/database", NULL), -EACCES);
+	assert_int_equal(ob_check_file_read(s, NULL, "/data2/a", NULL), -EACCES);
+	assert_int_equal(ob_check_file_read(s, NULL, "/data/../etc/passwd", &e), -EACCES);
+	assert_string_equal(e.needed, "FILE_READ:/etc/passwd");
+	assert_int_equal(ob_check_file_read(s, NULL, "/", NULL), -EACCES);
+	assert_int_equal(ob_check_file_write(s, NULL, "/data/a.txt", NULL), -EACCES);
+	assert_int_equal(ob_check_file_write(s, NULL, "/out/sub/new/file", NULL), 0);
+	assert_int_equal(ob_check_file_read(s, NULL, "/out/sub/x", NULL), 0);
+	assert_int_equal(ob_check_file_write(s, NULL, "/out/other", NULL), -EACCES);
+	assert_int_equal(ob_check_file_write(s, NULL, "/out", NULL), -EACCES);
+	/* a pattern's matched directory brings its tree too, as the runner binds it */
+	assert_int_equal(ob_check_file_read(s, NULL, "/srv/a/public/x/y", NULL), 0);
+	assert_int_equal(ob_check_file_read(s, NULL, "/srv/a/private/x", NULL), -EACCES);
+	assert_int_equal(ob_capset_allows(s, OB_CAP_FILE_READ, "/data/x", NULL), 1);
+	ob_capset_unref(s);
+	/* the root granted: everything */
+	s = SET("FILE_READ:/");
+	assert_int_equal(ob_check_file_read(s, NULL, "/etc/passwd", NULL), 0);
+	assert_int_equal(ob_check_file_read(s, NULL, "/", NULL), 0);
+	ob_capset_unref(s);
+}
+
 static void test_file_globs(void **state)
 {
 	(void)state;
@@ -423,6 +456,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_file_read_path_tricks),
+	    cmocka_unit_test(test_file_directory_grants),
 	    cmocka_unit_test(test_file_globs),
 	    cmocka_unit_test(test_file_hostile_bytes),
 	    cmocka_unit_test(test_network_hosts),

@@ -249,7 +249,8 @@ static void test_audit_end(void **state)
 	assert_int_equal(audit_add_fd(&a, sv[0], true), 0);
 	a.is_socket[0] = true;
 	for (int i = 0; i < 5; i++)
-		event_denied(&a, "FILE_READ", "/etc/passwd", "read", NULL, 3);
+		event_denied(&a, "FILE_READ", "/etc/passwd", "read", "FILE_READ:/etc/passwd", NULL,
+		             3);
 	event_violation(&a, "ptrace", "PTRACE_ATTACH", 3);
 	event_violation(&a, "bpf", "BPF_PROG_LOAD", 3);
 	assert_int_equal(a.violations, 7);
@@ -291,7 +292,8 @@ static void test_drain_stalled(void **state)
 	for (int i = 0; i < 20000; i++) {
 		char r[32];
 		(void)snprintf(r, sizeof(r), "/f%d", i);
-		event_denied(&a, "FILE_READ", r, "read", "a reason long enough to fill it", 3);
+		event_denied(&a, "FILE_READ", r, "read", NULL, "a reason long enough to fill it",
+		             3);
 	}
 	assert_int_equal(audit_pollfds(&a, p, AUDIT_MAX_SINKS), 1);
 	assert_int_equal(p[0].events, POLLOUT);

@@ -3,11 +3,12 @@
 #include "audit/events.h"
 
 void event_denied(Audit *a, const char *capability, const char *resource, const char *operation,
-                  const char *detail, int pid)
+                  const char *needed, const char *detail, int pid)
 {
 	audit_emit(a, "CapabilityDenied",
-	           json_pack("{s:s, s:s, s:s, s:s*, s:i}", "capability", capability, "resource",
-	                     resource, "operation", operation, "detail", detail, "pid", pid));
+	           json_pack("{s:s, s:s, s:s, s:s?, s:s*, s:i}", "capability", capability,
+	                     "resource", resource, "operation", operation, "needed", needed,
+	                     "detail", detail, "pid", pid));
 }
 
 void event_used(Audit *a, const char *capability, const char *resource, const char *operation,
@@ -63,15 +64,18 @@ void event_policies(Audit *a, const json_t *requested)
 }
 
 void event_start(Audit *a, const char *program, char *const *argv, json_t *capabilities,
-                 json_t *limits, const char *mode, json_t *protections)
+                 json_t *limits, const char *mode, json_t *protections, char *const *warnings,
+                 size_t n_warnings)
 {
-	json_t *args = json_array();
+	json_t *args = json_array(), *warns = json_array();
 	for (size_t i = 0; argv && argv[i]; i++)
 		(void)json_array_append_new(args, json_string(argv[i]));
+	for (size_t i = 0; i < n_warnings; i++)
+		(void)json_array_append_new(warns, json_string(warnings[i]));
 	audit_emit(a, "SandboxStart",
-	           json_pack("{s:s, s:o, s:o, s:o, s:s, s:o}", "program", program, "argv", args,
-	                     "capabilities", capabilities, "limits", limits, "mode", mode,
-	                     "protections", protections));
+	           json_pack("{s:s, s:o, s:o, s:o, s:s, s:o, s:o}", "program", program, "argv",
+	                     args, "capabilities", capabilities, "limits", limits, "mode", mode,
+	                     "protections", protections, "warnings", warns));
 }
 
 void event_exit(Audit *a, const ob_result *res, json_t *egress)

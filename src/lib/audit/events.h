@@ -10,9 +10,10 @@
 #include "audit/audit.h"
 
 /* CapabilityDenied: CAPABILITY refused on RESOURCE by OPERATION (exec, open, connect, …),
- * with DETAIL (why; NULL: none) and the program's PID (0: the supervisor's own refusal). */
+ * NEEDED the grant that would allow it ("FILE_READ:/etc/passwd"; NULL: no grant does), with
+ * DETAIL (why; NULL: none) and the program's PID (0: the supervisor's own refusal). */
 void event_denied(Audit *a, const char *capability, const char *resource, const char *operation,
-                  const char *detail, int pid);
+                  const char *needed, const char *detail, int pid);
 /* CapabilityUsed (--verbose): a granted network connection made, to ADDRESS. */
 void event_used(Audit *a, const char *capability, const char *resource, const char *operation,
                 const char *address, int pid);
@@ -25,8 +26,10 @@ void event_degraded(Audit *a, const char *protection, const char *reason);
 /* PolicyEvaluated for each entry of REQUESTED (a review's "requested" array). */
 void event_policies(Audit *a, const json_t *requested);
 /* SandboxStart: PROGRAM run with ARGV (NULL-terminated); CAPABILITIES, LIMITS and
- * PROTECTIONS are taken (references stolen). */
+ * PROTECTIONS are taken (references stolen); WARNINGS (N_WARNINGS): what the plan found
+ * amiss, e.g. a grant that matches nothing on the host. */
 void event_start(Audit *a, const char *program, char *const *argv, json_t *capabilities,
-                 json_t *limits, const char *mode, json_t *protections);
+                 json_t *limits, const char *mode, json_t *protections, char *const *warnings,
+                 size_t n_warnings);
 /* SandboxExit from RES; EGRESS (stolen, may be NULL): the egress counters. */
 void event_exit(Audit *a, const ob_result *res, json_t *egress);

@@ -14,7 +14,7 @@ static const struct {
 	const char *keys[6];
 } key_fields[] = {
     {"SandboxStart", {"program", "mode", "capabilities"}},
-    {"CapabilityDenied", {"capability", "resource", "operation", "pid", "repeated"}},
+    {"CapabilityDenied", {"capability", "resource", "operation", "needed", "pid", "repeated"}},
     {"CapabilityUsed", {"capability", "resource", "operation", "address"}},
     {"SandboxViolation", {"syscall", "operation", "detail", "pid"}},
     {"ResourceLimitExceeded", {"resource", "limit"}},

@@ -146,6 +146,21 @@ static void answer(DnsStub *s, const Lookup *l, int rcode, const void *addrs, si
 		s->answered++;
 }
 
+/* An ungranted "localhost" is answered with the sandbox's own loopback, unrecorded: a routine
+ * lookup (getaddrinfo's, a library's probe). Nothing is remembered for it, so a connect to
+ * the answer is judged by its address alone (the host's loopback needs a grant naming it). */
+static bool answer_own_localhost(DnsStub *s, Lookup *l)
+{
+	static const uint8_t v4[4] = {127, 0, 0, 1}, v6[16] = {[15] = 1};
+
+	if (!streq(l->q.name, "localhost"))
+		return false;
+	bool a = l->q.qtype == DNS_TYPE_A, aaaa = l->q.qtype == DNS_TYPE_AAAA;
+	answer(s, l, DNS_RCODE_OK, a ? (const void *)v4 : v6, a || aaaa ? 1 : 0);
+	free(l);
+	return true;
+}
+
 /* A resolver asks for A and AAAA, and retries: one event per name and second is enough. */
 static void report_refusal(DnsStub *s, const char *name, const char *why)
 {
@@ -281,6 +296,8 @@ static void handle_query(DnsStub *s, const uint8_t *msg, size_t len,
 		return;
 	}
 	if (egress_check_name(s->caps, s->ctx, l->q.name, &l->name) < 0 || !l->name.allow) {
+		if (answer_own_localhost(s, l))
+			return;
 		report_refusal(s, l->q.name, l->name.why);
 		answer(s, l, DNS_RCODE_REFUSED, NULL, 0);
 		free(l);

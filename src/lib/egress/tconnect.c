@@ -623,6 +623,11 @@ int tconnect_handle(Tconnect *t, int notify_fd, const struct seccomp_notif *req,
 	/* the sandbox's own stub and proxy (screen() let through no host socket) */
 	if (internal) {
 		connect_own(t, req, TAKE_FD(sock), sa, len);
+	} else if (type == SOCK_DGRAM) {
+		/* refused, not recorded: a UDP connect sends nothing (a datagram is judged and
+		 * recorded at sendto), and glibc's getaddrinfo connects one to each answer to
+		 * order them (RFC 6724): a record of every lookup would be noise */
+		answer(t, req->id, -EACCES);
 	} else if (type != SOCK_STREAM) {
 		deny(t, (const struct sockaddr *)&check,
 		     type == SOCK_DGRAM ? "UDP only to the sandbox's DNS stub"

@@ -357,6 +357,24 @@ bool ob_capset_has_capability(const ob_capset *set, const ob_capability *cap, co
 	return false;
 }
 
+/* A file grant covers what it matches and, as the sandbox shows a matched directory with its
+ * tree (a bind, a Landlock rule), everything beneath: the request, then each of its parent
+ * directories up to "/", is looked up. */
+static const ob_capability *bucket_find_file(const Bucket *b, const Request *rq,
+                                             const ob_context *ctx, const ob_capability **inactive)
+{
+	for (size_t len = rq->len; len > 0;) {
+		const ob_capability *c = bucket_find_text(b, RES_PATH, rq->s, len, ctx, inactive);
+		if (c || len == 1)
+			return c;
+		while (len > 1 && rq->s[len - 1] != '/') /* the parent: "/a/b" → "/a", "/a" → "/" */
+			len--;
+		if (len > 1)
+			len--;
+	}
+	return NULL;
+}
+
 /* Returns the active grant that allows RQ, or NULL; *inactive gets a grant that matched but
  * whose conditions did not hold (for the message). */
 static const ob_capability *capset_find(const ob_capset *set, const Request *rq,
@@ -364,6 +382,8 @@ static const ob_capability *capset_find(const ob_capset *set, const Request *rq,
 {
 	const Bucket *b = &set->bucket[rq->type];
 
+	if (rq->kind == RES_PATH && (rq->type == OB_CAP_FILE_READ || rq->type == OB_CAP_FILE_WRITE))
+		return bucket_find_file(b, rq, ctx, inactive);
 	if (rq->kind != RES_HOST && rq->kind != RES_URL)
 		return bucket_find_text(b, rq->kind, rq->s, rq->len, ctx, inactive);
 	for (size_t i = 0; i < b->n_scan; i++) {

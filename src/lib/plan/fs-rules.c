@@ -189,6 +189,8 @@ static uint64_t step_access(const MountStep *s)
 		return FS_READ | LL_FS_WRITE_FILE;
 	case STEP_DEVPTS:
 		return FS_DEVICE;
+	case STEP_FILE: /* the generated /etc files (plan.c: plan_etc) */
+		return FS_READ;
 	default:
 		return 0;
 	}

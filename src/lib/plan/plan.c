@@ -20,6 +20,7 @@
 #include "model/capability.h"
 #include "plan/dbfiles.h"
 #include "plan/exec-rules.h"
+#include "plan/grantfiles.h"
 #include "plan/identity.h"
 #include "plan/program.h"
 #include "plan/steps.h"
@@ -28,10 +29,10 @@
 
 /* What programs need from /etc to start: the dynamic loader's cache and configuration, time
  * zone, the alternatives links Debian's commands go through.  Deliberately not passwd,
- * group, shadow, hosts, resolv.conf, ssh. */
-static const char *const etc_files[] = {"/etc/ld.so.cache",  "/etc/ld.so.conf",
-                                        "/etc/ld.so.conf.d", "/etc/localtime",
-                                        "/etc/alternatives", "/etc/locale.alias"};
+ * group, shadow, ssh, nor the host's hosts and resolv.conf (generated: plan_etc). */
+static const char *const etc_files[] = {
+    "/etc/ld.so.cache",  "/etc/ld.so.conf",   "/etc/ld.so.conf.d", "/etc/localtime",
+    "/etc/alternatives", "/etc/locale.alias", "/etc/timezone"};
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
@@ -48,23 +49,64 @@ static int plan_runtime(Plan *p)
 	return r;
 }
 
-/* The transparent path's resolver: the DNS stub on the sandbox's own loopback, asked for
- * every name (an empty /etc/hosts: "localhost" too is a name a grant must cover). */
-static int plan_resolver(Plan *p)
+/* Does a step already put something at DEST, or bind a host directory over it (a grant of
+ * /etc/ssl, of /etc)? Then the host's own is what was asked for. */
+static bool plan_has_dest(const Plan *p, const char *dest)
 {
-	static const char *const files[][2] = {
-	    {"/etc/resolv.conf", "# omnibase: the supervisor's DNS stub answers granted names\n"
-	                         "nameserver 127.0.0.1\n"},
-	    {"/etc/nsswitch.conf", "hosts: dns\n"},
+	for (size_t i = 0; i < p->n_steps; i++) {
+		const MountStep *s = &p->steps[i];
+		if (streq(s->dest, dest) ||
+		    (s->kind == STEP_BIND && !streq(s->dest, "/") && path_under(dest, s->dest)))
+			return true;
+	}
+	return false;
+}
+
+/* A minimal /etc for name lookups, generated rather than the host's (which names the host's
+ * own services and users). Without the transparent path: localhost is the sandbox's own
+ * loopback, no server is named and other lookups fail at once. With it, every name, localhost
+ * too, goes to the DNS stub, which answers granted names and remembers which address came
+ * from which name for the connects (docs/design/egress.md); an ungranted "localhost" is
+ * answered NXDOMAIN unrecorded there, a routine lookup. */
+static int plan_etc(Plan *p, bool stub)
+{
+	const char *const files[][2] = {
+	    {"/etc/resolv.conf", stub ? "# omnibase: the supervisor's DNS stub answers granted "
+	                                "names\nnameserver 127.0.0.1\n"
+	                              : "# omnibase: no DNS in this sandbox (no network granted)\n"
+	                                "options attempts:1 timeout:1\n"},
+	    {"/etc/nsswitch.conf", "hosts: files dns\n"},
 	    {"/etc/host.conf", "multi on\n"},
-	    {"/etc/hosts", "# omnibase: empty; names come from the DNS stub\n"},
+	    {"/etc/hosts", stub
+	                       ? "# omnibase: empty; names (localhost too) come from the DNS stub\n"
+	                       : "# omnibase: the sandbox's own loopback\n127.0.0.1 localhost\n"
+	                         "::1 localhost\n"},
 	};
 	int r = 0;
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(files); i++) {
-		r = plan_add(p, STEP_FILE, NULL, files[i][0], files[i][1], 0, "NETWORK_CONNECT");
+		if (plan_has_dest(p, files[i][0]))
+			continue; /* granted: the host's own file, as asked */
+		r = plan_add(p, STEP_FILE, NULL, files[i][0], files[i][1], 0, "runtime");
 		if (r >= 0)
 			p->steps[p->n_steps - 1].data_len = strlen(files[i][1]);
 	}
+	return r;
+}
+
+/* TLS clients' trust store when network is granted: the CA certificates and OpenSSL's
+ * configuration, read-only. /etc/ssl/certs links into /usr/share/ca-certificates (there
+ * already); /usr/lib/ssl (under /usr) links back here. Not the whole /etc/ssl: its private/
+ * holds the host's keys. */
+static int plan_tls(Plan *p)
+{
+	static const char *const files[] = {"/etc/ssl/certs", "/etc/ssl/openssl.cnf",
+	                                    "/etc/ca-certificates.conf"};
+	int r = plan_has_dest(p, "/etc/ssl")
+	            ? 0
+	            : plan_add(p, STEP_DIR, NULL, "/etc/ssl", NULL, 0, "NETWORK_CONNECT");
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(files); i++)
+		if (!plan_has_dest(p, files[i]))
+			r = plan_bind_same(p, files[i], true, "NETWORK_CONNECT");
 	return r;
 }
 
@@ -234,6 +276,9 @@ static int plan_pattern_grant(Walk *w)
 	struct stat st;
 	if (w->sockets && g->literal)
 		return stat(root, &st) == 0 && S_ISSOCK(st.st_mode) ? grant_bind(w, root) : 0;
+	if (g->literal && access(root, F_OK) < 0 && errno == ENOENT &&
+	    w->cap->type == OB_CAP_FILE_WRITE && !w->store)
+		return grantfiles_plan_new(w->plan, root, w->why, w->err); /* made at launch */
 	if (g->literal)
 		return access(root, F_OK) == 0 ? grant_bind(w, root) : 0;
 	bool tree = g->segs[g->n_segs - 1].globstar && !w->sockets;
@@ -334,13 +379,24 @@ static int plan_grant_steps(Plan *p, const PlanInput *in, const ob_capability *c
 	}
 }
 
+/* Grants of host paths, which a warning names when they match nothing there (SPEC §2.2). */
+static bool grant_is_host_path(const ob_capability *c)
+{
+	return c->type == OB_CAP_FILE_READ || c->type == OB_CAP_FILE_WRITE ||
+	       ((c->type == OB_CAP_DATABASE_READ || c->type == OB_CAP_DATABASE_WRITE) &&
+	        c->kind == RES_SQLITE);
+}
+
 /* One grant's binds, the caller's files in them the sandbox's own (SPEC §2.4). */
 static int plan_grant(Plan *p, const PlanInput *in, const ob_capability *c, ob_error *reterr)
 {
-	size_t from = p->n_steps;
+	size_t from = p->n_steps, warned = p->n_warnings;
 	int r = plan_grant_steps(p, in, c, reterr);
 	if (r >= 0)
 		plan_mark_idmap(p, from);
+	if (r >= 0 && p->n_steps == from && p->n_warnings == warned && grant_is_host_path(c))
+		r = plan_warn(p, "grant %s:%s matches nothing on the host",
+		              ob_cap_type_to_string(c->type), c->resource);
 	return r;
 }
 
@@ -563,8 +619,10 @@ int plan_build(Plan *p, const PlanInput *in, ob_error *reterr)
 	p->proxy = network && in->egress != OB_EGRESS_TRANSPARENT;
 	p->transparent = network && in->egress != OB_EGRESS_PROXY;
 	/* In modes rx and rwx /etc is the host's, read-only: its resolv.conf stays (documented) */
-	if (r >= 0 && p->transparent && in->mode == OB_MODE_SANDBOX)
-		r = plan_resolver(p);
+	if (r >= 0 && in->mode == OB_MODE_SANDBOX)
+		r = plan_etc(p, p->transparent);
+	if (r >= 0 && network && in->mode == OB_MODE_SANDBOX)
+		r = plan_tls(p);
 	if (r < 0)
 		return r;
 	qsort(p->steps, p->n_steps, sizeof(MountStep), step_cmp);
@@ -606,6 +664,7 @@ void plan_done(Plan *p)
 	free(p->interpreter);
 	free(p->cwd);
 	dbfiles_done(p);
+	grantfiles_done(p);
 	filter_prog_done(&p->seccomp);
 	*p = (Plan){0};
 }
@@ -650,10 +709,13 @@ json_t *plan_to_json(const Plan *p)
 	json_t *ports = p->tcp_connect_handled ? json_array() : json_null();
 	for (size_t i = 0; i < p->n_tcp_connect_ports; i++)
 		(void)json_array_append_new(ports, json_integer(p->tcp_connect_ports[i]));
-	return json_pack(
+	json_t *o = json_pack(
 	    "{s:s, s:s, s:o, s:o, s:o, s:s, s:i, s:o, s:{s:i, s:o, s:o}, s:o, s:{s:b, s:b}}",
 	    "program", p->program, "exec", p->exec_path, "argv", argv, "env", env, "mounts", mounts,
 	    "cwd", p->cwd, "uid", (int)p->uid, "host_ids", identity_json(p), "landlock", "abi",
 	    p->landlock_abi, "rules", rules, "tcp_connect_ports", ports, "sqlite_databases", dbs,
 	    "egress", "proxy", p->proxy, "transparent", p->transparent);
+	if (o)
+		grantfiles_to_json(p, o);
+	return o;
 }

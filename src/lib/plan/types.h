@@ -79,6 +79,16 @@ typedef struct SqliteDb {
 	mode_t mode;
 } SqliteDb;
 
+/* A granted file that does not exist yet: created empty at launch, removed again if the
+ * program left it as it was made (grantfiles.c). */
+typedef struct NewFile {
+	char *path;
+	bool made; /* this run created it */
+	dev_t dev; /* and what it made, to know it again */
+	ino_t ino;
+	struct timespec mtime; /* a write, a truncation or a touch changes it */
+} NewFile;
+
 typedef struct Plan {
 	MountStep *steps;
 	size_t n_steps, alloc;
@@ -120,6 +130,10 @@ typedef struct Plan {
 	uid_t id_base;
 	const char *idmap_unsupported; /* a grant bound without an id map (its file system has
 	                                * none): said in SandboxDegraded */
+	char **warnings; /* grants that match nothing on the host, … (grantfiles.c) */
+	size_t n_warnings;
+	NewFile *new_files; /* FILE_WRITE of files that do not exist yet (grantfiles.c) */
+	size_t n_new_files;
 } Plan;
 
 /* Inputs of a plan: a borrowed view of the sandbox's settings. */

@@ -218,11 +218,49 @@ static bool has_dots(const char *path)
 	return false;
 }
 
+/* Files that programs look for on every start or lookup and that the layout leaves out on
+ * purpose (docs/design/runner.md "Routine lookups"): their absence is the answer, not a
+ * refusal worth a record. Only reads, and only these exact paths. */
+static const char *const routine_paths[] = {
+    "/etc/gai.conf",            /* getaddrinfo's address ordering */
+    "/etc/host.conf",           /* the resolver's options (generated in mode sandbox) */
+    "/etc/ld.so.preload",       /* the dynamic loader, at every start */
+    "/etc/ssl/openssl.cnf",     /* OpenSSL's configuration: at `import ssl`; shown only */
+    "/usr/lib/ssl/openssl.cnf", /* with a network grant (its link into /etc/ssl) */
+    "/usr/lib/ssl/cert.pem",    /* the CA bundle, likewise */
+    "/etc/ssl/cert.pem",
+    "/etc/ssl/certs",
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/usr/lib/ssl/certs",
+};
+
+static bool routine_lookup(const char *path, bool write)
+{
+	for (size_t i = 0; !write && i < ELEMENTSOF(routine_paths); i++)
+		if (streq(path, routine_paths[i]))
+			return true;
+	return false;
+}
+
+const char *notify_secret_refused(Notifier *n, pid_t pid, const char *path)
+{
+	static const char dir[] = "/run/secrets/";
+	const char *name = path + sizeof(dir) - 1;
+
+	if (strncmp(path, dir, sizeof(dir) - 1) != 0 || !*name || strchr(name, '/') ||
+	    streq(name, ".") || streq(name, ".."))
+		return NULL;
+	_cleanup_close_ int fd = notify_open_inside(n, pid, path, false);
+	return fd == -ENOENT ? name : NULL;
+}
+
 /* Under /proc only what the layout refuses counts; reads under /sys (absent by design) are
  * probes, writes there are not. "..": judged where it leads (/proc/../etc/shadow is /etc's). */
 bool notify_open_refused(Notifier *n, pid_t pid, char path[PATH_MAX], uint64_t flags, bool write)
 {
 	if (has_dots(path) && notify_path_canonical(n, pid, path, path) < 0)
+		return false;
+	if (routine_lookup(path, write))
 		return false;
 	if (path_under(path, "/proc"))
 		return proc_protected(path, write) || proc_unreadable(n, pid, path, write);

@@ -102,6 +102,9 @@ int notify_path_canonical(Notifier *n, pid_t pid, const char *path, char out[PAT
 /* Does the sandbox refuse this open of PATH (absolute; rewritten in place to the path judged)
  * with FLAGS, for writing with WRITE? See notify-paths.c. */
 bool notify_open_refused(Notifier *n, pid_t pid, char path[PATH_MAX], uint64_t flags, bool write);
+/* A read of /run/secrets/NAME that the sandbox lacks: NAME (within PATH), the secret a
+ * SECRET_ACCESS grant would bring; NULL for any other path. */
+const char *notify_secret_refused(Notifier *n, pid_t pid, const char *path);
 /* Would the kernel refuse a write at PATH (absolute; rewritten in place to the path judged)
  * because the sandbox shows it read-only or hides it? ENTRY: the call makes or removes a
  * directory entry (its directory counts; with CREATE an existing entry is EEXIST, no

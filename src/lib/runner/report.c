@@ -17,6 +17,7 @@
 #include "basic/utf8.h"
 #include "plan/identity.h"
 #include "policy/registry.h"
+#include "runner/result.h"
 #include "runner/run.h"
 
 uint64_t run_elapsed_ms(const Run *run)
@@ -28,14 +29,39 @@ uint64_t run_elapsed_ms(const Run *run)
 	return ms > 0 ? (uint64_t)ms : 0;
 }
 
+/* The grant that would allow a denial, "TYPE:RESOURCE" (SPEC §5 `needed`), or NULL where no
+ * grant does: rebinding, listening on or disconnecting a socket the transparent path handed
+ * in (tconnect.c) stays refused whatever is granted. */
+static const char *denial_needed(const char *capability, const char *resource,
+                                 const char *operation, char *buf, size_t size)
+{
+	if (streq(capability, "NETWORK_CONNECT") && !streq(operation, "connect") &&
+	    !streq(operation, "resolve") && !streq(operation, "sendto"))
+		return NULL;
+	(void)snprintf(buf, size, "%s:%s", capability, resource);
+	return buf;
+}
+
+/* One denial: its event, and its place in the result (the --json denials, the stderr line). */
+static void report_denial(Run *run, const char *capability, const char *resource,
+                          const char *operation, const char *detail, int pid)
+{
+	char needed[PATH_MAX * 4 + 64];
+	const char *n = denial_needed(capability, resource, operation, needed, sizeof(needed));
+
+	event_denied(&run->audit, capability, resource, operation, n, detail, pid);
+	if (run->res)
+		result_add_denial(run->res, capability, resource, operation, n ? n : "");
+}
+
 void run_on_denial(void *userdata, const char *capability, const char *resource,
                    const char *operation, int pid)
 {
 	Run *run = userdata;
 	char buf[PATH_MAX * 4 + 1]; /* every byte escaped, at worst */
 	/* a path is the program's bytes: not UTF-8, it is written escaped (\xNN), never lost */
-	event_denied(&run->audit, capability, utf8_escape(resource, buf, sizeof(buf)), operation,
-	             NULL, pid);
+	report_denial(run, capability, utf8_escape(resource, buf, sizeof(buf)), operation, NULL,
+	              pid);
 }
 
 void run_on_violation(void *userdata, const char *syscall, const char *detail, int pid)
@@ -48,12 +74,14 @@ void run_on_proxy_denial(void *userdata, const char *capability, const char *res
                          const char *why)
 {
 	Run *run = userdata;
-	event_denied(&run->audit, capability, resource, "connect", why, 0);
+	report_denial(run, capability, resource, "connect", why, 0);
 }
 
 void run_on_limit(void *userdata, ob_limit l)
 {
 	Run *run = userdata;
+	if (run->res)
+		run->res->limits_hit |= 1u << l;
 	event_limit(&run->audit, l, run->plan.limits.value[l]);
 }
 
@@ -67,14 +95,14 @@ void run_on_allowed(void *userdata, const char *resource, const char *address)
 void run_on_dns_denial(void *userdata, const char *name, const char *why)
 {
 	Run *run = userdata;
-	event_denied(&run->audit, "NETWORK_CONNECT", name, "resolve", why, 0);
+	report_denial(run, "NETWORK_CONNECT", name, "resolve", why, 0);
 }
 
 void run_on_tc_denial(void *userdata, const char *operation, const char *resource, const char *why,
                       int pid)
 {
 	Run *run = userdata;
-	event_denied(&run->audit, "NETWORK_CONNECT", resource, operation, why, pid);
+	report_denial(run, "NETWORK_CONNECT", resource, operation, why, pid);
 }
 
 void run_on_tc_allowed(void *userdata, const char *resource, const char *address, int pid)
@@ -179,8 +207,10 @@ void run_report_start(Run *run)
 	               sb->review ? json_object_get(review_json(sb->review), "requested") : NULL);
 	event_start(&run->audit, run->plan.program, sb->argv, sandbox_granted_json(sb),
 	            sandbox_limits_json(&run->plan.limits), ob_sandbox_mode_to_string(sb->mode),
-	            protections_json(run));
+	            protections_json(run), run->plan.warnings, run->plan.n_warnings);
 	report_degraded(run);
+	for (size_t i = 0; sb->has_warning_fd && i < run->plan.n_warnings; i++)
+		(void)dprintf(sb->warning_fd, "omnibase: warning: %s\n", run->plan.warnings[i]);
 }
 
 int run_setup_sinks(Run *run, ob_error *reterr)
@@ -212,6 +242,7 @@ void run_finish(Run *run, int wstatus, bool timed_out, ob_result *res)
 	struct rusage ru;
 
 	cgroup_stats(&run->cg, &st);
+	res->limits = run->plan.limits;
 	res->duration_ms = run_elapsed_ms(run);
 	res->timed_out = timed_out;
 	res->oom = st.oom;

@@ -50,6 +50,7 @@ typedef struct Run {
 	bool got_exit, got_failure, report_hup;
 	bool rlimit_pids_hit; /* rootless without cgroups: the process count reached --pids */
 	struct timespec start;
+	ob_result *res; /* the caller's result: denials and limits are counted into it */
 } Run;
 
 /* start.c: the sandbox's PID 1 cloned, its id maps and cgroups set, told to go. */

@@ -41,6 +41,7 @@
 #include "runner/output.h"
 #include "runner/plan-summary.h"
 #include "runner/probe.h"
+#include "runner/result.h"
 #include "runner/spawn.h"
 
 int ob_sandbox_set_backend(ob_sandbox *sb, ob_backend backend)
@@ -291,6 +292,7 @@ void ob_result_done(ob_result *res)
 	free(res->stderr_data);
 	res->stdout_data = res->stderr_data = NULL;
 	res->stdout_len = res->stderr_len = 0;
+	result_free_denials(res);
 }
 
 int ob_sandbox_set_allow_degraded(ob_sandbox *sb, bool allow)
@@ -304,6 +306,14 @@ int ob_sandbox_set_verbose(ob_sandbox *sb, bool verbose)
 {
 	assert_return(sb, -EINVAL);
 	sb->verbose = verbose;
+	return 0;
+}
+
+int ob_sandbox_set_warning_fd(ob_sandbox *sb, int fd)
+{
+	assert_return(sb && fd >= 0, -EINVAL);
+	sb->warning_fd = fd;
+	sb->has_warning_fd = true;
 	return 0;
 }
 

@@ -31,6 +31,8 @@ struct ob_sandbox {
 	bool allow_degraded;
 	bool capture_output;
 	bool verbose; /* also report what was allowed */
+	bool has_warning_fd;
+	int warning_fd; /* where the plan's warnings are written at start */
 	char *log_paths[MAX_SINK_PATHS];
 	size_t n_log_paths;
 	char *socket_paths[MAX_SINK_PATHS];

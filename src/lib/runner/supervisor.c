@@ -20,6 +20,7 @@
 #include "basic/fdpass.h"
 #include "basic/macro.h"
 #include "plan/dbfiles.h"
+#include "plan/grantfiles.h"
 #include "runner/run.h"
 
 /* ---------------------------------------------------------------- running */
@@ -341,12 +342,14 @@ static void run_done(Run *run)
 	notify_done(&run->notifier);
 	cgroup_destroy(&run->cg);
 	audit_done(&run->audit);
+	grantfiles_cleanup(&run->plan);
 	plan_done(&run->plan);
 }
 
 int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 {
 	Run run = {.sb = sb,
+	           .res = res,
 	           .pid = -1,
 	           .report_fd = -1,
 	           .out = {{.fd = -1}, {.fd = -1}},
@@ -371,6 +374,8 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	r = run_setup_sinks(&run, reterr);
 	if (r >= 0)
 		r = dbfiles_prepare(&run.plan, reterr);
+	if (r >= 0)
+		r = grantfiles_prepare(&run.plan, reterr);
 	if (r < 0)
 		goto out;
 	memcpy(res->execution_id, run.audit.execution_id, sizeof(res->execution_id));
