@@ -64,7 +64,7 @@ _omnibase()
 		"sandbox run") opts="--capabilities --cap --profile --context --memory --cpus \
 			--pids --timeout --limit --workdir --mode --env --secret --registry \
 			--component --artifacts --backend --egress --audit-log --audit-socket \
-			--verbose --json --dry-run --summary --seccomp-profile --allow-degraded --help" ;;
+			--verbose --json --quiet --dry-run --summary --seccomp-profile --allow-degraded --help" ;;
 		"caps check") opts="--json --help" ;;
 		"caps review") opts="--registry --component --context --json --help" ;;
 		"caps profiles") opts="--json --help" ;;
