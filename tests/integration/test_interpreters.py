@@ -1,0 +1,239 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Programs and interpreters wherever installed, named as people name them (SPEC §3): a venv,
+a program finding its libraries through RUNPATH $ORIGIN under a 0700 home, a Python with a
+shared libpython in such a prefix, a script under /tmp in mode rx, task.py in the working
+directory, `python3 task.py`, a version manager's shim passed over, app.js → node; and what
+stays hidden beside them (the rest of the home, the prefix's other files)."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import RX, TEST_USER, write_script
+
+HOST_PY = "/usr/bin/python3"
+PYVER = subprocess.run([HOST_PY, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                       capture_output=True, text=True, check=True).stdout.strip()
+
+PROBE = r"""
+#include <stdio.h>
+#include <errno.h>
+#include <string.h>
+const char *greeting(void);
+int main(int argc, char **argv)
+{
+	printf("%s\n", greeting());
+	for (int i = 1; i < argc; i++) {
+		FILE *f = fopen(argv[i], "r");
+		printf("%s %s\n", argv[i], f ? "VISIBLE" : strerror(errno));
+		if (f)
+			fclose(f);
+	}
+	return 0;
+}
+"""
+
+
+def run_in(sandbox, cwd, *args, env_extra=None, timeout=60):
+    """sandbox.run with a working directory (the caller's: where task.py is found)."""
+    cmd = [sandbox.ob_bin, "sandbox", "run", *args]
+    env = dict(os.environ, **(env_extra or {}))
+    if sandbox.who == "user" and os.geteuid() == 0:
+        cmd = [shutil.which("runuser"), "-p", "-u", TEST_USER, "--"] + cmd
+        env["GCOV_ERROR_FILE"] = "/dev/null"
+    return subprocess.run(cmd, capture_output=True, cwd=cwd, env=env, timeout=timeout)
+
+
+def give(path, who):
+    """Makes the tree at PATH the caller's own: the test user's on the unprivileged pass."""
+    if who != "user" or os.geteuid() != 0:
+        return
+    import pwd
+    pw = pwd.getpwnam(TEST_USER)
+    for root, dirs, files in os.walk(path):
+        for name in [root] + [os.path.join(root, n) for n in dirs + files]:
+            os.lchown(name, pw.pw_uid, pw.pw_gid)
+
+
+def make_home(shared_tmp, who):
+    """A home-like directory: 0700, the caller's, with a secret beside whatever goes in."""
+    home = os.path.join(shared_tmp, "home")
+    os.mkdir(home)
+    with open(os.path.join(home, "secret.txt"), "w") as f:
+        f.write("the home's secret")
+    return home
+
+
+def dry_run_mounts(sandbox, cwd, *args, env_extra=None):
+    p = run_in(sandbox, cwd, "--dry-run", *args, env_extra=env_extra)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)["mounts"]
+
+
+def test_venv_with_a_package(sandbox, shared_tmp):
+    venv = os.path.join(shared_tmp, "v")
+    subprocess.run([HOST_PY, "-m", "venv", "--without-pip", venv], check=True)
+    pkg = os.path.join(venv, "lib", "python" + PYVER, "site-packages", "mypkg")
+    os.makedirs(pkg)
+    with open(os.path.join(pkg, "__init__.py"), "w") as f:
+        f.write("ANSWER = 42\n")
+    give(shared_tmp, sandbox.who)
+    p = run_in(sandbox, shared_tmp, "v/bin/python", "-c",
+               "import mypkg, sys; print(mypkg.ANSWER, sys.prefix)")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode().split() == ["42", venv]
+    mounts = dry_run_mounts(sandbox, shared_tmp, "v/bin/python", "-c", "pass")
+    venv_binds = [m for m in mounts if m["why"] == "venv"]
+    assert [m["dest"] for m in venv_binds] == [venv] and venv_binds[0]["read_only"]
+
+
+def test_venv_that_is_a_home_is_refused(sandbox, shared_tmp):
+    """Never a home directory wholesale: a venv made in $HOME itself is not bound."""
+    venv = os.path.join(shared_tmp, "v")
+    subprocess.run([HOST_PY, "-m", "venv", "--without-pip", venv], check=True)
+    give(shared_tmp, sandbox.who)
+    p = run_in(sandbox, shared_tmp, "v/bin/python", "-c", "pass", env_extra={"HOME": venv})
+    assert p.returncode == 125, (p.returncode, p.stderr)
+    assert b"home directory" in p.stderr
+
+
+def build_prefix(shared_tmp, who):
+    """HOME/.local/opt/tool: lib/libgreet.so.1 (and its .so link), bin/greet with RUNPATH
+    $ORIGIN/../lib, HOME/bin/greet -> ../.local/opt/tool/bin/greet; secrets in HOME and in
+    the prefix."""
+    home = make_home(shared_tmp, who)
+    prefix = os.path.join(home, ".local", "opt", "tool")
+    os.makedirs(os.path.join(prefix, "lib"))
+    os.makedirs(os.path.join(prefix, "bin"))
+    os.makedirs(os.path.join(home, "bin"))
+    src = os.path.join(shared_tmp, "greet.c")
+    with open(src, "w") as f:
+        f.write('const char *greeting(void) { return "hello from libgreet"; }\n')
+    lib = os.path.join(prefix, "lib", "libgreet.so.1")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-Wl,-soname,libgreet.so.1", "-o", lib, src],
+                   check=True)
+    os.symlink("libgreet.so.1", os.path.join(prefix, "lib", "libgreet.so"))
+    with open(src, "w") as f:
+        f.write(PROBE)
+    prog = os.path.join(prefix, "bin", "greet")
+    subprocess.run(["gcc", "-o", prog, src, "-L" + os.path.join(prefix, "lib"), "-lgreet",
+                    "-Wl,-rpath,$ORIGIN/../lib"], check=True)
+    os.symlink("../.local/opt/tool/bin/greet", os.path.join(home, "bin", "greet"))
+    with open(os.path.join(prefix, "notes.txt"), "w") as f:
+        f.write("beside the program")
+    give(home, who)
+    os.chmod(home, 0o700)
+    return home, prefix
+
+
+@pytest.mark.skipif(not shutil.which("gcc"), reason="needs gcc")
+def test_origin_runpath_program_under_a_private_home(sandbox, shared_tmp):
+    home, prefix = build_prefix(shared_tmp, sandbox.who)
+    hidden = [os.path.join(home, "secret.txt"), os.path.join(prefix, "notes.txt")]
+    p = run_in(sandbox, shared_tmp, os.path.join(home, "bin", "greet"), "--", *hidden)
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.decode()
+    assert "hello from libgreet" in out
+    for path in hidden:
+        assert path + " No such file or directory" in out, out
+    mounts = dry_run_mounts(sandbox, shared_tmp, os.path.join(home, "bin", "greet"))
+    binds = {m["dest"] for m in mounts if m["type"] == "bind"}
+    assert os.path.join(prefix, "lib", "libgreet.so.1") in binds
+    assert os.path.join(prefix, "bin", "greet") in binds
+    assert not {home, prefix, os.path.join(prefix, "lib"), "/"} & binds
+    links = {m["dest"]: m["src"] for m in mounts if m["type"] == "symlink"}
+    assert links[os.path.join(home, "bin", "greet")] == "../.local/opt/tool/bin/greet"
+
+
+@pytest.mark.skipif(not shutil.which("gcc") or
+                    not os.path.exists("/usr/include/python%s/Python.h" % PYVER) or
+                    not os.path.exists("/usr/lib/x86_64-linux-gnu/libpython%s.so.1.0" % PYVER),
+                    reason="needs gcc, Python.h and libpython")
+def test_python_with_shared_libpython_in_a_home_prefix(sandbox, shared_tmp):
+    """The pyenv/uv/conda shape: PREFIX/bin/python3 -> python3.X, libpython in PREFIX/lib
+    found through RUNPATH $ORIGIN/../lib, the standard library at PREFIX/lib/python3.X."""
+    home = make_home(shared_tmp, sandbox.who)
+    prefix = os.path.join(home, ".pyenv", "versions", PYVER)
+    for d in ("bin", "lib"):
+        os.makedirs(os.path.join(prefix, d))
+    libname = "libpython%s.so.1.0" % PYVER
+    shutil.copy("/usr/lib/x86_64-linux-gnu/" + libname, os.path.join(prefix, "lib", libname))
+    os.symlink("/usr/lib/python" + PYVER, os.path.join(prefix, "lib", "python" + PYVER))
+    src = os.path.join(shared_tmp, "main.c")
+    with open(src, "w") as f:
+        f.write("#include <Python.h>\nint main(int c, char **v) { return Py_BytesMain(c, v); }\n")
+    exe = os.path.join(prefix, "bin", "python" + PYVER)
+    subprocess.run(["gcc", "-o", exe, src, "-I/usr/include/python" + PYVER,
+                    os.path.join(prefix, "lib", libname), "-Wl,-rpath,$ORIGIN/../lib"],
+                   check=True)
+    os.symlink("python" + PYVER, os.path.join(prefix, "bin", "python3"))
+    give(home, sandbox.who)
+    os.chmod(home, 0o700)
+    script = os.path.join(prefix, "bin", "python3")
+    p = run_in(sandbox, shared_tmp, script, "-c",
+               "import sys, json; print(sys.prefix); "
+               "import os; print(os.path.exists(%r))" % os.path.join(home, "secret.txt"))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode().split() == [prefix, "False"]
+
+
+def test_script_under_tmp_in_mode_rx(sandbox, shared_tmp):
+    script = write_script(shared_tmp, "rx.py", "import sys\nprint('rx ok', sys.argv[0])\n",
+                          mode=0o644)
+    p = sandbox.run(*RX(sandbox), script)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode().split() == ["rx", "ok", script]
+
+
+def test_task_in_cwd_without_dot_slash(sandbox, shared_tmp):
+    write_script(shared_tmp, "task.py", "import sys\nprint('task', sys.argv[1:])\n", mode=0o644)
+    p = run_in(sandbox, shared_tmp, "task.py", "--", "a")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode().strip() == "task ['a']"
+    p = run_in(sandbox, shared_tmp, "no-such-task.py")
+    assert p.returncode == 127 and b"nor in the current directory" in p.stderr
+
+
+def test_python3_names_its_script(sandbox, shared_tmp):
+    """`python3 -u task.py`: the script argument is bound read-only and the rest of its
+    directory stays hidden."""
+    work = os.path.join(shared_tmp, "work")
+    os.mkdir(work)
+    write_script(work, "task.py", "import os, sys\n"
+                 "print(len(open(__file__).read()) > 0, os.path.exists('%s/other.txt'))\n"
+                 "open(__file__, 'a')\n" % work, mode=0o644)
+    write_script(work, "other.txt", "beside the script", mode=0o644)
+    give(work, sandbox.who)
+    p = run_in(sandbox, work, "python3", "-u", "task.py")
+    assert p.returncode == 1, p.stderr  # the append fails: read-only
+    assert p.stdout.decode().split() == ["True", "False"]
+    assert b"Read-only file system" in p.stderr or b"Permission denied" in p.stderr
+    p = run_in(sandbox, work, "python3", "-c", "print('code')", "task.py")
+    assert p.returncode == 0 and p.stdout == b"code\n", p.stderr
+
+
+def test_shim_first_on_path_is_passed_over(sandbox, shared_tmp):
+    """A pyenv-like shim (a #! script in a shims directory first on PATH) is not what runs."""
+    shims = os.path.join(shared_tmp, ".pyenv", "shims")
+    os.makedirs(shims)
+    write_script(shims, "python3", "#!/bin/sh\necho SHIM RAN\nexit 3\n")
+    write_script(shared_tmp, "task.py", "import sys\nprint('real', sys.executable)\n",
+                 mode=0o644)
+    path = shims + ":/usr/bin:/bin"
+    p = run_in(sandbox, shared_tmp, "python3", "task.py", env_extra={"PATH": path})
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode().split() == ["real", "/usr/bin/python3"]
+    p = run_in(sandbox, shared_tmp, "task.py", env_extra={"PATH": path})
+    assert p.returncode == 0 and b"SHIM" not in p.stdout, p.stderr
+
+
+@pytest.mark.skipif(not shutil.which("node", path="/usr/bin:/bin"), reason="needs node")
+def test_js_runs_with_node(sandbox, shared_tmp):
+    write_script(shared_tmp, "app.js", "console.log('js', process.argv.length)\n", mode=0o644)
+    for args in (("app.js",), ("node", "app.js")):
+        p = run_in(sandbox, shared_tmp, *args)
+        assert p.returncode == 0, (args, p.stderr)
+        assert p.stdout.decode().strip() == "js 2"
