@@ -40,7 +40,8 @@ typedef enum Skip {
 
 /* Finds NAME on SEARCH (a PATH string); *ret is malloc'ed.  What SKIP says is passed over:
  * an interpreter found on PATH may be a version manager's shim (pyenv puts ~/.pyenv/shims
- * first), which cannot work inside the sandbox; the next real one can. */
+ * first), which cannot work inside the sandbox: the version it stands for can
+ * (interp_shim_target), or else the next real one on PATH. */
 static int find_on_path(const char *name, const char *search, Skip skip, char **ret)
 {
 	if (strchr(name, '/'))
@@ -49,8 +50,13 @@ static int find_on_path(const char *name, const char *search, Skip skip, char **
 		const char *e = strchrnul(p, ':');
 		char buf[PATH_MAX];
 		int n = snprintf(buf, sizeof(buf), "%.*s/%s", (int)(e - p), p, name);
-		if (e > p && n > 0 && (size_t)n < sizeof(buf) && buf[0] == '/' &&
-		    is_executable_file(buf) && !(skip == SKIP_SCRIPTS && is_script(buf)) &&
+		bool found = e > p && n > 0 && (size_t)n < sizeof(buf) && buf[0] == '/' &&
+		             is_executable_file(buf);
+		/* a shim stands for the version its manager selects, if any */
+		int r = found && skip != SKIP_NONE ? interp_shim_target(buf, ret) : 0;
+		if (r != 0)
+			return r < 0 ? r : 0;
+		if (found && !(skip == SKIP_SCRIPTS && is_script(buf)) &&
 		    !(skip == SKIP_SHIMS && interp_is_shim(buf))) {
 			*ret = strdup(buf);
 			return *ret ? 0 : -ENOMEM;
