@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -101,6 +102,21 @@ static int show_real(Plan *p, const char *path, bool dir_ok, const char *why)
 	return r;
 }
 
+/* Run as root in modes rx and rwx, the program's identity is no host user's (SPEC §2.4): a
+ * directory of the host tree that others may not search (root's 0700 home, where pyenv put
+ * the interpreter) hides what the program needs below it.  An empty tmpfs over it hides
+ * nothing the program could reach, and takes the binds of the files it needs. */
+static int cover_unsearchable(Plan *p, const char *dir)
+{
+	struct stat st;
+
+	if (!p->id_base || p->mode == OB_MODE_SANDBOX || streq(dir, "/") || stat(dir, &st) < 0 ||
+	    !S_ISDIR(st.st_mode) || (st.st_mode & S_IXOTH) || !plan_shows(p, dir))
+		return 0;
+	return plan_add(p, STEP_TMPFS, NULL, dir, "mode=0755,size=64k", MS_NOSUID | MS_NODEV,
+	                "unsearchable for the sandbox");
+}
+
 int plan_show_path(Plan *p, const char *path, bool dir_ok, const char *why, char *ret_real)
 {
 	char cur[PATH_MAX], next[PATH_MAX], target[PATH_MAX];
@@ -116,6 +132,9 @@ int plan_show_path(Plan *p, const char *path, bool dir_ok, const char *why, char
 		cur[end] = '\0';
 		if (lstat(cur, &st) < 0)
 			return -errno;
+		int r = saved && S_ISDIR(st.st_mode) ? cover_unsearchable(p, cur) : 0;
+		if (r < 0)
+			return r;
 		if (!S_ISLNK(st.st_mode)) {
 			cur[end] = saved;
 			at = end + 1;
@@ -127,8 +146,7 @@ int plan_show_path(Plan *p, const char *path, bool dir_ok, const char *why, char
 		if (n < 0)
 			return -errno;
 		target[n] = '\0';
-		int r =
-		    plan_shows(p, cur) ? 0 : plan_add(p, STEP_SYMLINK, target, cur, NULL, 0, why);
+		r = plan_shows(p, cur) ? 0 : plan_add(p, STEP_SYMLINK, target, cur, NULL, 0, why);
 		if (r < 0)
 			return r;
 		/* the link's directory is symlink-free: TARGET is relative to it */
