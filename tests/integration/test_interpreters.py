@@ -237,3 +237,39 @@ def test_js_runs_with_node(sandbox, shared_tmp):
         p = run_in(sandbox, shared_tmp, *args)
         assert p.returncode == 0, (args, p.stderr)
         assert p.stdout.decode().strip() == "js 2"
+
+
+def test_node_under_nvm_sees_its_global_modules(sandbox, shared_tmp):
+    """nvm's shape: HOME/.nvm/versions/node/vX/bin/node, a global package's command
+    bin/greet -> ../lib/node_modules/greet/bin/greet.js (#!/usr/bin/env node) needing its
+    package beside it: PREFIX/lib/node_modules is shown, the rest of the home is not."""
+    node = shutil.which("node", path="/usr/bin:/bin")
+    if not node:
+        pytest.skip("needs node")
+    home = make_home(shared_tmp, sandbox.who)
+    prefix = os.path.join(home, ".nvm", "versions", "node", "v18.0.0")
+    pkg = os.path.join(prefix, "lib", "node_modules", "greet")
+    os.makedirs(os.path.join(pkg, "bin"))
+    os.makedirs(os.path.join(prefix, "bin"))
+    try:  # a hard link: node is 100 MB; never chowned (it is /usr/bin/node's inode)
+        os.link(os.path.realpath(node), os.path.join(prefix, "bin", "node"))
+    except OSError:
+        pytest.skip("cannot hard-link node here")
+    write_script(pkg, "index.js", "module.exports = 'hello from the package';\n", mode=0o644)
+    write_script(os.path.join(pkg, "bin"), "greet.js",
+                 "#!/usr/bin/env node\nconst fs = require('fs');\n"
+                 "console.log(require('../index.js'), fs.existsSync(%r));\n"
+                 % os.path.join(home, "secret.txt"))
+    os.symlink("../lib/node_modules/greet/bin/greet.js", os.path.join(prefix, "bin", "greet"))
+    if sandbox.who == "user" and os.geteuid() == 0:
+        import pwd
+        pw = pwd.getpwnam(TEST_USER)
+        for root, dirs, files in os.walk(home):
+            for name in [root] + [os.path.join(root, n) for n in dirs + files]:
+                if not name.endswith("/bin/node"):
+                    os.lchown(name, pw.pw_uid, pw.pw_gid)
+    os.chmod(home, 0o700)
+    path = os.path.join(prefix, "bin") + ":/usr/bin:/bin"
+    p = run_in(sandbox, shared_tmp, "greet", env_extra={"PATH": path})
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode().strip() == "hello from the package false"
