@@ -100,7 +100,7 @@ def test_venv_that_is_a_home_is_refused(sandbox, shared_tmp):
     assert b"home directory" in p.stderr
 
 
-def build_prefix(shared_tmp, who):
+def build_prefix(shared_tmp, who, dtags="runpath"):
     """HOME/.local/opt/tool: lib/libgreet.so.1 (and its .so link), bin/greet with RUNPATH
     $ORIGIN/../lib, HOME/bin/greet -> ../.local/opt/tool/bin/greet; secrets in HOME and in
     the prefix."""
@@ -120,7 +120,9 @@ def build_prefix(shared_tmp, who):
         f.write(PROBE)
     prog = os.path.join(prefix, "bin", "greet")
     subprocess.run(["gcc", "-o", prog, src, "-L" + os.path.join(prefix, "lib"), "-lgreet",
-                    "-Wl,-rpath,$ORIGIN/../lib"], check=True)
+                    "-Wl,-rpath,$ORIGIN/../lib",
+                    "-Wl,--enable-new-dtags" if dtags == "runpath" else "-Wl,--disable-new-dtags"],
+                   check=True)
     os.symlink("../.local/opt/tool/bin/greet", os.path.join(home, "bin", "greet"))
     with open(os.path.join(prefix, "notes.txt"), "w") as f:
         f.write("beside the program")
@@ -130,8 +132,9 @@ def build_prefix(shared_tmp, who):
 
 
 @pytest.mark.skipif(not shutil.which("gcc"), reason="needs gcc")
-def test_origin_runpath_program_under_a_private_home(sandbox, shared_tmp):
-    home, prefix = build_prefix(shared_tmp, sandbox.who)
+@pytest.mark.parametrize("dtags", ["runpath", "rpath"])
+def test_origin_runpath_program_under_a_private_home(sandbox, shared_tmp, dtags):
+    home, prefix = build_prefix(shared_tmp, sandbox.who, dtags)
     hidden = [os.path.join(home, "secret.txt"), os.path.join(prefix, "notes.txt")]
     p = run_in(sandbox, shared_tmp, os.path.join(home, "bin", "greet"), "--", *hidden)
     assert p.returncode == 0, p.stderr
@@ -213,6 +216,41 @@ def test_python3_names_its_script(sandbox, shared_tmp):
     assert b"Read-only file system" in p.stderr or b"Permission denied" in p.stderr
     p = run_in(sandbox, work, "python3", "-c", "print('code')", "task.py")
     assert p.returncode == 0 and p.stdout == b"code\n", p.stderr
+
+
+def test_shim_stands_for_the_version_it_selects(sandbox, shared_tmp):
+    """pyenv's shape: ROOT/shims/python3 (a #! script running the manager) stands for
+    ROOT/versions/V/bin/python3, V from $PYENV_VERSION, the nearest .python-version, or
+    ROOT/version; "system" passes it over for the next python3 on PATH."""
+    root = os.path.join(shared_tmp, ".pyenv")
+    os.makedirs(os.path.join(root, "shims"))
+    write_script(os.path.join(root, "shims"), "python3", "#!/bin/sh\necho SHIM RAN\nexit 3\n")
+    for v in ("3.90", "3.91", "3.92"):
+        os.makedirs(os.path.join(root, "versions", v, "bin"))
+        os.symlink(HOST_PY, os.path.join(root, "versions", v, "bin", "python3"))
+    with open(os.path.join(root, "version"), "w") as f:
+        f.write("3.90\n")
+    work = os.path.join(shared_tmp, "proj", "sub")
+    os.makedirs(work)
+    write_script(work, "task.py", "import sys\nprint(sys.argv[0])\n", mode=0o644)
+    give(shared_tmp, sandbox.who)
+    path = os.path.join(root, "shims") + ":/usr/bin:/bin"
+
+    def executable(env=None):
+        p = run_in(sandbox, work, "--dry-run", "python3", "task.py",
+                   env_extra=dict({"PATH": path}, **(env or {})))
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout)["exec"]
+
+    assert executable() == os.path.join(root, "versions", "3.90", "bin", "python3")
+    with open(os.path.join(shared_tmp, "proj", ".python-version"), "w") as f:
+        f.write("3.91\n")
+    assert executable() == os.path.join(root, "versions", "3.91", "bin", "python3")
+    assert executable({"PYENV_VERSION": "3.92"}).endswith("/3.92/bin/python3")
+    assert executable({"PYENV_VERSION": "system"}) == "/usr/bin/python3"
+    assert executable({"PYENV_VERSION": "../../x"}) == "/usr/bin/python3"
+    p = run_in(sandbox, work, "python3", "task.py", env_extra={"PATH": path})
+    assert p.returncode == 0 and p.stdout.decode().strip() == os.path.join(work, "task.py")
 
 
 def test_shim_first_on_path_is_passed_over(sandbox, shared_tmp):

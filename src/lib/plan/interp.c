@@ -66,7 +66,9 @@ static int show_libraries(Plan *p, const char *exe, ob_error *reterr)
 	int r = libdeps_collect(exe, &libs);
 	if (r < 0)
 		return ob_error_set(reterr, r, "%s: reading its ELF headers: %s", exe,
-		                    r == -EBADMSG ? "malformed" : strerror(-r));
+		                    r == -EBADMSG ? "malformed"
+		                    : r == -E2BIG ? "it needs too many shared objects"
+		                                  : strerror(-r));
 	for (size_t i = 0; i < libs.n; i++) {
 		r = plan_show_path(p, libs.paths[i], /* dir_ok= */ false, "library", NULL);
 		if (r < 0)
