@@ -151,6 +151,40 @@ def test_origin_runpath_program_under_a_private_home(sandbox, shared_tmp, dtags)
     assert links[os.path.join(home, "bin", "greet")] == "../.local/opt/tool/bin/greet"
 
 
+@pytest.fixture
+def host_tmp():
+    """A scratch directory outside /tmp (mode rx shows the host there, not the sandbox's
+    own /tmp)."""
+    import tempfile
+    d = tempfile.mkdtemp(prefix="ob-test-", dir="/var/tmp")
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.mark.skipif(not shutil.which("gcc"), reason="needs gcc")
+def test_private_home_program_in_mode_rx(sandbox, host_tmp):
+    """Mode rx shows the host as the program's identity may read it: run as root that is no
+    host user, so a 0700 home hides the program; it gets an empty tmpfs taking the
+    program's binds (the secret beside stays out of reach). Rootless, the home is the
+    caller's own and readable, as SPEC §2.4 says."""
+    home, prefix = build_prefix(host_tmp, sandbox.who)
+    secret = os.path.join(home, "secret.txt")
+    prog = os.path.join(home, "bin", "greet")
+    p = run_in(sandbox, host_tmp, *RX(sandbox), prog, "--", secret)
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.decode()
+    assert "hello from libgreet" in out
+    mounts = dry_run_mounts(sandbox, host_tmp, *RX(sandbox), prog)
+    covers = [m["dest"] for m in mounts if m["type"] == "tmpfs" and m["dest"] == home]
+    if sandbox.who == "root":
+        assert secret + " No such file or directory" in out, out
+        assert covers == [home]
+    else:
+        assert secret + " VISIBLE" in out, out
+        assert covers == []
+
+
 @pytest.mark.skipif(not shutil.which("gcc") or
                     not os.path.exists("/usr/include/python%s/Python.h" % PYVER) or
                     not os.path.exists("/usr/lib/x86_64-linux-gnu/libpython%s.so.1.0" % PYVER),
