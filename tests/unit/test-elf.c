@@ -245,6 +245,55 @@ static void test_libdeps(void **state)
 	(void)rmdir(dir);
 }
 
+static void write_file(const char *dir, const char *name, const uint8_t *b, size_t n)
+{
+	char path[PATH_MAX];
+
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, b, n), (ssize_t)n);
+	(void)close(fd);
+}
+
+/* The search on crafted objects: DIR/bin/prog needs libfoo.so.1 with RUNPATH
+ * "$ORIGIN/../lib:${ORIGIN}/x"; DIR/lib holds a 32-bit one (passed over), DIR/bin/x the
+ * right one. */
+static void test_libdeps_search(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/ob-deps-XXXXXX", sub[PATH_MAX], want[PATH_MAX], cmd[64];
+	uint8_t prog[IMG_SIZE], lib32[IMG_SIZE];
+	PathList l = {0};
+
+	assert_non_null(mkdtemp(dir));
+	const char *subs[] = {"bin", "lib", "bin/x"};
+	for (size_t i = 0; i < 3; i++) {
+		(void)snprintf(sub, sizeof(sub), "%s/%s", dir, subs[i]);
+		assert_int_equal(mkdir(sub, 0755), 0);
+	}
+	build(prog, true, false, STRTAB_OFF);
+	build(lib32, false, false, STRTAB_OFF);
+	write_file(dir, "bin/prog", prog, sizeof(prog));
+	write_file(dir, "lib/libfoo.so.1", lib32, sizeof(lib32));
+	write_file(dir, "bin/x/libfoo.so.1", prog, sizeof(prog));
+	(void)snprintf(sub, sizeof(sub), "%s/bin/prog", dir);
+	assert_int_equal(libdeps_collect(sub, &l), 0);
+	(void)snprintf(want, sizeof(want), "%s/bin/x/libfoo.so.1", dir);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.paths[0], "/lib/ld.so");
+	assert_string_equal(l.paths[1], want);
+	path_list_done(&l);
+	/* a DT_NEEDED naming a path ("/rp", which does not exist): taken as is, not searched */
+	put(prog, DYN_OFF + 8, 40, 8, false);
+	write_file(dir, "bin/prog", prog, sizeof(prog));
+	assert_int_equal(libdeps_collect(sub, &l), 0);
+	assert_int_equal(l.n, 1);
+	path_list_done(&l);
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_show_path(void **state)
 {
 	(void)state;
@@ -375,15 +424,11 @@ static void test_extension_and_shim(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_crafted),
-	    cmocka_unit_test(test_bin_true),
-	    cmocka_unit_test(test_garbage),
-	    cmocka_unit_test(test_expand_origin),
-	    cmocka_unit_test(test_libdeps),
-	    cmocka_unit_test(test_show_path),
-	    cmocka_unit_test(test_home_or_root),
-	    cmocka_unit_test(test_script_arg),
-	    cmocka_unit_test(test_extension_and_shim),
+	    cmocka_unit_test(test_crafted),    cmocka_unit_test(test_bin_true),
+	    cmocka_unit_test(test_garbage),    cmocka_unit_test(test_expand_origin),
+	    cmocka_unit_test(test_libdeps),    cmocka_unit_test(test_libdeps_search),
+	    cmocka_unit_test(test_show_path),  cmocka_unit_test(test_home_or_root),
+	    cmocka_unit_test(test_script_arg), cmocka_unit_test(test_extension_and_shim),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
