@@ -284,6 +284,12 @@ static void test_libdeps_search(void **state)
 	assert_string_equal(l.paths[0], "/lib/ld.so");
 	assert_string_equal(l.paths[1], want);
 	path_list_done(&l);
+	/* what a RUNPATH finds must be an ELF object of the program's kind: a secret named
+	 * like the library is never taken for it */
+	write_file(dir, "bin/x/libfoo.so.1", (const uint8_t *)"ssh-key\n", 8);
+	assert_int_equal(libdeps_collect(sub, &l), 0);
+	assert_int_equal(l.n, 1);
+	path_list_done(&l);
 	/* a DT_NEEDED naming a path ("/rp", which does not exist): taken as is, not searched */
 	put(prog, DYN_OFF + 8, 40, 8, false);
 	write_file(dir, "bin/prog", prog, sizeof(prog));
