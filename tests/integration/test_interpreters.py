@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from conftest import RX, TEST_USER, write_script
+from conftest import OCI_RUNTIMES, RX, TEST_USER, oci_backend_or_skip, write_script
 
 HOST_PY = "/usr/bin/python3"
 PYVER = subprocess.run([HOST_PY, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
@@ -345,3 +345,18 @@ def test_node_under_nvm_sees_its_global_modules(sandbox, shared_tmp):
     p = run_in(sandbox, shared_tmp, "greet", env_extra={"PATH": path})
     assert p.returncode == 0, p.stderr
     assert p.stdout.decode().strip() == "hello from the package false"
+
+
+@pytest.mark.skipif(not shutil.which("gcc"), reason="needs gcc")
+@pytest.mark.parametrize("name", sorted(OCI_RUNTIMES))
+def test_oci_backends_make_the_symlink_chain(ob_bin, host_tmp, name):
+    """The OCI bundle holds the chain's symlinks with their parents (a home's depth)."""
+    backend = oci_backend_or_skip(ob_bin, name)
+    home, prefix = build_prefix(host_tmp, "root")
+    secret = os.path.join(home, "secret.txt")
+    p = subprocess.run([ob_bin, "sandbox", "run", "--backend", backend, "--allow-degraded",
+                        os.path.join(home, "bin", "greet"), "--", secret],
+                       capture_output=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.decode()
+    assert "hello from libgreet" in out and secret + " VISIBLE" not in out, out
