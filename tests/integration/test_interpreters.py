@@ -259,7 +259,7 @@ def test_shim_stands_for_the_version_it_selects(sandbox, shared_tmp):
     root = os.path.join(shared_tmp, ".pyenv")
     os.makedirs(os.path.join(root, "shims"))
     write_script(os.path.join(root, "shims"), "python3", "#!/bin/sh\necho SHIM RAN\nexit 3\n")
-    for v in ("3.90", "3.91", "3.92"):
+    for v in ("3.90", "3.91", "3.92", "3.93.1", "3.93.10", "3.93.9"):
         os.makedirs(os.path.join(root, "versions", v, "bin"))
         os.symlink(HOST_PY, os.path.join(root, "versions", v, "bin", "python3"))
     with open(os.path.join(root, "version"), "w") as f:
@@ -281,6 +281,8 @@ def test_shim_stands_for_the_version_it_selects(sandbox, shared_tmp):
         f.write("3.91\n")
     assert executable() == os.path.join(root, "versions", "3.91", "bin", "python3")
     assert executable({"PYENV_VERSION": "3.92"}).endswith("/3.92/bin/python3")
+    assert executable({"PYENV_VERSION": "3.93"}).endswith("/3.93.10/bin/python3")
+    assert executable({"PYENV_VERSION": "3.94"}) == "/usr/bin/python3"  # not installed
     assert executable({"PYENV_VERSION": "system"}) == "/usr/bin/python3"
     assert executable({"PYENV_VERSION": "../../x"}) == "/usr/bin/python3"
     p = run_in(sandbox, work, "python3", "task.py", env_extra={"PATH": path})

@@ -420,6 +420,18 @@ static void test_extension_and_shim(void **state)
 	fclose(f);
 	assert_true(interp_is_shim(path));
 	assert_false(interp_is_shim("/bin/true"));
+	/* mise's shims: links to mise itself */
+	char mise[PATH_MAX], node[PATH_MAX];
+	(void)snprintf(mise, sizeof(mise), "%s/mise", dir);
+	(void)snprintf(node, sizeof(node), "%s/shims/node", dir);
+	fclose(fopen(mise, "we"));
+	assert_int_equal(symlink("../mise", node), 0);
+	assert_true(interp_is_shim(node));
+	char *target = NULL;
+	assert_int_equal(interp_shim_target(node, &target), 0); /* no version: passed over */
+	assert_null(target);
+	(void)unlink(node);
+	(void)unlink(mise);
 	assert_false(interp_is_shim("/nonexistent/shims/x"));
 	(void)unlink(path);
 	(void)snprintf(path, sizeof(path), "%s/shims", dir);

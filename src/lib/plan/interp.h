@@ -22,16 +22,17 @@ int interp_script_arg(char *const *argv);
  * .sh → sh, .js → node; NULL when the name says nothing. */
 const char *interp_for_extension(const char *name);
 
-/* Is the executable at PATH a version manager's shim: a #! script in a directory named
- * "shims" (pyenv, rbenv, nodenv, asdf)?  It cannot work inside the sandbox (it needs the
- * manager's whole tree), so a name is resolved past it. */
+/* Is the executable at PATH a version manager's shim: in a directory named "shims", a #!
+ * script (pyenv, rbenv, nodenv, asdf) or a link to mise?  It cannot work inside the sandbox
+ * (it needs the manager's whole tree), so a name is resolved past it (shims.c). */
 bool interp_is_shim(const char *path);
 
 /* The interpreter the shim at SHIM stands for, as its manager (pyenv, rbenv, nodenv: the
  * shims directory's parent, ~/.pyenv) would choose it: the version in $PYENV_VERSION (or
  * $RBENV_VERSION, $NODENV_VERSION), else in the nearest .python-version (.ruby-version,
  * .node-version) from the working directory up, else in ROOT/version; then
- * ROOT/versions/VERSION/bin/NAME.  *RET (malloc'ed) and 1 when that is an executable that is
+ * ROOT/versions/VERSION/bin/NAME (a VERSION "3.11" not installed as such: the newest
+ * 3.11.x).  *RET (malloc'ed) and 1 when that is an executable that is
  * no script; 0 when there is none ("system", an unknown manager, asdf): the caller looks
  * further on PATH. */
 int interp_shim_target(const char *shim, char **ret);
