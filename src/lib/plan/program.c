@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The program of a plan (SPEC §3): a bare name looked up on PATH, a script's interpreter from
- * its #! line, both made visible inside (bound read-only at their host paths) and the argv
- * the sandbox executes.
+ * The program of a plan (SPEC §3): a bare name looked up on PATH (past version managers'
+ * shims, shims.c) or in the working directory, a script's interpreter from its #! line or
+ * its name, an interpreter's script argument (python3 task.py); all made visible inside at
+ * their host paths with what they need to start (interp.c), and the argv the sandbox
+ * executes.
  */
 #include "plan/program.h"
 
@@ -102,7 +104,8 @@ static int read_shebang(const char *path, char interp[PATH_MAX], char arg[256])
 }
 
 /* Chooses the interpreter of SCRIPT: its shebang (with `env NAME` resolved on the host
- * PATH), else .py → python3, .sh → sh.  *ret_interp NULL: run the file itself. */
+ * PATH), else by its name (.py → python3, .sh → sh, .js → node: interp_for_extension).
+ * *ret_interp NULL: run the file itself. */
 static int resolve_interpreter(const char *script, const char *host_path, char **ret_interp,
                                char **ret_arg, ob_error *reterr)
 {
