@@ -25,9 +25,14 @@
 #define ELF_MAX_LOADS   64
 #define ELF_MAX_DYNAMIC 8192
 
+#define ELF_WINDOW 4096
+
 typedef struct Reader {
 	const ElfSource *src;
 	bool is64, big_endian;
+	uint8_t win[ELF_WINDOW]; /* the file's bytes at win_off (win_len of them) */
+	uint64_t win_off;
+	size_t win_len;
 } Reader;
 
 typedef struct Load {
@@ -53,6 +58,28 @@ static int src_read(const ElfSource *s, uint64_t off, void *buf, size_t n)
 	return 0;
 }
 
+/* N bytes at OFF through a window of the file: headers and dynamic entries come a few bytes
+ * at a time, each of which would otherwise be a pread (thousands per plan). */
+static int reader_read(Reader *r, uint64_t off, void *buf, size_t n)
+{
+	if (r->src->fd < 0 || n > sizeof(r->win))
+		return src_read(r->src, off, buf, n);
+	if (off < r->win_off || off - r->win_off > r->win_len ||
+	    n > r->win_len - (off - r->win_off)) {
+		if (off > r->src->size || n > r->src->size - off)
+			return -EBADMSG;
+		size_t len = (size_t)MIN((uint64_t)sizeof(r->win), r->src->size - off);
+		r->win_len = 0;
+		int k = src_read(r->src, off, r->win, len);
+		if (k < 0)
+			return k;
+		r->win_off = off;
+		r->win_len = len;
+	}
+	memcpy(buf, r->win + (off - r->win_off), n);
+	return 0;
+}
+
 /* The N-byte (2, 4 or 8) integer at P in the file's byte order. */
 static uint64_t get(const Reader *r, const uint8_t *p, size_t n)
 {
@@ -75,14 +102,14 @@ static uint64_t field(const Reader *r, const uint8_t *p, size_t off32, size_t si
 	      sizeof(((T64 *)0)->m))
 
 /* The NUL-terminated string of at most MAX bytes at file offset OFF, copied into *RET. */
-static int read_string(const Reader *r, uint64_t off, uint64_t max, char **ret)
+static int read_string(Reader *r, uint64_t off, uint64_t max, char **ret)
 {
 	char buf[PATH_MAX];
 
 	if (off >= r->src->size)
 		return -EBADMSG;
 	size_t n = (size_t)MIN(MIN(max, (uint64_t)sizeof(buf)), r->src->size - off);
-	int k = src_read(r->src, off, buf, n);
+	int k = reader_read(r, off, buf, n);
 	if (k < 0)
 		return k;
 	if (!memchr(buf, '\0', n))
@@ -109,7 +136,7 @@ typedef struct Dynamic {
 	size_t n_needed;
 } Dynamic;
 
-static int read_dynamic(const Reader *r, uint64_t off, uint64_t size, Dynamic *d)
+static int read_dynamic(Reader *r, uint64_t off, uint64_t size, Dynamic *d)
 {
 	size_t esz = r->is64 ? sizeof(Elf64_Dyn) : sizeof(Elf32_Dyn);
 	uint8_t e[sizeof(Elf64_Dyn)];
@@ -119,7 +146,7 @@ static int read_dynamic(const Reader *r, uint64_t off, uint64_t size, Dynamic *d
 	for (uint64_t i = 0; i < size / esz; i++) {
 		if (i >= ELF_MAX_DYNAMIC)
 			return -EBADMSG;
-		int k = src_read(r->src, off + i * esz, e, esz);
+		int k = reader_read(r, off + i * esz, e, esz);
 		if (k < 0)
 			return k;
 		uint64_t tag = F(r, e, Elf32_Dyn, Elf64_Dyn, d_tag);
@@ -147,16 +174,15 @@ static int read_dynamic(const Reader *r, uint64_t off, uint64_t size, Dynamic *d
 }
 
 /* A string of the dynamic string table: OFF bytes into it. */
-static int dyn_string(const Reader *r, const Dynamic *d, uint64_t strtab_off, uint64_t off,
-                      char **ret)
+static int dyn_string(Reader *r, const Dynamic *d, uint64_t strtab_off, uint64_t off, char **ret)
 {
 	if (off >= d->strsz || strtab_off > UINT64_MAX - off)
 		return -EBADMSG;
 	return read_string(r, strtab_off + off, d->strsz - off, ret);
 }
 
-static int parse_dynamic(const Reader *r, const Load *loads, size_t n_loads, uint64_t off,
-                         uint64_t size, ElfInfo *info)
+static int parse_dynamic(Reader *r, const Load *loads, size_t n_loads, uint64_t off, uint64_t size,
+                         ElfInfo *info)
 {
 	_cleanup_free_ Dynamic *d = calloc(1, sizeof(Dynamic));
 	uint64_t strtab_off;
@@ -189,7 +215,7 @@ static int parse_dynamic(const Reader *r, const Load *loads, size_t n_loads, uin
 static int read_header(Reader *r, uint64_t *phoff, size_t *phnum, ElfInfo *info)
 {
 	uint8_t eh[sizeof(Elf64_Ehdr)];
-	int k = src_read(r->src, 0, eh, EI_NIDENT);
+	int k = reader_read(r, 0, eh, EI_NIDENT);
 
 	if (k < 0 || memcmp(eh, ELFMAG, SELFMAG) != 0)
 		return -ENOEXEC;
@@ -198,7 +224,7 @@ static int read_header(Reader *r, uint64_t *phoff, size_t *phnum, ElfInfo *info)
 		return -EBADMSG;
 	r->is64 = eh[EI_CLASS] == ELFCLASS64;
 	r->big_endian = eh[EI_DATA] == ELFDATA2MSB;
-	k = src_read(r->src, 0, eh, r->is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr));
+	k = reader_read(r, 0, eh, r->is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr));
 	if (k < 0)
 		return k;
 	info->elf_class = eh[EI_CLASS];
@@ -212,7 +238,7 @@ static int read_header(Reader *r, uint64_t *phoff, size_t *phnum, ElfInfo *info)
 	return 0;
 }
 
-int elf_parse(const ElfSource *src, ElfInfo *ret)
+static int parse(const ElfSource *src, bool kind_only, ElfInfo *ret)
 {
 	Reader r = {.src = src};
 	ElfInfo info = {0};
@@ -222,9 +248,11 @@ int elf_parse(const ElfSource *src, ElfInfo *ret)
 	uint8_t ph[sizeof(Elf64_Phdr)];
 
 	int k = read_header(&r, &phoff, &phnum, &info);
+	if (kind_only)
+		phnum = 0;
 	size_t psz = r.is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
 	for (size_t i = 0; k >= 0 && i < phnum; i++) {
-		k = phoff > src->size ? -EBADMSG : src_read(src, phoff + i * psz, ph, psz);
+		k = phoff > src->size ? -EBADMSG : reader_read(&r, phoff + i * psz, ph, psz);
 		if (k < 0)
 			break;
 		uint64_t type = F(&r, ph, Elf32_Phdr, Elf64_Phdr, p_type);
@@ -253,7 +281,12 @@ int elf_parse(const ElfSource *src, ElfInfo *ret)
 	return 0;
 }
 
-int elf_parse_file(const char *path, ElfInfo *ret)
+int elf_parse(const ElfSource *src, ElfInfo *ret)
+{
+	return parse(src, /* kind_only= */ false, ret);
+}
+
+int elf_parse_file(const char *path, bool kind_only, ElfInfo *ret)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
@@ -265,7 +298,7 @@ int elf_parse_file(const char *path, ElfInfo *ret)
 	if (!S_ISREG(st.st_mode))
 		return -ENOEXEC;
 	ElfSource src = {.fd = fd, .size = (uint64_t)st.st_size};
-	return elf_parse(&src, ret);
+	return parse(&src, kind_only, ret);
 }
 
 void elf_info_done(ElfInfo *info)

@@ -32,8 +32,9 @@ typedef struct ElfInfo {
  * ELF file, -EBADMSG when it is a malformed one (truncated, offsets outside the file, an
  * unterminated string, too many entries), -EIO on a read error, -ENOMEM. */
 int elf_parse(const ElfSource *src, ElfInfo *ret);
-/* elf_parse on the regular file at PATH. */
-int elf_parse_file(const char *path, ElfInfo *ret);
+/* elf_parse on the regular file at PATH.  With KIND_ONLY, only elf_class and machine are
+ * read (what the loader compares to take a candidate library). */
+int elf_parse_file(const char *path, bool kind_only, ElfInfo *ret);
 void elf_info_done(ElfInfo *info);
 
 /* Expands $ORIGIN and ${ORIGIN} in the search path SPEC with ORIGIN (the directory of the

@@ -58,12 +58,13 @@ static int show_error(int r, const char *what, const char *path, ob_error *reter
 	return ob_error_set(reterr, r, "%s %s: %s", what, path, strerror(-r));
 }
 
-/* The shared objects the ELF file EXE needs, each shown with its symlinks. */
-static int show_libraries(Plan *p, const char *exe, ob_error *reterr)
+/* The shared objects the ELF file EXE and the objects it loads itself (MORE, may be NULL)
+ * need, each shown with its symlinks. */
+static int show_libraries(Plan *p, const char *exe, const PathList *more, ob_error *reterr)
 {
 	_cleanup_(path_list_done) PathList libs = {0};
 
-	int r = libdeps_collect(exe, &libs);
+	int r = libdeps_collect(exe, more, &libs);
 	if (r < 0)
 		return ob_error_set(reterr, r, "%s: reading its ELF headers: %s", exe,
 		                    r == -EBADMSG ? "malformed"
@@ -77,31 +78,30 @@ static int show_libraries(Plan *p, const char *exe, ob_error *reterr)
 	return 0;
 }
 
-/* The libraries of a prefix's extension modules (conda's _ssl.so needs PREFIX/lib/libssl):
- * the loader opens them when Python imports the module. */
-static int show_ext_modules(Plan *p, const char *stdlib, ob_error *reterr)
+/* The libraries of the extension modules in STDLIB of the Python EXE (conda's _ssl.so needs
+ * PREFIX/lib/libssl): the loader opens them when Python imports the module. */
+static int show_ext_modules(Plan *p, const char *exe, const char *stdlib, ob_error *reterr)
 {
-	char dir[PATH_MAX], path[PATH_MAX];
+	_cleanup_(path_list_done) PathList mods = {0};
+	char dir[PATH_MAX], path[PATH_MAX * 2];
 	(void)snprintf(dir, sizeof(dir), "%s/lib-dynload", stdlib);
 	_cleanup_(closedirp) DIR *d = opendir(dir);
-	unsigned budget = MAX_EXT_MODULES;
 	struct dirent *de;
 
-	while (d && budget > 0 && (de = readdir(d))) {
+	while (d && mods.n < MAX_EXT_MODULES && (de = readdir(d))) {
 		size_t n = strlen(de->d_name);
 		if (n < 3 || !streq(de->d_name + n - 3, ".so"))
 			continue;
-		budget--;
 		(void)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		int r = show_libraries(p, path, reterr);
+		int r = path_list_add(&mods, path);
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return mods.n ? show_libraries(p, exe, &mods, reterr) : 0;
 }
 
-/* PREFIX/lib/python3.X (holding os.py, the landmark Python looks for) of a Python prefix. */
-static int show_python_prefix(Plan *p, const char *prefix, ob_error *reterr)
+/* PREFIX/lib/python3.X (holding os.py, the landmark Python looks for) of the Python EXE. */
+static int show_python_prefix(Plan *p, const char *exe, const char *prefix, ob_error *reterr)
 {
 	char lib[PATH_MAX], stdlib[PATH_MAX], landmark[PATH_MAX + 8];
 	(void)snprintf(lib, sizeof(lib), "%s/lib", prefix);
@@ -119,7 +119,7 @@ static int show_python_prefix(Plan *p, const char *prefix, ob_error *reterr)
 		int r = plan_show_path(p, stdlib, /* dir_ok= */ true, "interpreter prefix", NULL);
 		if (r < 0)
 			return show_error(r, "interpreter library", stdlib, reterr);
-		if (!shown && (r = show_ext_modules(p, stdlib, reterr)) < 0)
+		if (!shown && (r = show_ext_modules(p, exe, stdlib, reterr)) < 0)
 			return r;
 	}
 	return 0;
@@ -138,7 +138,7 @@ static int show_prefix(Plan *p, const char *real, ob_error *reterr)
 		return 0;
 	*bin = '\0';
 	if (is_versioned(name, "python") || is_versioned(name, "pypy"))
-		return show_python_prefix(p, prefix, reterr);
+		return show_python_prefix(p, real, prefix, reterr);
 	if (streq(name, "node")) {
 		char modules[PATH_MAX];
 		(void)snprintf(modules, sizeof(modules), "%s/lib/node_modules", prefix);
@@ -212,7 +212,7 @@ static int show_executable(Plan *p, const char *exe, const char *why, bool venv_
 	r = plan_show_path(p, exe, /* dir_ok= */ false, why, real);
 	if (r < 0)
 		return show_error(r, why, exe, reterr);
-	r = show_libraries(p, real, reterr);
+	r = show_libraries(p, real, NULL, reterr);
 	if (r >= 0)
 		r = show_prefix(p, real, reterr);
 	return r;

@@ -38,7 +38,7 @@ int path_list_add(PathList *l, const char *path)
 	if (!l->paths[l->n])
 		return -ENOMEM;
 	l->n++;
-	return 0;
+	return 1;
 }
 
 void path_list_done(PathList *l)
@@ -86,6 +86,12 @@ typedef struct Search {
 	ElfInfo exe;   /* the program: its RPATH applies to its libraries too */
 	char exe_origin[PATH_MAX];
 	PathList done; /* objects already looked into */
+	/* what the system directories gave for a name (path NULL: nothing), for objects of
+	 * the program's kind: a Python's dozens of modules all need libc */
+	struct {
+		char *name, *path;
+	} sys[LIBDEPS_MAX_OBJECTS];
+	size_t n_sys;
 	PathList *out;
 } Search;
 
@@ -93,7 +99,7 @@ typedef struct Search {
 static bool compatible(const char *path, const ElfInfo *want)
 {
 	ElfInfo info;
-	if (access(path, R_OK) < 0 || elf_parse_file(path, &info) < 0)
+	if (access(path, R_OK) < 0 || elf_parse_file(path, /* kind_only= */ true, &info) < 0)
 		return false;
 	bool ok = info.elf_class == want->elf_class && info.machine == want->machine;
 	elf_info_done(&info);
@@ -118,6 +124,30 @@ static bool search_list(const char *list, const char *origin, const char *name, 
 	return false;
 }
 
+/* NAME in the system's directories (ld.so.conf's, then the defaults). */
+static bool search_system(Search *s, const char *name, const ElfInfo *info, char *buf, size_t size)
+{
+	bool cacheable = info->elf_class == s->exe.elf_class && info->machine == s->exe.machine;
+
+	for (size_t i = 0; cacheable && i < s->n_sys; i++)
+		if (streq(s->sys[i].name, name))
+			return s->sys[i].path &&
+			       snprintf(buf, size, "%s", s->sys[i].path) < (int)size;
+	bool found = false;
+	for (size_t i = 0; !found && i < s->dirs.n; i++)
+		found = search_list(s->dirs.paths[i], "", name, info, buf, size);
+	if (cacheable && s->n_sys < ELEMENTSOF(s->sys)) {
+		char *n = strdup(name), *f = found ? strdup(buf) : NULL;
+		if (n && (f || !found)) /* else not remembered: looked up again */
+			s->sys[s->n_sys++] = (typeof(s->sys[0])){.name = n, .path = f};
+		else {
+			free(n);
+			free(f);
+		}
+	}
+	return found;
+}
+
 /* Where the loader finds NAME, needed by the object OBJ (parsed: INFO). */
 static bool find_library(Search *s, const Object *obj, const ElfInfo *info, const char *name,
                          char *buf, size_t size)
@@ -135,10 +165,7 @@ static bool find_library(Search *s, const Object *obj, const ElfInfo *info, cons
 		return true;
 	if (search_list(info->runpath, obj->origin, name, info, buf, size))
 		return true;
-	for (size_t i = 0; i < s->dirs.n; i++)
-		if (search_list(s->dirs.paths[i], "", name, info, buf, size))
-			return true;
-	return false;
+	return search_system(s, name, info, buf, size);
 }
 
 static int visit(Search *s, const char *path);
@@ -156,7 +183,7 @@ static int visit_needed(Search *s, const char *path, const ElfInfo *info)
 		if (!find_library(s, &obj, info, info->needed[i], found, sizeof(found)))
 			continue; /* the loader inside will name it */
 		int r = path_list_add(s->out, found);
-		if (r >= 0)
+		if (r > 0) /* new: what it needs is not known yet */
 			r = visit(s, found);
 		if (r < 0)
 			return r;
@@ -178,7 +205,7 @@ static int visit(Search *s, const char *path)
 	int r = path_list_add(&s->done, real);
 	if (r < 0)
 		return r;
-	r = elf_parse_file(real, &info);
+	r = elf_parse_file(real, /* kind_only= */ false, &info);
 	if (r < 0)
 		return r == -EBADMSG ? r : 0; /* not ELF, unreadable: nothing to follow */
 	if (info.interp && info.interp[0] == '/')
@@ -189,13 +216,13 @@ static int visit(Search *s, const char *path)
 	return r;
 }
 
-int libdeps_collect(const char *exe, PathList *out)
+int libdeps_collect(const char *exe, const PathList *more, PathList *out)
 {
 	static const char *const defaults[] = {"/lib64", "/usr/lib64", "/lib", "/usr/lib"};
 	Search s = {.out = out};
 	char real[PATH_MAX];
 
-	if (!realpath(exe, real) || elf_parse_file(real, &s.exe) < 0)
+	if (!realpath(exe, real) || elf_parse_file(real, /* kind_only= */ false, &s.exe) < 0)
 		return 0; /* a script, or nothing: the caller deals with it */
 	/* glibc takes the program's $ORIGIN from /proc/self/exe: its real path */
 	(void)snprintf(s.exe_origin, sizeof(s.exe_origin), "%.*s", (int)(strrchr(real, '/') - real),
@@ -206,6 +233,13 @@ int libdeps_collect(const char *exe, PathList *out)
 		r = path_list_add(&s.dirs, defaults[i]);
 	if (r >= 0)
 		r = visit(&s, real);
+	/* what the program loads itself: looked into with the same search, each library once */
+	for (size_t i = 0; r >= 0 && more && i < more->n; i++)
+		r = visit(&s, more->paths[i]);
+	for (size_t i = 0; i < s.n_sys; i++) {
+		free(s.sys[i].name);
+		free(s.sys[i].path);
+	}
 	elf_info_done(&s.exe);
 	path_list_done(&s.dirs);
 	path_list_done(&s.done);

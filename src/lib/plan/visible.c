@@ -68,7 +68,6 @@ static bool same_dir(const char *a, const char *b)
 bool path_is_home_or_root(const char *path)
 {
 	static const char *const home_parents[] = {"/home", "/var/home", "/usr/home"};
-	const struct passwd *pw = getpwuid(getuid());
 	const char *slash = strrchr(path, '/');
 
 	if (streq(path, "/") || streq(path, "/root"))
@@ -79,7 +78,10 @@ bool path_is_home_or_root(const char *path)
 		    ((size_t)(slash - path) == n && strncmp(path, home_parents[i], n) == 0))
 			return true;
 	}
-	return same_dir(path, getenv("HOME")) || (pw && same_dir(path, pw->pw_dir));
+	if (same_dir(path, getenv("HOME")))
+		return true;
+	const struct passwd *pw = getpwuid(getuid()); /* last: it reads the passwd database */
+	return pw && same_dir(path, pw->pw_dir);
 }
 
 /* Binds the symlink-free PATH at its own path (read-only), if P does not show it yet. */
@@ -91,10 +93,10 @@ static int show_real(Plan *p, const char *path, bool dir_ok, const char *why)
 		return -errno;
 	if (S_ISDIR(st.st_mode) && !dir_ok)
 		return -EISDIR;
-	if (path_is_home_or_root(path))
-		return -EPERM;
 	if (plan_shows(p, path))
 		return 0;
+	if (path_is_home_or_root(path))
+		return -EPERM;
 	size_t from = p->n_steps;
 	int r = plan_bind_same(p, path, /* ro= */ true, why);
 	if (r >= 0)
