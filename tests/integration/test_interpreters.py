@@ -362,3 +362,28 @@ def test_oci_backends_make_the_symlink_chain(ob_bin, host_tmp, name):
     assert p.returncode == 0, p.stderr
     out = p.stdout.decode()
     assert "hello from libgreet" in out and secret + " VISIBLE" not in out, out
+
+
+@pytest.mark.parametrize("exe,libdir", [("python3.42", "python3.42"), ("pypy3.9", "pypy3.9"),
+                                        ("node", "node_modules"), ("ruby", "ruby"),
+                                        ("perl", "perl5")])
+def test_interpreter_prefix_library_is_shown(sandbox, shared_tmp, exe, libdir):
+    """PREFIX/bin/NAME brings PREFIX/lib/<its library> read-only, nothing else of PREFIX
+    (a Python's only with os.py, the landmark Python looks for)."""
+    prefix = os.path.join(shared_tmp, "prefix")
+    for d in ("bin", "lib/" + libdir, "lib/other", "share"):
+        os.makedirs(os.path.join(prefix, d))
+    shutil.copy("/bin/true", os.path.join(prefix, "bin", exe))
+    if exe.startswith(("python", "pypy")):
+        os.makedirs(os.path.join(prefix, "lib", "python3.41"))  # no os.py: not a stdlib
+        for d in (libdir, "python3.41"):
+            with open(os.path.join(prefix, "lib", d, "site.py" if d == "python3.41" else
+                                   "os.py"), "w") as f:
+                f.write("")
+    give(shared_tmp, sandbox.who)
+    mounts = dry_run_mounts(sandbox, shared_tmp, os.path.join(prefix, "bin", exe))
+    shown = {m["dest"] for m in mounts if m["why"] == "interpreter prefix"}
+    assert shown == {os.path.join(prefix, "lib", libdir)}
+    assert all(m["read_only"] for m in mounts if m["dest"] in shown)
+    p = run_in(sandbox, shared_tmp, os.path.join(prefix, "bin", exe))
+    assert p.returncode == 0, p.stderr

@@ -139,13 +139,18 @@ static int show_prefix(Plan *p, const char *real, ob_error *reterr)
 	*bin = '\0';
 	if (is_versioned(name, "python") || is_versioned(name, "pypy"))
 		return show_python_prefix(p, real, prefix, reterr);
-	if (streq(name, "node")) {
-		char modules[PATH_MAX];
-		(void)snprintf(modules, sizeof(modules), "%s/lib/node_modules", prefix);
-		int r = access(modules, F_OK) < 0 ? 0
-		                                  : plan_show_path(p, modules, /* dir_ok= */ true,
-		                                                   "interpreter prefix", NULL);
-		return r < 0 ? show_error(r, "interpreter library", modules, reterr) : 0;
+	/* the library directory of other interpreters' prefixes (nvm, rbenv, perlbrew) */
+	static const char *const libdirs[][2] = {
+	    {"node", "node_modules"}, {"ruby", "ruby"}, {"perl", "perl5"}};
+	for (size_t i = 0; i < ELEMENTSOF(libdirs); i++) {
+		char dir[PATH_MAX];
+		if (!is_versioned(name, libdirs[i][0]))
+			continue;
+		(void)snprintf(dir, sizeof(dir), "%s/lib/%s", prefix, libdirs[i][1]);
+		int r = access(dir, F_OK) < 0 ? 0
+		                              : plan_show_path(p, dir, /* dir_ok= */ true,
+		                                               "interpreter prefix", NULL);
+		return r < 0 ? show_error(r, "interpreter library", dir, reterr) : 0;
 	}
 	return 0;
 }
@@ -194,9 +199,14 @@ static int show_venv(Plan *p, const char *exe, ob_error *reterr)
 		const char *home = cfg_value(line, "home");
 		if (!home || home[0] != '/')
 			continue;
-		(void)snprintf(base, sizeof(base), "%s/python3", home);
-		if (access(base, X_OK) == 0)
-			return show_executable(p, base, "venv base interpreter", false, reterr);
+		/* the names a base installation has its interpreter under (uv's may lack one) */
+		static const char *const names[] = {"python3", "python", "pypy3"};
+		for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+			(void)snprintf(base, sizeof(base), "%s/%s", home, names[i]);
+			if (access(base, X_OK) == 0)
+				return show_executable(p, base, "venv base interpreter", false,
+				                       reterr);
+		}
 	}
 	return 0;
 }
