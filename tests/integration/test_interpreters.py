@@ -252,6 +252,22 @@ def test_python3_names_its_script(sandbox, shared_tmp):
     assert p.returncode == 0 and p.stdout == b"code\n", p.stderr
 
 
+def test_interpreter_argument_that_is_no_script_stays_hidden(sandbox, shared_tmp):
+    """`python3 FILE` shows FILE only when it is a script (named like one, #!, or
+    executable): otherwise it would be a way to any file the caller can read (run as root,
+    id-mapped: the sandbox's own), past every grant."""
+    work = os.path.join(shared_tmp, "work")
+    os.mkdir(work)
+    write_script(work, "secret.txt", "print('TOP' + 'SECRET')\n", mode=0o600)
+    write_script(work, "tool", "#!/usr/bin/python3\nprint('tool ran')\n", mode=0o600)
+    give(work, sandbox.who)
+    for interp in ("python3", "sh"):
+        p = run_in(sandbox, work, interp, "secret.txt")
+        assert p.returncode != 0 and b"TOPSECRET" not in p.stdout, (interp, p.stdout)
+    p = run_in(sandbox, work, "python3", "tool")  # a #! line: a script, whatever its name
+    assert p.returncode == 0 and p.stdout == b"tool ran\n", p.stderr
+
+
 def test_shim_stands_for_the_version_it_selects(sandbox, shared_tmp):
     """pyenv's shape: ROOT/shims/python3 (a #! script running the manager) stands for
     ROOT/versions/V/bin/python3, V from $PYENV_VERSION, the nearest .python-version, or

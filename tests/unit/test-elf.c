@@ -414,6 +414,10 @@ static void test_extension_and_shim(void **state)
 	assert_string_equal(interp_for_extension("app.mjs"), "node");
 	assert_null(interp_for_extension(".py"));
 	assert_null(interp_for_extension("README"));
+	assert_true(interp_is_script_file("/nonexistent/x.py"));
+	assert_true(interp_is_script_file("/bin/true")); /* executable */
+	assert_false(interp_is_script_file("/etc/passwd"));
+	assert_false(interp_is_script_file("/nonexistent/.py"));
 	assert_non_null(mkdtemp(dir));
 	(void)snprintf(path, sizeof(path), "%s/shims", dir);
 	assert_int_equal(mkdir(path, 0755), 0);

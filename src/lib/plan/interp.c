@@ -322,3 +322,19 @@ const char *interp_for_extension(const char *name)
 	}
 	return NULL;
 }
+
+bool interp_is_script_file(const char *path)
+{
+	static const char *const exts[] = {".py",  ".sh", ".bash", ".js", ".mjs",
+	                                   ".cjs", ".ts", ".pl",   ".pm", ".rb"};
+	const char *dot = strrchr(base_name(path), '.');
+	char head[2];
+
+	for (size_t i = 0; dot && i < ELEMENTSOF(exts); i++)
+		if (streq(dot, exts[i]) && dot != base_name(path))
+			return true;
+	if (access(path, X_OK) == 0)
+		return true;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	return fd >= 0 && read(fd, head, 2) == 2 && head[0] == '#' && head[1] == '!';
+}

@@ -18,6 +18,10 @@ int interp_show(Plan *p, const char *exe, const char *why, ob_error *reterr);
  * -1 when there is none (python -c, node -e, sh -c, stdin) or ARGV[0] is no interpreter. */
 int interp_script_arg(char *const *argv);
 
+/* Is the regular file at PATH a script: executable, starting with #!, or named like one
+ * (.py, .sh, .bash, .js, .mjs, .cjs, .ts, .pl, .pm, .rb)? */
+bool interp_is_script_file(const char *path);
+
 /* The interpreter a script named NAME is run by when it has no #! line: .py → python3,
  * .sh → sh, .js → node; NULL when the name says nothing. */
 const char *interp_for_extension(const char *name);

@@ -191,8 +191,8 @@ static int locate_program(const char *name, const char *host_path, char **ret, o
 }
 
 /* `python3 task.py`: the script argument of an interpreter run as the program is shown
- * read-only, and named by its absolute path (the sandbox's working directory is not the
- * caller's).  *RET_ARG: that path, or NULL. */
+ * read-only (when it is a script: interp_is_script_file), and named by its absolute path
+ * (the sandbox's working directory is not the caller's).  *RET_ARG: that path, or NULL. */
 static int plan_script_arg(Plan *p, char *const *argv, int *ret_index, char **ret_arg,
                            ob_error *reterr)
 {
@@ -203,6 +203,10 @@ static int plan_script_arg(Plan *p, char *const *argv, int *ret_index, char **re
 	*ret_arg = NULL;
 	if (i < 0 || stat(argv[i], &st) < 0 || !S_ISREG(st.st_mode))
 		return 0; /* code, stdin, or a name the interpreter resolves (python3 -m) */
+	/* Only what is a script, as a program named by path must be executable or a script:
+	 * `python3 /etc/shadow` is not a way to a file no grant shows. */
+	if (!interp_is_script_file(argv[i]))
+		return 0;
 	int r = absolute_path(argv[i], ret_arg, reterr);
 	if (r < 0)
 		return r;
