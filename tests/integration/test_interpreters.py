@@ -100,6 +100,23 @@ def test_venv_that_is_a_home_is_refused(sandbox, shared_tmp):
     assert b"home directory" in p.stderr
 
 
+def test_what_only_looks_like_a_venv_is_not_bound(sandbox, shared_tmp):
+    """A directory is bound as a venv only for its Python with a pyvenv.cfg naming a base:
+    a pyvenv.cfg beside any program's bin/ is no way to a whole directory."""
+    d = os.path.join(shared_tmp, "d")
+    os.makedirs(os.path.join(d, "bin"))
+    for name in ("tool", "python3"):
+        shutil.copy("/bin/true", os.path.join(d, "bin", name))
+    give(shared_tmp, sandbox.who)
+    cases = [("tool", "home = /usr/bin\n"), ("python3", "version = 3.11\n")]
+    for name, cfg in cases:
+        with open(os.path.join(d, "pyvenv.cfg"), "w") as f:
+            f.write(cfg)
+        mounts = dry_run_mounts(sandbox, shared_tmp, os.path.join(d, "bin", name))
+        assert d not in {m["dest"] for m in mounts}, (name, cfg)
+        assert os.path.join(d, "bin", name) in {m["dest"] for m in mounts}
+
+
 def build_prefix(shared_tmp, who, dtags="runpath"):
     """HOME/.local/opt/tool: lib/libgreet.so.1 (and its .so link), bin/greet with RUNPATH
     $ORIGIN/../lib, HOME/bin/greet -> ../.local/opt/tool/bin/greet; secrets in HOME and in

@@ -183,6 +183,9 @@ static int show_venv(Plan *p, const char *exe, ob_error *reterr)
 	char venv[PATH_MAX], cfg[PATH_MAX + 16], line[PATH_MAX + 16], base[PATH_MAX + 16];
 	const char *name = base_name(exe);
 
+	/* a venv's Python (its other commands are #! scripts naming it) */
+	if (!is_versioned(name, "python") && !is_versioned(name, "pypy"))
+		return 0;
 	(void)snprintf(venv, sizeof(venv), "%.*s", (int)(name - exe - 1), exe);
 	char *bin = strrchr(venv, '/');
 	if (!bin || !streq(bin, "/bin") || bin == venv)
@@ -190,23 +193,20 @@ static int show_venv(Plan *p, const char *exe, ob_error *reterr)
 	*bin = '\0';
 	(void)snprintf(cfg, sizeof(cfg), "%s/pyvenv.cfg", venv);
 	_cleanup_(fclosep) FILE *f = fopen(cfg, "re");
-	if (!f)
-		return 0;
+	const char *home = NULL;
+	while (f && !home && fgets(line, sizeof(line), f))
+		home = cfg_value(line, "home");
+	if (!home || home[0] != '/')
+		return 0; /* every venv names its base: no such key, no venv */
 	int r = plan_show_path(p, venv, /* dir_ok= */ true, "venv", NULL);
 	if (r < 0)
 		return show_error(r, "venv", venv, reterr);
-	while (fgets(line, sizeof(line), f)) {
-		const char *home = cfg_value(line, "home");
-		if (!home || home[0] != '/')
-			continue;
-		/* the names a base installation has its interpreter under (uv's may lack one) */
-		static const char *const names[] = {"python3", "python", "pypy3"};
-		for (size_t i = 0; i < ELEMENTSOF(names); i++) {
-			(void)snprintf(base, sizeof(base), "%s/%s", home, names[i]);
-			if (access(base, X_OK) == 0)
-				return show_executable(p, base, "venv base interpreter", false,
-				                       reterr);
-		}
+	/* the names a base installation has its interpreter under (uv's may lack one) */
+	static const char *const names[] = {"python3", "python", "pypy3"};
+	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+		(void)snprintf(base, sizeof(base), "%s/%s", home, names[i]);
+		if (access(base, X_OK) == 0)
+			return show_executable(p, base, "venv base interpreter", false, reterr);
 	}
 	return 0;
 }
