@@ -420,3 +420,23 @@ def test_interpreter_prefix_library_is_shown(sandbox, shared_tmp, exe, libdir):
     assert all(m["read_only"] for m in mounts if m["dest"] in shown)
     p = run_in(sandbox, shared_tmp, os.path.join(prefix, "bin", exe))
     assert p.returncode == 0, p.stderr
+
+
+def test_prefix_library_linked_elsewhere_is_not_bound(sandbox, shared_tmp):
+    """PREFIX/lib/node_modules (or python3.X) as a symlink to a directory outside the
+    prefix is no way to that directory."""
+    prefix = os.path.join(shared_tmp, "prefix")
+    elsewhere = os.path.join(shared_tmp, "elsewhere")
+    os.makedirs(os.path.join(prefix, "bin"))
+    os.makedirs(os.path.join(prefix, "lib"))
+    os.makedirs(elsewhere)
+    with open(os.path.join(elsewhere, "os.py"), "w") as f:
+        f.write("")
+    shutil.copy("/bin/true", os.path.join(prefix, "bin", "node"))
+    shutil.copy("/bin/true", os.path.join(prefix, "bin", "python3.42"))
+    os.symlink(elsewhere, os.path.join(prefix, "lib", "node_modules"))
+    os.symlink(elsewhere, os.path.join(prefix, "lib", "python3.42"))
+    give(shared_tmp, sandbox.who)
+    for exe in ("node", "python3.42"):
+        mounts = dry_run_mounts(sandbox, shared_tmp, os.path.join(prefix, "bin", exe))
+        assert elsewhere not in {m["dest"] for m in mounts}, exe

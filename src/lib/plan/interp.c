@@ -100,6 +100,23 @@ static int show_ext_modules(Plan *p, const char *exe, const char *stdlib, ob_err
 	return mods.n ? show_libraries(p, exe, &mods, reterr) : 0;
 }
 
+/* A library directory DIR of the installation at PREFIX, shown whole: only where it lies
+ * (symlinks resolved) inside PREFIX, or where the layout shows it anyway (a prefix's
+ * lib/python3.X linked to /usr/lib/python3.X).  A prefix/lib/node_modules linked to any
+ * other directory is not a way to that directory. */
+static int show_lib_dir(Plan *p, const char *prefix, const char *dir, ob_error *reterr)
+{
+	char real[PATH_MAX], rprefix[PATH_MAX];
+
+	if (!realpath(dir, real) || !realpath(prefix, rprefix))
+		return 0;
+	size_t n = strlen(rprefix);
+	if (!(strncmp(real, rprefix, n) == 0 && real[n] == '/') && !plan_shows(p, real))
+		return 0;
+	int r = plan_show_path(p, dir, /* dir_ok= */ true, "interpreter prefix", NULL);
+	return r < 0 ? show_error(r, "interpreter library", dir, reterr) : 0;
+}
+
 /* PREFIX/lib/python3.X (holding os.py, the landmark Python looks for) of the Python EXE. */
 static int show_python_prefix(Plan *p, const char *exe, const char *prefix, ob_error *reterr)
 {
@@ -116,10 +133,11 @@ static int show_python_prefix(Plan *p, const char *exe, const char *prefix, ob_e
 		if (access(landmark, F_OK) < 0)
 			continue;
 		bool shown = plan_shows(p, stdlib);
-		int r = plan_show_path(p, stdlib, /* dir_ok= */ true, "interpreter prefix", NULL);
+		int r = show_lib_dir(p, prefix, stdlib, reterr);
 		if (r < 0)
-			return show_error(r, "interpreter library", stdlib, reterr);
-		if (!shown && (r = show_ext_modules(p, exe, stdlib, reterr)) < 0)
+			return r;
+		if (!shown && plan_shows(p, stdlib) &&
+		    (r = show_ext_modules(p, exe, stdlib, reterr)) < 0)
 			return r;
 	}
 	return 0;
@@ -147,10 +165,7 @@ static int show_prefix(Plan *p, const char *real, ob_error *reterr)
 		if (!is_versioned(name, libdirs[i][0]))
 			continue;
 		(void)snprintf(dir, sizeof(dir), "%s/lib/%s", prefix, libdirs[i][1]);
-		int r = access(dir, F_OK) < 0 ? 0
-		                              : plan_show_path(p, dir, /* dir_ok= */ true,
-		                                               "interpreter prefix", NULL);
-		return r < 0 ? show_error(r, "interpreter library", dir, reterr) : 0;
+		return access(dir, F_OK) < 0 ? 0 : show_lib_dir(p, prefix, dir, reterr);
 	}
 	return 0;
 }
