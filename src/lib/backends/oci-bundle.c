@@ -46,6 +46,20 @@ static int make_dir(const char *path, mode_t mode, uid_t owner)
 	return owner != (uid_t)-1 && lchown(path, owner, owner) < 0 ? -errno : 0;
 }
 
+/* The directories between ROOT and PATH (ROOT/...): a symlink deep in a home (an
+ * interpreter's chain, plan/visible.c) needs them before the runtime mounts anything. */
+static int make_parents(const char *root, char *path, uid_t owner)
+{
+	for (char *s = path + strlen(root) + 1; (s = strchr(s, '/')); s++) {
+		*s = '\0';
+		int r = make_dir(path, 0755, owner);
+		*s = '/';
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* Tree FD (a detached mount, idmap.h) attached at BINDS/I, on a directory or an empty file as
  * the tree's root is. */
 static int attach_tree(int fd, const char *binds, size_t i)
@@ -105,7 +119,9 @@ static int populate(const Plan *p, const char *root, const char *files, uid_t ow
 		if (s->kind == STEP_DIR)
 			r = make_dir(path, 0755, owner);
 		else if (s->kind == STEP_SYMLINK) {
-			r = symlink(s->src, path) < 0 ? -errno : 0;
+			r = make_parents(root, path, owner);
+			if (r >= 0 && symlink(s->src, path) < 0)
+				r = -errno;
 			if (r >= 0 && owner != (uid_t)-1 && lchown(path, owner, owner) < 0)
 				r = -errno;
 		} else if (s->kind == STEP_SECRET || s->kind == STEP_FILE) {

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The program of a plan (SPEC §3): a bare name looked up on PATH, a script's interpreter from
- * its #! line, both made visible inside (bound read-only at their host paths) and the argv
- * the sandbox executes.
+ * The program of a plan (SPEC §3): a bare name looked up on PATH (past version managers'
+ * shims, shims.c) or in the working directory, a script's interpreter from its #! line or
+ * its name, an interpreter's script argument (python3 task.py); all made visible inside at
+ * their host paths with what they need to start (interp.c), and the argv the sandbox
+ * executes.
  */
 #include "plan/program.h"
 
@@ -15,7 +17,9 @@
 #include "basic/error.h"
 #include "basic/macro.h"
 #include "model/pattern.h"
+#include "plan/interp.h"
 #include "plan/steps.h"
+#include "plan/visible.h"
 
 static bool is_executable_file(const char *path)
 {
@@ -23,7 +27,6 @@ static bool is_executable_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-/* Finds NAME on SEARCH (a PATH string); *ret is malloc'ed. */
 static bool is_script(const char *path)
 {
 	char head[2];
@@ -31,10 +34,17 @@ static bool is_script(const char *path)
 	return fd >= 0 && read(fd, head, 2) == 2 && head[0] == '#' && head[1] == '!';
 }
 
-/* With SKIP_SCRIPTS, executables that are themselves scripts are passed over: an
- * interpreter found on PATH may be a version manager's shim (pyenv puts
- * ~/.pyenv/shims first), which cannot work inside the sandbox; the next real one can. */
-static int find_on_path(const char *name, const char *search, bool skip_scripts, char **ret)
+typedef enum Skip {
+	SKIP_NONE,
+	SKIP_SHIMS,   /* a version manager's shims (interp_is_shim) */
+	SKIP_SCRIPTS, /* any executable that is itself a script */
+} Skip;
+
+/* Finds NAME on SEARCH (a PATH string); *ret is malloc'ed.  What SKIP says is passed over:
+ * an interpreter found on PATH may be a version manager's shim (pyenv puts ~/.pyenv/shims
+ * first), which cannot work inside the sandbox: the version it stands for can
+ * (interp_shim_target), or else the next real one on PATH. */
+static int find_on_path(const char *name, const char *search, Skip skip, char **ret)
 {
 	if (strchr(name, '/'))
 		return -EINVAL;
@@ -42,8 +52,14 @@ static int find_on_path(const char *name, const char *search, bool skip_scripts,
 		const char *e = strchrnul(p, ':');
 		char buf[PATH_MAX];
 		int n = snprintf(buf, sizeof(buf), "%.*s/%s", (int)(e - p), p, name);
-		if (e > p && n > 0 && (size_t)n < sizeof(buf) && buf[0] == '/' &&
-		    is_executable_file(buf) && !(skip_scripts && is_script(buf))) {
+		bool found = e > p && n > 0 && (size_t)n < sizeof(buf) && buf[0] == '/' &&
+		             is_executable_file(buf);
+		/* a shim stands for the version its manager selects, if any */
+		int r = found && skip != SKIP_NONE ? interp_shim_target(buf, ret) : 0;
+		if (r != 0)
+			return r < 0 ? r : 0;
+		if (found && !(skip == SKIP_SCRIPTS && is_script(buf)) &&
+		    !(skip == SKIP_SHIMS && interp_is_shim(buf))) {
 			*ret = strdup(buf);
 			return *ret ? 0 : -ENOMEM;
 		}
@@ -54,7 +70,7 @@ static int find_on_path(const char *name, const char *search, bool skip_scripts,
 
 int plan_find_on_path(const char *name, const char *search, char **ret)
 {
-	return find_on_path(name, search, /* skip_scripts= */ false, ret);
+	return find_on_path(name, search, SKIP_NONE, ret);
 }
 
 /* Reads "#!interp [arg]" from PATH.  Returns 1 with the parts, 0 when there is none. */
@@ -87,14 +103,9 @@ static int read_shebang(const char *path, char interp[PATH_MAX], char arg[256])
 	return 1;
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-	return a >= b && streq(s + a - b, suffix);
-}
-
 /* Chooses the interpreter of SCRIPT: its shebang (with `env NAME` resolved on the host
- * PATH), else .py → python3, .sh → sh.  *ret_interp NULL: run the file itself. */
+ * PATH), else by its name (.py → python3, .sh → sh, .js → node: interp_for_extension).
+ * *ret_interp NULL: run the file itself. */
 static int resolve_interpreter(const char *script, const char *host_path, char **ret_interp,
                                char **ret_arg, ob_error *reterr)
 {
@@ -105,19 +116,17 @@ static int resolve_interpreter(const char *script, const char *host_path, char *
 	if (r < 0)
 		return ob_error_set(reterr, r, "%s: cannot read: %s", script, strerror(-r));
 	if (r == 0) {
-		const char *name = ends_with(script, ".py")   ? "python3"
-		                   : ends_with(script, ".sh") ? "sh"
-		                                              : NULL;
+		const char *name = interp_for_extension(script);
 		if (!name)
 			return 0;
-		r = find_on_path(name, host_path, /* skip_scripts= */ true, ret_interp);
+		r = find_on_path(name, host_path, SKIP_SCRIPTS, ret_interp);
 		if (r < 0)
 			return ob_error_set(reterr, -ENOENT,
 			                    "%s: interpreter '%s' not found on PATH", script, name);
 		return 0;
 	}
 	if (streq(interp, "/usr/bin/env") && arg[0]) {
-		r = find_on_path(arg, host_path, /* skip_scripts= */ true, ret_interp);
+		r = find_on_path(arg, host_path, SKIP_SCRIPTS, ret_interp);
 		if (r < 0)
 			return ob_error_set(reterr, -ENOENT,
 			                    "%s: interpreter '%s' not found on PATH", script, arg);
@@ -130,8 +139,8 @@ static int resolve_interpreter(const char *script, const char *host_path, char *
 	return 0;
 }
 
-/* Makes an interpreter that lives outside /usr work: its installation prefix (two levels
- * above the binary, e.g. ~/.pyenv/versions/3.11.7) read-only at the same path. */
+/* Makes the interpreter INTERP of a script work inside: it must be a real executable (a
+ * shebang naming a shim or another script cannot run), shown with all it opens to start. */
 static int plan_interpreter(Plan *p, const char *interp, ob_error *reterr)
 {
 	char real[PATH_MAX], ia[PATH_MAX], ib[256];
@@ -146,30 +155,14 @@ static int plan_interpreter(Plan *p, const char *interp, ob_error *reterr)
 		                    "put the real interpreter first on PATH or name it in the "
 		                    "shebang",
 		                    interp);
-	if (plan_under_runtime(real) && plan_under_runtime(interp))
-		return 0;
-	char prefix[PATH_MAX];
-	(void)snprintf(prefix, sizeof(prefix), "%s", real);
-	for (int up = 0; up < 2; up++) {
-		char *slash = strrchr(prefix, '/');
-		if (slash && slash != prefix)
-			*slash = '\0';
-	}
-	int r = plan_bind_same(p, prefix, true, "interpreter prefix");
-	if (r >= 0 && !plan_under_runtime(interp) && strncmp(interp, prefix, strlen(prefix)) != 0)
-		r = plan_bind_same(p, interp, true, "interpreter");
-	return r;
+	return interp_show(p, interp, "interpreter", reterr);
 }
 
-/* The program's host path: NAME made absolute, or looked up on the host PATH. */
-static int locate_program(const char *name, const char *host_path, char **ret, ob_error *reterr)
+/* NAME made absolute against the working directory, into *RET (malloc'ed). */
+static int absolute_path(const char *name, char **ret, ob_error *reterr)
 {
 	char buf[PATH_MAX], cwd[PATH_MAX];
 
-	if (!strchr(name, '/')) {
-		int r = plan_find_on_path(name, host_path, ret);
-		return r < 0 ? ob_error_set(reterr, -ENOENT, "%s: not found on PATH", name) : 0;
-	}
 	if (name[0] != '/' && !getcwd(cwd, sizeof(cwd)))
 		return ob_error_set(reterr, -errno, "getcwd: %s", strerror(errno));
 	int r = path_normalize(name, strlen(name), name[0] == '/' ? NULL : cwd, true, false, buf,
@@ -180,9 +173,55 @@ static int locate_program(const char *name, const char *host_path, char **ret, o
 	return *ret ? 0 : -ENOMEM;
 }
 
-/* argv = [interpreter [arg]] program args... */
+/* The program's host path: NAME made absolute, or looked up on the host PATH (past shims),
+ * or a file of that name in the working directory (SPEC §3: named without ./). */
+static int locate_program(const char *name, const char *host_path, char **ret, ob_error *reterr)
+{
+	struct stat st;
+
+	if (strchr(name, '/'))
+		return absolute_path(name, ret, reterr);
+	int r = find_on_path(name, host_path, SKIP_SHIMS, ret);
+	if (r != -ENOENT)
+		return r;
+	if (stat(name, &st) == 0 && S_ISREG(st.st_mode))
+		return absolute_path(name, ret, reterr);
+	return ob_error_set(reterr, -ENOENT, "%s: not found on PATH nor in the current directory",
+	                    name);
+}
+
+/* `python3 task.py`: the script argument of an interpreter run as the program is shown
+ * read-only (when it is a script: interp_is_script_file), and named by its absolute path
+ * (the sandbox's working directory is not the caller's).  *RET_ARG: that path, or NULL. */
+static int plan_script_arg(Plan *p, char *const *argv, int *ret_index, char **ret_arg,
+                           ob_error *reterr)
+{
+	struct stat st;
+	int i = interp_script_arg(argv);
+
+	*ret_index = -1;
+	*ret_arg = NULL;
+	if (i < 0 || stat(argv[i], &st) < 0 || !S_ISREG(st.st_mode))
+		return 0; /* code, stdin, or a name the interpreter resolves (python3 -m) */
+	/* Only what is a script, as a program named by path must be executable or a script:
+	 * `python3 /etc/shadow` is not a way to a file no grant shows. */
+	if (!interp_is_script_file(argv[i]))
+		return 0;
+	int r = absolute_path(argv[i], ret_arg, reterr);
+	if (r < 0)
+		return r;
+	r = plan_show_path(p, *ret_arg, /* dir_ok= */ false, "script", NULL);
+	if (r < 0)
+		return ob_error_set(reterr, r, "script %s: %s", *ret_arg,
+		                    r == -EPERM ? "a home directory" : strerror(-r));
+	*ret_index = i;
+	return 0;
+}
+
+/* argv = [interpreter [arg]] program args..., the argument at SCRIPT_INDEX (when >= 0)
+ * replaced by SCRIPT. */
 static int plan_argv(Plan *p, char *const *argv, const char *interp, const char *iarg,
-                     const char *path)
+                     const char *path, int script_index, const char *script)
 {
 	size_t n = 0, k = 0;
 
@@ -197,16 +236,30 @@ static int plan_argv(Plan *p, char *const *argv, const char *interp, const char 
 		p->argv[k++] = strdup(iarg);
 	p->argv[k++] = strdup(path);
 	for (size_t i = 1; i < n; i++)
-		p->argv[k++] = strdup(argv[i]);
+		p->argv[k++] = strdup((int)i == script_index ? script : argv[i]);
 	for (size_t i = 0; i < k; i++)
 		if (!p->argv[i])
 			return -ENOMEM;
 	return 0;
 }
 
+/* The program file shown inside: a script as itself (its interpreter: plan_interpreter), an
+ * executable with all it opens to start. */
+static int plan_program_file(Plan *p, const char *path, bool script, ob_error *reterr)
+{
+	if (!script)
+		return interp_show(p, path, "program", reterr);
+	int r = plan_show_path(p, path, /* dir_ok= */ false, "program", NULL);
+	if (r < 0)
+		return ob_error_set(reterr, r, "%s: %s", path,
+		                    r == -EPERM ? "a home directory" : strerror(-r));
+	return 0;
+}
+
 int plan_program(Plan *p, const PlanInput *in, ob_error *reterr)
 {
-	_cleanup_free_ char *path = NULL, *interp = NULL, *iarg = NULL;
+	_cleanup_free_ char *path = NULL, *interp = NULL, *iarg = NULL, *script = NULL;
+	int script_index = -1;
 	struct stat st;
 
 	int r = locate_program(in->argv[0], in->host_path, &path, reterr);
@@ -222,20 +275,16 @@ int plan_program(Plan *p, const PlanInput *in, ob_error *reterr)
 	if (!interp && access(path, X_OK) < 0)
 		return ob_error_set(reterr, -EACCES,
 		                    "%s: not executable and no interpreter known for it", path);
-	/* In modes rx and rwx the host tree is there already. */
-	if (interp && in->mode == OB_MODE_SANDBOX) {
+	/* Every mode: what lies in the sandbox's own /tmp or empty root is bound (plan_shows). */
+	if (interp)
 		r = plan_interpreter(p, interp, reterr);
-		if (r < 0)
-			return r;
-	}
-	size_t from = p->n_steps;
-	r = in->mode == OB_MODE_SANDBOX && !plan_under_runtime(path)
-	        ? plan_bind_same(p, path, true, "program")
-	        : 0;
-	plan_mark_idmap(p, from); /* the caller's script is the sandbox's to read */
+	if (r >= 0)
+		r = plan_program_file(p, path, interp != NULL, reterr);
+	if (r >= 0 && !interp)
+		r = plan_script_arg(p, in->argv, &script_index, &script, reterr);
 	if (r < 0)
-		return ob_error_set(reterr, r, "%s: %s", path, strerror(-r));
-	if (plan_argv(p, in->argv, interp, iarg, path) < 0)
+		return r;
+	if (plan_argv(p, in->argv, interp, iarg, path, script_index, script) < 0)
 		return -ENOMEM;
 	p->exec_path = strdup(interp ? interp : path);
 	p->interpreter = TAKE_PTR(interp);
