@@ -18,10 +18,6 @@ import pytest
 # script's interpreter are resolved on the host PATH, and a developer's (pyenv shims first)
 # would resolve them elsewhere than the sandbox finds them.
 STD_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
-PENDING = {
-    "A Python virtual environment": "a venv's interpreter outside the runtime is program "
-                                    "resolution work in flight (plan/program.c)",
-}
 EXPECTED = {
     "A script in a work directory": "3\na b c ",
     "One HTTPS API call": "ok\n",
@@ -116,9 +112,7 @@ class HttpsServer:
 
 
 @pytest.mark.parametrize("title", sorted(EXPECTED))
-def test_recipe(title, ob_bin, source_root, shared_tmp, request):
-    if title in PENDING:
-        request.applymarker(pytest.mark.xfail(strict=False, reason=PENDING[title]))
+def test_recipe(title, ob_bin, source_root, shared_tmp):
     if title == "Node" and not shutil.which("node"):
         pytest.skip("node is not installed")
     block = recipes(source_root)[title]
