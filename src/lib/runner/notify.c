@@ -401,6 +401,10 @@ static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 			return;
 	}
 	bool write = (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) != 0;
+	if (n->learn) {
+		notify_learn_open(n, req, path, flags, write, rep);
+		return;
+	}
 	if (notify_open_refused(n, req->pid, path, flags, write))
 		n->deny(n->userdata, write ? "FILE_WRITE" : "FILE_READ", path,
 		        write ? "write" : "read", proc_inner_pid(req->pid));

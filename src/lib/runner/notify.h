@@ -28,6 +28,8 @@ typedef struct Reply {
 
 /* A process that exec'd, looked at again at its next trap (notify-exec.c). */
 typedef struct ExecWatch ExecWatch;
+/* Learning mode's observations (runner/learn.h). */
+typedef struct Learn Learn;
 
 /* The supervisor's end of the observation: the listener and what it needs to judge. */
 typedef struct Notifier {
@@ -46,6 +48,7 @@ typedef struct Notifier {
 	const ob_capset *caps; /* the grants (host unix sockets: notify-unix.h), or NULL */
 	const ob_context *ctx;
 	UnixConnect *ux; /* created at the first connect to a unix socket path */
+	Learn *learn;    /* learning mode: opens recorded and served (notify-learn.c), or NULL */
 } Notifier;
 
 /* Child, after no_new_privs: installs PROG (plan/syscall-filter.c: the allow-list, whose refusals
@@ -115,3 +118,8 @@ void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep);
 void notify_write(Notifier *n, const struct seccomp_notif *req, Reply *rep);
 /* Is NR one of notify_write's calls? */
 bool notify_is_write(int nr);
+/* Learning mode (notify-learn.c): the open of PATH (absolute) with FLAGS, for writing with
+ * WRITE, recorded; one the learning layout refuses is served: a read from the host file
+ * (read-only), a write to a scratch copy. Answers into REP. */
+void notify_learn_open(Notifier *n, const struct seccomp_notif *req, char path[PATH_MAX],
+                       uint64_t flags, bool write, Reply *rep);

@@ -17,6 +17,7 @@
 #include "basic/utf8.h"
 #include "plan/identity.h"
 #include "policy/registry.h"
+#include "runner/learn.h"
 #include "runner/run.h"
 
 uint64_t run_elapsed_ms(const Run *run)
@@ -61,7 +62,10 @@ void run_on_limit(void *userdata, ob_limit l)
 void run_on_allowed(void *userdata, const char *resource, const char *address)
 {
 	Run *run = userdata;
-	event_used(&run->audit, "NETWORK_CONNECT", resource, "connect", address, 0);
+	if (run->sb->learn)
+		learn_note(run->sb->learn, OB_CAP_NETWORK_CONNECT, resource, 0);
+	if (run->sb->verbose)
+		event_used(&run->audit, "NETWORK_CONNECT", resource, "connect", address, 0);
 }
 
 void run_on_dns_denial(void *userdata, const char *name, const char *why)
@@ -80,7 +84,10 @@ void run_on_tc_denial(void *userdata, const char *operation, const char *resourc
 void run_on_tc_allowed(void *userdata, const char *resource, const char *address, int pid)
 {
 	Run *run = userdata;
-	event_used(&run->audit, "NETWORK_CONNECT", resource, "connect", address, pid);
+	if (run->sb->learn)
+		learn_note(run->sb->learn, OB_CAP_NETWORK_CONNECT, resource, 0);
+	if (run->sb->verbose)
+		event_used(&run->audit, "NETWORK_CONNECT", resource, "connect", address, pid);
 }
 
 /* What an OCI backend applies: the runtime's namespaces, cgroup limits and the seccomp

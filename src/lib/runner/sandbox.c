@@ -37,6 +37,7 @@
 #include "plan/syscall-filter.h"
 #include "policy/registry.h"
 #include "runner/cgroup.h"
+#include "runner/learn.h"
 #include "runner/notify.h"
 #include "runner/output.h"
 #include "runner/probe.h"
@@ -86,6 +87,7 @@ ob_sandbox *ob_sandbox_free(ob_sandbox *sb)
 	ob_context_free(sb->ctx);
 	free(sb->component);
 	(void)ob_review_free(sb->review);
+	(void)learn_free(sb->learn);
 	filter_profile_done(&sb->seccomp_profile);
 	free(sb->workdir);
 	free(sb->registry_dir);
@@ -509,7 +511,11 @@ int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 	int r = apply_component(sb, reterr);
 	if (r < 0)
 		return r;
+	r = learn_prepare(sb, reterr);
+	if (r < 0)
+		return r;
 	in.caps = sb->caps;
+	in.mode = sb->mode;
 	r = identity_decision(sb, reterr);
 	if (r >= 0)
 		r = landlock_decision(sb, &in.landlock_abi, reterr);
@@ -530,7 +536,9 @@ int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 	}
 	if (r < 0)
 		return r;
-	r = memfd_decision(sb, plan, reterr);
+	r = learn_plan(sb, plan);
+	if (r >= 0)
+		r = memfd_decision(sb, plan, reterr);
 	if (r >= 0 && sb->backend != OB_BACKEND_NATIVE)
 		r = backend_decision(sb, plan, reterr);
 	if (r < 0)

@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Learning mode, the builder's and the plan's side (learn.h): the learning run is a mode rx
+ * run (the host readable as the program's unprivileged identity reads it) in which the
+ * notifier records instead of refusing, and at the end the observations become a capability
+ * file (model/learn-summary.c) written next to its destination and renamed into place.
+ */
+#include "runner/learn.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/error.h"
+#include "basic/macro.h"
+#include "runner/run.h"
+#include "runner/sandbox.h"
+
+/* Landlock's access bits (ABI 1, fixed by the kernel's UAPI; plan/fs-rules.c spells them out
+ * for the same reason: the build headers may be older than the kernel). */
+#define LEARN_LL_EXECUTE   (1ULL << 0)
+#define LEARN_LL_READ_FILE (1ULL << 2)
+
+/* What the runtime layout shows in every mode without a grant (docs/design/runner.md, "File
+ * system"): reads there need nothing in the learned file. */
+static const char *const runtime_paths[] = {
+    "/usr",          "/lib",           "/lib32",          "/lib64",
+    "/libx32",       "/bin",           "/sbin",           "/etc/ld.so.cache",
+    "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/alternatives",
+    "/etc/locale.alias", "/etc/hosts",    "/etc/nsswitch.conf", "/etc/resolv.conf",
+    "/etc/ssl",
+};
+
+/* Grants of the learning run itself with --learn-network: any name through the proxy and the
+ * DNS stub, any address (loopback and private ones too: only a grant naming the network
+ * reaches them, SPEC §3). Never written to the output. */
+static const char *const learn_network_grants[] = {"0.0.0.0/0", "::/0", "*"};
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(ob_capset *, ob_capset_unref)
+
+static void strv_free(char **v)
+{
+	for (char **p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
+Learn *learn_free(Learn *l)
+{
+	if (!l)
+		return NULL;
+	(void)learn_set_free(l->set);
+	(void)ob_capset_unref(l->given);
+	strv_free(l->layout);
+	strv_free(l->homes);
+	for (size_t i = 0; i < l->n_scratch; i++) {
+		free(l->scratch[i].path);
+		(void)close(l->scratch[i].fd);
+	}
+	free(l->scratch);
+	free(l);
+	return NULL;
+}
+
+int ob_sandbox_set_learn(ob_sandbox *sb, bool learn, bool network)
+{
+	assert_return(sb, -EINVAL);
+	sb->learn = learn_free(sb->learn);
+	if (!learn)
+		return 0;
+	Learn *l = calloc(1, sizeof(*l));
+	if (!l || learn_set_new(LEARN_MAX_OBSERVATIONS, &l->set) < 0) {
+		free(l);
+		return -ENOMEM;
+	}
+	l->network = network;
+	sb->learn = l;
+	return 0;
+}
+
+/* The grants the learning run holds beyond the given ones: with --learn-network, all. */
+static int learning_caps(ob_sandbox *sb)
+{
+	_cleanup_(ob_capset_unrefp) ob_capset *caps = NULL;
+	int r = ob_capset_union(sb->caps, sb->caps, &caps);
+
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(learn_network_grants); i++) {
+		ob_capability *c;
+		r = ob_capability_new(&c, OB_CAP_NETWORK_CONNECT, learn_network_grants[i],
+		                      strlen(learn_network_grants[i]), "/", NULL);
+		if (r >= 0) {
+			r = ob_capset_add(caps, c);
+			ob_capability_free(c);
+		}
+	}
+	return r < 0 ? r : ob_sandbox_set_capabilities(sb, caps);
+}
+
+int learn_prepare(ob_sandbox *sb, ob_error *reterr)
+{
+	Learn *l = sb->learn;
+
+	if (!l || l->given) /* not learning, or prepared already (--dry-run, then the run) */
+		return 0;
+	if (sb->backend != OB_BACKEND_NATIVE)
+		return ob_error_set(reterr, -EOPNOTSUPP,
+		                    "learning needs the native backend: its supervisor is what "
+		                    "observes the program (--backend %s cannot)",
+		                    ob_backend_to_string(sb->backend));
+	l->given = ob_capset_ref(sb->caps);
+	/* rx, whatever was asked: the program must find what it looks for, and rwx would let
+	 * it write to the host */
+	sb->mode = OB_MODE_RX;
+	return l->network ? learning_caps(sb) : 0;
+}
+
+/* Appends a copy of S to the NULL-terminated *V (of *N entries). */
+static int strv_push(char ***v, size_t *n, const char *s)
+{
+	char **w = reallocarray(*v, *n + 2, sizeof(char *));
+	if (!w)
+		return -ENOMEM;
+	*v = w;
+	w[*n] = strdup(s);
+	if (!w[*n])
+		return -ENOMEM;
+	w[++*n] = NULL;
+	return 0;
+}
+
+/* PATH and, when it differs, its real path (a symlink to an interpreter). */
+static int push_file(char ***v, size_t *n, const char *path)
+{
+	char real[PATH_MAX];
+
+	if (!path || path[0] != '/')
+		return 0;
+	int r = strv_push(v, n, path);
+	if (r >= 0 && realpath(path, real) && !streq(real, path))
+		r = strv_push(v, n, real);
+	return r;
+}
+
+/* Every passwd home and the caller's $HOME: none is ever granted whole. */
+static int collect_homes(Learn *l)
+{
+	size_t n = 0;
+	struct passwd *pw;
+	const char *home = getenv("HOME");
+	int r = home && home[0] == '/' ? strv_push(&l->homes, &n, home) : 0;
+
+	if (r >= 0)
+		r = strv_push(&l->homes, &n, "/root");
+	setpwent();
+	while (r >= 0 && (pw = getpwent()))
+		if (pw->pw_dir && pw->pw_dir[0] == '/' && !streq(pw->pw_dir, "/"))
+			r = strv_push(&l->homes, &n, pw->pw_dir);
+	endpwent();
+	return r;
+}
+
+/* EXECUTE beneath "/": what the program runs is the notifier's to record, not Landlock's to
+ * refuse (the exec side doors stay shut: notify-exec.c refuses them by kind, not by rule). */
+static int allow_exec_everywhere(Plan *plan)
+{
+	for (size_t i = 0; i < plan->n_rules; i++)
+		if (streq(plan->rules[i].path, "/")) {
+			plan->rules[i].access |= LEARN_LL_EXECUTE | LEARN_LL_READ_FILE;
+			return 0;
+		}
+	FsRule *r = reallocarray(plan->rules, plan->n_rules + 1, sizeof(FsRule));
+	if (!r)
+		return -ENOMEM;
+	plan->rules = r;
+	r[plan->n_rules] = (FsRule){.path = strdup("/"),
+	                            .access = LEARN_LL_EXECUTE | LEARN_LL_READ_FILE};
+	if (!r[plan->n_rules].path)
+		return -ENOMEM;
+	plan->n_rules++;
+	return 0;
+}
+
+int learn_plan(ob_sandbox *sb, Plan *plan)
+{
+	Learn *l = sb->learn;
+	size_t n = 0;
+	int r = 0;
+
+	if (!l)
+		return 0;
+	if (plan->landlock_abi > 0)
+		r = allow_exec_everywhere(plan);
+	strv_free(l->layout);
+	l->layout = NULL;
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(runtime_paths); i++)
+		r = strv_push(&l->layout, &n, runtime_paths[i]);
+	if (r >= 0)
+		r = push_file(&l->layout, &n, plan->program);
+	if (r >= 0)
+		r = push_file(&l->layout, &n, plan->exec_path);
+	if (r >= 0)
+		r = push_file(&l->layout, &n, plan->interpreter);
+	strv_free(l->homes);
+	l->homes = NULL;
+	if (r >= 0)
+		r = collect_homes(l);
+	l->scratch_max = plan->limits.value[OB_LIMIT_TMPFS];
+	return r;
+}
+
+/* The bare name of the command at PATH when the host PATH finds this very file under it (the
+ * grant then reads as the user would write it), into BUF; else PATH itself. */
+static const char *command_name(const char *path, char *buf, size_t size)
+{
+	const char *name = strrchr(path, '/');
+	const char *search = getenv("PATH");
+	struct stat want, st;
+
+	if (!name || !name[1] || stat(path, &want) < 0)
+		return path;
+	name++;
+	for (const char *p = search ? search : SANDBOX_PATH; *p;) {
+		size_t len = strcspn(p, ":");
+		char cand[PATH_MAX];
+		(void)snprintf(cand, sizeof(cand), "%.*s/%s", (int)len, p, name);
+		if (len > 0 && p[0] == '/' && stat(cand, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(cand, X_OK) == 0) {
+			/* the first one PATH finds is the one a bare name will mean */
+			if (st.st_dev != want.st_dev || st.st_ino != want.st_ino)
+				return path;
+			(void)snprintf(buf, size, "%s", name);
+			return buf;
+		}
+		p += len + (p[len] == ':');
+	}
+	return path;
+}
+
+void learn_note(Learn *l, ob_cap_type type, const char *resource, unsigned flags)
+{
+	char name[NAME_MAX + 1];
+
+	if (type == OB_CAP_EXTERNAL_COMMAND && resource[0] == '/')
+		resource = command_name(resource, name, sizeof(name));
+	/* past the bound the set counts what it dropped: the writer says so */
+	(void)learn_set_add(l->set, type, resource, flags);
+}
+
+void learn_on_deny(void *userdata, const char *capability, const char *resource,
+                   const char *operation, int pid)
+{
+	Run *run = userdata;
+	ob_cap_type type = ob_cap_type_from_string(capability);
+
+	(void)operation;
+	(void)pid;
+	if (type >= 0 && run->sb->learn)
+		learn_note(run->sb->learn, type, resource, 0);
+}
+
+/* The capability file of SET (SPEC §2.5): version first, comment-free, one grant a line. */
+static int capfile_text(const ob_capset *set, char **ret)
+{
+	_cleanup_free_ char *flat = NULL;
+	_cleanup_(json_decrefp) json_t *root = json_object();
+	int r = ob_capset_to_json(set, NULL, &flat);
+
+	if (r < 0)
+		return r;
+	_cleanup_(json_decrefp) json_t *caps = json_loads(flat, 0, NULL);
+	if (!root || !caps || json_object_set_new(root, "version", json_integer(1)) < 0 ||
+	    json_object_set(root, "capabilities", json_object_get(caps, "capabilities")) < 0)
+		return -ENOMEM;
+	char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (!s)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
+}
+
+/* TEXT written to PATH by a rename: a reader sees the old file or the whole new one. */
+static int write_atomic(const char *path, const char *text, ob_error *reterr)
+{
+	_cleanup_free_ char *tmp = NULL;
+	size_t len = strlen(text);
+
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+		return -ENOMEM;
+	_cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return ob_error_set(reterr, -errno, "%s: cannot create a file beside it: %m", path);
+	bool ok = fchmod(fd, 0644) == 0 && write(fd, text, len) == (ssize_t)len &&
+	          write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+	int r = ok ? 0 : -(errno ? errno : EIO);
+	if (r >= 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		(void)unlink(tmp);
+		return ob_error_set(reterr, r, "%s: cannot write the learned capability file", path);
+	}
+	return 0;
+}
+
+int ob_sandbox_learn_write(ob_sandbox *sb, const char *path, ob_error *reterr)
+{
+	_cleanup_(ob_capset_unrefp) ob_capset *set = NULL, *check = NULL;
+	_cleanup_free_ char *text = NULL;
+	Learn *l = sb ? sb->learn : NULL;
+	ob_limits limits;
+
+	assert_return(sb && path, -EINVAL);
+	if (!l || !l->given)
+		return ob_error_set(reterr, -EINVAL, "no learning run to write the grants of");
+	const LearnLayout layout = {.given = (const char *const *)l->layout,
+	                            .homes = (const char *const *)l->homes};
+	int r = learn_summarize(l->set, &layout, l->given, &set);
+	if (r >= 0)
+		r = capfile_text(set, &text);
+	if (r < 0)
+		return ob_error_set(reterr, r, "summarising what the program did");
+	/* what is written must be what `caps check` and `sandbox run` accept: checked here */
+	r = ob_capset_new(&check);
+	if (r >= 0)
+		r = ob_capfile_parse(text, strlen(text), path, "/", check, &limits, reterr);
+	if (r < 0)
+		return r;
+	r = write_atomic(path, text, reterr);
+	return r < 0 ? r : (int)MIN(learn_set_dropped(l->set), (size_t)INT_MAX);
+}
