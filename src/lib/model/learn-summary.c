@@ -17,7 +17,7 @@
 typedef struct Observation {
 	ob_cap_type type;
 	unsigned flags; /* LearnFlags */
-	bool done; /* learn_summarize: already granted or left out */
+	bool done;      /* learn_summarize: already granted or left out */
 	char *resource;
 } Observation;
 
@@ -185,7 +185,8 @@ static void mark_covered(LearnSet *s, ob_cap_type type, const ob_capset *out)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		Observation *o = &s->obs[i];
-		if (o->type == type && !o->done && ob_capset_allows(out, type, o->resource, NULL) > 0)
+		if (o->type == type && !o->done &&
+		    ob_capset_allows(out, type, o->resource, NULL) > 0)
 			o->done = true;
 	}
 }
@@ -246,8 +247,7 @@ static int grant_others(LearnSet *s, ob_capset *out)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(ob_capset *, ob_capset_unref)
 
-int learn_summarize(LearnSet *s, const LearnLayout *layout, const ob_capset *given,
-                    ob_capset **ret)
+int learn_summarize(LearnSet *s, const LearnLayout *layout, const ob_capset *given, ob_capset **ret)
 {
 	_cleanup_(ob_capset_unrefp) ob_capset *out = NULL;
 	int r = given ? ob_capset_union(given, given, &out) : ob_capset_new(&out);
@@ -255,7 +255,8 @@ int learn_summarize(LearnSet *s, const LearnLayout *layout, const ob_capset *giv
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < s->n; i++)
-		s->obs[i].done = is_path_type(s->obs[i].type) && is_given(layout, s->obs[i].resource);
+		s->obs[i].done =
+		    is_path_type(s->obs[i].type) && is_given(layout, s->obs[i].resource);
 	/* writes first (a FILE_WRITE covers reads), and the directories created in before the
 	 * files there */
 	r = grant_dirs(s, layout, OB_CAP_FILE_WRITE, out);

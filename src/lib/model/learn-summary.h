@@ -53,8 +53,8 @@ typedef struct LearnLayout {
  * above one; a listed directory by itself only where it is none of those; nothing the
  * layout gives or GIVEN (the grants of the command line, or NULL) already allows; a
  * directory files were created in by itself, where it is none of those; GIVEN's grants
- * included. S's marks of what was granted change. Path grants are written with `*`, `?` and `\` escaped. -ENOMEM, or the
- * error of a resource the model refuses. */
+ * included. S's marks of what was granted change. Path grants are written with `*`, `?` and `\`
+ * escaped. -ENOMEM, or the error of a resource the model refuses. */
 int learn_summarize(LearnSet *s, const LearnLayout *layout, const ob_capset *given,
                     ob_capset **ret);
 /* Is DIR a directory no learned grant may cover whole (see learn_summarize)? */

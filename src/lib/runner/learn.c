@@ -19,8 +19,6 @@
 
 #include "basic/error.h"
 #include "basic/macro.h"
-#include "runner/run.h"
-#include "runner/sandbox.h"
 
 /* Landlock's access bits (ABI 1, fixed by the kernel's UAPI; plan/fs-rules.c spells them out
  * for the same reason: the build headers may be older than the kernel). */
@@ -30,10 +28,22 @@
 /* What the runtime layout shows in every mode without a grant (docs/design/runner.md, "File
  * system"): reads there need nothing in the learned file. */
 static const char *const runtime_paths[] = {
-    "/usr",          "/lib",           "/lib32",          "/lib64",
-    "/libx32",       "/bin",           "/sbin",           "/etc/ld.so.cache",
-    "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/alternatives",
-    "/etc/locale.alias", "/etc/hosts",    "/etc/nsswitch.conf", "/etc/resolv.conf",
+    "/usr",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/bin",
+    "/sbin",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/alternatives",
+    "/etc/locale.alias",
+    "/etc/hosts",
+    "/etc/nsswitch.conf",
+    "/etc/resolv.conf",
     "/etc/ssl",
 };
 
@@ -68,56 +78,64 @@ Learn *learn_free(Learn *l)
 	return NULL;
 }
 
-int ob_sandbox_set_learn(ob_sandbox *sb, bool learn, bool network)
+int learn_new(bool network, Learn **ret)
 {
-	assert_return(sb, -EINVAL);
-	sb->learn = learn_free(sb->learn);
-	if (!learn)
-		return 0;
 	Learn *l = calloc(1, sizeof(*l));
+
 	if (!l || learn_set_new(LEARN_MAX_OBSERVATIONS, &l->set) < 0) {
 		free(l);
 		return -ENOMEM;
 	}
 	l->network = network;
-	sb->learn = l;
+	*ret = l;
 	return 0;
 }
 
-/* The grants the learning run holds beyond the given ones: with --learn-network, all. */
-static int learning_caps(ob_sandbox *sb)
+/* The grants of the learning run: CAPS and, with --learn-network, every connection. */
+static int learning_caps(const ob_capset *caps, ob_capset **ret)
 {
-	_cleanup_(ob_capset_unrefp) ob_capset *caps = NULL;
-	int r = ob_capset_union(sb->caps, sb->caps, &caps);
+	_cleanup_(ob_capset_unrefp) ob_capset *all = NULL;
+	int r = ob_capset_union(caps, caps, &all);
 
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(learn_network_grants); i++) {
 		ob_capability *c;
 		r = ob_capability_new(&c, OB_CAP_NETWORK_CONNECT, learn_network_grants[i],
 		                      strlen(learn_network_grants[i]), "/", NULL);
 		if (r >= 0) {
-			r = ob_capset_add(caps, c);
+			r = ob_capset_add(all, c);
 			ob_capability_free(c);
 		}
 	}
-	return r < 0 ? r : ob_sandbox_set_capabilities(sb, caps);
+	if (r >= 0)
+		*ret = TAKE_PTR(all);
+	return r;
 }
 
-int learn_prepare(ob_sandbox *sb, ob_error *reterr)
+int learn_prepare(Learn *l, ob_backend backend, ob_sandbox_mode *mode, ob_capset **caps,
+                  ob_error *reterr)
 {
-	Learn *l = sb->learn;
-
-	if (!l || l->given) /* not learning, or prepared already (--dry-run, then the run) */
+	if (l->given) /* prepared already */
 		return 0;
-	if (sb->backend != OB_BACKEND_NATIVE)
+	if (backend != OB_BACKEND_NATIVE)
 		return ob_error_set(reterr, -EOPNOTSUPP,
 		                    "learning needs the native backend: its supervisor is what "
 		                    "observes the program (--backend %s cannot)",
-		                    ob_backend_to_string(sb->backend));
-	l->given = ob_capset_ref(sb->caps);
+		                    ob_backend_to_string(backend));
 	/* rx, whatever was asked: the program must find what it looks for, and rwx would let
 	 * it write to the host */
-	sb->mode = OB_MODE_RX;
-	return l->network ? learning_caps(sb) : 0;
+	l->mode = *mode;
+	*mode = OB_MODE_RX;
+	if (l->network) {
+		ob_capset *all;
+		int r = learning_caps(*caps, &all);
+		if (r < 0)
+			return r;
+		l->given = *caps; /* the sandbox's reference, now the learner's */
+		*caps = all;
+		return 0;
+	}
+	l->given = ob_capset_ref(*caps);
+	return 0;
 }
 
 /* Appends a copy of S to the NULL-terminated *V (of *N entries). */
@@ -178,22 +196,19 @@ static int allow_exec_everywhere(Plan *plan)
 	if (!r)
 		return -ENOMEM;
 	plan->rules = r;
-	r[plan->n_rules] = (FsRule){.path = strdup("/"),
-	                            .access = LEARN_LL_EXECUTE | LEARN_LL_READ_FILE};
+	r[plan->n_rules] =
+	    (FsRule){.path = strdup("/"), .access = LEARN_LL_EXECUTE | LEARN_LL_READ_FILE};
 	if (!r[plan->n_rules].path)
 		return -ENOMEM;
 	plan->n_rules++;
 	return 0;
 }
 
-int learn_plan(ob_sandbox *sb, Plan *plan)
+int learn_plan(Learn *l, Plan *plan)
 {
-	Learn *l = sb->learn;
 	size_t n = 0;
 	int r = 0;
 
-	if (!l)
-		return 0;
 	if (plan->landlock_abi > 0)
 		r = allow_exec_everywhere(plan);
 	strv_free(l->layout);
@@ -252,18 +267,6 @@ void learn_note(Learn *l, ob_cap_type type, const char *resource, unsigned flags
 	(void)learn_set_add(l->set, type, resource, flags);
 }
 
-void learn_on_deny(void *userdata, const char *capability, const char *resource,
-                   const char *operation, int pid)
-{
-	Run *run = userdata;
-	ob_cap_type type = ob_cap_type_from_string(capability);
-
-	(void)operation;
-	(void)pid;
-	if (type >= 0 && run->sb->learn)
-		learn_note(run->sb->learn, type, resource, 0);
-}
-
 /* The capability file of SET (SPEC §2.5): version first, comment-free, one grant a line. */
 static int capfile_text(const ob_capset *set, char **ret)
 {
@@ -302,20 +305,19 @@ static int write_atomic(const char *path, const char *text, ob_error *reterr)
 		r = -errno;
 	if (r < 0) {
 		(void)unlink(tmp);
-		return ob_error_set(reterr, r, "%s: cannot write the learned capability file", path);
+		return ob_error_set(reterr, r, "%s: cannot write the learned capability file",
+		                    path);
 	}
 	return 0;
 }
 
-int ob_sandbox_learn_write(ob_sandbox *sb, const char *path, ob_error *reterr)
+int learn_write(Learn *l, const char *path, ob_error *reterr)
 {
 	_cleanup_(ob_capset_unrefp) ob_capset *set = NULL, *check = NULL;
 	_cleanup_free_ char *text = NULL;
-	Learn *l = sb ? sb->learn : NULL;
 	ob_limits limits;
 
-	assert_return(sb && path, -EINVAL);
-	if (!l || !l->given)
+	if (!l->given)
 		return ob_error_set(reterr, -EINVAL, "no learning run to write the grants of");
 	const LearnLayout layout = {.given = (const char *const *)l->layout,
 	                            .homes = (const char *const *)l->homes};

@@ -25,27 +25,32 @@ typedef struct Scratch {
 
 typedef struct Learn {
 	LearnSet *set;
-	bool network;      /* --learn-network: connections are made (and recorded) */
-	ob_capset *given;  /* the grants of the command line, before learning's own */
-	char **layout;     /* what the runtime layout gives: learn_plan() */
-	char **homes;      /* home directories (passwd, $HOME) */
+	bool network;         /* --learn-network: connections are made (and recorded) */
+	ob_capset *given;     /* the grants of the command line, before learning's own */
+	ob_sandbox_mode mode; /* the mode asked for, before learning's rx */
+	char **layout;        /* what the runtime layout gives: learn_plan() */
+	char **homes;         /* home directories (passwd, $HOME) */
 	Scratch *scratch;
 	size_t n_scratch;
 	uint64_t scratch_bytes, scratch_max; /* copied in from the host; the tmpfs limit */
 } Learn;
 
+/* A learning state (NETWORK: --learn-network) in *RET. -ENOMEM. */
+int learn_new(bool network, Learn **ret);
 Learn *learn_free(Learn *l);
-/* Before planning: the mode forced to rx, the backend checked (native: the notifier is the
- * observer), and with --learn-network grants that let every connection through; the
- * command line's grants kept for the output. No-op without learning. */
-int learn_prepare(ob_sandbox *sb, ob_error *reterr);
+/* Before planning: the backend checked (native: its notifier is the observer), *MODE forced
+ * to rx, the grants *CAPS (the sandbox's reference) kept for the output and, with
+ * --learn-network, replaced by a set that also lets every connection through. Once only
+ * (a second call is a no-op: --dry-run, then the run). */
+int learn_prepare(Learn *l, ob_backend backend, ob_sandbox_mode *mode, ob_capset **caps,
+                  ob_error *reterr);
 /* After planning: Landlock lets anything be executed (the notifier records it), and what
- * the runtime layout gives is noted for the summary. No-op without learning. */
-int learn_plan(ob_sandbox *sb, Plan *plan);
+ * the runtime layout gives is noted for the summary. */
+int learn_plan(Learn *l, Plan *plan);
 /* Records that the program needed TYPE on RESOURCE with FLAGS (LearnFlags); a command as its
  * bare name when the host PATH finds this file under it. */
 void learn_note(Learn *l, ob_cap_type type, const char *resource, unsigned flags);
-/* The notifier's DenyFn in learning mode (USERDATA: the Run): what would have been refused
- * is recorded, not reported. */
-void learn_on_deny(void *userdata, const char *capability, const char *resource,
-                   const char *operation, int pid);
+/* The capability file of what was recorded (ob_sandbox_learn_write() says what it holds),
+ * checked and written to PATH atomically. Returns the count of observations that did not
+ * fit, or -errno with RETERR filled. */
+int learn_write(Learn *l, const char *path, ob_error *reterr);

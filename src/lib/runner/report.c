@@ -34,6 +34,12 @@ void run_on_denial(void *userdata, const char *capability, const char *resource,
 {
 	Run *run = userdata;
 	char buf[PATH_MAX * 4 + 1]; /* every byte escaped, at worst */
+	ob_cap_type type = ob_cap_type_from_string(capability);
+
+	if (run->sb->learn && type >= 0) { /* learning: what would be refused is recorded */
+		learn_note(run->sb->learn, type, resource, 0);
+		return;
+	}
 	/* a path is the program's bytes: not UTF-8, it is written escaped (\xNN), never lost */
 	event_denied(&run->audit, capability, utf8_escape(resource, buf, sizeof(buf)), operation,
 	             NULL, pid);

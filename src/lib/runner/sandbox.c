@@ -105,6 +105,32 @@ ob_sandbox *ob_sandbox_free(ob_sandbox *sb)
 	return NULL;
 }
 
+int ob_sandbox_set_learn(ob_sandbox *sb, bool learn, bool network)
+{
+	Learn *l = NULL;
+
+	assert_return(sb, -EINVAL);
+	if (learn && learn_new(network, &l) < 0)
+		return -ENOMEM;
+	if (sb->learn && sb->learn->given) { /* what learning changed goes back */
+		ob_capset *caps = ob_capset_ref(sb->learn->given);
+		(void)ob_capset_unref(sb->caps);
+		sb->caps = caps;
+		sb->mode = sb->learn->mode;
+	}
+	(void)learn_free(sb->learn);
+	sb->learn = l;
+	return 0;
+}
+
+int ob_sandbox_learn_write(ob_sandbox *sb, const char *path, ob_error *reterr)
+{
+	assert_return(sb && path, -EINVAL);
+	if (!sb->learn)
+		return ob_error_set(reterr, -EINVAL, "not a learning run (ob_sandbox_set_learn)");
+	return learn_write(sb->learn, path, reterr);
+}
+
 int ob_sandbox_set_capabilities(ob_sandbox *sb, ob_capset *set)
 {
 	assert_return(sb && set, -EINVAL);
@@ -511,7 +537,7 @@ int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 	int r = apply_component(sb, reterr);
 	if (r < 0)
 		return r;
-	r = learn_prepare(sb, reterr);
+	r = sb->learn ? learn_prepare(sb->learn, sb->backend, &sb->mode, &sb->caps, reterr) : 0;
 	if (r < 0)
 		return r;
 	in.caps = sb->caps;
@@ -536,7 +562,7 @@ int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 	}
 	if (r < 0)
 		return r;
-	r = learn_plan(sb, plan);
+	r = sb->learn ? learn_plan(sb->learn, plan) : 0;
 	if (r >= 0)
 		r = memfd_decision(sb, plan, reterr);
 	if (r >= 0 && sb->backend != OB_BACKEND_NATIVE)

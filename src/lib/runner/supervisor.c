@@ -20,7 +20,6 @@
 #include "basic/fdpass.h"
 #include "basic/macro.h"
 #include "plan/dbfiles.h"
-#include "runner/learn.h"
 #include "runner/run.h"
 
 /* ---------------------------------------------------------------- running */
@@ -136,7 +135,7 @@ static void receive_listener(Run *run)
 		return;
 	run->notifier = (Notifier){.fd = fd,
 	                           .plan = &run->plan,
-	                           .deny = run->sb->learn ? learn_on_deny : run_on_denial,
+	                           .deny = run_on_denial,
 	                           .violation = run_on_violation,
 	                           .userdata = run,
 	                           .mem_fd = -1,
