@@ -134,9 +134,37 @@ static bool is_given(const LearnLayout *l, const char *path)
 	return false;
 }
 
-/* Adds TYPE:RESOURCE (a path, escaped here when LITERAL) to OUT. */
-static int grant(ob_capset *out, ob_cap_type type, const char *resource, bool literal,
-                 const char *suffix)
+/* One summary's work: the grants made so far, and the paths they cover (a literal path grant
+ * covers what is beneath it, as the runner binds it — asked of the text, not of the host,
+ * whose directories may not exist where the file is read). */
+typedef struct Summary {
+	LearnSet *s;
+	const LearnLayout *l;
+	const ob_capset *given;
+	ob_capset *out;
+	struct {
+		ob_cap_type type;
+		char *path;
+	} * roots;
+	size_t n_roots;
+} Summary;
+
+static bool covered(const Summary *m, ob_cap_type type, const char *resource)
+{
+	if (m->given && ob_capset_allows(m->given, type, resource, NULL) > 0)
+		return true;
+	for (size_t i = 0; i < m->n_roots; i++)
+		if ((m->roots[i].type == type ||
+		     (type == OB_CAP_FILE_READ && m->roots[i].type == OB_CAP_FILE_WRITE)) &&
+		    (is_path_type(type) ? under(resource, m->roots[i].path)
+		                        : streq(resource, m->roots[i].path)))
+			return true;
+	return false;
+}
+
+/* Grants TYPE on RESOURCE (a path, escaped here when LITERAL; "/ **" appended with TREE),
+ * which then covers RESOURCE and, for a path, what is beneath it. */
+static int grant(Summary *m, ob_cap_type type, const char *resource, bool literal, bool tree)
 {
 	char buf[PATH_MAX * 2 + 8];
 	ob_capability *c;
@@ -145,14 +173,22 @@ static int grant(ob_capset *out, ob_cap_type type, const char *resource, bool li
 		return -ENAMETOOLONG;
 	if (!literal)
 		(void)snprintf(buf, sizeof(buf), "%s", resource);
-	if (suffix)
-		(void)strcat(buf, suffix);
+	if (tree)
+		(void)strcat(buf, "/**");
 	int r = ob_capability_new(&c, type, buf, strlen(buf), "/", NULL);
 	if (r < 0)
 		return r;
-	r = ob_capset_add(out, c);
+	r = ob_capset_add(m->out, c);
 	ob_capability_free(c);
-	return r;
+	if (r < 0)
+		return r;
+	void *a = reallocarray(m->roots, m->n_roots + 1, sizeof(*m->roots));
+	if (!a)
+		return -ENOMEM;
+	m->roots = a;
+	m->roots[m->n_roots].type = type;
+	m->roots[m->n_roots].path = strdup(resource);
+	return m->roots[m->n_roots++].path ? 0 : -ENOMEM;
 }
 
 /* The directory part of PATH (absolute) into BUF: "/" for "/x". */
@@ -180,65 +216,65 @@ static size_t files_in(const LearnSet *s, ob_cap_type type, const char *dir)
 	return k;
 }
 
-/* Marks done every file of TYPE that OUT's grants already allow. */
-static void mark_covered(LearnSet *s, ob_cap_type type, const ob_capset *out)
+/* Marks done every observation of TYPE that the grants so far allow. */
+static void mark_covered(Summary *m, ob_cap_type type)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		Observation *o = &s->obs[i];
-		if (o->type == type && !o->done &&
-		    ob_capset_allows(out, type, o->resource, NULL) > 0)
+	for (size_t i = 0; i < m->s->n; i++) {
+		Observation *o = &m->s->obs[i];
+		if (o->type == type && !o->done && covered(m, type, o->resource))
 			o->done = true;
 	}
 }
 
 /* The files of TYPE: DIR/ ** where enough of them share DIR, one grant each otherwise. */
-static int grant_files(LearnSet *s, const LearnLayout *l, ob_cap_type type, ob_capset *out)
+static int grant_files(Summary *m, ob_cap_type type)
 {
-	unsigned collapse = l->collapse ? l->collapse : LEARN_COLLAPSE_FILES;
+	unsigned collapse = m->l->collapse ? m->l->collapse : LEARN_COLLAPSE_FILES;
 	char dir[PATH_MAX];
 	int r;
 
-	mark_covered(s, type, out);
-	for (size_t i = 0; i < s->n; i++) {
-		Observation *o = &s->obs[i];
+	mark_covered(m, type);
+	for (size_t i = 0; i < m->s->n; i++) {
+		Observation *o = &m->s->obs[i];
 		if (o->type != type || o->flags || o->done)
 			continue;
 		parent_of(o->resource, dir, sizeof(dir));
-		if (files_in(s, type, dir) >= collapse && !learn_dir_is_too_wide(dir, l->homes))
-			r = grant(out, type, dir, /* literal= */ true, "/**");
+		if (files_in(m->s, type, dir) >= collapse &&
+		    !learn_dir_is_too_wide(dir, m->l->homes))
+			r = grant(m, type, dir, /* literal= */ true, /* tree= */ true);
 		else
-			r = grant(out, type, o->resource, /* literal= */ true, NULL);
+			r = grant(m, type, o->resource, /* literal= */ true, /* tree= */ false);
 		if (r < 0)
 			return r;
-		mark_covered(s, type, out);
+		mark_covered(m, type);
 	}
 	return 0;
 }
 
 /* Listed directories and those files were created in (of TYPE): the directory itself, where
  * that is not too wide (then left out: a listing of a home is not worth all of it). */
-static int grant_dirs(LearnSet *s, const LearnLayout *l, ob_cap_type type, ob_capset *out)
+static int grant_dirs(Summary *m, ob_cap_type type)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		Observation *o = &s->obs[i];
+	for (size_t i = 0; i < m->s->n; i++) {
+		Observation *o = &m->s->obs[i];
 		if (o->type != type || !o->flags || o->done ||
-		    learn_dir_is_too_wide(o->resource, l->homes) ||
-		    ob_capset_allows(out, type, o->resource, NULL) > 0)
+		    learn_dir_is_too_wide(o->resource, m->l->homes) ||
+		    covered(m, type, o->resource))
 			continue;
-		int r = grant(out, type, o->resource, /* literal= */ true, NULL);
+		int r = grant(m, type, o->resource, /* literal= */ true, /* tree= */ false);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-static int grant_others(LearnSet *s, ob_capset *out)
+static int grant_others(Summary *m)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		Observation *o = &s->obs[i];
-		if (is_path_type(o->type) || ob_capset_allows(out, o->type, o->resource, NULL) > 0)
+	for (size_t i = 0; i < m->s->n; i++) {
+		Observation *o = &m->s->obs[i];
+		if (is_path_type(o->type) || covered(m, o->type, o->resource))
 			continue;
-		int r = grant(out, o->type, o->resource, /* literal= */ false, NULL);
+		int r = grant(m, o->type, o->resource, /* literal= */ false, /* tree= */ false);
 		if (r < 0)
 			return r;
 	}
@@ -247,27 +283,36 @@ static int grant_others(LearnSet *s, ob_capset *out)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(ob_capset *, ob_capset_unref)
 
+static int summarize(Summary *m)
+{
+	for (size_t i = 0; i < m->s->n; i++)
+		m->s->obs[i].done =
+		    is_path_type(m->s->obs[i].type) && is_given(m->l, m->s->obs[i].resource);
+	/* writes first (a FILE_WRITE covers reads), and the directories created in before the
+	 * files there */
+	int r = grant_dirs(m, OB_CAP_FILE_WRITE);
+	if (r >= 0)
+		r = grant_files(m, OB_CAP_FILE_WRITE);
+	if (r >= 0)
+		r = grant_files(m, OB_CAP_FILE_READ);
+	if (r >= 0)
+		r = grant_dirs(m, OB_CAP_FILE_READ);
+	if (r >= 0)
+		r = grant_others(m);
+	return r;
+}
+
 int learn_summarize(LearnSet *s, const LearnLayout *layout, const ob_capset *given, ob_capset **ret)
 {
 	_cleanup_(ob_capset_unrefp) ob_capset *out = NULL;
 	int r = given ? ob_capset_union(given, given, &out) : ob_capset_new(&out);
-
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < s->n; i++)
-		s->obs[i].done =
-		    is_path_type(s->obs[i].type) && is_given(layout, s->obs[i].resource);
-	/* writes first (a FILE_WRITE covers reads), and the directories created in before the
-	 * files there */
-	r = grant_dirs(s, layout, OB_CAP_FILE_WRITE, out);
-	if (r >= 0)
-		r = grant_files(s, layout, OB_CAP_FILE_WRITE, out);
-	if (r >= 0)
-		r = grant_files(s, layout, OB_CAP_FILE_READ, out);
-	if (r >= 0)
-		r = grant_dirs(s, layout, OB_CAP_FILE_READ, out);
-	if (r >= 0)
-		r = grant_others(s, out);
+	Summary m = {.s = s, .l = layout, .given = given, .out = out};
+	r = summarize(&m);
+	for (size_t i = 0; i < m.n_roots; i++)
+		free(m.roots[i].path);
+	free(m.roots);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(out);
