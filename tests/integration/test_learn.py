@@ -1,0 +1,212 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""`omnibase sandbox learn` (SPEC §3, docs/design/learn.md): one run recorded, the capability
+file it needed written, and `sandbox run --capabilities` repeating it without a denial. As root
+and as the unprivileged user."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import TEST_USER, events, write_script
+
+SCRIPT = r"""
+import socket, subprocess, sys
+data, out, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+print(open(data + "/in.txt").read().strip())
+with open(out + "/result.txt", "w") as f:
+    f.write("written by the script\n")
+print(open(out + "/result.txt").read().strip())
+subprocess.run(["true"], check=True)
+print(subprocess.run(["date", "+%Y"], capture_output=True, text=True, check=True).stdout.strip())
+if port:
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    print(s.recv(64).decode().strip())
+    s.close()
+"""
+
+
+def omnibase(sandbox, *args, env_extra=None):
+    """omnibase ARGS as WHO runs it (Sandbox.run is for `sandbox run` only)."""
+    cmd = [sandbox.ob_bin, *args]
+    env = dict(os.environ, **(env_extra or {}))
+    if sandbox.who == "user" and os.geteuid() == 0:
+        cmd = ["runuser", "-p", "-u", TEST_USER, "--"] + cmd
+        env["GCOV_ERROR_FILE"] = "/dev/null"
+    return subprocess.run(cmd, capture_output=True, timeout=120, env=env)
+
+
+def learn(sandbox, *args, **kw):
+    # rootless without subordinate ids: the learning layout (rx) shows the caller's own
+    # files, which SPEC §2.4 allows only with --allow-degraded
+    degraded = ("--allow-degraded",) if sandbox.who == "user" else ()
+    return omnibase(sandbox, "sandbox", "learn", *degraded, *args, **kw)
+
+
+def make_job(shared_tmp):
+    """DATA/in.txt to read and OUT to write into, both outside any workdir; the script."""
+    data, out = os.path.join(shared_tmp, "data"), os.path.join(shared_tmp, "out")
+    os.mkdir(data)
+    os.mkdir(out)
+    os.chmod(data, 0o755)
+    os.chmod(out, 0o777)
+    with open(os.path.join(data, "in.txt"), "w") as f:
+        f.write("the input\n")
+    os.chmod(os.path.join(data, "in.txt"), 0o644)
+    return data, out, write_script(shared_tmp, "job.py", SCRIPT)
+
+
+def grants(path):
+    with open(path) as f:
+        doc = json.load(f)
+    assert doc["version"] == 1
+    return [(c["type"], c["resource"]) for c in doc["capabilities"]]
+
+
+def assert_tight(caps, homes=()):
+    for _, res in caps:
+        assert res not in ("*", "/", "/**") and not res.endswith("/*"), caps
+        for home in homes:
+            assert res not in (home, home + "/**"), caps
+
+
+def test_learn_then_run_repeats_without_denial(sandbox, shared_tmp, servers):
+    data, out, script = make_job(shared_tmp)
+    srv = servers()
+    caps, log1, log2 = (os.path.join(shared_tmp, n) for n in ("caps.json", "l1", "l2"))
+    p = learn(sandbox, "--learn-network", "--output", caps, "--audit-log", log1, script, "--",
+              data, out, str(srv.port))
+    assert p.returncode == 0, p.stderr
+    assert b"the input" in p.stdout and b"written by the script" in p.stdout
+    assert b"hello 1" in p.stdout  # the connection was made
+    # the learning run's write went to a scratch copy: the host is untouched
+    assert os.listdir(out) == []
+    learned = grants(caps)
+    assert ("FILE_READ", data + "/in.txt") in learned
+    assert ("FILE_WRITE", out) in learned  # a new file: its directory
+    assert ("EXTERNAL_COMMAND", "true") in learned
+    assert ("EXTERNAL_COMMAND", "date") in learned
+    assert ("NETWORK_CONNECT", "127.0.0.1:%d" % srv.port) in learned
+    assert_tight(learned)
+    # observations are not denials
+    assert not [e for e in events(log1) if e["event"] == "CapabilityDenied"]
+
+    assert omnibase(sandbox, "caps", "check", caps).returncode == 0
+
+    p = sandbox.run("--capabilities", caps, "--audit-log", log2, script, "--", data, out,
+                    str(srv.port))
+    assert p.returncode == 0, p.stderr
+    assert b"hello 2" in p.stdout
+    assert not [e for e in events(log2) if e["event"] == "CapabilityDenied"]
+    with open(os.path.join(out, "result.txt")) as f:
+        assert f.read() == "written by the script\n"
+
+
+def test_learning_writes_never_reach_the_host(sandbox, shared_tmp):
+    data, out, _ = make_job(shared_tmp)
+    target = os.path.join(data, "in.txt")
+    script = write_script(shared_tmp, "w.sh", """#!/bin/sh
+echo changed >> %s
+cat %s
+echo new > %s/new.txt
+cat %s/new.txt
+echo own > /tmp/own.txt
+""" % (target, target, out, out))
+    caps = os.path.join(shared_tmp, "caps.json")
+    p = learn(sandbox, "--output", caps, script)
+    assert p.returncode == 0, p.stderr
+    # the program saw its own writes (the scratch copies)...
+    assert p.stdout == b"the input\nchanged\nnew\n"
+    # ...and the host did not
+    with open(target) as f:
+        assert f.read() == "the input\n"
+    assert os.listdir(out) == []
+    learned = grants(caps)
+    assert ("FILE_WRITE", target) in learned
+    assert ("FILE_WRITE", out) in learned
+    # the sandbox's own /tmp needs no grant
+    assert not [c for c in learned if c[1].startswith("/tmp/own")]
+
+
+def test_network_refused_and_recorded_without_learn_network(sandbox, shared_tmp, servers):
+    data, out, script = make_job(shared_tmp)
+    srv = servers()
+    caps = os.path.join(shared_tmp, "caps.json")
+    p = learn(sandbox, "--output", caps, script, "--", data, out, str(srv.port))
+    assert p.returncode != 0  # the connect failed
+    assert srv.count == 0
+    assert ("NETWORK_CONNECT", "127.0.0.1:%d" % srv.port) in grants(caps)
+
+
+def test_home_is_never_granted_whole(sandbox, shared_tmp):
+    home = os.path.join(shared_tmp, "home")
+    deep = os.path.join(home, "proj", "src")
+    os.makedirs(deep)
+    for d in (home, os.path.join(home, "proj"), deep):
+        os.chmod(d, 0o755)
+    names = []
+    for d in (home, deep):
+        for i in range(12):
+            names.append(os.path.join(d, "f%d.txt" % i))
+            with open(names[-1], "w") as f:
+                f.write("x")
+            os.chmod(names[-1], 0o644)
+    script = write_script(shared_tmp, "many.py", """
+import os, sys
+for n in sys.argv[1:]:
+    open(n).read()
+os.listdir(%r)
+""" % home)
+    caps = os.path.join(shared_tmp, "caps.json")
+    p = learn(sandbox, "--output", caps, script, "--", *names, env_extra={"HOME": home})
+    assert p.returncode == 0, p.stderr
+    learned = grants(caps)
+    assert_tight(learned, homes=(home, "/root", shared_tmp))
+    # beneath the home, many files of one directory make its tree; the home's own files
+    # stay one grant each
+    assert ("FILE_READ", deep + "/**") in learned
+    assert ("FILE_READ", os.path.join(home, "f3.txt")) in learned
+    # the listing of the home shows what the grants bind there
+    p = sandbox.run("--capabilities", caps, script, "--", *names, env_extra={"HOME": home})
+    assert p.returncode == 0, p.stderr
+
+
+def test_merged_with_given_grants(sandbox, shared_tmp):
+    data, out, script = make_job(shared_tmp)
+    caps = os.path.join(shared_tmp, "caps.json")
+    p = learn(sandbox, "--cap", "FILE_READ:%s/**" % data, "--cap", "EXTERNAL_COMMAND:git",
+              "--output", caps, script, "--", data, out, "0")
+    assert p.returncode == 0, p.stderr
+    learned = grants(caps)
+    assert ("FILE_READ", data + "/**") in learned
+    assert ("EXTERNAL_COMMAND", "git") in learned
+    assert ("FILE_READ", data + "/in.txt") not in learned  # the given grant covers it
+
+
+@pytest.mark.parametrize("args,message", [
+    ((), b"--output FILE is required"),
+    (("--output", ""), b"--output: expected a file name"),
+    (("--output", "/nonexistent-dir/caps.json"), b"cannot create a file beside it"),
+    (("--output", "x.json", "--backend", "runc"), b"learning needs the native backend"),
+])
+def test_bad_usage_is_refused(sandbox, shared_tmp, args, message):
+    script = write_script(shared_tmp, "t.sh", "#!/bin/sh\ntrue\n")
+    p = learn(sandbox, *args, script)
+    assert p.returncode == 125, p.stderr
+    assert p.stderr.startswith(b"omnibase: ") and message in p.stderr, p.stderr
+
+
+def test_run_has_no_learning_options(sandbox, shared_tmp):
+    script = write_script(shared_tmp, "t.sh", "#!/bin/sh\ntrue\n")
+    p = sandbox.run("--output", "x", script)
+    assert p.returncode == 125
+    assert b"--output is an option of `sandbox learn`" in p.stderr
+    p = sandbox.run("--learn-network", script)
+    assert p.returncode == 125
+
+
+def test_help(sandbox):
+    p = omnibase(sandbox, "sandbox", "learn", "--help")
+    assert p.returncode == 0 and b"--learn-network" in p.stdout and b"--output FILE" in p.stdout
+    p = omnibase(sandbox, "sandbox", "--help")
+    assert b"learn --output FILE" in p.stdout
