@@ -248,6 +248,45 @@ static void test_too_long_path_fails(void **state)
 	learn_set_free(s);
 }
 
+/* The builder's side: what learning changes in a sandbox (mode rx, every connection for
+ * --learn-network) is undone when learning is switched off, and nothing is written before a
+ * learning run. */
+static void test_sandbox_learning_is_undone(void **state)
+{
+	ob_sandbox *sb;
+	ob_error e = {0};
+	char *plan = NULL;
+	char *argv[] = {"/bin/true", NULL};
+	(void)state;
+	assert_int_equal(ob_sandbox_new(&sb), 0);
+	assert_int_equal(ob_sandbox_learn_write(sb, "/nonexistent/x.json", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "not a learning run"));
+	assert_int_equal(ob_sandbox_set_command(sb, argv, &e), 0);
+	assert_int_equal(ob_sandbox_set_allow_degraded(sb, true), 0);
+	assert_int_equal(ob_sandbox_set_learn(sb, true, /* network= */ true), 0);
+	assert_int_equal(ob_sandbox_learn_write(sb, "/nonexistent/x.json", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "no learning run"));
+
+	int r = ob_sandbox_plan_json(sb, &plan, &e);
+	if (r < 0)
+		fail_msg("%d %s", r, e.msg);
+	assert_non_null(strstr(plan, "\"NETWORK_CONNECT:0.0.0.0/0\""));
+	assert_non_null(strstr(plan, "\"mode\": \"rx\""));
+	free(plan);
+	assert_int_equal(ob_sandbox_set_learn(sb, false, false), 0);
+	if (ob_sandbox_plan_json(sb, &plan, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_null(strstr(plan, "0.0.0.0/0"));
+	assert_non_null(strstr(plan, "\"mode\": \"sandbox\""));
+	free(plan);
+
+	assert_int_equal(ob_sandbox_set_backend(sb, OB_BACKEND_RUNC), 0);
+	assert_int_equal(ob_sandbox_set_learn(sb, true, false), 0);
+	assert_int_equal(ob_sandbox_plan_json(sb, &plan, &e), -EOPNOTSUPP);
+	assert_non_null(strstr(e.msg, "native backend"));
+	ob_sandbox_free(sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -260,6 +299,7 @@ int main(void)
 	    cmocka_unit_test(test_dirs),
 	    cmocka_unit_test(test_escaping),
 	    cmocka_unit_test(test_too_long_path_fails),
+	    cmocka_unit_test(test_sandbox_learning_is_undone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

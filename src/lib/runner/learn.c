@@ -125,6 +125,11 @@ int learn_prepare(Learn *l, ob_backend backend, ob_sandbox_mode *mode, ob_capset
 	 * it write to the host */
 	l->mode = *mode;
 	*mode = OB_MODE_RX;
+	if (!*caps) { /* no grants given: an empty set stands for them */
+		int r = ob_capset_new(caps);
+		if (r < 0)
+			return r;
+	}
 	if (l->network) {
 		ob_capset *all;
 		int r = learning_caps(*caps, &all);
