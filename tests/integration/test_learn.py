@@ -210,3 +210,64 @@ def test_help(sandbox):
     assert p.returncode == 0 and b"--learn-network" in p.stdout and b"--output FILE" in p.stdout
     p = omnibase(sandbox, "sandbox", "--help")
     assert b"learn --output FILE" in p.stdout
+
+
+@pytest.fixture
+def visible_tmp():
+    """A directory outside /tmp, which the learning layout (mode rx) shows as the host has it
+    (pytest's and shared_tmp's directories are under /tmp, which the sandbox's own hides)."""
+    import shutil
+    import tempfile
+    d = tempfile.mkdtemp(prefix="ob-learn-", dir="/var/tmp")
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_visible_host_files_and_commands(sandbox, shared_tmp, visible_tmp):
+    data = os.path.join(visible_tmp, "conf.txt")
+    with open(data, "w") as f:
+        f.write("setting=1\n")
+    os.chmod(data, 0o644)
+    if sandbox.who == "user" and os.geteuid() == 0:  # the caller's own file, as root's is root's
+        import pwd
+        pw = pwd.getpwnam(TEST_USER)
+        os.chown(data, pw.pw_uid, pw.pw_gid)
+    tool = os.path.join(visible_tmp, "mytool")
+    import shutil
+    shutil.copy("/bin/true", tool)
+    os.chmod(tool, 0o755)
+    script = write_script(shared_tmp, "v.py", r"""
+import errno, os, subprocess, sys
+conf, tool, vis = sys.argv[1:4]
+print(open(conf).read().strip())
+subprocess.run([tool], check=True)
+with open(conf, "a") as f:          # read-only in the layout: a scratch copy
+    f.write("setting=2\n")
+print(open(conf).read().replace("\n", " ").strip())
+for mode, path in (("x", conf), ("w", vis)):
+    try:
+        open(path, mode)
+    except OSError as e:
+        print(errno.errorcode[e.errno])
+with open(conf, "w") as f:          # truncated: the scratch copy, not the host
+    f.write("fresh\n")
+print(open(conf).read().strip())
+""")
+    caps = os.path.join(shared_tmp, "caps.json")
+    p = learn(sandbox, "--output", caps, script, "--", data, tool, visible_tmp)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode().split("\n") == [
+        "setting=1", "setting=1 setting=2", "EEXIST", "EISDIR", "fresh", ""]
+    with open(data) as f:
+        assert f.read() == "setting=1\n"
+    learned = grants(caps)
+    assert ("FILE_WRITE", data) in learned
+    assert ("EXTERNAL_COMMAND", tool) in learned  # not on PATH: by its path
+    log = os.path.join(shared_tmp, "log")
+    p = sandbox.run("--capabilities", caps, "--audit-log", log, script, "--", data, tool,
+                    visible_tmp)
+    assert b"setting=1 setting=2" in p.stdout, p.stderr
+    assert not [e for e in events(log) if e["event"] == "CapabilityDenied"]
+    with open(data) as f:
+        assert f.read() == "fresh\n"  # the repeat writes for real, as granted

@@ -226,6 +226,14 @@ int learn_plan(Learn *l, Plan *plan)
 		r = push_file(&l->layout, &n, plan->exec_path);
 	if (r >= 0)
 		r = push_file(&l->layout, &n, plan->interpreter);
+	/* what the plan binds for the program in every mode: an interpreter's installation
+	 * outside /usr (a pyenv Python's prefix) */
+	for (size_t i = 0; r >= 0 && i < plan->n_steps; i++) {
+		const MountStep *st = &plan->steps[i];
+		if (st->kind == STEP_BIND && st->src && st->why &&
+		    (streq(st->why, "program") || strncmp(st->why, "interpreter", 11) == 0))
+			r = push_file(&l->layout, &n, st->src);
+	}
 	strv_free(l->homes);
 	l->homes = NULL;
 	if (r >= 0)
