@@ -271,3 +271,26 @@ print(open(conf).read().strip())
     assert not [e for e in events(log) if e["event"] == "CapabilityDenied"]
     with open(data) as f:
         assert f.read() == "fresh\n"  # the repeat writes for real, as granted
+
+
+def test_hidden_files_can_be_looked_at(sandbox, shared_tmp):
+    """Files the learning layout hides (a host /tmp directory) answer stat and access, not only
+    open: a tool that looks before it reads works while learning, and its repeat too."""
+    data, _, _ = make_job(shared_tmp)
+    script = write_script(shared_tmp, "look.sh", """#!/bin/sh
+test -r %s/in.txt && echo readable
+ls %s
+ls -d %s/missing 2>/dev/null || echo missing
+""" % (data, data, data))
+    caps, log = os.path.join(shared_tmp, "caps.json"), os.path.join(shared_tmp, "log")
+    p = learn(sandbox, "--output", caps, script)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == b"readable\nin.txt\nmissing\n"
+    learned = grants(caps)
+    # the file looked at; the listing of its directory is the repeat's skeleton, not a grant
+    assert ("FILE_READ", data + "/in.txt") in learned
+    assert ("FILE_READ", data) not in learned
+    assert not [c for c in learned if c[1].endswith("/missing")]
+    p = sandbox.run("--capabilities", caps, "--audit-log", log, script)
+    assert p.returncode == 0 and p.stdout == b"readable\nin.txt\nmissing\n", p.stderr
+    assert not [e for e in events(log) if e["event"] == "CapabilityDenied"]

@@ -204,10 +204,16 @@ static void test_dirs(void **state)
 	add(s, OB_CAP_FILE_WRITE, "/srv/out", LEARN_CREATES);
 	add(s, OB_CAP_FILE_WRITE, "/srv/out/existing.txt", 0); /* covered by its directory */
 	add(s, OB_CAP_FILE_READ, "/srv/out/other.txt", 0);
+	/* listed, but shown anyway as the skeleton of what is bound beneath: not granted whole */
+	add(s, OB_CAP_FILE_READ, "/srv/app", LEARN_LISTED);
+	add(s, OB_CAP_FILE_READ, "/srv/app/conf.txt", 0);
+	add(s, OB_CAP_FILE_READ, "/opt/tool", LEARN_LISTED); /* holds the program (layout) */
+	add(s, OB_CAP_FILE_READ, "/opt", LEARN_LISTED);      /* top level: never */
 	ob_capset *out = summarize(s, NULL);
 	assert_true(holds(out, OB_CAP_FILE_READ, "/srv/data"));
 	assert_true(holds(out, OB_CAP_FILE_WRITE, "/srv/out"));
-	assert_int_equal(ob_capset_size(out), 2);
+	assert_true(holds(out, OB_CAP_FILE_READ, "/srv/app/conf.txt"));
+	assert_int_equal(ob_capset_size(out), 3);
 	ob_capset_unref(out);
 	learn_set_free(s);
 }

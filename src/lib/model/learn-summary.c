@@ -251,15 +251,34 @@ static int grant_files(Summary *m, ob_cap_type type)
 	return 0;
 }
 
+/* Does anything the run will see lie beneath DIR (a file used there, the program)? Then the
+ * repeat shows DIR as the sandbox's skeleton of those paths, and listing it is no denial. */
+static bool shows_beneath(const Summary *m, const char *dir)
+{
+	for (size_t i = 0; i < m->s->n; i++) {
+		const char *r = m->s->obs[i].resource;
+		if (is_path_type(m->s->obs[i].type) && !streq(r, dir) && under(r, dir))
+			return true;
+	}
+	for (const char *const *g = m->l->given; g && *g; g++)
+		if (!streq(*g, dir) && under(*g, dir))
+			return true;
+	return false;
+}
+
 /* Listed directories and those files were created in (of TYPE): the directory itself, where
- * that is not too wide (then left out: a listing of a home is not worth all of it). */
+ * that is not too wide (then left out: a listing of a home is not worth all of it). A listing
+ * of a directory the repeat shows anyway, as the skeleton of what it binds beneath (the
+ * program's own directory, which Python lists at every import), is left to that: the
+ * skeleton holds what the run used there. */
 static int grant_dirs(Summary *m, ob_cap_type type)
 {
 	for (size_t i = 0; i < m->s->n; i++) {
 		Observation *o = &m->s->obs[i];
 		if (o->type != type || !o->flags || o->done ||
 		    learn_dir_is_too_wide(o->resource, m->l->homes) ||
-		    covered(m, type, o->resource))
+		    covered(m, type, o->resource) ||
+		    ((o->flags & LEARN_LISTED) && shows_beneath(m, o->resource)))
 			continue;
 		int r = grant(m, type, o->resource, /* literal= */ true, /* tree= */ false);
 		if (r < 0)
@@ -293,10 +312,10 @@ static int summarize(Summary *m)
 	int r = grant_dirs(m, OB_CAP_FILE_WRITE);
 	if (r >= 0)
 		r = grant_files(m, OB_CAP_FILE_WRITE);
+	if (r >= 0) /* a listed directory's grant covers its files: one bind, not nested ones */
+		r = grant_dirs(m, OB_CAP_FILE_READ);
 	if (r >= 0)
 		r = grant_files(m, OB_CAP_FILE_READ);
-	if (r >= 0)
-		r = grant_dirs(m, OB_CAP_FILE_READ);
 	if (r >= 0)
 		r = grant_others(m);
 	return r;

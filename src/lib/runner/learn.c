@@ -26,7 +26,9 @@
 #define LEARN_LL_READ_FILE (1ULL << 2)
 
 /* What the runtime layout shows in every mode without a grant (docs/design/runner.md, "File
- * system"): reads there need nothing in the learned file. */
+ * system"): reads there need nothing in the learned file. Not /etc's hosts, nsswitch.conf,
+ * resolv.conf or ssl: the runtime shows them only with a network grant, so they are learned
+ * like any file (a grant of them where the runtime shows them too changes nothing). */
 static const char *const runtime_paths[] = {
     "/usr",
     "/lib",
@@ -41,10 +43,6 @@ static const char *const runtime_paths[] = {
     "/etc/localtime",
     "/etc/alternatives",
     "/etc/locale.alias",
-    "/etc/hosts",
-    "/etc/nsswitch.conf",
-    "/etc/resolv.conf",
-    "/etc/ssl",
 };
 
 /* Grants of the learning run itself with --learn-network: any name through the proxy and the

@@ -16,11 +16,23 @@
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "basic/macro.h"
 #include "runner/learn.h"
 #include "runner/notify.h"
+
+/* The old path calls exist on x86_64 only; elsewhere a number no call has. */
+#ifdef __NR_stat
+#define LEARN_NR_STAT   __NR_stat
+#define LEARN_NR_LSTAT  __NR_lstat
+#define LEARN_NR_ACCESS __NR_access
+#else
+#define LEARN_NR_STAT   0xffffb
+#define LEARN_NR_LSTAT  0xffffa
+#define LEARN_NR_ACCESS 0xffffc
+#endif
 
 #ifndef MFD_NOEXEC_SEAL
 #define MFD_NOEXEC_SEAL 0x0008U
@@ -195,4 +207,76 @@ void notify_learn_open(Notifier *n, const struct seccomp_notif *req, char path[P
 	               .error = fd < 0 ? fd : 0,
 	               .addfd = fd,
 	               .cloexec = (flags & O_CLOEXEC) != 0};
+}
+
+/* Writes SIZE bytes of BUF at ADDR in the trapping process (a stat result for it). */
+static int write_result(const struct seccomp_notif *req, uint64_t addr, const void *buf,
+                        size_t size)
+{
+	char mem[64];
+
+	(void)snprintf(mem, sizeof(mem), "/proc/%d/mem", (int)req->pid);
+	_cleanup_close_ int fd = open(mem, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t k = pwrite(fd, buf, size, (off_t)addr);
+	return k == (ssize_t)size ? 0 : k < 0 ? -errno : -EFAULT;
+}
+
+/* The stat or access call REQ on the hidden host path PATH, done on the host: its result, or
+ * -errno. */
+static int path_call_on_host(const struct seccomp_notif *req, const char *path, uint64_t flags)
+{
+	const __u64 *a = req->data.args;
+	int nr = (int)req->data.nr;
+	int nofollow = (int)(flags & AT_SYMLINK_NOFOLLOW);
+	struct stat st;
+
+	if (nr == __NR_statx) {
+		struct statx stx;
+		if (statx(AT_FDCWD, path, nofollow, (unsigned)a[3], &stx) < 0)
+			return -errno;
+		return write_result(req, a[4], &stx, sizeof(stx));
+	}
+	if (nr == __NR_faccessat || nr == 439 /* faccessat2 */ || nr == LEARN_NR_ACCESS) {
+		int mode = (int)a[nr == LEARN_NR_ACCESS ? 1 : 2];
+		return faccessat(AT_FDCWD, path, mode, nofollow) < 0 ? -errno : 0;
+	}
+	if (nr == LEARN_NR_LSTAT)
+		nofollow = AT_SYMLINK_NOFOLLOW;
+	if (fstatat(AT_FDCWD, path, &st, nofollow) < 0)
+		return -errno;
+	return write_result(req, a[nr == __NR_newfstatat ? 2 : 1], &st, sizeof(st));
+}
+
+void notify_learn_path_call(Notifier *n, const struct seccomp_notif *req, const char *path,
+                            uint64_t flags, Reply *rep)
+{
+	char abs[PATH_MAX];
+	struct stat st;
+	int nr = (int)req->data.nr;
+	bool at = nr == __NR_faccessat || nr == 439 || nr == __NR_newfstatat || nr == __NR_statx;
+
+	if (path[0] == '\0' || (nr != __NR_statx && nr != __NR_newfstatat && nr != LEARN_NR_STAT &&
+	                        nr != LEARN_NR_LSTAT && !at && nr != LEARN_NR_ACCESS))
+		return; /* fstat's empty path; an unlink: the kernel answers */
+	if (path[0] == '/')
+		(void)snprintf(abs, sizeof(abs), "%s", path);
+	else if (notify_path_absolute(req->pid, at ? (int)req->data.args[0] : AT_FDCWD, path, abs) <
+	         0)
+		return;
+	if (notify_path_canonical(n, req->pid, abs, abs) < 0 || path_under(abs, "/proc") ||
+	    path_under(abs, "/sys") || path_under(abs, "/dev"))
+		return;
+	_cleanup_close_ int inside = notify_open_inside(n, req->pid, abs, false);
+	if (inside >= 0 || (inside != -ENOENT && inside != -EACCES) || stat(abs, &st) < 0)
+		return;          /* the sandbox shows it, or the host has nothing either */
+	if (S_ISREG(st.st_mode)) /* a file looked at is one to see; a directory is not all of it */
+		learn_note(n->learn, OB_CAP_FILE_READ, abs, 0);
+	int r = path_call_on_host(req, abs, flags);
+	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
+		rep->answered = true;
+		return;
+	}
+	*rep = (Reply){.emulated = true, .error = r, .addfd = -1};
 }

@@ -123,3 +123,8 @@ bool notify_is_write(int nr);
  * (read-only), a write to a scratch copy. Answers into REP. */
 void notify_learn_open(Notifier *n, const struct seccomp_notif *req, char path[PATH_MAX],
                        uint64_t flags, bool write, Reply *rep);
+/* Learning mode: a stat or access call (REQ) of PATH (as the program passed it), with its *at
+ * FLAGS, on a host file the learning layout hides: done on the host (the file recorded), the
+ * result written into the program, answered into REP. Otherwise REP is left alone. */
+void notify_learn_path_call(Notifier *n, const struct seccomp_notif *req, const char *path,
+                            uint64_t flags, Reply *rep);

@@ -575,7 +575,9 @@ int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 		                    "(ABI 4 needed) for the network grant; refusing to run less "
 		                    "confined than asked (--allow-degraded runs without it)",
 		                    plan->landlock_abi);
-	return filter_build(&plan->seccomp, &sb->seccomp_profile, plan->n_dbs > 0, reterr);
+	/* learning also traps stat and access: a hidden host file is looked at on the host */
+	return filter_build(&plan->seccomp, &sb->seccomp_profile, plan->n_dbs > 0 || sb->learn,
+	                    reterr);
 }
 
 json_t *sandbox_limits_json(const ob_limits *l)
