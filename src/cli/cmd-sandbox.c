@@ -402,6 +402,8 @@ int sandbox_run_args(int argc, char **argv, LearnArgs *learn)
 		log_error("%s", err.msg[0] ? err.msg : "bad arguments");
 		return OB_EXIT_SETUP;
 	}
+	if (learn && ob_sandbox_set_learn(sb, true, learn->network) < 0)
+		return OB_EXIT_SETUP;
 	if (a.dry_run) {
 		_cleanup_free_ char *plan = NULL;
 		int r = ob_sandbox_plan_json(sb, &plan, &err);
@@ -414,8 +416,6 @@ int sandbox_run_args(int argc, char **argv, LearnArgs *learn)
 	}
 	if (a.json) /* the program's output goes into the result object, not around it */
 		(void)ob_sandbox_set_capture_output(sb, true);
-	if (learn && ob_sandbox_set_learn(sb, true, learn->network) < 0)
-		return OB_EXIT_SETUP;
 	int ran = ob_sandbox_run(sb, &res, &err);
 	if (err.msg[0])
 		log_error("%s", err.msg);

@@ -294,3 +294,38 @@ ls -d %s/missing 2>/dev/null || echo missing
     p = sandbox.run("--capabilities", caps, "--audit-log", log, script)
     assert p.returncode == 0 and p.stdout == b"readable\nin.txt\nmissing\n", p.stderr
     assert not [e for e in events(log) if e["event"] == "CapabilityDenied"]
+
+
+def test_dry_run_shows_the_learning_plan(sandbox, shared_tmp):
+    script = write_script(shared_tmp, "t.sh", "#!/bin/sh\ntrue\n")
+    out = os.path.join(shared_tmp, "never.json")
+    p = learn(sandbox, "--learn-network", "--dry-run", "--output", out, script)
+    assert p.returncode == 0, p.stderr
+    plan = json.loads(p.stdout)
+    assert plan["mode"] == "rx"
+    assert "NETWORK_CONNECT:0.0.0.0/0" in plan["capabilities"]
+    # Landlock lets anything run while learning: EXECUTE (1) beneath /
+    assert [r for r in plan["landlock"]["rules"] if r["path"] == "/" and r["access"] & 1]
+    assert not os.path.exists(out)
+
+
+def test_scratch_copies_are_bounded(sandbox, shared_tmp, visible_tmp):
+    """The host bytes copied into scratch files stay within the tmpfs limit."""
+    big = os.path.join(visible_tmp, "big.bin")
+    with open(big, "wb") as f:
+        f.write(b"x" * (3 << 20))
+    os.chmod(big, 0o644)
+    script = write_script(shared_tmp, "big.py", r"""
+import errno, os, sys
+os.chdir(os.path.dirname(sys.argv[1]))
+print(os.path.exists(os.path.basename(sys.argv[1])))  # a relative stat
+try:
+    open(sys.argv[1], "a")
+except OSError as e:
+    print(errno.errorcode[e.errno])
+""")
+    caps = os.path.join(shared_tmp, "caps.json")
+    p = learn(sandbox, "--limit", "tmpfs=1M", "--output", caps, script, "--", big)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == b"True\nENOSPC\n"
+    assert os.path.getsize(big) == 3 << 20

@@ -187,14 +187,10 @@ static int collect_homes(Learn *l)
 }
 
 /* EXECUTE beneath "/": what the program runs is the notifier's to record, not Landlock's to
- * refuse (the exec side doors stay shut: notify-exec.c refuses them by kind, not by rule). */
+ * refuse (the exec side doors stay shut: notify-exec.c refuses them by kind, not by rule). A
+ * rule of its own, so that --dry-run shows it as learning's. */
 static int allow_exec_everywhere(Plan *plan)
 {
-	for (size_t i = 0; i < plan->n_rules; i++)
-		if (streq(plan->rules[i].path, "/")) {
-			plan->rules[i].access |= LEARN_LL_EXECUTE | LEARN_LL_READ_FILE;
-			return 0;
-		}
 	FsRule *r = reallocarray(plan->rules, plan->n_rules + 1, sizeof(FsRule));
 	if (!r)
 		return -ENOMEM;
