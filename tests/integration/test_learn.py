@@ -105,15 +105,19 @@ def test_learn_then_run_repeats_without_denial(sandbox, shared_tmp, servers):
 def test_learning_writes_never_reach_the_host(sandbox, shared_tmp):
     data, out, _ = make_job(shared_tmp)
     target = os.path.join(data, "in.txt")
+    workdir = os.path.join(shared_tmp, "wd")
+    os.mkdir(workdir)
+    os.chmod(workdir, 0o777)
     script = write_script(shared_tmp, "w.sh", """#!/bin/sh
 echo changed >> %s
 cat %s
 echo new > %s/new.txt
 cat %s/new.txt
 echo own > /tmp/own.txt
+echo kept > /workspace/kept.txt
 """ % (target, target, out, out))
     caps = os.path.join(shared_tmp, "caps.json")
-    p = learn(sandbox, "--output", caps, script)
+    p = learn(sandbox, "--output", caps, "--workdir", workdir, script)
     assert p.returncode == 0, p.stderr
     # the program saw its own writes (the scratch copies)...
     assert p.stdout == b"the input\nchanged\nnew\n"
@@ -121,11 +125,32 @@ echo own > /tmp/own.txt
     with open(target) as f:
         assert f.read() == "the input\n"
     assert os.listdir(out) == []
+    # the workdir is the run's own, as in any run
+    with open(os.path.join(workdir, "kept.txt")) as f:
+        assert f.read() == "kept\n"
     learned = grants(caps)
     assert ("FILE_WRITE", target) in learned
     assert ("FILE_WRITE", out) in learned
-    # the sandbox's own /tmp needs no grant
-    assert not [c for c in learned if c[1].startswith("/tmp/own")]
+    # the sandbox's own /tmp and the workdir need no grant
+    assert not [c for c in learned if c[1].startswith("/tmp/own") or "/workspace" in c[1]
+                or c[1].startswith(workdir)]
+
+
+def test_secrets_read_are_learned(sandbox, shared_tmp):
+    src = os.path.join(shared_tmp, "pw")
+    with open(src, "w") as f:
+        f.write("s3cret")
+    os.chmod(src, 0o644)
+    script = write_script(shared_tmp, "sec.sh", "#!/bin/sh\ncat /run/secrets/db_password\n")
+    caps = os.path.join(shared_tmp, "caps.json")
+    secrets = ("--secret", "db_password=@" + src, "--secret", "unused=@" + src)
+    p = learn(sandbox, *secrets, "--output", caps, script)
+    assert p.returncode == 0 and p.stdout == b"s3cret", p.stderr
+    learned = grants(caps)
+    assert ("SECRET_ACCESS", "db_password") in learned
+    assert ("SECRET_ACCESS", "unused") not in learned  # given, never read
+    p = sandbox.run(*secrets, "--capabilities", caps, script)
+    assert p.returncode == 0 and p.stdout == b"s3cret", p.stderr
 
 
 def test_network_refused_and_recorded_without_learn_network(sandbox, shared_tmp, servers):

@@ -7,6 +7,7 @@
  */
 #include "runner/learn.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
@@ -19,6 +20,7 @@
 
 #include "basic/error.h"
 #include "basic/macro.h"
+#include "plan/steps.h"
 
 /* Landlock's access bits (ABI 1, fixed by the kernel's UAPI; plan/fs-rules.c spells them out
  * for the same reason: the build headers may be older than the kernel). */
@@ -51,6 +53,7 @@ static const char *const runtime_paths[] = {
 static const char *const learn_network_grants[] = {"0.0.0.0/0", "::/0", "*"};
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(ob_capset *, ob_capset_unref)
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
 static void strv_free(char **v)
 {
@@ -67,6 +70,7 @@ Learn *learn_free(Learn *l)
 	(void)ob_capset_unref(l->given);
 	strv_free(l->layout);
 	strv_free(l->homes);
+	strv_free(l->secrets);
 	for (size_t i = 0; i < l->n_scratch; i++) {
 		free(l->scratch[i].path);
 		(void)close(l->scratch[i].fd);
@@ -89,58 +93,6 @@ int learn_new(bool network, Learn **ret)
 	return 0;
 }
 
-/* The grants of the learning run: CAPS and, with --learn-network, every connection. */
-static int learning_caps(const ob_capset *caps, ob_capset **ret)
-{
-	_cleanup_(ob_capset_unrefp) ob_capset *all = NULL;
-	int r = ob_capset_union(caps, caps, &all);
-
-	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(learn_network_grants); i++) {
-		ob_capability *c;
-		r = ob_capability_new(&c, OB_CAP_NETWORK_CONNECT, learn_network_grants[i],
-		                      strlen(learn_network_grants[i]), "/", NULL);
-		if (r >= 0) {
-			r = ob_capset_add(all, c);
-			ob_capability_free(c);
-		}
-	}
-	if (r >= 0)
-		*ret = TAKE_PTR(all);
-	return r;
-}
-
-int learn_prepare(Learn *l, ob_backend backend, ob_sandbox_mode *mode, ob_capset **caps,
-                  ob_error *reterr)
-{
-	if (l->given) /* prepared already */
-		return 0;
-	if (backend != OB_BACKEND_NATIVE)
-		return ob_error_set(reterr, -EOPNOTSUPP,
-		                    "learning needs the native backend: its supervisor is what "
-		                    "observes the program (--backend %s cannot)",
-		                    ob_backend_to_string(backend));
-	/* rx, whatever was asked: the program must find what it looks for, and rwx would let
-	 * it write to the host */
-	l->mode = *mode;
-	*mode = OB_MODE_RX;
-	if (!*caps) { /* no grants given: an empty set stands for them */
-		int r = ob_capset_new(caps);
-		if (r < 0)
-			return r;
-	}
-	if (l->network) {
-		ob_capset *all;
-		int r = learning_caps(*caps, &all);
-		if (r < 0)
-			return r;
-		l->given = *caps; /* the sandbox's reference, now the learner's */
-		*caps = all;
-		return 0;
-	}
-	l->given = ob_capset_ref(*caps);
-	return 0;
-}
-
 /* Appends a copy of S to the NULL-terminated *V (of *N entries). */
 static int strv_push(char ***v, size_t *n, const char *s)
 {
@@ -152,6 +104,66 @@ static int strv_push(char ***v, size_t *n, const char *s)
 	if (!w[*n])
 		return -ENOMEM;
 	w[++*n] = NULL;
+	return 0;
+}
+
+static int add_grant(ob_capset *set, ob_cap_type type, const char *resource)
+{
+	ob_capability *c;
+	int r = ob_capability_new(&c, type, resource, strlen(resource), "/", NULL);
+
+	if (r >= 0) {
+		r = ob_capset_add(set, c);
+		ob_capability_free(c);
+	}
+	return r;
+}
+
+/* The grants of the learning run: CAPS, every secret that has a source (its name
+ * noted: reading it is a SECRET_ACCESS to learn) and, with --learn-network, every
+ * connection. */
+static int learning_caps(Learn *l, const ob_capset *caps, char *const *secrets, ob_capset **ret)
+{
+	_cleanup_(ob_capset_unrefp) ob_capset *all = NULL;
+	size_t n = 0;
+	int r = ob_capset_union(caps, caps, &all);
+
+	for (size_t i = 0; r >= 0 && l->network && i < ELEMENTSOF(learn_network_grants); i++)
+		r = add_grant(all, OB_CAP_NETWORK_CONNECT, learn_network_grants[i]);
+	for (size_t i = 0; r >= 0 && secrets && secrets[i]; i++) {
+		_cleanup_free_ char *name = strndup(secrets[i], strcspn(secrets[i], "="));
+		r = name ? add_grant(all, OB_CAP_SECRET_ACCESS, name) : -ENOMEM;
+		if (r >= 0)
+			r = strv_push(&l->secrets, &n, name);
+	}
+	if (r >= 0)
+		*ret = TAKE_PTR(all);
+	return r;
+}
+
+int learn_prepare(Learn *l, ob_backend backend, ob_sandbox_mode *mode, ob_capset **caps,
+                  char *const *secrets, ob_error *reterr)
+{
+	ob_capset *all;
+
+	if (l->given) /* prepared already */
+		return 0;
+	if (backend != OB_BACKEND_NATIVE)
+		return ob_error_set(reterr, -EOPNOTSUPP,
+		                    "learning needs the native backend: its supervisor is what "
+		                    "observes the program (--backend %s cannot)",
+		                    ob_backend_to_string(backend));
+	int r = *caps ? 0 : ob_capset_new(caps); /* no grants given: an empty set stands for them */
+	if (r >= 0)
+		r = learning_caps(l, *caps, secrets, &all);
+	if (r < 0)
+		return r;
+	/* rx, whatever was asked: the program must find what it looks for, and rwx would let
+	 * it write to the host */
+	l->mode = *mode;
+	*mode = OB_MODE_RX;
+	l->given = *caps; /* the sandbox's reference, now the learner's */
+	*caps = all;
 	return 0;
 }
 
@@ -203,12 +215,62 @@ static int allow_exec_everywhere(Plan *plan)
 	return 0;
 }
 
+static int step_cmp(const void *a, const void *b)
+{
+	return strcmp(((const MountStep *)a)->dest, ((const MountStep *)b)->dest);
+}
+
+/* Should the learning layout show the host's top-level entry NAME? Not what the sandbox has
+ * of its own, nor /run when secrets need /run/secrets on it. */
+static bool show_host_entry(const Plan *plan, const char *name)
+{
+	static const char *const own[] = {".", "..", "proc", "dev", "sys", "tmp", "workspace"};
+
+	for (size_t i = 0; i < ELEMENTSOF(own); i++)
+		if (streq(name, own[i]))
+			return false;
+	return !(streq(name, "run") && plan->has_secrets);
+}
+
+/* Mode rx binds the host root read-only at "/", which leaves no room for mount points the
+ * host lacks (/workspace, /run/secrets: EROFS). Learning shows the same host one top-level
+ * entry at a time on the sandbox's own root instead: each directory bound read-only
+ * (recursively), each symlink a symlink, so the workdir and the secrets find their place. */
+static int learning_layout(Plan *plan)
+{
+	_cleanup_(closedirp) DIR *d = opendir("/");
+	struct dirent *de;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < plan->n_steps; i++)
+		if (plan->steps[i].kind == STEP_BIND && streq(plan->steps[i].dest, "/"))
+			break;
+	if (i == plan->n_steps || !d)
+		return d ? 0 : -errno;
+	free(plan->steps[i].src);
+	free(plan->steps[i].dest);
+	free(plan->steps[i].data);
+	memmove(plan->steps + i, plan->steps + i + 1, (plan->n_steps - i - 1) * sizeof(MountStep));
+	plan->n_steps--;
+	while (r >= 0 && (de = readdir(d))) {
+		char path[NAME_MAX + 2];
+		if (!show_host_entry(plan, de->d_name))
+			continue;
+		(void)snprintf(path, sizeof(path), "/%s", de->d_name);
+		r = plan_bind_same(plan, path, /* ro= */ true, "learning: the host, read-only");
+	}
+	/* parents first, as the plan has them */
+	qsort(plan->steps, plan->n_steps, sizeof(MountStep), step_cmp);
+	return r;
+}
+
 int learn_plan(Learn *l, Plan *plan)
 {
 	size_t n = 0;
-	int r = 0;
+	int r = learning_layout(plan);
 
-	if (plan->landlock_abi > 0)
+	if (r >= 0 && plan->landlock_abi > 0)
 		r = allow_exec_everywhere(plan);
 	strv_free(l->layout);
 	l->layout = NULL;

@@ -30,6 +30,7 @@ typedef struct Learn {
 	ob_sandbox_mode mode; /* the mode asked for, before learning's rx */
 	char **layout;        /* what the runtime layout gives: learn_plan() */
 	char **homes;         /* home directories (passwd, $HOME) */
+	char **secrets;       /* the names of the --secret sources, shown at /run/secrets */
 	Scratch *scratch;
 	size_t n_scratch;
 	uint64_t scratch_bytes, scratch_max; /* copied in from the host; the tmpfs limit */
@@ -39,13 +40,15 @@ typedef struct Learn {
 int learn_new(bool network, Learn **ret);
 Learn *learn_free(Learn *l);
 /* Before planning: the backend checked (native: its notifier is the observer), *MODE forced
- * to rx, the grants *CAPS (the sandbox's reference) kept for the output and, with
- * --learn-network, replaced by a set that also lets every connection through. Once only
- * (a second call is a no-op: --dry-run, then the run). */
+ * to rx, the grants *CAPS (the sandbox's reference) kept for the output and replaced by a set
+ * that also shows every secret of SECRETS ("NAME=SOURCE", NULL-terminated, or NULL) and,
+ * with --learn-network, lets every connection through. Once only (a second call is a no-op:
+ * --dry-run, then the run). */
 int learn_prepare(Learn *l, ob_backend backend, ob_sandbox_mode *mode, ob_capset **caps,
-                  ob_error *reterr);
-/* After planning: Landlock lets anything be executed (the notifier records it), and what
- * the runtime layout gives is noted for the summary. */
+                  char *const *secrets, ob_error *reterr);
+/* After planning: the host shown one top-level entry at a time (room for /workspace and
+ * /run/secrets), Landlock lets anything be executed (the notifier records it), and what the
+ * runtime layout gives is noted for the summary. */
 int learn_plan(Learn *l, Plan *plan);
 /* Records that the program needed TYPE on RESOURCE with FLAGS (LearnFlags); a command as its
  * bare name when the host PATH finds this file under it. */

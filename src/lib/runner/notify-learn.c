@@ -57,7 +57,14 @@ static void note_open(Learn *l, const char *path, bool write, bool refused)
 	struct stat st;
 
 	if (path_under(path, "/proc") || path_under(path, "/dev") || path_under(path, "/sys"))
-		return; /* the sandbox's own, never granted */
+		return;                                     /* the sandbox's own, never granted */
+	if (!refused && path_under(path, "/run/secrets")) { /* a secret read: its name */
+		const char *name = path + strlen("/run/secrets/");
+		for (char **s = l->secrets; path[strlen("/run/secrets")] && s && *s; s++)
+			if (streq(*s, name))
+				learn_note(l, OB_CAP_SECRET_ACCESS, name, 0);
+		return;
+	}
 	if (!refused && is_sandbox_own(path))
 		return;
 	if (stat(path, &st) == 0) {

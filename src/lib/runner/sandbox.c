@@ -537,7 +537,9 @@ int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 	int r = apply_component(sb, reterr);
 	if (r < 0)
 		return r;
-	r = sb->learn ? learn_prepare(sb->learn, sb->backend, &sb->mode, &sb->caps, reterr) : 0;
+	r = sb->learn
+	        ? learn_prepare(sb->learn, sb->backend, &sb->mode, &sb->caps, sb->secrets, reterr)
+	        : 0;
 	if (r < 0)
 		return r;
 	in.caps = sb->caps;
