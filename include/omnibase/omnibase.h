@@ -493,9 +493,10 @@ OB_PUBLIC int ob_sandbox_set_learn(ob_sandbox *sb, bool learn, bool network);
  * files; DIR/ ** only where many files of DIR were used; never `/`, a top-level directory or
  * a home wholesale; nothing the runtime layout gives), merged with the sandbox's own grants
  * — checked as `caps check` would and written to PATH atomically (a temporary file beside
- * it, renamed). Returns how many observations did not fit the bounded record (0 normally;
- * the file then lacks them), or -EINVAL (not a learning run, RETERR says), -ENOMEM, or the
- * error of creating, writing or renaming the file (RETERR says). */
+ * it, renamed). Returns how many observations the file lacks (0 normally; past the bounded
+ * record, or no grant can express them, e.g. a path over PATH_MAX), or -EINVAL (not a
+ * learning run, RETERR says), -ENOMEM, or the error of creating, writing or renaming the file
+ * (RETERR says). */
 OB_PUBLIC int ob_sandbox_learn_write(ob_sandbox *sb, const char *path, ob_error *reterr);
 
 /* ---------------------------------------------------------------- policies (Cedar subset) */

@@ -63,7 +63,8 @@ int learn_finish(ob_sandbox *sb, const LearnArgs *l, int exit_code)
 		return OB_EXIT_SETUP;
 	}
 	if (r > 0)
-		log_error("%s: %d observations did not fit the record and are missing from it",
+		log_error("%s: %d observations are missing from it (past the record's bound, or "
+		          "no grant can express them)",
 		          l->output, r);
 	(void)fprintf(stderr, "omnibase: wrote %s: the grants this run needed\n", l->output);
 	return exit_code;

@@ -354,3 +354,22 @@ except OSError as e:
     assert p.returncode == 0, p.stderr
     assert p.stdout == b"True\nENOSPC\n"
     assert os.path.getsize(big) == 3 << 20
+
+
+def test_created_directories_are_learned_by_their_parent(sandbox, shared_tmp):
+    """mkdir outside the workdir is recorded, not served (EROFS/ENOENT while learning): the
+    file grants the directory it goes into, and the repeat makes it."""
+    _, out, _ = make_job(shared_tmp)
+    script = write_script(shared_tmp, "mk.sh", """#!/bin/sh
+mkdir %s/sub 2>/dev/null
+echo x > %s/sub/f 2>/dev/null
+exit 0
+""" % (out, out))
+    caps = os.path.join(shared_tmp, "caps.json")
+    p = learn(sandbox, "--output", caps, script)
+    assert p.returncode == 0, p.stderr
+    assert os.listdir(out) == []
+    assert ("FILE_WRITE", out) in grants(caps)
+    p = sandbox.run("--capabilities", caps, script)
+    assert p.returncode == 0, p.stderr
+    assert os.path.exists(os.path.join(out, "sub", "f"))

@@ -24,6 +24,7 @@ typedef struct Observation {
 struct LearnSet {
 	Observation *obs;
 	size_t n, alloc, max, dropped;
+	size_t left_out; /* by the last summary: no grant can express them */
 };
 
 int learn_set_new(size_t max, LearnSet **ret)
@@ -86,7 +87,7 @@ size_t learn_set_size(const LearnSet *s)
 
 size_t learn_set_dropped(const LearnSet *s)
 {
-	return s->dropped;
+	return s->dropped + s->left_out;
 }
 
 /* PATH beneath DIR or DIR itself; "/" holds everything. */
@@ -147,7 +148,18 @@ typedef struct Summary {
 		char *path;
 	} * roots;
 	size_t n_roots;
+	size_t left_out; /* observations no grant can express */
 } Summary;
+
+/* A grant the model refuses (a path too long, a malformed host): left out, and counted;
+ * anything else (-ENOMEM) is an error. */
+static bool unrepresentable(Summary *m, int r)
+{
+	if (r != -EINVAL && r != -ENAMETOOLONG)
+		return false;
+	m->left_out++;
+	return true;
+}
 
 static bool covered(const Summary *m, ob_cap_type type, const char *resource)
 {
@@ -244,7 +256,7 @@ static int grant_files(Summary *m, ob_cap_type type)
 			r = grant(m, type, dir, /* literal= */ true, /* tree= */ true);
 		else
 			r = grant(m, type, o->resource, /* literal= */ true, /* tree= */ false);
-		if (r < 0)
+		if (r < 0 && !unrepresentable(m, r))
 			return r;
 		mark_covered(m, type);
 	}
@@ -281,7 +293,7 @@ static int grant_dirs(Summary *m, ob_cap_type type)
 		    ((o->flags & LEARN_LISTED) && shows_beneath(m, o->resource)))
 			continue;
 		int r = grant(m, type, o->resource, /* literal= */ true, /* tree= */ false);
-		if (r < 0)
+		if (r < 0 && !unrepresentable(m, r))
 			return r;
 	}
 	return 0;
@@ -294,7 +306,7 @@ static int grant_others(Summary *m)
 		if (is_path_type(o->type) || covered(m, o->type, o->resource))
 			continue;
 		int r = grant(m, o->type, o->resource, /* literal= */ false, /* tree= */ false);
-		if (r < 0)
+		if (r < 0 && !unrepresentable(m, r))
 			return r;
 	}
 	return 0;
@@ -329,6 +341,7 @@ int learn_summarize(LearnSet *s, const LearnLayout *layout, const ob_capset *giv
 		return r;
 	Summary m = {.s = s, .l = layout, .given = given, .out = out};
 	r = summarize(&m);
+	s->left_out = m.left_out;
 	for (size_t i = 0; i < m.n_roots; i++)
 		free(m.roots[i].path);
 	free(m.roots);

@@ -35,6 +35,8 @@ LearnSet *learn_set_free(LearnSet *s);
  * learn_set_dropped(). -EINVAL for an empty or relative path. */
 int learn_set_add(LearnSet *s, ob_cap_type type, const char *resource, unsigned flags);
 size_t learn_set_size(const LearnSet *s);
+/* Observations the summary lacks: past the bound, and (once learn_summarize ran) those no
+ * grant can express (a path over PATH_MAX, a malformed host). */
 size_t learn_set_dropped(const LearnSet *s);
 
 typedef struct LearnLayout {
@@ -53,7 +55,8 @@ typedef struct LearnLayout {
  * above one; a listed directory by itself only where it is none of those; nothing the
  * layout gives or GIVEN (the grants of the command line, or NULL) already allows; a
  * directory files were created in by itself, where it is none of those; GIVEN's grants
- * included. S's marks of what was granted change. Path grants are written with `*`, `?` and `\`
+ * included; an observation no grant can express is left out (learn_set_dropped() counts
+ * it). S's marks of what was granted change. Path grants are written with `*`, `?` and `\`
  * escaped. -ENOMEM, or the error of a resource the model refuses. */
 int learn_summarize(LearnSet *s, const LearnLayout *layout, const ob_capset *given,
                     ob_capset **ret);

@@ -326,12 +326,38 @@ static const char *command_name(const char *path, char *buf, size_t size)
 	return path;
 }
 
+/* A write of PATH, which the host lacks: a grant of it would bind nothing, one of the
+ * directory it goes into (the nearest that exists) lets the repeat create it. Into DIR. */
+static bool creation_dir(const char *path, char dir[PATH_MAX])
+{
+	struct stat st;
+
+	(void)snprintf(dir, PATH_MAX, "%s", path);
+	for (char *slash; (slash = strrchr(dir, '/')) && slash != dir;) {
+		*slash = '\0';
+		if (stat(dir, &st) == 0)
+			return S_ISDIR(st.st_mode);
+	}
+	return false;
+}
+
 void learn_note(Learn *l, ob_cap_type type, const char *resource, unsigned flags)
 {
-	char name[NAME_MAX + 1];
+	char name[NAME_MAX + 1], dir[PATH_MAX];
+	struct stat st;
 
-	if (type == OB_CAP_EXTERNAL_COMMAND && resource[0] == '/')
+	/* an exec refused by kind ("memfd:NAME", "fd N": the side doors) is no grant's to allow */
+	if (type == OB_CAP_EXTERNAL_COMMAND && resource[0] != '/')
+		return;
+	if (type == OB_CAP_EXTERNAL_COMMAND)
 		resource = command_name(resource, name, sizeof(name));
+	if (type == OB_CAP_FILE_WRITE && flags == 0 && resource[0] == '/' &&
+	    lstat(resource, &st) < 0) {
+		if (!creation_dir(resource, dir))
+			return;
+		resource = dir;
+		flags = LEARN_CREATES;
+	}
 	/* past the bound the set counts what it dropped: the writer says so */
 	(void)learn_set_add(l->set, type, resource, flags);
 }

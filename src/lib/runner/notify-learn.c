@@ -67,24 +67,10 @@ static void note_open(Learn *l, const char *path, bool write, bool refused)
 	}
 	if (!refused && is_sandbox_own(path))
 		return;
-	if (stat(path, &st) == 0) {
-		learn_note(l, write ? OB_CAP_FILE_WRITE : OB_CAP_FILE_READ, path,
-		           !write && S_ISDIR(st.st_mode) ? LEARN_LISTED : 0);
-		return;
-	}
-	if (!write)
-		return; /* a probe of what the host lacks: not a need */
-	/* a new file: a grant of it would bind nothing, one of the directory it goes into
-	 * (the nearest that exists) lets it be created */
-	char dir[PATH_MAX];
-	(void)snprintf(dir, sizeof(dir), "%s", path);
-	for (char *slash; (slash = strrchr(dir, '/')) && slash != dir;) {
-		*slash = '\0';
-		if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
-			learn_note(l, OB_CAP_FILE_WRITE, dir, LEARN_CREATES);
-			return;
-		}
-	}
+	if (write) /* a new file included: learn_note finds its directory */
+		learn_note(l, OB_CAP_FILE_WRITE, path, 0);
+	else if (stat(path, &st) == 0) /* else a probe of what the host lacks: not a need */
+		learn_note(l, OB_CAP_FILE_READ, path, S_ISDIR(st.st_mode) ? LEARN_LISTED : 0);
 }
 
 static Scratch *scratch_find(Learn *l, const char *path)
