@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Learning mode, the builder's and the plan's side (learn.h): the learning run is a mode rx
- * run (the host readable as the program's unprivileged identity reads it) in which the
- * notifier records instead of refusing, and at the end the observations become a capability
- * file (model/learn-summary.c) written next to its destination and renamed into place.
+ * run (the host readable as the program's unprivileged identity reads it, shown one top-level
+ * entry at a time) in which the notifier records instead of refusing, and at the end the
+ * observations become a capability file (model/learn-summary.c) written next to its
+ * destination and renamed into place.
  */
 #include "runner/learn.h"
 
