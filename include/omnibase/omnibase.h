@@ -246,6 +246,15 @@ OB_PUBLIC int ob_check_artifact(const ob_capset *set, const ob_context *ctx, con
 OB_PUBLIC int ob_check_database(const ob_capset *set, const ob_context *ctx, const char *url,
                                 const char *mode, ob_cap_error *reterr);
 
+/* One request of any TYPE, with RESOURCE as ob_capset_allows() takes it (what `omnibase caps
+ * test` asks): 0 when allowed, and then *ret_grant (RET_GRANT may be NULL) is the active grant
+ * that allows it, borrowed from SET; -EACCES when denied (RETERR's needed: the grant that
+ * would allow it); -EINVAL for a malformed request or a type out of range.  RETERR as for the
+ * checks above. */
+OB_PUBLIC int ob_check_request(const ob_capset *set, const ob_context *ctx, ob_cap_type type,
+                               const char *resource, const ob_capability **ret_grant,
+                               ob_cap_error *reterr);
+
 /* ---------------------------------------------------------------- limits and capability files */
 
 typedef enum ob_limit {
@@ -311,6 +320,27 @@ OB_PUBLIC int ob_capfile_load(const char *path, const char *workdir, ob_capset *
  * "resource", "when"}], "limits": {...}}.  *ret is malloc'ed, owned by the caller: free().
  * -ENOMEM. */
 OB_PUBLIC int ob_capset_to_json(const ob_capset *set, const ob_limits *limits, char **ret);
+
+/* ---------------------------------------------------------------- profiles (SPEC §3) */
+
+/* Named sets of grants shipped with omnibase (`--profile NAME`): capability files NAME.json
+ * in one directory.  That directory is the installed one (DATADIR/omnibase/profiles), or the
+ * source tree's profiles/ when the running program lives in the build tree it was built in
+ * (so tests of a build work before it is installed).  *ret is malloc'ed, the caller's:
+ * free().  -ENOMEM. */
+OB_PUBLIC int ob_profile_dir(char **ret);
+/* The profiles as a JSON array [{"name", "description", "file"}] sorted by name; *ret is
+ * malloc'ed, the caller's: free().  Errors (RETERR filled): the directory's open errno
+ * (-ENOENT: not installed), -EINVAL a profile file that is not valid JSON, -ENOMEM. */
+OB_PUBLIC int ob_profiles_json(char **ret, ob_error *reterr);
+/* The file of profile NAME in *ret (malloc'ed, the caller's: free()).  Errors (RETERR
+ * filled): -EINVAL NAME is not 1-64 of [a-z0-9_-], -ENOENT no such profile (the message
+ * lists those there are and suggests the nearest), -ENOMEM. */
+OB_PUBLIC int ob_profile_path(const char *name, char **ret, ob_error *reterr);
+/* Loads profile NAME into SET and LIMITS (either may be NULL) as ob_capfile_load() does.
+ * Errors as ob_profile_path() and ob_capfile_load(). */
+OB_PUBLIC int ob_profile_load(const char *name, const char *workdir, ob_capset *set,
+                              ob_limits *limits, ob_error *reterr);
 
 /* ---------------------------------------------------------------- sandbox runner (SPEC §3–5) */
 
@@ -463,6 +493,11 @@ OB_PUBLIC int ob_sandbox_add_audit_fd(ob_sandbox *sb, int fd);
  * protections.  *ret is a JSON document, malloc'ed, owned by the caller: free().  Errors
  * (RETERR filled) as the planning step of ob_sandbox_run(). */
 OB_PUBLIC int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr);
+/* The same plan for people (`--dry-run --summary`): program, capabilities, mounts as
+ * `ro /usr` / `rw /workspace`, Landlock rules by access name, the exec allow-list, network,
+ * limits, environment; one item a line.  *ret is malloc'ed text, the caller's: free().
+ * Errors as ob_sandbox_plan_json(). */
+OB_PUBLIC int ob_sandbox_plan_summary(ob_sandbox *sb, char **ret, ob_error *reterr);
 /*
  * Runs the program and waits for it.  RESULT is always filled (exit_code 125 until the run
  * happens); release it with ob_result_done().  Returns 0 when the run happened, whatever

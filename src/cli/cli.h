@@ -3,6 +3,7 @@
  * libomnibase. */
 #pragma once
 
+#include <getopt.h>
 #include <stdio.h>
 
 #include "omnibase/omnibase.h"
@@ -27,6 +28,11 @@ int verb_dispatch(const Verb *verbs, size_t n, const char *help, int argc, char 
 int parse_flag_and_args(int argc, char **argv, const char *flag, bool *set, const char *help,
                         const char *missing);
 
+/* After getopt_long(…, SHORTOPTS, OPTIONS, …) (with opterr = 0) returned '?': prints
+ * "VERB: unrecognized option '--timout'; did you mean --timeout?" (the nearest of OPTIONS),
+ * or that an option lacks its argument.  Returns -EINVAL. */
+int log_option_error(const char *verb, const char *shortopts, const struct option *options,
+                     char **argv);
 /* `sandbox learn` (cmd-learn.c): its own options, beside the run options of cmd-sandbox.c. */
 typedef struct LearnArgs {
 	const char *output;

@@ -47,9 +47,12 @@ static int audit_verify(int argc, char **argv)
 	int c, ret = 0;
 
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
-		if (c != 'h')
+		if (c != 'h') {
+			(void)log_option_error("verify", "+h", options, argv);
 			return OB_EXIT_SETUP;
+		}
 		(void)fputs(verify_help, stdout);
 		return 0;
 	}
@@ -92,6 +95,7 @@ static int parse_tail_args(int argc, char **argv, TailArgs *a)
 	int c;
 
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+hfe:", options, NULL)) >= 0) {
 		switch (c) {
 		case 'f':
@@ -107,6 +111,7 @@ static int parse_tail_args(int argc, char **argv, TailArgs *a)
 			(void)fputs(tail_help, stdout);
 			return 0;
 		default:
+			(void)log_option_error("tail", "+hfe:", options, argv);
 			return -1;
 		}
 	}

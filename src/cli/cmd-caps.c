@@ -13,7 +13,33 @@ static const char caps_help[] = "Usage: omnibase caps COMMAND [OPTIONS]\n"
                                 "  check FILE...   validate capability files and print the "
                                 "normalised set\n"
                                 "  review          requested vs granted capabilities of a "
-                                "registry component\n";
+                                "registry component\n"
+                                "  profiles        list the profiles shipped (--profile NAME)\n"
+                                "  show --profile NAME   print a profile's capability file\n"
+                                "  test [FILE...] [--profile NAME]... TYPE:RESOURCE\n"
+                                "                  would these grants allow this request?\n";
+
+static const char test_help[] =
+    "Usage: omnibase caps test [OPTIONS] [FILE...] TYPE:RESOURCE\n"
+    "\n"
+    "Checks one request (FILE_READ:/data/a.csv, NETWORK_CONNECT:api.example.com:443,\n"
+    "EXTERNAL_COMMAND:git, ...) against the grants of capability FILEs and profiles, with\n"
+    "the same checks the sandbox uses.  Prints \"allowed by <capability>\" and exits 0, or\n"
+    "\"denied; needed <grant>\" and exits 1; 125 on bad input.\n"
+    "\n"
+    "Options:\n"
+    "      --profile NAME        grants of a shipped profile (repeatable)\n"
+    "      --context KEY=VALUE   execution context for conditions (repeatable)\n"
+    "  -h, --help                show this help\n";
+
+static const char show_help[] = "Usage: omnibase caps show --profile NAME\n"
+                                "\n"
+                                "Prints the capability file of a shipped profile.\n";
+
+static const char profiles_help[] = "Usage: omnibase caps profiles [--json]\n"
+                                    "\n"
+                                    "Lists the profiles shipped with omnibase: each name and "
+                                    "what it grants.\n";
 
 static const char review_help[] =
     "Usage: omnibase caps review --registry DIR --component UUID [--context KEY=VALUE]...\n"
@@ -185,10 +211,15 @@ static int caps_review(int argc, char **argv)
 	if (ob_context_new(&ctx) < 0)
 		return OB_EXIT_SETUP;
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
 		if (c == 'h') {
 			(void)fputs(review_help, stdout);
 			return 0;
+		}
+		if (c == '?') {
+			(void)log_option_error("review", "+h", options, argv);
+			return OB_EXIT_SETUP;
 		}
 		if (c == 'r')
 			dir = optarg;
@@ -226,11 +257,180 @@ static int caps_review(int argc, char **argv)
 	return 0;
 }
 
+static int caps_profiles(int argc, char **argv)
+{
+	_cleanup_free_ char *s = NULL;
+	bool json = false;
+	ob_error err = {0};
+	const json_t *e;
+	size_t i;
+
+	if (argc > 1 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
+		(void)fputs(profiles_help, stdout);
+		return 0;
+	}
+	json = argc == 2 && streq(argv[1], "--json");
+	if (argc > 2 || (argc == 2 && !json)) {
+		log_error("caps profiles: unexpected '%s' (see --help)", argv[1]);
+		return OB_EXIT_SETUP;
+	}
+	if (ob_profiles_json(&s, &err) < 0) {
+		log_error("%s", err.msg);
+		return OB_EXIT_SETUP;
+	}
+	if (json) {
+		(void)puts(s);
+		return 0;
+	}
+	_cleanup_(json_decrefp) json_t *arr = json_loads(s, 0, NULL);
+	json_array_foreach(arr, i, e)
+		(void)printf("%-10s %s\n", json_string_value(json_object_get(e, "name")),
+		             json_string_value(json_object_get(e, "description")));
+	return arr ? 0 : OB_EXIT_SETUP;
+}
+
+static int caps_show(int argc, char **argv)
+{
+	_cleanup_free_ char *file = NULL;
+	_cleanup_fclose_ FILE *f = NULL;
+	ob_error err = {0};
+	char buf[4096];
+	size_t n;
+
+	if (argc > 1 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
+		(void)fputs(show_help, stdout);
+		return 0;
+	}
+	const char *name = argc == 3 && streq(argv[1], "--profile")               ? argv[2]
+	                   : argc == 2 && strncmp(argv[1], "--profile=", 10) == 0 ? argv[1] + 10
+	                                                                          : NULL;
+	if (!name) {
+		log_error("caps show: expected --profile NAME (see --help)");
+		return OB_EXIT_SETUP;
+	}
+	if (ob_profile_path(name, &file, &err) < 0) {
+		log_error("%s", err.msg);
+		return OB_EXIT_SETUP;
+	}
+	f = fopen(file, "re");
+	if (!f) {
+		log_error("%s: %s", file, strerror(errno));
+		return OB_EXIT_SETUP;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		(void)fwrite(buf, 1, n, stdout);
+	return 0;
+}
+
+typedef struct TestArgs {
+	ob_capset *set;
+	ob_context *ctx;
+	const char *cwd;
+} TestArgs;
+
+static int test_option(TestArgs *t, int c, const char *arg)
+{
+	ob_error err = {0};
+
+	if (c == 'p' && ob_profile_load(arg, t->cwd, t->set, NULL, &err) < 0) {
+		log_error("--profile: %s", err.msg);
+		return -EINVAL;
+	}
+	if (c == 'x' && ob_context_set_assignment(t->ctx, arg) < 0) {
+		log_error("--context '%s': expected KEY=VALUE", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Asks the request SPEC ("TYPE:RESOURCE") of T's grants; prints the answer, returns the exit
+ * code. */
+static int test_request(const TestArgs *t, const char *spec)
+{
+	const char *colon = strchr(spec, ':');
+	char type_name[32];
+	ob_cap_error ce = {0};
+	const ob_capability *by = NULL;
+
+	if (!colon || (size_t)(colon - spec) >= sizeof(type_name)) {
+		log_error("caps test: '%s': expected TYPE:RESOURCE", spec);
+		return OB_EXIT_SETUP;
+	}
+	(void)snprintf(type_name, sizeof(type_name), "%.*s", (int)(colon - spec), spec);
+	ob_cap_type type = ob_cap_type_from_string(type_name);
+	if (type < 0) {
+		/* The library's parser says what was expected, and what was probably meant. */
+		ob_capability *c = NULL;
+		ob_error err = {0};
+		(void)ob_capability_parse(&c, spec, t->cwd, &err);
+		ob_capability_free(c);
+		log_error("caps test: %s", err.msg);
+		return OB_EXIT_SETUP;
+	}
+	int r = ob_check_request(t->set, t->ctx, type, colon + 1, &by, &ce);
+	if (r == -EACCES) {
+		(void)printf("denied; needed %s\n", ce.needed);
+		return 1;
+	}
+	if (r < 0) {
+		log_error("caps test: %s", ce.msg);
+		return OB_EXIT_SETUP;
+	}
+	(void)printf("allowed by %s:%s\n", ob_cap_type_to_string(ob_capability_type(by)),
+	             ob_capability_resource(by));
+	return 0;
+}
+
+static int caps_test(int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"profile", required_argument, NULL, 'p'},
+	    {"context", required_argument, NULL, 'x'},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
+	};
+	_cleanup_(ob_capset_unrefp) ob_capset *set = NULL;
+	_cleanup_(ob_context_freep) ob_context *ctx = NULL;
+	_cleanup_free_ char *cwd = getcwd(NULL, 0);
+	ob_error err = {0};
+	int c;
+
+	if (!cwd || ob_capset_new(&set) < 0 || ob_context_new(&ctx) < 0 ||
+	    ob_capset_set_workdir(set, cwd) < 0)
+		return OB_EXIT_SETUP;
+	TestArgs t = {.set = set, .ctx = ctx, .cwd = cwd};
+	optind = 1;
+	opterr = 0;
+	/* No '+': options may follow the files (getopt permutes them to the front). */
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+		if (c == 'h') {
+			(void)fputs(test_help, stdout);
+			return 0;
+		}
+		if (c == '?' ? log_option_error("test", "h", options, argv) < 0
+		             : test_option(&t, c, optarg) < 0)
+			return OB_EXIT_SETUP;
+	}
+	if (optind >= argc) {
+		log_error("caps test: no request TYPE:RESOURCE given (see --help)");
+		return OB_EXIT_SETUP;
+	}
+	for (int i = optind; i < argc - 1; i++)
+		if (ob_capfile_load(argv[i], cwd, set, NULL, &err) < 0) {
+			log_error("%s", err.msg);
+			return OB_EXIT_SETUP;
+		}
+	return test_request(&t, argv[argc - 1]);
+}
+
 int cmd_caps(int argc, char **argv)
 {
 	static const Verb verbs[] = {
 	    {"check", "validate capability files", caps_check},
 	    {"review", "requested vs granted capabilities of a component", caps_review},
+	    {"profiles", "list the shipped profiles", caps_profiles},
+	    {"show", "print a profile's capability file", caps_show},
+	    {"test", "check one request against grants", caps_test},
 	};
 	return verb_dispatch(verbs, ELEMENTSOF(verbs), caps_help, argc - 1, argv + 1);
 }

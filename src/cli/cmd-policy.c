@@ -83,6 +83,7 @@ static int parse_eval_args(int argc, char **argv, EvalArgs *a)
 	int c;
 
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
 		switch (c) {
 		case 'p':
@@ -110,7 +111,7 @@ static int parse_eval_args(int argc, char **argv, EvalArgs *a)
 			(void)fputs(eval_help, stdout);
 			return 1;
 		default:
-			return -EINVAL;
+			return log_option_error("eval", "+h", options, argv);
 		}
 	}
 	if (optind < argc) {

@@ -25,6 +25,8 @@ static const char run_help[] =
     "Options:\n"
     "      --capabilities FILE   grants from a capability file (repeatable; union)\n"
     "      --cap TYPE:RESOURCE   one inline grant (repeatable)\n"
+    "      --profile NAME        a shipped set of grants: shell, git, python, node, build\n"
+    "                            (repeatable; union; see omnibase caps profiles)\n"
     "      --context KEY=VALUE   execution context for conditions and policies\n"
     "      --memory SIZE --cpus N --pids N --timeout SECONDS   override limits\n"
     "      --workdir DIR         host directory at /workspace, the working directory\n"
@@ -50,6 +52,7 @@ static const char run_help[] =
     "      --json                print one JSON result object on stdout at exit, with the\n"
     "                            program's stdout and stderr captured into it\n"
     "      --dry-run             print the resolved plan and run nothing\n"
+    "      --summary             with --dry-run: the plan as short text, not JSON\n"
     "      --seccomp-profile FILE  add system calls to, or take them off, the seccomp\n"
     "                            allow-list: {\"version\": 1, \"allow\": [...], \"deny\": [...]}\n"
     "      --allow-degraded      run even if a protection is unavailable\n"
@@ -86,6 +89,8 @@ enum {
 	ARG_SECCOMP_PROFILE,
 	ARG_LIMIT,
 	ARG_EGRESS,
+	ARG_PROFILE,
+	ARG_SUMMARY,
 	ARG_OUTPUT,
 	ARG_LEARN_NETWORK,
 };
@@ -97,15 +102,21 @@ typedef struct RunArgs {
 	ob_limits cli_limits;
 	char *cwd;
 	const char *component;
-	bool json, dry_run, caps_given;
+	bool json, dry_run, caps_given, summary;
 	LearnArgs *learn; /* sandbox learn (cmd-learn.c), or NULL */
 } RunArgs;
 
-static int set_limit_flag(RunArgs *a, ob_limit l, const char *text)
+/* SPEC is the --limit NAME=VALUE the user wrote, NULL for the flag of the limit's name: the
+ * message names what was written, not a flag that was not. */
+static int set_limit_flag(RunArgs *a, ob_limit l, const char *text, const char *spec)
 {
 	ob_error e;
 	if (ob_limits_set_text(&a->cli_limits, l, text, &e) < 0) {
-		log_error("--%s", e.msg);
+		const char *why = strstr(e.msg, "': ");
+		if (spec)
+			log_error("--limit %s: %s", spec, why ? why + 3 : e.msg);
+		else
+			log_error("--%s", e.msg);
 		return -EINVAL;
 	}
 	return 0;
@@ -131,7 +142,7 @@ static int set_named_limit(RunArgs *a, const char *spec)
 		          spec);
 		return -EINVAL;
 	}
-	return set_limit_flag(a, l, eq + 1);
+	return set_limit_flag(a, l, eq + 1, spec);
 }
 
 static int add_cap(RunArgs *a, const char *spec)
@@ -161,6 +172,25 @@ static int add_context(RunArgs *a, const char *kv)
 	key[eq - kv] = '\0';
 	if (ob_sandbox_set_context(a->sb, key, eq + 1) < 0) {
 		log_error("--context '%s': keys are 1-128 characters of [A-Za-z0-9_.-]", kv);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* --profile NAME and --summary (kept apart: handle_option is long enough). */
+static int handle_profile_option(RunArgs *a, int c, const char *arg)
+{
+	ob_error e;
+
+	if (c == ARG_SUMMARY) {
+		a->summary = true;
+		return 0;
+	}
+	if (c != ARG_PROFILE)
+		return -EINVAL;
+	a->caps_given = true;
+	if (ob_profile_load(arg, a->cwd, a->caps, &a->limits, &e) < 0) {
+		log_error("--profile: %s", e.msg);
 		return -EINVAL;
 	}
 	return 0;
@@ -196,15 +226,15 @@ static int handle_option(RunArgs *a, int c, const char *arg)
 	case ARG_CONTEXT:
 		return add_context(a, arg);
 	case ARG_MEMORY:
-		return set_limit_flag(a, OB_LIMIT_MEMORY, arg);
+		return set_limit_flag(a, OB_LIMIT_MEMORY, arg, NULL);
 	case ARG_CPUS:
-		return set_limit_flag(a, OB_LIMIT_CPUS, arg);
+		return set_limit_flag(a, OB_LIMIT_CPUS, arg, NULL);
 	case ARG_PIDS:
-		return set_limit_flag(a, OB_LIMIT_PIDS, arg);
+		return set_limit_flag(a, OB_LIMIT_PIDS, arg, NULL);
 	case ARG_LIMIT:
 		return set_named_limit(a, arg);
 	case ARG_TIMEOUT:
-		return set_limit_flag(a, OB_LIMIT_TIMEOUT, arg);
+		return set_limit_flag(a, OB_LIMIT_TIMEOUT, arg, NULL);
 	case ARG_WORKDIR:
 		if (ob_sandbox_set_workdir(a->sb, arg, &e) < 0) {
 			log_error("%s", e.msg);
@@ -273,7 +303,7 @@ static int handle_option(RunArgs *a, int c, const char *arg)
 		}
 		return 0;
 	default:
-		return -EINVAL;
+		return handle_profile_option(a, c, arg);
 	}
 }
 
@@ -304,6 +334,8 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 	    {"component", required_argument, NULL, ARG_COMPONENT},
 	    {"seccomp-profile", required_argument, NULL, ARG_SECCOMP_PROFILE},
 	    {"audit-socket", required_argument, NULL, ARG_AUDIT_SOCKET},
+	    {"profile", required_argument, NULL, ARG_PROFILE},
+	    {"summary", no_argument, NULL, ARG_SUMMARY},
 	    {"output", required_argument, NULL, ARG_OUTPUT},
 	    {"learn-network", no_argument, NULL, ARG_LEARN_NETWORK},
 	    {"help", no_argument, NULL, 'h'},
@@ -312,12 +344,15 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 	int c, idx = 0;
 
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", options, &idx)) >= 0) {
 		if (c == 'h') {
 			(void)fputs(a->learn ? learn_help : run_help, stdout);
 			return 0;
 		}
-		if (c == '?' || handle_option(a, c, optarg) < 0)
+		if (c == '?')
+			return log_option_error(a->learn ? "learn" : "run", "+h", options, argv);
+		if (handle_option(a, c, optarg) < 0)
 			return -EINVAL;
 	}
 	if (optind >= argc) {
@@ -406,12 +441,15 @@ int sandbox_run_args(int argc, char **argv, LearnArgs *learn)
 		return OB_EXIT_SETUP;
 	if (a.dry_run) {
 		_cleanup_free_ char *plan = NULL;
-		int r = ob_sandbox_plan_json(sb, &plan, &err);
+		int r =
+		    (a.summary ? ob_sandbox_plan_summary : ob_sandbox_plan_json)(sb, &plan, &err);
 		if (r < 0) {
 			log_error("%s", err.msg);
 			return r == -ENOENT ? OB_EXIT_NOTFOUND : OB_EXIT_SETUP;
 		}
-		(void)puts(plan);
+		(void)fputs(plan, stdout);
+		if (!a.summary)
+			(void)putchar('\n');
 		return 0;
 	}
 	if (a.json) /* the program's output goes into the result object, not around it */

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "basic/suggest.h"
 #include "cli.h"
 
 static const char main_help[] =
@@ -47,11 +48,49 @@ int verb_dispatch(const Verb *verbs, size_t n, const char *help, int argc, char 
 		(void)fputs(help, argc < 1 ? stderr : stdout);
 		return argc < 1 ? OB_EXIT_SETUP : 0;
 	}
-	for (size_t i = 0; i < n; i++)
+	const char *names[16];
+	for (size_t i = 0; i < n; i++) {
 		if (streq(argv[0], verbs[i].name))
 			return verbs[i].run(argc, argv);
-	log_error("unknown command '%s' (see --help)", argv[0]);
+		if (i < ELEMENTSOF(names))
+			names[i] = verbs[i].name;
+	}
+	const char *near = suggest_closest(argv[0], names, MIN(n, ELEMENTSOF(names)));
+	log_error("unknown command '%s'%s%s%s (see --help)", argv[0], near ? "; did you mean " : "",
+	          near ? near : "", near ? "?" : "");
 	return OB_EXIT_SETUP;
+}
+
+int log_option_error(const char *verb, const char *shortopts, const struct option *options,
+                     char **argv)
+{
+	/* getopt_long has stepped past what it could not use: that is argv[optind - 1]. */
+	const char *arg = argv[optind - 1];
+	char word[SUGGEST_MAX_LEN + 1], known[32][SUGGEST_MAX_LEN + 3];
+	const char *names[32];
+	size_t n = 0;
+
+	/* A known option without its argument: a long one, or a short one of SHORTOPTS. */
+	bool is_long = strncmp(arg, "--", 2) == 0;
+	if (optopt != 0 && (is_long || (optopt != ':' && strchr(shortopts, optopt)))) {
+		log_error("%s: option '%s' requires an argument (see --help)", verb,
+		          is_long ? arg : (char[]){'-', (char)optopt, '\0'});
+		return -EINVAL;
+	}
+	if (optopt != 0) {
+		log_error("%s: invalid option '-%c' (see --help)", verb, optopt);
+		return -EINVAL;
+	}
+	/* "--timout=5": the name is what comes before '='. */
+	(void)snprintf(word, sizeof(word), "%.*s", (int)strcspn(arg, "="), arg);
+	for (const struct option *o = options; o->name && n < ELEMENTSOF(names); o++, n++) {
+		(void)snprintf(known[n], sizeof(known[n]), "--%s", o->name);
+		names[n] = known[n];
+	}
+	const char *near = suggest_closest(word, names, n);
+	log_error("%s: unrecognized option '%s'%s%s%s", verb, word, near ? "; did you mean " : "",
+	          near ? near : "", near ? "?" : "");
+	return -EINVAL;
 }
 
 int parse_flag_and_args(int argc, char **argv, const char *flag, bool *set, const char *help,
@@ -65,13 +104,14 @@ int parse_flag_and_args(int argc, char **argv, const char *flag, bool *set, cons
 	int c;
 
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
 		if (c == 'h') {
 			(void)fputs(help, stdout);
 			return 0;
 		}
 		if (c != 'f')
-			return -1;
+			return log_option_error(argv[0], "+h", options, argv);
 		*set = true;
 	}
 	if (optind >= argc) {

@@ -12,6 +12,7 @@
 #include "basic/error.h"
 #include "basic/macro.h"
 #include "basic/string-table.h"
+#include "model/hints.h"
 
 /* ---------------------------------------------------------------- types */
 
@@ -280,6 +281,15 @@ int ob_capability_new(ob_capability **ret, ob_cap_type type, const char *resourc
 	if (!c)
 		return ob_error_set(reterr, -ENOMEM, "out of memory");
 	c->type = type;
+	char hostport[256];
+	if (type == OB_CAP_NETWORK_CONNECT && !resource_is_unix(resource, len) &&
+	    url_to_host_grant(resource, len, hostport, sizeof(hostport))) {
+		(void)ob_capability_free(c);
+		return ob_error_set(reterr, -EINVAL,
+		                    "NETWORK_CONNECT resource: '%.200s' is a URL; a network grant "
+		                    "is a host and port: write %s",
+		                    resource, hostport);
+	}
 	r = parse_resource(c, resource, len, workdir, &msg);
 	if (r == -ENOMEM)
 		msg = "out of memory";
@@ -305,14 +315,15 @@ int ob_capability_parse(ob_capability **ret, const char *spec, const char *workd
 	memcpy(name, spec, (size_t)(colon - spec));
 	name[colon - spec] = '\0';
 	ob_cap_type type = ob_cap_type_from_string(name);
+	const char *hint = type < 0 ? cap_type_suggest(name) : NULL;
 	if (type < 0)
 		return ob_error_set(
 		    reterr, -EINVAL,
-		    "unknown capability type '%s' (expected FILE_READ, FILE_WRITE, "
+		    "unknown capability type '%s'%s%s%s (expected FILE_READ, FILE_WRITE, "
 		    "NETWORK_CONNECT, EXTERNAL_COMMAND, SECRET_ACCESS, "
 		    "DATABASE_READ/WRITE, REGISTRY_READ/WRITE, ARTIFACT_READ/WRITE or "
 		    "an alias fs_read, fs_write, net_http, exec_run)",
-		    name);
+		    name, hint ? "; did you mean " : "", hint ? hint : "", hint ? "?" : "");
 	return ob_capability_new(ret, type, colon + 1, strlen(colon + 1), workdir, reterr);
 }
 

@@ -19,6 +19,7 @@
 #include "basic/json-locate.h"
 #include "basic/macro.h"
 #include "model/capability.h"
+#include "model/hints.h"
 #include "model/limit.h"
 
 #define CAPFILE_MAX_BYTES (1u << 20)
@@ -122,13 +123,16 @@ static int parse_capability(const Parser *p, const json_t *item, size_t idx, ob_
 		return fail(p, -EINVAL, type ? fpath : path, "expected a string \"type\" (%s)",
 		            type ? json_type_name(type) : "missing");
 	ob_cap_type t = ob_cap_type_from_string(json_string_value(type));
+	const char *hint = t < 0 ? cap_type_suggest(json_string_value(type)) : NULL;
 	if (t < 0)
-		return fail(p, -EINVAL, fpath,
-		            "unknown capability type \"%.64s\" (expected FILE_READ, FILE_WRITE, "
-		            "NETWORK_CONNECT, EXTERNAL_COMMAND, SECRET_ACCESS, DATABASE_READ, "
-		            "DATABASE_WRITE, REGISTRY_READ, REGISTRY_WRITE, ARTIFACT_READ, "
-		            "ARTIFACT_WRITE or an alias fs_read, fs_write, net_http, exec_run)",
-		            json_string_value(type));
+		return fail(
+		    p, -EINVAL, fpath,
+		    "unknown capability type \"%.64s\"%s%s%s (expected FILE_READ, FILE_WRITE, "
+		    "NETWORK_CONNECT, EXTERNAL_COMMAND, SECRET_ACCESS, DATABASE_READ, "
+		    "DATABASE_WRITE, REGISTRY_READ, REGISTRY_WRITE, ARTIFACT_READ, "
+		    "ARTIFACT_WRITE or an alias fs_read, fs_write, net_http, exec_run)",
+		    json_string_value(type), hint ? "; did you mean " : "", hint ? hint : "",
+		    hint ? "?" : "");
 	(void)snprintf(fpath, sizeof(fpath), "%s.resource", path);
 	if (!json_is_string(res))
 		return fail(p, -EINVAL, res ? fpath : path, "expected a string \"resource\" (%s)",
@@ -256,16 +260,22 @@ static int parse_version(const Parser *p, const json_t *version)
 
 static int parse_document(const Parser *p, const json_t *root, ob_capset *set, ob_limits *limits)
 {
-	static const char *const keys[] = {"version", "capabilities", "limits", NULL};
+	static const char *const keys[] = {"version", "description", "capabilities", "limits",
+	                                   NULL};
 	int r;
 
 	if (!json_is_object(root))
 		return fail(p, -EINVAL, "$",
 		            "expected an object {\"version\": 1, \"capabilities\": [...]}, got %s",
 		            json_type_name(root));
-	r = check_keys(p, root, "$", keys, "version, capabilities, limits");
+	r = check_keys(p, root, "$", keys, "version, description, capabilities, limits");
 	if (r >= 0)
 		r = parse_version(p, json_object_get(root, "version"));
+	/* A line for people (profiles show it in `omnibase caps profiles`); grants nothing. */
+	const json_t *desc = json_object_get(root, "description");
+	if (r >= 0 && desc && !json_is_string(desc))
+		r = fail(p, -EINVAL, "$.description", "expected a string, got %s",
+		         json_type_name(desc));
 	if (r >= 0)
 		r = parse_capabilities(p, json_object_get(root, "capabilities"), set);
 	if (r >= 0 && json_object_get(root, "limits"))

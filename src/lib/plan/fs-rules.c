@@ -20,7 +20,9 @@
 #include "basic/error.h"
 #include "basic/macro.h"
 #include "model/capability.h"
+#include "plan/exec-rules.h"
 #include "plan/program.h"
+#include "plan/toolchain.h"
 
 #ifndef SYS_landlock_create_ruleset
 #define SYS_landlock_create_ruleset 444
@@ -116,6 +118,7 @@ static int rules_add(Plan *p, const char *path, uint64_t access)
 	if (!p->rules[p->n_rules].path)
 		return -ENOMEM;
 	p->rules[p->n_rules].exec_as = 0;
+	p->rules[p->n_rules].why = NULL;
 	p->rules[p->n_rules++].access = access;
 	return 0;
 }
@@ -191,6 +194,140 @@ static uint64_t step_access(const MountStep *s)
 	}
 }
 
+/* Notes WHY on PATH's rule for --dry-run; the first reason stays. */
+static int rule_why(Plan *p, const char *path, const char *why)
+{
+	for (size_t i = 0; i < p->n_rules; i++)
+		if (streq(p->rules[i].path, path) && !p->rules[i].why)
+			return (p->rules[i].why = strdup(why)) ? 0 : -ENOMEM;
+	return 0;
+}
+
+static int rules_exec_why(Plan *p, const char *path, const char *why)
+{
+	int r = rules_exec(p, path);
+	return r < 0 ? r : rule_why(p, path, why);
+}
+
+typedef struct ToolchainRules {
+	Plan *plan;
+	const char *grant;
+} ToolchainRules;
+
+static int add_helper(void *userdata, const char *helper, const char *toolchain)
+{
+	ToolchainRules *t = userdata;
+	char why[PATH_MAX + 64];
+
+	(void)snprintf(why, sizeof(why), "toolchain %s of %s", toolchain, t->grant);
+	return rules_exec_why(t->plan, helper, why);
+}
+
+/* The host directory shown at /workspace (--workdir), or NULL. */
+static const char *plan_workdir(const Plan *p)
+{
+	for (size_t i = 0; i < p->n_steps; i++)
+		if (p->steps[i].kind == STEP_BIND && streq(p->steps[i].dest, "/workspace"))
+			return p->steps[i].src;
+	return NULL;
+}
+
+/* Can the program make new names beneath PREFIX, or a directory above it? */
+static bool prefix_writable(const Plan *p, const char *prefix)
+{
+	for (size_t i = 0; i < p->n_rules; i++)
+		if ((p->rules[i].access & FS_WRITE) &&
+		    (streq(prefix, "/") || path_under(p->rules[i].path, prefix) ||
+		     path_under(prefix, p->rules[i].path)))
+			return true;
+	return false;
+}
+
+typedef struct MatchRules {
+	Plan *plan;
+	const char *why;
+} MatchRules;
+
+static int add_match(void *userdata, const char *path)
+{
+	MatchRules *m = userdata;
+	return rules_exec_why(m->plan, path, m->why);
+}
+
+/* A pattern, or a path in a place the program writes (what it builds there comes later).
+ * Where the program can add no name beneath the prefix, the files matching now are all there
+ * will be: each gets its own rule, and Landlock alone is the exact fence. Elsewhere EXECUTE
+ * beneath the prefix, the pattern itself checked at each exec (exec-rules.c). */
+static int pattern_rules(Plan *p, const char *pattern, const char *why)
+{
+	const char *prefix;
+
+	int r = exec_patterns_add(p, pattern, &prefix);
+	if (r < 0)
+		return r;
+	if (!p->exec_patterns[p->n_exec_patterns - 1].exact && !prefix_writable(p, prefix)) {
+		MatchRules m = {.plan = p, .why = why};
+		r = exec_pattern_expand(p->exec_patterns[p->n_exec_patterns - 1].glob, add_match,
+		                        &m);
+		if (r != -E2BIG) {
+			exec_patterns_pop(p);
+			return r;
+		}
+	}
+	r = rules_add_exec(p, prefix, FS_RULE_EXEC_PROGRAM);
+	return r < 0 ? r : rule_why(p, prefix, why);
+}
+
+/* -EOPNOTSUPP: a name pattern; -ENOENT: a name not on PATH. */
+static int command_rules_add(Plan *p, const ob_capability *c, const char *host_path)
+{
+	_cleanup_free_ char *resolved = NULL;
+	char why[PATH_MAX + 32], inside[PATH_MAX];
+	int r = 0;
+
+	(void)snprintf(why, sizeof(why), "EXTERNAL_COMMAND:%s", c->resource);
+	if (c->kind == RES_NAME && !c->glob.literal)
+		return -EOPNOTSUPP;
+	if (c->kind == RES_NAME) {
+		if (plan_find_on_path(c->glob.lit, host_path, &resolved) < 0)
+			return -ENOENT;
+		r = rules_exec_why(p, resolved, why);
+	} else {
+		int t = exec_pattern_inside(c->resource, plan_workdir(p), inside, sizeof(inside));
+		if (t < 0)
+			return t;
+		/* the host path as well: a FILE_* grant may show it there too */
+		if (t > 0)
+			r = c->glob.literal ? rules_exec_why(p, c->glob.lit, why)
+			                    : pattern_rules(p, c->resource, why);
+		if (r >= 0 && (!c->glob.literal || path_under(inside, "/workspace") ||
+		               path_under(inside, "/tmp")))
+			return pattern_rules(p, inside, why);
+		if (r >= 0)
+			r = rules_exec_why(p, inside, why);
+	}
+	ToolchainRules t = {.plan = p, .grant = why};
+	return r < 0 ? r : toolchain_helpers(resolved ? resolved : inside, add_helper, &t);
+}
+
+/* EXECUTE for the grant C: its file, its pattern's prefix, its toolchain's helpers. */
+static int command_rules(Plan *p, const ob_capability *c, const char *host_path, ob_error *reterr)
+{
+	int r = command_rules_add(p, c, host_path);
+	if (r == -EOPNOTSUPP)
+		return ob_error_set(reterr, r,
+		                    "EXTERNAL_COMMAND:%s: a name pattern is not looked up on PATH; "
+		                    "give an absolute path pattern (/usr/bin/%s)",
+		                    c->resource, c->resource);
+	if (r == -ENOENT)
+		return ob_error_set(reterr, -EINVAL, /* a bad grant: 125, not 127 */
+		                    "EXTERNAL_COMMAND:%s: not found on PATH", c->resource);
+	if (r < 0)
+		return ob_error_set(reterr, r, "EXTERNAL_COMMAND:%s: Landlock rules: %s",
+		                    c->resource, strerror(-r));
+	return r;
+}
+
 int fs_rules_build(Plan *p, const ob_capset *caps, const ob_context *ctx, const char *host_path,
                    ob_error *reterr)
 {
@@ -205,18 +342,11 @@ int fs_rules_build(Plan *p, const ob_capset *caps, const ob_context *ctx, const 
 		r = rules_exec(p, p->exec_path);
 	for (size_t i = 0; r >= 0 && caps && i < ob_capset_size(caps); i++) {
 		const ob_capability *c = ob_capset_get(caps, i);
-		_cleanup_free_ char *resolved = NULL;
 		if (c->type != OB_CAP_EXTERNAL_COMMAND || !ob_capability_is_active(c, ctx))
 			continue;
-		if (!c->glob.literal)
-			return ob_error_set(reterr, -EOPNOTSUPP,
-			                    "EXTERNAL_COMMAND:%s: patterns are not supported yet; "
-			                    "name each command",
-			                    c->resource);
-		if (c->kind == RES_NAME && plan_find_on_path(c->glob.lit, host_path, &resolved) < 0)
-			return ob_error_set(reterr, -EINVAL, /* a bad grant: 125, not 127 */
-			                    "EXTERNAL_COMMAND:%s: not found on PATH", c->resource);
-		r = rules_exec(p, resolved ? resolved : c->glob.lit);
+		r = command_rules(p, c, host_path, reterr);
+		if (r < 0)
+			return r; /* said */
 	}
 	return r < 0 ? ob_error_set(reterr, r, "Landlock rules: %s", strerror(-r)) : 0;
 }

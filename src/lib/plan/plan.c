@@ -19,6 +19,7 @@
 #include "egress/proxy.h"
 #include "model/capability.h"
 #include "plan/dbfiles.h"
+#include "plan/exec-rules.h"
 #include "plan/identity.h"
 #include "plan/program.h"
 #include "plan/steps.h"
@@ -588,9 +589,12 @@ void plan_done(Plan *p)
 		free(p->steps[i].data);
 	}
 	free(p->steps);
-	for (size_t i = 0; i < p->n_rules; i++)
+	for (size_t i = 0; i < p->n_rules; i++) {
 		free(p->rules[i].path);
+		free(p->rules[i].why);
+	}
 	free(p->rules);
+	exec_patterns_free(p);
 	for (size_t i = 0; p->argv && p->argv[i]; i++)
 		free(p->argv[i]);
 	free(p->argv);
@@ -637,9 +641,7 @@ json_t *plan_to_json(const Plan *p)
 		(void)json_array_append_new(env, json_string(p->envp[i]));
 	json_t *rules = json_array();
 	for (size_t i = 0; i < p->n_rules; i++)
-		(void)json_array_append_new(rules,
-		                            json_pack("{s:s, s:I}", "path", p->rules[i].path,
-		                                      "access", (json_int_t)p->rules[i].access));
+		(void)json_array_append_new(rules, exec_rule_json(&p->rules[i]));
 	json_t *dbs = json_array();
 	for (size_t i = 0; i < p->n_dbs; i++)
 		(void)json_array_append_new(dbs, json_string(p->dbs[i].path));

@@ -52,7 +52,17 @@ typedef struct FsRule {
 	char *path;
 	uint64_t access;
 	unsigned exec_as; /* FS_RULE_EXEC_* bits, with LANDLOCK_ACCESS_FS_EXECUTE */
+	char *why;        /* for --dry-run: the grant behind an exec rule, or NULL */
 } FsRule;
+
+/* An EXTERNAL_COMMAND path pattern (exec-rules.c). Landlock rules are per hierarchy, so the
+ * EXECUTE rule goes on PREFIX, its longest wildcard-free directory; the supervisor matches
+ * each exec beneath it against GLOB (a model/pattern.h Glob) before and after the exec. */
+typedef struct ExecPattern {
+	struct Glob *glob;
+	char *prefix;
+	bool exact; /* the pattern is PREFIX then `**`: the Landlock rule says all of it */
+} ExecPattern;
 
 #define PLAN_MAX_RULES 4096
 
@@ -82,6 +92,8 @@ typedef struct Plan {
 	ob_limits limits;
 	FsRule *rules;
 	size_t n_rules;
+	ExecPattern *exec_patterns;
+	size_t n_exec_patterns;
 	int landlock_abi; /* 0: no Landlock (mode rwx, or degraded) */
 	bool has_secrets; /* /run/secrets is made read-only once its files are written */
 	SqliteDb *dbs;

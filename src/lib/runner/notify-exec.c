@@ -39,6 +39,7 @@
 
 #include "basic/macro.h"
 #include "basic/procfs.h"
+#include "plan/exec-rules.h"
 #include "runner/notify.h"
 
 #ifndef MFD_CLOEXEC
@@ -67,10 +68,77 @@ static bool same_file(const struct stat *a, const struct stat *b)
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+/* Records a refused exec of RESOURCE, once per PATH search: execvp and the shells try each
+ * PATH directory in turn, so `ls` ungranted is refused as /usr/bin/ls, then as /bin/ls. A
+ * refusal of the same name in another directory by the same thread, with no other trapped
+ * call in between (notify_exec_fold_end), is the same search: the first one stands for it. */
+static void record(Notifier *n, const struct seccomp_notif *req, const char *resource)
+{
+	const char *base = base_name(resource);
+	size_t dir = (size_t)(base - resource);
+	bool same_search = n->fold_pid == (pid_t)req->pid && streq(base_name(n->fold_path), base) &&
+	                   (strlen(n->fold_path) - strlen(base) != dir ||
+	                    strncmp(n->fold_path, resource, dir) != 0);
+
+	n->fold_pid = (pid_t)req->pid;
+	(void)snprintf(n->fold_path, sizeof(n->fold_path), "%s", resource);
+	if (!same_search)
+		n->deny(n->userdata, "EXTERNAL_COMMAND", resource, "exec",
+		        proc_inner_pid(req->pid));
+}
+
+void notify_exec_fold_end(Notifier *n, const struct seccomp_notif *req)
+{
+	if (n->fold_pid == (pid_t)req->pid && req->data.nr != __NR_execve &&
+	    req->data.nr != __NR_execveat)
+		n->fold_pid = 0;
+}
+
 static void refuse(Notifier *n, const struct seccomp_notif *req, const char *resource, Reply *rep)
 {
-	n->deny(n->userdata, "EXTERNAL_COMMAND", resource, "exec", proc_inner_pid(req->pid));
+	record(n, req, resource);
 	*rep = (Reply){.emulated = true, .error = -EACCES, .addfd = -1};
+}
+
+/* Where process PID's exec of PATH (DIRFD: execveat's directory) leads inside the sandbox,
+ * resolved as the kernel walks it; FD_TARGET: what a /proc/self/fd/N path names. */
+static int exec_inside(Notifier *n, pid_t pid, int dirfd, const char *path, const char *fd_target,
+                       char out[PATH_MAX])
+{
+	int r = 0;
+
+	if (fd_target)
+		(void)snprintf(out, PATH_MAX, "%s", fd_target);
+	else if (path[0] == '/')
+		(void)snprintf(out, PATH_MAX, "%s", path);
+	else
+		r = notify_path_absolute(pid, dirfd, path, out);
+	return r < 0 ? r : notify_path_canonical(n, pid, out, out);
+}
+
+/* An exec that a command pattern's prefix rule lets through Landlock: allowed when the
+ * pattern matches the file it resolves to. 1: matched, 0: refused here (answered into
+ * REP), -1: no pattern's business. */
+static int exec_pattern_check(Notifier *n, const struct seccomp_notif *req, int dirfd,
+                              const char *path, const char *fd_target, Reply *rep)
+{
+	char inside[PATH_MAX];
+
+	if (n->plan->n_exec_patterns == 0 ||
+	    exec_inside(n, (pid_t)req->pid, dirfd, path, fd_target, inside) < 0)
+		return -1;
+	if (exec_patterns_match(n->plan, inside))
+		return 1;
+	if (!exec_patterns_beneath(n->plan, inside))
+		return -1;
+	refuse(n, req, inside, rep);
+	return 0;
 }
 
 /* Why an executable with ST may run, as process PID sees the plan's rules: FS_RULE_EXEC_*
@@ -218,13 +286,19 @@ void notify_exec(Notifier *n, const struct seccomp_notif *req, const char *path,
 	else
 		(void)snprintf(res, sizeof(res), "%s", path);
 	unsigned as = allow_list ? exec_as(n, pid, &st, NULL) : FS_RULE_EXEC_PROGRAM;
+	if (as == 0) {
+		int m = exec_pattern_check(n, req, dirfd, path, fd >= 0 ? res : NULL, rep);
+		if (m == 0)
+			return;
+		as = m > 0 ? FS_RULE_EXEC_PROGRAM : 0;
+	}
 	if (as == FS_RULE_EXEC_INTERP) {
 		/* the dynamic loader as a program: it would load what Landlock never sees */
 		refuse(n, req, res, rep);
 		return;
 	}
 	if (as == 0) /* Landlock refuses it (EACCES), or a memfd's missing x bit does */
-		n->deny(n->userdata, "EXTERNAL_COMMAND", res, "exec", proc_inner_pid(req->pid));
+		record(n, req, res);
 	else if ((st.st_mode & (S_ISUID | S_ISGID)) && n->violation)
 		/* A set-user-ID or set-group-ID program gains nothing here (nosuid mounts,
 		 * no_new_privs), but reaching for one is worth recording. */
@@ -243,6 +317,31 @@ static void kill_trapped(const Notifier *n, const struct seccomp_notif *req)
 
 	if (pidfd >= 0)
 		(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+}
+
+/* The program that now runs in the trapping process came in by a command pattern's prefix
+ * rule: the pattern must match what the kernel says runs (/proc/PID/exe), else the path was
+ * swapped after notify_exec looked; refused, recorded and killed. */
+static bool exec_pattern_after(Notifier *n, const struct seccomp_notif *req, Reply *rep)
+{
+	static const char deleted[] = " (deleted)";
+	char exe[64], path[PATH_MAX];
+
+	(void)snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)req->pid);
+	ssize_t k = readlink(exe, path, sizeof(path) - 1);
+	if (k <= 0 || path[0] != '/')
+		return false;
+	path[k] = '\0';
+	/* a program may unlink itself: its name is still the one it was run by */
+	if ((size_t)k > strlen(deleted) && streq(path + k - strlen(deleted), deleted))
+		path[k - strlen(deleted)] = '\0';
+	if (!exec_patterns_beneath(n->plan, path) || exec_patterns_match(n->plan, path))
+		return false;
+	/* recorded whatever came before: no PATH search ends in a kill */
+	n->deny(n->userdata, "EXTERNAL_COMMAND", path, "exec", proc_inner_pid(req->pid));
+	*rep = (Reply){.emulated = true, .error = -EACCES, .addfd = -1};
+	kill_trapped(n, req);
+	return true;
 }
 
 bool notify_exec_watch(Notifier *n, const struct seccomp_notif *req, Reply *rep)
@@ -272,10 +371,14 @@ bool notify_exec_watch(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	}
 	watch_drop(n, i);
 	const char *interp = NULL;
-	if (exec_as(n, pid, &st, &interp) != FS_RULE_EXEC_INTERP)
+	unsigned as = exec_as(n, pid, &st, &interp);
+	if (as == 0)
+		return exec_pattern_after(n, req, rep);
+	if (as != FS_RULE_EXEC_INTERP)
 		return false;
-	/* The loader runs as a program: its path was swapped in after notify_exec looked. */
-	refuse(n, req, interp, rep);
+	/* The loader runs as a program: its path was swapped in after notify_exec looked.
+	 * (INTERP alone means a rule named it so: interp is set.) */
+	refuse(n, req, interp ? interp : "", rep);
 	kill_trapped(n, req);
 	return true;
 }

@@ -631,6 +631,7 @@ void notify_handle(Notifier *n)
 	memset(&req, 0, sizeof(req));
 	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
 		return; /* the target died meanwhile (ENOENT), or nothing to read */
+	notify_exec_fold_end(n, &req);
 	if (n->n_watch > 0 && notify_exec_watch(n, &req, &rep)) {
 		reply(n, &req, &rep);
 		return;

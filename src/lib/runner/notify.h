@@ -48,7 +48,9 @@ typedef struct Notifier {
 	const ob_capset *caps; /* the grants (host unix sockets: notify-unix.h), or NULL */
 	const ob_context *ctx;
 	UnixConnect *ux; /* created at the first connect to a unix socket path */
-	Learn *learn;    /* learning mode: opens recorded and served (notify-learn.c), or NULL */
+	pid_t fold_pid;  /* the thread whose refused exec of fold_path was the last recorded */
+	char fold_path[PATH_MAX];
+	Learn *learn; /* learning mode: opens recorded and served (notify-learn.c), or NULL */
 } Notifier;
 
 /* Child, after no_new_privs: installs PROG (plan/syscall-filter.c: the allow-list, whose refusals
@@ -79,6 +81,8 @@ bool notify_exec_watch(Notifier *n, const struct seccomp_notif *req, Reply *rep)
  * sealed non-executable, and handed in; MFD_EXEC refused. NAME as read from the program, NULL
  * when unreadable or too long. */
 void notify_memfd(Notifier *n, const struct seccomp_notif *req, const char *name, Reply *rep);
+/* Ends the PATH search (one recorded refusal) of REQ's thread at any call but an exec. */
+void notify_exec_fold_end(Notifier *n, const struct seccomp_notif *req);
 /* Frees what notify_exec_watch keeps. */
 void notify_exec_done(Notifier *n);
 

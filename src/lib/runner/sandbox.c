@@ -40,6 +40,7 @@
 #include "runner/learn.h"
 #include "runner/notify.h"
 #include "runner/output.h"
+#include "runner/plan-summary.h"
 #include "runner/probe.h"
 #include "runner/spawn.h"
 
@@ -657,6 +658,7 @@ int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr)
 	(void)json_object_set_new(o, "mode", json_string(ob_sandbox_mode_to_string(sb->mode)));
 	(void)json_object_set_new(o, "limits", sandbox_limits_json(&sb->limits));
 	(void)json_object_set_new(o, "capabilities", sandbox_granted_json(sb));
+	plan_json_name_access(o);
 	if (sb->review) /* the same as `caps review`: why each capability is or is not there */
 		(void)json_object_set(o, "policy", (json_t *)review_json(sb->review));
 	*ret = json_dumps(o, JSON_INDENT(2));
