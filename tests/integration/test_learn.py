@@ -278,12 +278,14 @@ for mode, path in (("x", conf), ("w", vis)):
 with open(conf, "w") as f:          # truncated: the scratch copy, not the host
     f.write("fresh\n")
 print(open(conf).read().strip())
+fd = os.open(conf, os.O_RDONLY | os.O_NOFOLLOW)  # the scratch copy is a file, not a link
+print(os.read(fd, 64).decode().strip())
 """)
     caps = os.path.join(shared_tmp, "caps.json")
     p = learn(sandbox, "--output", caps, script, "--", data, tool, visible_tmp)
     assert p.returncode == 0, p.stderr
     assert p.stdout.decode().split("\n") == [
-        "setting=1", "setting=1 setting=2", "EEXIST", "EISDIR", "fresh", ""]
+        "setting=1", "setting=1 setting=2", "EEXIST", "EISDIR", "fresh", "fresh", ""]
     with open(data) as f:
         assert f.read() == "setting=1\n"
     learned = grants(caps)

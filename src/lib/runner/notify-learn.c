@@ -151,12 +151,15 @@ static int scratch_open(Learn *l, const char *path, uint64_t flags)
 static int host_open(Learn *l, const char *path, uint64_t flags)
 {
 	Scratch *s = scratch_find(l, path);
-	if (s) { /* written earlier in this run: the program reads its own bytes back */
-		char link[64];
+	int keep = (int)(flags & (O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_PATH));
+	char link[64];
+
+	if (s) { /* written earlier in this run: the program reads its own bytes back, through
+		  * the memfd's magic link, which O_NOFOLLOW would refuse to follow */
 		(void)snprintf(link, sizeof(link), "/proc/self/fd/%d", s->fd);
 		path = link;
+		keep &= ~O_NOFOLLOW;
 	}
-	int keep = (int)(flags & (O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_PATH));
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | keep);
 	return fd < 0 ? -errno : fd;
 }
