@@ -185,9 +185,10 @@ static int grant(Summary *m, ob_cap_type type, const char *resource, bool litera
 		return -ENAMETOOLONG;
 	if (!literal)
 		(void)snprintf(buf, sizeof(buf), "%s", resource);
-	if (tree)
-		(void)strcat(buf, "/**");
-	int r = ob_capability_new(&c, type, buf, strlen(buf), "/", NULL);
+	size_t len = strlen(buf);
+	if (tree) /* room kept above */
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "/**");
+	int r = ob_capability_new(&c, type, buf, len, "/", NULL);
 	if (r < 0)
 		return r;
 	r = ob_capset_add(m->out, c);
