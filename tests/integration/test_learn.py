@@ -375,3 +375,25 @@ exit 0
     p = sandbox.run("--capabilities", caps, script)
     assert p.returncode == 0, p.stderr
     assert os.path.exists(os.path.join(out, "sub", "f"))
+
+
+def test_host_files_are_owned_as_a_grant_shows_them(sandbox, shared_tmp, visible_tmp):
+    """Run as root, the learning layout shows the caller's files as the sandbox uid's own (as
+    a grant's id-mapped bind will): a tool that checks ownership or reads a private file
+    behaves as in the repeat."""
+    if sandbox.who != "root" or os.geteuid() != 0:
+        pytest.skip("id-mapped binds are made for runs as root")
+    secret = os.path.join(visible_tmp, "private.txt")
+    with open(secret, "w") as f:
+        f.write("mine\n")
+    os.chmod(secret, 0o600)
+    script = write_script(shared_tmp, "own.sh", "#!/bin/sh\nstat -c %%u %s\ncat %s\n"
+                          % (secret, secret))
+    caps, log = os.path.join(shared_tmp, "caps.json"), os.path.join(shared_tmp, "log")
+    p = learn(sandbox, "--output", caps, script)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == b"1000\nmine\n"
+    assert ("FILE_READ", secret) in grants(caps)
+    p = sandbox.run("--capabilities", caps, "--audit-log", log, script)
+    assert p.returncode == 0 and p.stdout == b"1000\nmine\n", p.stderr
+    assert not [e for e in events(log) if e["event"] == "CapabilityDenied"]

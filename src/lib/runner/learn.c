@@ -222,15 +222,17 @@ static int step_cmp(const void *a, const void *b)
 }
 
 /* Should the learning layout show the host's top-level entry NAME? Not what the sandbox has
- * of its own, nor /run when secrets need /run/secrets on it. */
-static bool show_host_entry(const Plan *plan, const char *name)
+ * of its own, nor /run: the host's sockets and runtime state, where /run/secrets goes, and
+ * where other programs mount and unmount at any time (a tree that changes under open_tree). */
+static bool show_host_entry(const char *name)
 {
-	static const char *const own[] = {".", "..", "proc", "dev", "sys", "tmp", "workspace"};
+	static const char *const own[] = {".",   "..",  "proc",      "dev",
+	                                  "sys", "tmp", "workspace", "run"};
 
 	for (size_t i = 0; i < ELEMENTSOF(own); i++)
 		if (streq(name, own[i]))
 			return false;
-	return !(streq(name, "run") && plan->has_secrets);
+	return true;
 }
 
 /* Mode rx binds the host root read-only at "/", which leaves no room for mount points the
@@ -254,13 +256,18 @@ static int learning_layout(Plan *plan)
 	free(plan->steps[i].data);
 	memmove(plan->steps + i, plan->steps + i + 1, (plan->n_steps - i - 1) * sizeof(MountStep));
 	plan->n_steps--;
+	size_t first = plan->n_steps;
 	while (r >= 0 && (de = readdir(d))) {
 		char path[NAME_MAX + 2];
-		if (!show_host_entry(plan, de->d_name))
+		if (!show_host_entry(de->d_name))
 			continue;
 		(void)snprintf(path, sizeof(path), "/%s", de->d_name);
 		r = plan_bind_same(plan, path, /* ro= */ true, "learning: the host, read-only");
 	}
+	/* the caller's files as a grant shows them: the sandbox uid's own (id-mapped, when run
+	 * as root), so what checks ownership (git, ssh) behaves as it will in the repeat, and
+	 * root's private directories are no less visible than the supervisor makes them anyway */
+	plan_mark_idmap(plan, first);
 	/* parents first, as the plan has them */
 	qsort(plan->steps, plan->n_steps, sizeof(MountStep), step_cmp);
 	return r;
