@@ -52,7 +52,7 @@ _omnibase()
 		words="sandbox caps policy audit doctor --help --version"
 	elif ((COMP_CWORD == 2)); then
 		case $cmd in
-		sandbox) words="run --help" ;;
+		sandbox) words="run learn --help" ;;
 		caps) words="check review profiles show test --help" ;;
 		policy) words="check eval --help" ;;
 		audit) words="verify tail --help" ;;
@@ -65,6 +65,11 @@ _omnibase()
 			--pids --timeout --limit --workdir --mode --env --secret --registry \
 			--component --artifacts --backend --egress --audit-log --audit-socket \
 			--verbose --json --quiet --dry-run --summary --seccomp-profile --allow-degraded --help" ;;
+		"sandbox learn") opts="--output --learn-network --capabilities --cap --profile \
+			--context --memory --cpus --pids --timeout --limit --workdir --mode --env \
+			--secret --registry --component --artifacts --backend --egress --audit-log \
+			--audit-socket --verbose --json --quiet --dry-run --summary --seccomp-profile \
+			--allow-degraded --help" ;;
 		"caps check") opts="--json --help" ;;
 		"caps review") opts="--registry --component --context --json --help" ;;
 		"caps profiles") opts="--json --help" ;;

@@ -548,6 +548,26 @@ OB_PUBLIC int ob_sandbox_plan_summary(ob_sandbox *sb, char **ret, ob_error *rete
  */
 OB_PUBLIC int ob_sandbox_run(ob_sandbox *sb, ob_result *result, ob_error *reterr);
 
+/* Learning mode (SPEC §3 `sandbox learn`, docs/design/learn.md): with LEARN, the next
+ * ob_sandbox_run() records what the program does instead of refusing it. The host is shown
+ * read-only (mode rx, whatever ob_sandbox_set_mode() said); a file it hides is served
+ * read-only from the host with the caller's access, a write outside the workdir goes to a
+ * scratch copy (the host's file is never changed); every command may run; the network
+ * stays refused (and recorded) unless NETWORK, then every connection is made (and
+ * recorded). Native backend only (the run fails with -EOPNOTSUPP otherwise). The program can
+ * read whatever the caller can: learn only what you would let read your files. -ENOMEM. */
+OB_PUBLIC int ob_sandbox_set_learn(ob_sandbox *sb, bool learn, bool network);
+/* After a learning run: the least-privilege capability file (SPEC §2.5) that lets
+ * ob_sandbox_run() repeat it with no denial — what the program used, tightened (single
+ * files; DIR/ ** only where many files of DIR were used; never `/`, a top-level directory or
+ * a home wholesale; nothing the runtime layout gives), merged with the sandbox's own grants
+ * — checked as `caps check` would and written to PATH atomically (a temporary file beside
+ * it, renamed). Returns how many observations the file lacks (0 normally; past the bounded
+ * record, or no grant can express them, e.g. a path over PATH_MAX), or -EINVAL (not a
+ * learning run, RETERR says), -ENOMEM, or the error of creating, writing or renaming the file
+ * (RETERR says). */
+OB_PUBLIC int ob_sandbox_learn_write(ob_sandbox *sb, const char *path, ob_error *reterr);
+
 /* ---------------------------------------------------------------- policies (Cedar subset) */
 
 /*

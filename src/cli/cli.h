@@ -35,6 +35,20 @@ int parse_flag_and_args(int argc, char **argv, const char *flag, bool *set, cons
  * or that an option lacks its argument.  Returns -EINVAL. */
 int log_option_error(const char *verb, const char *shortopts, const struct option *options,
                      char **argv);
+/* `sandbox learn` (cmd-learn.c): its own options, beside the run options of cmd-sandbox.c. */
+typedef struct LearnArgs {
+	const char *output;
+	bool network;
+} LearnArgs;
+extern const char learn_help[];
+int sandbox_learn(int argc, char **argv);
+/* --output or --learn-network (NAME) with ARG into L; an error for `sandbox run` (L NULL). */
+int learn_option(LearnArgs *l, const char *name, const char *arg);
+/* After the learning run of SB, which ended with EXIT_CODE: the capability file written.
+ * Returns the exit code: the program's, 125 when the file could not be written. */
+int learn_finish(ob_sandbox *sb, const LearnArgs *l, int exit_code);
+/* cmd-sandbox.c: `sandbox run`, or with LEARN `sandbox learn`. Returns the exit code. */
+int sandbox_run_args(int argc, char **argv, LearnArgs *learn);
 
 int cmd_audit(int argc, char **argv);
 int cmd_caps(int argc, char **argv);

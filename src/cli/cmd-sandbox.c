@@ -10,7 +10,9 @@ static const char sandbox_help[] = "Usage: omnibase sandbox COMMAND [OPTIONS]\n"
                                    "\n"
                                    "Commands:\n"
                                    "  run PROGRAM|SCRIPT [-- ARGS...]   run under the granted "
-                                   "capabilities\n";
+                                   "capabilities\n"
+                                   "  learn --output FILE PROGRAM|SCRIPT [-- ARGS...]   run once, "
+                                   "write the grants it needed\n";
 
 static const char run_help[] =
     "Usage: omnibase sandbox run [OPTIONS] PROGRAM|SCRIPT [-- ARGS...]\n"
@@ -92,6 +94,8 @@ enum {
 	ARG_PROFILE,
 	ARG_SUMMARY,
 	ARG_QUIET,
+	ARG_OUTPUT,
+	ARG_LEARN_NETWORK,
 };
 
 typedef struct RunArgs {
@@ -103,6 +107,7 @@ typedef struct RunArgs {
 	const char *component;
 	char *workdir; /* --workdir resolved, owned: the base of relative grants */
 	bool json, quiet, dry_run, caps_given, summary;
+	LearnArgs *learn; /* sandbox learn (cmd-learn.c), or NULL */
 } RunArgs;
 
 static void run_args_done(RunArgs *a)
@@ -222,6 +227,9 @@ static int handle_option(RunArgs *a, int c, const char *arg)
 	case ARG_COMPONENT:
 		a->component = arg;
 		return 0;
+	case ARG_OUTPUT:
+	case ARG_LEARN_NETWORK:
+		return learn_option(a->learn, c == ARG_OUTPUT ? "output" : "learn-network", arg);
 	case ARG_SECCOMP_PROFILE:
 		if (ob_sandbox_set_seccomp_profile(a->sb, arg, &e) < 0) {
 			log_error("--seccomp-profile %s", e.msg);
@@ -355,6 +363,8 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 	    {"audit-socket", required_argument, NULL, ARG_AUDIT_SOCKET},
 	    {"profile", required_argument, NULL, ARG_PROFILE},
 	    {"summary", no_argument, NULL, ARG_SUMMARY},
+	    {"output", required_argument, NULL, ARG_OUTPUT},
+	    {"learn-network", no_argument, NULL, ARG_LEARN_NETWORK},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
@@ -376,16 +386,20 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", options, &idx)) >= 0) {
 		if (c == 'h') {
-			(void)fputs(run_help, stdout);
+			(void)fputs(a->learn ? learn_help : run_help, stdout);
 			return 0;
 		}
 		if (c == '?')
-			return log_option_error("run", "+h", options, argv);
+			return log_option_error(a->learn ? "learn" : "run", "+h", options, argv);
 		if (handle_option(a, c, optarg) < 0)
 			return -EINVAL;
 	}
 	if (optind >= argc) {
-		log_error("sandbox run: no program given (see --help)");
+		log_error("sandbox %s: no program given (see --help)", a->learn ? "learn" : "run");
+		return -EINVAL;
+	}
+	if (a->learn && !a->learn->output) {
+		log_error("sandbox learn: --output FILE is required (see --help)");
 		return -EINVAL;
 	}
 	return optind;
@@ -428,6 +442,11 @@ static int fail_early(const RunArgs *a, int code)
 
 static int sandbox_run(int argc, char **argv)
 {
+	return sandbox_run_args(argc, argv, NULL);
+}
+
+int sandbox_run_args(int argc, char **argv, LearnArgs *learn)
+{
 	_cleanup_(ob_capset_unrefp) ob_capset *caps = NULL;
 	_cleanup_(ob_sandbox_freep) ob_sandbox *sb = NULL;
 	_cleanup_free_ char *cwd = getcwd(NULL, 0);
@@ -440,7 +459,7 @@ static int sandbox_run(int argc, char **argv)
 		log_error("out of memory or no working directory");
 		return OB_EXIT_SETUP;
 	}
-	a = (RunArgs){.sb = sb, .caps = caps, .cwd = cwd};
+	a = (RunArgs){.sb = sb, .caps = caps, .cwd = cwd, .learn = learn};
 	(void)ob_sandbox_set_warning_fd(sb, STDERR_FILENO);
 	ob_limits_init(&a.limits);
 	ob_limits_init(&a.cli_limits);
@@ -460,6 +479,8 @@ static int sandbox_run(int argc, char **argv)
 		log_error("%s", err.msg[0] ? err.msg : "bad arguments");
 		return fail_early(&a, OB_EXIT_SETUP);
 	}
+	if (learn && ob_sandbox_set_learn(sb, true, learn->network) < 0)
+		return OB_EXIT_SETUP;
 	if (a.dry_run) {
 		_cleanup_free_ char *plan = NULL;
 		int r =
@@ -475,13 +496,15 @@ static int sandbox_run(int argc, char **argv)
 	}
 	if (a.json) /* the program's output goes into the result object, not around it */
 		(void)ob_sandbox_set_capture_output(sb, true);
-	(void)ob_sandbox_run(sb, &res, &err);
+	int ran = ob_sandbox_run(sb, &res, &err);
 	if (err.msg[0])
 		log_error("%s", err.msg);
 	print_summary(&a, &res);
 	if (a.json)
 		print_result(&res, err.msg);
 	ob_result_done(&res);
+	if (learn && ran >= 0)
+		return learn_finish(sb, learn, res.exit_code);
 	return res.exit_code;
 }
 
@@ -489,6 +512,7 @@ int cmd_sandbox(int argc, char **argv)
 {
 	static const Verb verbs[] = {
 	    {"run", "run a program under the granted capabilities", sandbox_run},
+	    {"learn", "run once and write the capability file it needed", sandbox_learn},
 	};
 	return verb_dispatch(verbs, ELEMENTSOF(verbs), sandbox_help, argc - 1, argv + 1);
 }

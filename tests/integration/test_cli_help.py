@@ -126,7 +126,7 @@ def test_man_page_covers_every_option_and_command(run, source_root):
     with open(man_page(source_root)) as f:
         page = f.read().replace("\\-", "-")
     helps = [run("sandbox", "run", "--help", check=0).stdout.decode()]
-    for args in (["caps", "test"], ["caps", "review"], ["caps", "check"], ["policy", "eval"],
+    for args in (["sandbox", "learn"], ["caps", "test"], ["caps", "review"], ["caps", "check"], ["policy", "eval"],
                  ["policy", "check"], ["audit", "tail"]):
         helps.append(run(*args, "--help", check=0).stdout.decode())
     options = set()
@@ -135,7 +135,7 @@ def test_man_page_covers_every_option_and_command(run, source_root):
     assert len(options) > 30
     missing = sorted(o for o in options if o not in page)
     assert not missing, missing
-    for words in ("sandbox run", "caps check", "caps review", "caps profiles", "caps show",
+    for words in ("sandbox run", "sandbox learn", "caps check", "caps review", "caps profiles", "caps show",
                   "caps test", "policy check", "policy eval", "audit verify", "audit tail",
                   "doctor", "EXIT STATUS", "FILES", "EXAMPLES"):
         assert words in page, words
@@ -171,4 +171,9 @@ def test_bash_completion(ob_bin, source_root):
     # every option of `sandbox run --help` is offered
     offered = set(complete(ob_bin, source_root, "sandbox", "run", "--"))
     p = subprocess.run([ob_bin, "sandbox", "run", "--help"], capture_output=True, check=True)
+    assert set(re.findall(r"--[a-z][a-z-]+", p.stdout.decode())) <= offered
+    assert complete(ob_bin, source_root, "sandbox", "le") == ["learn"]
+    assert complete(ob_bin, source_root, "sandbox", "learn", "--ou") == ["--output"]
+    offered = set(complete(ob_bin, source_root, "sandbox", "learn", "--"))
+    p = subprocess.run([ob_bin, "sandbox", "learn", "--help"], capture_output=True, check=True)
     assert set(re.findall(r"--[a-z][a-z-]+", p.stdout.decode())) <= offered

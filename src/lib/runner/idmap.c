@@ -121,9 +121,11 @@ static int open_step(Plan *p, MountStep *s, int userns)
 	if (tree < 0)
 		return tree;
 	int r = s->idmap ? set_attrs(tree, s, MOUNT_ATTR_IDMAP, userns) : set_attrs(tree, s, 0, -1);
-	/* A file system without id-mapped mounts (EINVAL), or a tree with such a submount: the
-	 * grant as is; the program then reaches only what any unprivileged user may. */
-	if (r == -EINVAL && s->idmap) {
+	/* A file system without id-mapped mounts (EINVAL), or a tree with such a submount, or
+	 * one the kernel will not id-map at all (EPERM: a mount of another user namespace, a
+	 * container's tmpfs mounted meanwhile): the grant as is; the program then reaches only
+	 * what any unprivileged user may. */
+	if ((r == -EINVAL || r == -EPERM) && s->idmap) {
 		if (!p->idmap_unsupported)
 			p->idmap_unsupported = s->src;
 		r = set_attrs(tree, s, 0, -1);

@@ -401,6 +401,10 @@ static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 			return;
 	}
 	bool write = (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) != 0;
+	if (n->learn) {
+		notify_learn_open(n, req, path, flags, write, rep);
+		return;
+	}
 	const char *secret = write ? NULL : notify_secret_refused(n, req->pid, path);
 	if (secret)
 		n->deny(n->userdata, "SECRET_ACCESS", secret, "read", proc_inner_pid(req->pid));
@@ -464,8 +468,11 @@ static void on_path_call(Notifier *n, const struct seccomp_notif *req, Reply *re
 	if (!notify_read_path(n, req, addr, path))
 		return;
 	const SqliteDb *db = side_file(n, req, path, name);
-	if (!db)
+	if (!db) {
+		if (n->learn)
+			notify_learn_path_call(n, req, path, flags, rep);
 		return;
+	}
 	if (nr == NR_UNLINK || nr == __NR_unlinkat) {
 		if (flags & AT_REMOVEDIR)
 			return; /* not a file: the kernel answers */
@@ -632,8 +639,9 @@ void notify_handle(Notifier *n)
 		reply(n, &req, &rep);
 		return;
 	}
-	if (req.data.arch != NOTIFY_ARCH || (!filter_is_observed(req.data.nr, n->plan->n_dbs > 0) &&
-	                                     !notify_is_write(req.data.nr))) {
+	if (req.data.arch != NOTIFY_ARCH ||
+	    (!filter_is_observed(req.data.nr, n->plan->n_dbs > 0 || n->learn) &&
+	     !notify_is_write(req.data.nr))) {
 		notify_violation(n, &req, &rep);
 		reply(n, &req, &rep);
 		return;

@@ -28,6 +28,8 @@ typedef struct Reply {
 
 /* A process that exec'd, looked at again at its next trap (notify-exec.c). */
 typedef struct ExecWatch ExecWatch;
+/* Learning mode's observations (runner/learn.h). */
+typedef struct Learn Learn;
 
 /* The supervisor's end of the observation: the listener and what it needs to judge. */
 typedef struct Notifier {
@@ -48,6 +50,7 @@ typedef struct Notifier {
 	UnixConnect *ux; /* created at the first connect to a unix socket path */
 	pid_t fold_pid;  /* the thread whose refused exec of fold_path was the last recorded */
 	char fold_path[PATH_MAX];
+	Learn *learn; /* learning mode: opens recorded and served (notify-learn.c), or NULL */
 } Notifier;
 
 /* Child, after no_new_privs: installs PROG (plan/syscall-filter.c: the allow-list, whose refusals
@@ -122,3 +125,13 @@ void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep);
 void notify_write(Notifier *n, const struct seccomp_notif *req, Reply *rep);
 /* Is NR one of notify_write's calls? */
 bool notify_is_write(int nr);
+/* Learning mode (notify-learn.c): the open of PATH (absolute) with FLAGS, for writing with
+ * WRITE, recorded; one the learning layout refuses is served: a read from the host file
+ * (read-only), a write to a scratch copy. Answers into REP. */
+void notify_learn_open(Notifier *n, const struct seccomp_notif *req, char path[PATH_MAX],
+                       uint64_t flags, bool write, Reply *rep);
+/* Learning mode: a stat or access call (REQ) of PATH (as the program passed it), with its *at
+ * FLAGS, on a host file the learning layout hides: done on the host (the file recorded), the
+ * result written into the program, answered into REP. Otherwise REP is left alone. */
+void notify_learn_path_call(Notifier *n, const struct seccomp_notif *req, const char *path,
+                            uint64_t flags, Reply *rep);

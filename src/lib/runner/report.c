@@ -17,6 +17,7 @@
 #include "basic/utf8.h"
 #include "plan/identity.h"
 #include "policy/registry.h"
+#include "runner/learn.h"
 #include "runner/result.h"
 #include "runner/run.h"
 
@@ -59,6 +60,12 @@ void run_on_denial(void *userdata, const char *capability, const char *resource,
 {
 	Run *run = userdata;
 	char buf[PATH_MAX * 4 + 1]; /* every byte escaped, at worst */
+	ob_cap_type type = ob_cap_type_from_string(capability);
+
+	if (run->sb->learn && type >= 0) { /* learning: what would be refused is recorded */
+		learn_note(run->sb->learn, type, resource, 0);
+		return;
+	}
 	/* a path is the program's bytes: not UTF-8, it is written escaped (\xNN), never lost */
 	report_denial(run, capability, utf8_escape(resource, buf, sizeof(buf)), operation, NULL,
 	              pid);
@@ -89,7 +96,10 @@ void run_on_limit(void *userdata, ob_limit l)
 void run_on_allowed(void *userdata, const char *resource, const char *address)
 {
 	Run *run = userdata;
-	event_used(&run->audit, "NETWORK_CONNECT", resource, "connect", address, 0);
+	if (run->sb->learn)
+		learn_note(run->sb->learn, OB_CAP_NETWORK_CONNECT, resource, 0);
+	if (run->sb->verbose)
+		event_used(&run->audit, "NETWORK_CONNECT", resource, "connect", address, 0);
 }
 
 void run_on_dns_denial(void *userdata, const char *name, const char *why)
@@ -108,7 +118,10 @@ void run_on_tc_denial(void *userdata, const char *operation, const char *resourc
 void run_on_tc_allowed(void *userdata, const char *resource, const char *address, int pid)
 {
 	Run *run = userdata;
-	event_used(&run->audit, "NETWORK_CONNECT", resource, "connect", address, pid);
+	if (run->sb->learn)
+		learn_note(run->sb->learn, OB_CAP_NETWORK_CONNECT, resource, 0);
+	if (run->sb->verbose)
+		event_used(&run->audit, "NETWORK_CONNECT", resource, "connect", address, pid);
 }
 
 /* What an OCI backend applies: the runtime's namespaces, cgroup limits and the seccomp

@@ -37,6 +37,7 @@
 #include "plan/syscall-filter.h"
 #include "policy/registry.h"
 #include "runner/cgroup.h"
+#include "runner/learn.h"
 #include "runner/notify.h"
 #include "runner/output.h"
 #include "runner/plan-summary.h"
@@ -88,6 +89,7 @@ ob_sandbox *ob_sandbox_free(ob_sandbox *sb)
 	ob_context_free(sb->ctx);
 	free(sb->component);
 	(void)ob_review_free(sb->review);
+	(void)learn_free(sb->learn);
 	filter_profile_done(&sb->seccomp_profile);
 	free(sb->workdir);
 	free(sb->registry_dir);
@@ -103,6 +105,32 @@ ob_sandbox *ob_sandbox_free(ob_sandbox *sb)
 		free(sb->socket_paths[i]);
 	free(sb);
 	return NULL;
+}
+
+int ob_sandbox_set_learn(ob_sandbox *sb, bool learn, bool network)
+{
+	Learn *l = NULL;
+
+	assert_return(sb, -EINVAL);
+	if (learn && learn_new(network, &l) < 0)
+		return -ENOMEM;
+	if (sb->learn && sb->learn->given) { /* what learning changed goes back */
+		ob_capset *caps = ob_capset_ref(sb->learn->given);
+		(void)ob_capset_unref(sb->caps);
+		sb->caps = caps;
+		sb->mode = sb->learn->mode;
+	}
+	(void)learn_free(sb->learn);
+	sb->learn = l;
+	return 0;
+}
+
+int ob_sandbox_learn_write(ob_sandbox *sb, const char *path, ob_error *reterr)
+{
+	assert_return(sb && path, -EINVAL);
+	if (!sb->learn)
+		return ob_error_set(reterr, -EINVAL, "not a learning run (ob_sandbox_set_learn)");
+	return learn_write(sb->learn, path, reterr);
 }
 
 int ob_sandbox_set_capabilities(ob_sandbox *sb, ob_capset *set)
@@ -520,7 +548,13 @@ int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 	int r = apply_component(sb, reterr);
 	if (r < 0)
 		return r;
+	r = sb->learn
+	        ? learn_prepare(sb->learn, sb->backend, &sb->mode, &sb->caps, sb->secrets, reterr)
+	        : 0;
+	if (r < 0)
+		return r;
 	in.caps = sb->caps;
+	in.mode = sb->mode;
 	r = identity_decision(sb, reterr);
 	if (r >= 0)
 		r = landlock_decision(sb, &in.landlock_abi, reterr);
@@ -541,7 +575,9 @@ int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 	}
 	if (r < 0)
 		return r;
-	r = memfd_decision(sb, plan, reterr);
+	r = sb->learn ? learn_plan(sb->learn, plan) : 0;
+	if (r >= 0)
+		r = memfd_decision(sb, plan, reterr);
 	if (r >= 0 && sb->backend != OB_BACKEND_NATIVE)
 		r = backend_decision(sb, plan, reterr);
 	if (r < 0)
@@ -552,7 +588,9 @@ int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 		                    "(ABI 4 needed) for the network grant; refusing to run less "
 		                    "confined than asked (--allow-degraded runs without it)",
 		                    plan->landlock_abi);
-	return filter_build(&plan->seccomp, &sb->seccomp_profile, plan->n_dbs > 0, reterr);
+	/* learning also traps stat and access: a hidden host file is looked at on the host */
+	return filter_build(&plan->seccomp, &sb->seccomp_profile, plan->n_dbs > 0 || sb->learn,
+	                    reterr);
 }
 
 json_t *sandbox_limits_json(const ob_limits *l)

@@ -41,8 +41,9 @@ struct ob_sandbox {
 	size_t n_sink_fds;
 	FilterProfile seccomp_profile; /* --seccomp-profile additions and removals */
 	char *component;               /* --component: grants come from the registry's policy */
-	bool narrow;       /* the caps given besides it only narrow what the policy grants */
-	ob_review *review; /* the component's decisions, once planned */
+	bool narrow;         /* the caps given besides it only narrow what the policy grants */
+	ob_review *review;   /* the component's decisions, once planned */
+	struct Learn *learn; /* learning mode (runner/learn.h), or NULL */
 };
 
 /* The plan of SB's run: the component's grants applied, the fail-closed decisions taken

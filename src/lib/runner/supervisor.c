@@ -53,7 +53,9 @@ static void start_transparent(Run *run, int udp, int tcp)
 {
 	const DnsReport drep = {.deny = run_on_dns_denial, .userdata = run};
 	const TconnectReport trep = {.deny = run_on_tc_denial,
-	                             .allow = run->sb->verbose ? run_on_tc_allowed : NULL,
+	                             /* learning records each connection made */
+	                             .allow = run->sb->verbose || run->sb->learn ? run_on_tc_allowed
+	                                                                         : NULL,
 	                             .limit = run_on_limit,
 	                             .userdata = run};
 	uint64_t netns = tconnect_netns_of(udp);
@@ -87,7 +89,8 @@ void run_start_proxy(Run *run, int listener)
 	                         .idle_ms = 60000,
 	                         .head_ms = 10000};
 	const ProxyReport rep = {.deny = run_on_proxy_denial,
-	                         .allow = run->sb->verbose ? run_on_allowed : NULL,
+	                         .allow =
+	                             run->sb->verbose || run->sb->learn ? run_on_allowed : NULL,
 	                         .limit = run_on_limit,
 	                         .userdata = run};
 	if (proxy_new(listener, run->sb->caps, run->sb->ctx, &lim, &rep, &run->proxy) < 0)
@@ -141,7 +144,8 @@ static void receive_listener(Run *run)
 	                           .tc = run->tc,
 	                           .caps = run->sb->caps,
 	                           .ctx = run->sb->ctx,
-	                           .trusted_exec = run->helper[0] ? OCI_HELPER_DEST : NULL};
+	                           .trusted_exec = run->helper[0] ? OCI_HELPER_DEST : NULL,
+	                           .learn = run->sb->learn};
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
