@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -29,7 +30,7 @@
 #endif
 
 /* Can this user create the namespaces a run needs?  Tried in a throw-away child. */
-static bool probe_namespaces(void)
+static bool probe_namespaces_once(void)
 {
 	pid_t pid = fork();
 	int status;
@@ -42,10 +43,33 @@ static bool probe_namespaces(void)
 	return waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-static int probe_landlock_abi(void)
+/* Asked before every native run: the answer does not change under us, so once per process. */
+bool probe_namespaces(void)
+{
+	static int known = -1;
+	if (known < 0)
+		known = probe_namespaces_once();
+	return known;
+}
+
+int probe_lower_landlock_abi(int abi, const char *cap)
+{
+	char *end;
+
+	if (!cap || !*cap)
+		return abi;
+	errno = 0;
+	long v = strtol(cap, &end, 10);
+	/* anything but a plain number below ABI is ignored: the knob never raises the ABI */
+	if (errno != 0 || *end != '\0' || v < 0 || v >= abi)
+		return abi;
+	return (int)v;
+}
+
+int probe_landlock_abi(void)
 {
 	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
-	return abi < 0 ? 0 : (int)abi;
+	return probe_lower_landlock_abi(abi < 0 ? 0 : (int)abi, getenv(PROBE_LANDLOCK_ABI_ENV));
 }
 
 static const char *probe_cgroup(void)

@@ -167,9 +167,6 @@ static void report_degraded(Run *run)
 		               "MFD_NOEXEC_SEAL unavailable (Linux < 6.3): a memfd the program "
 		               "writes can be executed around the exec allow-list; "
 		               "--allow-degraded");
-	if (sandbox_landlock_tcp_missing(&run->plan))
-		event_degraded(&run->audit, "landlock-tcp",
-		               "Landlock ABI < 4 has no TCP rules; --allow-degraded");
 }
 
 void run_report_start(Run *run)
