@@ -108,6 +108,7 @@ typedef struct Plan {
 	uid_t id_base;
 	const char *idmap_unsupported; /* a grant bound without an id map (its file system has
 	                                * none): said in SandboxDegraded */
+	bool no_namespaces;            /* the tier without namespaces (runner/nons.h): host paths */
 } Plan;
 
 /* Inputs of a plan: a borrowed view of the sandbox's settings. */

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -17,6 +18,7 @@
 
 #include "backends/runtime.h"
 #include "basic/macro.h"
+#include "basic/procfs.h"
 #include "runner/cgroup.h"
 
 #ifndef LANDLOCK_CREATE_RULESET_VERSION
@@ -29,8 +31,8 @@
 #define SYS_landlock_create_ruleset 444
 #endif
 
-/* Can this user create the namespaces a run needs?  Tried in a throw-away child. */
-static bool probe_namespaces_once(void)
+/* Can this user create namespaces FLAGS?  Tried in a throw-away child. */
+static bool probe_unshare(int flags)
 {
 	pid_t pid = fork();
 	int status;
@@ -38,18 +40,78 @@ static bool probe_namespaces_once(void)
 	if (pid < 0)
 		return false;
 	if (pid == 0)
-		_exit(unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
-		              CLONE_NEWIPC | CLONE_NEWUTS) < 0);
+		_exit(unshare(flags) < 0);
 	return waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-/* Asked before every native run: the answer does not change under us, so once per process. */
-bool probe_namespaces(void)
+/* All the namespaces a run makes (doctor): the user namespace first, the others in it. */
+static bool probe_namespaces(void)
+{
+	return probe_unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
+	                     CLONE_NEWIPC | CLONE_NEWUTS);
+}
+
+/* Asked before every native run (a user namespace alone: cheap to make and to drop); the
+ * answer does not change under us, so once per process. */
+bool probe_user_namespaces(void)
 {
 	static int known = -1;
 	if (known < 0)
-		known = probe_namespaces_once();
+		known = probe_unshare(CLONE_NEWUSER);
 	return known;
+}
+
+/* The first line of PATH is TEXT (a sysctl's value). */
+static bool file_says(const char *path, const char *text)
+{
+	char buf[64] = "";
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+
+	if (!f || !fgets(buf, sizeof(buf), f))
+		return false;
+	buf[strcspn(buf, "\n")] = '\0';
+	return streq(buf, text);
+}
+
+/* Why new user namespaces are refused, and what allows them; the sysctls bind only the
+ * unprivileged (root has CAP_SYS_ADMIN), a seccomp filter everyone. */
+static const struct {
+	const char *blocker, *fix;
+} userns_blockers[] = {
+    {"kernel.apparmor_restrict_unprivileged_userns=1 (AppArmor, as on Ubuntu 24.04)",
+     "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile "
+     "for omnibase that allows `userns,`"},
+    {"kernel.unprivileged_userns_clone=0", "sudo sysctl -w kernel.unprivileged_userns_clone=1"},
+    {"user.max_user_namespaces=0", "sudo sysctl -w user.max_user_namespaces=15000"},
+    {"a seccomp filter of the caller's (a container's profile, such as Docker's default)",
+     "in Docker, a seccomp profile that allows clone and unshare with namespace flags "
+     "(--security-opt seccomp=PROFILE.json: Docker's default plus those), not --privileged"},
+    {"the kernel refused (no known sysctl or filter says why)",
+     "a kernel with user namespaces (CONFIG_USER_NS)"},
+};
+
+static size_t userns_blocker_index(void)
+{
+	bool root = geteuid() == 0;
+	if (!root && file_says("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1"))
+		return 0;
+	if (!root && file_says("/proc/sys/kernel/unprivileged_userns_clone", "0"))
+		return 1;
+	if (file_says("/proc/sys/user/max_user_namespaces", "0"))
+		return 2;
+	char mode[16];
+	return proc_status_field(getpid(), "Seccomp", mode, sizeof(mode)) && streq(mode, "2") ? 3
+	                                                                                      : 4;
+}
+
+const char *probe_userns_blocker(void)
+{
+	return userns_blockers[userns_blocker_index()].blocker;
+}
+
+const char *probe_userns_fix(void)
+{
+	return userns_blockers[userns_blocker_index()].fix;
 }
 
 int probe_lower_landlock_abi(int abi, const char *cap)

@@ -17,6 +17,7 @@
 #include "basic/utf8.h"
 #include "plan/identity.h"
 #include "policy/registry.h"
+#include "runner/nons.h"
 #include "runner/run.h"
 
 uint64_t run_elapsed_ms(const Run *run)
@@ -113,6 +114,8 @@ static json_t *protections_json(const Run *run)
 {
 	if (run->sb->backend != OB_BACKEND_NATIVE)
 		return oci_protections_json(run);
+	if (run->plan.no_namespaces)
+		return nons_protections_json(&run->plan, &run->cg);
 	return json_pack(
 	    "{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:b, s:i, s:b, s:s, s:b, s:b, s:o, s:s}",
 	    "userns", 1, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1, "cgroupns", 1,
@@ -126,6 +129,8 @@ static json_t *protections_json(const Run *run)
 /* What runs less confined than it could, each said once (--allow-degraded asked for it). */
 static void report_degraded(Run *run)
 {
+	if (run->plan.no_namespaces)
+		nons_report_degraded(&run->audit, &run->plan);
 	if (sandbox_identity_degraded(run->sb))
 		event_degraded(&run->audit, "identity",
 		               "rootless: the program's host identity is the caller's, and mode rx "

@@ -37,6 +37,7 @@
 #include "plan/syscall-filter.h"
 #include "policy/registry.h"
 #include "runner/cgroup.h"
+#include "runner/nons.h"
 #include "runner/notify.h"
 #include "runner/output.h"
 #include "runner/probe.h"
@@ -527,6 +528,8 @@ int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 	r = memfd_decision(sb, plan, reterr);
 	if (r >= 0 && sb->backend != OB_BACKEND_NATIVE)
 		r = backend_decision(sb, plan, reterr);
+	if (r >= 0 && sb->backend == OB_BACKEND_NATIVE && nons_needed())
+		r = nons_plan(plan, sb->allow_degraded, reterr);
 	if (r < 0)
 		return r;
 	return filter_build(&plan->seccomp, &sb->seccomp_profile, plan->n_dbs > 0, reterr);
