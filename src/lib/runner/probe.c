@@ -3,6 +3,7 @@
 #include "runner/probe.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include "basic/macro.h"
 #include "basic/procfs.h"
 #include "runner/cgroup.h"
+#include "runner/doctor.h"
 
 #ifndef LANDLOCK_CREATE_RULESET_VERSION
 #define LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
@@ -222,9 +224,46 @@ static json_t *probe_backends(void)
 	return o;
 }
 
-int ob_probe_json(char **ret)
+/* Whether the seccomp user notification (Linux 5.0) is there: the supervisor's whole view of
+ * the program's refused and observed system calls. */
+static bool probe_seccomp_notify(void)
 {
-	assert_return(ret, -EINVAL);
+	unsigned action = SECCOMP_RET_USER_NOTIF;
+	return syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
+}
+
+static bool probe_pidfd_getfd(void)
+{
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	_cleanup_close_ int copy = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, 0, 0);
+	return copy >= 0;
+}
+
+/* The controllers of our own cgroup v2 that we may hand to a child ("" on a v1-only host). */
+static json_t *probe_cgroup_v2_controllers(void)
+{
+	char line[PATH_MAX], path[PATH_MAX + 64], ctl[256] = "";
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
+	json_t *a = json_array();
+
+	while (a && f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "0::", 3) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			(void)snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cgroup.controllers",
+			               streq(line + 3, "/") ? "" : line + 3);
+			_cleanup_fclose_ FILE *c = fopen(path, "re");
+			if (c && fgets(ctl, sizeof(ctl), c))
+				ctl[strcspn(ctl, "\n")] = '\0';
+		}
+	for (char *save = NULL, *t = strtok_r(ctl, " ", &save); a && t;
+	     t = strtok_r(NULL, " ", &save))
+		(void)json_array_append_new(a, json_string(t));
+	return a;
+}
+
+static json_t *probe_build(void)
+{
+	struct utsname u;
 	bool seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
 	bool pidfd = true;
 	int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
@@ -233,16 +272,47 @@ int ob_probe_json(char **ret)
 		pidfd = false;
 	else
 		(void)close(fd);
+	if (uname(&u) < 0)
+		(void)snprintf(u.release, sizeof(u.release), "unknown");
+	long kabi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 	int abi = probe_landlock_abi();
-	json_t *o =
-	    json_pack("{s:s, s:b, s:b, s:i, s:b, s:s, s:b, s:{s:b, s:b, s:b}, s:o}", "version",
-	              ob_version(), "namespaces", probe_namespaces(), "root", geteuid() == 0,
-	              "landlock_abi", abi, "seccomp", seccomp, "cgroup", probe_cgroup(), "pidfd",
-	              pidfd, "egress", "proxy", true, "transparent", probe_transparent_egress(),
-	              "landlock_tcp", abi >= 4, "backends", probe_backends());
+	bool userns = probe_user_namespaces();
+	json_t *o = json_pack(
+	    "{s:s, s:s, s:b, s:b, s:o, s:o, s:b, s:i, s:i, s:b, s:b, s:s, s:o, s:b, s:b, s:b, s:b, "
+	    "s:{s:b, s:b}, s:b}",
+	    "version", ob_version(), "kernel", u.release, "namespaces", probe_namespaces(),
+	    "userns", userns, "userns_blocker",
+	    userns ? json_null() : json_string(probe_userns_blocker()), "userns_fix",
+	    userns ? json_null() : json_string(probe_userns_fix()), "root", geteuid() == 0,
+	    "landlock_abi", abi, "landlock_abi_kernel", kabi < 0 ? 0 : (int)kabi, "seccomp",
+	    seccomp, "seccomp_notify", probe_seccomp_notify(), "cgroup", probe_cgroup(),
+	    "cgroup_v2_controllers", probe_cgroup_v2_controllers(), "pidfd", pidfd, "pidfd_getfd",
+	    probe_pidfd_getfd(), "memfd_noexec", probe_memfd_noexec(), "addfd_setfd",
+	    probe_transparent_egress(), "egress", "proxy", true, "transparent",
+	    probe_transparent_egress(), "landlock_tcp", abi >= 4);
+	if (o)
+		(void)json_object_set_new(o, "backends", probe_backends());
+	return o;
+}
+
+int ob_probe_json(char **ret)
+{
+	assert_return(ret, -EINVAL);
+	json_t *o = probe_build();
 	if (!o)
 		return -ENOMEM;
 	*ret = json_dumps(o, JSON_INDENT(2));
 	json_decref(o);
 	return *ret ? 0 : -ENOMEM;
+}
+
+int ob_probe_text(char **ret)
+{
+	assert_return(ret, -EINVAL);
+	json_t *o = probe_build();
+	if (!o)
+		return -ENOMEM;
+	int r = doctor_text(o, ret);
+	json_decref(o);
+	return r;
 }
