@@ -232,12 +232,15 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 	return n;
 }
 
-/* SIG to PID and, through every thread's list of children, to all its descendants. */
-static void signal_tree(pid_t pid, int sig, unsigned depth)
+/* SIG to PID and, through every thread's list of children, to all its descendants: PID
+ * first (a stopped parent makes no more children), or with LAST its descendants first (a
+ * killed parent would hand them to another reaper, out of our sight). */
+static void signal_tree(pid_t pid, int sig, bool last, unsigned depth)
 {
 	char path[64];
 
-	(void)kill(pid, sig);
+	if (!last)
+		(void)kill(pid, sig);
 	(void)snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	_cleanup_(closedirp) DIR *tasks = depth < 64 ? opendir(path) : NULL;
 	for (struct dirent *t; tasks && (t = readdir(tasks));) {
@@ -252,17 +255,19 @@ static void signal_tree(pid_t pid, int sig, unsigned depth)
 			long child = strtol(s, &end, 10);
 			if (end == s)
 				break;
-			signal_tree((pid_t)child, sig, depth + 1);
+			signal_tree((pid_t)child, sig, last, depth + 1);
 		}
 	}
+	if (last)
+		(void)kill(pid, sig);
 }
 
 void nons_kill(pid_t reaper)
 {
 	/* no pid namespace to end with the reaper: the program and what it started, stopped
 	 * first so that none forks past the kill */
-	signal_tree(reaper, SIGSTOP, 0);
-	signal_tree(reaper, SIGKILL, 0);
+	signal_tree(reaper, SIGSTOP, false, 0);
+	signal_tree(reaper, SIGKILL, true, 0);
 }
 
 /* GCOVR_EXCL_START: runs after fork, in the run's processes, whose coverage counters cannot
