@@ -244,7 +244,7 @@ static void signal_tree(pid_t pid, int sig, bool last, unsigned depth)
 	(void)snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	_cleanup_(closedirp) DIR *tasks = depth < 64 ? opendir(path) : NULL;
 	for (struct dirent *t; tasks && (t = readdir(tasks));) {
-		char children[4096];
+		char children[4096] = "";
 		if (t->d_name[0] == '.')
 			continue;
 		(void)snprintf(path, sizeof(path), "/proc/%d/task/%s/children", (int)pid,
@@ -341,7 +341,7 @@ static void take_ids(const SpawnArgs *a)
 /* SIGKILL to every child of ours (/proc/self/task/TID/children); how many there were. */
 static unsigned kill_children(void)
 {
-	char path[64], buf[4096];
+	char path[64], buf[4096] = "";
 	unsigned n = 0;
 
 	(void)snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
