@@ -183,7 +183,7 @@ def test_no_user_namespaces_refuses_what_it_cannot_confine(sandbox, extra):
 
 
 def leftovers(marker):
-    """The processes whose command line holds MARKER, once SIGKILLs sent have had time to
+    """The processes whose command line matches MARKER, once SIGKILLs sent have had time to
     land (a second at most)."""
     for _ in range(20):
         found = subprocess.run(["pgrep", "-f", marker], capture_output=True).stdout.split()
@@ -206,7 +206,7 @@ def test_no_user_namespaces_leaves_nothing_running(sandbox, timeout):
                          "EXTERNAL_COMMAND:sleep", "--cap", "EXTERNAL_COMMAND:setsid", *args,
                          "/bin/sh", "--", "-c", script], wrap="userns")
     assert p.returncode == (124 if timeout else 0), p.stderr
-    assert leftovers(f"sleep {marker}") == []
+    assert leftovers(f"^sleep {marker}$") == []
 
 
 def test_without_pidfd_getfd(sandbox, shared_tmp):
@@ -247,3 +247,45 @@ def test_skip_reasons_are_classified():
     assert skip_is_expected("ob-surely-absent-tool is not installed")
     assert skip_is_expected("not root") == (os.geteuid() != 0)
     assert not skip_is_expected("a reason nobody classified")
+
+
+def exe_of(pid):
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return None
+
+
+def test_no_user_namespaces_sigkill_of_the_supervisor(sandbox):
+    """SIGKILL of omnibase itself: no pid namespace ends with it, so its reaper ends the
+    program and what the program started."""
+    marker = "329"
+    cmd = [ENOSYS, "userns", sandbox.ob_bin, "sandbox", "run", "--allow-degraded", "--cap",
+           "EXTERNAL_COMMAND:sleep", "--cap", "EXTERNAL_COMMAND:setsid", "/bin/sh", "--", "-c",
+           f"sleep {marker} & setsid sleep {marker} & wait"]
+    env = dict(os.environ, GCOV_ERROR_FILE="/dev/null")
+    if sandbox.who == "user" and os.geteuid() == 0:
+        cmd = ["runuser", "-p", "-u", TEST_USER, "--"] + cmd
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        for _ in range(100):
+            if len(subprocess.run(["pgrep", "-f", f"^sleep {marker}$"],
+                                  capture_output=True).stdout.split()) == 2:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the program never started")
+        # omnibase and its reaper (a fork of it): the one whose parent is not the other
+        ours = {int(x) for x in subprocess.run(
+            ["pgrep", "-f", "sandbox run --allow-degraded --cap EXTERNAL_COMMAND:sleep"],
+            capture_output=True).stdout.split()
+            if exe_of(int(x)) == os.path.realpath(sandbox.ob_bin)}
+        ppid = {pid: int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+                for pid in ours}
+        supervisor = [pid for pid in ours if ppid[pid] not in ours]
+        assert len(supervisor) == 1, (ours, ppid)
+        os.kill(supervisor[0], 9)
+        assert leftovers(f"^sleep {marker}$") == []
+    finally:
+        p.kill()
+        p.wait()

@@ -359,6 +359,28 @@ static unsigned kill_children(void)
 
 /* The program's reaper (a child subreaper): waits for it, then takes down what it left, as
  * the end of a pid namespace would, and reports its status. */
+static volatile pid_t the_program;
+
+/* The supervisor died (SIGKILL, a crash): no pid namespace ends with it, so the reaper ends
+ * the program, and with it (below, in reap) everything the program left. */
+static void on_supervisor_gone(int sig)
+{
+	(void)sig;
+	if (the_program > 0)
+		(void)kill(the_program, SIGKILL);
+}
+
+/* The supervisor's death is SIGTERM to us from now on, which ends the run (on_supervisor_gone);
+ * false when it is already gone. */
+static bool watch_supervisor(pid_t supervisor)
+{
+	struct sigaction sa = {.sa_handler = on_supervisor_gone};
+
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	return getppid() == supervisor;
+}
+
 static _Noreturn void reap(const SpawnArgs *a, pid_t program)
 {
 	int status = W_EXITCODE(OB_EXIT_SETUP, 0), s;
@@ -383,6 +405,7 @@ static _Noreturn void reap(const SpawnArgs *a, pid_t program)
 
 static _Noreturn void child_main(const SpawnArgs *a)
 {
+	pid_t supervisor = getppid();
 	char c;
 
 	for (size_t i = 0; i < ELEMENTSOF(a->join_fds); i++) {
@@ -402,9 +425,14 @@ static _Noreturn void child_main(const SpawnArgs *a)
 	(void)close(a->sync_fd);
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	if (!watch_supervisor(supervisor))
+		_exit(OB_EXIT_SETUP);
 	pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, 0);
 	if (pid < 0)
 		fail(a, errno, "fork");
+	the_program = pid;
+	if (pid > 0 && getppid() != supervisor) /* gone before the_program was set */
+		(void)kill(pid, SIGKILL);
 	if (pid == 0) {
 		int r = refuse_host_facilities();
 		if (r < 0)
