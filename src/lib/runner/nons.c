@@ -123,16 +123,15 @@ static int host_rules(Plan *p)
 static const char *unsupported(const Plan *p)
 {
 	if (p->landlock_abi == 0 && p->mode != OB_MODE_RWX)
-		return "without namespaces Landlock is what confines files, and this kernel has "
-		       "none";
+		return "Landlock is what would confine files, and this kernel has none";
 	if (p->proxy || p->transparent)
-		return "network grants need the network namespace (the egress proxy is reached "
-		       "only from one, and Landlock's TCP rules name ports, not hosts); without "
-		       "namespaces no socket can be made";
+		return "network grants cannot be honoured: the egress proxy is reached only "
+		       "from a network namespace, Landlock's TCP rules name ports, not hosts, and "
+		       "no socket can be made";
 	if (p->has_secrets)
-		return "secrets are delivered on a private mount (/run/secrets)";
+		return "secrets cannot be delivered: they need a private mount (/run/secrets)";
 	if (p->n_dbs > 0)
-		return "SQLite databases need the sandbox's mount layout";
+		return "writable SQLite databases cannot be served: they need the mount layout";
 	return NULL;
 }
 
@@ -141,16 +140,16 @@ int nons_plan(Plan *p, bool allow_degraded, ob_error *reterr)
 	if (!allow_degraded)
 		return ob_error_set(
 		    reterr, -EOPNOTSUPP,
-		    "this host refuses new user namespaces (%s), so no sandbox can be "
-		    "built; `omnibase doctor` says why and how to allow them "
-		    "(--allow-degraded runs with Landlock, seccomp and rlimits only)",
+		    "this host refuses new user namespaces (blocked by %s), so no sandbox can "
+		    "be built; `omnibase doctor` says how to allow them; --allow-degraded runs "
+		    "without namespaces, with Landlock, seccomp and rlimits only",
 		    probe_userns_blocker());
 	const char *why = unsupported(p);
 	if (why)
 		return ob_error_set(
 		    reterr, -EOPNOTSUPP,
-		    "this host refuses new user namespaces (%s) and %s; refusing to "
-		    "run (`omnibase doctor` says how to allow them)",
+		    "this host refuses new user namespaces (blocked by %s), and without them "
+		    "%s; refusing to run (`omnibase doctor` says how to allow them)",
 		    probe_userns_blocker(), why);
 	int r = host_rules(p);
 	if (r >= 0)
@@ -191,8 +190,8 @@ void nons_report_degraded(Audit *a, const Plan *p)
 	char reason[512];
 
 	(void)snprintf(reason, sizeof(reason),
-	               "this host refuses new user namespaces (%s): the program runs as %s; "
-	               "--allow-degraded",
+	               "this host refuses new user namespaces (blocked by %s): no namespace at "
+	               "all, and the program runs as %s; --allow-degraded",
 	               probe_userns_blocker(),
 	               p->id_base ? "an unprivileged host id" : "the caller");
 	event_degraded(a, "userns", reason);

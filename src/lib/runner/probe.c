@@ -80,15 +80,15 @@ static bool file_says(const char *path, const char *text)
 static const struct {
 	const char *blocker, *fix;
 } userns_blockers[] = {
-    {"kernel.apparmor_restrict_unprivileged_userns=1 (AppArmor, as on Ubuntu 24.04)",
+    {"kernel.apparmor_restrict_unprivileged_userns=1, AppArmor's restriction as on Ubuntu 24.04",
      "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile "
      "for omnibase that allows `userns,`"},
     {"kernel.unprivileged_userns_clone=0", "sudo sysctl -w kernel.unprivileged_userns_clone=1"},
     {"user.max_user_namespaces=0", "sudo sysctl -w user.max_user_namespaces=15000"},
-    {"a seccomp filter of the caller's (a container's profile, such as Docker's default)",
+    {"a seccomp filter of the caller's, such as Docker's default profile",
      "in Docker, a seccomp profile that allows clone and unshare with namespace flags "
      "(--security-opt seccomp=PROFILE.json: Docker's default plus those), not --privileged"},
-    {"the kernel refused (no known sysctl or filter says why)",
+    {"the kernel, for no reason a known sysctl or filter shows",
      "a kernel with user namespaces (CONFIG_USER_NS)"},
 };
 
