@@ -107,6 +107,12 @@ def test_no_user_namespaces_doctor(sandbox):
     assert "without namespaces, only with --allow-degraded" in text
     doc = json.loads(run_as(sandbox, ["doctor", "--json"], wrap="userns").stdout)
     assert doc["userns"] is False and "seccomp" in doc["userns_blocker"]
+    assert doc["backends"]["native"]["tier"].startswith("without namespaces")
+    doc = json.loads(run_as(sandbox, ["doctor", "--json"],
+                            env_extra={"OB_TEST_LANDLOCK_ABI_MAX": "3"}).stdout)
+    assert doc["landlock_abi"] == 3 and doc["landlock_tcp"] is False
+    assert [x["abi"] for x in doc["landlock_lacks"]] == [4, 5, 6]
+    assert doc["backends"]["native"]["tier"].startswith("full")
 
 
 ATTACKS = r"""

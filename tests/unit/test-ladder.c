@@ -257,6 +257,20 @@ static void test_doctor_bare_hosts(void **state)
 	free(t);
 }
 
+static void test_landlock_lacks(void **state)
+{
+	(void)state;
+	json_t *a = doctor_landlock_lacks(2);
+	assert_int_equal(json_array_size(a), 4);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(a, 0), "abi")), 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(a, 1), "linux")),
+	                    "6.7");
+	json_decref(a);
+	a = doctor_landlock_lacks(6);
+	assert_int_equal(json_array_size(a), 0);
+	json_decref(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +282,7 @@ int main(void)
 	    cmocka_unit_test(test_doctor_ubuntu_like_host),
 	    cmocka_unit_test(test_doctor_debian_12_host),
 	    cmocka_unit_test(test_doctor_bare_hosts),
+	    cmocka_unit_test(test_landlock_lacks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -111,7 +111,7 @@ static void cgroup_line(FILE *f, const json_t *p)
 }
 
 /* The tier the native backend runs here. */
-static const char *native_tier(const json_t *p)
+const char *doctor_native_tier(const json_t *p)
 {
 	bool landlock = json_integer_value(json_object_get(p, "landlock_abi")) > 0;
 
@@ -138,7 +138,7 @@ static void backends(FILE *f, const json_t *p)
 	     : flag(p, "userns") && landlock ? "yes"
 	     : flag(p, "userns") || landlock ? "degraded"
 	                                     : "no",
-	     native_tier(p));
+	     doctor_native_tier(p));
 	for (size_t i = 0; i < ELEMENTSOF(oci); i++) {
 		const json_t *o = json_object_get(b, oci[i]);
 		char text[512];
@@ -175,6 +175,18 @@ static void verdict(FILE *f, const json_t *p)
 	else
 		(void)fprintf(f, "verdict: the native backend runs with every protection it has "
 		                 "here\n");
+}
+
+json_t *doctor_landlock_lacks(int abi)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < ELEMENTSOF(landlock_steps); i++)
+		if (landlock_steps[i].abi > abi)
+			(void)json_array_append_new(
+			    a, json_pack("{s:i, s:s, s:s}", "abi", landlock_steps[i].abi, "linux",
+			                 landlock_steps[i].kernel, "what", landlock_steps[i].what));
+	return a;
 }
 
 int doctor_text(const json_t *p, char **ret)

@@ -291,7 +291,13 @@ static json_t *probe_build(void)
 	    probe_transparent_egress(), "egress", "proxy", true, "transparent",
 	    probe_transparent_egress(), "landlock_tcp", abi >= 4);
 	if (o)
+		(void)json_object_set_new(o, "landlock_lacks", doctor_landlock_lacks(abi));
+	if (o)
 		(void)json_object_set_new(o, "backends", probe_backends());
+	/* the native backend's tier follows from the rest (doctor.c) */
+	json_t *native = json_object_get(json_object_get(o, "backends"), "native");
+	if (native)
+		(void)json_object_set_new(native, "tier", json_string(doctor_native_tier(o)));
 	return o;
 }
 
