@@ -301,3 +301,15 @@ def test_no_user_namespaces_sigkill_of_the_supervisor(sandbox):
     finally:
         p.kill()
         p.wait()
+
+
+def test_no_user_namespaces_pids_limit(sandbox):
+    """--pids without a pid namespace: by the cgroup, or RLIMIT_NPROC set above what the uid
+    already runs on the host (it counts them all), so the program gets about --pids more."""
+    script = ("import os, signal\nn = 0\ntry:\n    for _ in range(200):\n"
+              "        if os.fork() == 0:\n            signal.pause()\n        n += 1\n"
+              "except OSError:\n    pass\nprint(n)\n")
+    p = run_as(sandbox, ["sandbox", "run", "--allow-degraded", "--pids", "16",
+                         "/usr/bin/python3", "--", "-c", script], wrap="userns")
+    assert p.returncode == 0, p.stderr
+    assert 8 <= int(p.stdout) < 40, p.stdout

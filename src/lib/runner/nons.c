@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -358,6 +359,56 @@ static unsigned kill_children(void)
 
 /* The program's reaper (a child subreaper): waits for it, then takes down what it left, as
  * the end of a pid namespace would, and reports its status. */
+/* The value after KEY ("\nThreads:\t") in the NUL-terminated TEXT, or -1. */
+static long status_field(const char *text, const char *key)
+{
+	const char *s = strstr(text, key);
+	return s ? strtol(s + strlen(key), NULL, 10) : -1;
+}
+
+/* The threads of real uid UID on this host, from every /proc/PID/status (getdents64, no
+ * allocation): what RLIMIT_NPROC counts against. */
+static unsigned count_threads_of(uid_t uid)
+{
+	char buf[4096], path[64], status[4096];
+	unsigned n = 0;
+	_cleanup_close_ int fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	for (long k; fd >= 0 && (k = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0;)
+		for (long off = 0; off < k;) {
+			const struct dirent64 *de = (const struct dirent64 *)(buf + off);
+			off += de->d_reclen;
+			if (de->d_name[0] < '1' || de->d_name[0] > '9')
+				continue;
+			(void)snprintf(path, sizeof(path), "/proc/%s/status", de->d_name);
+			if (read_small(path, status, sizeof(status)) <= 0 ||
+			    status_field(status, "\nUid:\t") != (long)uid)
+				continue;
+			long threads = status_field(status, "\nThreads:\t");
+			n += threads > 0 ? (unsigned)threads : 1;
+		}
+	return n;
+}
+
+/* The program's process: the tier's refusals, then as any run. Without a cgroup the pids
+ * limit is RLIMIT_NPROC, which counts every thread of the uid on the host (no user namespace
+ * of its own to count in): the limit is those already there plus --pids. */
+static _Noreturn void exec_program(const SpawnArgs *a)
+{
+	SpawnArgs b = *a;
+
+	if (a->rlimit_pids) {
+		uint64_t v = count_threads_of(getuid()) + a->plan->limits.value[OB_LIMIT_PIDS];
+		struct rlimit rl = {.rlim_cur = v, .rlim_max = v};
+		(void)setrlimit(RLIMIT_NPROC, &rl);
+		b.rlimit_pids = false;
+	}
+	int r = refuse_host_facilities();
+	if (r < 0)
+		fail(a, -r, "the seccomp filter of the tier without namespaces");
+	spawn_exec_program(&b);
+}
+
 static volatile pid_t the_program;
 
 /* The supervisor died (SIGKILL, a crash): no pid namespace ends with it, so the reaper ends
@@ -432,12 +483,8 @@ static _Noreturn void child_main(const SpawnArgs *a)
 	the_program = pid;
 	if (pid > 0 && getppid() != supervisor) /* gone before the_program was set */
 		(void)kill(pid, SIGKILL);
-	if (pid == 0) {
-		int r = refuse_host_facilities();
-		if (r < 0)
-			fail(a, -r, "the seccomp filter of the tier without namespaces");
-		spawn_exec_program(a);
-	}
+	if (pid == 0)
+		exec_program(a);
 	/* the reaper keeps only its report pipe: the output pipes end with the program */
 	if (a->report_fd > 3)
 		(void)syscall(SYS_close_range, 3, a->report_fd - 1, 0);
