@@ -62,6 +62,10 @@ static Plan plan_with(const char *exec_path, const char *cwd)
 		p.rules[p.n_rules++] = (FsRule){.path = strdup(paths[i]), .access = 0xf};
 	p.exec_path = strdup(exec_path);
 	p.cwd = strdup(cwd);
+	p.envp = calloc(3, sizeof(char *));
+	assert_non_null(p.envp);
+	p.envp[0] = strdup("HOME=/workspace");
+	p.envp[1] = strdup("LANG=C");
 	return p;
 }
 
@@ -72,6 +76,9 @@ static void plan_free(Plan *p)
 	free(p->rules);
 	free(p->exec_path);
 	free(p->cwd);
+	for (size_t i = 0; p->envp && p->envp[i]; i++)
+		free(p->envp[i]);
+	free(p->envp);
 }
 
 static void test_host_paths(void **state)
@@ -128,6 +135,8 @@ static void test_plan_on_host_paths(void **state)
 	assert_true(p.no_namespaces);
 	assert_string_equal(p.exec_path, "/home/u/project/bin/tool");
 	assert_string_equal(p.cwd, "/home/u/project");
+	assert_string_equal(p.envp[0], "HOME=/home/u/project");
+	assert_string_equal(p.envp[1], "LANG=C");
 	/* kept: /, /usr, /dev/null, /proc (read only), the tool; gone: /tmp, /etc/passwd */
 	assert_int_equal(p.n_rules, 5);
 	for (size_t i = 0; i < p.n_rules; i++) {

@@ -136,6 +136,25 @@ static const char *unsupported(const Plan *p)
 	return NULL;
 }
 
+/* HOME=/workspace names the workdir's host path (the sandbox's /tmp has none: left). */
+static int host_home(Plan *p)
+{
+	char host[PATH_MAX];
+
+	for (size_t i = 0; p->envp && p->envp[i]; i++) {
+		if (strncmp(p->envp[i], "HOME=", 5) != 0 ||
+		    nons_host_path(p, p->envp[i] + 5, host, sizeof(host)) < 0 ||
+		    streq(host, p->envp[i] + 5))
+			continue;
+		char *home;
+		if (asprintf(&home, "HOME=%s", host) < 0)
+			return -ENOMEM;
+		free(p->envp[i]);
+		p->envp[i] = home;
+	}
+	return 0;
+}
+
 int nons_plan(Plan *p, bool allow_degraded, ob_error *reterr)
 {
 	if (!allow_degraded)
@@ -166,6 +185,8 @@ int nons_plan(Plan *p, bool allow_degraded, ob_error *reterr)
 		p->cwd = strdup("/");
 		r = p->cwd ? 0 : -ENOMEM;
 	}
+	if (r >= 0)
+		r = host_home(p);
 	if (r < 0)
 		return ob_error_set(reterr, r, "the plan without namespaces: %s", strerror(-r));
 	p->no_namespaces = true;
