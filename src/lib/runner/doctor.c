@@ -55,7 +55,12 @@ static void landlock_line(FILE *f, const json_t *p)
 		     "fix: Linux >= 5.13 with CONFIG_SECURITY_LANDLOCK and lsm=...,landlock");
 		return;
 	}
+	int kernel = (int)json_integer_value(json_object_get(p, "landlock_abi_kernel"));
 	n += (size_t)snprintf(text, sizeof(text), "ABI %d", abi);
+	if (kernel > abi) /* a test knob said so */
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		                      " (the kernel's %d lowered by OB_TEST_LANDLOCK_ABI_MAX)",
+		                      kernel);
 	const char *sep = "; lacks ";
 	for (int i = 0; i < last && n < sizeof(text); i++)
 		if (landlock_steps[i].abi > abi) {
