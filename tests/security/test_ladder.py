@@ -168,6 +168,7 @@ def test_no_user_namespaces_degraded_tier_confines(sandbox, shared_tmp, servers)
     assert prot["tier"] == "no-namespaces" and prot["userns"] is False
     assert set(degraded(log)) >= {"userns", "mntns", "pidns", "netns", "ipcns", "utsns",
                                   "cgroupns"}
+    assert ("cgroup" in degraded(log)) == (prot["cgroup"] == "none")
     denied = {(e["capability"], e["resource"]) for e in events(log)
               if e["event"] == "CapabilityDenied"}
     assert ("EXTERNAL_COMMAND", "/usr/bin/id") in denied, denied

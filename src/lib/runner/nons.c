@@ -207,7 +207,7 @@ json_t *nons_protections_json(const Plan *p, const Cgroup *cg)
 	                 "unix_sockets", "refused");
 }
 
-void nons_report_degraded(Audit *a, const Plan *p)
+void nons_report_degraded(Audit *a, const Plan *p, const Cgroup *cg)
 {
 	char reason[512];
 
@@ -237,6 +237,11 @@ void nons_report_degraded(Audit *a, const Plan *p)
 	event_degraded(a, "utsns", "no UTS namespace: the host's name shows; --allow-degraded");
 	event_degraded(a, "cgroupns",
 	               "no cgroup namespace: the host's cgroup paths show; --allow-degraded");
+	if (cg->version == 0)
+		event_degraded(a, "cgroup",
+		               "no writable cgroup: memory by RLIMIT_DATA, processes by "
+		               "RLIMIT_NPROC over the uid's own on the host, no CPU limit; "
+		               "--allow-degraded");
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)

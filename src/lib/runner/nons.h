@@ -26,7 +26,7 @@ int nons_plan(Plan *plan, bool allow_degraded, ob_error *reterr);
 int nons_host_path(const Plan *plan, const char *path, char *buf, size_t size);
 /* SandboxStart's protections, and a SandboxDegraded event per protection missing. */
 json_t *nons_protections_json(const Plan *plan, const Cgroup *cg);
-void nons_report_degraded(Audit *audit, const Plan *plan);
+void nons_report_degraded(Audit *audit, const Plan *plan, const Cgroup *cg);
 /* Kills the run's processes (the reaper and its descendants): a timeout, or the end. */
 void nons_kill(pid_t reaper);
 /* Forks the run's first process (no namespaces): the program's reaper, which runs it. */

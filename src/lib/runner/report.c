@@ -130,7 +130,7 @@ static json_t *protections_json(const Run *run)
 static void report_degraded(Run *run)
 {
 	if (run->plan.no_namespaces)
-		nons_report_degraded(&run->audit, &run->plan);
+		nons_report_degraded(&run->audit, &run->plan, &run->cg);
 	if (sandbox_identity_degraded(run->sb))
 		event_degraded(&run->audit, "identity",
 		               "rootless: the program's host identity is the caller's, and mode rx "
