@@ -8,13 +8,18 @@
  * where they are restricted (Ubuntu's AppArmor sysctl, Docker's default seccomp profile):
  * clone and unshare with CLONE_NEWUSER fail with EPERM, and clone3 (whose flags a filter
  * cannot read) with ENOSYS, so that callers fall back to clone.
+ *
+ * The name `addfd` refuses the seccomp notifier's SECCOMP_IOCTL_NOTIF_ADDFD with EINVAL, as a
+ * kernel before 5.9 answers it.
  */
 #include <errno.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 static int refuse_user_namespaces(scmp_filter_ctx ctx)
@@ -33,6 +38,11 @@ static int refuse(scmp_filter_ctx ctx, const char *name)
 {
 	if (strcmp(name, "userns") == 0)
 		return refuse_user_namespaces(ctx);
+	if (strcmp(name, "addfd") == 0) {
+		const scmp_datum_t cmd = SECCOMP_IOCTL_NOTIF_ADDFD;
+		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EINVAL), SCMP_SYS(ioctl), 1,
+		                        SCMP_A1(SCMP_CMP_EQ, cmd));
+	}
 	int nr = seccomp_syscall_resolve_name(name);
 	if (nr == __NR_SCMP_ERROR)
 		return -EINVAL;
@@ -43,7 +53,7 @@ int main(int argc, char **argv)
 {
 	if (argc < 3) {
 		(void)fprintf(stderr,
-		              "usage: ob-enosys SYSCALL[,SYSCALL...]|userns PROGRAM [ARGS...]\n");
+		              "usage: ob-enosys SYSCALL|userns|addfd[,...] PROGRAM [ARGS...]\n");
 		return 2;
 	}
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);

@@ -222,14 +222,19 @@ def test_no_user_namespaces_leaves_nothing_running(sandbox, timeout):
     assert leftovers(f"^sleep {marker}$") == []
 
 
-def test_without_pidfd_getfd(sandbox, shared_tmp):
-    """No pidfd_getfd: transparent egress fails closed; --allow-degraded falls back to the
-    proxy and says so."""
-    p = run_as(sandbox, ["sandbox", "run", *NET, "/bin/true"], wrap="pidfd_getfd")
-    assert p.returncode == 125 and b"pidfd_getfd" in p.stderr
+@pytest.mark.parametrize("missing", ["pidfd_getfd", "addfd"])
+def test_without_pidfd_getfd_or_addfd(sandbox, shared_tmp, missing):
+    """No pidfd_getfd, or no SECCOMP_IOCTL_NOTIF_ADDFD (each tried, not inferred from the
+    release): transparent egress fails closed; --allow-degraded falls back to the proxy and
+    says so; doctor names it."""
+    doc = json.loads(run_as(sandbox, ["doctor", "--json"], wrap=missing).stdout)
+    assert doc["egress"]["transparent"] is False
+    assert doc["pidfd_getfd" if missing == "pidfd_getfd" else "addfd_setfd"] is False
+    p = run_as(sandbox, ["sandbox", "run", *NET, "/bin/true"], wrap=missing)
+    assert p.returncode == 125 and b"SECCOMP_ADDFD_FLAG_SETFD" in p.stderr
     log = os.path.join(shared_tmp, "p.jsonl")
     p = run_as(sandbox, ["sandbox", "run", "--allow-degraded", *NET, "--audit-log", log,
-                         "/bin/true"], wrap="pidfd_getfd")
+                         "/bin/true"], wrap=missing)
     assert p.returncode == 0, p.stderr
     assert "egress-transparent" in degraded(log)
     prot = start_event(log)["protections"]

@@ -4,20 +4,27 @@
 
 #include <jansson.h>
 #include <limits.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "backends/runtime.h"
+#include "basic/fdpass.h"
 #include "basic/macro.h"
 #include "basic/procfs.h"
 #include "runner/cgroup.h"
@@ -150,18 +157,91 @@ static const char *probe_cgroup(void)
 	return v;
 }
 
-/* The transparent egress path needs pidfd_getfd (Linux 5.6, tried on ourselves) and
- * SECCOMP_ADDFD_FLAG_SETFD (5.14: no way to try it without a listener, so the release). */
-static bool probe_transparent_once(void)
+static bool probe_pidfd_getfd(void)
 {
-	struct utsname u;
-	unsigned major = 0, minor = 0;
 	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	_cleanup_close_ int copy = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, 0, 0);
+	return copy >= 0;
+}
 
-	if (copy < 0 || uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+#if defined(__x86_64__)
+#define PROBE_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define PROBE_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+/* The child of probe_addfd_setfd: its getppid() goes to a listener it hands over on SOCK,
+ * and succeeds when answered with 0. */
+static _Noreturn void addfd_child(int sock)
+{
+	struct sock_filter f[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PROBE_AUDIT_ARCH, 1, 0),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_getppid, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = ELEMENTSOF(f), .filter = f};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		_exit(1);
+	int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+	                            SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+	if (listener < 0 || fd_send(sock, 'l', &listener, 1) < 0)
+		_exit(1);
+	(void)close(listener);
+	_exit(syscall(SYS_getppid) == 0 ? 0 : 1);
+}
+
+/* FD has something to read within two seconds (the probe's child is quick or broken). */
+static bool readable(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	return poll(&pfd, 1, 2000) == 1 && (pfd.revents & POLLIN);
+}
+
+/* SECCOMP_ADDFD_FLAG_SETFD (Linux 5.14), tried: a child traps a getppid() of its own and we
+ * answer it by placing an fd at a number we choose, as the transparent path does. */
+static bool probe_addfd_setfd(void)
+{
+	int sv[2];
+	bool ok = false;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return false;
-	return major > 5 || (major == 5 && minor >= 14);
+	pid_t pid = fork();
+	if (pid == 0) {
+		(void)close(sv[0]);
+		addfd_child(sv[1]);
+	}
+	(void)close(sv[1]);
+	_cleanup_close_ int sock = sv[0];
+	_cleanup_close_ int listener = -1;
+	struct seccomp_notif req = {0};
+	if (pid > 0 && readable(sock) && fd_receive(sock, &listener, 1) >= 0 &&
+	    readable(listener) && ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0) {
+		struct seccomp_notif_addfd add = {.id = req.id,
+		                                  .flags = SECCOMP_ADDFD_FLAG_SETFD,
+		                                  .srcfd = (unsigned)listener,
+		                                  .newfd = 100};
+		ok = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) >= 0;
+		struct seccomp_notif_resp resp = {.id = req.id};
+		(void)ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+	}
+	if (pid > 0) {
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
+	}
+	return ok;
+}
+
+/* The transparent egress path needs pidfd_getfd (Linux 5.6) and SECCOMP_ADDFD_FLAG_SETFD
+ * (5.14): each tried. */
+static bool probe_transparent_once(void)
+{
+	return probe_pidfd_getfd() && probe_addfd_setfd();
 }
 
 /* Asked before every run with network grants: the kernel does not change under us, so once
@@ -230,13 +310,6 @@ static bool probe_seccomp_notify(void)
 {
 	unsigned action = SECCOMP_RET_USER_NOTIF;
 	return syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
-}
-
-static bool probe_pidfd_getfd(void)
-{
-	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
-	_cleanup_close_ int copy = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, 0, 0);
-	return copy >= 0;
 }
 
 /* The controllers of our own cgroup v2 that we may hand to a child ("" on a v1-only host). */
