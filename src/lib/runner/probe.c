@@ -170,6 +170,7 @@ static bool probe_pidfd_getfd(void)
 #define PROBE_AUDIT_ARCH AUDIT_ARCH_AARCH64
 #endif
 
+/* GCOVR_EXCL_START: runs in a forked child, which leaves with _exit (no counters written) */
 /* The child of probe_addfd_setfd: its getppid() goes to a listener it hands over on SOCK,
  * and succeeds when answered with 0. */
 static _Noreturn void addfd_child(int sock)
@@ -194,6 +195,7 @@ static _Noreturn void addfd_child(int sock)
 	(void)close(listener);
 	_exit(syscall(SYS_getppid) == 0 ? 0 : 1);
 }
+/* GCOVR_EXCL_STOP */
 
 /* FD has something to read within two seconds (the probe's child is quick or broken). */
 static bool readable(int fd)
