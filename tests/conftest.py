@@ -2,11 +2,18 @@
 """Fixtures shared by tests/integration and tests/security.
 
 Sandboxed runs are exercised twice: as root and as an unprivileged user that the tests
-create (`obtest`), run through runuser. Without root, only the unprivileged pass runs."""
+create (`obtest`), run through runuser. Without root, only the unprivileged pass runs.
+
+From any checkout: when that user cannot reach the build (a clone under /root, which is
+0700), the binaries the tests run are copied to a directory it can (pytest_configure).
+With OB_MUST_WORK=1 (ci/test.sh) a skip fails unless its reason is one this host explains
+(pytest_runtest_makereport)."""
+import grp
 import http.server
 import json
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
@@ -17,6 +24,158 @@ import time
 import pytest
 
 TEST_USER = "obtest"
+
+# The programs the tests run, by their environment variable (tests/meson.build sets them).
+BINARIES = ("OB_BIN", "OB_ENOSYS", "OB_ATTACK", "OB_POLICY_DIFF")
+# Beside OB_BIN and run from there: runc and crun's helper inside the container.
+BESIDE_BIN = ("omnibase-exec",)
+
+
+def can_reach(path, uid, gids):
+    """Whether UID (with groups GIDS) may run PATH: every directory above it searchable by
+    them and the file itself readable and executable, by the owner, group or other bits."""
+    if uid == 0:
+        return True
+
+    def allowed(st, bits):  # bits: an octal digit (4 read, 1 execute) of "other"
+        if st.st_uid == uid:
+            return st.st_mode & (bits << 6) == bits << 6
+        if st.st_gid in gids:
+            return st.st_mode & (bits << 3) == bits << 3
+        return st.st_mode & bits == bits
+
+    path = os.path.abspath(path)
+    parent = os.path.dirname(path)
+    while True:
+        try:
+            st = os.stat(parent)
+        except OSError:
+            return False
+        if not allowed(st, 1):
+            return False
+        if parent == "/":
+            break
+        parent = os.path.dirname(parent)
+    try:
+        return allowed(os.stat(path), 5)
+    except OSError:
+        return False
+
+
+def _user_ids():
+    u = _ensure_user()
+    return u.pw_uid, {u.pw_gid} | {g.gr_gid for g in grp.getgrall() if TEST_USER in g.gr_mem}
+
+
+def copy_for_user(paths, uid, gids):
+    """PATHS (name -> path) that UID cannot reach copied into a new 0755 directory, with the
+    helpers BESIDE_BIN next to OB_BIN's copy: (the directory or None, name -> path to use)."""
+    if all(can_reach(p, uid, gids) for p in paths.values()):
+        return None, dict(paths)
+    d = tempfile.mkdtemp(prefix="ob-bin-")
+    os.chmod(d, 0o755)
+    out = {}
+    for name, path in paths.items():
+        out[name] = os.path.join(d, os.path.basename(path))
+        shutil.copy2(path, out[name])
+        os.chmod(out[name], 0o755)
+        if name == "OB_BIN":
+            for helper in BESIDE_BIN:
+                src = os.path.join(os.path.dirname(path), helper)
+                if os.path.exists(src):
+                    shutil.copy2(src, os.path.join(d, helper))
+                    os.chmod(os.path.join(d, helper), 0o755)
+    return d, out
+
+
+def pytest_configure(config):
+    """The unprivileged pass from any checkout: when the test user cannot reach the build,
+    the binaries go to a 0755 directory of their own for the session, and the environment
+    names those copies (for root's runs too: one binary per session). A hook, not a fixture:
+    test modules read these variables when they are imported, before any fixture runs."""
+    if os.geteuid() != 0:
+        return
+    paths = {k: os.environ[k] for k in BINARIES if os.environ.get(k)}
+    if not paths:
+        return
+    d, copies = copy_for_user(paths, *_user_ids())
+    if d:
+        config._ob_bin_copies = d
+        os.environ.update(copies)
+
+
+def pytest_unconfigure(config):
+    d = getattr(config, "_ob_bin_copies", None)
+    if d:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+# OB_MUST_WORK=1: a skip fails unless this host explains it. Each known reason with what
+# makes it expected here (a parameter that does not apply to this caller, or a host fact
+# checked now); any other reason, or a known one this host does not explain, fails.
+EXPECTED_PREFIX = "expected on this host: "
+
+
+def _hybrid_cgroups():
+    return os.path.isdir("/sys/fs/cgroup/unified")
+
+
+SKIP_REASONS = [
+    (r"^not root$", lambda m: os.geteuid() != 0),
+    (r"^needs root|needs root$", lambda m: os.geteuid() != 0),
+    (r"^(\S+) is not installed$", lambda m: not shutil.which(m.group(1))),
+    (r"^runc and crun run as root only$", lambda m: True),
+    (r"^the unprivileged case$", lambda m: True),
+    (r"^rootless: |^root: ", lambda m: True),
+    (r"^omnibase-exec is installed on this machine$", lambda m: True),
+    (r"^not a hybrid cgroup host", lambda m: not _hybrid_cgroups()),
+    (r"^no shared workload next to this checkout$", lambda m: True),
+    (r"^no host name other than localhost resolves to loopback", lambda m: True),
+    (r"^gVisor observes no denials$", lambda m: True),
+    (r"^crun 1\.8 cannot bind", lambda m: True),
+    (r"^PostgreSQL server not installed, or not root$",
+     lambda m: os.geteuid() != 0 or not os.path.exists("/usr/lib/postgresql")),
+    (r"^no (/\S+)$", lambda m: not os.path.exists(m.group(1))),
+    (r"x86_64", lambda m: __import__("platform").machine() != "x86_64"),
+]
+
+
+def skip_is_expected(reason):
+    """Whether a skip for REASON is one this host explains (OB_MUST_WORK lets it stand)."""
+    if reason.startswith(EXPECTED_PREFIX):
+        return True
+    for pattern, expected in SKIP_REASONS:
+        m = re.search(pattern, reason)
+        if m:
+            return bool(expected(m))
+    return False
+
+
+def skip_expected(reason):
+    """Skips: this host lacks what the test needs, which OB_MUST_WORK=1 accepts."""
+    pytest.skip(EXPECTED_PREFIX + reason)
+
+
+def _skip_reason(report):
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("OB_MUST_WORK") != "1" or not report.skipped:
+        return
+    if getattr(report, "wasxfail", None) is not None:
+        return
+    reason = _skip_reason(report)
+    if not skip_is_expected(reason):
+        report.outcome = "failed"
+        report.longrepr = (f"OB_MUST_WORK=1: skipped for a reason this host does not "
+                           f"explain: {reason}")
 
 
 @pytest.fixture(autouse=True)

@@ -710,6 +710,9 @@ OB_PUBLIC int ob_audit_format(const char *line, size_t len, const char *event, u
  * short-lived child processes and system calls.  *ret is malloc'ed, owned by the caller:
  * free().  -ENOMEM. */
 OB_PUBLIC int ob_probe_json(char **ret);
+/* The same for reading: a verdict line per protection and per backend, the tier each backend
+ * would run, and what blocks a missing protection with its fix. *ret as above. */
+OB_PUBLIC int ob_probe_text(char **ret);
 
 #ifdef __cplusplus
 }

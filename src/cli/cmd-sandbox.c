@@ -516,29 +516,3 @@ int cmd_sandbox(int argc, char **argv)
 	};
 	return verb_dispatch(verbs, ELEMENTSOF(verbs), sandbox_help, argc - 1, argv + 1);
 }
-
-static const char doctor_help[] = "Usage: omnibase doctor\n"
-                                  "\n"
-                                  "Prints, as JSON, which protections this kernel and user can "
-                                  "apply:\n"
-                                  "namespaces, Landlock ABI, seccomp, cgroup version, pidfd.\n";
-
-int cmd_doctor(int argc, char **argv)
-{
-	_cleanup_free_ char *s = NULL;
-
-	if (argc > 1 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
-		(void)fputs(doctor_help, stdout);
-		return 0;
-	}
-	if (argc > 1) {
-		log_error("doctor takes no arguments (see --help)");
-		return OB_EXIT_SETUP;
-	}
-	if (ob_probe_json(&s) < 0) {
-		log_error("out of memory");
-		return OB_EXIT_SETUP;
-	}
-	(void)puts(s);
-	return 0;
-}

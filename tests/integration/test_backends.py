@@ -254,7 +254,7 @@ def test_rootless(ob_bin, sandbox, shared_tmp, name):
 
 
 def test_doctor_lists_backends(run):
-    doc = json.loads(run("doctor", check=0).stdout)
+    doc = json.loads(run("doctor", "--json", check=0).stdout)
     assert set(doc["backends"]) == {"native", "gvisor", "crun", "runc"}
     for name, exe in OCI_RUNTIMES.items():
         assert doc["backends"][name]["installed"] == bool(shutil.which(exe))

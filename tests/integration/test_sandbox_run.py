@@ -327,7 +327,7 @@ def test_landlock_in_plan_and_events(sandbox, shared_tmp):
 
 
 def test_doctor(run):
-    p = run("doctor", check=0)
+    p = run("doctor", "--json", check=0)
     d = json.loads(p.stdout)
     assert d["namespaces"] is True
     assert isinstance(d["landlock_abi"], int)

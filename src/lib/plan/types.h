@@ -134,6 +134,7 @@ typedef struct Plan {
 	size_t n_warnings;
 	NewFile *new_files; /* FILE_WRITE of files that do not exist yet (grantfiles.c) */
 	size_t n_new_files;
+	bool no_namespaces;            /* the tier without namespaces (runner/nons.h): host paths */
 } Plan;
 
 /* Inputs of a plan: a borrowed view of the sandbox's settings. */

@@ -19,6 +19,7 @@
 #include "policy/registry.h"
 #include "runner/learn.h"
 #include "runner/result.h"
+#include "runner/nons.h"
 #include "runner/run.h"
 
 uint64_t run_elapsed_ms(const Run *run)
@@ -154,6 +155,8 @@ static json_t *protections_json(const Run *run)
 {
 	if (run->sb->backend != OB_BACKEND_NATIVE)
 		return oci_protections_json(run);
+	if (run->plan.no_namespaces)
+		return nons_protections_json(&run->plan, &run->cg);
 	return json_pack(
 	    "{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:b, s:i, s:b, s:s, s:b, s:b, s:o, s:s}",
 	    "userns", 1, "mntns", 1, "pidns", 1, "netns", 1, "ipcns", 1, "utsns", 1, "cgroupns", 1,
@@ -167,6 +170,8 @@ static json_t *protections_json(const Run *run)
 /* What runs less confined than it could, each said once (--allow-degraded asked for it). */
 static void report_degraded(Run *run)
 {
+	if (run->plan.no_namespaces)
+		nons_report_degraded(&run->audit, &run->plan, &run->cg);
 	if (sandbox_identity_degraded(run->sb))
 		event_degraded(&run->audit, "identity",
 		               "rootless: the program's host identity is the caller's, and mode rx "
@@ -208,9 +213,6 @@ static void report_degraded(Run *run)
 		               "MFD_NOEXEC_SEAL unavailable (Linux < 6.3): a memfd the program "
 		               "writes can be executed around the exec allow-list; "
 		               "--allow-degraded");
-	if (sandbox_landlock_tcp_missing(&run->plan))
-		event_degraded(&run->audit, "landlock-tcp",
-		               "Landlock ABI < 4 has no TCP rules; --allow-degraded");
 }
 
 void run_report_start(Run *run)

@@ -38,6 +38,7 @@
 #include "policy/registry.h"
 #include "runner/cgroup.h"
 #include "runner/learn.h"
+#include "runner/nons.h"
 #include "runner/notify.h"
 #include "runner/output.h"
 #include "runner/plan-summary.h"
@@ -463,12 +464,6 @@ static int backend_decision(const ob_sandbox *sb, const Plan *p, ob_error *reter
 	return 0;
 }
 
-/* A network grant wants Landlock's TCP rules; Landlock is there but too old for them. */
-bool sandbox_landlock_tcp_missing(const Plan *p)
-{
-	return (p->proxy || p->transparent) && p->landlock_abi > 0 && !p->tcp_connect_handled;
-}
-
 bool sandbox_identity_degraded(const ob_sandbox *sb)
 {
 	return geteuid() != 0 && sb->mode == OB_MODE_RX;
@@ -490,7 +485,7 @@ static int identity_decision(const ob_sandbox *sb, ob_error *reterr)
 /* Fail closed: a run without Landlock needs --allow-degraded (and then says so). */
 static int landlock_decision(const ob_sandbox *sb, int *ret_abi, ob_error *reterr)
 {
-	*ret_abi = fs_rules_abi();
+	*ret_abi = probe_landlock_abi();
 	if (*ret_abi > 0 || sb->mode == OB_MODE_RWX || sb->allow_degraded)
 		return 0;
 	return ob_error_set(reterr, -EOPNOTSUPP,
@@ -580,14 +575,10 @@ int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 		r = memfd_decision(sb, plan, reterr);
 	if (r >= 0 && sb->backend != OB_BACKEND_NATIVE)
 		r = backend_decision(sb, plan, reterr);
+	if (r >= 0 && sb->backend == OB_BACKEND_NATIVE && nons_needed())
+		r = nons_plan(plan, sb->allow_degraded, reterr);
 	if (r < 0)
 		return r;
-	if (sandbox_landlock_tcp_missing(plan) && !sb->allow_degraded)
-		return ob_error_set(reterr, -EOPNOTSUPP,
-		                    "Landlock on this kernel (ABI %d) cannot restrict TCP connect "
-		                    "(ABI 4 needed) for the network grant; refusing to run less "
-		                    "confined than asked (--allow-degraded runs without it)",
-		                    plan->landlock_abi);
 	/* learning also traps stat and access: a hidden host file is looked at on the host */
 	return filter_build(&plan->seccomp, &sb->seccomp_profile, plan->n_dbs > 0 || sb->learn,
 	                    reterr);

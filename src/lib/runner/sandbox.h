@@ -53,8 +53,6 @@ int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr);
 const char *sandbox_oci_helper(const ob_sandbox *sb, char *buf, size_t size);
 /* Rootless mode rx: the program would act as the caller on the whole visible host. */
 bool sandbox_identity_degraded(const ob_sandbox *sb);
-/* A network grant wants Landlock's TCP rules; Landlock is there but too old for them. */
-bool sandbox_landlock_tcp_missing(const Plan *p);
 /* The limits as SPEC §5 prints them, and the active grants, as JSON. */
 json_t *sandbox_limits_json(const ob_limits *l);
 json_t *sandbox_granted_json(const ob_sandbox *sb);

@@ -298,7 +298,7 @@ static void drop_capabilities(void)
 	(void)syscall(SYS_capset, &h, d);
 }
 
-static _Noreturn void exec_program(const SpawnArgs *a)
+_Noreturn void spawn_exec_program(const SpawnArgs *a)
 {
 	const Plan *p = a->plan;
 	const ob_limits *l = &p->limits;
@@ -561,7 +561,7 @@ static _Noreturn void child_main(const SpawnArgs *a)
 	if (pid < 0)
 		die_setup(a, errno, "fork", NULL);
 	if (pid == 0)
-		exec_program(a);
+		spawn_exec_program(a);
 	run_init(a, pid);
 }
 

@@ -37,5 +37,8 @@ typedef struct SpawnArgs {
 
 /* Clones the child into new user, mount, pid, net, ipc, uts namespaces.  Returns its pid. */
 int spawn_sandbox(const SpawnArgs *args, pid_t *ret_pid);
+/* The program's process, from setsid to execve: output, working directory, rlimits,
+ * capabilities, no_new_privs, Landlock, then the seccomp filter. */
+_Noreturn void spawn_exec_program(const SpawnArgs *args);
 /* Writes uid_map, setgroups and gid_map of PID (the parent's half of the handshake). */
 int spawn_write_idmaps(pid_t pid, const Plan *plan, bool deny_setgroups);

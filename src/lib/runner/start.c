@@ -15,6 +15,7 @@
 #include "basic/error.h"
 #include "basic/macro.h"
 #include "runner/idmap.h"
+#include "runner/nons.h"
 #include "runner/run.h"
 
 /* Clones the sandbox and completes the handshake: id maps, cgroup, go. */
@@ -24,7 +25,7 @@ int run_start_native(Run *run, ob_error *reterr)
 	bool root = geteuid() == 0;
 
 	/* root: the host binds opened here, where the host paths can be reached (idmap.h) */
-	if (run->plan.id_base) {
+	if (run->plan.id_base && !run->plan.no_namespaces) {
 		int r = idmap_open_trees(&run->plan, reterr);
 		if (r < 0)
 			return r;
@@ -77,7 +78,7 @@ int run_start_native(Run *run, ob_error *reterr)
 	               .rlimit_pids = run->cg.version == 0,
 	               .join_fds = {join[0], join[1], join[2]},
 	               .set_groups = root};
-	r = spawn_sandbox(&a, &run->pid);
+	r = run->plan.no_namespaces ? nons_spawn(&a, &run->pid) : spawn_sandbox(&a, &run->pid);
 	idmap_close_trees(&run->plan); /* the child has its copies */
 	close_many(join, CG_MAX);
 	(void)close(outp[0][1]);
@@ -96,7 +97,7 @@ int run_start_native(Run *run, ob_error *reterr)
 		                        : "");
 	}
 	/* Two steps (see child_main): the maps, then the cgroups while the child sets up. */
-	r = spawn_write_idmaps(run->pid, &run->plan, !root);
+	r = run->plan.no_namespaces ? 0 : spawn_write_idmaps(run->pid, &run->plan, !root);
 	if (r >= 0 && send(sync_pipe[1], "m", 1, MSG_NOSIGNAL) != 1)
 		r = -errno;
 	if (r >= 0)

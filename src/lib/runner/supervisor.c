@@ -21,6 +21,7 @@
 #include "basic/macro.h"
 #include "plan/dbfiles.h"
 #include "plan/grantfiles.h"
+#include "runner/nons.h"
 #include "runner/run.h"
 
 /* ---------------------------------------------------------------- running */
@@ -262,7 +263,9 @@ static bool wait_child(Run *run, int *wstatus)
 		if (!exited && !timed_out && spent >= timeout) {
 			timed_out = true;
 			/* PID 1 dies, and the kernel kills the whole pid namespace with it. */
-			if (run->sb->backend == OB_BACKEND_NATIVE)
+			if (run->plan.no_namespaces) /* no pid namespace to end */
+				nons_kill(run->pid);
+			else if (run->sb->backend == OB_BACKEND_NATIVE)
 				(void)kill(run->pid, SIGKILL);
 			else /* the runtime waits for its container: kill that */
 				backend_kill(run->sb->backend, run->runtime, run->bundle.dir,
@@ -313,6 +316,8 @@ static bool wait_child(Run *run, int *wstatus)
 static void run_done(Run *run)
 {
 	if (run->pid > 0) {
+		if (run->plan.no_namespaces)
+			nons_kill(run->pid);
 		(void)kill(run->pid, SIGKILL);
 		(void)waitpid(run->pid, NULL, 0);
 	}
