@@ -20,6 +20,7 @@
 #include "model/capability.h"
 #include "plan/dbfiles.h"
 #include "plan/identity.h"
+#include "plan/overlay.h"
 #include "plan/program.h"
 #include "plan/steps.h"
 
@@ -535,6 +536,7 @@ int plan_build(Plan *p, const PlanInput *in, ob_error *reterr)
 		if (r >= 0) {
 			p->steps[p->n_steps - 1].src_is_dir = true;
 			plan_mark_idmap(p, p->n_steps - 1);
+			plan_overlay_add(p, p->n_steps - 1);
 		}
 	}
 	if (r < 0)

@@ -38,6 +38,8 @@ typedef struct MountStep {
 	bool src_inside; /* src is a path inside the new root (e.g. its own /proc/sys) */
 	bool idmap;      /* a grant: the caller's files are the sandbox uid's here (identity.h) */
 	int tree_fd;     /* the bind, opened and set up by the supervisor (open_tree), or -1 */
+	unsigned
+	    overlay;     /* 0, or 1 + the number of its upper layer on the disk tmpfs (overlay.h) */
 	const char *why; /* for --dry-run: "runtime", "grant FILE_READ:/data/x", ... */
 } MountStep;
 
@@ -108,6 +110,9 @@ typedef struct Plan {
 	uid_t id_base;
 	const char *idmap_unsupported; /* a grant bound without an id map (its file system has
 	                                * none): said in SandboxDegraded */
+	unsigned n_overlays;           /* writable host binds under an overlay (overlay.h) */
+	bool disk_unbounded;           /* another backend binds them directly: --allow-degraded */
+	char disk_data[80]; /* the mount data of their tmpfs: size and nr_inodes of --limit disk */
 } Plan;
 
 /* Inputs of a plan: a borrowed view of the sandbox's settings. */

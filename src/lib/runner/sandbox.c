@@ -37,6 +37,7 @@
 #include "plan/syscall-filter.h"
 #include "policy/registry.h"
 #include "runner/cgroup.h"
+#include "runner/disk.h"
 #include "runner/notify.h"
 #include "runner/output.h"
 #include "runner/probe.h"
@@ -531,6 +532,9 @@ int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 	if (r < 0)
 		return r;
 	r = memfd_decision(sb, plan, reterr);
+	if (r >= 0)
+		r = disk_decision(sb->backend == OB_BACKEND_NATIVE, sb->allow_degraded, plan,
+		                  reterr);
 	if (r >= 0 && sb->backend != OB_BACKEND_NATIVE)
 		r = backend_decision(sb, plan, reterr);
 	if (r < 0)

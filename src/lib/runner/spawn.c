@@ -35,6 +35,7 @@
 #include "egress/proxy.h"
 #include "plan/fs-rules.h"
 #include "plan/identity.h"
+#include "plan/overlay.h"
 #include "runner/mount-api.h"
 #include "runner/notify.h"
 
@@ -137,6 +138,67 @@ static int move_tree(const MountStep *s, char *dest)
 	return r;
 }
 
+/* The bind at DEST (writable) under an overlay whose upper layer is on the disk tmpfs
+ * (plan/overlay.h): the kernel answers ENOSPC past --limit disk, the supervisor writes the
+ * layer back when the program has ended. The upper directory takes the bind's mode, as the
+ * overlay's root shows the upper's. userxattr: in a user namespace the overlay keeps its
+ * marks (opaque directories) in user.overlay.* and neither creates nor follows redirects, so
+ * renaming a directory of the host gives EXDEV (tools then copy). */
+static int overlay_step(const MountStep *s, const char *dest)
+{
+	char upper[64], work[64];
+	struct stat st;
+	int r = 0;
+
+	(void)snprintf(upper, sizeof(upper), OVERLAY_DISK_DIR "/%u", s->overlay);
+	if (stat(dest, &st) < 0 || mkdir(upper, 0700) < 0)
+		return -errno;
+	(void)snprintf(work, sizeof(work), OVERLAY_DISK_DIR "/%u/w", s->overlay);
+	(void)snprintf(upper, sizeof(upper), OVERLAY_DISK_DIR "/%u/u", s->overlay);
+	if (mkdir(upper, 0700) < 0 || mkdir(work, 0700) < 0 || chmod(upper, st.st_mode & 07777) < 0)
+		return -errno;
+	int fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "lowerdir+", dest, 0) < 0 ||
+	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
+	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
+	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0 ||
+	    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		r = -errno;
+	int m = r < 0 ? -1 : (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, mount_attrs(s->flags));
+	if (r >= 0 && m < 0)
+		r = -errno;
+	(void)close(fs);
+	if (m >= 0 && syscall(SYS_move_mount, m, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		r = -errno;
+	if (m >= 0)
+		(void)close(m);
+	return r;
+}
+
+/* The tmpfs that holds the overlays' upper layers, in the staging root (never in the new
+ * one: the program cannot reach it but through the overlays), and its root sent to the
+ * supervisor, which writes the layers back at the end (runner/disk.c). */
+static void mount_disk(const SpawnArgs *a)
+{
+	if (mkdir(OVERLAY_DISK_DIR, 0700) < 0 ||
+	    mount("omnibase-disk", OVERLAY_DISK_DIR, "tmpfs", MS_NOSUID | MS_NODEV,
+	          a->plan->disk_data) < 0)
+		die_setup(a, errno, "mounting the disk tmpfs (--limit disk)", NULL);
+}
+
+static void send_disk(const SpawnArgs *a)
+{
+	int fd = open(OVERLAY_DISK_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		die_setup(a, errno, "opening the disk tmpfs", NULL);
+	int r = fd_send(a->sync_fd, 'd', &fd, 1);
+	(void)close(fd);
+	if (r < 0)
+		die_setup(a, -r, "sending the disk tmpfs", NULL);
+}
+
 static int write_step_file(const MountStep *s, const char *dest, mode_t mode)
 {
 	int fd = open(dest, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
@@ -171,7 +233,8 @@ static int apply_step(const MountStep *s)
 		r = mkdir_parents(dest);
 		return r < 0 ? r : (symlink(s->src, dest) < 0 && errno != EEXIST ? -errno : 0);
 	case STEP_BIND:
-		return s->tree_fd >= 0 ? move_tree(s, dest) : bind_step(s, dest);
+		r = s->tree_fd >= 0 ? move_tree(s, dest) : bind_step(s, dest);
+		return r < 0 || !s->overlay ? r : overlay_step(s, dest);
 	case STEP_SECRET:
 		return write_step_file(s, dest, 0400);
 	case STEP_FILE:
@@ -205,11 +268,15 @@ static void setup_root(const SpawnArgs *a)
 		die_setup(a, errno, "mounting the root tmpfs", NULL);
 	if (syscall(SYS_pivot_root, "/tmp", "/tmp" OLDROOT) < 0 || chdir("/") < 0)
 		die_setup(a, errno, "pivot_root into the staging root", NULL);
+	if (p->n_overlays)
+		mount_disk(a);
 	for (size_t i = 0; i < p->n_steps; i++) {
 		int r = apply_step(&p->steps[i]);
 		if (r < 0)
 			die_setup(a, -r, "mounting", p->steps[i].dest);
 	}
+	if (p->n_overlays)
+		send_disk(a);
 	/* The secrets are written: from now on nobody changes them. */
 	if (p->has_secrets &&
 	    mount(NULL, NEWROOT "/run/secrets", NULL,

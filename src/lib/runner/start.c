@@ -14,6 +14,7 @@
 #include "backends/runtime.h"
 #include "basic/error.h"
 #include "basic/macro.h"
+#include "runner/disk.h"
 #include "runner/idmap.h"
 #include "runner/run.h"
 
@@ -103,6 +104,11 @@ int run_start_native(Run *run, ob_error *reterr)
 		r = cgroup_attach(&run->cg, run->pid);
 	if (r >= 0 && send(sync_pipe[1], "c", 1, MSG_NOSIGNAL) != 1)
 		r = -errno;
+	/* a child that failed before sending it says why on the report pipe */
+	if (r >= 0 && run->plan.n_overlays)
+		(void)disk_receive(sync_pipe[1],
+		                   (int)MIN(run->plan.limits.value[OB_LIMIT_TIMEOUT], INT_MAX),
+		                   &run->disk_fd);
 	(void)close(sync_pipe[1]);
 	if (r < 0)
 		return ob_error_set(reterr, r, "setting up the sandbox process: %s", strerror(-r));

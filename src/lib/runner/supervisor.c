@@ -340,6 +340,8 @@ static void run_done(Run *run)
 	dnsstub_free(run->dns);
 	notify_done(&run->notifier);
 	cgroup_destroy(&run->cg);
+	if (run->disk_fd >= 0)
+		(void)close(run->disk_fd);
 	audit_done(&run->audit);
 	plan_done(&run->plan);
 }
@@ -354,6 +356,7 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	           .proxy_sock = -1,
 	           .netns_fd = -1,
 	           .seccomp_listen = -1,
+	           .disk_fd = -1,
 	           .notifier = {.fd = -1, .mem_fd = -1, .root_fd = -1}};
 	int wstatus = 0, r;
 
@@ -404,6 +407,8 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 		    "audit socket: %llu events not delivered (the reader did not keep "
 		    "up; at most %u KiB wait)",
 		    (unsigned long long)audit_undelivered(&run.audit), AUDIT_QUEUE_MAX >> 10);
+	else if (run.disk_error[0] && r >= 0)
+		(void)ob_error_set(reterr, 0, "%s", run.disk_error);
 out:
 	run_done(&run);
 	return r < 0 ? r : 0;

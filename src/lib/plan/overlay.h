@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The disk limit (--limit disk, docs/design/disk.md): a writable host bind is mounted under
+ * an overlay whose upper layer lives on one tmpfs of the run, sized by the limit in bytes
+ * and in inodes, so the kernel answers ENOSPC past it; the supervisor writes the upper
+ * layers back to the host when the program has ended (runner/writeback.c).
+ *
+ * On the disk tmpfs, layer N (1, 2, …) has its upper directory at "N/u" and the overlay's
+ * work directory at "N/w".
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include "plan/types.h"
+
+/* Where the child mounts the disk tmpfs in its staging root, before the new root exists. */
+#define OVERLAY_DISK_DIR "/disk"
+
+/* Files a disk limit of BYTES allows: one per 4 KiB, at least 1024, at most 4 Mi. */
+uint64_t overlay_inodes(uint64_t bytes);
+/* Puts the writable bind STEP of P under an overlay (nothing for a read-only one), and
+ * writes the disk tmpfs's mount data from P's disk limit. */
+void plan_overlay_add(Plan *p, size_t step);
+/* Binds every overlaid step of P directly again (a backend without the overlay, with
+ * --allow-degraded): writes then reach the host unbounded. */
+void plan_overlay_drop(Plan *p);

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The disk limit of a run: what the supervisor does with the overlays' tmpfs (disk.h). */
+#include "runner/disk.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "basic/error.h"
+#include "basic/fdpass.h"
+#include "basic/macro.h"
+#include "plan/overlay.h"
+#include "runner/mount-api.h"
+#include "runner/run.h"
+#include "runner/writeback.h"
+
+int disk_decision(bool native, bool allow_degraded, Plan *p, ob_error *reterr)
+{
+	if (native || p->n_overlays == 0)
+		return 0;
+	if (!allow_degraded)
+		return ob_error_set(reterr, -EOPNOTSUPP,
+		                    "--limit disk: this backend cannot bound what the program "
+		                    "writes through --workdir (only the native backend puts it "
+		                    "under an overlay); refusing to run less confined than asked "
+		                    "(--allow-degraded binds it unbounded)");
+	plan_overlay_drop(p);
+	p->disk_unbounded = true;
+	return 0;
+}
+
+int disk_receive(int sock, int timeout_ms, int *ret_fd)
+{
+	struct pollfd pfd = {.fd = sock, .events = POLLIN};
+
+	int n = poll(&pfd, 1, timeout_ms);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ETIMEDOUT;
+	return fd_receive(sock, ret_fd, 1);
+}
+
+bool disk_is_full(int fd)
+{
+	struct statvfs sv;
+
+	return fstatvfs(fd, &sv) == 0 && sv.f_blocks > 0 && (sv.f_bavail == 0 || sv.f_favail == 0);
+}
+
+/* The upper layer of STEP written back into its host directory; a message in BUF (SIZE)
+ * when something was not. */
+static void write_back_step(const Plan *p, const MountStep *s, int disk_fd, char *buf, size_t size)
+{
+	char upper_path[32];
+	struct ob_open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+	                          .resolve = RESOLVE_NO_SYMLINKS};
+	Writeback wb = {.uid = p->id_base ? p->outer_uid : (uid_t)-1,
+	                .gid = p->id_base ? p->outer_gid : (gid_t)-1};
+
+	(void)snprintf(upper_path, sizeof(upper_path), "%u/u", s->overlay);
+	_cleanup_close_ int upper =
+	    openat(disk_fd, upper_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int host = (int)syscall(SYS_openat2, AT_FDCWD, s->src, &how, sizeof(how));
+	if (upper < 0 || host < 0) {
+		(void)snprintf(buf, size, "%s: not written back: %s", s->src, strerror(errno));
+		return;
+	}
+	writeback_tree(upper, host, &wb);
+	if (wb.error)
+		(void)snprintf(buf, size, "%s: %s not written back: %s", s->src, wb.first,
+		               strerror(-wb.error));
+	else if (wb.skipped)
+		(void)snprintf(buf, size,
+		               "%s: %u entries not written back (devices, FIFOs, sockets, or "
+		               "deeper than %d), the first %s",
+		               s->src, wb.skipped, WRITEBACK_MAX_DEPTH, wb.first);
+}
+
+void run_finish_disk(Run *run)
+{
+	const Plan *p = &run->plan;
+
+	if (p->n_overlays == 0)
+		return;
+	if (run->disk_fd < 0) {
+		/* the child failed before it sent the tmpfs: nothing ran, nothing to write */
+		if (run->got_exit && !run->got_failure)
+			(void)snprintf(run->disk_error, sizeof(run->disk_error),
+			               "disk: the overlays' upper layers were not received: the "
+			               "program's writes through --workdir are lost");
+		return;
+	}
+	if (disk_is_full(run->disk_fd))
+		run_on_limit(run, OB_LIMIT_DISK);
+	for (size_t i = 0; i < p->n_steps; i++)
+		if (p->steps[i].overlay && !run->disk_error[0])
+			write_back_step(p, &p->steps[i], run->disk_fd, run->disk_error,
+			                sizeof(run->disk_error));
+		else if (p->steps[i].overlay) {
+			char ignored[8];
+			write_back_step(p, &p->steps[i], run->disk_fd, ignored, sizeof(ignored));
+		}
+	(void)close(run->disk_fd);
+	run->disk_fd = -1;
+}

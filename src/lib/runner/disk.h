@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The disk limit of a run (--limit disk; plan/overlay.h, docs/design/disk.md): the decision
+ * for backends without the overlay, the disk tmpfs received from the sandbox's first
+ * process, and at the end the upper layers written back and the limit's event.
+ */
+#pragma once
+
+#include "omnibase/omnibase.h"
+
+#include "plan/types.h"
+
+typedef struct Run Run;
+
+/* Fail closed: only the native backend mounts the overlays; another one runs the writable
+ * binds unbounded with --allow-degraded (P's overlays dropped, SandboxDegraded "disk"),
+ * else -EOPNOTSUPP. */
+int disk_decision(bool native, bool allow_degraded, Plan *p, ob_error *reterr);
+/* Waits up to TIMEOUT_MS for the disk tmpfs the child sends over SOCK, into *RET_FD.
+ * -EPIPE when the child ended first (its setup failed: it says why), -ETIMEDOUT. */
+int disk_receive(int sock, int timeout_ms, int *ret_fd);
+/* True when the file system of FD has no byte or no inode left for the program. */
+bool disk_is_full(int fd);
+/* At the end of RUN: the upper layers written back to the host, ResourceLimitExceeded
+ * (disk) when the tmpfs was full, and what went wrong in run->disk_error. */
+void run_finish_disk(Run *run);
