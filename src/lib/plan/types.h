@@ -112,6 +112,7 @@ typedef struct Plan {
 	                                * none): said in SandboxDegraded */
 	unsigned n_overlays;           /* writable host binds under an overlay (overlay.h) */
 	bool disk_unbounded;           /* another backend binds them directly: --allow-degraded */
+	int disk_fd;        /* that tmpfs (borrowed from the run) once received, else 0 or -1 */
 	char disk_data[80]; /* the mount data of their tmpfs: size and nr_inodes of --limit disk */
 } Plan;
 

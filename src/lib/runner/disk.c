@@ -106,5 +106,5 @@ void run_finish_disk(Run *run)
 			write_back_step(p, &p->steps[i], run->disk_fd, ignored, sizeof(ignored));
 		}
 	(void)close(run->disk_fd);
-	run->disk_fd = -1;
+	run->disk_fd = run->plan.disk_fd = -1;
 }

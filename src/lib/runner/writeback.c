@@ -284,8 +284,9 @@ static void copy_entry(Writeback *wb, int upper, int host, const char *name, uns
 		copy_dir(wb, upper, host, name, &st, depth);
 	else if (S_ISLNK(st.st_mode))
 		copy_symlink(wb, upper, host, name);
-	else {
-		/* devices, FIFOs, sockets: nothing the program may leave on the host */
+	else if (!S_ISSOCK(st.st_mode)) {
+		/* devices, FIFOs: nothing the program may leave on the host (a socket is left
+		 * behind by whatever listened: gone with it, as always) */
 		note(wb, 0, name);
 		wb->skipped++;
 	}
