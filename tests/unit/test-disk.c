@@ -291,6 +291,9 @@ static void test_plan_and_decision(void **state)
 	assert_int_equal(overlay_inodes(1ULL << 50), 4 << 20);
 	assert_int_equal(plan_add(&p, STEP_BIND, "/w", "/workspace", NULL, MS_NOSUID, "w"), 0);
 	assert_int_equal(plan_add(&p, STEP_BIND, "/r", "/r", NULL, MS_RDONLY, "r"), 0);
+	assert_int_equal(plan_add(&p, STEP_BIND, "/f", "/f", NULL, MS_NOSUID, "file"), 0);
+	p.steps[0].src_is_dir = p.steps[1].src_is_dir = true;
+	plan_overlay_add(&p, 2); /* a file: no overlay */
 	plan_overlay_add(&p, 0);
 	plan_overlay_add(&p, 0); /* once */
 	plan_overlay_add(&p, 1); /* read-only: none */

@@ -21,7 +21,8 @@ void plan_overlay_add(Plan *p, size_t step)
 	MountStep *s = &p->steps[step];
 	uint64_t bytes = p->limits.value[OB_LIMIT_DISK];
 
-	if (s->kind != STEP_BIND || (s->flags & MS_RDONLY) || s->overlay)
+	/* a file bound alone cannot carry an overlay: RLIMIT_FSIZE bounds it (spawn.c) */
+	if (s->kind != STEP_BIND || !s->src_is_dir || (s->flags & MS_RDONLY) || s->overlay)
 		return;
 	s->overlay = ++p->n_overlays;
 	(void)snprintf(p->disk_data, sizeof(p->disk_data), "mode=0700,size=%llu,nr_inodes=%llu",

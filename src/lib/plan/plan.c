@@ -341,6 +341,8 @@ static int plan_grant(Plan *p, const PlanInput *in, const ob_capability *c, ob_e
 	int r = plan_grant_steps(p, in, c, reterr);
 	if (r >= 0)
 		plan_mark_idmap(p, from);
+	for (size_t i = from; r >= 0 && c->type == OB_CAP_FILE_WRITE && i < p->n_steps; i++)
+		plan_overlay_add(p, i);
 	return r;
 }
 

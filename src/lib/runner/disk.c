@@ -6,6 +6,8 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -81,10 +83,32 @@ static void write_back_step(const Plan *p, const MountStep *s, int disk_fd, char
 		               s->src, wb.skipped, WRITEBACK_MAX_DEPTH, wb.first);
 }
 
+void disk_watch(Run *run)
+{
+	if (run->disk_fd >= 0 && !run->disk_hit)
+		run->disk_hit = disk_is_full(run->disk_fd);
+}
+
+/* A writable file granted alone (RLIMIT_FSIZE bounds it, spawn.c) grown to the limit. */
+static bool file_grant_full(const Plan *p)
+{
+	struct stat st;
+
+	for (size_t i = 0; i < p->n_steps; i++) {
+		const MountStep *s = &p->steps[i];
+		if (s->kind == STEP_BIND && s->idmap && !s->src_is_dir && !(s->flags & MS_RDONLY) &&
+		    stat(s->src, &st) == 0 && (uint64_t)st.st_size >= p->limits.value[OB_LIMIT_DISK])
+			return true;
+	}
+	return false;
+}
+
 void run_finish_disk(Run *run)
 {
 	const Plan *p = &run->plan;
 
+	if (file_grant_full(p))
+		run_on_limit(run, OB_LIMIT_DISK);
 	if (p->n_overlays == 0)
 		return;
 	if (run->disk_fd < 0) {
@@ -95,7 +119,7 @@ void run_finish_disk(Run *run)
 			               "program's writes through --workdir are lost");
 		return;
 	}
-	if (disk_is_full(run->disk_fd))
+	if (run->disk_hit || disk_is_full(run->disk_fd))
 		run_on_limit(run, OB_LIMIT_DISK);
 	for (size_t i = 0; i < p->n_steps; i++)
 		if (p->steps[i].overlay && !run->disk_error[0])

@@ -21,6 +21,10 @@ int disk_decision(bool native, bool allow_degraded, Plan *p, ob_error *reterr);
 int disk_receive(int sock, int timeout_ms, int *ret_fd);
 /* True when the file system of FD has no byte or no inode left for the program. */
 bool disk_is_full(int fd);
+/* Notes in RUN when the disk tmpfs is full: called at each turn of the run loop (at least
+ * every 100 ms), so a limit reached and freed again in between may go unrecorded (the bound
+ * itself holds: the kernel's). */
+void disk_watch(Run *run);
 /* At the end of RUN: the upper layers written back to the host, ResourceLimitExceeded
  * (disk) when the tmpfs was full, and what went wrong in run->disk_error. */
 void run_finish_disk(Run *run);

@@ -50,6 +50,7 @@ typedef struct Run {
 	bool got_exit, got_failure, report_hup;
 	bool rlimit_pids_hit; /* rootless without cgroups: the process count reached --pids */
 	struct timespec start;
+	bool disk_hit;        /* the disk tmpfs was seen full (disk_watch) */
 	int disk_fd;          /* the tmpfs of the overlays' upper layers (disk.h), or -1 */
 	char disk_error[512]; /* what the write-back could not do, or "" */
 } Run;

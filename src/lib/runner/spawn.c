@@ -386,6 +386,10 @@ static _Noreturn void exec_program(const SpawnArgs *a)
 	}
 	set_limit(RLIMIT_CORE, 0);
 	set_limit(RLIMIT_NOFILE, l->value[OB_LIMIT_FILES]);
+	/* A file granted alone (no overlay: plan/overlay.h) grows at most by the disk limit;
+	 * past it write(2) fails with EFBIG rather than SIGXFSZ killing the writer. */
+	set_limit(RLIMIT_FSIZE, l->value[OB_LIMIT_DISK]);
+	(void)signal(SIGXFSZ, SIG_IGN);
 	if (a->rlimit_pids)
 		set_limit(RLIMIT_NPROC, l->value[OB_LIMIT_PIDS]);
 	if (a->rlimit_memory)

@@ -20,6 +20,7 @@
 #include "basic/fdpass.h"
 #include "basic/macro.h"
 #include "plan/dbfiles.h"
+#include "runner/disk.h"
 #include "runner/run.h"
 
 /* ---------------------------------------------------------------- running */
@@ -292,6 +293,8 @@ static bool wait_child(Run *run, int *wstatus)
 		serve_events(run, p);
 		if (!exited && run->sb->backend == OB_BACKEND_NATIVE)
 			watch_rlimit_pids(run);
+		if (!exited)
+			disk_watch(run);
 	}
 	while (waitpid(run->pid, wstatus, 0) < 0 && errno == EINTR)
 		;

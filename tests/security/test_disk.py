@@ -1,0 +1,264 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The disk limit (issue 20; docs/design/disk.md): what the program adds to the host through
+--workdir and FILE_WRITE directory grants is bounded in bytes and in files, the run goes on
+past it with ENOSPC inside and one ResourceLimitExceeded (disk) on the record; what it wrote
+is on the host when it ends, and the write-back touches nothing outside the directory.
+Root and rootless."""
+import json
+import os
+import shutil
+import stat
+import subprocess
+
+import pytest
+
+from conftest import events, oci_backend_or_skip, write_script
+
+PY = "#!/usr/bin/python3\n"
+
+
+def run_logged(sandbox, d, *args, name="run"):
+    log = os.path.join(d, name + ".jsonl")
+    p = sandbox.run("--audit-log", log, *args)
+    return p, events(log)
+
+
+def limits_hit(ev):
+    return [e for e in ev if e["event"] == "ResourceLimitExceeded"]
+
+
+def start_limits(ev):
+    return next(e for e in ev if e["event"] == "SandboxStart")["limits"]
+
+
+def workdir(shared_tmp, name="work"):
+    d = os.path.join(shared_tmp, name)
+    os.mkdir(d)
+    os.chmod(d, 0o777)
+    return d
+
+
+def give(sandbox, top):
+    """TOP and what is in it made the caller's, as a user's own directory is: rootless, the
+    overlay cannot change a file whose owner the sandbox does not map (EOVERFLOW; disk.md)."""
+    if sandbox.who != "user" or os.geteuid() != 0:
+        return
+    import pwd
+    pw = pwd.getpwnam("obtest")
+    os.lchown(top, pw.pw_uid, pw.pw_gid)
+    for dirpath, dirs, files in os.walk(top):
+        for n in dirs + files:
+            os.lchown(os.path.join(dirpath, n), pw.pw_uid, pw.pw_gid)
+
+
+# MiBs written round-robin into four files: the total is bounded, not one file's size
+FILL = PY + """
+import errno, os, sys
+files = [open("%s.%d" % (sys.argv[1], i), "wb", buffering=0) for i in range(4)]
+n = 0
+try:
+    for i in range(64):
+        files[i % 4].write(b"x" * (1 << 20))
+        n += 1
+    print("WROTE", n)
+except OSError as e:
+    print(errno.errorcode[e.errno], n)
+for i, f in enumerate(files):
+    f.close()
+    if len(sys.argv) > 2:  # the run goes on: room again once the files are gone
+        os.remove("%s.%d" % (sys.argv[1], i))
+if len(sys.argv) > 2:
+    open(sys.argv[2], "w").write("after")
+"""
+# the supervisor looks at the layer at least every 100 ms (disk.h): the full layer is seen
+# before the program empties it
+FILL = FILL.replace("for i, f in enumerate(files):", "import time; time.sleep(0.5)\nfor i, f in enumerate(files):")
+
+
+def test_bytes_bounded_in_workdir(sandbox, shared_tmp):
+    work = workdir(shared_tmp)
+    script = write_script(shared_tmp, "fill.py", FILL)
+    p, ev = run_logged(sandbox, shared_tmp, "--limit", "disk=8M", "--memory", "512M",
+                       "--workdir", work, script, "--", "/workspace/big",
+                       "/workspace/after.txt")
+    assert p.returncode == 0, p.stderr
+    word, n = p.stdout.decode().split()
+    assert word == "ENOSPC" and int(n) <= 8, p.stdout
+    assert [(e["resource"], e["limit"]) for e in limits_hit(ev)] == [("disk", "8M")]
+    assert start_limits(ev)["disk"] == "8M"
+    # the program's last state is the host's: big removed, after.txt there
+    assert sorted(os.listdir(work)) == ["after.txt"]
+    assert open(os.path.join(work, "after.txt")).read() == "after"
+
+
+def test_bytes_bounded_in_a_write_grant(sandbox, shared_tmp):
+    out = workdir(shared_tmp, "out")
+    script = write_script(shared_tmp, "fill.py", FILL)
+    p, ev = run_logged(sandbox, shared_tmp, "--limit", "disk=4M", "--memory", "512M",
+                       "--cap", f"FILE_WRITE:{out}/**", script, "--", f"{out}/big")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode().split()[0] == "ENOSPC", p.stdout
+    assert "disk" in {e["resource"] for e in limits_hit(ev)}
+    assert sum(os.path.getsize(os.path.join(out, f"big.{i}")) for i in range(4)) <= 4 << 20
+
+
+MANY = PY + """
+import errno, os
+n = 0
+try:
+    for n in range(1000000):
+        open("/workspace/f%d" % n, "w").close()
+    print("MADE", n)
+except OSError as e:
+    print(errno.errorcode[e.errno], n)
+"""
+
+
+def test_file_count_bounded(sandbox, shared_tmp):
+    """A million empty files cost no byte: the inode count is bounded too (1 per 4 KiB of
+    the limit, at least 1024)."""
+    work = workdir(shared_tmp)
+    script = write_script(shared_tmp, "many.py", MANY)
+    p, ev = run_logged(sandbox, shared_tmp, "--limit", "disk=4M", "--workdir", work, script)
+    assert p.returncode == 0, p.stderr
+    word, n = p.stdout.decode().split()
+    assert word == "ENOSPC" and 900 <= int(n) <= 1024, p.stdout
+    assert "disk" in {e["resource"] for e in limits_hit(ev)}
+    assert len(os.listdir(work)) == int(n)
+
+
+def test_a_file_granted_alone_is_bounded(sandbox, shared_tmp):
+    """A FILE_WRITE grant of one file has no overlay: RLIMIT_FSIZE stops it at the limit."""
+    out = workdir(shared_tmp, "out")
+    log = os.path.join(out, "log.txt")
+    open(log, "w").close()
+    os.chmod(log, 0o666)
+    script = write_script(shared_tmp, "grow.py", PY + """
+import errno, sys
+try:
+    with open(sys.argv[1], "ab", buffering=0) as f:
+        for i in range(16):
+            f.write(b"x" * (1 << 20))
+    print("WROTE")
+except OSError as e:
+    print(errno.errorcode[e.errno])
+""")
+    p, ev = run_logged(sandbox, shared_tmp, "--limit", "disk=2M", "--cap", f"FILE_WRITE:{log}",
+                       script, "--", log)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == b"EFBIG", p.stdout
+    assert os.path.getsize(log) == 2 << 20
+    assert "disk" in {e["resource"] for e in limits_hit(ev)}
+
+
+def test_default_limit_shown_and_not_hit(sandbox, shared_tmp):
+    work = workdir(shared_tmp)
+    p, ev = run_logged(sandbox, shared_tmp, "--workdir", work, "/bin/sh", "--", "-c",
+                       "echo hi > /workspace/a.txt")
+    assert p.returncode == 0, p.stderr
+    assert start_limits(ev)["disk"] == "1G"
+    assert not limits_hit(ev)
+    assert open(os.path.join(work, "a.txt")).read() == "hi\n"
+
+
+ATTACKS = PY + """
+import os, shutil
+os.chdir("/workspace")
+# a host symlink to a directory outside: removed and made a directory, written into
+os.remove("hostlink"); os.mkdir("hostlink"); open("hostlink/x", "w").write("attack")
+# a host symlink to a file outside: replaced by a file
+os.remove("victim.txt"); open("victim.txt", "w").write("attack")
+# a host symlink left alone but written through: the sandbox has no outside there
+try:
+    open("keeplink/y", "w").write("attack"); print("THROUGH keeplink")
+except OSError as e:
+    print("keeplink", type(e).__name__)
+# a symlink of ours pointing outside, a hard link, a FIFO, a removed host file
+os.symlink(os.environ["OUTSIDE"], "mylink")
+open("a.txt", "w").write("a"); os.link("a.txt", "b.txt")
+os.mkfifo("fifo")
+os.remove("gone.txt")
+# a directory of the host renamed (the overlay says EXDEV; shutil copies)
+shutil.move("olddir", "newdir")
+print("DONE")
+"""
+
+
+def test_write_back_stays_in_the_directory(sandbox, shared_tmp):
+    work = workdir(shared_tmp)
+    outside = os.path.join(shared_tmp, "outside")
+    os.mkdir(outside)
+    with open(os.path.join(outside, "target.txt"), "w") as f:
+        f.write("outside")
+    os.symlink(outside, os.path.join(work, "hostlink"))
+    os.symlink(outside, os.path.join(work, "keeplink"))
+    os.symlink(os.path.join(outside, "target.txt"), os.path.join(work, "victim.txt"))
+    with open(os.path.join(work, "gone.txt"), "w") as f:
+        f.write("gone")
+    os.mkdir(os.path.join(work, "olddir"))
+    with open(os.path.join(work, "olddir", "in.txt"), "w") as f:
+        f.write("in")
+    for dirpath, dirs, files in os.walk(work):
+        os.chmod(dirpath, 0o777)
+        for f in files:
+            os.chmod(os.path.join(dirpath, f), 0o666)
+    give(sandbox, work)
+    script = write_script(shared_tmp, "attacks.py", ATTACKS)
+    p, ev = run_logged(sandbox, shared_tmp, "--workdir", work, "--env", f"OUTSIDE={outside}",
+                       script)
+    assert p.returncode == 0, p.stderr
+    assert b"DONE" in p.stdout and b"THROUGH" not in p.stdout, p.stdout
+    assert sorted(os.listdir(outside)) == ["target.txt"]
+    assert open(os.path.join(outside, "target.txt")).read() == "outside"
+    assert os.path.isdir(os.path.join(work, "hostlink"))
+    assert not os.path.islink(os.path.join(work, "hostlink"))
+    assert open(os.path.join(work, "hostlink", "x")).read() == "attack"
+    assert not os.path.islink(os.path.join(work, "victim.txt"))
+    assert open(os.path.join(work, "victim.txt")).read() == "attack"
+    assert os.readlink(os.path.join(work, "mylink")) == outside
+    assert os.stat(os.path.join(work, "b.txt")).st_nlink == 1
+    assert not os.path.exists(os.path.join(work, "fifo"))
+    assert not os.path.exists(os.path.join(work, "gone.txt"))
+    assert not os.path.exists(os.path.join(work, "olddir"))
+    assert open(os.path.join(work, "newdir", "in.txt")).read() == "in"
+    # new entries are the caller's on the host
+    me = os.geteuid() if sandbox.who == "root" else int(
+        subprocess.run(["id", "-u", "obtest"], capture_output=True).stdout)
+    assert os.lstat(os.path.join(work, "b.txt")).st_uid == me
+    assert os.lstat(os.path.join(work, "mylink")).st_uid == me
+    assert b"fifo" in p.stderr  # said: not written back
+
+
+def test_set_id_bits_never_reach_the_host(sandbox, shared_tmp):
+    work = workdir(shared_tmp)
+    script = write_script(shared_tmp, "suid.py", PY + """
+import os
+open("/workspace/s", "w").write("x")
+os.chmod("/workspace/s", 0o755)
+for mode in (0o4755, 0o2755):
+    try:
+        os.chmod("/workspace/s", mode); print("SET", oct(mode))
+    except OSError as e:
+        print("refused", e.errno)
+""")
+    p, ev = run_logged(sandbox, shared_tmp, "--workdir", work, script)
+    assert p.returncode == 0, p.stderr
+    assert b"SET" not in p.stdout
+    assert stat.S_IMODE(os.stat(os.path.join(work, "s")).st_mode) == 0o755
+
+
+@pytest.mark.parametrize("name", ["runc", "crun", "gvisor"])
+def test_oci_backends_fail_closed(ob_bin, shared_tmp, name):
+    """The OCI backends bind --workdir directly: no bound without --allow-degraded, and
+    with it SandboxDegraded says so."""
+    oci_backend_or_skip(ob_bin, name)
+    work = workdir(shared_tmp)
+    p = subprocess.run([ob_bin, "sandbox", "run", "--backend", name, "--workdir", work,
+                        "/bin/true"], capture_output=True, timeout=120)
+    assert p.returncode == 125 and b"--limit disk" in p.stderr, p.stderr
+    log = os.path.join(shared_tmp, "oci.jsonl")
+    p = subprocess.run([ob_bin, "sandbox", "run", "--backend", name, "--allow-degraded",
+                        "--audit-log", log, "--workdir", work, "/bin/true"],
+                       capture_output=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "disk" in {e["protection"] for e in events(log) if e["event"] == "SandboxDegraded"}
