@@ -97,7 +97,8 @@ static bool file_grant_full(const Plan *p)
 	for (size_t i = 0; i < p->n_steps; i++) {
 		const MountStep *s = &p->steps[i];
 		if (s->kind == STEP_BIND && s->idmap && !s->src_is_dir && !(s->flags & MS_RDONLY) &&
-		    stat(s->src, &st) == 0 && (uint64_t)st.st_size >= p->limits.value[OB_LIMIT_DISK])
+		    stat(s->src, &st) == 0 &&
+		    (uint64_t)st.st_size >= p->limits.value[OB_LIMIT_DISK])
 			return true;
 	}
 	return false;
