@@ -82,7 +82,8 @@ def test_defaults_when_no_limits(run, tmp_path):
     limits = json.loads(p.stdout)["files"][0]["limits"]
     assert limits == {"memory": 256 << 20, "cpus": 1.0, "pids": 64, "timeout": 30.0,
                       "output": 16 << 20, "tmpfs": 64 << 20, "files": 256,
-                      "connections": 256, "egress": 4 << 30, "events": 10000}
+                      "connections": 256, "egress": 4 << 30, "events": 10000,
+                      "disk": 1 << 30}
 
 
 BAD = [

@@ -330,6 +330,12 @@ static void test_limit_text(void **state)
 	assert_non_null(strstr(e.msg, "between 1M and 1024T"));
 	ob_limit_format(OB_LIMIT_DISK, 1ULL << 30, buf, sizeof(buf));
 	assert_string_equal(buf, "1G");
+	const char *file = "{\"version\": 1, \"capabilities\": [], \"limits\": {\"disk\": \"2G\"}}";
+	assert_int_equal(ob_capfile_parse(file, strlen(file), "t.json", "/", NULL, &l, &e), 0);
+	assert_int_equal(l.value[OB_LIMIT_DISK], 2ULL << 30);
+	const char *bad = "{\"version\": 1, \"capabilities\": [], \"limits\": {\"disk\": 100}}";
+	assert_int_equal(ob_capfile_parse(bad, strlen(bad), "t.json", "/", NULL, &l, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "$.limits.disk"));
 }
 
 static void test_receive_and_full(void **state)
