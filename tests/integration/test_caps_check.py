@@ -121,8 +121,8 @@ BAD = [
      "$.limits.memory"),
     ("negative-pids", {"version": 1, "capabilities": [], "limits": {"pids": -1}},
      "$.limits.pids"),
-    ("unknown-limit", {"version": 1, "capabilities": [], "limits": {"disk": "1G"}},
-     "$.limits.disk"),
+    ("unknown-limit", {"version": 1, "capabilities": [], "limits": {"swap": "1G"}},
+     "$.limits.swap"),
     ("limits-array", {"version": 1, "capabilities": [], "limits": []}, "$.limits"),
     ("duplicate-key", '{"version": 1, "version": 1, "capabilities": []}', "duplicate"),
     ("nul-escape", '{"version": 1, "capabilities": [{"type": "FILE_READ", '

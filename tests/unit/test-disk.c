@@ -301,10 +301,10 @@ static void test_plan_and_decision(void **state)
 	assert_int_equal(p.steps[0].overlay, 1);
 	assert_int_equal(p.steps[1].overlay, 0);
 	assert_string_equal(p.disk_data, "mode=0700,size=1073741824,nr_inodes=262144");
-	assert_int_equal(disk_decision(true, false, &p, &e), 0);
-	assert_int_equal(disk_decision(false, false, &p, &e), -EOPNOTSUPP);
+	assert_int_equal(overlay_decision(true, false, &p, &e), 0);
+	assert_int_equal(overlay_decision(false, false, &p, &e), -EOPNOTSUPP);
 	assert_non_null(strstr(e.msg, "--allow-degraded"));
-	assert_int_equal(disk_decision(false, true, &p, &e), 0);
+	assert_int_equal(overlay_decision(false, true, &p, &e), 0);
 	assert_true(p.disk_unbounded);
 	assert_int_equal(p.n_overlays, 0);
 	assert_int_equal(p.steps[0].overlay, 0);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <sys/mount.h>
 
+#include "basic/error.h"
+
 uint64_t overlay_inodes(uint64_t bytes)
 {
 	uint64_t n = bytes / 4096;
@@ -35,4 +37,20 @@ void plan_overlay_drop(Plan *p)
 		p->steps[i].overlay = 0;
 	p->n_overlays = 0;
 	p->disk_data[0] = '\0';
+}
+
+int overlay_decision(bool native, bool allow_degraded, Plan *p, ob_error *reterr)
+{
+	if (native || p->n_overlays == 0)
+		return 0;
+	if (!allow_degraded)
+		return ob_error_set(reterr, -EOPNOTSUPP,
+		                    "--limit disk: this backend cannot bound what the program "
+		                    "writes through --workdir and FILE_WRITE directories (only the "
+		                    "native backend puts them under an overlay); refusing to run "
+		                    "less confined than asked (--allow-degraded binds them "
+		                    "unbounded)");
+	plan_overlay_drop(p);
+	p->disk_unbounded = true;
+	return 0;
 }

@@ -12,28 +12,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "basic/error.h"
 #include "basic/fdpass.h"
 #include "basic/macro.h"
-#include "plan/overlay.h"
 #include "runner/mount-api.h"
 #include "runner/run.h"
 #include "runner/writeback.h"
-
-int disk_decision(bool native, bool allow_degraded, Plan *p, ob_error *reterr)
-{
-	if (native || p->n_overlays == 0)
-		return 0;
-	if (!allow_degraded)
-		return ob_error_set(reterr, -EOPNOTSUPP,
-		                    "--limit disk: this backend cannot bound what the program "
-		                    "writes through --workdir (only the native backend puts it "
-		                    "under an overlay); refusing to run less confined than asked "
-		                    "(--allow-degraded binds it unbounded)");
-	plan_overlay_drop(p);
-	p->disk_unbounded = true;
-	return 0;
-}
 
 int disk_receive(int sock, int timeout_ms, int *ret_fd)
 {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The disk limit of a run (--limit disk; plan/overlay.h, docs/design/disk.md): the decision
- * for backends without the overlay, the disk tmpfs received from the sandbox's first
- * process, and at the end the upper layers written back and the limit's event.
+ * The disk limit of a run (--limit disk; plan/overlay.h, docs/design/disk.md): the disk tmpfs
+ * received from the sandbox's first process, and at the end the upper layers written back and the
+ * limit's event.
  */
 #pragma once
 
@@ -12,10 +12,6 @@
 
 typedef struct Run Run;
 
-/* Fail closed: only the native backend mounts the overlays; another one runs the writable
- * binds unbounded with --allow-degraded (P's overlays dropped, SandboxDegraded "disk"),
- * else -EOPNOTSUPP. */
-int disk_decision(bool native, bool allow_degraded, Plan *p, ob_error *reterr);
 /* Waits up to TIMEOUT_MS for the disk tmpfs the child sends over SOCK, into *RET_FD.
  * -EPIPE when the child ended first (its setup failed: it says why), -ETIMEDOUT. */
 int disk_receive(int sock, int timeout_ms, int *ret_fd);

@@ -33,11 +33,11 @@
 #include "model/capability.h"
 #include "plan/dbfiles.h"
 #include "plan/fs-rules.h"
+#include "plan/overlay.h"
 #include "plan/plan.h"
 #include "plan/syscall-filter.h"
 #include "policy/registry.h"
 #include "runner/cgroup.h"
-#include "runner/disk.h"
 #include "runner/notify.h"
 #include "runner/output.h"
 #include "runner/probe.h"
@@ -533,8 +533,8 @@ int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 		return r;
 	r = memfd_decision(sb, plan, reterr);
 	if (r >= 0)
-		r = disk_decision(sb->backend == OB_BACKEND_NATIVE, sb->allow_degraded, plan,
-		                  reterr);
+		r = overlay_decision(sb->backend == OB_BACKEND_NATIVE, sb->allow_degraded, plan,
+		                     reterr);
 	if (r >= 0 && sb->backend != OB_BACKEND_NATIVE)
 		r = backend_decision(sb, plan, reterr);
 	if (r < 0)
