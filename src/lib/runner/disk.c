@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "basic/error.h"
 #include "basic/fdpass.h"
 #include "basic/macro.h"
 #include "runner/mount-api.h"
@@ -37,20 +39,55 @@ bool disk_is_full(int fd)
 	return fstatvfs(fd, &sv) == 0 && sv.f_blocks > 0 && (sv.f_bavail == 0 || sv.f_favail == 0);
 }
 
-/* The upper layer of STEP written back into its host directory; a message in BUF (SIZE)
- * when something was not. */
-static void write_back_step(const Plan *p, const MountStep *s, int disk_fd, char *buf, size_t size)
+int disk_open_hosts(Run *run, ob_error *reterr)
 {
-	char upper_path[32];
+	const Plan *p = &run->plan;
 	struct ob_open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
 	                          .resolve = RESOLVE_NO_SYMLINKS};
+
+	if (p->n_overlays == 0)
+		return 0;
+	run->disk_hosts = malloc(p->n_overlays * sizeof(int));
+	if (!run->disk_hosts)
+		return ob_error_set(reterr, -ENOMEM, "out of memory");
+	for (unsigned i = 0; i < p->n_overlays; i++)
+		run->disk_hosts[i] = -1;
+	for (size_t i = 0; i < p->n_steps; i++) {
+		const MountStep *s = &p->steps[i];
+		if (!s->overlay)
+			continue;
+		int fd = (int)syscall(SYS_openat2, AT_FDCWD, s->src, &how, sizeof(how));
+		if (fd < 0)
+			return ob_error_set(reterr, -errno, "%s: %s", s->src, strerror(errno));
+		run->disk_hosts[s->overlay - 1] = fd;
+	}
+	return 0;
+}
+
+void disk_done(Run *run)
+{
+	for (unsigned i = 0; run->disk_hosts && i < run->plan.n_overlays; i++)
+		if (run->disk_hosts[i] >= 0)
+			(void)close(run->disk_hosts[i]);
+	free(run->disk_hosts);
+	run->disk_hosts = NULL;
+	if (run->disk_fd >= 0)
+		(void)close(run->disk_fd);
+	run->disk_fd = run->plan.disk_fd = -1;
+}
+
+/* The upper layer of STEP written back into its host directory HOST; a message in BUF
+ * (SIZE) when something was not. */
+static void write_back_step(const Plan *p, const MountStep *s, int disk_fd, int host, char *buf,
+                            size_t size)
+{
+	char upper_path[32];
 	Writeback wb = {.uid = p->id_base ? p->outer_uid : (uid_t)-1,
 	                .gid = p->id_base ? p->outer_gid : (gid_t)-1};
 
 	(void)snprintf(upper_path, sizeof(upper_path), "%u/u", s->overlay);
 	_cleanup_close_ int upper =
 	    openat(disk_fd, upper_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	_cleanup_close_ int host = (int)syscall(SYS_openat2, AT_FDCWD, s->src, &how, sizeof(how));
 	if (upper < 0 || host < 0) {
 		(void)snprintf(buf, size, "%s: not written back: %s", s->src, strerror(errno));
 		return;
@@ -61,8 +98,8 @@ static void write_back_step(const Plan *p, const MountStep *s, int disk_fd, char
 		               strerror(-wb.error));
 	else if (wb.skipped)
 		(void)snprintf(buf, size,
-		               "%s: %u entries not written back (devices, FIFOs, sockets, or "
-		               "deeper than %d), the first %s",
+		               "%s: %u entries not written back (devices, FIFOs, or deeper "
+		               "than %d), the first %s",
 		               s->src, wb.skipped, WRITEBACK_MAX_DEPTH, wb.first);
 }
 
@@ -105,14 +142,18 @@ void run_finish_disk(Run *run)
 	}
 	if (run->disk_hit || disk_is_full(run->disk_fd))
 		run_on_limit(run, OB_LIMIT_DISK);
-	for (size_t i = 0; i < p->n_steps; i++)
-		if (p->steps[i].overlay && !run->disk_error[0])
-			write_back_step(p, &p->steps[i], run->disk_fd, run->disk_error,
+	for (size_t i = 0; i < p->n_steps; i++) {
+		const MountStep *s = &p->steps[i];
+		char ignored[8];
+		if (!s->overlay)
+			continue;
+		int host = run->disk_hosts ? run->disk_hosts[s->overlay - 1] : -1;
+		/* the first failure is said; the rest is written back all the same */
+		if (!run->disk_error[0])
+			write_back_step(p, s, run->disk_fd, host, run->disk_error,
 			                sizeof(run->disk_error));
-		else if (p->steps[i].overlay) {
-			char ignored[8];
-			write_back_step(p, &p->steps[i], run->disk_fd, ignored, sizeof(ignored));
-		}
-	(void)close(run->disk_fd);
-	run->disk_fd = run->plan.disk_fd = -1;
+		else
+			write_back_step(p, s, run->disk_fd, host, ignored, sizeof(ignored));
+	}
+	disk_done(run);
 }

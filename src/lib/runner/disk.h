@@ -12,6 +12,12 @@
 
 typedef struct Run Run;
 
+/* The host directories of RUN's overlaid binds opened (run->disk_hosts), before the program
+ * starts: the write-back goes to the directory that was bound, whatever is renamed on the
+ * host meanwhile.  -errno (RETERR filled) when one cannot be opened. */
+int disk_open_hosts(Run *run, ob_error *reterr);
+/* RUN's disk fds closed (idempotent). */
+void disk_done(Run *run);
 /* Waits up to TIMEOUT_MS for the disk tmpfs the child sends over SOCK, into *RET_FD.
  * -EPIPE when the child ended first (its setup failed: it says why), -ETIMEDOUT. */
 int disk_receive(int sock, int timeout_ms, int *ret_fd);

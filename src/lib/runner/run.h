@@ -51,6 +51,7 @@ typedef struct Run {
 	bool rlimit_pids_hit; /* rootless without cgroups: the process count reached --pids */
 	struct timespec start;
 	bool disk_hit;        /* the disk tmpfs was seen full (disk_watch) */
+	int *disk_hosts;      /* the overlaid host directories, by overlay number - 1 */
 	int disk_fd;          /* the tmpfs of the overlays' upper layers (disk.h), or -1 */
 	char disk_error[512]; /* what the write-back could not do, or "" */
 } Run;

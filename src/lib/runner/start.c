@@ -24,6 +24,10 @@ int run_start_native(Run *run, ob_error *reterr)
 	int sync_pipe[2], report_pipe[2];
 	bool root = geteuid() == 0;
 
+	/* --limit disk: the directories the write-back goes to, as they are now (disk.h) */
+	int opened = disk_open_hosts(run, reterr);
+	if (opened < 0)
+		return opened;
 	/* root: the host binds opened here, where the host paths can be reached (idmap.h) */
 	if (run->plan.id_base) {
 		int r = idmap_open_trees(&run->plan, reterr);

@@ -343,8 +343,7 @@ static void run_done(Run *run)
 	dnsstub_free(run->dns);
 	notify_done(&run->notifier);
 	cgroup_destroy(&run->cg);
-	if (run->disk_fd >= 0)
-		(void)close(run->disk_fd);
+	disk_done(run);
 	audit_done(&run->audit);
 	plan_done(&run->plan);
 }
