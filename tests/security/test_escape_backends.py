@@ -342,7 +342,8 @@ def test_rx_reads_no_host_accounts_file(ob_bin, shared_tmp, visible_dir, name):
     files = [os.path.join(visible_dir, n) for n in ("root-only.txt", "uid1000-only.txt")]
     degrade = ["--allow-degraded"] if oci.records else []
     p = oci.run("--mode", "rx", *degrade, "--audit-log", log, "--cap",
-                f"FILE_WRITE:{granted}/**", "/usr/bin/python3", "--", "-c", RX, *files, os.path.join(granted, "new"))
+                f"FILE_WRITE:{granted}/**", "/usr/bin/python3", "--", "-c", RX, *files,
+                os.path.join(granted, "new"))
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert out[files[0]] == "EACCES", out
