@@ -262,3 +262,16 @@ def test_oci_backends_fail_closed(ob_bin, shared_tmp, name):
                        capture_output=True, timeout=120)
     assert p.returncode == 0, p.stderr
     assert "disk" in {e["protection"] for e in events(log) if e["event"] == "SandboxDegraded"}
+
+
+def test_dry_run_marks_the_overlays(sandbox, shared_tmp):
+    work = workdir(shared_tmp)
+    out = workdir(shared_tmp, "out")
+    ro = workdir(shared_tmp, "ro")
+    p = sandbox.run("--dry-run", "--workdir", work, "--cap", f"FILE_WRITE:{out}/**",
+                    "--cap", f"FILE_READ:{ro}/**", "/bin/true")
+    assert p.returncode == 0, p.stderr
+    plan = json.loads(p.stdout)
+    overlaid = {m["src"] for m in plan["mounts"] if m.get("disk_overlay")}
+    assert overlaid == {work, out}, plan["mounts"]
+    assert plan["limits"]["disk"] == "1G"

@@ -630,6 +630,8 @@ json_t *plan_to_json(const Plan *p)
 			                          json_boolean(s->flags & MS_RDONLY));
 		if (s->idmap && p->id_base)
 			(void)json_object_set_new(m, "id_mapped", json_true());
+		if (s->overlay) /* writable under --limit disk's overlay (overlay.h) */
+			(void)json_object_set_new(m, "disk_overlay", json_true());
 		if (s->data && s->kind != STEP_SECRET) /* a secret's value never leaves */
 			(void)json_object_set_new(m, "options", json_string(s->data));
 		(void)json_object_set_new(m, "why", json_string(s->why));

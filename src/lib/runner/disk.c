@@ -128,7 +128,9 @@ void run_finish_disk(Run *run)
 {
 	const Plan *p = &run->plan;
 
-	if (file_grant_full(p))
+	/* one event however the limit was reached */
+	if (file_grant_full(p) || run->disk_hit ||
+	    (run->disk_fd >= 0 && disk_is_full(run->disk_fd)))
 		run_on_limit(run, OB_LIMIT_DISK);
 	if (p->n_overlays == 0)
 		return;
@@ -140,8 +142,6 @@ void run_finish_disk(Run *run)
 			               "program's writes through --workdir are lost");
 		return;
 	}
-	if (run->disk_hit || disk_is_full(run->disk_fd))
-		run_on_limit(run, OB_LIMIT_DISK);
 	for (size_t i = 0; i < p->n_steps; i++) {
 		const MountStep *s = &p->steps[i];
 		char ignored[8];
