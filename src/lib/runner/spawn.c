@@ -143,8 +143,11 @@ static int move_tree(const MountStep *s, char *dest)
  * layer back when the program has ended. The upper directory takes the bind's mode, as the
  * overlay's root shows the upper's. userxattr: in a user namespace the overlay keeps its
  * marks (opaque directories) in user.overlay.* and neither creates nor follows redirects, so
- * renaming a directory of the host gives EXDEV (tools then copy). xino off: a file shows
- * its layer's own inode number, which notify-unix.c compares with the upper layer's. */
+ * renaming a directory of the host gives EXDEV (tools then copy). Said outright, whatever
+ * the kernel's defaults: no metacopy, no redirects (the upper layer then holds whole files
+ * and directories under their own names, which is what the write-back reads). xino off: a
+ * file shows its layer's own inode number, which notify-unix.c compares with the upper
+ * layer's. */
 static int overlay_step(const MountStep *s, const char *dest)
 {
 	char upper[64], work[64];
@@ -166,6 +169,8 @@ static int overlay_step(const MountStep *s, const char *dest)
 	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
 	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0 ||
 	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "xino", "off", 0) < 0 ||
+	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "metacopy", "off", 0) < 0 ||
+	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "redirect_dir", "nofollow", 0) < 0 ||
 	    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		r = -errno;
 	int m = r < 0 ? -1 : (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, mount_attrs(s->flags));

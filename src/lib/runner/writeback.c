@@ -168,8 +168,13 @@ static void copy_file(Writeback *wb, int upper, int host, const char *name, cons
 		r = own(wb, to);
 	if (r >= 0)
 		r = copy_data(from, to);
-	/* permission bits only: never set-user-ID or set-group-ID on the host */
-	if (r >= 0 && fchmod(to, st->st_mode & 0777) < 0)
+	/* permission bits only: never set-user-ID or set-group-ID on the host (root's write
+	 * keeps them, CAP_FSETID); unchanged ones are left alone (another's file, rootless) */
+	struct stat now;
+	if (r >= 0 && fstat(to, &now) < 0)
+		r = -errno;
+	if (r >= 0 && (now.st_mode & 07777) != (st->st_mode & 0777) &&
+	    fchmod(to, st->st_mode & 0777) < 0)
 		r = -errno;
 	if (r < 0) {
 		note(wb, r, name);
