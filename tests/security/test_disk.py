@@ -275,3 +275,38 @@ def test_dry_run_marks_the_overlays(sandbox, shared_tmp):
     overlaid = {m["src"] for m in plan["mounts"] if m.get("disk_overlay")}
     assert overlaid == {work, out}, plan["mounts"]
     assert plan["limits"]["disk"] == "1G"
+
+
+def test_write_back_goes_to_the_bound_directory(sandbox, shared_tmp):
+    """The granted path swapped during the run (renamed away, a symlink to another directory
+    put in its place): the write-back goes to the directory that was bound, opened when the
+    run started, and nothing reaches the symlink's target."""
+    work = workdir(shared_tmp)
+    moved = os.path.join(shared_tmp, "moved")
+    outside = workdir(shared_tmp, "outside")
+    script = write_script(shared_tmp, "late.py", PY + """
+import sys
+print("READY", flush=True)
+sys.stdin.readline()
+open("/workspace/late.txt", "w").write("late")
+print("WROTE", flush=True)
+""")
+    cmd = [sandbox.ob_bin, "sandbox", "run", "--workdir", work, script]
+    if sandbox.who == "user" and os.geteuid() == 0:
+        cmd = ["runuser", "-p", "-u", "obtest", "--"] + cmd
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        assert p.stdout.readline() == b"READY\n"
+        os.rename(work, moved)
+        os.symlink(outside, work)
+        p.stdin.write(b"go\n")
+        p.stdin.close()
+        p.wait(timeout=60)
+        out, err = p.stdout.read(), p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 0 and out == b"WROTE\n", (out, err)
+    assert os.listdir(outside) == []
+    assert open(os.path.join(moved, "late.txt")).read() == "late"
