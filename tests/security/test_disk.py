@@ -310,3 +310,32 @@ print("WROTE", flush=True)
     assert p.returncode == 0 and out == b"WROTE\n", (out, err)
     assert os.listdir(outside) == []
     assert open(os.path.join(moved, "late.txt")).read() == "late"
+
+
+def test_no_overlay_fails_closed(sandbox, shared_tmp):
+    """A kernel that cannot mount the overlay (simulated: fsopen fails with ENOSYS): the run
+    is refused, unless --allow-degraded, which binds the workdir as is and records
+    SandboxDegraded (disk)."""
+    enosys = os.environ.get("OB_ENOSYS")
+    if not enosys:
+        pytest.skip("OB_ENOSYS not set: run through `meson test`")
+    work = workdir(shared_tmp)
+    log = os.path.join(shared_tmp, "deg.jsonl")
+
+    def run(*args):
+        cmd = [enosys, "fsopen", sandbox.ob_bin, "sandbox", "run", *args]
+        if sandbox.who == "user" and os.geteuid() == 0:
+            cmd = ["runuser", "-p", "-u", "obtest", "--"] + cmd
+        return subprocess.run(cmd, capture_output=True, timeout=60,
+                              env=dict(os.environ, GCOV_ERROR_FILE="/dev/null"))
+
+    p = run("--workdir", work, "/bin/sh", "--", "-c", "echo no > /workspace/a.txt")
+    assert p.returncode == 125 and b"--limit disk overlay" in p.stderr, p.stderr
+    assert os.listdir(work) == []
+    p = run("--allow-degraded", "--audit-log", log, "--workdir", work, "/bin/sh", "--", "-c",
+            "echo direct > /workspace/a.txt")
+    assert p.returncode == 0, p.stderr
+    deg = [e for e in events(log) if e["event"] == "SandboxDegraded"]
+    assert [e["protection"] for e in deg] == ["disk"], deg
+    assert "could not be mounted" in deg[0]["reason"]
+    assert open(os.path.join(work, "a.txt")).read() == "direct\n"

@@ -41,6 +41,7 @@ void plan_overlay_drop(Plan *p)
 
 int overlay_decision(bool native, bool allow_degraded, Plan *p, ob_error *reterr)
 {
+	p->disk_may_degrade = allow_degraded;
 	if (native || p->n_overlays == 0)
 		return 0;
 	if (!allow_degraded)

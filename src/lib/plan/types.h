@@ -111,6 +111,7 @@ typedef struct Plan {
 	const char *idmap_unsupported; /* a grant bound without an id map (its file system has
 	                                * none): said in SandboxDegraded */
 	unsigned n_overlays;           /* writable host binds under an overlay (overlay.h) */
+	bool disk_may_degrade;         /* --allow-degraded: a failed overlay keeps its plain bind */
 	bool disk_unbounded;           /* another backend binds them directly: --allow-degraded */
 	int disk_fd;        /* that tmpfs (borrowed from the run) once received, else 0 or -1 */
 	char disk_data[80]; /* the mount data of their tmpfs: size and nr_inodes of --limit disk */

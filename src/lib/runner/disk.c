@@ -103,6 +103,30 @@ static void write_back_step(const Plan *p, const MountStep *s, int disk_fd, int 
 		               s->src, wb.skipped, WRITEBACK_MAX_DEPTH, wb.first);
 }
 
+void disk_check_overlays(Run *run)
+{
+	const Plan *p = &run->plan;
+	char path[32], text[16];
+
+	for (size_t i = 0; run->disk_fd >= 0 && i < p->n_steps; i++) {
+		const MountStep *s = &p->steps[i];
+		if (!s->overlay)
+			continue;
+		(void)snprintf(path, sizeof(path), "%u/failed", s->overlay);
+		_cleanup_close_ int fd =
+		    openat(run->disk_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
+		if (n <= 0 || run->disk_degraded[0])
+			continue;
+		text[n] = '\0';
+		(void)snprintf(
+		    run->disk_degraded, sizeof(run->disk_degraded),
+		    "%s: the overlay of --limit disk could not be mounted (%s): what the "
+		    "program writes there reaches the host unbounded; --allow-degraded",
+		    s->src, strerror(atoi(text)));
+	}
+}
+
 void disk_watch(Run *run)
 {
 	if (run->disk_fd >= 0 && !run->disk_hit)

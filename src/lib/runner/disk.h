@@ -23,6 +23,9 @@ void disk_done(Run *run);
 int disk_receive(int sock, int timeout_ms, int *ret_fd);
 /* True when the file system of FD has no byte or no inode left for the program. */
 bool disk_is_full(int fd);
+/* An overlay the child could not mount (--allow-degraded kept its plain bind): said in
+ * run->disk_degraded, for SandboxDegraded "disk". */
+void disk_check_overlays(Run *run);
 /* Notes in RUN when the disk tmpfs is full: called at each turn of the run loop (at least
  * every 100 ms), so a limit reached and freed again in between may go unrecorded (the bound
  * itself holds: the kernel's). */

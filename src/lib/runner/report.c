@@ -163,6 +163,8 @@ static void report_degraded(Run *run)
 		event_degraded(&run->audit, "egress-transparent",
 		               "pidfd_getfd or SECCOMP_ADDFD_FLAG_SETFD unavailable: the "
 		               "proxy alone; --allow-degraded");
+	if (run->disk_degraded[0])
+		event_degraded(&run->audit, "disk", run->disk_degraded);
 	if (run->plan.disk_unbounded)
 		event_degraded(&run->audit, "disk",
 		               "this backend binds --workdir directly: what the program writes "

@@ -148,12 +148,13 @@ static int move_tree(const MountStep *s, char *dest)
  * and directories under their own names, which is what the write-back reads). xino off: a
  * file shows its layer's own inode number, which notify-unix.c compares with the upper
  * layer's. */
-static int overlay_step(const MountStep *s, const char *dest)
+static int overlay_step(const MountStep *s)
 {
-	char upper[64], work[64];
+	char dest[PATH_MAX + 16], upper[64], work[64];
 	struct stat st;
 	int r = 0;
 
+	(void)snprintf(dest, sizeof(dest), NEWROOT "%s", s->dest);
 	(void)snprintf(upper, sizeof(upper), OVERLAY_DISK_DIR "/%u", s->overlay);
 	if (stat(dest, &st) < 0 || mkdir(upper, 0700) < 0)
 		return -errno;
@@ -193,6 +194,26 @@ static void mount_disk(const SpawnArgs *a)
 	    mount("omnibase-disk", OVERLAY_DISK_DIR, "tmpfs", MS_NOSUID | MS_NODEV,
 	          a->plan->disk_data) < 0)
 		die_setup(a, errno, "mounting the disk tmpfs (--limit disk)", NULL);
+}
+
+/* The overlay of S could not be mounted: the run fails, or with --allow-degraded keeps the
+ * plain bind and leaves the error in "N/failed" on the disk tmpfs, where the supervisor
+ * finds it (runner/disk.c) and says so in SandboxDegraded. */
+static void overlay_failed(const SpawnArgs *a, const MountStep *s, int err)
+{
+	char path[64], text[16];
+
+	if (!a->plan->disk_may_degrade)
+		die_setup(a, err, "the --limit disk overlay (--allow-degraded binds without it) on",
+		          s->dest);
+	(void)snprintf(path, sizeof(path), OVERLAY_DISK_DIR "/%u", s->overlay);
+	(void)mkdir(path, 0700);
+	(void)snprintf(path, sizeof(path), OVERLAY_DISK_DIR "/%u/failed", s->overlay);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int n = snprintf(text, sizeof(text), "%d", err);
+	if (fd < 0 || write(fd, text, (size_t)n) != n)
+		die_setup(a, errno, "noting a failed overlay", s->dest);
+	(void)close(fd);
 }
 
 static void send_disk(const SpawnArgs *a)
@@ -240,8 +261,7 @@ static int apply_step(const MountStep *s)
 		r = mkdir_parents(dest);
 		return r < 0 ? r : (symlink(s->src, dest) < 0 && errno != EEXIST ? -errno : 0);
 	case STEP_BIND:
-		r = s->tree_fd >= 0 ? move_tree(s, dest) : bind_step(s, dest);
-		return r < 0 || !s->overlay ? r : overlay_step(s, dest);
+		return s->tree_fd >= 0 ? move_tree(s, dest) : bind_step(s, dest);
 	case STEP_SECRET:
 		return write_step_file(s, dest, 0400);
 	case STEP_FILE:
@@ -281,6 +301,8 @@ static void setup_root(const SpawnArgs *a)
 		int r = apply_step(&p->steps[i]);
 		if (r < 0)
 			die_setup(a, -r, "mounting", p->steps[i].dest);
+		if (p->steps[i].overlay && (r = overlay_step(&p->steps[i])) < 0)
+			overlay_failed(a, &p->steps[i], -r);
 	}
 	if (p->n_overlays)
 		send_disk(a);

@@ -114,6 +114,7 @@ int run_start_native(Run *run, ob_error *reterr)
 		                   (int)MIN(run->plan.limits.value[OB_LIMIT_TIMEOUT], INT_MAX),
 		                   &run->disk_fd);
 	run->plan.disk_fd = run->disk_fd;
+	disk_check_overlays(run);
 	(void)close(sync_pipe[1]);
 	if (r < 0)
 		return ob_error_set(reterr, r, "setting up the sandbox process: %s", strerror(-r));
