@@ -55,8 +55,8 @@ typedef struct Run {
 	int disk_fd;     /* the tmpfs of the overlays' upper layers (disk.h), or -1 */
 	char disk_error[512];
 	char disk_degraded[PATH_MAX + 160];
-	    /* an overlay not mounted (--allow-degraded), or "" */ /* what the write-back could not
-	                                                              do, or "" */
+	/* an overlay not mounted (--allow-degraded), or "" */ /* what the write-back could not
+	                                                          do, or "" */
 } Run;
 
 /* start.c: the sandbox's PID 1 cloned, its id maps and cgroups set, told to go. */
