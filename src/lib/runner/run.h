@@ -50,13 +50,11 @@ typedef struct Run {
 	bool got_exit, got_failure, report_hup;
 	bool rlimit_pids_hit; /* rootless without cgroups: the process count reached --pids */
 	struct timespec start;
-	bool disk_hit;   /* the disk tmpfs was seen full (disk_watch) */
-	int *disk_hosts; /* the overlaid host directories, by overlay number - 1 */
-	int disk_fd;     /* the tmpfs of the overlays' upper layers (disk.h), or -1 */
-	char disk_error[512];
-	char disk_degraded[PATH_MAX + 160];
-	/* an overlay not mounted (--allow-degraded), or "" */ /* what the write-back could not
-	                                                          do, or "" */
+	bool disk_hit;        /* the disk tmpfs was seen full (disk_watch) */
+	int *disk_hosts;      /* the overlaid host directories, by overlay number - 1 */
+	int disk_fd;          /* the tmpfs of the overlays' upper layers (disk.h), or -1 */
+	char disk_error[512]; /* what the write-back could not do, or "" */
+	char disk_degraded[PATH_MAX + 160]; /* an overlay not mounted (--allow-degraded), or "" */
 } Run;
 
 /* start.c: the sandbox's PID 1 cloned, its id maps and cgroups set, told to go. */
