@@ -247,17 +247,36 @@ for mode in (0o4755, 0o2755):
     assert stat.S_IMODE(os.stat(os.path.join(work, "s")).st_mode) == 0o755
 
 
-@pytest.mark.parametrize("name", ["runc", "crun", "gvisor"])
-def test_oci_backends_fail_closed(ob_bin, shared_tmp, name):
-    """The OCI backends bind --workdir directly: no bound without --allow-degraded, and
-    with it SandboxDegraded says so."""
+@pytest.mark.parametrize("name", ["runc", "crun"])
+def test_oci_backends_as_root(ob_bin, shared_tmp, name):
+    """runc and crun as root: the supervisor makes the overlays in the bundle; the same
+    bound, event and write-back as natively."""
     oci_backend_or_skip(ob_bin, name)
     work = workdir(shared_tmp)
-    p = subprocess.run([ob_bin, "sandbox", "run", "--backend", name, "--workdir", work,
+    log = os.path.join(shared_tmp, "oci.jsonl")
+    script = write_script(shared_tmp, "fill.py", FILL)
+    p = subprocess.run([ob_bin, "sandbox", "run", "--backend", name, "--limit", "disk=4M",
+                        "--memory", "512M", "--audit-log", log, "--workdir", work, script,
+                        "--", "/workspace/big", "/workspace/after.txt"],
+                       capture_output=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    word, n = p.stdout.decode().split()
+    assert word == "ENOSPC" and int(n) <= 4, p.stdout
+    assert "disk" in {e["resource"] for e in limits_hit(events(log))}
+    assert sorted(os.listdir(work)) == ["after.txt"]
+    assert os.stat(os.path.join(work, "after.txt")).st_uid == os.geteuid()
+
+
+def test_gvisor_fails_closed(ob_bin, shared_tmp):
+    """gVisor binds --workdir directly: no bound without --allow-degraded, and with it
+    SandboxDegraded says so."""
+    oci_backend_or_skip(ob_bin, "gvisor")
+    work = workdir(shared_tmp)
+    p = subprocess.run([ob_bin, "sandbox", "run", "--backend", "gvisor", "--workdir", work,
                         "/bin/true"], capture_output=True, timeout=120)
     assert p.returncode == 125 and b"--limit disk" in p.stderr, p.stderr
     log = os.path.join(shared_tmp, "oci.jsonl")
-    p = subprocess.run([ob_bin, "sandbox", "run", "--backend", name, "--allow-degraded",
+    p = subprocess.run([ob_bin, "sandbox", "run", "--backend", "gvisor", "--allow-degraded",
                         "--audit-log", log, "--workdir", work, "/bin/true"],
                        capture_output=True, timeout=120)
     assert p.returncode == 0, p.stderr

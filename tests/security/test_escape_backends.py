@@ -328,9 +328,7 @@ def test_rx_reads_no_host_accounts_file(ob_bin, shared_tmp, visible_dir, name):
     """Mode rx as root: neither root's 0600 file nor one of the host's uid 1000 is readable;
     a granted directory of root's (0700) stays writable, its new file the caller's (id-mapped).
     gVisor has no user namespace: uid 1000's file is read there, which SandboxDegraded
-    "identity" says (and root's stays unreadable: its own permission check). The OCI
-    backends bind the write grant without the --limit disk overlay: --allow-degraded, and
-    SandboxDegraded "disk" (docs/design/disk.md)."""
+    "identity" says (and root's stays unreadable: its own permission check)."""
     if os.geteuid() != 0:
         pytest.skip("not root")
     if name == "crun":
@@ -340,10 +338,8 @@ def test_rx_reads_no_host_accounts_file(ob_bin, shared_tmp, visible_dir, name):
     log = os.path.join(shared_tmp, "rx.jsonl")
     granted = os.path.join(visible_dir, "granted")
     files = [os.path.join(visible_dir, n) for n in ("root-only.txt", "uid1000-only.txt")]
-    degrade = ["--allow-degraded"] if oci.records else []
-    p = oci.run("--mode", "rx", *degrade, "--audit-log", log, "--cap",
-                f"FILE_WRITE:{granted}/**", "/usr/bin/python3", "--", "-c", RX, *files,
-                os.path.join(granted, "new"))
+    p = oci.run("--mode", "rx", "--audit-log", log, "--cap", f"FILE_WRITE:{granted}/**",
+                "/usr/bin/python3", "--", "-c", RX, *files, os.path.join(granted, "new"))
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert out[files[0]] == "EACCES", out
@@ -354,7 +350,6 @@ def test_rx_reads_no_host_accounts_file(ob_bin, shared_tmp, visible_dir, name):
         return
     assert out[files[1]] == "EACCES", out
     assert "identity" not in degraded, degraded
-    assert "disk" in degraded, degraded
     assert out["write"] == "OK", out
     st = os.stat(os.path.join(granted, "new"))
     assert (st.st_uid, st.st_gid) == (0, 0)  # the caller's, through the id map

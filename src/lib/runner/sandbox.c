@@ -533,8 +533,10 @@ int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 		return r;
 	r = memfd_decision(sb, plan, reterr);
 	if (r >= 0)
-		r = overlay_decision(sb->backend == OB_BACKEND_NATIVE, sb->allow_degraded, plan,
-		                     reterr);
+		/* runc and crun as root get the overlays from the supervisor (oci-disk.c) */
+		r = overlay_decision(sb->backend == OB_BACKEND_NATIVE ||
+		                         (plan->id_base && sb->backend != OB_BACKEND_GVISOR),
+		                     sb->allow_degraded, plan, reterr);
 	if (r >= 0 && sb->backend != OB_BACKEND_NATIVE)
 		r = backend_decision(sb, plan, reterr);
 	if (r < 0)

@@ -138,21 +138,14 @@ static int move_tree(const MountStep *s, char *dest)
 	return r;
 }
 
-/* The bind at DEST (writable) under an overlay whose upper layer is on the disk tmpfs
+/* The bind at its place (writable) under an overlay whose upper layer is on the disk tmpfs
  * (plan/overlay.h): the kernel answers ENOSPC past --limit disk, the supervisor writes the
  * layer back when the program has ended. The upper directory takes the bind's mode, as the
- * overlay's root shows the upper's. userxattr: in a user namespace the overlay keeps its
- * marks (opaque directories) in user.overlay.* and neither creates nor follows redirects, so
- * renaming a directory of the host gives EXDEV (tools then copy). Said outright, whatever
- * the kernel's defaults: no metacopy, no redirects (the upper layer then holds whole files
- * and directories under their own names, which is what the write-back reads). xino off: a
- * file shows its layer's own inode number, which notify-unix.c compares with the upper
- * layer's. */
+ * overlay's root shows the upper's. */
 static int overlay_step(const MountStep *s)
 {
 	char dest[PATH_MAX + 16], upper[64], work[64];
 	struct stat st;
-	int r = 0;
 
 	(void)snprintf(dest, sizeof(dest), NEWROOT "%s", s->dest);
 	(void)snprintf(upper, sizeof(upper), OVERLAY_DISK_DIR "/%u", s->overlay);
@@ -162,27 +155,7 @@ static int overlay_step(const MountStep *s)
 	(void)snprintf(upper, sizeof(upper), OVERLAY_DISK_DIR "/%u/u", s->overlay);
 	if (mkdir(upper, 0700) < 0 || mkdir(work, 0700) < 0 || chmod(upper, st.st_mode & 07777) < 0)
 		return -errno;
-	int fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
-	if (fs < 0)
-		return -errno;
-	if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "lowerdir+", dest, 0) < 0 ||
-	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
-	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
-	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0 ||
-	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "xino", "off", 0) < 0 ||
-	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "metacopy", "off", 0) < 0 ||
-	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "redirect_dir", "nofollow", 0) < 0 ||
-	    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		r = -errno;
-	int m = r < 0 ? -1 : (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, mount_attrs(s->flags));
-	if (r >= 0 && m < 0)
-		r = -errno;
-	(void)close(fs);
-	if (m >= 0 && syscall(SYS_move_mount, m, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		r = -errno;
-	if (m >= 0)
-		(void)close(m);
-	return r;
+	return overlay_mount(dest, upper, work, s->flags, /* userxattr= */ true);
 }
 
 /* The tmpfs that holds the overlays' upper layers, in the staging root (never in the new

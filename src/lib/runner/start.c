@@ -202,8 +202,13 @@ int run_start_oci(Run *run, ob_error *reterr)
 	if (oci_userns(&run->plan, &opt))
 		r = idmap_open_trees(&run->plan, reterr);
 	if (r >= 0)
+		r = disk_open_hosts(run, reterr);
+	if (r >= 0)
 		r = oci_bundle_create(&run->plan, &opt, &run->bundle, reterr);
 	idmap_close_trees(&run->plan);
+	/* --limit disk under runc and crun as root: the overlays' tmpfs is ours (disk.h) */
+	if (run->bundle.dir[0])
+		run->disk_fd = run->plan.disk_fd = TAKE_FD(run->bundle.disk_fd);
 	(void)snprintf(run->container, sizeof(run->container), "omnibase-%s",
 	               run->audit.execution_id);
 	const int out[2] = {outp[0][1], outp[1][1]};
