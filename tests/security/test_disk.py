@@ -127,13 +127,7 @@ def test_file_count_bounded(sandbox, shared_tmp):
     assert len(os.listdir(work)) == int(n)
 
 
-def test_a_file_granted_alone_is_bounded(sandbox, shared_tmp):
-    """A FILE_WRITE grant of one file has no overlay: RLIMIT_FSIZE stops it at the limit."""
-    out = workdir(shared_tmp, "out")
-    log = os.path.join(out, "log.txt")
-    open(log, "w").close()
-    os.chmod(log, 0o666)
-    script = write_script(shared_tmp, "grow.py", PY + """
+GROW = PY + """
 import errno, sys
 try:
     with open(sys.argv[1], "ab", buffering=0) as f:
@@ -142,7 +136,20 @@ try:
     print("WROTE")
 except OSError as e:
     print(errno.errorcode[e.errno])
-""")
+"""
+
+
+def grown_file(shared_tmp):
+    out = workdir(shared_tmp, "out")
+    log = os.path.join(out, "log.txt")
+    open(log, "w").close()
+    os.chmod(log, 0o666)
+    return log, write_script(shared_tmp, "grow.py", GROW)
+
+
+def test_a_file_granted_alone_is_bounded(sandbox, shared_tmp):
+    """A FILE_WRITE grant of one file has no overlay: RLIMIT_FSIZE stops it at the limit."""
+    log, script = grown_file(shared_tmp)
     p, ev = run_logged(sandbox, shared_tmp, "--limit", "disk=2M", "--cap", f"FILE_WRITE:{log}",
                        script, "--", log)
     assert p.returncode == 0, p.stderr
@@ -265,6 +272,20 @@ def test_oci_backends_as_root(ob_bin, shared_tmp, name):
     assert "disk" in {e["resource"] for e in limits_hit(events(log))}
     assert sorted(os.listdir(work)) == ["after.txt"]
     assert os.stat(os.path.join(work, "after.txt")).st_uid == os.geteuid()
+
+
+@pytest.mark.parametrize("name", ["runc", "crun"])
+def test_oci_file_granted_alone(ob_bin, shared_tmp, name):
+    oci_backend_or_skip(ob_bin, name)
+    log, script = grown_file(shared_tmp)
+    audit = os.path.join(shared_tmp, "oci.jsonl")
+    p = subprocess.run([ob_bin, "sandbox", "run", "--backend", name, "--limit", "disk=2M",
+                        "--audit-log", audit, "--cap", f"FILE_WRITE:{log}", script, "--", log],
+                       capture_output=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == b"EFBIG", p.stdout
+    assert os.path.getsize(log) == 2 << 20
+    assert "disk" in {e["resource"] for e in limits_hit(events(audit))}
 
 
 def test_gvisor_fails_closed(ob_bin, shared_tmp):
