@@ -7,6 +7,7 @@ Root and rootless."""
 import json
 import os
 import shutil
+import signal
 import stat
 import subprocess
 
@@ -379,3 +380,37 @@ def test_no_overlay_fails_closed(sandbox, shared_tmp):
     assert [e["protection"] for e in deg] == ["disk"], deg
     assert "could not be mounted" in deg[0]["reason"]
     assert open(os.path.join(work, "a.txt")).read() == "direct\n"
+
+
+@pytest.mark.parametrize("signo", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_run_keeps_its_writes(sandbox, shared_tmp, signo):
+    """Ctrl-C or SIGTERM to omnibase while the program runs: the sandbox ends, what it wrote
+    is written back, SandboxExit is recorded, and omnibase then ends by the same signal."""
+    work = workdir(shared_tmp)
+    log = os.path.join(shared_tmp, "sig.jsonl")
+    script = write_script(shared_tmp, "slow.py", PY + """
+import time
+open("/workspace/saved.txt", "w").write("saved")
+print("READY", flush=True)
+time.sleep(60)
+""")
+    cmd = [sandbox.ob_bin, "sandbox", "run", "--audit-log", log, "--workdir", work, script]
+    if sandbox.who == "user" and os.geteuid() == 0:
+        cmd = ["runuser", "-p", "-u", "obtest", "--"] + cmd
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=dict(os.environ, GCOV_ERROR_FILE="/dev/null"))
+    try:
+        assert p.stdout.readline() == b"READY\n"
+        target = p.pid
+        if cmd[0] == "runuser":  # omnibase is runuser's child
+            with open(f"/proc/{p.pid}/task/{p.pid}/children") as f:
+                target = int(f.read().split()[0])
+        os.kill(target, signo)
+        p.wait(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    if cmd[0] != "runuser":
+        assert p.returncode == -signo, p.stderr.read()
+    assert open(os.path.join(work, "saved.txt")).read() == "saved"
+    assert events(log)[-1]["event"] == "SandboxExit"

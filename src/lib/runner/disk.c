@@ -4,15 +4,19 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "backends/runtime.h"
 #include "basic/error.h"
 #include "basic/fdpass.h"
 #include "basic/macro.h"
@@ -127,8 +131,54 @@ void disk_check_overlays(Run *run)
 	}
 }
 
+void disk_signals_begin(Run *run)
+{
+	sigset_t set;
+
+	if (run->plan.n_overlays == 0 || run->disk_fd < 0)
+		return;
+	(void)sigemptyset(&set);
+	(void)sigaddset(&set, SIGINT);
+	(void)sigaddset(&set, SIGTERM);
+	(void)sigaddset(&set, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &set, &run->disk_oldmask) != 0)
+		return;
+	run->disk_sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (run->disk_sigfd < 0) /* then as before: the default action, writes lost */
+		(void)pthread_sigmask(SIG_SETMASK, &run->disk_oldmask, NULL);
+}
+
+/* A signal that asked omnibase to stop: the sandbox ends now (the kernel kills the rest of
+ * its pid namespace with PID 1, or the runtime its container), the write-back follows. */
+static void disk_stop_on_signal(Run *run)
+{
+	struct signalfd_siginfo si;
+
+	if (run->disk_sigfd < 0 || run->disk_signal ||
+	    read(run->disk_sigfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return;
+	run->disk_signal = (int)si.ssi_signo;
+	if (run->sb->backend == OB_BACKEND_NATIVE)
+		(void)kill(run->pid, SIGKILL);
+	else
+		backend_kill(run->sb->backend, run->runtime, run->bundle.dir, run->container);
+}
+
+void disk_signals_end(Run *run)
+{
+	if (run->disk_sigfd < 0)
+		return;
+	(void)close(run->disk_sigfd);
+	run->disk_sigfd = -1;
+	/* what came after the last look is delivered now, by whatever the caller had */
+	(void)pthread_sigmask(SIG_SETMASK, &run->disk_oldmask, NULL);
+	if (run->disk_signal)
+		(void)raise(run->disk_signal);
+}
+
 void disk_watch(Run *run)
 {
+	disk_stop_on_signal(run);
 	if (run->disk_fd >= 0 && !run->disk_hit)
 		run->disk_hit = disk_is_full(run->disk_fd);
 }

@@ -26,9 +26,16 @@ bool disk_is_full(int fd);
 /* An overlay the child could not mount (--allow-degraded kept its plain bind): said in
  * run->disk_degraded, for SandboxDegraded "disk". */
 void disk_check_overlays(Run *run);
-/* Notes in RUN when the disk tmpfs is full: called at each turn of the run loop (at least
- * every 100 ms), so a limit reached and freed again in between may go unrecorded (the bound
- * itself holds: the kernel's). */
+/* While RUN's overlays hold the program's writes, SIGINT, SIGTERM and SIGHUP (Ctrl-C, a
+ * closed terminal, kill) are blocked in the calling thread and read from a signalfd: one of
+ * them ends the sandbox (disk_watch), the write-back is done, and disk_signals_end() restores
+ * the mask and raises it again, so the caller ends as it would have, its writes kept.  Call
+ * after the sandbox was started (its processes must not inherit the mask). */
+void disk_signals_begin(Run *run);
+void disk_signals_end(Run *run);
+/* Notes in RUN when the disk tmpfs is full, and acts on a signal of disk_signals_begin():
+ * called at each turn of the run loop (at least every 100 ms), so a limit reached and freed
+ * again in between may go unrecorded (the bound itself holds: the kernel's). */
 void disk_watch(Run *run);
 /* At the end of RUN: the upper layers written back to the host, ResourceLimitExceeded
  * (disk) when the tmpfs was full, and what went wrong in run->disk_error. */

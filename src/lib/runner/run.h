@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <signal.h>
 #include <time.h>
 
 #include "audit/audit.h"
@@ -50,10 +51,13 @@ typedef struct Run {
 	bool got_exit, got_failure, report_hup;
 	bool rlimit_pids_hit; /* rootless without cgroups: the process count reached --pids */
 	struct timespec start;
-	bool disk_hit;        /* the disk tmpfs was seen full (disk_watch) */
-	int *disk_hosts;      /* the overlaid host directories, by overlay number - 1 */
-	int disk_fd;          /* the tmpfs of the overlays' upper layers (disk.h), or -1 */
-	char disk_error[512]; /* what the write-back could not do, or "" */
+	bool disk_hit;   /* the disk tmpfs was seen full (disk_watch) */
+	int *disk_hosts; /* the overlaid host directories, by overlay number - 1 */
+	int disk_fd;     /* the tmpfs of the overlays' upper layers (disk.h), or -1 */
+	int disk_sigfd;  /* SIGINT, SIGTERM, SIGHUP while the writes wait (disk.h), or -1 */
+	int disk_signal; /* the one that came, or 0 */
+	sigset_t disk_oldmask;
+	char disk_error[512];               /* what the write-back could not do, or "" */
 	char disk_degraded[PATH_MAX + 160]; /* an overlay not mounted (--allow-degraded), or "" */
 } Run;
 

@@ -346,6 +346,7 @@ static void run_done(Run *run)
 	disk_done(run);
 	audit_done(&run->audit);
 	plan_done(&run->plan);
+	disk_signals_end(run); /* last: it may end the process as the signal asked */
 }
 
 int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
@@ -359,6 +360,7 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	           .netns_fd = -1,
 	           .seccomp_listen = -1,
 	           .disk_fd = -1,
+	           .disk_sigfd = -1,
 	           .notifier = {.fd = -1, .mem_fd = -1, .root_fd = -1}};
 	int wstatus = 0, r;
 
@@ -389,6 +391,7 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	if (r < 0)
 		goto out;
 	run_report_start(&run);
+	disk_signals_begin(&run);
 	bool timed_out = wait_child(&run, &wstatus);
 	run_finish(&run, wstatus, timed_out, res);
 	/* a reader that stalls gets a second for what waits, then it is counted as lost */
