@@ -167,8 +167,9 @@ static void report_degraded(Run *run)
 		event_degraded(&run->audit, "disk", run->disk_degraded);
 	if (run->plan.disk_unbounded)
 		event_degraded(&run->audit, "disk",
-		               "this backend binds --workdir directly: what the program writes "
-		               "there is not bounded by --limit disk; --allow-degraded");
+		               "this backend binds --workdir and FILE_WRITE directories directly: "
+		               "what the program writes there is not bounded by --limit disk; "
+		               "--allow-degraded");
 	if (run->plan.memfd_noexec_unavailable)
 		event_degraded(&run->audit, "memfd-noexec",
 		               "MFD_NOEXEC_SEAL unavailable (Linux < 6.3): a memfd the program "
