@@ -260,6 +260,42 @@ static void test_mount_point_not_crossed(void **state)
 	dirs_remove(&d);
 }
 
+/* Mount points where the layer removes an entry, makes a symlink or a file: each refused and
+ * noted, the mounts and what is in them untouched (root only). */
+static void test_mount_points_stay(void **state)
+{
+	(void)state;
+	Dirs d;
+	Writeback wb;
+	const char *names[] = {"m1", "m2", "m3"};
+	char p[256];
+
+	if (geteuid() != 0)
+		skip();
+	dirs_open(&d);
+	for (size_t i = 0; i < 3; i++) {
+		sub(d.host, names[i]);
+		path_of(p, sizeof(p), d.host, names[i]);
+		if (mount("t", p, "tmpfs", 0, "size=64k") < 0) {
+			dirs_remove(&d);
+			skip();
+		}
+		put(p, "kept", "kept");
+	}
+	bool have_whiteout = whiteout(d.upper, "m1");
+	assert_int_equal(symlink("/etc", (path_of(p, sizeof(p), d.upper, "m2"), p)), 0);
+	put(d.upper, "m3", "file");
+	dirs_write_back(&d, &wb);
+	assert_int_not_equal(wb.error, 0);
+	for (size_t i = 0; i < 3; i++) {
+		path_of(p, sizeof(p), d.host, names[i]);
+		if (i > 0 || have_whiteout)
+			assert_string_equal(get(p, "kept"), "kept");
+		assert_int_equal(umount2(p, MNT_DETACH), 0);
+	}
+	dirs_remove(&d);
+}
+
 static void test_too_deep(void **state)
 {
 	(void)state;
@@ -372,6 +408,7 @@ int main(void)
 	    cmocka_unit_test(test_host_symlinks_not_followed),
 	    cmocka_unit_test(test_special_files_skipped),
 	    cmocka_unit_test(test_mount_point_not_crossed),
+	    cmocka_unit_test(test_mount_points_stay),
 	    cmocka_unit_test(test_too_deep),
 	    cmocka_unit_test(test_plan_and_decision),
 	    cmocka_unit_test(test_limit_text),
