@@ -107,6 +107,17 @@ static void write_back_step(const Plan *p, const MountStep *s, int disk_fd, int 
 		               s->src, wb.skipped, WRITEBACK_MAX_DEPTH, wb.first);
 }
 
+void disk_receive_native(Run *run, int sock)
+{
+	if (run->plan.n_overlays == 0)
+		return;
+	/* a child that failed before sending it says why on the report pipe */
+	(void)disk_receive(sock, (int)MIN(run->plan.limits.value[OB_LIMIT_TIMEOUT], INT_MAX),
+	                   &run->disk_fd);
+	run->plan.disk_fd = run->disk_fd;
+	disk_check_overlays(run);
+}
+
 void disk_check_overlays(Run *run)
 {
 	const Plan *p = &run->plan;

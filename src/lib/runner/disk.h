@@ -23,6 +23,9 @@ void disk_done(Run *run);
 int disk_receive(int sock, int timeout_ms, int *ret_fd);
 /* True when the file system of FD has no byte or no inode left for the program. */
 bool disk_is_full(int fd);
+/* Natively: the disk tmpfs from the child over SOCK (disk_receive, the run's timeout), then
+ * disk_check_overlays(); nothing without overlays. */
+void disk_receive_native(Run *run, int sock);
 /* An overlay the child could not mount (--allow-degraded kept its plain bind): said in
  * run->disk_degraded, for SandboxDegraded "disk". */
 void disk_check_overlays(Run *run);

@@ -18,16 +18,28 @@
 #include "runner/idmap.h"
 #include "runner/run.h"
 
+/* The parent's half of the handshake over SOCK, in two steps (see child_main): the maps, then
+ * the cgroups while the child sets up; then the disk tmpfs it sends (--limit disk). */
+static int release_child(Run *run, int sock, bool root)
+{
+	int r = spawn_write_idmaps(run->pid, &run->plan, !root);
+	if (r >= 0 && send(sock, "m", 1, MSG_NOSIGNAL) != 1)
+		r = -errno;
+	if (r >= 0)
+		r = cgroup_attach(&run->cg, run->pid);
+	if (r >= 0 && send(sock, "c", 1, MSG_NOSIGNAL) != 1)
+		r = -errno;
+	if (r >= 0)
+		disk_receive_native(run, sock);
+	return r;
+}
+
 /* Clones the sandbox and completes the handshake: id maps, cgroup, go. */
 int run_start_native(Run *run, ob_error *reterr)
 {
 	int sync_pipe[2], report_pipe[2];
 	bool root = geteuid() == 0;
 
-	/* --limit disk: the directories the write-back goes to, as they are now (disk.h) */
-	int opened = disk_open_hosts(run, reterr);
-	if (opened < 0)
-		return opened;
 	/* root: the host binds opened here, where the host paths can be reached (idmap.h) */
 	if (run->plan.id_base) {
 		int r = idmap_open_trees(&run->plan, reterr);
@@ -100,21 +112,7 @@ int run_start_native(Run *run, ob_error *reterr)
 		                        ? " (are unprivileged user namespaces enabled?)"
 		                        : "");
 	}
-	/* Two steps (see child_main): the maps, then the cgroups while the child sets up. */
-	r = spawn_write_idmaps(run->pid, &run->plan, !root);
-	if (r >= 0 && send(sync_pipe[1], "m", 1, MSG_NOSIGNAL) != 1)
-		r = -errno;
-	if (r >= 0)
-		r = cgroup_attach(&run->cg, run->pid);
-	if (r >= 0 && send(sync_pipe[1], "c", 1, MSG_NOSIGNAL) != 1)
-		r = -errno;
-	/* a child that failed before sending it says why on the report pipe */
-	if (r >= 0 && run->plan.n_overlays)
-		(void)disk_receive(sync_pipe[1],
-		                   (int)MIN(run->plan.limits.value[OB_LIMIT_TIMEOUT], INT_MAX),
-		                   &run->disk_fd);
-	run->plan.disk_fd = run->disk_fd;
-	disk_check_overlays(run);
+	r = release_child(run, sync_pipe[1], root);
 	(void)close(sync_pipe[1]);
 	if (r < 0)
 		return ob_error_set(reterr, r, "setting up the sandbox process: %s", strerror(-r));
@@ -201,8 +199,6 @@ int run_start_oci(Run *run, ob_error *reterr)
 	 * bundle, as natively (oci.h) */
 	if (oci_userns(&run->plan, &opt))
 		r = idmap_open_trees(&run->plan, reterr);
-	if (r >= 0)
-		r = disk_open_hosts(run, reterr);
 	if (r >= 0)
 		r = oci_bundle_create(&run->plan, &opt, &run->bundle, reterr);
 	idmap_close_trees(&run->plan);

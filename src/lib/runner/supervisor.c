@@ -378,6 +378,8 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	r = run_setup_sinks(&run, reterr);
 	if (r >= 0)
 		r = dbfiles_prepare(&run.plan, reterr);
+	if (r >= 0) /* --limit disk: where the write-back goes, as it is now */
+		r = disk_open_hosts(&run, reterr);
 	if (r < 0)
 		goto out;
 	memcpy(res->execution_id, run.audit.execution_id, sizeof(res->execution_id));
