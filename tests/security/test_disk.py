@@ -414,3 +414,23 @@ time.sleep(60)
         assert p.returncode == -signo, p.stderr.read()
     assert open(os.path.join(work, "saved.txt")).read() == "saved"
     assert events(log)[-1]["event"] == "SandboxExit"
+
+
+def test_modes_that_shut_the_owner_out(sandbox, shared_tmp):
+    """Files and directories the program leaves unreadable to itself (0000) are written back
+    all the same, with those modes (rootless, the supervisor is subject to them)."""
+    work = workdir(shared_tmp)
+    script = write_script(shared_tmp, "lock.py", PY + """
+import os
+os.mkdir("/workspace/locked")
+open("/workspace/locked/f", "w").write("x")
+os.chmod("/workspace/locked/f", 0)
+os.chmod("/workspace/locked", 0)
+""")
+    p = sandbox.run("--workdir", work, script)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == b"", p.stderr
+    locked = os.path.join(work, "locked")
+    assert stat.S_IMODE(os.stat(locked).st_mode) == 0
+    assert stat.S_IMODE(os.stat(os.path.join(locked, "f")).st_mode) == 0
+    assert open(os.path.join(locked, "f")).read() == "x"  # the test runs as root

@@ -154,9 +154,22 @@ static int open_host_file(Writeback *wb, int host, const char *name, mode_t mode
 	return open_beneath(host, name, O_WRONLY | O_CREAT | O_EXCL, mode);
 }
 
+/* NAME in the layer opened with FLAGS; a mode that shuts its owner out (0000, 0200: the
+ * program's to choose) is opened up first, the layer being the supervisor's by now (rootless
+ * it is not root, so the mode applies to it). */
+static int open_layer(int upper, const char *name, int flags, const struct stat *st)
+{
+	int fd = openat(upper, name, flags | O_NOFOLLOW | O_CLOEXEC);
+	mode_t need = S_ISDIR(st->st_mode) ? S_IRUSR | S_IXUSR : S_IRUSR;
+	if (fd >= 0 || errno != EACCES ||
+	    fchmodat(upper, name, (st->st_mode & 07777) | need, 0) < 0)
+		return fd;
+	return openat(upper, name, flags | O_NOFOLLOW | O_CLOEXEC);
+}
+
 static void copy_file(Writeback *wb, int upper, int host, const char *name, const struct stat *st)
 {
-	_cleanup_close_ int from = openat(upper, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int from = open_layer(upper, name, O_RDONLY, st);
 	if (from < 0) {
 		note(wb, -errno, name);
 		return;
@@ -243,8 +256,7 @@ static void copy_dir(Writeback *wb, int upper, int host, const char *name, const
 		wb->skipped++;
 		return;
 	}
-	_cleanup_close_ int from =
-	    openat(upper, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int from = open_layer(upper, name, O_RDONLY | O_DIRECTORY, st);
 	if (from < 0) {
 		note(wb, -errno, name);
 		return;
