@@ -6,7 +6,6 @@ is on the host when it ends, and the write-back touches nothing outside the dire
 Root and rootless."""
 import json
 import os
-import shutil
 import signal
 import stat
 import subprocess
