@@ -268,6 +268,7 @@ typedef enum ob_limit {
 	OB_LIMIT_CONNECTIONS, /* concurrent egress connections */
 	OB_LIMIT_EGRESS,      /* bytes through egress per run, both directions */
 	OB_LIMIT_EVENTS,      /* audit events written per run (folded repeats not counted) */
+	OB_LIMIT_DISK,        /* bytes the program may add to host paths through writable grants */
 	OB_LIMIT_MAX,
 	OB_LIMIT_INVALID = -EINVAL,
 } ob_limit;
@@ -280,7 +281,7 @@ typedef struct ob_limits {
 
 /* Fills LIMITS with the SPEC §2.4 defaults: memory 256 MiB, cpus 1, pids 64, timeout 30 s,
  * output 16 MiB, tmpfs 64 MiB, files 256; and ours: connections 256, egress 4 GiB, events
- * 10,000.  None
+ * 10,000, disk 1 GiB.  None
  * explicit.  Does nothing for NULL. */
 OB_PUBLIC void ob_limits_init(ob_limits *limits);
 /* "memory", "cpus", … (static), or NULL for a value out of range. */

@@ -47,7 +47,8 @@ static const char run_help[] =
     "      --verbose             also print events on stderr, and report what was allowed\n"
     "                            (CapabilityUsed: each egress connection made)\n"
     "      --limit NAME=VALUE    set one limit: memory, cpus, pids, timeout, output, tmpfs,\n"
-    "                            files, connections (concurrent egress), egress (bytes)\n"
+    "                            files, connections (concurrent egress), egress (bytes),\n"
+    "                            disk (bytes added through writable grants and --workdir)\n"
     "      --json                print one JSON result object on stdout at exit, with the\n"
     "                            program's stdout and stderr captured into it (also for\n"
     "                            option errors)\n"
@@ -161,7 +162,7 @@ static int set_named_limit(RunArgs *a, const char *spec)
 	ob_limit l = ob_limit_from_string(name);
 	if (l < 0) {
 		log_error("--limit '%s': unknown limit (expected memory, cpus, pids, timeout, "
-		          "output, tmpfs, files, connections, egress, events)",
+		          "output, tmpfs, files, connections, egress, events, disk)",
 		          spec);
 		return -EINVAL;
 	}

@@ -8,6 +8,7 @@
  * closed: a rule that cannot be applied is exit 125, nothing runs.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,9 @@ int main(int argc, char **argv)
 		(void)fprintf(stderr, "omnibase-exec: Landlock: %s: %s\n", failed, strerror(-r));
 		return 125;
 	}
+	/* past RLIMIT_FSIZE (--limit disk, docs/design/disk.md) a write fails with EFBIG rather
+	 * than SIGXFSZ killing the program, as natively; an ignored signal stays so across exec */
+	(void)signal(SIGXFSZ, SIG_IGN);
 	/* The raw system call: a coverage build rewrites execv() into a counter dump, whose
 	 * writes into the (hidden) build tree the supervisor would record as denials. */
 	(void)syscall(SYS_execve, argv[k + 1], argv + k + 1, environ);

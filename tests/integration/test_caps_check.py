@@ -82,7 +82,8 @@ def test_defaults_when_no_limits(run, tmp_path):
     limits = json.loads(p.stdout)["files"][0]["limits"]
     assert limits == {"memory": 256 << 20, "cpus": 1.0, "pids": 64, "timeout": 30.0,
                       "output": 16 << 20, "tmpfs": 64 << 20, "files": 256,
-                      "connections": 256, "egress": 4 << 30, "events": 10000}
+                      "connections": 256, "egress": 4 << 30, "events": 10000,
+                      "disk": 1 << 30}
 
 
 BAD = [
@@ -120,8 +121,8 @@ BAD = [
      "$.limits.memory"),
     ("negative-pids", {"version": 1, "capabilities": [], "limits": {"pids": -1}},
      "$.limits.pids"),
-    ("unknown-limit", {"version": 1, "capabilities": [], "limits": {"disk": "1G"}},
-     "$.limits.disk"),
+    ("unknown-limit", {"version": 1, "capabilities": [], "limits": {"swap": "1G"}},
+     "$.limits.swap"),
     ("limits-array", {"version": 1, "capabilities": [], "limits": []}, "$.limits"),
     ("duplicate-key", '{"version": 1, "version": 1, "capabilities": []}', "duplicate"),
     ("nul-escape", '{"version": 1, "capabilities": [{"type": "FILE_READ", '

@@ -100,6 +100,7 @@ except OSError as e:
     assert "PTY /dev/pts/" in out
     assert "SEM ok" in out
     assert "NOEXEC tmp" in out
+    assert "FILLED" in out  # 20 MiB fit in the default 64 MiB /tmp
     assert "RO usr" in out and "RO root" in out
 
 
@@ -119,7 +120,7 @@ except OSError as e:
     import subprocess
     p = subprocess.run([ob_bin, "sandbox", "run", "--capabilities", caps, script],
                        capture_output=True, timeout=60)
-    assert b"TMPFULL 28" in p.stdout, (p.stdout, p.stderr)
+    assert b"TMPFULL 28" in p.stdout and b"FILLED" not in p.stdout, (p.stdout, p.stderr)
 
 
 def test_workdir_and_write_grant(sandbox, shared_tmp):
@@ -191,12 +192,15 @@ def test_timeout_kills_the_tree(sandbox, shared_tmp):
     assert any(e["event"] == "ResourceLimitExceeded" and e["resource"] == "timeout" for e in ev)
 
 
-def test_pids_limit(sandbox):
-    p = sandbox.run("--pids", "8", "--timeout", "20", "--cap", "EXTERNAL_COMMAND:sleep",
-                    "/bin/sh", "--", "-c",
+def test_pids_limit(sandbox, shared_tmp):
+    log = os.path.join(shared_tmp, "pids.jsonl")
+    p = sandbox.run("--pids", "8", "--timeout", "20", "--audit-log", log, "--cap",
+                    "EXTERNAL_COMMAND:sleep", "/bin/sh", "--", "-c",
                     "i=0; while [ $i -lt 12 ]; do sleep 2 & i=$((i+1)); done; wait; echo DONE")
     err = p.stderr.lower()
     assert b"fork" in err or b"resource temporarily unavailable" in err, p.stderr
+    hit = [e for e in events(log) if e["event"] == "ResourceLimitExceeded"]
+    assert [(e["resource"], e["limit"]) for e in hit] == [("pids", "8")], hit
 
 
 def test_not_found_and_not_executable(sandbox, shared_tmp):

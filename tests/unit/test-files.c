@@ -44,7 +44,7 @@ static void test_good_file(void **state)
 	    "{\"type\": \"SECRET_ACCESS\", \"resource\": \"db\", \"when\": {\"env\": \"prod\"}}],"
 	    "\"limits\": {\"memory\": \"128M\", \"cpus\": 0.5, \"pids\": 10, \"timeout\": 1.5,"
 	    " \"output\": 1048576, \"tmpfs\": \"8MiB\", \"files\": 64, \"connections\": 8,"
-	    " \"egress\": \"1G\", \"events\": 500}}";
+	    " \"egress\": \"1G\", \"events\": 500, \"disk\": \"2G\"}}";
 	ob_capset *s;
 	ob_limits l;
 	ob_error e;
@@ -66,6 +66,7 @@ static void test_good_file(void **state)
 	assert_int_equal(l.value[OB_LIMIT_CONNECTIONS], 8);
 	assert_int_equal(l.value[OB_LIMIT_EGRESS], 1ULL << 30);
 	assert_int_equal(l.value[OB_LIMIT_EVENTS], 500);
+	assert_int_equal(l.value[OB_LIMIT_DISK], 2ULL << 30);
 	assert_int_equal(l.explicit_mask, (1u << OB_LIMIT_MAX) - 1);
 	assert_int_equal(ob_capset_to_json(s, &l, &json), 0);
 	assert_non_null(strstr(json, "\"when\":{\"env\":\"prod\"}"));
@@ -255,7 +256,7 @@ static void test_sizes_and_limits(void **state)
 
 	for (int i = 0; i < OB_LIMIT_MAX; i++)
 		assert_int_equal(ob_limit_from_string(ob_limit_to_string((ob_limit)i)), i);
-	assert_int_equal(ob_limit_from_string("disk"), -EINVAL);
+	assert_int_equal(ob_limit_from_string("swap"), -EINVAL);
 	assert_null(ob_limit_to_string(OB_LIMIT_MAX));
 
 	ob_limit_format(OB_LIMIT_MEMORY, 256ULL << 20, buf, sizeof(buf));

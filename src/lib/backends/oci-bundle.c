@@ -231,7 +231,7 @@ int oci_bundle_create(Plan *p, const OciOptions *o, OciBundle *b, ob_error *rete
 	char root[PATH_MAX + 16], files[PATH_MAX + 16], config[PATH_MAX + 16];
 	bool userns = oci_userns(p, o);
 
-	*b = (OciBundle){.lock_fd = -1};
+	*b = (OciBundle){.lock_fd = -1, .disk_fd = -1};
 	int r = make_bundle_dir(p, b);
 	if (r < 0 && !b->dir[0])
 		return ob_error_set(reterr, r, "the OCI bundle's directory: %s", strerror(-r));
@@ -244,6 +244,8 @@ int oci_bundle_create(Plan *p, const OciOptions *o, OciBundle *b, ob_error *rete
 		r = populate(p, root, files, userns ? p->id_base : (uid_t)-1);
 	if (r >= 0 && userns)
 		r = attach_trees(p, b->dir);
+	if (r >= 0 && userns && p->n_overlays)
+		r = oci_disk_overlays(p, b->dir, &b->disk_fd);
 	json_t *c = r >= 0 ? oci_config(p, o, b->dir) : NULL;
 	char *text = c ? json_dumps(c, JSON_INDENT(1)) : NULL;
 	json_decref(c);
@@ -263,6 +265,9 @@ void oci_bundle_remove(OciBundle *b)
 		remove_dir(b->dir, b->mounted);
 	if (b->dir[0] && b->lock_fd >= 0)
 		(void)close(b->lock_fd);
+	if (b->dir[0] && b->disk_fd >= 0)
+		(void)close(b->disk_fd);
+	b->disk_fd = -1;
 	b->dir[0] = '\0';
 	b->lock_fd = -1;
 	b->mounted = false;

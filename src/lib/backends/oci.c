@@ -152,19 +152,22 @@ static json_t *oci_process(const Plan *p, bool helper, bool rootless)
 {
 	json_t *args = oci_args(p, helper);
 	uint64_t files = p->limits.value[OB_LIMIT_FILES], pids = p->limits.value[OB_LIMIT_PIDS];
-	uint64_t memory = p->limits.value[OB_LIMIT_MEMORY];
+	uint64_t memory = p->limits.value[OB_LIMIT_MEMORY], disk = p->limits.value[OB_LIMIT_DISK];
 
 	/* RLIMIT_NPROC besides the pids cgroup: gVisor's processes are not the host's, and
-	 * its cgroup holds its own threads (docs/design/backends.md) */
-	json_t *o =
-	    json_pack("{s:b, s:{s:i, s:i}, s:o, s:o, s:s, s:{s:[], s:[], s:[], s:[], s:[]}, "
-	              "s:[{s:s, s:I, s:I}, {s:s, s:i, s:i}, {s:s, s:I, s:I}], s:b}",
-	              "terminal", false, "user", "uid", (int)p->uid, "gid", (int)p->gid, "args",
-	              args, "env", string_array(p->envp), "cwd", p->cwd, "capabilities", "bounding",
-	              "effective", "inheritable", "permitted", "ambient", "rlimits", "type",
-	              "RLIMIT_NOFILE", "hard", (json_int_t)files, "soft", (json_int_t)files, "type",
-	              "RLIMIT_CORE", "hard", 0, "soft", 0, "type", "RLIMIT_NPROC", "hard",
-	              (json_int_t)pids, "soft", (json_int_t)pids, "noNewPrivileges", true);
+	 * its cgroup holds its own threads (docs/design/backends.md). RLIMIT_FSIZE: a file
+	 * granted alone grows at most by --limit disk (omnibase-exec ignores SIGXFSZ, so a write
+	 * past it fails with EFBIG; without the helper the signal ends the program). */
+	json_t *o = json_pack(
+	    "{s:b, s:{s:i, s:i}, s:o, s:o, s:s, s:{s:[], s:[], s:[], s:[], s:[]}, "
+	    "s:[{s:s, s:I, s:I}, {s:s, s:i, s:i}, {s:s, s:I, s:I}, {s:s, s:I, s:I}], s:b}",
+	    "terminal", false, "user", "uid", (int)p->uid, "gid", (int)p->gid, "args", args, "env",
+	    string_array(p->envp), "cwd", p->cwd, "capabilities", "bounding", "effective",
+	    "inheritable", "permitted", "ambient", "rlimits", "type", "RLIMIT_NOFILE", "hard",
+	    (json_int_t)files, "soft", (json_int_t)files, "type", "RLIMIT_CORE", "hard", 0, "soft",
+	    0, "type", "RLIMIT_NPROC", "hard", (json_int_t)pids, "soft", (json_int_t)pids, "type",
+	    "RLIMIT_FSIZE", "hard", (json_int_t)disk, "soft", (json_int_t)disk, "noNewPrivileges",
+	    true);
 	/* rootless gVisor has no cgroup: the memory limit as RLIMIT_AS, which its memory
 	 * manager enforces (RLIMIT_DATA, the native backend's choice without a cgroup, it
 	 * accepts and ignores: tested) */

@@ -30,6 +30,8 @@ typedef struct OciBundle {
 	char dir[PATH_MAX]; /* "" when there is none */
 	int lock_fd;        /* the bundle's root, flock()ed while the run lives; -1: none */
 	bool mounted;       /* a tmpfs of its own at DIR */
+	int disk_fd;        /* --limit disk: the overlays' tmpfs (oci-disk.c), the caller's to take;
+	                     * -1: none */
 } OciBundle;
 
 typedef struct OciOptions {
@@ -66,6 +68,10 @@ json_t *oci_config(const Plan *plan, const OciOptions *o, const char *bundle);
  * oci_userns(), every bind oci_bind_in_bundle() names must have been opened
  * (idmap_open_trees): its tree is attached in the bundle and its tree_fd closed (-1). */
 int oci_bundle_create(Plan *plan, const OciOptions *o, OciBundle *b, ob_error *reterr);
+/* As root, under runc and crun: the disk tmpfs of P's overlays mounted at DIR/disk and an
+ * overlay over each overlaid bind attached at DIR/binds/I; the tmpfs's root in *RET_FD.
+ * 0 or -errno. */
+int oci_disk_overlays(const Plan *p, const char *dir, int *ret_fd);
 /* Removes the bundle, and its tmpfs with what is attached in it (a no-op for one never
  * made). */
 void oci_bundle_remove(OciBundle *b);

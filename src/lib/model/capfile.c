@@ -218,7 +218,7 @@ static int parse_limit(const Parser *p, const char *key, const json_t *v, ob_lim
 	if (l < 0)
 		return fail(p, -EINVAL, path,
 		            "unknown limit (expected memory, cpus, pids, timeout, output, tmpfs, "
-		            "files, connections, egress, events)");
+		            "files, connections, egress, events, disk)");
 	if (json_is_number(v))
 		r = limit_from_number(l, v, &val, &msg);
 	else if (json_is_string(v))

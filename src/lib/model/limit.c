@@ -15,6 +15,7 @@ static const char *const limit_table[OB_LIMIT_MAX] = {
     [OB_LIMIT_OUTPUT] = "output", [OB_LIMIT_TMPFS] = "tmpfs",
     [OB_LIMIT_FILES] = "files",   [OB_LIMIT_CONNECTIONS] = "connections",
     [OB_LIMIT_EGRESS] = "egress", [OB_LIMIT_EVENTS] = "events",
+    [OB_LIMIT_DISK] = "disk",
 };
 
 /* Inclusive bounds of each limit, in its unit.  Zero is never a limit: it would be
@@ -23,7 +24,7 @@ static const uint64_t limit_min[OB_LIMIT_MAX] = {
     [OB_LIMIT_MEMORY] = 1 << 20, [OB_LIMIT_CPUS] = 1,        [OB_LIMIT_PIDS] = 1,
     [OB_LIMIT_TIMEOUT] = 1,      [OB_LIMIT_OUTPUT] = 1,      [OB_LIMIT_TMPFS] = 4096,
     [OB_LIMIT_FILES] = 4,        [OB_LIMIT_CONNECTIONS] = 1, [OB_LIMIT_EGRESS] = 1,
-    [OB_LIMIT_EVENTS] = 1,
+    [OB_LIMIT_EVENTS] = 1,       [OB_LIMIT_DISK] = 1 << 20,
 };
 static const uint64_t limit_max[OB_LIMIT_MAX] = {
     [OB_LIMIT_MEMORY] = 1ULL << 50, [OB_LIMIT_CPUS] = 1024ULL * 1000,
@@ -31,6 +32,7 @@ static const uint64_t limit_max[OB_LIMIT_MAX] = {
     [OB_LIMIT_OUTPUT] = 1ULL << 50, [OB_LIMIT_TMPFS] = 1ULL << 50,
     [OB_LIMIT_FILES] = 1048576,     [OB_LIMIT_CONNECTIONS] = 65536,
     [OB_LIMIT_EGRESS] = 1ULL << 50, [OB_LIMIT_EVENTS] = 100000000,
+    [OB_LIMIT_DISK] = 1ULL << 50,
 };
 
 void ob_limits_init(ob_limits *limits)
@@ -50,6 +52,7 @@ void ob_limits_init(ob_limits *limits)
 	            [OB_LIMIT_CONNECTIONS] = 256,
 	            [OB_LIMIT_EGRESS] = 4ULL << 30,
 	            [OB_LIMIT_EVENTS] = 10000,
+	            [OB_LIMIT_DISK] = 1ULL << 30,
 	        },
 	};
 }
@@ -59,7 +62,7 @@ DEFINE_STRING_TABLE(ob_limit, ob_limit, limit_table, OB_LIMIT_MAX)
 bool limit_is_size(ob_limit limit)
 {
 	return limit == OB_LIMIT_MEMORY || limit == OB_LIMIT_OUTPUT || limit == OB_LIMIT_TMPFS ||
-	       limit == OB_LIMIT_EGRESS;
+	       limit == OB_LIMIT_EGRESS || limit == OB_LIMIT_DISK;
 }
 
 int ob_size_parse(const char *text, uint64_t *ret)
@@ -128,6 +131,9 @@ int limit_check_range(ob_limit limit, uint64_t v, const char **msg)
 			break;
 		case OB_LIMIT_TMPFS:
 			*msg = "must be between 4K and 1024T";
+			break;
+		case OB_LIMIT_DISK:
+			*msg = "must be between 1M and 1024T";
 			break;
 		case OB_LIMIT_FILES:
 			*msg = "must be between 4 and 1048576";

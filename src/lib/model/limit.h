@@ -3,7 +3,7 @@
 
 #include "omnibase/omnibase.h"
 
-/* True for the limits measured in bytes (memory, output, tmpfs). */
+/* True for the limits measured in bytes (memory, output, tmpfs, egress, disk). */
 bool limit_is_size(ob_limit limit);
 /* -ERANGE with *msg set when V is outside LIMIT's bounds. */
 int limit_check_range(ob_limit limit, uint64_t v, const char **msg);

@@ -22,6 +22,7 @@
 #include "plan/exec-rules.h"
 #include "plan/grantfiles.h"
 #include "plan/identity.h"
+#include "plan/overlay.h"
 #include "plan/program.h"
 #include "plan/steps.h"
 
@@ -397,6 +398,8 @@ static int plan_grant(Plan *p, const PlanInput *in, const ob_capability *c, ob_e
 	if (r >= 0 && p->n_steps == from && p->n_warnings == warned && grant_is_host_path(c))
 		r = plan_warn(p, "grant %s:%s matches nothing on the host",
 		              ob_cap_type_to_string(c->type), c->resource);
+	for (size_t i = from; r >= 0 && c->type == OB_CAP_FILE_WRITE && i < p->n_steps; i++)
+		plan_overlay_add(p, i);
 	return r;
 }
 
@@ -592,6 +595,7 @@ int plan_build(Plan *p, const PlanInput *in, ob_error *reterr)
 		if (r >= 0) {
 			p->steps[p->n_steps - 1].src_is_dir = true;
 			plan_mark_idmap(p, p->n_steps - 1);
+			plan_overlay_add(p, p->n_steps - 1);
 		}
 	}
 	if (r < 0)
@@ -689,6 +693,8 @@ json_t *plan_to_json(const Plan *p)
 			                          json_boolean(s->flags & MS_RDONLY));
 		if (s->idmap && p->id_base)
 			(void)json_object_set_new(m, "id_mapped", json_true());
+		if (s->overlay) /* writable under --limit disk's overlay (overlay.h) */
+			(void)json_object_set_new(m, "disk_overlay", json_true());
 		if (s->data && s->kind != STEP_SECRET) /* a secret's value never leaves */
 			(void)json_object_set_new(m, "options", json_string(s->data));
 		(void)json_object_set_new(m, "why", json_string(s->why));

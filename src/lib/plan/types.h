@@ -38,6 +38,8 @@ typedef struct MountStep {
 	bool src_inside; /* src is a path inside the new root (e.g. its own /proc/sys) */
 	bool idmap;      /* a grant: the caller's files are the sandbox uid's here (identity.h) */
 	int tree_fd;     /* the bind, opened and set up by the supervisor (open_tree), or -1 */
+	unsigned
+	    overlay;     /* 0, or 1 + the number of its upper layer on the disk tmpfs (overlay.h) */
 	const char *why; /* for --dry-run: "runtime", "grant FILE_READ:/data/x", ... */
 } MountStep;
 
@@ -135,6 +137,11 @@ typedef struct Plan {
 	NewFile *new_files; /* FILE_WRITE of files that do not exist yet (grantfiles.c) */
 	size_t n_new_files;
 	bool no_namespaces;            /* the tier without namespaces (runner/nons.h): host paths */
+	unsigned n_overlays;           /* writable host binds under an overlay (overlay.h) */
+	bool disk_may_degrade;         /* --allow-degraded: a failed overlay keeps its plain bind */
+	bool disk_unbounded;           /* another backend binds them directly: --allow-degraded */
+	int disk_fd;        /* that tmpfs (borrowed from the run) once received, else 0 or -1 */
+	char disk_data[80]; /* the mount data of their tmpfs: size and nr_inodes of --limit disk */
 } Plan;
 
 /* Inputs of a plan: a borrowed view of the sandbox's settings. */

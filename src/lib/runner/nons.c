@@ -30,6 +30,7 @@
 #include "basic/error.h"
 #include "basic/macro.h"
 #include "plan/identity.h"
+#include "plan/overlay.h"
 #include "runner/probe.h"
 
 /* Landlock's read rights (LANDLOCK_ACCESS_FS_READ_FILE, _READ_DIR): the host's /proc is
@@ -189,6 +190,10 @@ int nons_plan(Plan *p, bool allow_degraded, ob_error *reterr)
 		r = host_home(p);
 	if (r < 0)
 		return ob_error_set(reterr, r, "the plan without namespaces: %s", strerror(-r));
+	if (p->n_overlays) { /* no mount namespace, no overlay: writes go straight to the host */
+		plan_overlay_drop(p);
+		p->disk_unbounded = true;
+	}
 	p->no_namespaces = true;
 	return 0;
 }

@@ -92,6 +92,34 @@ static void own_devs(UnixConnect *u, const UnixConnectContext *c, pid_t pid)
 	}
 }
 
+/* Is the socket FD (stat ST) one the program made under a --workdir overlay, on the upper
+ * layer (plan/overlay.h)? The overlay shows such a file with a device number of its own, so
+ * the upper layer's entry at the same path is compared: the same inode number and change
+ * time, which a host socket beneath could not both have. */
+static bool in_upper_layer(const Plan *p, int fd, const struct stat *st)
+{
+	char link[64], inner[PATH_MAX], upper[PATH_MAX + 32];
+	struct stat us;
+
+	if (!p->n_overlays || p->disk_fd <= 0)
+		return false;
+	(void)snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, inner, sizeof(inner) - 1);
+	inner[n > 0 ? n : 0] = '\0';
+	for (size_t i = 0; i < p->n_steps; i++) {
+		const MountStep *s = &p->steps[i];
+		size_t len = strlen(s->dest);
+		if (!s->overlay || strncmp(inner, s->dest, len) != 0 || inner[len] != '/')
+			continue;
+		(void)snprintf(upper, sizeof(upper), "%u/u%s", s->overlay, inner + len);
+		return fstatat(p->disk_fd, upper, &us, AT_SYMLINK_NOFOLLOW) == 0 &&
+		       S_ISSOCK(us.st_mode) && us.st_ino == st->st_ino &&
+		       us.st_ctim.tv_sec == st->st_ctim.tv_sec &&
+		       us.st_ctim.tv_nsec == st->st_ctim.tv_nsec;
+	}
+	return false;
+}
+
 /* GCOVR_EXCL_START: the child's counters are never written (it leaves with _exit). */
 static void diag_child(int netns, int userns, int sock)
 {
@@ -372,7 +400,7 @@ static int decide(UnixConnect *u, const UnixConnectContext *c, const struct secc
 		*ret_error = -ECONNREFUSED; /* what connect(2) says of a file that is no socket */
 		return 1;
 	}
-	if (is_own(u, c, req->pid, &st))
+	if (is_own(u, c, req->pid, &st) || in_upper_layer(c->plan, fd, &st))
 		return allow(u, c, req, fd, ret_error);
 	/* a host file: where the sandbox shows it (the link is written from the sandbox's
 	 * root: see absolute()), then which host path the bind showing it comes from */

@@ -20,6 +20,7 @@
 #include "runner/learn.h"
 #include "runner/result.h"
 #include "runner/nons.h"
+#include "runner/disk.h"
 #include "runner/run.h"
 
 uint64_t run_elapsed_ms(const Run *run)
@@ -208,6 +209,13 @@ static void report_degraded(Run *run)
 		event_degraded(&run->audit, "egress-transparent",
 		               "pidfd_getfd or SECCOMP_ADDFD_FLAG_SETFD unavailable: the "
 		               "proxy alone; --allow-degraded");
+	if (run->disk_degraded[0])
+		event_degraded(&run->audit, "disk", run->disk_degraded);
+	if (run->plan.disk_unbounded)
+		event_degraded(&run->audit, "disk",
+		               "this backend binds --workdir and FILE_WRITE directories directly: "
+		               "what the program writes there is not bounded by --limit disk; "
+		               "--allow-degraded");
 	if (run->plan.memfd_noexec_unavailable)
 		event_degraded(&run->audit, "memfd-noexec",
 		               "MFD_NOEXEC_SEAL unavailable (Linux < 6.3): a memfd the program "
@@ -306,6 +314,7 @@ void run_finish(Run *run, int wstatus, bool timed_out, ob_result *res)
 		run_on_limit(run, OB_LIMIT_CPUS);
 	if (run->last.tmpfs_full)
 		run_on_limit(run, OB_LIMIT_TMPFS);
+	run_finish_disk(run);
 	res->output_exceeded = run->out[0].exceeded || run->out[1].exceeded;
 	if (res->output_exceeded)
 		run_on_limit(run, OB_LIMIT_OUTPUT);

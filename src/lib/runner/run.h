@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <signal.h>
 #include <time.h>
 
 #include "audit/audit.h"
@@ -51,6 +52,14 @@ typedef struct Run {
 	bool rlimit_pids_hit; /* rootless without cgroups: the process count reached --pids */
 	struct timespec start;
 	ob_result *res; /* the caller's result: denials and limits are counted into it */
+	bool disk_hit;   /* the disk tmpfs was seen full (disk_watch) */
+	int *disk_hosts; /* the overlaid host directories, by overlay number - 1 */
+	int disk_fd;     /* the tmpfs of the overlays' upper layers (disk.h), or -1 */
+	int disk_sigfd;  /* SIGINT, SIGTERM, SIGHUP while the writes wait (disk.h), or -1 */
+	int disk_signal; /* the one that came, or 0 */
+	sigset_t disk_oldmask;
+	char disk_error[512];               /* what the write-back could not do, or "" */
+	char disk_degraded[PATH_MAX + 160]; /* an overlay not mounted (--allow-degraded), or "" */
 } Run;
 
 /* start.c: the sandbox's PID 1 cloned, its id maps and cgroups set, told to go. */

@@ -33,6 +33,7 @@
 #include "model/capability.h"
 #include "plan/dbfiles.h"
 #include "plan/fs-rules.h"
+#include "plan/overlay.h"
 #include "plan/plan.h"
 #include "plan/syscall-filter.h"
 #include "policy/registry.h"
@@ -573,6 +574,11 @@ int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 	r = sb->learn ? learn_plan(sb->learn, plan) : 0;
 	if (r >= 0)
 		r = memfd_decision(sb, plan, reterr);
+	if (r >= 0)
+		/* runc and crun as root get the overlays from the supervisor (oci-disk.c) */
+		r = overlay_decision(sb->backend == OB_BACKEND_NATIVE ||
+		                         (plan->id_base && sb->backend != OB_BACKEND_GVISOR),
+		                     sb->allow_degraded, plan, reterr);
 	if (r >= 0 && sb->backend != OB_BACKEND_NATIVE)
 		r = backend_decision(sb, plan, reterr);
 	if (r >= 0 && sb->backend == OB_BACKEND_NATIVE && nons_needed())

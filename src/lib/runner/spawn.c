@@ -35,6 +35,7 @@
 #include "egress/proxy.h"
 #include "plan/fs-rules.h"
 #include "plan/identity.h"
+#include "plan/overlay.h"
 #include "runner/mount-api.h"
 #include "runner/notify.h"
 
@@ -137,6 +138,68 @@ static int move_tree(const MountStep *s, char *dest)
 	return r;
 }
 
+/* The bind at its place (writable) under an overlay whose upper layer is on the disk tmpfs
+ * (plan/overlay.h): the kernel answers ENOSPC past --limit disk, the supervisor writes the
+ * layer back when the program has ended. The upper directory takes the bind's mode, as the
+ * overlay's root shows the upper's. */
+static int overlay_step(const MountStep *s)
+{
+	char dest[PATH_MAX + 16], upper[64], work[64];
+	struct stat st;
+
+	(void)snprintf(dest, sizeof(dest), NEWROOT "%s", s->dest);
+	(void)snprintf(upper, sizeof(upper), OVERLAY_DISK_DIR "/%u", s->overlay);
+	if (stat(dest, &st) < 0 || mkdir(upper, 0700) < 0)
+		return -errno;
+	(void)snprintf(work, sizeof(work), OVERLAY_DISK_DIR "/%u/w", s->overlay);
+	(void)snprintf(upper, sizeof(upper), OVERLAY_DISK_DIR "/%u/u", s->overlay);
+	if (mkdir(upper, 0700) < 0 || mkdir(work, 0700) < 0 || chmod(upper, st.st_mode & 07777) < 0)
+		return -errno;
+	return overlay_mount(dest, upper, work, s->flags, /* userxattr= */ true);
+}
+
+/* The tmpfs that holds the overlays' upper layers, in the staging root (never in the new
+ * one: the program cannot reach it but through the overlays), and its root sent to the
+ * supervisor, which writes the layers back at the end (runner/disk.c). */
+static void mount_disk(const SpawnArgs *a)
+{
+	if (mkdir(OVERLAY_DISK_DIR, 0700) < 0 ||
+	    mount("omnibase-disk", OVERLAY_DISK_DIR, "tmpfs", MS_NOSUID | MS_NODEV,
+	          a->plan->disk_data) < 0)
+		die_setup(a, errno, "mounting the disk tmpfs (--limit disk)", NULL);
+}
+
+/* The overlay of S could not be mounted: the run fails, or with --allow-degraded keeps the
+ * plain bind and leaves the error in "N/failed" on the disk tmpfs, where the supervisor
+ * finds it (runner/disk.c) and says so in SandboxDegraded. */
+static void overlay_failed(const SpawnArgs *a, const MountStep *s, int err)
+{
+	char path[64], text[16];
+
+	if (!a->plan->disk_may_degrade)
+		die_setup(a, err, "the --limit disk overlay (--allow-degraded binds without it) on",
+		          s->dest);
+	(void)snprintf(path, sizeof(path), OVERLAY_DISK_DIR "/%u", s->overlay);
+	(void)mkdir(path, 0700);
+	(void)snprintf(path, sizeof(path), OVERLAY_DISK_DIR "/%u/failed", s->overlay);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int n = snprintf(text, sizeof(text), "%d", err);
+	if (fd < 0 || write(fd, text, (size_t)n) != n)
+		die_setup(a, errno, "noting a failed overlay", s->dest);
+	(void)close(fd);
+}
+
+static void send_disk(const SpawnArgs *a)
+{
+	int fd = open(OVERLAY_DISK_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		die_setup(a, errno, "opening the disk tmpfs", NULL);
+	int r = fd_send(a->sync_fd, 'd', &fd, 1);
+	(void)close(fd);
+	if (r < 0)
+		die_setup(a, -r, "sending the disk tmpfs", NULL);
+}
+
 static int write_step_file(const MountStep *s, const char *dest, mode_t mode)
 {
 	int fd = open(dest, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
@@ -205,11 +268,17 @@ static void setup_root(const SpawnArgs *a)
 		die_setup(a, errno, "mounting the root tmpfs", NULL);
 	if (syscall(SYS_pivot_root, "/tmp", "/tmp" OLDROOT) < 0 || chdir("/") < 0)
 		die_setup(a, errno, "pivot_root into the staging root", NULL);
+	if (p->n_overlays)
+		mount_disk(a);
 	for (size_t i = 0; i < p->n_steps; i++) {
 		int r = apply_step(&p->steps[i]);
 		if (r < 0)
 			die_setup(a, -r, "mounting", p->steps[i].dest);
+		if (p->steps[i].overlay && (r = overlay_step(&p->steps[i])) < 0)
+			overlay_failed(a, &p->steps[i], -r);
 	}
+	if (p->n_overlays)
+		send_disk(a);
 	/* The secrets are written: from now on nobody changes them. */
 	if (p->has_secrets &&
 	    mount(NULL, NEWROOT "/run/secrets", NULL,
@@ -317,6 +386,10 @@ _Noreturn void spawn_exec_program(const SpawnArgs *a)
 	}
 	set_limit(RLIMIT_CORE, 0);
 	set_limit(RLIMIT_NOFILE, l->value[OB_LIMIT_FILES]);
+	/* A file granted alone (no overlay: plan/overlay.h) grows at most by the disk limit;
+	 * past it write(2) fails with EFBIG rather than SIGXFSZ killing the writer. */
+	set_limit(RLIMIT_FSIZE, l->value[OB_LIMIT_DISK]);
+	(void)signal(SIGXFSZ, SIG_IGN);
 	if (a->rlimit_pids)
 		set_limit(RLIMIT_NPROC, l->value[OB_LIMIT_PIDS]);
 	if (a->rlimit_memory)

@@ -14,9 +14,26 @@
 #include "backends/runtime.h"
 #include "basic/error.h"
 #include "basic/macro.h"
+#include "runner/disk.h"
 #include "runner/idmap.h"
 #include "runner/nons.h"
 #include "runner/run.h"
+
+/* The parent's half of the handshake over SOCK, in two steps (see child_main): the maps, then
+ * the cgroups while the child sets up; then the disk tmpfs it sends (--limit disk). */
+static int release_child(Run *run, int sock, bool root)
+{
+	int r = run->plan.no_namespaces ? 0 : spawn_write_idmaps(run->pid, &run->plan, !root);
+	if (r >= 0 && send(sock, "m", 1, MSG_NOSIGNAL) != 1)
+		r = -errno;
+	if (r >= 0)
+		r = cgroup_attach(&run->cg, run->pid);
+	if (r >= 0 && send(sock, "c", 1, MSG_NOSIGNAL) != 1)
+		r = -errno;
+	if (r >= 0)
+		disk_receive_native(run, sock);
+	return r;
+}
 
 /* Clones the sandbox and completes the handshake: id maps, cgroup, go. */
 int run_start_native(Run *run, ob_error *reterr)
@@ -96,14 +113,7 @@ int run_start_native(Run *run, ob_error *reterr)
 		                        ? " (are unprivileged user namespaces enabled?)"
 		                        : "");
 	}
-	/* Two steps (see child_main): the maps, then the cgroups while the child sets up. */
-	r = run->plan.no_namespaces ? 0 : spawn_write_idmaps(run->pid, &run->plan, !root);
-	if (r >= 0 && send(sync_pipe[1], "m", 1, MSG_NOSIGNAL) != 1)
-		r = -errno;
-	if (r >= 0)
-		r = cgroup_attach(&run->cg, run->pid);
-	if (r >= 0 && send(sync_pipe[1], "c", 1, MSG_NOSIGNAL) != 1)
-		r = -errno;
+	r = release_child(run, sync_pipe[1], root);
 	(void)close(sync_pipe[1]);
 	if (r < 0)
 		return ob_error_set(reterr, r, "setting up the sandbox process: %s", strerror(-r));
@@ -193,6 +203,9 @@ int run_start_oci(Run *run, ob_error *reterr)
 	if (r >= 0)
 		r = oci_bundle_create(&run->plan, &opt, &run->bundle, reterr);
 	idmap_close_trees(&run->plan);
+	/* --limit disk under runc and crun as root: the overlays' tmpfs is ours (disk.h) */
+	if (run->bundle.dir[0])
+		run->disk_fd = run->plan.disk_fd = TAKE_FD(run->bundle.disk_fd);
 	(void)snprintf(run->container, sizeof(run->container), "omnibase-%s",
 	               run->audit.execution_id);
 	const int out[2] = {outp[0][1], outp[1][1]};

@@ -22,6 +22,7 @@
 #include "plan/dbfiles.h"
 #include "plan/grantfiles.h"
 #include "runner/nons.h"
+#include "runner/disk.h"
 #include "runner/run.h"
 
 /* ---------------------------------------------------------------- running */
@@ -300,6 +301,8 @@ static bool wait_child(Run *run, int *wstatus)
 		serve_events(run, p);
 		if (!exited && run->sb->backend == OB_BACKEND_NATIVE)
 			watch_rlimit_pids(run);
+		if (!exited)
+			disk_watch(run);
 	}
 	while (waitpid(run->pid, wstatus, 0) < 0 && errno == EINTR)
 		;
@@ -350,9 +353,11 @@ static void run_done(Run *run)
 	dnsstub_free(run->dns);
 	notify_done(&run->notifier);
 	cgroup_destroy(&run->cg);
+	disk_done(run);
 	audit_done(&run->audit);
 	grantfiles_cleanup(&run->plan);
 	plan_done(&run->plan);
+	disk_signals_end(run); /* last: it may end the process as the signal asked */
 }
 
 int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
@@ -366,6 +371,8 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	           .proxy_sock = -1,
 	           .netns_fd = -1,
 	           .seccomp_listen = -1,
+	           .disk_fd = -1,
+	           .disk_sigfd = -1,
 	           .notifier = {.fd = -1, .mem_fd = -1, .root_fd = -1}};
 	int wstatus = 0, r;
 
@@ -385,6 +392,8 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 		r = dbfiles_prepare(&run.plan, reterr);
 	if (r >= 0)
 		r = grantfiles_prepare(&run.plan, reterr);
+	if (r >= 0) /* --limit disk: where the write-back goes, as it is now */
+		r = disk_open_hosts(&run, reterr);
 	if (r < 0)
 		goto out;
 	memcpy(res->execution_id, run.audit.execution_id, sizeof(res->execution_id));
@@ -398,6 +407,7 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	if (r < 0)
 		goto out;
 	run_report_start(&run);
+	disk_signals_begin(&run);
 	bool timed_out = wait_child(&run, &wstatus);
 	run_finish(&run, wstatus, timed_out, res);
 	/* a reader that stalls gets a second for what waits, then it is counted as lost */
@@ -418,6 +428,8 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 		    "audit socket: %llu events not delivered (the reader did not keep "
 		    "up; at most %u KiB wait)",
 		    (unsigned long long)audit_undelivered(&run.audit), AUDIT_QUEUE_MAX >> 10);
+	else if (run.disk_error[0] && r >= 0)
+		(void)ob_error_set(reterr, 0, "%s", run.disk_error);
 out:
 	run_done(&run);
 	return r < 0 ? r : 0;
