@@ -163,7 +163,7 @@ def test_default_limit_shown_and_not_hit(sandbox, shared_tmp):
     p, ev = run_logged(sandbox, shared_tmp, "--workdir", work, "/bin/sh", "--", "-c",
                        "echo hi > /workspace/a.txt")
     assert p.returncode == 0, p.stderr
-    assert start_limits(ev)["disk"] == "1G"
+    assert start_limits(ev)["disk"] == "128M"
     assert not limits_hit(ev)
     assert open(os.path.join(work, "a.txt")).read() == "hi\n"
 
@@ -314,7 +314,7 @@ def test_dry_run_marks_the_overlays(sandbox, shared_tmp):
     plan = json.loads(p.stdout)
     overlaid = {m["src"] for m in plan["mounts"] if m.get("disk_overlay")}
     assert overlaid == {work, out}, plan["mounts"]
-    assert plan["limits"]["disk"] == "1G"
+    assert plan["limits"]["disk"] == "128M"
 
 
 def test_write_back_goes_to_the_bound_directory(sandbox, shared_tmp):

@@ -326,7 +326,7 @@ static void test_plan_and_decision(void **state)
 	ob_error e = {0};
 
 	ob_limits_init(&p.limits);
-	assert_int_equal(p.limits.value[OB_LIMIT_DISK], 1ULL << 30);
+	assert_int_equal(p.limits.value[OB_LIMIT_DISK], 128ULL << 20);
 	assert_int_equal(overlay_inodes(1 << 20), 1024);
 	assert_int_equal(overlay_inodes(1ULL << 30), 262144);
 	assert_int_equal(overlay_inodes(1ULL << 50), 4 << 20);
@@ -341,7 +341,7 @@ static void test_plan_and_decision(void **state)
 	assert_int_equal(p.n_overlays, 1);
 	assert_int_equal(p.steps[0].overlay, 1);
 	assert_int_equal(p.steps[1].overlay, 0);
-	assert_string_equal(p.disk_data, "mode=0700,size=1073741824,nr_inodes=262144");
+	assert_string_equal(p.disk_data, "mode=0700,size=134217728,nr_inodes=32768");
 	assert_int_equal(overlay_decision(true, false, &p, &e), 0);
 	assert_int_equal(overlay_decision(false, false, &p, &e), -EOPNOTSUPP);
 	assert_non_null(strstr(e.msg, "--allow-degraded"));
