@@ -13,14 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "basic/dirent-util.h"
 #include "basic/error.h"
 #include "basic/macro.h"
 #include "basic/suggest.h"
 
 #define PROFILE_NAME_MAX 64
 #define PROFILES_MAX     256
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
 int ob_profile_dir(char **ret)
 {

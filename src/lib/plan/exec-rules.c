@@ -23,10 +23,9 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include "basic/dirent-util.h"
 #include "basic/macro.h"
 #include "model/pattern.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
 int exec_pattern_prefix(const Glob *g, char *buf, size_t size)
 {

@@ -20,14 +20,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/dirent-util.h"
 #include "basic/error.h"
 #include "basic/macro.h"
 #include "plan/libdeps.h"
 #include "plan/visible.h"
 
 #define MAX_EXT_MODULES 256 /* a prefix's lib-dynload modules looked into */
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
 /* Is NAME FAMILY followed by nothing but a version ("python3.11", "ruby3.1")? */
 static bool is_versioned(const char *name, const char *family)

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/dirent-util.h"
 #include "basic/error.h"
 #include "basic/macro.h"
 #include "egress/proxy.h"
@@ -34,8 +35,6 @@
 static const char *const etc_files[] = {
     "/etc/ld.so.cache",  "/etc/ld.so.conf",   "/etc/ld.so.conf.d", "/etc/localtime",
     "/etc/alternatives", "/etc/locale.alias", "/etc/timezone"};
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
 static int plan_runtime(Plan *p)
 {
@@ -579,12 +578,7 @@ int plan_build(Plan *p, const PlanInput *in, ob_error *reterr)
 	if (in->mode == OB_MODE_SANDBOX)
 		r = plan_runtime(p);
 	else
-		r = plan_add(p, STEP_BIND, "/", "/", NULL, in->mode == OB_MODE_RX ? MS_RDONLY : 0,
-		             in->mode == OB_MODE_RX ? "mode rx" : "mode rwx");
-	if (in->mode != OB_MODE_SANDBOX && r >= 0) {
-		p->steps[0].src_is_dir = true;
-		p->steps[0].recursive = true;
-	}
+		r = plan_host_root(p, in->mode == OB_MODE_RX);
 	if (r >= 0)
 		r = plan_proc_tmp(p, in->limits);
 	if (r >= 0)

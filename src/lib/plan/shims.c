@@ -14,10 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "basic/dirent-util.h"
 #include "basic/macro.h"
 #include "plan/interp.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
 static const char *base_name(const char *path)
 {

@@ -2,13 +2,16 @@
 /* The plan's mount steps, added one at a time (plan.c, program.c). */
 #include "plan/steps.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/dirent-util.h"
 #include "basic/macro.h"
 
 #define PLAN_MAX_STEPS 4096
@@ -84,4 +87,38 @@ void plan_mark_idmap(Plan *p, size_t from)
 {
 	for (size_t i = from; i < p->n_steps; i++)
 		p->steps[i].idmap = p->steps[i].kind == STEP_BIND && !p->steps[i].src_inside;
+}
+
+/* Not taken from the host: what the sandbox mounts of its own (/proc, /dev, /tmp), the
+ * workdir's place, and /run: the host's sockets and runtime state (pid files, other
+ * programs' mounts that come and go), where the sandbox's /run/secrets goes. */
+static bool host_root_shows(const char *name)
+{
+	static const char *const own[] = {".", "..", "proc", "dev", "tmp", "workspace", "run"};
+
+	for (size_t i = 0; i < ELEMENTSOF(own); i++)
+		if (streq(name, own[i]))
+			return false;
+	return true;
+}
+
+/* A bind of "/" itself would leave no room for mount points the host lacks (/workspace,
+ * /run/secrets: EROFS on the read-only root of mode rx), so each top-level entry is bound
+ * on the sandbox's root instead: directories recursively, symlinks as symlinks. */
+int plan_host_root(Plan *p, bool ro)
+{
+	_cleanup_(closedirp) DIR *d = opendir("/");
+	struct dirent *de;
+	int r = 0;
+
+	if (!d)
+		return -errno;
+	while (r >= 0 && (de = readdir(d))) {
+		char path[NAME_MAX + 2];
+		if (!host_root_shows(de->d_name))
+			continue;
+		(void)snprintf(path, sizeof(path), "/%s", de->d_name);
+		r = plan_bind_same(p, path, ro, PLAN_HOST_ROOT_WHY);
+	}
+	return r;
 }

@@ -16,6 +16,10 @@ int plan_add(Plan *p, StepKind kind, const char *src, const char *dest, const ch
 /* A bind of host path SRC at the same path, read-only with RO, if it exists; a symlink
  * becomes a symlink. */
 int plan_bind_same(Plan *p, const char *src, bool ro, const char *why);
+/* Modes rx and rwx: the host's root, one top-level entry at a time on the sandbox's own root
+ * (read-only with RO), but for what the sandbox has of its own. WHY is PLAN_HOST_ROOT_WHY. */
+#define PLAN_HOST_ROOT_WHY "the host (mode rx/rwx)"
+int plan_host_root(Plan *p, bool ro);
 /* Marks the binds P gained since step FROM as grants: the caller's files there become the
  * sandbox uid's (an id-mapped mount, when run as root). */
 void plan_mark_idmap(Plan *p, size_t from);

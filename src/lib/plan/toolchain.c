@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "basic/dirent-util.h"
 #include "basic/macro.h"
 
 typedef struct Toolchain {
@@ -51,8 +52,6 @@ static const Toolchain toolchains[] = {
 };
 
 #define MAX_TRIPLETS 8
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
 static bool is_version(const char *s)
 {

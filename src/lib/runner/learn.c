@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/dirent-util.h"
 #include "basic/error.h"
 #include "basic/macro.h"
 #include "plan/steps.h"
@@ -54,8 +55,6 @@ static const char *const runtime_paths[] = {
 static const char *const learn_network_grants[] = {"0.0.0.0/0", "::/0", "*"};
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(ob_capset *, ob_capset_unref)
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
-
 static void strv_free(char **v)
 {
 	for (char **p = v; p && *p; p++)
@@ -216,61 +215,19 @@ static int allow_exec_everywhere(Plan *plan)
 	return 0;
 }
 
-static int step_cmp(const void *a, const void *b)
-{
-	return strcmp(((const MountStep *)a)->dest, ((const MountStep *)b)->dest);
-}
-
-/* Should the learning layout show the host's top-level entry NAME? Not what the sandbox has
- * of its own, nor /run: the host's sockets and runtime state, where /run/secrets goes, and
- * where other programs mount and unmount at any time (a tree that changes under open_tree). */
-static bool show_host_entry(const char *name)
-{
-	static const char *const own[] = {".",   "..",  "proc",      "dev",
-	                                  "sys", "tmp", "workspace", "run"};
-
-	for (size_t i = 0; i < ELEMENTSOF(own); i++)
-		if (streq(name, own[i]))
-			return false;
-	return true;
-}
-
-/* Mode rx binds the host root read-only at "/", which leaves no room for mount points the
- * host lacks (/workspace, /run/secrets: EROFS). Learning shows the same host one top-level
- * entry at a time on the sandbox's own root instead: each directory bound read-only
- * (recursively), each symlink a symlink, so the workdir and the secrets find their place. */
+/* Learning runs in mode rx, whose plan shows the host one top-level entry at a time
+ * (plan_host_root). Those binds show the caller's files as a grant shows them: the sandbox
+ * uid's own (id-mapped, when run as root), so what checks ownership (git, ssh) behaves as it
+ * will in the repeat, and root's private directories are no less visible than the
+ * supervisor makes them anyway. */
 static int learning_layout(Plan *plan)
 {
-	_cleanup_(closedirp) DIR *d = opendir("/");
-	struct dirent *de;
-	size_t i;
-	int r = 0;
-
-	for (i = 0; i < plan->n_steps; i++)
-		if (plan->steps[i].kind == STEP_BIND && streq(plan->steps[i].dest, "/"))
-			break;
-	if (i == plan->n_steps || !d)
-		return d ? 0 : -errno;
-	free(plan->steps[i].src);
-	free(plan->steps[i].dest);
-	free(plan->steps[i].data);
-	memmove(plan->steps + i, plan->steps + i + 1, (plan->n_steps - i - 1) * sizeof(MountStep));
-	plan->n_steps--;
-	size_t first = plan->n_steps;
-	while (r >= 0 && (de = readdir(d))) {
-		char path[NAME_MAX + 2];
-		if (!show_host_entry(de->d_name))
-			continue;
-		(void)snprintf(path, sizeof(path), "/%s", de->d_name);
-		r = plan_bind_same(plan, path, /* ro= */ true, "learning: the host, read-only");
+	for (size_t i = 0; i < plan->n_steps; i++) {
+		MountStep *st = &plan->steps[i];
+		if (st->kind == STEP_BIND && st->why && streq(st->why, PLAN_HOST_ROOT_WHY))
+			st->idmap = !st->src_inside;
 	}
-	/* the caller's files as a grant shows them: the sandbox uid's own (id-mapped, when run
-	 * as root), so what checks ownership (git, ssh) behaves as it will in the repeat, and
-	 * root's private directories are no less visible than the supervisor makes them anyway */
-	plan_mark_idmap(plan, first);
-	/* parents first, as the plan has them */
-	qsort(plan->steps, plan->n_steps, sizeof(MountStep), step_cmp);
-	return r;
+	return 0;
 }
 
 int learn_plan(Learn *l, Plan *plan)

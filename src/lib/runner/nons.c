@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "audit/events.h"
+#include "basic/dirent-util.h"
 #include "basic/error.h"
 #include "basic/macro.h"
 #include "plan/identity.h"
@@ -248,8 +249,6 @@ void nons_report_degraded(Audit *a, const Plan *p, const Cgroup *cg)
 		               "RLIMIT_NPROC over the uid's own on the host, no CPU limit; "
 		               "--allow-degraded");
 }
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
 /* PATH's first SIZE - 1 bytes into BUF, NUL-terminated: its length, or -errno. */
 static ssize_t read_small(const char *path, char *buf, size_t size)

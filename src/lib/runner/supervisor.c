@@ -16,13 +16,14 @@
 #include <unistd.h>
 
 #include "backends/runtime.h"
+#include "basic/dirent-util.h"
 #include "basic/error.h"
 #include "basic/fdpass.h"
 #include "basic/macro.h"
 #include "plan/dbfiles.h"
 #include "plan/grantfiles.h"
-#include "runner/nons.h"
 #include "runner/disk.h"
+#include "runner/nons.h"
 #include "runner/run.h"
 
 /* ---------------------------------------------------------------- running */
@@ -149,8 +150,6 @@ static void receive_listener(Run *run)
 	                           .trusted_exec = run->helper[0] ? OCI_HELPER_DEST : NULL,
 	                           .learn = run->sb->learn};
 }
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
 /* Without a cgroup, RLIMIT_NPROC holds the process count but tells nobody: the supervisor
  * counts the sandbox's processes in its own /proc (reached through PID 1's root) at each
