@@ -604,3 +604,21 @@ def test_without_seccomp_fails_closed(ob_bin):
                        capture_output=True, timeout=60)
     assert p.returncode == 125, p.stderr
     assert b"seccomp" in p.stderr
+
+
+@pytest.mark.parametrize("mode", ["rx", "rwx"])
+def test_host_modes_have_room_for_workdir_and_secrets(sandbox, shared_tmp, mode):
+    """Modes rx and rwx show the host's root, yet /workspace and /run/secrets (which the host
+    lacks) are mounted: the host is shown one top-level entry at a time (plan_host_root)."""
+    work = os.path.join(shared_tmp, f"work-{mode}")
+    os.makedirs(work)
+    os.chmod(work, 0o777)
+    opts = RX(sandbox) if mode == "rx" else ("--mode", "rwx")
+    p = sandbox.run(*opts, "--workdir", work, "--cap", "SECRET_ACCESS:tok", "--secret",
+                    "tok=env:OB_TEST_TOKEN", "/bin/sh", "--", "-c",
+                    "read t < /run/secrets/tok; echo \"$t\" > /workspace/out; "
+                    "test -r /usr/bin/env && test -d /etc && echo ok",
+                    env_extra={"OB_TEST_TOKEN": "s3cret"})
+    assert (p.returncode, p.stdout) == (0, b"ok\n"), p.stderr
+    with open(os.path.join(work, "out")) as f:
+        assert f.read() == "s3cret\n"
