@@ -83,7 +83,7 @@ def test_defaults_when_no_limits(run, tmp_path):
     assert limits == {"memory": 256 << 20, "cpus": 1.0, "pids": 64, "timeout": 30.0,
                       "output": 16 << 20, "tmpfs": 64 << 20, "files": 256,
                       "connections": 256, "egress": 4 << 30, "events": 10000,
-                      "disk": 1 << 30}
+                      "disk": 128 << 20}
 
 
 BAD = [
