@@ -39,7 +39,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ob_entities *, ob_entities_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(ob_authorizer *, ob_authorizer_free)
 
 /* Component ids name files: letters, digits and '-' only, so no path can be smuggled in. */
-static bool uuid_is_valid(const char *s)
+bool registry_id_is_valid(const char *s)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n > 64)
@@ -285,7 +285,7 @@ int ob_registry_review(const char *dir, const char *uuid, const ob_context *ctx,
                        ob_error *reterr)
 {
 	assert_return(dir && uuid && ret, -EINVAL);
-	if (!uuid_is_valid(uuid))
+	if (!registry_id_is_valid(uuid))
 		return ob_error_set(reterr, -EINVAL,
 		                    "--component '%.80s': expected a component id (letters, digits "
 		                    "and '-')",
