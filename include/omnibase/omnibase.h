@@ -475,6 +475,10 @@ OB_PUBLIC int ob_sandbox_add_secret(ob_sandbox *sb, const char *source, ob_error
 OB_PUBLIC int ob_sandbox_set_capture_output(ob_sandbox *sb, bool capture);
 /* Run even when a protection is unavailable, emitting SandboxDegraded for it. */
 OB_PUBLIC int ob_sandbox_set_allow_degraded(ob_sandbox *sb, bool allow);
+/* With a component (ob_sandbox_set_component): run it even when its signature, key or
+ * entrypoint does not verify (ob_registry_verify), said in a SandboxDegraded event
+ * ("signature"); without, such a run fails with -EPERM. */
+OB_PUBLIC int ob_sandbox_set_allow_unsigned(ob_sandbox *sb, bool allow);
 /* Also report what was allowed, not only what was refused: each egress connection made
  * (CapabilityUsed events). */
 OB_PUBLIC int ob_sandbox_set_verbose(ob_sandbox *sb, bool verbose);

@@ -8,6 +8,9 @@
 /* The review as JSON (borrowed): {"component", "requested": [{"capability", "principal",
  * "action", "resource", "decision", "policies": [{"id", "text"}], "errors"}], "granted"}. */
 const json_t *review_json(const ob_review *rv);
+/* Why the reviewed component is not trusted (its signature, key or entrypoint), or NULL
+ * when it is. */
+const char *review_untrusted_reason(const ob_review *rv);
 
 /* A component id: letters, digits and '-' (it names files: no path can ride in on it). */
 bool registry_id_is_valid(const char *s);

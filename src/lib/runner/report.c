@@ -126,6 +126,9 @@ static json_t *protections_json(const Run *run)
 /* What runs less confined than it could, each said once (--allow-degraded asked for it). */
 static void report_degraded(Run *run)
 {
+	const char *why = run->sb->review ? review_untrusted_reason(run->sb->review) : NULL;
+	if (why)
+		event_degraded(&run->audit, "signature", why);
 	if (sandbox_identity_degraded(run->sb))
 		event_degraded(&run->audit, "identity",
 		               "rootless: the program's host identity is the caller's, and mode rx "
