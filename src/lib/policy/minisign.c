@@ -49,9 +49,10 @@ static int split_lines(const char *text, size_t len, Line lines[LINES_MAX])
 		size_t end = nl ? (size_t)(nl - text) : len, n = end - start;
 		if (n > 0 && text[start + n - 1] == '\r')
 			n--;
-		if (k == LINES_MAX)
-			return n == 0 && !nl ? (int)k : -EINVAL;
-		lines[k++] = (Line){text + start, n};
+		if (k == LINES_MAX && n > 0)
+			return -EINVAL;
+		if (k < LINES_MAX)
+			lines[k++] = (Line){text + start, n};
 		start = end + 1;
 	}
 	/* Trailing empty lines (a final "\n\n") are tolerated, as fgets-based readers do. */
