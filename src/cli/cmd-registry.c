@@ -143,7 +143,7 @@ static int registry_show(int argc, char **argv)
 	}
 	int r = ob_registry_show(o.dir, argv[o.first], &s, &err);
 	if (r < 0)
-		return r == -ENOENT ? (log_error("%s", err.msg), OB_EXIT_NOTFOUND) : fail(r, &err);
+		return fail(r, &err);
 	_cleanup_(json_decrefp) json_t *j = json_loads(s, 0, NULL);
 	if (!o.json) {
 		json_t *sig = json_object_get(j, "signature");
