@@ -121,8 +121,7 @@ static int registry_list(int argc, char **argv)
 	_cleanup_(json_decrefp) json_t *a = json_loads(s, 0, NULL);
 	size_t i;
 	json_t *c;
-	json_array_foreach(a, i, c)
-	{
+	json_array_foreach(a, i, c) {
 		json_t *sig = json_object_get(c, "signature"), *v = json_object_get(c, "version");
 		_cleanup_free_ char *ver = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
 		(void)printf("%s  %s  %s  %s  %s\n", json_string_value(json_object_get(c, "uuid")),
@@ -148,14 +147,15 @@ static int registry_show(int argc, char **argv)
 	if (!o.json) {
 		json_t *sig = json_object_get(j, "signature");
 		const char *reason = json_string_value(json_object_get(sig, "reason"));
-		(void)printf("signature: %s%s%s\n", json_string_value(json_object_get(sig, "state")),
+		(void)printf("signature: %s%s%s\n",
+		             json_string_value(json_object_get(sig, "state")),
 		             reason ? ": " : " by key ",
 		             reason ?: json_string_value(json_object_get(sig, "key")));
 		(void)printf("policy: %s\n",
 		             json_string_value(json_object_get(j, "policy")) ?: "(none)");
 	}
-	_cleanup_free_ char *m =
-	    json_dumps(o.json ? j : json_object_get(j, "metadata"), o.json ? JSON_COMPACT : JSON_INDENT(2));
+	_cleanup_free_ char *m = json_dumps(o.json ? j : json_object_get(j, "metadata"),
+	                                    o.json ? JSON_COMPACT : JSON_INDENT(2));
 	(void)puts(m ? m : "");
 	return 0;
 }
@@ -192,8 +192,7 @@ static int registry_verify(int argc, char **argv)
 	_cleanup_(json_decrefp) json_t *a = json_loads(s, 0, NULL);
 	size_t i;
 	json_t *c;
-	json_array_foreach(a, i, c)
-	{
+	json_array_foreach(a, i, c) {
 		int v = verify_one(o.dir, json_string_value(json_object_get(c, "uuid")));
 		worst = v > worst ? v : worst;
 	}

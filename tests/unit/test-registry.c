@@ -3,6 +3,7 @@
  * the registry store: add, sign, verify and what makes it fail. The interoperation with the
  * real minisign tool is tests/integration/test_registry.py's. */
 #include <setjmp.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +15,6 @@
 
 #include "omnibase/omnibase.h"
 #include <cmocka.h>
-#include <sodium.h>
 
 #include "policy/minisign.h"
 #include "policy/registry.h"
@@ -67,9 +67,9 @@ static char *sec_text(const char *password, const char *kdf)
 		(void)crypto_generichash_update(&hs, raw, 2);
 		(void)crypto_generichash_update(&hs, raw + 54, 72);
 		(void)crypto_generichash_final(&hs, raw + 126, 32);
-		assert_int_equal(crypto_pwhash_scryptsalsa208sha256(stream, sizeof(stream), password,
-		                                                    strlen(password), raw + 6, ops,
-		                                                    (size_t)mem),
+		assert_int_equal(crypto_pwhash_scryptsalsa208sha256(stream, sizeof(stream),
+		                                                    password, strlen(password),
+		                                                    raw + 6, ops, (size_t)mem),
 		                 0);
 		for (size_t i = 0; i < sizeof(stream); i++)
 			raw[54 + i] ^= stream[i];
@@ -146,8 +146,9 @@ static void test_legacy(void **state)
 	memcpy(g + 64, "t c", 3);
 	crypto_sign_detached(glob, NULL, g, sizeof(g), sk);
 	char *a = b64(raw, sizeof(raw)), *b = b64(glob, sizeof(glob));
-	assert_true(asprintf(&text, "untrusted comment: x\r\n%s\r\ntrusted comment: t c\r\n%s\r\n\n",
-	                     a, b) > 0);
+	assert_true(asprintf(&text,
+	                     "untrusted comment: x\r\n%s\r\ntrusted comment: t c\r\n%s\r\n\n", a,
+	                     b) > 0);
 	assert_int_equal(minisign_sig_parse(text, strlen(text), "s", &sig, &e), 0);
 	assert_false(sig.hashed);
 	memcpy(p.keynum, keynum, 8);
@@ -210,18 +211,21 @@ static void test_malformed(void **state)
 	(void)state;
 
 	/* just the base64 line is a key too (minisign -P) */
-	assert_int_equal(minisign_pubkey_parse(strchr(pt, '\n') + 1, strlen(strchr(pt, '\n') + 1),
-	                                       "k", &p, &e),
-	                 0);
+	assert_int_equal(
+	    minisign_pubkey_parse(strchr(pt, '\n') + 1, strlen(strchr(pt, '\n') + 1), "k", &p, &e),
+	    0);
 	assert_int_equal(minisign_pubkey_parse("a\0b", 3, "k", &p, &e), -EINVAL);
 	expect_bad(pub_parse, "", "not a minisign public key");
 	expect_bad(pub_parse, "comment\nRWQ=\n", "not a minisign public key");
 	expect_bad(pub_parse, "untrusted comment: x\nRWSu9pgRBNm453uF\n", "not 42 bytes");
-	expect_bad(pub_parse, "untrusted comment: x\nRWSu9pgRBNm453uFd6XKXHoMG4gl+V7lirb1MJqrd0vQFxiLcIG1vfc\n",
-	           "not 42 bytes");
-	expect_bad(pub_parse,
-	           "untrusted comment: x\nQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\n",
-	           "unsupported key algorithm");
+	expect_bad(
+	    pub_parse,
+	    "untrusted comment: x\nRWSu9pgRBNm453uFd6XKXHoMG4gl+V7lirb1MJqrd0vQFxiLcIG1vfc\n",
+	    "not 42 bytes");
+	expect_bad(
+	    pub_parse,
+	    "untrusted comment: x\nQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\n",
+	    "unsupported key algorithm");
 	expect_bad(pub_parse, pt + 0 == pt ? "a\nb\nc\nd\ne\nf\n" : "", "not a minisign public");
 	expect_bad(sig_parse, "untrusted comment: x\nAAAA\n", "not a minisign signature");
 	expect_bad(sig_parse, "untrusted comment: x\nAAAA\ntrusted comment: y\nAAAA\n",
@@ -260,8 +264,8 @@ static void test_malformed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_key_id),      cmocka_unit_test(test_sign_verify),
-	    cmocka_unit_test(test_legacy),      cmocka_unit_test(test_encrypted),
+	    cmocka_unit_test(test_key_id),    cmocka_unit_test(test_sign_verify),
+	    cmocka_unit_test(test_legacy),    cmocka_unit_test(test_encrypted),
 	    cmocka_unit_test(test_malformed),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -72,13 +72,12 @@ static bool is_sha256(const char *s)
 
 static void lint_fields(Lint *l, const json_t *m)
 {
-	static const char *const known[] = {"uuid",       "name",   "version",     "kind", "groups",
-	                                    "entrypoint", "sha256", "capabilities"};
+	static const char *const known[] = {"uuid",   "name",       "version", "kind",
+	                                    "groups", "entrypoint", "sha256",  "capabilities"};
 	const char *key;
 	const json_t *v;
 
-	json_object_foreach((json_t *)m, key, v)
-	{
+	json_object_foreach((json_t *)m, key, v) {
 		bool ok = false;
 		for (size_t i = 0; i < ELEMENTSOF(known); i++)
 			ok = ok || streq(key, known[i]);
@@ -141,10 +140,10 @@ static bool is_home(const char *b)
 
 static bool is_interpreter(const char *cmd)
 {
-	static const char *const names[] = {"sh",     "bash",    "dash",   "zsh",  "ksh",  "fish",
-	                                    "csh",    "tcsh",    "busybox", "env", "python",
-	                                    "python3", "perl",   "ruby",   "node", "php",  "lua",
-	                                    "tclsh",  "awk",     "gawk",   "nc",   "ncat", "socat"};
+	static const char *const names[] = {"sh",   "bash", "dash",    "zsh",  "ksh",    "fish",
+	                                    "csh",  "tcsh", "busybox", "env",  "python", "python3",
+	                                    "perl", "ruby", "node",    "php",  "lua",    "tclsh",
+	                                    "awk",  "gawk", "nc",      "ncat", "socat"};
 	const char *b = strrchr(cmd, '/');
 	b = b ? b + 1 : cmd;
 	for (size_t i = 0; i < ELEMENTSOF(names); i++)
@@ -154,16 +153,15 @@ static bool is_interpreter(const char *cmd)
 	return false;
 }
 
-static void lint_grant(Lint *l, const char *path, const char *type, const char *res,
-                       bool network)
+static void lint_grant(Lint *l, const char *path, const char *type, const char *res, bool network)
 {
 	char buf[4096];
 
 	if (streq(type, "FILE_WRITE")) {
 		const char *b = path_base(res, buf, sizeof(buf));
 		if (streq(b, "/") || streq(b, "**") || streq(b, "*") || streq(b, "/**"))
-			finding(l, path, "write-root", "FILE_WRITE on \"%.200s\": the whole file system",
-			        res);
+			finding(l, path, "write-root",
+			        "FILE_WRITE on \"%.200s\": the whole file system", res);
 		else if (is_home(b))
 			finding(l, path, "write-root", "FILE_WRITE on \"%.200s\": a home directory",
 			        res);
@@ -199,14 +197,13 @@ static void lint_capabilities(Lint *l, const JsonDoc *doc, const json_t *caps)
 	}
 	_cleanup_(ob_capset_unrefp) ob_capset *set = NULL;
 	ob_error e = {0};
-	if (ob_capset_new(&set) >= 0 &&
-	    capfile_parse_capabilities(doc->data, doc->len, doc->name, caps, "/workspace", set,
-	                               &e) < 0)
+	if (ob_capset_new(&set) >= 0 && capfile_parse_capabilities(doc->data, doc->len, doc->name,
+	                                                           caps, "/workspace", set, &e) < 0)
 		finding(l, "$.capabilities", "capability", "%s", e.msg);
-	json_array_foreach(caps, i, c) network =
-	    network || streq_ptr(json_string_value(json_object_get(c, "type")), "NETWORK_CONNECT");
 	json_array_foreach(caps, i, c)
-	{
+		network = network || streq_ptr(json_string_value(json_object_get(c, "type")),
+		                               "NETWORK_CONNECT");
+	json_array_foreach(caps, i, c) {
 		const char *t = json_string_value(json_object_get(c, "type")),
 		           *r = json_string_value(json_object_get(c, "resource"));
 		char path[64];

@@ -21,9 +21,9 @@
 #include "basic/macro.h"
 
 #define UNTRUSTED_PREFIX "untrusted comment: "
-#define TRUSTED_PREFIX "trusted comment: "
-#define SECKEY_BYTES (2 + 2 + 2 + 32 + 8 + 8 + 8 + 64 + 32)
-#define LINES_MAX 4
+#define TRUSTED_PREFIX   "trusted comment: "
+#define SECKEY_BYTES     (2 + 2 + 2 + 32 + 8 + 8 + 8 + 64 + 32)
+#define LINES_MAX        4
 
 void minisign_key_id(const uint8_t keynum[MINISIGN_KEYNUM_BYTES], char out[17])
 {
@@ -115,8 +115,7 @@ static uint64_t le64(const uint8_t *p)
 }
 
 /* Decrypts the keynum/sk/chk part of RAW in place with scrypt(PASSWORD). */
-static int seckey_decrypt(uint8_t *raw, const char *name, const char *password,
-                          ob_error *reterr)
+static int seckey_decrypt(uint8_t *raw, const char *name, const char *password, ob_error *reterr)
 {
 	uint8_t stream[8 + 64 + 32];
 	uint64_t ops = le64(raw + 38), mem = le64(raw + 46);
@@ -265,8 +264,8 @@ static uint8_t *global_message(const uint8_t sig[64], const char *trusted, size_
 	return m;
 }
 
-int minisign_verify(const MinisignPubkey *pk, const MinisignSig *sig, const void *msg,
-                    size_t len, ob_error *reterr)
+int minisign_verify(const MinisignPubkey *pk, const MinisignSig *sig, const void *msg, size_t len,
+                    ob_error *reterr)
 {
 	uint8_t hash[crypto_generichash_BYTES_MAX];
 	size_t gl;
@@ -312,7 +311,8 @@ int minisign_sign(const MinisignSeckey *sk, const void *msg, size_t len, const c
 	size_t gl;
 
 	if (strlen(trusted) >= MINISIGN_TRUSTED_MAX || !printable(trusted, strlen(trusted)))
-		return ob_error_set(reterr, -EINVAL, "the trusted comment is too long or unprintable");
+		return ob_error_set(reterr, -EINVAL,
+		                    "the trusted comment is too long or unprintable");
 	(void)crypto_generichash(hash, sizeof(hash), msg, len, NULL, 0);
 	memcpy(raw, "ED", 2);
 	memcpy(raw + 2, sk->keynum, MINISIGN_KEYNUM_BYTES);

@@ -11,7 +11,7 @@
  * "untrusted comment:" line and a base64 line; a signature adds a "trusted comment:" line and
  * the global signature over sig || trusted comment. */
 #define MINISIGN_KEYNUM_BYTES 8
-#define MINISIGN_TRUSTED_MAX 8192
+#define MINISIGN_TRUSTED_MAX  8192
 
 typedef struct MinisignPubkey {
 	uint8_t keynum[MINISIGN_KEYNUM_BYTES];
@@ -47,8 +47,8 @@ int minisign_sig_parse(const char *text, size_t len, const char *name, MinisignS
                        ob_error *reterr);
 /* Checks SIG (and its trusted comment) on MSG with PK: 0, or -EBADMSG with the reason
  * (another key, a bad signature, a bad trusted comment). */
-int minisign_verify(const MinisignPubkey *pk, const MinisignSig *sig, const void *msg,
-                    size_t len, ob_error *reterr);
+int minisign_verify(const MinisignPubkey *pk, const MinisignSig *sig, const void *msg, size_t len,
+                    ob_error *reterr);
 /* Signs MSG (prehashed, as minisign 0.11 does by default) into *ret, the text of a .minisig
  * (malloc'ed). TRUSTED: a printable one-line comment. -EINVAL, -ENOMEM. */
 int minisign_sign(const MinisignSeckey *sk, const void *msg, size_t len, const char *trusted,

@@ -21,7 +21,7 @@
 #include "basic/macro.h"
 #include "policy/registry.h"
 
-#define META_MAX_BYTES (4u << 20)
+#define META_MAX_BYTES  (4u << 20)
 #define ENTRY_MAX_BYTES (64u << 20)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(ob_policy_set *, ob_policy_set_free)
@@ -60,8 +60,7 @@ static int store(const char *path, const char *data, size_t len, const char *sec
 }
 
 /* The entrypoint next to the metadata file: its sha256 must be the metadata's. */
-static int copy_entrypoint(const char *dir, const char *metadata, const json_t *m,
-                           ob_error *reterr)
+static int copy_entrypoint(const char *dir, const char *metadata, const json_t *m, ob_error *reterr)
 {
 	const char *uuid = json_string_value(json_object_get(m, "uuid")),
 	           *ep = json_string_value(json_object_get(m, "entrypoint")),
@@ -102,9 +101,8 @@ static int add_policy(const char *dir, const char *uuid, const char *policy, con
 	return r < 0 ? r : store(dst, data, len, seckey, pwfile, reterr);
 }
 
-int ob_registry_add(const char *dir, const char *metadata, const char *policy,
-                    const char *seckey, const char *password_file, char **ret_uuid,
-                    ob_error *reterr)
+int ob_registry_add(const char *dir, const char *metadata, const char *policy, const char *seckey,
+                    const char *password_file, char **ret_uuid, ob_error *reterr)
 {
 	_cleanup_(json_decrefp) json_t *m = NULL;
 	_cleanup_free_ char *findings = NULL, *data = NULL;
@@ -203,16 +201,16 @@ int ob_registry_show(const char *dir, const char *uuid, char **ret_json, ob_erro
 	assert_return(dir && uuid && ret_json, -EINVAL);
 	if (!registry_id_is_valid(uuid))
 		return ob_error_set(reterr, -EINVAL,
-		                    "'%.80s': expected a component id (letters, digits and '-')", uuid);
+		                    "'%.80s': expected a component id (letters, digits and '-')",
+		                    uuid);
 	(void)snprintf(path, sizeof(path), "%s/components/%s.json", dir, uuid);
 	int r = json_doc_load(path, META_MAX_BYTES, &data, &len, &meta, reterr);
 	if (r < 0)
 		return r;
 	(void)snprintf(path, sizeof(path), "%s/policies/%s.cedar.json", dir, uuid);
-	_cleanup_(json_decrefp) json_t *out =
-	    json_pack("{s:O, s:s?, s:o}", "metadata", meta, "policy",
-	              access(path, F_OK) == 0 ? path : NULL, "signature",
-	              registry_signature_json(dir, uuid));
+	_cleanup_(json_decrefp) json_t *out = json_pack(
+	    "{s:O, s:s?, s:o}", "metadata", meta, "policy", access(path, F_OK) == 0 ? path : NULL,
+	    "signature", registry_signature_json(dir, uuid));
 	*ret_json = out ? json_dumps(out, JSON_COMPACT) : NULL;
 	return *ret_json ? 0 : ob_error_set(reterr, -ENOMEM, "out of memory");
 }

@@ -28,9 +28,9 @@
 #include "policy/minisign.h"
 #include "policy/registry.h"
 
-#define META_MAX_BYTES (4u << 20)
+#define META_MAX_BYTES  (4u << 20)
 #define SMALL_MAX_BYTES (64u << 10)
-#define KEYS_MAX 64
+#define KEYS_MAX        64
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
@@ -50,13 +50,16 @@ static int keys_load(const char *dir, Keys *keys, ob_error *reterr)
 	(void)snprintf(path, sizeof(path), "%s/keys", dir);
 	_cleanup_(closedirp) DIR *d = opendir(path);
 	if (!d)
-		return errno == ENOENT ? 0 : ob_error_set(reterr, -errno, "%s: %s", path, strerror(errno));
+		return errno == ENOENT
+		           ? 0
+		           : ob_error_set(reterr, -errno, "%s: %s", path, strerror(errno));
 	while ((de = readdir(d))) {
 		size_t l = strlen(de->d_name);
 		if (l < 5 || !streq(de->d_name + l - 4, ".pub") || de->d_name[0] == '.')
 			continue;
 		if (keys->n == KEYS_MAX)
-			return ob_error_set(reterr, -E2BIG, "%s: more than %d keys", path, KEYS_MAX);
+			return ob_error_set(reterr, -E2BIG, "%s: more than %d keys", path,
+			                    KEYS_MAX);
 		char kp[4400];
 		_cleanup_free_ char *text = NULL;
 		size_t len;
@@ -99,8 +102,8 @@ static int verify_signed_file(const char *path, const Keys *keys, char id[17], o
 				return ob_error_set(reterr, r, "%s: %s", path, e.msg);
 			return 0;
 		}
-	return ob_error_set(reterr, -EBADMSG, "%s: signed by key %s, which is not trusted (not in keys/)",
-	                    path, id);
+	return ob_error_set(reterr, -EBADMSG,
+	                    "%s: signed by key %s, which is not trusted (not in keys/)", path, id);
 }
 
 /* Lowercase hex SHA-256 of the file PATH. */
@@ -153,16 +156,17 @@ static int verify_entrypoint(const char *dir, const char *uuid, const char *meta
 		                    "component",
 		                    meta_path);
 	if (!want)
-		return ob_error_set(reterr, -EBADMSG, "%s: $.sha256: missing (the entrypoint's hash)",
-		                    meta_path);
+		return ob_error_set(reterr, -EBADMSG,
+		                    "%s: $.sha256: missing (the entrypoint's hash)", meta_path);
 	(void)snprintf(path, sizeof(path), "%s/components/%s/%s", dir, uuid, ep);
 	r = sha256_file(path, hex, reterr);
 	if (r < 0)
 		return r;
 	if (!streq(hex, want))
-		return ob_error_set(reterr, -EBADMSG,
-		                    "%s: sha256 %s, where the metadata says %s (changed since signed)",
-		                    path, hex, want);
+		return ob_error_set(
+		    reterr, -EBADMSG,
+		    "%s: sha256 %s, where the metadata says %s (changed since signed)", path, hex,
+		    want);
 	return 0;
 }
 
@@ -173,7 +177,8 @@ int registry_verify(const char *dir, const char *uuid, char ret_id[17], ob_error
 
 	if (!registry_id_is_valid(uuid))
 		return ob_error_set(reterr, -EINVAL,
-		                    "'%.80s': expected a component id (letters, digits and '-')", uuid);
+		                    "'%.80s': expected a component id (letters, digits and '-')",
+		                    uuid);
 	(void)snprintf(meta, sizeof(meta), "%s/components/%s.json", dir, uuid);
 	(void)snprintf(pol, sizeof(pol), "%s/policies/%s.cedar.json", dir, uuid);
 	int r = keys_load(dir, &keys, reterr);
@@ -248,8 +253,8 @@ static int password_get(const char *file, char **ret, ob_error *reterr)
 
 /* Signs LEN bytes of DATA (named NAME in the trusted comment) with the secret key SECKEY
  * into SIGPATH, as `minisign -S` would. */
-int registry_sign_data(const char *seckey, const char *password_file, const void *data,
-                       size_t len, const char *name, const char *sigpath, ob_error *reterr)
+int registry_sign_data(const char *seckey, const char *password_file, const void *data, size_t len,
+                       const char *name, const char *sigpath, ob_error *reterr)
 {
 	_cleanup_free_ char *ktext = NULL, *sig = NULL, *pw = NULL, *trusted = NULL, *nc = NULL;
 	size_t klen;

@@ -97,8 +97,8 @@ static int component_load(const char *dir, const char *uuid, Component *c, ob_er
 
 /* Cedar entities: the component, its groups' hierarchy (entities.json), one Resource per
  * requested capability. */
-static json_t *entities_json(const char *dir, const char *uuid, const Component *c,
-                             bool is_signed, ob_error *reterr)
+static json_t *entities_json(const char *dir, const char *uuid, const Component *c, bool is_signed,
+                             ob_error *reterr)
 {
 	char path[4096];
 	json_t *all = json_array(), *parents = json_array(), *attrs = json_object();

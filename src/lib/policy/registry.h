@@ -24,7 +24,7 @@ int registry_verify(const char *dir, const char *uuid, char ret_id[17], ob_error
 /* Writes a file whole or not at all (a temporary name, fsync, rename). */
 int registry_write_atomic(const char *path, const void *data, size_t len, ob_error *reterr);
 /* Signs DATA (NAME in the trusted comment) with SECKEY into SIGPATH. */
-int registry_sign_data(const char *seckey, const char *password_file, const void *data,
-                       size_t len, const char *name, const char *sigpath, ob_error *reterr);
+int registry_sign_data(const char *seckey, const char *password_file, const void *data, size_t len,
+                       const char *name, const char *sigpath, ob_error *reterr);
 /* registry-admin.c: {"state": "verified", "key": ID} or {"state": "unverified", "reason"}. */
 json_t *registry_signature_json(const char *dir, const char *uuid);

@@ -155,10 +155,11 @@ static int apply_component(ob_sandbox *sb, ob_error *reterr)
 		return r;
 	const char *why = review_untrusted_reason(sb->review);
 	if (why && !sb->allow_unsigned)
-		return ob_error_set(reterr, -EPERM,
-		                    "refusing component %s: its signature, key or entrypoint does not "
-		                    "verify: %s (--allow-unsigned runs it anyway)",
-		                    sb->component, why);
+		return ob_error_set(
+		    reterr, -EPERM,
+		    "refusing component %s: its signature, key or entrypoint does not "
+		    "verify: %s (--allow-unsigned runs it anyway)",
+		    sb->component, why);
 	const ob_capset *granted = ob_review_granted(sb->review);
 	if (sb->narrow && sb->caps)
 		r = ob_capset_intersection(granted, sb->caps, &effective);
