@@ -40,3 +40,4 @@ int cmd_sandbox(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_registry(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
