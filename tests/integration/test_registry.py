@@ -225,6 +225,21 @@ def test_lint_rejects(run, tmp_path, cap, rule):
     assert f"{meta}:$.capabilities[0]: {rule}: " in p.stdout.decode(), p.stdout
 
 
+def test_add_refuses_writes_to_the_registry(run, tmp_path, reg):
+    for res in (reg + "/**", os.path.dirname(reg) + "/**", reg + "/components/x.json"):
+        meta, pol = component(str(tmp_path / "stage"), caps=[{"type": "FILE_WRITE",
+                                                             "resource": res}])
+        run("registry", "lint", meta, check=0)  # lint alone does not know the registry
+        p = run("registry", "add", "--registry", reg, meta, check=125)
+        assert b"write-registry" in p.stderr, p.stderr
+    meta, pol = component(str(tmp_path / "stage"), caps=[{"type": "FILE_WRITE",
+                                                         "resource": reg + "-other/**"}])
+    run("registry", "add", "--registry", reg, meta, check=0)
+    # a registry directory that does not exist yet is made
+    run("registry", "add", "--registry", str(tmp_path / "new"), meta, check=0)
+    assert os.path.exists(str(tmp_path / "new" / "components" / (UUID + ".json")))
+
+
 def test_lint_shell_with_network(run, tmp_path):
     caps = [{"type": "EXTERNAL_COMMAND", "resource": "/bin/bash"},
             {"type": "NETWORK_CONNECT", "resource": "api.example.com:443"}]

@@ -9,7 +9,8 @@
  *   sha256          not 64 lower-case hex digits
  *   capability      a capability the capability-file parser refuses
  *   write-root      FILE_WRITE on /, ** or a home directory (~, /home, /home/USER, /root)
- *   write-registry  FILE_WRITE on /registry (the registry itself) or REGISTRY_WRITE
+ *   write-registry  FILE_WRITE on /registry (where runs see the registry), on the registry's
+ *                   own directory when adding to it (or a parent), or REGISTRY_WRITE
  *   network-any     NETWORK_CONNECT to any host (*, *:*, *:PORT)
  *   secret-any      SECRET_ACCESS * (every secret)
  *   command-any     EXTERNAL_COMMAND *
@@ -34,6 +35,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ob_capset *, ob_capset_unref)
 
 typedef struct Lint {
 	const char *file;
+	const char *registry; /* the registry's real path, when adding to it; or NULL */
 	char *out;
 	size_t size;
 	FILE *f;
@@ -153,6 +155,16 @@ static bool is_interpreter(const char *cmd)
 	return false;
 }
 
+/* Does a write under the path B reach DIR, or DIR reach into B? */
+static bool overlaps(const char *b, const char *dir)
+{
+	size_t n = strlen(b), m = strlen(dir);
+	if (n <= m)
+		return strncmp(dir, b, n) == 0 &&
+		       (dir[n] == '/' || dir[n] == '\0' || streq(b, "/"));
+	return strncmp(b, dir, m) == 0 && b[m] == '/';
+}
+
 static void lint_grant(Lint *l, const char *path, const char *type, const char *res, bool network)
 {
 	char buf[4096];
@@ -165,7 +177,8 @@ static void lint_grant(Lint *l, const char *path, const char *type, const char *
 		else if (is_home(b))
 			finding(l, path, "write-root", "FILE_WRITE on \"%.200s\": a home directory",
 			        res);
-		else if (streq(b, "/registry") || strncmp(b, "/registry/", 10) == 0)
+		else if (streq(b, "/registry") || strncmp(b, "/registry/", 10) == 0 ||
+		         (l->registry && b[0] == '/' && overlaps(b, l->registry)))
 			finding(l, path, "write-registry",
 			        "FILE_WRITE on \"%.200s\": the registry itself", res);
 	} else if (streq(type, "REGISTRY_WRITE"))
@@ -213,11 +226,11 @@ static void lint_capabilities(Lint *l, const JsonDoc *doc, const json_t *caps)
 	}
 }
 
-int ob_registry_lint(const char *path, char **ret, ob_error *reterr)
+int registry_lint(const char *path, const char *registry, char **ret, ob_error *reterr)
 {
 	_cleanup_(json_decrefp) json_t *m = NULL;
 	_cleanup_free_ char *data = NULL;
-	Lint l = {.file = path};
+	Lint l = {.file = path, .registry = registry};
 	size_t len;
 
 	assert_return(path && ret, -EINVAL);
@@ -240,4 +253,9 @@ int ob_registry_lint(const char *path, char **ret, ob_error *reterr)
 	}
 	*ret = l.out;
 	return l.n;
+}
+
+int ob_registry_lint(const char *path, char **ret, ob_error *reterr)
+{
+	return registry_lint(path, NULL, ret, reterr);
 }

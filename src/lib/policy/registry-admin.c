@@ -110,7 +110,12 @@ int ob_registry_add(const char *dir, const char *metadata, const char *policy, c
 	size_t len;
 
 	assert_return(dir && metadata, -EINVAL);
-	int n = ob_registry_lint(metadata, &findings, reterr);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return ob_error_set(reterr, -errno, "%s: %s", dir, strerror(errno));
+	_cleanup_free_ char *real = realpath(dir, NULL);
+	if (!real)
+		return ob_error_set(reterr, -errno, "%s: %s", dir, strerror(errno));
+	int n = registry_lint(metadata, real, &findings, reterr);
 	if (n < 0)
 		return n;
 	if (n > 0)

@@ -28,3 +28,6 @@ int registry_sign_data(const char *seckey, const char *password_file, const void
                        const char *name, const char *sigpath, ob_error *reterr);
 /* registry-admin.c: {"state": "verified", "key": ID} or {"state": "unverified", "reason"}. */
 json_t *registry_signature_json(const char *dir, const char *uuid);
+/* lint.c: ob_registry_lint(), and with REGISTRY (a real path, or NULL) also refusing writes
+ * that reach that directory. */
+int registry_lint(const char *path, const char *registry, char **ret, ob_error *reterr);
