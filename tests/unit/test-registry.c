@@ -261,12 +261,180 @@ static void test_malformed(void **state)
 	free(st);
 }
 
+static char tmpdir[] = "/tmp/ob-test-registry-XXXXXX";
+
+static char *put(const char *name, const char *text)
+{
+	char *p;
+	assert_true(asprintf(&p, "%s/%s", tmpdir, name) > 0);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	(void)fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	return p;
+}
+
+static int lint_text(const char *text, char **out)
+{
+	ob_error e = {0};
+	char *p = put("m.json", text);
+	int n = ob_registry_lint(p, out, &e);
+	free(p);
+	return n;
+}
+
+#define META_HEAD                                                                                  \
+	"{\"uuid\": \"5f0c2b1e-9a8d-4c7b-b6a5-443322110000\", \"name\": \"n\", \"version\": 1, "   \
+	"\"kind\": \"tool\", \"groups\": [\"g\"], \"entrypoint\": \"main.py\", \"sha256\": "       \
+	"\"b0e2b0bf6d3e1bcbb2b6f0b8e6a3a5a2b0e2b0bf6d3e1bcbb2b6f0b8e6a3a5a2\""
+
+static void expect_lint(const char *caps, const char *rule)
+{
+	char text[2048], *out = NULL;
+	(void)snprintf(text, sizeof(text), META_HEAD ", \"capabilities\": [%s]}", caps);
+	int n = lint_text(text, &out);
+	if (rule ? (n < 1 || !strstr(out, rule)) : n != 0)
+		fail_msg("%s: %d findings: %s", caps, n, out);
+	free(out);
+}
+
+static void test_lint(void **state)
+{
+	char *out = NULL;
+	ob_error e = {0};
+	(void)state;
+
+	expect_lint("{\"type\": \"FILE_READ\", \"resource\": \"/data/**\"}", NULL);
+	expect_lint("{\"type\": \"FILE_WRITE\", \"resource\": \"/\"}", ": write-root: ");
+	expect_lint("{\"type\": \"FILE_WRITE\", \"resource\": \"/home/*\"}", "home directory");
+	expect_lint("{\"type\": \"FILE_WRITE\", \"resource\": \"$HOME/x\"}", "home directory");
+	expect_lint("{\"type\": \"FILE_WRITE\", \"resource\": \"/root/**\"}", "home directory");
+	expect_lint("{\"type\": \"FILE_WRITE\", \"resource\": \"/home/a/b/**\"}", NULL);
+	expect_lint("{\"type\": \"FILE_WRITE\", \"resource\": \"/homeless/**\"}", NULL);
+	expect_lint("{\"type\": \"FILE_WRITE\", \"resource\": \"/registry\"}", "write-registry");
+	expect_lint("{\"type\": \"NETWORK_CONNECT\", \"resource\": \"*:443\"}", "network-any");
+	expect_lint("{\"type\": \"SECRET_ACCESS\", \"resource\": \"**\"}", "secret-any");
+	expect_lint("{\"type\": \"EXTERNAL_COMMAND\", \"resource\": \"**\"}", "command-any");
+	expect_lint("{\"type\": \"EXTERNAL_COMMAND\", \"resource\": \"python3.11\"}, "
+	            "{\"type\": \"NETWORK_CONNECT\", \"resource\": \"a.example:443\"}",
+	            "shell-network");
+	expect_lint("{\"type\": \"EXTERNAL_COMMAND\", \"resource\": \"pythonista\"}, "
+	            "{\"type\": \"NETWORK_CONNECT\", \"resource\": \"a.example:443\"}",
+	            NULL);
+	assert_int_equal(lint_text("{\"uuid\": 5, \"version\": [], \"kind\": 1, \"groups\": [1], "
+	                           "\"capabilities\": {}}",
+	                           &out),
+	                 8);
+	assert_non_null(strstr(out, "$.capabilities: schema: expected an array"));
+	assert_non_null(strstr(out, "$.groups: schema: [0]"));
+	free(out);
+	assert_int_equal(
+	    lint_text("{\"groups\": 1, \"entrypoint\": \"/abs\", \"uuid\": \"x\"}", &out), 5);
+	free(out);
+	assert_int_equal(lint_text("[]", &out), 1);
+	free(out);
+	char *p = put("m.json", "nope");
+	assert_int_equal(ob_registry_lint(p, &out, &e), -EINVAL);
+	free(p);
+	assert_true(registry_entrypoint_is_safe("a/b.py"));
+	assert_false(registry_entrypoint_is_safe("a/../b"));
+	assert_false(registry_entrypoint_is_safe(".."));
+	assert_false(registry_entrypoint_is_safe(""));
+	assert_true(registry_entrypoint_is_safe("..a/b"));
+}
+
+/* add, sign, verify, list, show on a registry in tmpdir, with the keys made in setup. */
+static void test_store(void **state)
+{
+	char *reg, *out = NULL, *key = NULL, path[512];
+	ob_error e = {0};
+	(void)state;
+
+	assert_true(asprintf(&reg, "%s/reg", tmpdir) > 0);
+	char *entry = put("main.py", "print(1)\n");
+	uint8_t h[32];
+	char hex[65], meta[1024];
+	(void)crypto_hash_sha256(h, (const uint8_t *)"print(1)\n", 9);
+	(void)sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	(void)snprintf(meta, sizeof(meta),
+	               "{\"uuid\": \"5f0c2b1e-9a8d-4c7b-b6a5-443322110000\", \"name\": \"n\", "
+	               "\"entrypoint\": \"main.py\", \"sha256\": \"%s\"}",
+	               hex);
+	char *mp = put("m.json", meta), *pol = put("p.json", "{\"staticPolicies\": {}}");
+	char *st = sec_text(NULL, "\0\0"), *skp = put("k.key", st), *pt = pub_text(keynum);
+	const char *id = "5f0c2b1e-9a8d-4c7b-b6a5-443322110000";
+
+	assert_int_equal(ob_registry_add(reg, mp, pol, skp, NULL, &out, &e), 0);
+	assert_string_equal(out, id);
+	free(out);
+	/* no keys/ yet: signed, but by nobody trusted */
+	assert_int_equal(ob_registry_verify(reg, id, &key, &e), -EBADMSG);
+	assert_non_null(strstr(e.msg, "not trusted"));
+	(void)snprintf(path, sizeof(path), "%s/keys", reg);
+	assert_int_equal(mkdir(path, 0755), 0);
+	(void)snprintf(path, sizeof(path), "%s/keys/k.pub", reg);
+	FILE *f = fopen(path, "w");
+	(void)fputs(pt, f);
+	(void)fclose(f);
+	assert_int_equal(ob_registry_verify(reg, id, &key, &e), 0);
+	assert_string_equal(key, "0807060504030201");
+	free(key);
+	assert_int_equal(ob_registry_list(reg, &out, &e), 0);
+	assert_non_null(strstr(out, "\"state\":\"verified\""));
+	free(out);
+	assert_int_equal(ob_registry_show(reg, id, &out, &e), 0);
+	assert_non_null(strstr(out, "\"policy\":"));
+	free(out);
+	assert_int_equal(ob_registry_show(reg, "../x", &out, &e), -EINVAL);
+	assert_int_equal(ob_registry_verify(reg, "a/b", NULL, &e), -EINVAL);
+	assert_int_equal(ob_registry_verify(reg, "missing", NULL, &e), -ENOENT);
+	/* re-added unsigned: the stale signatures go, it no longer verifies */
+	assert_int_equal(ob_registry_add(reg, mp, pol, NULL, NULL, NULL, &e), 0);
+	assert_int_equal(ob_registry_verify(reg, id, NULL, &e), -EBADMSG);
+	assert_non_null(strstr(e.msg, "not signed"));
+	/* an entrypoint that is not what the metadata says is refused by add */
+	f = fopen(entry, "w");
+	(void)fputs("print(2)\n", f);
+	(void)fclose(f);
+	assert_int_equal(ob_registry_add(reg, mp, pol, skp, NULL, NULL, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "sha256"));
+	/* sign with an encrypted key: password from a file, then from the environment */
+	char *enc = sec_text("pw", "Sc"), *ek = put("e.key", enc), *pwf = put("pw", "pw\n");
+	assert_int_equal(ob_registry_sign(ek, pwf, mp, &e), 0);
+	assert_int_equal(ob_registry_sign(ek, NULL, mp, &e), -EACCES);
+	assert_int_equal(setenv("OMNIBASE_KEY_PASSWORD", "pw", 1), 0);
+	assert_int_equal(ob_registry_sign(ek, NULL, mp, &e), 0);
+	assert_int_equal(unsetenv("OMNIBASE_KEY_PASSWORD"), 0);
+	assert_int_equal(ob_registry_sign(ek, "/nonexistent", mp, &e), -ENOENT);
+	assert_int_equal(ob_registry_list("/nonexistent", &out, &e), -ENOENT);
+	char *bad = put("bad.json", "{\"uuid\": 1}");
+	assert_int_equal(ob_registry_add(reg, bad, NULL, NULL, NULL, NULL, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "lint finding"));
+	free(bad);
+	free(enc);
+	free(ek);
+	free(pwf);
+	free(entry);
+	free(mp);
+	free(pol);
+	free(st);
+	free(skp);
+	free(pt);
+	free(reg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_key_id),    cmocka_unit_test(test_sign_verify),
 	    cmocka_unit_test(test_legacy),    cmocka_unit_test(test_encrypted),
-	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_malformed), cmocka_unit_test(test_lint),
+	    cmocka_unit_test(test_store),
 	};
-	return cmocka_run_group_tests(tests, setup, NULL);
+	assert_non_null(mkdtemp(tmpdir));
+	int r = cmocka_run_group_tests(tests, setup, NULL);
+	char cmd[128];
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	(void)system(cmd);
+	return r;
 }
