@@ -343,7 +343,8 @@ int cmd_scan(int argc, char **argv)
 	Scan s = {.caps = caps};
 	for (int i = optind; i < argc; i++)
 		scan_file(&s, argv[i]);
-	qsort(s.f, s.n, sizeof(Finding), cmp_finding);
+	if (s.n > 0)
+		qsort(s.f, s.n, sizeof(Finding), cmp_finding);
 	print(&s, json);
 	for (size_t i = 0; i < s.n; i++)
 		free(s.f[i].msg);
