@@ -255,11 +255,11 @@ int minisign_sig_parse(const char *text, size_t len, const char *name, MinisignS
 static uint8_t *global_message(const uint8_t sig[64], const char *trusted, size_t *ret_len)
 {
 	size_t tl = strlen(trusted);
-	uint8_t *m = malloc(64 + tl);
+	uint8_t *m = malloc(64 + tl + 1);
 	if (!m)
 		return NULL;
 	memcpy(m, sig, 64);
-	memcpy(m + 64, trusted, tl);
+	memcpy(m + 64, trusted, tl + 1); /* the NUL is not signed: *ret_len stops before it */
 	*ret_len = 64 + tl;
 	return m;
 }
@@ -314,7 +314,8 @@ int minisign_sign(const MinisignSeckey *sk, const void *msg, size_t len, const c
 		return ob_error_set(reterr, -EINVAL,
 		                    "the trusted comment is too long or unprintable");
 	(void)crypto_generichash(hash, sizeof(hash), msg, len, NULL, 0);
-	memcpy(raw, "ED", 2);
+	raw[0] = 'E';
+	raw[1] = 'D';
 	memcpy(raw + 2, sk->keynum, MINISIGN_KEYNUM_BYTES);
 	(void)crypto_sign_detached(raw + 2 + MINISIGN_KEYNUM_BYTES, NULL, hash, sizeof(hash),
 	                           sk->sk);
