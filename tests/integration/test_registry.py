@@ -340,3 +340,18 @@ def test_run_refuses_unsigned(sandbox, tmp_path, shared_tmp):
     deg = [e for e in events(log) if e["event"] == "SandboxDegraded"
            and e["protection"] == "signature"]
     assert len(deg) == 1 and "does not match" in deg[0]["reason"]
+
+
+def test_cli_usage(run, tmp_path):
+    assert run("registry", "--help", check=0).stdout.startswith(b"Usage: omnibase registry")
+    assert b"--password-file" in run("registry", "verify", "--help", check=0).stdout
+    p = run("registry", "list", "--regsitry", "x", check=125)
+    assert b"did you mean --registry?" in p.stderr
+    run("registry", "list", check=125)
+    run("registry", "add", "--registry", str(tmp_path), check=125)
+    run("registry", "show", "--registry", str(tmp_path), check=125)
+    run("registry", "lint", check=125)
+    run("registry", "list", "--registry", str(tmp_path / "none"), check=125)
+    run("registry", "verify", "--registry", str(tmp_path / "none"), check=125)
+    p = run("registry", "sign", "--key", str(tmp_path / "no.key"), str(tmp_path / "f"), check=125)
+    assert b"/f: cannot open" in p.stderr
