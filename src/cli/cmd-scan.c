@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,55 +17,58 @@
 
 #include "cli.h"
 #include "scan-python.h"
+#include "scan.h"
 
 static const char scan_help[] =
     "Usage: omnibase scan [--capabilities FILE] [--json] FILE...\n"
     "\n"
-    "Checks Python sources, before they run, for what the grants do not allow: imports of\n"
-    "network, process and native-code modules (socket, subprocess, ctypes, ...) without a\n"
-    "matching grant, programs run, URLs called and files opened for writing outside the\n"
-    "grants, eval/exec of non-literals. The parser (Python's ast) runs in a sandbox with no\n"
-    "grants (/usr/bin/python3, or $OMNIBASE_SCAN_PYTHON). Without --capabilities nothing is\n"
-    "granted.\n"
+    "Checks Python and shell sources, before they run, for what the grants do not allow:\n"
+    "imports of network, process and native-code modules (socket, subprocess, ctypes, ...)\n"
+    "without a matching grant, programs run, URLs called and files written outside the\n"
+    "grants, eval/exec of non-literals. The parsers run in a sandbox with no grants: Python's\n"
+    "ast (/usr/bin/python3, or $OMNIBASE_SCAN_PYTHON) and, for .sh/.bash files and shell\n"
+    "#! lines, shfmt (/usr/bin/shfmt, or $OMNIBASE_SCAN_SHFMT). Without --capabilities\n"
+    "nothing is granted.\n"
     "Output: FILE:LINE:COL: RULE: message. Exit status: 0 clean, 1 findings, 125 bad input.\n";
-
-typedef struct Finding {
-	const char *file;
-	long line, col;
-	char rule[24];
-	char *msg;
-} Finding;
-
-typedef struct Scan {
-	ob_capset *caps;
-	Finding *f;
-	size_t n;
-	bool bad;
-} Scan;
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(ob_capset *, ob_capset_unref)
 DEFINE_TRIVIAL_CLEANUP_FUNC(ob_sandbox *, ob_sandbox_free)
 
-_printf_(5, 6) static void add(Scan *s, const char *file, const json_t *item, const char *rule,
-                               const char *fmt, ...)
+void scan_addv(Scan *s, const char *file, long line, long col, const char *rule, const char *fmt,
+               va_list ap)
 {
-	va_list ap;
 	Finding *f = realloc(s->f, (s->n + 1) * sizeof(Finding));
 	if (!f)
 		return;
 	s->f = f;
 	f += s->n;
-	*f = (Finding){.file = file,
-	               .line = (long)json_integer_value(json_object_get(item, "line")),
-	               .col = (long)json_integer_value(json_object_get(item, "col"))};
+	*f = (Finding){.file = file, .line = line, .col = col};
 	(void)snprintf(f->rule, sizeof(f->rule), "%s", rule);
-	va_start(ap, fmt);
 	if (vasprintf(&f->msg, fmt, ap) >= 0)
 		s->n++;
+}
+
+void scan_add(Scan *s, const char *file, long line, long col, const char *rule, const char *fmt,
+              ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	scan_addv(s, file, line, col, rule, fmt, ap);
 	va_end(ap);
 }
 
-static bool has_type(const ob_capset *set, ob_cap_type t)
+/* A finding at the position of a Python scanner's ITEM. */
+_printf_(5, 6) static void add(Scan *s, const char *file, const json_t *item, const char *rule,
+                               const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	scan_addv(s, file, (long)json_integer_value(json_object_get(item, "line")),
+	          (long)json_integer_value(json_object_get(item, "col")), rule, fmt, ap);
+	va_end(ap);
+}
+
+bool scan_has_type(const ob_capset *set, ob_cap_type t)
 {
 	for (size_t i = 0; i < ob_capset_size(set); i++)
 		if (ob_capability_type(ob_capset_get(set, i)) == t)
@@ -113,7 +117,7 @@ static void judge_import(Scan *s, const char *file, const json_t *it, const char
 			add(s, file, it, "native-code",
 			    "import of %s: native code, which no grant describes (review it)",
 			    name);
-		else if (!has_type(s->caps, modules[i].need))
+		else if (!scan_has_type(s->caps, modules[i].need))
 			add(s, file, it, "import", "import of %s: nothing grants %s", name,
 			    ob_cap_type_to_string(modules[i].need));
 		return;
@@ -132,7 +136,7 @@ static bool runs_program(const char *n)
 }
 
 /* scheme://[user@]host[:port]/…: the host and port a URL connects to; false if unknown. */
-static bool url_target(const char *url, char *host, size_t size, unsigned *port)
+bool scan_url_target(const char *url, char *host, size_t size, unsigned *port)
 {
 	static const struct {
 		const char *scheme;
@@ -184,7 +188,7 @@ static void judge(Scan *s, const char *file, const json_t *it)
 		if (ob_check_command(s->caps, NULL, cmd, &ce) < 0)
 			add(s, file, it, "command", "%s runs %s: needs %s", name, cmd, ce.needed);
 	} else if (streq(kind, "call") && runs_program(name) &&
-	           !has_type(s->caps, OB_CAP_EXTERNAL_COMMAND))
+	           !scan_has_type(s->caps, OB_CAP_EXTERNAL_COMMAND))
 		add(s, file, it, "command", "%s runs a program: no EXTERNAL_COMMAND grant", name);
 	else if (streq(kind, "write")) {
 		const char *path = json_string_value(json_object_get(it, "path"));
@@ -193,21 +197,15 @@ static void judge(Scan *s, const char *file, const json_t *it)
 			    ce.needed);
 	} else if (streq(kind, "url")) {
 		const char *url = json_string_value(json_object_get(it, "url"));
-		if (url_target(url, host, sizeof(host), &port) &&
+		if (scan_url_target(url, host, sizeof(host), &port) &&
 		    ob_check_network(s->caps, NULL, host, port, &ce) < 0)
 			add(s, file, it, "network", "%s(\"%.200s\") connects to %s: needs %s", name,
 			    url, ce.resource, ce.needed);
 	}
 }
 
-/* Parses FILE in a sandbox with no grants; its lines of JSON into *ret (free()). */
-static int parse_sandboxed(const char *file, char **ret)
+int scan_run_parser(const char *file, char *const argv[], ScanRun *ret)
 {
-	/* The system's interpreter by default: a PATH lookup may find a shim (pyenv) that
-	 * reaches outside what the sandbox shows. */
-	const char *py = getenv("OMNIBASE_SCAN_PYTHON");
-	char *const argv[] = {
-	    (char *)(py ? py : "/usr/bin/python3"), "-I", "-S", "-c", (char *)scan_python, NULL};
 	_cleanup_(ob_sandbox_freep) ob_sandbox *sb = NULL;
 	_cleanup_(ob_capset_unrefp) ob_capset *none = NULL;
 	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -223,7 +221,7 @@ static int parse_sandboxed(const char *file, char **ret)
 	    ob_sandbox_set_capabilities(sb, none) < 0 ||
 	    ob_sandbox_set_capture_output(sb, true) < 0 ||
 	    ob_sandbox_set_command(sb, argv, &err) < 0) {
-		log_error("%s", err.msg[0] ? err.msg : "out of memory");
+		log_error("%s: %s", file, err.msg[0] ? err.msg : "out of memory");
 		return -ENOMEM;
 	}
 	/* The source reaches the parser on stdin: the sandbox needs no file grant for it. */
@@ -232,26 +230,46 @@ static int parse_sandboxed(const char *file, char **ret)
 		return -errno;
 	(void)ob_sandbox_run(sb, &res, &err);
 	(void)dup2(saved, STDIN_FILENO);
-	int r = 0;
-	if (res.exit_code != 0 || !res.stdout_data) {
-		log_error("%s: the parser failed in its sandbox (exit %d): %s%.300s", file,
-		          res.exit_code, err.msg, res.stderr_data ? res.stderr_data : "");
-		r = -EIO;
-	} else if (!(*ret = strndup(res.stdout_data, res.stdout_len)))
-		r = -ENOMEM;
+	*ret = (ScanRun){.exit_code = res.exit_code,
+	                 .out = strndup(res.stdout_data ? res.stdout_data : "", res.stdout_len),
+	                 .err = strndup(res.stderr_data ? res.stderr_data : "", res.stderr_len)};
+	if (err.msg[0])
+		(void)snprintf(ret->why, sizeof(ret->why), "%s", err.msg);
 	ob_result_done(&res);
-	return r;
+	if (!ret->out || !ret->err) {
+		scan_run_done(ret);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
-static void scan_file(Scan *s, const char *file)
+void scan_run_done(ScanRun *r)
 {
-	_cleanup_free_ char *out = NULL;
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
 
-	if (parse_sandboxed(file, &out) < 0) {
+static void scan_python_file(Scan *s, const char *file)
+{
+	/* The system's interpreter by default: a PATH lookup may find a shim (pyenv) that
+	 * reaches outside what the sandbox shows. */
+	const char *py = getenv("OMNIBASE_SCAN_PYTHON");
+	char *const argv[] = {
+	    (char *)(py ? py : "/usr/bin/python3"), "-I", "-S", "-c", (char *)scan_python, NULL};
+	ScanRun run;
+
+	if (scan_run_parser(file, argv, &run) < 0) {
 		s->bad = true;
 		return;
 	}
-	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+	if (run.exit_code != 0) {
+		log_error("%s: the parser failed in its sandbox (exit %d): %s%.300s", file,
+		          run.exit_code, run.why, run.err);
+		s->bad = true;
+	}
+	for (char *line = run.exit_code == 0 ? strtok(run.out, "\n") : NULL; line;
+	     line = strtok(NULL, "\n")) {
 		_cleanup_(json_decrefp) json_t *it = json_loads(line, 0, NULL);
 		const char *kind = json_string_value(json_object_get(it, "kind"));
 		if (!kind)
@@ -262,10 +280,42 @@ static void scan_file(Scan *s, const char *file)
 			          json_integer_value(json_object_get(it, "col")),
 			          json_string_value(json_object_get(it, "message")));
 			s->bad = true;
-			return;
+			break;
 		}
 		judge(s, file, it);
 	}
+	scan_run_done(&run);
+}
+
+/* Shell when the name says so (.sh, .bash) or the first line is a shell's #!. */
+static bool is_shell(const char *file)
+{
+	static const char *const shells[] = {"/sh", "/bash", "/dash", " sh", " bash", "/ksh"};
+	char line[256] = "";
+	size_t n = strlen(file);
+
+	if ((n > 3 && streq(file + n - 3, ".sh")) || (n > 5 && streq(file + n - 5, ".bash")))
+		return true;
+	FILE *f = fopen(file, "re");
+	if (!f)
+		return false;
+	bool sh = fgets(line, sizeof(line), f) && strncmp(line, "#!", 2) == 0;
+	(void)fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	for (size_t i = 0; sh && i < ELEMENTSOF(shells); i++) {
+		const char *p = strstr(line, shells[i]);
+		if (p && (p[strlen(shells[i])] == '\0' || p[strlen(shells[i])] == ' '))
+			return true;
+	}
+	return false;
+}
+
+static void scan_file(Scan *s, const char *file)
+{
+	if (is_shell(file))
+		scan_shell_file(s, file);
+	else
+		scan_python_file(s, file);
 }
 
 static int cmp_finding(const void *a, const void *b)

@@ -4,6 +4,8 @@ what it needs judged against a capability file; file:line:col: rule: message; 0/
 import json
 import os
 
+import pytest
+
 SOURCE = '''import subprocess, socket
 import ctypes as c
 from os import system
@@ -83,3 +85,38 @@ def test_parser_is_sandboxed(run, tmp_path):
     src = write(str(tmp_path), "evil.py", f"open({str(marker)!r}, 'w').write('x')\n")
     run("scan", src, check=1)
     assert not marker.exists()
+
+
+SHELL = '''#!/bin/bash
+curl -s https://api.example.com/x > /etc/out
+FOO=1 git status 2>&1 | grep x >/dev/null
+eval "$x"
+$cmd arg
+if true; then rm -rf /; fi
+echo $(wget -q http://evil.example/)
+exec python3 -c 1
+echo hi >> out.log
+'''
+
+needs_shfmt = pytest.mark.skipif(not os.path.exists("/usr/bin/shfmt"), reason="no shfmt")
+
+
+@needs_shfmt
+def test_scan_shell(run, tmp_path):
+    src = write(str(tmp_path), "t.sh", SHELL)
+    caps = write(str(tmp_path), "caps.json", json.dumps(CAPS))
+    p = run("scan", "--capabilities", caps, "--json", src, cwd=str(tmp_path), check=1)
+    found = {(f["line"], f["col"], f["rule"]) for f in json.loads(p.stdout)["findings"]}
+    assert found == {(2, 35, "file-write"), (3, 7, "command"), (3, 25, "command"),
+                     (4, 1, "dynamic-code"), (5, 1, "dynamic-code"), (6, 15, "command"),
+                     (7, 8, "command"), (7, 16, "network"), (8, 6, "command")}, found
+    p = run("scan", src, cwd=str(tmp_path), check=1)
+    out = p.stdout.decode()
+    assert f"{src}:2:1: command: runs curl: needs EXTERNAL_COMMAND:curl" in out
+    assert f"{src}:9:9: file-write: writes \"out.log\"" in out
+    # a #! line makes a file without extension shell
+    noext = write(str(tmp_path), "tool", "#!/usr/bin/env bash\nls\n")
+    assert b"runs ls" in run("scan", noext, check=1).stdout
+    bad = write(str(tmp_path), "b.sh", "if then fi\n")
+    p = run("scan", bad, check=125)
+    assert f"{bad}:1:1: syntax: ".encode() in p.stderr
