@@ -257,7 +257,7 @@ static void scan_python_file(Scan *s, const char *file)
 	const char *py = getenv("OMNIBASE_SCAN_PYTHON");
 	char *const argv[] = {
 	    (char *)(py ? py : "/usr/bin/python3"), "-I", "-S", "-c", (char *)scan_python, NULL};
-	ScanRun run;
+	ScanRun run = {0};
 
 	if (scan_run_parser(file, argv, &run) < 0) {
 		s->bad = true;

@@ -171,7 +171,7 @@ void scan_shell_file(Scan *s, const char *file)
 	char *const argv[] = {(char *)(shfmt ? shfmt : "/usr/bin/shfmt"), "-tojson", NULL};
 	_cleanup_free_ char *src = NULL;
 	size_t len = 0;
-	ScanRun run;
+	ScanRun run = {0};
 
 	FILE *f = fopen(file, "re");
 	if (f) {
