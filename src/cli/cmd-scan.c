@@ -173,7 +173,7 @@ static void judge(Scan *s, const char *file, const json_t *it)
 {
 	const char *kind = json_string_value(json_object_get(it, "kind")),
 	           *name = json_string_value(json_object_get(it, "name")) ?: "";
-	ob_cap_error ce;
+	ob_cap_error ce = {0};
 	char host[256];
 	unsigned port;
 
@@ -185,6 +185,8 @@ static void judge(Scan *s, const char *file, const json_t *it)
 		    name);
 	else if (streq(kind, "command")) {
 		const char *cmd = json_string_value(json_object_get(it, "command"));
+		if (!cmd)
+			return; /* the parser's output is not trusted either */
 		if (ob_check_command(s->caps, NULL, cmd, &ce) < 0)
 			add(s, file, it, "command", "%s runs %s: needs %s", name, cmd, ce.needed);
 	} else if (streq(kind, "call") && runs_program(name) &&
@@ -192,11 +194,15 @@ static void judge(Scan *s, const char *file, const json_t *it)
 		add(s, file, it, "command", "%s runs a program: no EXTERNAL_COMMAND grant", name);
 	else if (streq(kind, "write")) {
 		const char *path = json_string_value(json_object_get(it, "path"));
+		if (!path)
+			return; /* the parser's output is not trusted either */
 		if (ob_check_file_write(s->caps, NULL, path, &ce) < 0)
 			add(s, file, it, "file-write", "open(\"%s\") for writing: needs %s", path,
 			    ce.needed);
 	} else if (streq(kind, "url")) {
 		const char *url = json_string_value(json_object_get(it, "url"));
+		if (!url)
+			return; /* the parser's output is not trusted either */
 		if (scan_url_target(url, host, sizeof(host), &port) &&
 		    ob_check_network(s->caps, NULL, host, port, &ce) < 0)
 			add(s, file, it, "network", "%s(\"%.200s\") connects to %s: needs %s", name,

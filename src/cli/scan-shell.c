@@ -57,7 +57,7 @@ static bool is_builtin(const char *name)
 
 static void call_urls(Walk *w, const json_t *args, const char *prog)
 {
-	ob_cap_error ce;
+	ob_cap_error ce = {0};
 	char host[256];
 	unsigned port;
 	size_t i;
@@ -76,7 +76,7 @@ static void call_urls(Walk *w, const json_t *args, const char *prog)
 static void call(Walk *w, const json_t *n)
 {
 	const json_t *args = json_object_get(n, "Args"), *first = json_array_get(args, 0);
-	ob_cap_error ce;
+	ob_cap_error ce = {0};
 	size_t skip = 0;
 
 	if (!first)
@@ -110,7 +110,7 @@ static void redirect(Walk *w, const json_t *r)
 {
 	const json_t *op = json_object_get(r, "OpPos");
 	size_t off = (size_t)json_integer_value(json_object_get(op, "Offset"));
-	ob_cap_error ce;
+	ob_cap_error ce = {0};
 
 	if (off >= w->len)
 		return;
