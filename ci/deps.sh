@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(meson ninja-build gcc clang pkg-config libseccomp-dev libjansson-dev libsodium-dev libcmocka-dev
       python3 python3-pytest gcovr clang-format clang-tidy libclang-rt-dev
-      postgresql postgresql-client runsc crun runc)
+      postgresql postgresql-client runsc crun runc minisign shfmt)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -34,7 +34,7 @@ _omnibase_value()
 		compopt -o nospace 2>/dev/null ;;
 	--workdir | --registry | --artifacts) mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
 	--capabilities | --audit-log | --audit-socket | --seccomp-profile | --policies | \
-		--entities) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
+		--entities | --key | --policy | --password-file) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
 	--context | --env | --secret | --memory | --cpus | --pids | --timeout | --component | \
 		--principal | --action | --resource | --event) COMPREPLY=() ;;
 	*) return 1 ;;
@@ -49,13 +49,14 @@ _omnibase()
 	COMPREPLY=()
 
 	if ((COMP_CWORD == 1)); then
-		words="sandbox caps policy audit doctor --help --version"
+		words="sandbox caps policy registry scan audit doctor --help --version"
 	elif ((COMP_CWORD == 2)); then
 		case $cmd in
 		sandbox) words="run learn --help" ;;
 		caps) words="check review profiles show test --help" ;;
 		policy) words="check eval --help" ;;
 		audit) words="verify tail --help" ;;
+		registry) words="add list show verify lint sign --help" ;;
 		*) words="--help" ;;
 		esac
 	else
@@ -64,12 +65,13 @@ _omnibase()
 		"sandbox run") opts="--capabilities --cap --profile --context --memory --cpus \
 			--pids --timeout --limit --workdir --mode --env --secret --registry \
 			--component --artifacts --backend --egress --audit-log --audit-socket \
-			--verbose --json --quiet --dry-run --summary --seccomp-profile --allow-degraded --help" ;;
+			--verbose --json --quiet --dry-run --summary --seccomp-profile --allow-degraded \
+			--allow-unsigned --help" ;;
 		"sandbox learn") opts="--output --learn-network --capabilities --cap --profile \
 			--context --memory --cpus --pids --timeout --limit --workdir --mode --env \
 			--secret --registry --component --artifacts --backend --egress --audit-log \
 			--audit-socket --verbose --json --quiet --dry-run --summary --seccomp-profile \
-			--allow-degraded --help" ;;
+			--allow-degraded --allow-unsigned --help" ;;
 		"caps check") opts="--json --help" ;;
 		"caps review") opts="--registry --component --context --json --help" ;;
 		"caps profiles") opts="--json --help" ;;
@@ -79,6 +81,8 @@ _omnibase()
 		"policy eval") opts="--policies --entities --principal --action --resource \
 			--context --json --help" ;;
 		"audit tail") opts="--follow --event --json --help" ;;
+		"registry "*) opts="--registry --key --policy --password-file --json --help" ;;
+		"scan "*) opts="--capabilities --json --help" ;;
 		esac
 		if [[ $cur == -* ]]; then
 			words=$opts

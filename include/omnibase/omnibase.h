@@ -506,6 +506,10 @@ OB_PUBLIC int ob_sandbox_add_secret(ob_sandbox *sb, const char *source, ob_error
 OB_PUBLIC int ob_sandbox_set_capture_output(ob_sandbox *sb, bool capture);
 /* Run even when a protection is unavailable, emitting SandboxDegraded for it. */
 OB_PUBLIC int ob_sandbox_set_allow_degraded(ob_sandbox *sb, bool allow);
+/* With a component (ob_sandbox_set_component): run it even when its signature, key or
+ * entrypoint does not verify (ob_registry_verify), said in a SandboxDegraded event
+ * ("signature"); without, such a run fails with -EPERM. */
+OB_PUBLIC int ob_sandbox_set_allow_unsigned(ob_sandbox *sb, bool allow);
 /* Also report what was allowed, not only what was refused: each egress connection made
  * (CapabilityUsed events). */
 OB_PUBLIC int ob_sandbox_set_verbose(ob_sandbox *sb, bool verbose);
@@ -675,6 +679,42 @@ OB_PUBLIC const ob_capset *ob_review_granted(const ob_review *rv);
  * (id and Cedar text) and the policies that erred; *ret is malloc'ed, owned by the caller:
  * free().  -ENOMEM. */
 OB_PUBLIC int ob_review_to_json(const ob_review *rv, char **ret);
+
+/* ---------------------------------------------------------------- registry store (SPEC §7)
+ *
+ * Signatures are minisign's (Ed25519, legacy "Ed" and prehashed "ED", trusted comments).
+ * A component UUID of the registry DIR is trusted when components/UUID.json and
+ * policies/UUID.cedar.json are each signed (FILE.minisig) by a key in DIR/keys (*.pub) and its
+ * entrypoint, DIR/components/UUID/ENTRYPOINT, has the metadata's sha256.
+ */
+
+/* Checks component UUID (see above). 0, *RET_KEY (may be NULL; free()) the signing key's id;
+ * -EBADMSG not trusted, RETERR naming the file and why (unsigned, an untrusted key, a
+ * signature or trusted comment that does not match, a changed entrypoint); -EINVAL a
+ * malformed id or file; the errno of a missing file (-ENOENT); -ENOMEM. */
+OB_PUBLIC int ob_registry_verify(const char *dir, const char *uuid, char **ret_key,
+                                 ob_error *reterr);
+/* Signs FILE into FILE.minisig (prehashed, as minisign -S) with the minisign secret key
+ * SECKEY; an encrypted key's password is the first line of PASSWORD_FILE, or (NULL)
+ * $OMNIBASE_KEY_PASSWORD. -EINVAL a malformed key, -EACCES a missing or wrong password. */
+OB_PUBLIC int ob_registry_sign(const char *seckey, const char *password_file, const char *file,
+                               ob_error *reterr);
+/* Lints the component metadata at PATH: *ret (free()) the findings, one a line
+ * ("PATH:$.json.path: rule: message"); returns their number (>= 0), or -EINVAL when PATH is
+ * not JSON, the errno of reading it, -ENOMEM. */
+OB_PUBLIC int ob_registry_lint(const char *path, char **ret, ob_error *reterr);
+/* Lints, then stores METADATA (its entrypoint, found next to it, and POLICY when not NULL)
+ * in DIR, signing each with SECKEY when not NULL; *RET_UUID (may be NULL; free()) the id.
+ * -EINVAL lint findings (listed in RETERR) or a bad policy; errno of files; -ENOMEM. */
+OB_PUBLIC int ob_registry_add(const char *dir, const char *metadata, const char *policy,
+                              const char *seckey, const char *password_file, char **ret_uuid,
+                              ob_error *reterr);
+/* The components as a JSON array of {"uuid", "name", "version", "kind", "signature":
+ * {"state": "verified"|"unverified", "key"|"reason"}}, sorted by id (free()). */
+OB_PUBLIC int ob_registry_list(const char *dir, char **ret_json, ob_error *reterr);
+/* One component: {"metadata", "policy" (its path, when present), "signature"} (free()). */
+OB_PUBLIC int ob_registry_show(const char *dir, const char *uuid, char **ret_json,
+                               ob_error *reterr);
 
 /* ---------------------------------------------------------------- audit logs (SPEC §5) */
 

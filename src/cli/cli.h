@@ -55,3 +55,5 @@ int cmd_caps(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_registry(int argc, char **argv);
+int cmd_scan(int argc, char **argv);

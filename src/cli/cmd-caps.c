@@ -170,6 +170,11 @@ static void print_review(const json_t *rv)
 	if (json_is_string(json_object_get(rv, "name")))
 		(void)printf(" (%s)", json_string_value(json_object_get(rv, "name")));
 	(void)putchar('\n');
+	const json_t *sig = json_object_get(rv, "signature");
+	const char *reason = json_string_value(json_object_get(sig, "reason"));
+	(void)printf("signature %s%s%s\n", json_string_value(json_object_get(sig, "state")),
+	             reason ? ": " : " by key ",
+	             reason ?: json_string_value(json_object_get(sig, "key")));
 	json_array_foreach(req, i, e) {
 		bool allow = streq(json_string_value(json_object_get(e, "decision")), "allow");
 		const json_t *pols = json_object_get(e, "policies"),

@@ -59,6 +59,7 @@ static const char run_help[] =
     "      --seccomp-profile FILE  add system calls to, or take them off, the seccomp\n"
     "                            allow-list: {\"version\": 1, \"allow\": [...], \"deny\": [...]}\n"
     "      --allow-degraded      run even if a protection is unavailable\n"
+    "      --allow-unsigned      run a --component whose signature or sha256 does not verify\n"
     "  -h, --help                show this help\n"
     "\n"
     "Exit status: the program's, 128+N when killed by signal N, 124 on timeout, 125 when\n"
@@ -84,6 +85,7 @@ enum {
 	ARG_JSON,
 	ARG_DRY_RUN,
 	ARG_DEGRADED,
+	ARG_UNSIGNED,
 	ARG_SECRET,
 	ARG_AUDIT_SOCKET,
 	ARG_REGISTRY,
@@ -313,6 +315,8 @@ static int handle_option(RunArgs *a, int c, const char *arg)
 		return 0;
 	case ARG_DEGRADED:
 		return ob_sandbox_set_allow_degraded(a->sb, true);
+	case ARG_UNSIGNED:
+		return ob_sandbox_set_allow_unsigned(a->sb, true);
 	case ARG_REGISTRY:
 	case ARG_ARTIFACTS: {
 		int r = (c == ARG_REGISTRY ? ob_sandbox_set_registry
@@ -355,6 +359,7 @@ static int parse_run_args(RunArgs *a, int argc, char **argv)
 	    {"quiet", no_argument, NULL, ARG_QUIET},
 	    {"dry-run", no_argument, NULL, ARG_DRY_RUN},
 	    {"allow-degraded", no_argument, NULL, ARG_DEGRADED},
+	    {"allow-unsigned", no_argument, NULL, ARG_UNSIGNED},
 	    {"secret", required_argument, NULL, ARG_SECRET},
 	    {"egress", required_argument, NULL, ARG_EGRESS},
 	    {"registry", required_argument, NULL, ARG_REGISTRY},

@@ -16,6 +16,8 @@ static const char main_help[] =
     "  sandbox   run a program under the granted capabilities\n"
     "  caps      validate and inspect capability files\n"
     "  policy    validate Cedar policy files, evaluate requests\n"
+    "  registry  sign, verify, lint and store registry components\n"
+    "  scan      check Python sources against the grants before they run\n"
     "  audit     verify an audit log's hash chain, print its events\n"
     "  doctor    show which protections this kernel and user can apply\n"
     "\n"
@@ -27,6 +29,8 @@ static const Verb main_verbs[] = {
     {"sandbox", "run a program under the granted capabilities", cmd_sandbox},
     {"caps", "validate and inspect capability files", cmd_caps},
     {"policy", "validate policies and evaluate requests", cmd_policy},
+    {"registry", "sign, verify, lint and store registry components", cmd_registry},
+    {"scan", "check Python sources against the grants before they run", cmd_scan},
     {"audit", "verify and print audit logs", cmd_audit},
     {"doctor", "kernel features and protections available", cmd_doctor},
 };

@@ -2,23 +2,43 @@
 """The registry's policy store (SPEC §6, §7): a component's requested capabilities decided by
 its Cedar policy set, in `caps review` and in `sandbox run --component` (grants, narrowing
 by runtime flags, PolicyEvaluated events); root and rootless for the runs."""
+import hashlib
 import json
 import os
+import shutil
+import subprocess
 
 from conftest import events, write_script
 
 UUID = "0b6e2a4c-1f3d-4e5a-9b7c-8d9e0f1a2b3c"
 
 
+SOURCE = os.path.join(os.path.dirname(__file__), "..", "..")
+TEST_KEY = os.path.join(SOURCE, "examples", "keys", "example-TEST-ONLY.key")
+
+
 def make_registry(base, data, requested, policies, groups=("tools",)):
+    """A registry holding one component, signed with the examples' TEST key (trusted in its
+    keys/), so that `sandbox run --component` accepts it."""
     reg = os.path.join(base, "registry")
-    for d in ("components", "policies"):
+    for d in ("components", "policies", "keys", os.path.join("components", UUID)):
         os.makedirs(os.path.join(reg, d), exist_ok=True)
-    with open(os.path.join(reg, "components", UUID + ".json"), "w") as f:
+    shutil.copy(os.path.join(SOURCE, "examples", "registry", "keys", "example-TEST-ONLY.pub"),
+                os.path.join(reg, "keys"))
+    entry = b"print('reader')\n"
+    with open(os.path.join(reg, "components", UUID, "reader.py"), "wb") as f:
+        f.write(entry)
+    meta = os.path.join(reg, "components", UUID + ".json")
+    with open(meta, "w") as f:
         json.dump({"uuid": UUID, "name": "reader", "version": 2, "kind": "tool",
-                   "groups": list(groups), "capabilities": requested}, f, indent=1)
-    with open(os.path.join(reg, "policies", UUID + ".cedar.json"), "w") as f:
+                   "groups": list(groups), "entrypoint": "reader.py",
+                   "sha256": hashlib.sha256(entry).hexdigest(), "capabilities": requested},
+                  f, indent=1)
+    pol = os.path.join(reg, "policies", UUID + ".cedar.json")
+    with open(pol, "w") as f:
         json.dump({"staticPolicies": policies}, f, indent=1)
+    subprocess.run([os.environ["OB_BIN"], "registry", "sign", "--key", TEST_KEY, meta, pol],
+                   check=True, capture_output=True)
     with open(os.path.join(reg, "entities.json"), "w") as f:
         json.dump([{"uid": {"type": "Group", "id": "tools"}, "attrs": {},
                     "parents": [{"type": "Group", "id": "trusted"}]},

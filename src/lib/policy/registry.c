@@ -39,7 +39,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ob_entities *, ob_entities_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(ob_authorizer *, ob_authorizer_free)
 
 /* Component ids name files: letters, digits and '-' only, so no path can be smuggled in. */
-static bool uuid_is_valid(const char *s)
+bool registry_id_is_valid(const char *s)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n > 64)
@@ -97,7 +97,7 @@ static int component_load(const char *dir, const char *uuid, Component *c, ob_er
 
 /* Cedar entities: the component, its groups' hierarchy (entities.json), one Resource per
  * requested capability. */
-static json_t *entities_json(const char *dir, const char *uuid, const Component *c,
+static json_t *entities_json(const char *dir, const char *uuid, const Component *c, bool is_signed,
                              ob_error *reterr)
 {
 	char path[4096];
@@ -126,9 +126,9 @@ static json_t *entities_json(const char *dir, const char *uuid, const Component 
 		if (json_is_string(v) || json_is_integer(v) || json_is_boolean(v))
 			(void)json_object_set(attrs, keys[i], v);
 	}
-	/* Signatures are checked by `registry verify` (a later issue): until then no component
-	 * counts as signed, and a policy asking for it denies. */
-	(void)json_object_set_new(attrs, "signed", json_false());
+	/* signed: the metadata and the policy verify by a trusted key and the entrypoint has its
+	 * sha256 (registry-store.c), so a policy can require it. */
+	(void)json_object_set_new(attrs, "signed", json_boolean(is_signed));
 	const json_t *groups = json_object_get(c->meta, "groups");
 	for (size_t i = 0; i < json_array_size(groups); i++)
 		(void)json_array_append_new(parents, json_pack("{s:s, s:O}", "type", "Group", "id",
@@ -257,7 +257,9 @@ static int review_build(ob_review *rv, const char *dir, const char *uuid, const 
 	(void)snprintf(path, sizeof(path), "%s/policies/%s.cedar.json", dir, uuid);
 	if (r >= 0)
 		r = ob_policy_set_load(path, &ps, reterr);
-	json_t *ents = r >= 0 ? entities_json(dir, uuid, &c, reterr) : NULL;
+	json_t *sig = registry_signature_json(dir, uuid);
+	bool is_signed = streq_ptr(json_string_value(json_object_get(sig, "state")), "verified");
+	json_t *ents = r >= 0 ? entities_json(dir, uuid, &c, is_signed, reterr) : NULL;
 	_cleanup_free_ char *etext = ents ? json_dumps(ents, JSON_COMPACT) : NULL;
 	json_decref(ents);
 	if (r >= 0 && !etext)
@@ -271,12 +273,13 @@ static int review_build(ob_review *rv, const char *dir, const char *uuid, const 
 	if (r >= 0 && !ctext)
 		r = -ENOMEM;
 	if (r >= 0) {
-		rv->json = json_pack("{s:s, s:O?, s:O?, s:O?}", "component", uuid, "name",
+		rv->json = json_pack("{s:s, s:O?, s:O?, s:O?, s:O}", "component", uuid, "name",
 		                     json_object_get(c.meta, "name"), "kind",
 		                     json_object_get(c.meta, "kind"), "version",
-		                     json_object_get(c.meta, "version"));
+		                     json_object_get(c.meta, "version"), "signature", sig);
 		r = rv->json ? decide_all(rv, &c, uuid, az, ps, ctext, reterr) : -ENOMEM;
 	}
+	json_decref(sig);
 	component_done(&c);
 	return r;
 }
@@ -285,7 +288,7 @@ int ob_registry_review(const char *dir, const char *uuid, const ob_context *ctx,
                        ob_error *reterr)
 {
 	assert_return(dir && uuid && ret, -EINVAL);
-	if (!uuid_is_valid(uuid))
+	if (!registry_id_is_valid(uuid))
 		return ob_error_set(reterr, -EINVAL,
 		                    "--component '%.80s': expected a component id (letters, digits "
 		                    "and '-')",
@@ -323,6 +326,14 @@ int ob_review_to_json(const ob_review *rv, char **ret)
 	assert_return(rv && ret, -EINVAL);
 	*ret = json_dumps(rv->json, JSON_COMPACT);
 	return *ret ? 0 : -ENOMEM;
+}
+
+const char *review_untrusted_reason(const ob_review *rv)
+{
+	const json_t *sig = json_object_get(rv->json, "signature");
+	if (streq_ptr(json_string_value(json_object_get(sig, "state")), "verified"))
+		return NULL;
+	return json_string_value(json_object_get(sig, "reason")) ?: "not verified";
 }
 
 const json_t *review_json(const ob_review *rv)

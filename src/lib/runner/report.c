@@ -173,6 +173,9 @@ static void report_degraded(Run *run)
 {
 	if (run->plan.no_namespaces)
 		nons_report_degraded(&run->audit, &run->plan, &run->cg);
+	const char *why = run->sb->review ? review_untrusted_reason(run->sb->review) : NULL;
+	if (why)
+		event_degraded(&run->audit, "signature", why);
 	if (sandbox_identity_degraded(run->sb))
 		event_degraded(&run->audit, "identity",
 		               "rootless: the program's host identity is the caller's, and mode rx "

@@ -184,6 +184,13 @@ static int apply_component(ob_sandbox *sb, ob_error *reterr)
 	int r = ob_registry_review(sb->registry_dir, sb->component, sb->ctx, &sb->review, reterr);
 	if (r < 0)
 		return r;
+	const char *why = review_untrusted_reason(sb->review);
+	if (why && !sb->allow_unsigned)
+		return ob_error_set(
+		    reterr, -EPERM,
+		    "refusing component %s: its signature, key or entrypoint does not "
+		    "verify: %s (--allow-unsigned runs it anyway)",
+		    sb->component, why);
 	const ob_capset *granted = ob_review_granted(sb->review);
 	if (sb->narrow && sb->caps)
 		r = ob_capset_intersection(granted, sb->caps, &effective);
@@ -323,6 +330,13 @@ void ob_result_done(ob_result *res)
 	res->stdout_data = res->stderr_data = NULL;
 	res->stdout_len = res->stderr_len = 0;
 	result_free_denials(res);
+}
+
+int ob_sandbox_set_allow_unsigned(ob_sandbox *sb, bool allow)
+{
+	assert_return(sb, -EINVAL);
+	sb->allow_unsigned = allow;
+	return 0;
 }
 
 int ob_sandbox_set_allow_degraded(ob_sandbox *sb, bool allow)

@@ -29,6 +29,7 @@ struct ob_sandbox {
 	char **secrets;
 	size_t n_secrets;
 	bool allow_degraded;
+	bool allow_unsigned; /* --allow-unsigned: run an untrusted component, said in an event */
 	bool capture_output;
 	bool verbose; /* also report what was allowed */
 	bool has_warning_fd;

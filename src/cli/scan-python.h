@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The scanner that runs inside the sandbox (python3 -I -S -c): parses the source on stdin with
+ * Python's own ast module and prints what it finds, one JSON object a line:
+ *   {"kind": "error", "line", "col", "message"}          the source does not parse
+ *   {"kind": "import", "name", "line", "col"}
+ *   {"kind": "call", "name"}                             a call of a dotted name (aliases resolved)
+ *   {"kind": "command", "name", "command"}               subprocess/os.system of a literal program
+ *   {"kind": "write", "path"}                            open(LITERAL, mode with w/a/x/+)
+ *   {"kind": "url", "name", "url"}                       a call with a literal URL first
+ *   {"kind": "dynamic", "name"}                          eval/exec/compile of a non-literal
+ * It only reads stdin and writes stdout: judging against the grants is the C side's. */
+#pragma once
+
+static const char scan_python[] =
+    "import ast, json, sys\n"
+    "def out(kind, node, **kw):\n"
+    "    kw.update(kind=kind, line=getattr(node, 'lineno', 0), col=getattr(node, 'col_offset', -1) "
+    "+ 1)\n"
+    "    print(json.dumps(kw))\n"
+    "try:\n"
+    "    tree = ast.parse(sys.stdin.buffer.read())\n"
+    "except (SyntaxError, ValueError) as e:\n"
+    "    print(json.dumps({'kind': 'error', 'line': getattr(e, 'lineno', 0) or 0,\n"
+    "                      'col': getattr(e, 'offset', 0) or 0,\n"
+    "                      'message': str(getattr(e, 'msg', e))}))\n"
+    "    sys.exit(0)\n"
+    "alias = {}\n"
+    "for node in ast.walk(tree):\n"
+    "    if isinstance(node, ast.Import):\n"
+    "        for a in node.names:\n"
+    "            alias[a.asname or a.name.split('.')[0]] = a.name if a.asname else "
+    "a.name.split('.')[0]\n"
+    "            out('import', node, name=a.name)\n"
+    "    elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:\n"
+    "        for a in node.names:\n"
+    "            alias[a.asname or a.name] = node.module + '.' + a.name\n"
+    "        out('import', node, name=node.module)\n"
+    "def dotted(f):\n"
+    "    parts = []\n"
+    "    while isinstance(f, ast.Attribute):\n"
+    "        parts.append(f.attr)\n"
+    "        f = f.value\n"
+    "    if not isinstance(f, ast.Name):\n"
+    "        return None\n"
+    "    return '.'.join([alias.get(f.id, f.id)] + parts[::-1])\n"
+    "def const(n):\n"
+    "    if isinstance(n, ast.Constant) and isinstance(n.value, (str, bytes)):\n"
+    "        return n.value if isinstance(n.value, str) else n.value.decode('utf-8', 'replace')\n"
+    "    return None\n"
+    "DYN = {'eval', 'exec', 'compile', '__import__', 'builtins.eval', 'builtins.exec',\n"
+    "       'importlib.import_module'}\n"
+    "for node in ast.walk(tree):\n"
+    "    if not isinstance(node, ast.Call):\n"
+    "        continue\n"
+    "    name = dotted(node.func)\n"
+    "    if not name:\n"
+    "        continue\n"
+    "    first = node.args[0] if node.args else None\n"
+    "    if name in DYN:\n"
+    "        if first is None or const(first) is None:\n"
+    "            out('dynamic', node, name=name)\n"
+    "        continue\n"
+    "    if name in ('open', 'io.open', 'builtins.open') and first is not None:\n"
+    "        mode = node.args[1] if len(node.args) > 1 else next(\n"
+    "            (k.value for k in node.keywords if k.arg == 'mode'), None)\n"
+    "        m = const(mode) if mode is not None else 'r'\n"
+    "        p = const(first)\n"
+    "        if p is not None and m is not None and any(c in m for c in 'wax+'):\n"
+    "            out('write', node, path=p)\n"
+    "            continue\n"
+    "    if name.startswith('subprocess.') or name in ('os.system', 'os.popen'):\n"
+    "        cmd = None\n"
+    "        if isinstance(first, (ast.List, ast.Tuple)) and first.elts:\n"
+    "            cmd = const(first.elts[0])\n"
+    "        elif const(first):\n"
+    "            cmd = const(first).split()[0] if const(first).split() else None\n"
+    "        if cmd:\n"
+    "            out('command', node, name=name, command=cmd)\n"
+    "            continue\n"
+    "    if const(first) and '://' in const(first):\n"
+    "        out('url', node, name=name, url=const(first))\n"
+    "        continue\n"
+    "    out('call', node, name=name)\n";
