@@ -256,7 +256,7 @@ class RunResult:
         d = self.denials
         if d or self.violations:
             first = d[0] if d else {}
-            what = first.get("needed") or first.get("detail") or first.get("syscall") or "?"
+            what = first.get("needed") or ":".join(str(first[k]) for k in ("capability", "resource") if k in first) or first.get("detail") or first.get("syscall") or "?"
             raise SandboxViolationError(
                 f"{self.violations or len(d)} denial(s) in the sandbox, first: {first.get('event', '?')} {what}",
                 events=d, result=self)
@@ -385,6 +385,8 @@ class Sandbox:
         if isinstance(argv, (str, bytes)) or not isinstance(argv, Sequence):
             raise TypeError("argv must be a list of str")
         argv = [_check_str("argv item", a) for a in argv]
+        if not argv:
+            raise ValueError("argv is empty: no program to run")
         if stdin not in (None, b""):
             raise NotImplementedError("stdin data is not supported yet: write a file instead")
         opts = dict(self._opts)

@@ -11,7 +11,6 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -21,7 +20,8 @@
 
 #include "omnibase/omnibase.h"
 
-static PyObject *raise_ob(int code, const char *msg) {
+static PyObject *raise_ob(int code, const char *msg)
+{
 	if (code >= 0)
 		code = -EINVAL;
 	if (!msg || !*msg)
@@ -53,7 +53,8 @@ typedef struct {
 	PyObject_HEAD ob_context *ctx;
 } ContextObject;
 
-static int context_fill(ob_context *ctx, PyObject *dict) {
+static int context_fill(ob_context *ctx, PyObject *dict)
+{
 	if (!dict || dict == Py_None)
 		return 0;
 	if (!PyDict_Check(dict)) {
@@ -73,7 +74,8 @@ static int context_fill(ob_context *ctx, PyObject *dict) {
 		int r = ob_context_set(ctx, ks, vs);
 		if (r < 0) {
 			char msg[300];
-			snprintf(msg, sizeof msg, "context key '%.128s': malformed key or value", ks);
+			snprintf(msg, sizeof msg, "context key '%.128s': malformed key or value",
+			         ks);
 			raise_ob(r, msg);
 			return -1;
 		}
@@ -81,7 +83,8 @@ static int context_fill(ob_context *ctx, PyObject *dict) {
 	return 0;
 }
 
-static int context_init(ContextObject *self, PyObject *args, PyObject *kw) {
+static int context_init(ContextObject *self, PyObject *args, PyObject *kw)
+{
 	static char *kwlist[] = {"values", NULL};
 	PyObject *dict = NULL;
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "|O", kwlist, &dict))
@@ -94,22 +97,24 @@ static int context_init(ContextObject *self, PyObject *args, PyObject *kw) {
 	return context_fill(self->ctx, dict);
 }
 
-static void context_dealloc(ContextObject *self) {
+static void context_dealloc(ContextObject *self)
+{
 	ob_context_free(self->ctx);
 	Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 static PyTypeObject ContextType = {
-	PyVarObject_HEAD_INIT(NULL, 0).tp_name = "omnibase._omnibase.Context",
-	.tp_doc = PyDoc_STR("Context(values): KEY=VALUE pairs conditions are evaluated against."),
-	.tp_basicsize = sizeof(ContextObject),
-	.tp_flags = Py_TPFLAGS_DEFAULT,
-	.tp_new = PyType_GenericNew,
-	.tp_init = (initproc)context_init,
-	.tp_dealloc = (destructor)context_dealloc,
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "omnibase._omnibase.Context",
+    .tp_doc = PyDoc_STR("Context(values): KEY=VALUE pairs conditions are evaluated against."),
+    .tp_basicsize = sizeof(ContextObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)context_init,
+    .tp_dealloc = (destructor)context_dealloc,
 };
 
-static const ob_context *context_arg(PyObject *o, bool *ok) {
+static const ob_context *context_arg(PyObject *o, bool *ok)
+{
 	*ok = true;
 	if (!o || o == Py_None)
 		return NULL;
@@ -130,7 +135,8 @@ typedef struct {
 
 static PyTypeObject CapSetType;
 
-static int capset_init(CapSetObject *self, PyObject *args, PyObject *kw) {
+static int capset_init(CapSetObject *self, PyObject *args, PyObject *kw)
+{
 	static char *kwlist[] = {NULL};
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "", kwlist))
 		return -1;
@@ -143,12 +149,14 @@ static int capset_init(CapSetObject *self, PyObject *args, PyObject *kw) {
 	return 0;
 }
 
-static void capset_dealloc(CapSetObject *self) {
+static void capset_dealloc(CapSetObject *self)
+{
 	ob_capset_unref(self->set);
 	Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-static PyObject *capset_load(CapSetObject *self, PyObject *args) {
+static PyObject *capset_load(CapSetObject *self, PyObject *args)
+{
 	const char *path, *workdir = NULL;
 	if (!PyArg_ParseTuple(args, "s|z", &path, &workdir))
 		return NULL;
@@ -161,7 +169,8 @@ static PyObject *capset_load(CapSetObject *self, PyObject *args) {
 
 /* A capability from (type name, resource, workdir, conditions dict). */
 static ob_capability *make_cap(const char *type_name, PyObject *resource, const char *workdir,
-                               PyObject *conds) {
+                               PyObject *conds)
+{
 	ob_cap_type t = ob_cap_type_from_string(type_name);
 	if (t < 0) {
 		char msg[200];
@@ -209,7 +218,8 @@ static ob_capability *make_cap(const char *type_name, PyObject *resource, const 
 	return cap;
 }
 
-static PyObject *capset_add(CapSetObject *self, PyObject *args) {
+static PyObject *capset_add(CapSetObject *self, PyObject *args)
+{
 	const char *type_name, *workdir = NULL;
 	PyObject *resource, *conds = NULL;
 	if (!PyArg_ParseTuple(args, "sU|zO", &type_name, &resource, &workdir, &conds))
@@ -224,7 +234,8 @@ static PyObject *capset_add(CapSetObject *self, PyObject *args) {
 	Py_RETURN_NONE;
 }
 
-static PyObject *capset_has(CapSetObject *self, PyObject *args) {
+static PyObject *capset_has(CapSetObject *self, PyObject *args)
+{
 	const char *type_name, *workdir = NULL;
 	PyObject *resource, *conds = NULL, *ctxo = NULL;
 	if (!PyArg_ParseTuple(args, "sU|zOO", &type_name, &resource, &workdir, &conds, &ctxo))
@@ -241,7 +252,8 @@ static PyObject *capset_has(CapSetObject *self, PyObject *args) {
 	return PyBool_FromLong(has);
 }
 
-static PyObject *capset_set_workdir(CapSetObject *self, PyObject *args) {
+static PyObject *capset_set_workdir(CapSetObject *self, PyObject *args)
+{
 	const char *dir;
 	if (!PyArg_ParseTuple(args, "s", &dir))
 		return NULL;
@@ -254,7 +266,8 @@ static PyObject *capset_set_workdir(CapSetObject *self, PyObject *args) {
 	Py_RETURN_NONE;
 }
 
-static PyObject *capset_items(CapSetObject *self, PyObject *Py_UNUSED(ignored)) {
+static PyObject *capset_items(CapSetObject *self, PyObject *Py_UNUSED(ignored))
+{
 	size_t n = ob_capset_size(self->set);
 	PyObject *list = PyList_New((Py_ssize_t)n);
 	for (size_t i = 0; list && i < n; i++) {
@@ -269,9 +282,10 @@ static PyObject *capset_items(CapSetObject *self, PyObject *Py_UNUSED(ignored)) 
 				Py_CLEAR(conds);
 			Py_XDECREF(vo);
 		}
-		PyObject *item = conds ? Py_BuildValue("(ssN)", ob_cap_type_to_string(ob_capability_type(c)),
-		                                       ob_capability_resource(c), conds)
-		                       : NULL;
+		PyObject *item =
+		    conds ? Py_BuildValue("(ssN)", ob_cap_type_to_string(ob_capability_type(c)),
+		                          ob_capability_resource(c), conds)
+		          : NULL;
 		if (!item) {
 			Py_DECREF(list);
 			return NULL;
@@ -281,7 +295,8 @@ static PyObject *capset_items(CapSetObject *self, PyObject *Py_UNUSED(ignored)) 
 	return list;
 }
 
-static PyObject *capset_to_json(CapSetObject *self, PyObject *Py_UNUSED(ignored)) {
+static PyObject *capset_to_json(CapSetObject *self, PyObject *Py_UNUSED(ignored))
+{
 	char *s = NULL;
 	if (ob_capset_to_json(self->set, &self->limits, &s) < 0)
 		return PyErr_NoMemory();
@@ -292,7 +307,8 @@ static PyObject *capset_to_json(CapSetObject *self, PyObject *Py_UNUSED(ignored)
 
 /* check(kind, context, a, b=None): None when allowed; otherwise a tuple (code, type,
  * operation, resource, needed, message) for the Python layer to raise as it likes. */
-static PyObject *capset_check(CapSetObject *self, PyObject *args) {
+static PyObject *capset_check(CapSetObject *self, PyObject *args)
+{
 	const char *kind, *a, *b = NULL;
 	PyObject *ctxo, *bo = Py_None;
 	if (!PyArg_ParseTuple(args, "sOs|O", &kind, &ctxo, &a, &bo))
@@ -349,7 +365,8 @@ static PyObject *capset_check(CapSetObject *self, PyObject *args) {
 	                     e.needed, e.msg);
 }
 
-static PyObject *capset_copy(CapSetObject *self, PyObject *Py_UNUSED(ignored)) {
+static PyObject *capset_copy(CapSetObject *self, PyObject *Py_UNUSED(ignored))
+{
 	CapSetObject *c = PyObject_New(CapSetObject, &CapSetType);
 	if (!c)
 		return NULL;
@@ -362,49 +379,51 @@ static PyObject *capset_copy(CapSetObject *self, PyObject *Py_UNUSED(ignored)) {
 	return (PyObject *)c;
 }
 
-static Py_ssize_t capset_len(CapSetObject *self) {
+static Py_ssize_t capset_len(CapSetObject *self)
+{
 	return (Py_ssize_t)ob_capset_size(self->set);
 }
 
 static PyMethodDef capset_methods[] = {
-	{"load", (PyCFunction)capset_load, METH_VARARGS,
-	 PyDoc_STR("load(path, workdir=None): add a capability file's grants and limits")},
-	{"add", (PyCFunction)capset_add, METH_VARARGS,
-	 PyDoc_STR("add(type, resource, workdir=None, conditions=None)")},
-	{"has", (PyCFunction)capset_has, METH_VARARGS,
-	 PyDoc_STR("has(type, resource, workdir=None, conditions=None, context=None) -> bool")},
-	{"set_workdir", (PyCFunction)capset_set_workdir, METH_VARARGS,
-	 PyDoc_STR("set_workdir(dir): where relative request paths resolve")},
-	{"items", (PyCFunction)capset_items, METH_NOARGS,
-	 PyDoc_STR("items() -> [(type, resource, conditions)]")},
-	{"to_json", (PyCFunction)capset_to_json, METH_NOARGS,
-	 PyDoc_STR("to_json() -> str: the set and its file's limits")},
-	{"copy", (PyCFunction)capset_copy, METH_NOARGS,
-	 PyDoc_STR("copy() -> CapSet: an independent copy (grants, workdir, limits)")},
-	{"check", (PyCFunction)capset_check, METH_VARARGS,
-	 PyDoc_STR("check(kind, context, a, b=None) -> None or a denial tuple")},
-	{NULL, NULL, 0, NULL},
+    {"load", (PyCFunction)capset_load, METH_VARARGS,
+     PyDoc_STR("load(path, workdir=None): add a capability file's grants and limits")},
+    {"add", (PyCFunction)capset_add, METH_VARARGS,
+     PyDoc_STR("add(type, resource, workdir=None, conditions=None)")},
+    {"has", (PyCFunction)capset_has, METH_VARARGS,
+     PyDoc_STR("has(type, resource, workdir=None, conditions=None, context=None) -> bool")},
+    {"set_workdir", (PyCFunction)capset_set_workdir, METH_VARARGS,
+     PyDoc_STR("set_workdir(dir): where relative request paths resolve")},
+    {"items", (PyCFunction)capset_items, METH_NOARGS,
+     PyDoc_STR("items() -> [(type, resource, conditions)]")},
+    {"to_json", (PyCFunction)capset_to_json, METH_NOARGS,
+     PyDoc_STR("to_json() -> str: the set and its file's limits")},
+    {"copy", (PyCFunction)capset_copy, METH_NOARGS,
+     PyDoc_STR("copy() -> CapSet: an independent copy (grants, workdir, limits)")},
+    {"check", (PyCFunction)capset_check, METH_VARARGS,
+     PyDoc_STR("check(kind, context, a, b=None) -> None or a denial tuple")},
+    {NULL, NULL, 0, NULL},
 };
 
 static PySequenceMethods capset_seq = {.sq_length = (lenfunc)capset_len};
 
 static PyTypeObject CapSetType = {
-	PyVarObject_HEAD_INIT(NULL, 0).tp_name = "omnibase._omnibase.CapSet",
-	.tp_doc = PyDoc_STR("CapSet(): a libomnibase capability set (ob_capset)."),
-	.tp_basicsize = sizeof(CapSetObject),
-	.tp_flags = Py_TPFLAGS_DEFAULT,
-	.tp_new = PyType_GenericNew,
-	.tp_init = (initproc)capset_init,
-	.tp_dealloc = (destructor)capset_dealloc,
-	.tp_methods = capset_methods,
-	.tp_as_sequence = &capset_seq,
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "omnibase._omnibase.CapSet",
+    .tp_doc = PyDoc_STR("CapSet(): a libomnibase capability set (ob_capset)."),
+    .tp_basicsize = sizeof(CapSetObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)capset_init,
+    .tp_dealloc = (destructor)capset_dealloc,
+    .tp_methods = capset_methods,
+    .tp_as_sequence = &capset_seq,
 };
 
 /* ------------------------------------------------------------------ run */
 
 /* Calls ADD(sb, item, &e) for every str of the list L (None: none). */
 static int each_str(PyObject *l, ob_sandbox *sb, int (*add)(ob_sandbox *, const char *, ob_error *),
-                    const char *what) {
+                    const char *what)
+{
 	if (!l || l == Py_None)
 		return 0;
 	if (!PyList_Check(l)) {
@@ -429,14 +448,17 @@ static int each_str(PyObject *l, ob_sandbox *sb, int (*add)(ob_sandbox *, const 
 	return 0;
 }
 
-static int add_log(ob_sandbox *sb, const char *path, ob_error *e) {
+static int add_log(ob_sandbox *sb, const char *path, ob_error *e)
+{
 	(void)e;
 	return ob_sandbox_add_audit_log(sb, path);
 }
 
 /* The sandbox of one run, built from the keyword arguments (the GIL held). */
-static int build(ob_sandbox *sb, ob_capset *set, CapSetObject *cs, PyObject *argv, PyObject *kw) {
-	static const char *strs[] = {"workdir", "mode", "backend", "egress", "registry", "artifacts"};
+static int build(ob_sandbox *sb, ob_capset *set, CapSetObject *cs, PyObject *argv, PyObject *kw)
+{
+	static const char *strs[] = {"workdir", "mode",     "backend",
+	                             "egress",  "registry", "artifacts"};
 	const char *v[6] = {0};
 	for (size_t i = 0; i < 6; i++) {
 		PyObject *o = kw ? PyDict_GetItemString(kw, strs[i]) : NULL;
@@ -458,7 +480,8 @@ static int build(ob_sandbox *sb, ob_capset *set, CapSetObject *cs, PyObject *arg
 	if (v[5] && (r = ob_sandbox_set_artifacts(sb, v[5], &e)) < 0)
 		return raise_ob(r, e.msg), -1;
 	if (v[1] && ob_sandbox_set_mode(sb, ob_sandbox_mode_from_string(v[1])) < 0) {
-		PyErr_Format(PyExc_ValueError, "unknown mode '%s': expected sandbox, rx or rwx", v[1]);
+		PyErr_Format(PyExc_ValueError, "unknown mode '%s': expected sandbox, rx or rwx",
+		             v[1]);
 		return -1;
 	}
 	if (v[2] && ob_sandbox_set_backend(sb, ob_backend_from_string(v[2])) < 0) {
@@ -488,7 +511,8 @@ static int build(ob_sandbox *sb, ob_capset *set, CapSetObject *cs, PyObject *arg
 			const char *vs = PyUnicode_Check(val) ? PyUnicode_AsUTF8(val) : NULL;
 			if (!ks || !vs) {
 				if (!PyErr_Occurred())
-					PyErr_SetString(PyExc_TypeError, "limits must be a dict of str to str");
+					PyErr_SetString(PyExc_TypeError,
+					                "limits must be a dict of str to str");
 				return -1;
 			}
 			ob_limit l = ob_limit_from_string(ks);
@@ -514,21 +538,25 @@ static int build(ob_sandbox *sb, ob_capset *set, CapSetObject *cs, PyObject *arg
 			const char *vs = PyUnicode_Check(val) ? PyUnicode_AsUTF8(val) : NULL;
 			if (!ks || !vs) {
 				if (!PyErr_Occurred())
-					PyErr_SetString(PyExc_TypeError, "context must be a dict of str to str");
+					PyErr_SetString(PyExc_TypeError,
+					                "context must be a dict of str to str");
 				return -1;
 			}
 			if (ob_sandbox_set_context(sb, ks, vs) < 0) {
-				PyErr_Format(PyExc_ValueError, "context key '%s': malformed key or value", ks);
+				PyErr_Format(PyExc_ValueError,
+				             "context key '%s': malformed key or value", ks);
 				return -1;
 			}
 		}
 	}
 
 	PyObject *o;
-	if (each_str(kw ? PyDict_GetItemString(kw, "env") : NULL, sb, ob_sandbox_add_env, "env") < 0 ||
+	if (each_str(kw ? PyDict_GetItemString(kw, "env") : NULL, sb, ob_sandbox_add_env, "env") <
+	        0 ||
 	    each_str(kw ? PyDict_GetItemString(kw, "secrets") : NULL, sb, ob_sandbox_add_secret,
 	             "secrets") < 0 ||
-	    each_str(kw ? PyDict_GetItemString(kw, "audit_logs") : NULL, sb, add_log, "audit_logs") < 0)
+	    each_str(kw ? PyDict_GetItemString(kw, "audit_logs") : NULL, sb, add_log,
+	             "audit_logs") < 0)
 		return -1;
 	if ((o = kw ? PyDict_GetItemString(kw, "allow_degraded") : NULL) && PyObject_IsTrue(o))
 		(void)ob_sandbox_set_allow_degraded(sb, true);
@@ -549,7 +577,8 @@ static int build(ob_sandbox *sb, ob_capset *set, CapSetObject *cs, PyObject *arg
 		if (!av[i]) {
 			PyMem_Free(av);
 			if (!PyErr_Occurred())
-				PyErr_SetString(PyExc_TypeError, "argv must be a non-empty list of str");
+				PyErr_SetString(PyExc_TypeError,
+				                "argv must be a non-empty list of str");
 			return -1;
 		}
 	}
@@ -563,7 +592,8 @@ static int build(ob_sandbox *sb, ob_capset *set, CapSetObject *cs, PyObject *arg
 	return 0;
 }
 
-static PyObject *read_events(int fd) {
+static PyObject *read_events(int fd)
+{
 	off_t size = lseek(fd, 0, SEEK_END);
 	if (size < 0 || lseek(fd, 0, SEEK_SET) < 0)
 		return PyErr_SetFromErrno(PyExc_OSError);
@@ -575,7 +605,8 @@ static PyObject *read_events(int fd) {
 		ssize_t k = read(fd, p + got, (size_t)(size - got));
 		if (k <= 0) {
 			Py_DECREF(b);
-			return k < 0 ? PyErr_SetFromErrno(PyExc_OSError) : PyErr_Format(PyExc_OSError, "short read");
+			return k < 0 ? PyErr_SetFromErrno(PyExc_OSError)
+			             : PyErr_Format(PyExc_OSError, "short read");
 		}
 		got += k;
 	}
@@ -589,12 +620,14 @@ PyDoc_STRVAR(run_doc,
              "(dict of str), env, secrets (\"NAME=@FILE\"), audit_logs (list of str),\n"
              "allow_degraded, verbose (bool).  Events are collected in a memfd sink.");
 
-static PyObject *py_run(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kw) {
+static PyObject *py_run(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kw)
+{
 	PyObject *cso, *argv;
 	if (!PyArg_ParseTuple(args, "OO", &cso, &argv))
 		return NULL;
 	if (cso != Py_None && !PyObject_TypeCheck(cso, &CapSetType)) {
-		PyErr_SetString(PyExc_TypeError, "capset must be an omnibase._omnibase.CapSet or None");
+		PyErr_SetString(PyExc_TypeError,
+		                "capset must be an omnibase._omnibase.CapSet or None");
 		return NULL;
 	}
 	CapSetObject *cs = cso == Py_None ? NULL : (CapSetObject *)cso;
@@ -633,44 +666,45 @@ static PyObject *py_run(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kw) 
 	}
 	PyObject *events = read_events(efd);
 	(void)close(efd);
-	PyObject *out = events ? Py_BuildValue(
-	                                 "{s:i,s:i,s:i,s:O,s:O,s:K,s:K,s:I,s:O,s:s,s:y#,s:y#,s:N,s:s}",
-	                                 "exit_code", res.exit_code, "status", res.status, "signal",
-	                                 res.signal, "timed_out", res.timed_out ? Py_True : Py_False,
-	                                 "oom", res.oom ? Py_True : Py_False, "duration_ms",
-	                                 (unsigned long long)res.duration_ms, "max_rss_kb",
-	                                 (unsigned long long)res.max_rss_kb, "violations",
-	                                 res.violations, "output_exceeded",
-	                                 res.output_exceeded ? Py_True : Py_False, "execution_id",
-	                                 res.execution_id, "stdout", res.stdout_data ? res.stdout_data : "",
-	                                 (Py_ssize_t)res.stdout_len, "stderr",
-	                                 res.stderr_data ? res.stderr_data : "",
-	                                 (Py_ssize_t)res.stderr_len, "events", events, "message", e.msg)
-	                           : NULL;
+	PyObject *out =
+	    events
+	        ? Py_BuildValue(
+	              "{s:i,s:i,s:i,s:O,s:O,s:K,s:K,s:I,s:O,s:s,s:y#,s:y#,s:N,s:s}", "exit_code",
+	              res.exit_code, "status", res.status, "signal", res.signal, "timed_out",
+	              res.timed_out ? Py_True : Py_False, "oom", res.oom ? Py_True : Py_False,
+	              "duration_ms", (unsigned long long)res.duration_ms, "max_rss_kb",
+	              (unsigned long long)res.max_rss_kb, "violations", res.violations,
+	              "output_exceeded", res.output_exceeded ? Py_True : Py_False, "execution_id",
+	              res.execution_id, "stdout", res.stdout_data ? res.stdout_data : "",
+	              (Py_ssize_t)res.stdout_len, "stderr", res.stderr_data ? res.stderr_data : "",
+	              (Py_ssize_t)res.stderr_len, "events", events, "message", e.msg)
+	        : NULL;
 	ob_result_done(&res);
 	return out;
 }
 
-static PyObject *py_version(PyObject *Py_UNUSED(mod), PyObject *Py_UNUSED(ignored)) {
+static PyObject *py_version(PyObject *Py_UNUSED(mod), PyObject *Py_UNUSED(ignored))
+{
 	return PyUnicode_FromString(ob_version());
 }
 
 static PyMethodDef module_methods[] = {
-	{"run", (PyCFunction)(void (*)(void))py_run, METH_VARARGS | METH_KEYWORDS, run_doc},
-	{"version", (PyCFunction)py_version, METH_NOARGS, PyDoc_STR("libomnibase's version")},
-	{NULL, NULL, 0, NULL},
+    {"run", (PyCFunction)(void (*)(void))py_run, METH_VARARGS | METH_KEYWORDS, run_doc},
+    {"version", (PyCFunction)py_version, METH_NOARGS, PyDoc_STR("libomnibase's version")},
+    {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-	PyModuleDef_HEAD_INIT,
-	.m_name = "omnibase._omnibase",
-	.m_doc = PyDoc_STR("The C binding over libomnibase; use the omnibase package."),
-	.m_size = -1,
-	.m_methods = module_methods,
+    PyModuleDef_HEAD_INIT,
+    .m_name = "omnibase._omnibase",
+    .m_doc = PyDoc_STR("The C binding over libomnibase; use the omnibase package."),
+    .m_size = -1,
+    .m_methods = module_methods,
 };
 
 PyMODINIT_FUNC PyInit__omnibase(void);
-PyMODINIT_FUNC PyInit__omnibase(void) {
+PyMODINIT_FUNC PyInit__omnibase(void)
+{
 	if (PyType_Ready(&ContextType) < 0 || PyType_Ready(&CapSetType) < 0)
 		return NULL;
 	PyObject *m = PyModule_Create(&module);

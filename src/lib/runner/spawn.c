@@ -557,7 +557,10 @@ static _Noreturn void child_main(const SpawnArgs *a)
 	/* Before the program exists, so it never sees PID 1 otherwise. */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	wipe_args_and_environment();
-	pid_t pid = fork();
+	/* Not fork(): its atfork handlers take glibc's malloc locks, which a raw clone (ours, in
+	 * spawn_sandbox) copied in whatever state the caller's other threads held them; with a
+	 * threaded caller (the Python package) that deadlocked here. */
+	pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, 0);
 	if (pid < 0)
 		die_setup(a, errno, "fork", NULL);
 	if (pid == 0)
