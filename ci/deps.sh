@@ -3,7 +3,7 @@
 # Installs the build and test dependencies from Debian's archive when any is missing.
 set -euo pipefail
 pkgs=(meson ninja-build gcc clang pkg-config libseccomp-dev libjansson-dev libsodium-dev libcmocka-dev
-      python3 python3-pytest gcovr clang-format clang-tidy libclang-rt-dev
+      python3 python3-pytest python3-dev python3-venv python3-mesonpy gcovr clang-format clang-tidy libclang-rt-dev
       postgresql postgresql-client runsc crun runc)
 missing=()
 for p in "${pkgs[@]}"; do
