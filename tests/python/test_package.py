@@ -109,7 +109,7 @@ def test_from_file_and_its_errors(tmp_path):
 
 def test_bad_input_raises():
     with pytest.raises(ValueError):
-        Capability("NO_SUCH_TYPE", "x") and CapabilitySet([Capability("NO_SUCH_TYPE", "x")])
+        CapabilitySet([Capability("NO_SUCH_TYPE", "x")])
     with pytest.raises(ValueError):
         CapabilitySet([Capability("FILE_READ", "a\x00b")])
     with pytest.raises(TypeError):
