@@ -18,6 +18,7 @@ import enum
 import json
 import os
 import shutil
+import socket
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -315,11 +316,59 @@ def _str_map(name: str, m: Optional[Mapping[str, Any]]) -> Dict[str, str]:
     return out
 
 
+class _EventStream:
+    """A unix socket the library sends each event to as it happens (an audit socket sink,
+    ob_sandbox_add_audit_socket): a thread reads it and calls on_event while the run goes
+    on (the GIL is released during the run)."""
+
+    def __init__(self, on_event: Callable[[Dict[str, Any]], None], directory: str) -> None:
+        self.path = os.path.join(directory, "events.sock")
+        self._on_event = on_event
+        self._srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._srv.bind(self.path)
+        self._srv.listen(1)
+        self.delivered = 0
+        self.error: Optional[BaseException] = None
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        try:
+            self._srv.settimeout(60)
+            conn, _ = self._srv.accept()
+        except OSError:
+            return  # closed: the run never connected (it failed before starting)
+        with conn:
+            buf = b""
+            while True:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+                *lines, buf = buf.split(b"\n")
+                for line in lines:
+                    if line.strip() and self.error is None:
+                        try:
+                            self._on_event(json.loads(line))
+                            self.delivered += 1
+                        except BaseException as e:  # raised from run() afterwards
+                            self.error = e
+
+    def close(self) -> None:
+        """Waits for the end of the stream (the library closes it when the run ends)."""
+        self._thread.join(timeout=10)
+        self._srv.close()
+        self._thread.join(timeout=1)
+
+
 class Sandbox:
     """A sandbox over one workdir; each run() is a fresh sandbox (ob_sandbox_run) over it.
 
     ``workdir=None`` makes a temporary directory, removed on close.  ``on_event`` is called
-    with each event (a dict) once the run has ended, in order (not while it runs).
+    with each event (a dict) as the run goes, from a thread of the binding that reads an
+    audit socket the library writes to; events that had not arrived when the run ended are
+    delivered from ``run()`` before it returns.  An exception of ``on_event`` is raised
+    from ``run()`` after the run.
     ``secrets`` maps a name to its bytes (handed to the library through a 0400 file in a
     private directory, removed after the run).  Objects are independent: many may run in
     many threads at once, each with its own grants.  One run at a time per object.
@@ -398,9 +447,14 @@ class Sandbox:
         capset = self.capabilities._set if self.capabilities is not None else None
         with self._lock:
             secret_dir = None
+            stream = None
             try:
+                if self._secrets or self.on_event is not None:
+                    secret_dir = tempfile.mkdtemp(prefix="omnibase-run-")
+                if self.on_event is not None:
+                    stream = _EventStream(self.on_event, secret_dir)
+                    opts["audit_sockets"] = [stream.path]
                 if self._secrets:
-                    secret_dir = tempfile.mkdtemp(prefix="omnibase-secrets-")
                     opts["secrets"] = []
                     for k, v in self._secrets.items():
                         p = os.path.join(secret_dir, f"s{len(opts['secrets'])}")
@@ -410,6 +464,8 @@ class Sandbox:
                         opts["secrets"].append(f"{k}=@{p}")
                 raw = _omnibase.run(capset, argv, **opts)
             finally:
+                if stream is not None:
+                    stream.close()
                 if secret_dir:
                     shutil.rmtree(secret_dir, ignore_errors=True)
         events = [json.loads(line) for line in raw["events"].splitlines() if line.strip()]
@@ -419,7 +475,9 @@ class Sandbox:
                       status=raw["status"], oom=raw["oom"], violations=raw["violations"],
                       output_exceeded=raw["output_exceeded"], execution_id=raw["execution_id"],
                       message=raw["message"])
-        if self.on_event is not None:
-            for e in events:
-                self.on_event(e)
+        if stream is not None:
+            if stream.error is not None:
+                raise stream.error
+            for e in events[stream.delivered:]:  # what the stream had not delivered yet
+                self.on_event(e)  # type: ignore[misc]
         return r

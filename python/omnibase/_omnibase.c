@@ -454,6 +454,12 @@ static int add_log(ob_sandbox *sb, const char *path, ob_error *e)
 	return ob_sandbox_add_audit_log(sb, path);
 }
 
+static int add_socket(ob_sandbox *sb, const char *path, ob_error *e)
+{
+	(void)e;
+	return ob_sandbox_add_audit_socket(sb, path);
+}
+
 /* The sandbox of one run, built from the keyword arguments (the GIL held). */
 static int build(ob_sandbox *sb, ob_capset *set, CapSetObject *cs, PyObject *argv, PyObject *kw)
 {
@@ -551,13 +557,13 @@ static int build(ob_sandbox *sb, ob_capset *set, CapSetObject *cs, PyObject *arg
 	}
 
 	PyObject *o;
-	if (each_str(kw ? PyDict_GetItemString(kw, "env") : NULL, sb, ob_sandbox_add_env, "env") <
-	        0 ||
-	    each_str(kw ? PyDict_GetItemString(kw, "secrets") : NULL, sb, ob_sandbox_add_secret,
-	             "secrets") < 0 ||
-	    each_str(kw ? PyDict_GetItemString(kw, "audit_logs") : NULL, sb, add_log,
-	             "audit_logs") < 0)
+#define KW(name) (kw ? PyDict_GetItemString(kw, name) : NULL)
+	if (each_str(KW("env"), sb, ob_sandbox_add_env, "env") < 0 ||
+	    each_str(KW("secrets"), sb, ob_sandbox_add_secret, "secrets") < 0 ||
+	    each_str(KW("audit_logs"), sb, add_log, "audit_logs") < 0 ||
+	    each_str(KW("audit_sockets"), sb, add_socket, "audit_sockets") < 0)
 		return -1;
+#undef KW
 	if ((o = kw ? PyDict_GetItemString(kw, "allow_degraded") : NULL) && PyObject_IsTrue(o))
 		(void)ob_sandbox_set_allow_degraded(sb, true);
 	if ((o = kw ? PyDict_GetItemString(kw, "verbose") : NULL) && PyObject_IsTrue(o))
@@ -617,7 +623,8 @@ PyDoc_STRVAR(run_doc,
              "run(capset, argv, **options) -> dict\n\n"
              "One run through ob_sandbox_run(), the GIL released while it runs.  Options:\n"
              "workdir, mode, backend, egress, registry, artifacts (str), limits, context\n"
-             "(dict of str), env, secrets (\"NAME=@FILE\"), audit_logs (list of str),\n"
+             "(dict of str), env, secrets (\"NAME=@FILE\"), audit_logs, audit_sockets (lists of\n"
+             "str), "
              "allow_degraded, verbose (bool).  Events are collected in a memfd sink.");
 
 static PyObject *py_run(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kw)

@@ -251,3 +251,29 @@ def test_threads_each_with_its_own_grants(tmp_path):
         assert code == 1
         assert denied == [str(tmp_path / f"{other}.txt")]
     assert len(results) == 6
+
+
+def test_on_event_streams_during_the_run():
+    """Events arrive while the program still runs: it waits for a file that on_event writes
+    into the workdir when it sees the program's first denial."""
+    seen = []
+    with Sandbox(caps(("EXTERNAL_COMMAND", "cat"), ("EXTERNAL_COMMAND", "sleep"))) as sb:
+        def on_event(e):
+            seen.append(e)
+            if e["event"] == "CapabilityDenied":
+                sb.files.write("go", b"seen")
+
+        sb.on_event = on_event
+        script = ("cat /etc/shadow 2>/dev/null; i=0; while [ $i -lt 100 ]; do "
+                  "[ -s go ] && exit 7; sleep 0.1; i=$((i+1)); done; exit 3")
+        r = sb.run(["/bin/sh", "-c", script], timeout=20)
+    assert r.exit_code == 7, (r.exit_code, r.stderr)
+    assert seen == r.events
+
+
+def test_on_event_exception_is_raised_from_run():
+    def boom(e):
+        raise KeyError("from on_event")
+
+    with Sandbox(caps(), on_event=boom) as sb, pytest.raises(KeyError):
+        sb.run(["/bin/true"])
