@@ -3,8 +3,8 @@
 # Installs the build and test dependencies from Debian's archive when any is missing.
 set -euo pipefail
 pkgs=(meson ninja-build gcc clang pkg-config libseccomp-dev libjansson-dev libsodium-dev libcmocka-dev
-      python3 python3-pytest gcovr clang-format clang-tidy libclang-rt-dev
-      postgresql postgresql-client runsc crun runc minisign shfmt)
+      python3 python3-pytest python3-dev python3-venv python3-mesonpy gcovr clang-format clang-tidy
+      libclang-rt-dev postgresql postgresql-client runsc crun runc minisign shfmt)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

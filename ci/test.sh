@@ -5,7 +5,8 @@
 #      line coverage of src/ must be >= 90 %
 #   2. clang with ASan + UBSan (and libFuzzer): the same tests, then each fuzzer for
 #      OB_FUZZ_SECONDS (default 60)
-#   3. clang-format and clang-tidy over the tree
+#   3. the Python package: pip install . into a venv, tests/python against it (ci/python.sh)
+#   4. clang-format and clang-tidy over the tree
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./ci/deps.sh
@@ -59,6 +60,9 @@ CC=clang meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false 
 	-Dc_args=-fno-sanitize-recover=all --werror >/dev/null
 ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 run_suite build-asan
+
+echo "== python package (pip install . into a venv, tests/python)"
+if ./ci/python.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 for t in audit capfile command dns elf entities gvtrace minisign pattern policy; do
 	echo "== fuzz $t for ${fuzz_seconds}s"

@@ -597,13 +597,17 @@ static _Noreturn void child_main(const SpawnArgs *a)
 	/* First byte: our uid and gid maps are written. */
 	if (read(a->sync_fd, &c, 1) != 1)
 		_exit(OB_EXIT_SETUP);
-	if (a->set_groups && setgroups(0, NULL) < 0)
+	/* Raw system calls, not libc's set*id(): those signal every thread libc believes this
+	 * process has, and a clone of a threaded caller has one thread only (the wait for the
+	 * others' answers deadlocked the Python package's concurrent runs). */
+	if (a->set_groups && syscall(SYS_setgroups, 0, NULL) < 0)
 		die_setup(a, errno, "setgroups", NULL);
 	/* Run as root, our host identity (root's) is mapped to nothing: become the sandbox's
 	 * uid, an unprivileged host id, keeping the capabilities of this user namespace (the
 	 * change is from an id outside it, so none are dropped). */
-	if (a->plan->id_base && (setresgid(a->plan->gid, a->plan->gid, a->plan->gid) < 0 ||
-	                         setresuid(a->plan->uid, a->plan->uid, a->plan->uid) < 0))
+	if (a->plan->id_base &&
+	    (syscall(SYS_setresgid, a->plan->gid, a->plan->gid, a->plan->gid) < 0 ||
+	     syscall(SYS_setresuid, a->plan->uid, a->plan->uid, a->plan->uid) < 0))
 		die_setup(a, errno, "taking the sandbox's ids", NULL);
 	/* A change of credentials clears the parent-death signal: set it again (a supervisor
 	 * that died meanwhile is seen at the next read of the sync socket). */
@@ -630,7 +634,10 @@ static _Noreturn void child_main(const SpawnArgs *a)
 	/* Before the program exists, so it never sees PID 1 otherwise. */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	wipe_args_and_environment();
-	pid_t pid = fork();
+	/* Not fork(): its atfork handlers take glibc's malloc locks, which a raw clone (ours, in
+	 * spawn_sandbox) copied in whatever state the caller's other threads held them; with a
+	 * threaded caller (the Python package) that deadlocked here. */
+	pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, 0);
 	if (pid < 0)
 		die_setup(a, errno, "fork", NULL);
 	if (pid == 0)
