@@ -112,18 +112,19 @@ static int record_node(const PParser *p, const json_t *obj, const char *path, un
 	uint32_t k = 0, cnt = (uint32_t)json_object_size(obj), i = 0;
 	CField *keys = arena_alloc(&p->ps->arena, (cnt ? cnt : 1) * sizeof(CField));
 	const char *key;
+	size_t key_len;
 	json_t *x;
 	char sub[256];
 
 	if (!keys || kids_add(p, cnt, &k) < 0)
 		return oom(p);
-	json_object_foreach((json_t *)obj, key, x) {
+	json_object_keylen_foreach((json_t *)obj, key, key_len, x) {
 		uint32_t kid = 0;
 		(void)snprintf(sub, sizeof(sub), "%.200s.%.40s", path, key);
 		int r = child(p, x, sub, depth + 1, &kid);
 		if (r < 0)
 			return r;
-		keys[i].len = (uint32_t)strlen(key);
+		keys[i].len = (uint32_t)key_len;
 		keys[i].key = arena_strndup(&p->ps->arena, key, keys[i].len);
 		keys[i].hash = key_hash(key, keys[i].len);
 		keys[i++].v.uid = kid; /* the node travels with its key through the sort */

@@ -227,3 +227,9 @@ int cedar_doc_parse(const char *data, size_t len, const char *name, CedarBuildFn
 int cedar_doc_load(const char *path, CedarBuildFn build, void *ret, ob_error *reterr);
 /* A ValueParser's `fail` for documents: USERDATA is the JsonDoc being parsed. */
 int cedar_value_fail(const ValueParser *vp, const char *path, const char *fmt, ...) _printf_(3, 4);
+
+/* Cedar's JSON reader (cedar-json.c): D's text into *RET, Unicode scalars (NUL included) in
+ * strings and keys, 64-bit integers, duplicate keys refused; errors NAME:LINE:COL: what. */
+int cedar_json_parse(const JsonDoc *d, json_t **ret);
+/* The length of the well-formed UTF-8 sequence at P (before END), or 0. */
+size_t cedar_utf8_len(const char *p, const char *end);

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// Dev tool: turns Cedar's public corpus (cedar-integration-tests, corpus-tests.tar.gz,
+// unpacked OUTSIDE this tree) into cases for tests/helpers/ob-policy-diff, answered by the
+// reference engine run without a schema on the JSON form of the policies.
+//   node corpus.mjs CORPUS_DIR [--limit N] > cases.jsonl
+// Kept: tests whose policies use only the subset omnibase covers (no templates, no
+// extension functions or values). A case the reference refuses keeps its refusal:
+// "refused": "policies" | "entities", or per request "expected": {"failure": [...]}.
+// Policies, entities and contexts are JSON texts inside the line (JSON strings).
+// With --texts, each case also carries "text" (the corpus's own Cedar text) and "parts"
+// (each policy's text and the reference's JSON for it), for the text parser's comparison.
+import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+
+const args = process.argv.slice(2);
+const dir = args[0];
+const limit = args.includes('--limit') ? Number(args[args.indexOf('--limit') + 1]) : Infinity;
+const withTexts = args.includes('--texts');
+
+const OPS = new Set(['==', '!=', '<', '<=', '>', '>=', '+', '-', '*', '&&', '||', '!', 'neg',
+  'if-then-else', 'in', 'has', '.', 'like', 'contains', 'containsAll', 'containsAny', 'isEmpty',
+  'is', 'Value', 'Var', 'Set', 'Record']);
+
+// true when the expression E uses only operators we cover
+function exprOk(e) {
+  if (Array.isArray(e)) return e.every(exprOk);
+  if (e === null || typeof e !== 'object') return true;
+  const [k] = Object.keys(e);
+  if (!OPS.has(k)) return false;
+  if (k === 'Value') return !JSON.stringify(e.Value).includes('__extn');
+  if (k === 'Record') return Object.values(e.Record).every(exprOk);
+  if (k === 'Set') return e.Set.every(exprOk);
+  if (k === 'Var') return true;
+  return Object.values(e[k]).every((x) => typeof x !== 'object' || exprOk(x));
+}
+
+// Cedar's text form of an entity reference, as a command line would give it
+function ref(u) {
+  let s = '';
+  for (const ch of u.id) {
+    const c = ch.codePointAt(0);
+    if (ch === '"' || ch === '\\') s += '\\' + ch;
+    else if (c < 0x20 || c === 0x7f) s += `\\u{${c.toString(16)}}`;
+    else s += ch;
+  }
+  return `${u.type}::"${s}"`;
+}
+
+// Integers beyond 2^53: the reference hands its JSON form to JavaScript as doubles, so the
+// exact literals are taken back from the policy text, in order (skipping strings and comments)
+function bigLiterals(text) {
+  const out = [];
+  const re = /"(?:[^"\\]|\\.)*"|\/\/[^\n]*|(\d+)/g;
+  for (let m; (m = re.exec(text));)
+    if (m[1] && !Number.isSafeInteger(Number(m[1]))) out.push(m[1]);
+  return out;
+}
+function unsafeNumbers(v, out = []) {
+  if (typeof v === 'number' && !Number.isSafeInteger(v)) out.push(v);
+  else if (v && typeof v === 'object') Object.values(v).forEach((x) => unsafeNumbers(x, out));
+  return out;
+}
+// JSON text of V with its unsafe numbers written as the literals EXACT, in order
+function exactJson(v, exact) {
+  const unsafe = unsafeNumbers(v);
+  let i = 0;
+  const s = JSON.stringify(v, (k, x) => (typeof x === 'number' && !Number.isSafeInteger(x)
+    ? `@@BIG${i++}@@` : x));
+  return s.replace(/"@@BIG(\d+)@@"/g, (m, k) => (unsafe[k] < 0 ? '-' : '') + exact[k]);
+}
+
+const failed = (a) => a.type !== 'success';
+const messages = (a) => a.errors.map((e) => e.message);
+let seen = 0, kept = 0;
+const files = readdirSync(dir).filter((f) => f.endsWith('.json') && !f.endsWith('.entities.json')).sort();
+for (const f of files) {
+  if (kept >= limit) break;
+  const t = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+  if (!t.policies || !t.requests) continue;
+  seen++;
+  const base = dirname(dir);
+  const text = readFileSync(join(base, t.policies), 'utf8');
+  const entities = JSON.parse(readFileSync(join(base, t.entities), 'utf8'));
+  const parts = cedar.policySetTextToParts(text);
+  if (failed(parts) || parts.policy_templates.length) continue;
+  const est = {}, texts = [], exact = [];
+  let ok = true;
+  parts.policies.forEach((p, i) => {
+    const j = cedar.policyToJson(p);
+    if (failed(j) || !exprOk(j.json.conditions.map((c) => c.body))) { ok = false; return; }
+    const big = bigLiterals(p);
+    if (unsafeNumbers(j.json).length !== big.length) ok = false;
+    exact.push(...big);
+    est[`policy${i}`] = j.json;
+    texts.push({ text: p, json: JSON.parse(exactJson(j.json, big)) });
+  });
+  if (!ok || JSON.stringify(entities).includes('__extn') || unsafeNumbers(entities).length) continue;
+  if (t.requests.some((r) => JSON.stringify(r.context).includes('__extn') || unsafeNumbers(r.context).length)) continue;
+  // the reference reads the JSON form unless JavaScript cannot carry its numbers exactly
+  const policies = { staticPolicies: exact.length ? text : est };
+  // JSON documents travel as strings: their keys may hold NUL, which a JSON line reader may refuse
+  const out = { name: f, entities: JSON.stringify(entities) };
+  if (withTexts) { out.text = text; out.parts = texts; }
+  const check = exact.length ? { staticPolicies: text } : policies;
+  if (failed(cedar.checkParsePolicySet(check))) out.refused = 'policies';
+  else if (failed(cedar.checkParseEntities({ entities }))) out.refused = 'entities';
+  out.requests = t.requests.map((r) => {
+    const ans = cedar.isAuthorized({ principal: r.principal, action: r.action, resource: r.resource,
+      context: r.context, policies, entities });
+    const expected = failed(ans) ? { failure: messages(ans) }
+      : { decision: ans.response.decision, reasons: [...ans.response.diagnostics.reason].sort(),
+        errors: [...new Set(ans.response.diagnostics.errors.map((x) => x.policyId))].sort() };
+    return { principal: ref(r.principal), action: ref(r.action), resource: ref(r.resource),
+      context: JSON.stringify(r.context), expected };
+  });
+  kept++;
+  // the policies written by hand for their exact integers
+  out.policies = `{"staticPolicies":${exactJson(est, exact)}}`;
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+process.stderr.write(`corpus tests ${seen} extracted ${kept}\n`);
