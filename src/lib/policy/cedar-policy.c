@@ -228,25 +228,69 @@ static int operand(const PParser *p, const json_t *args, const char *path, const
 	return expr(p, v, sub, depth + 1, ret);
 }
 
-static int attr_name(const PParser *p, const json_t *args, const char *path, CVal *v)
+static int attr_string(const PParser *p, const json_t *a, CVal *v)
 {
-	const json_t *a = json_object_get(args, "attr");
-	if (!json_is_string(a))
-		return pfail(p, path, "expected \"attr\": a string");
 	v->n = (uint32_t)json_string_length(a);
 	v->s = arena_strndup(&p->ps->arena, json_string_value(a), v->n);
 	return v->s ? 0 : oom(p);
 }
 
-/* A `like` pattern: [{"Literal": "c"} | "Wildcard" ...], or a string where `*` is the
- * wildcard and `\*` a star. Stored as bytes with 0xFF (never in UTF-8) as the wildcard. */
+static int attr_name(const PParser *p, const json_t *args, const char *path, CVal *v)
+{
+	const json_t *a = json_object_get(args, "attr");
+	if (!json_is_string(a))
+		return pfail(p, path, "expected \"attr\": a string");
+	return attr_string(p, a, v);
+}
+
+/* `e has a.b.c`, which Cedar 4 writes with "attr": ["a", "b", "c"]: Cedar's meaning,
+ * `e has a && e.a has b && e.a.b has c`, built from the node LEFT into *N. */
+static int has_path(const PParser *p, const json_t *attrs, const char *path, uint32_t left, Node *n)
+{
+	size_t k = json_array_size(attrs);
+	uint32_t cur = left, acc = UINT32_MAX, hn;
+	int r = 0;
+
+	if (k == 0)
+		return pfail(p, path,
+		             "expected \"attr\": a string or a non-empty array of strings");
+	for (size_t i = 0; i < k && r >= 0; i++) {
+		const json_t *a = json_array_get(attrs, i);
+		Node h = {.op = OP_HAS, .a = cur};
+		if (!json_is_string(a))
+			return pfail(p, path, "expected \"attr\": an array of strings");
+		r = attr_string(p, a, &h.v);
+		if (r < 0)
+			return r;
+		h.c = key_hash(h.v.s, h.v.n);
+		if (i + 1 < k) { /* the next test is on e.a */
+			Node get = {.op = OP_ATTR, .a = cur, .c = h.c, .v = h.v};
+			r = node_add(p, &get, &cur);
+		}
+		if (i + 1 == k && acc == UINT32_MAX) {
+			*n = h;
+			return 0;
+		}
+		if (r >= 0)
+			r = node_add(p, &h, &hn);
+		Node and = {.op = OP_AND, .a = acc, .b = hn};
+		if (r >= 0 && i + 1 == k) {
+			*n = and;
+			return 0;
+		}
+		if (r >= 0)
+			r = acc == UINT32_MAX ? (acc = hn, 0) : node_add(p, &and, &acc);
+	}
+	return r;
+}
+
+/* A `like` pattern: [{"Literal": "c"} | "Wildcard" ...] (Cedar's JSON has no string form).
+ * Stored as bytes with 0xFF (never in UTF-8) as the wildcard. */
 static int like_pattern(const PParser *p, const json_t *pat, const char *path, CVal *v)
 {
 	size_t cap = 16, k = 0;
 	char sub[256];
 
-	if (json_is_string(pat))
-		cap += json_string_length(pat);
 	for (size_t i = 0; json_is_array(pat) && i < json_array_size(pat); i++) {
 		const json_t *lit = json_object_get(json_array_get(pat, i), "Literal");
 		cap += lit ? json_string_length(lit) : 1;
@@ -254,15 +298,7 @@ static int like_pattern(const PParser *p, const json_t *pat, const char *path, C
 	char *buf = arena_alloc(&p->ps->arena, cap);
 	if (!buf)
 		return oom(p);
-	if (json_is_string(pat)) {
-		const char *s = json_string_value(pat);
-		for (size_t i = 0; i < json_string_length(pat); i++) {
-			if (s[i] == '\\' && s[i + 1] == '*')
-				buf[k++] = s[++i];
-			else
-				buf[k++] = s[i] == '*' ? (char)0xFF : s[i];
-		}
-	} else if (json_is_array(pat)) {
+	if (json_is_array(pat)) {
 		for (size_t i = 0; i < json_array_size(pat); i++) {
 			const json_t *e = json_array_get(pat, i);
 			const json_t *lit = json_object_get(e, "Literal");
@@ -278,7 +314,9 @@ static int like_pattern(const PParser *p, const json_t *pat, const char *path, C
 			}
 		}
 	} else {
-		return pfail(p, path, "expected \"pattern\": an array of pattern elements");
+		return pfail(
+		    p, path,
+		    "expected \"pattern\": an array of \"Wildcard\" and {\"Literal\": ...}");
 	}
 	*v = (CVal){.type = V_STRING, .n = (uint32_t)k, .s = buf};
 	return 0;
@@ -300,6 +338,8 @@ static int expr_op(const PParser *p, const char *op, const json_t *args, const c
 	if (streq(op, ".") || streq(op, "has")) {
 		n->op = streq(op, ".") ? OP_ATTR : OP_HAS;
 		int r = operand(p, args, path, "left", depth, &n->a);
+		if (r >= 0 && n->op == OP_HAS && json_is_array(json_object_get(args, "attr")))
+			return has_path(p, json_object_get(args, "attr"), path, n->a, n);
 		if (r >= 0)
 			r = attr_name(p, args, path, &n->v);
 		n->c = r >= 0 ? key_hash(n->v.s, n->v.n) : 0;
@@ -372,6 +412,22 @@ static int expr(const PParser *p, const json_t *j, const char *path, unsigned de
 	return r < 0 ? r : node_add(p, &n, ret);
 }
 
+/* An action scope names actions: entities of type Action or NS::Action, as Cedar requires. */
+static int action_lit(const PParser *p, const json_t *v, const char *path, uint32_t *ret)
+{
+	int r = entity_lit(p, v, path, ret);
+	if (r < 0)
+		return r;
+	const Uid *u = &p->ps->lits.uids[*ret];
+	size_t n = u->type_len;
+	if ((n == 6 || (n > 8 && memcmp(u->type + n - 8, "::", 2) == 0)) &&
+	    memcmp(u->type + n - 6, "Action", 6) == 0)
+		return 0;
+	return pfail(p, path,
+	             "expected an entity of type Action (or NS::Action), got %.64s::\"%.64s\"",
+	             u->type, u->id);
+}
+
 /* principal/resource: All, ==, in, is, is … in; action: All, ==, in (one or a list). */
 static int scope(const PParser *p, const json_t *j, const char *path, int which, Scope *s)
 {
@@ -383,7 +439,7 @@ static int scope(const PParser *p, const json_t *j, const char *path, int which,
 	if (!json_is_object(j) || !o)
 		return pfail(p, path,
 		             "expected a scope {\"op\": \"All\" | \"==\" | \"in\" | \"is\"}");
-	if (streq(o, "All"))
+	if (streq(o, "All") || streq(o, "all"))
 		return 0;
 	if (json_object_get(j, "slot"))
 		return pfail(p, path, "template slots are not supported");
@@ -397,14 +453,16 @@ static int scope(const PParser *p, const json_t *j, const char *path, int which,
 		s->op = streq(o, "==") ? SCOPE_EQ : SCOPE_IN;
 		s->n_ents = 1;
 		(void)snprintf(sub, sizeof(sub), "%s.entity", path);
-		return ent ? entity_lit(p, ent, sub, one) : pfail(p, path, "missing \"entity\"");
+		if (!ent)
+			return pfail(p, path, "missing \"entity\"");
+		return which == 1 ? action_lit(p, ent, sub, one) : entity_lit(p, ent, sub, one);
 	}
 	if (streq(o, "in") && which == 1 && json_is_array(ents)) {
 		s->op = SCOPE_IN;
 		s->n_ents = (uint32_t)json_array_size(ents);
 		for (uint32_t i = 0; i < s->n_ents; i++) {
 			(void)snprintf(sub, sizeof(sub), "%s.entities[%u]", path, i);
-			int r = entity_lit(p, json_array_get(ents, i), sub, &one[i]);
+			int r = action_lit(p, json_array_get(ents, i), sub, &one[i]);
 			if (r < 0)
 				return r;
 		}
@@ -462,7 +520,9 @@ static int policy(const PParser *p, const json_t *j, const char *id, const char 
 	}
 	const json_t *conds = json_object_get(j, "conditions");
 	(void)snprintf(sub, sizeof(sub), "%s.conditions", path);
-	if (conds && !json_is_array(conds))
+	if (!conds)
+		return pfail(p, path, "missing \"conditions\" (Cedar requires it; [] for none)");
+	if (!json_is_array(conds))
 		return pfail(p, sub, "expected an array of {\"kind\", \"body\"}");
 	pol->n_conds = (uint32_t)json_array_size(conds);
 	uint32_t *roots = arena_alloc(&p->ps->arena, (pol->n_conds + 1) * sizeof(uint32_t));
