@@ -157,3 +157,24 @@ def test_differential_against_cedar_wasm(tmp_path):
                             str(texts)], capture_output=True, timeout=600)
         assert t.returncode == 0 and t.stdout.startswith(b"text requests %d mismatches 0" % reqs), \
             t.stderr.decode()[-4000:]
+
+
+def test_corpus_regressions(tmp_path):
+    """What Cedar's public corpus taught (tests/oracle/regress.json, our own cases): NUL and
+    any Unicode scalar in ids, strings and keys, `has` with attribute paths, duplicate
+    entities, cycles, what Cedar refuses in JSON policies and entities. Each is answered by
+    the reference engine and must get the same decision, reasons and erroring policies from
+    ours, or be refused by both at the same stage."""
+    oracle_ready()
+    cases = tmp_path / "regress.jsonl"
+    with open(cases, "w") as f:
+        subprocess.run(["node", os.path.join(ORACLE, "corpus.mjs"), "--cases",
+                        os.path.join(ORACLE, "regress.json")], stdout=f, check=True, timeout=300)
+    p = subprocess.run([os.environ["OB_POLICY_DIFF"], str(cases)], capture_output=True,
+                       timeout=300)
+    assert p.returncode == 0, p.stderr.decode()[-4000:]
+    m = re.match(rb"cases (\d+) requests (\d+) allow (\d+) errors (\d+) mismatches 0 "
+                 rb"refusals (\d+)", p.stdout)
+    assert m, p.stdout
+    n, reqs, allow, errs, refusals = (int(x) for x in m.groups())
+    assert n >= 23 and allow > 10 and errs > 5 and refusals >= 13
