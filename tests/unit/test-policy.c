@@ -436,6 +436,10 @@ static void test_entity_and_request_errors(void **state)
 	     "$[0].parents: the entity hierarchy has a cycle containing G::\"a\""},
 	    {"[" ENTITY("G", "a", "{}", "{\"type\": \"G\", \"id\": \"a\"}") "]",
 	     "e.json:1:60: $[0].parents: the entity hierarchy has a cycle containing G::\"a\""},
+	    /* ids in messages are written as Cedar text: NUL, quotes and controls escaped */
+	    {"[" ENTITY("G", "a\\u0000\\\"\\n\u00e9", "{}",
+	                "{\"type\": \"G\", \"id\": \"a\\u0000\\\"\\n\u00e9\"}") "]",
+	     "cycle containing G::\"a\\u{0}\\\"\\u{a}\u00e9\""},
 	    /* NUL and other scalars are fine in strings and keys; lone surrogates are not */
 	    {"[" ENTITY("A", "x", "{\"\\ud800\": 1}", "") "]",
 	     "e.json:1:47: a lone high surrogate"},

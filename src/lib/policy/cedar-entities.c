@@ -185,12 +185,11 @@ static int entities_build(ob_entities *es, const json_t *root, const JsonDoc *do
 			es->data[i].attrs = (CVal){.type = V_RECORD};
 		int r = closure(es, i, pl, pn, stack, seen, m);
 		if (r == -ELOOP) {
-			char path[64];
+			char path[64], t[160];
 			(void)snprintf(path, sizeof(path), "$[%zu].parents", first[i]);
 			return cedar_value_fail(&vp, path,
-			                        "the entity hierarchy has a cycle containing "
-			                        "%.64s::\"%.64s\"",
-			                        es->uids.uids[i].type, es->uids.uids[i].id);
+			                        "the entity hierarchy has a cycle containing %s",
+			                        uid_text(&es->uids.uids[i], t, sizeof(t)));
 		}
 		if (r < 0)
 			return ob_error_set(doc->err, -ENOMEM, "out of memory");

@@ -423,9 +423,9 @@ static int action_lit(const PParser *p, const json_t *v, const char *path, uint3
 	if ((n == 6 || (n > 8 && memcmp(u->type + n - 8, "::", 2) == 0)) &&
 	    memcmp(u->type + n - 6, "Action", 6) == 0)
 		return 0;
-	return pfail(p, path,
-	             "expected an entity of type Action (or NS::Action), got %.64s::\"%.64s\"",
-	             u->type, u->id);
+	char t[160];
+	return pfail(p, path, "expected an entity of type Action (or NS::Action), got %s",
+	             uid_text(u, t, sizeof(t)));
 }
 
 /* principal/resource: All, ==, in, is, is … in; action: All, ==, in (one or a list). */

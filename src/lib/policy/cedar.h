@@ -97,6 +97,10 @@ uint32_t uid_intern(UidTable *t, Arena *a, const char *type, size_t type_len, co
                     size_t id_len);
 void uid_table_free(UidTable *t);
 
+/* U as Cedar text, Type::"id" with the id escaped (NUL as \u{0}), cut to fit SIZE bytes
+ * (at least 32) at a character boundary; returns BUF. */
+const char *uid_text(const Uid *u, char *buf, size_t size);
+
 /* Parses TEXT as an entity reference `Type::"id"` (Type may be a path A::B); points into
  * TEXT, ID unescaped into BUF (SIZE bytes). */
 int uid_parse_ref(const char *text, const char **type, size_t *type_len, char *buf, size_t size,
