@@ -15,29 +15,12 @@
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
+import { bigLiterals, unsafeNumbers, exactJson, exprOk } from './exact.mjs';
 
 const args = process.argv.slice(2);
 const dir = args[0] === '--cases' ? null : args[0];
 const limit = args.includes('--limit') ? Number(args[args.indexOf('--limit') + 1]) : Infinity;
 const withTexts = args.includes('--texts');
-
-const OPS = new Set(['==', '!=', '<', '<=', '>', '>=', '+', '-', '*', '&&', '||', '!', 'neg',
-  'if-then-else', 'in', 'has', '.', 'like', 'contains', 'containsAll', 'containsAny', 'isEmpty',
-  'is', 'Value', 'Var', 'Set', 'Record']);
-
-// true when the expression E uses only operators we cover
-function exprOk(e) {
-  if (Array.isArray(e)) return e.every(exprOk);
-  if (e === null || typeof e !== 'object') return true;
-  const [k] = Object.keys(e);
-  if (!OPS.has(k)) return false;
-  if (k === 'Value') return !JSON.stringify(e.Value).includes('__extn');
-  if (k === 'Record') return Object.values(e.Record).every(exprOk);
-  if (k === 'Set') return e.Set.every(exprOk);
-  if (k === 'Var') return true;
-  if (k === 'like') return exprOk(e.like.left); // the pattern is data
-  return Object.values(e[k]).every((x) => typeof x !== 'object' || exprOk(x));
-}
 
 // Cedar's text form of an entity reference, as a command line would give it
 function ref(u) {
@@ -49,29 +32,6 @@ function ref(u) {
     else s += ch;
   }
   return `${u.type}::"${s}"`;
-}
-
-// Integers beyond 2^53: the reference hands its JSON form to JavaScript as doubles, so the
-// exact literals are taken back from the policy text, in order (skipping strings and comments)
-function bigLiterals(text) {
-  const out = [];
-  const re = /"(?:[^"\\]|\\.)*"|\/\/[^\n]*|(\d+)/g;
-  for (let m; (m = re.exec(text));)
-    if (m[1] && !Number.isSafeInteger(Number(m[1]))) out.push(m[1]);
-  return out;
-}
-function unsafeNumbers(v, out = []) {
-  if (typeof v === 'number' && !Number.isSafeInteger(v)) out.push(v);
-  else if (v && typeof v === 'object') Object.values(v).forEach((x) => unsafeNumbers(x, out));
-  return out;
-}
-// JSON text of V with its unsafe numbers written as the literals EXACT, in order
-function exactJson(v, exact) {
-  const unsafe = unsafeNumbers(v);
-  let i = 0;
-  const s = JSON.stringify(v, (k, x) => (typeof x === 'number' && !Number.isSafeInteger(x)
-    ? `@@BIG${i++}@@` : x));
-  return s.replace(/"@@BIG(\d+)@@"/g, (m, k) => (unsafe[k] < 0 ? '-' : '') + exact[k]);
 }
 
 const failed = (a) => a.type !== 'success';

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "basic/error.h"
+#include "basic/fileio.h"
 #include "basic/macro.h"
 #include "policy/cedar.h"
 
@@ -633,16 +634,39 @@ static int policy_set_from_json(const json_t *root, const JsonDoc *doc, void *re
 	return 0;
 }
 
+/* Cedar's policy text, parsed into the JSON form and built from it: errors of the text carry
+ * its line:column; the builder's own (rarer) name the JSON path only. */
+static int policy_set_from_text(const char *data, size_t len, const char *name, ob_policy_set **ret,
+                                ob_error *reterr)
+{
+	_cleanup_(json_decrefp) json_t *root = NULL;
+	JsonDoc doc = {.name = name, .err = reterr};
+
+	if (len > CEDAR_MAX_BYTES)
+		return ob_error_set(reterr, -EFBIG, "%s: %zu bytes; the limit is %u", name, len,
+		                    CEDAR_MAX_BYTES);
+	int r = cedar_text_parse(data, len, name, &root, reterr);
+	return r < 0 ? r : policy_set_from_json(root, &doc, ret);
+}
+
 int ob_policy_set_parse(const char *data, size_t len, const char *name, ob_policy_set **ret,
                         ob_error *reterr)
 {
-	return cedar_doc_parse(data, len, name ? name : "<policies>", policy_set_from_json, ret,
-	                       reterr);
+	name = name ? name : "<policies>";
+	assert_return(ret && (data || len == 0), -EINVAL);
+	if (data && cedar_is_text(data, len))
+		return policy_set_from_text(data, len, name, ret, reterr);
+	return cedar_doc_parse(data, len, name, policy_set_from_json, ret, reterr);
 }
 
 int ob_policy_set_load(const char *path, ob_policy_set **ret, ob_error *reterr)
 {
-	return cedar_doc_load(path, policy_set_from_json, ret, reterr);
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+
+	assert_return(path && ret, -EINVAL);
+	int r = read_file_limited(path, CEDAR_MAX_BYTES, &data, &len, reterr);
+	return r < 0 ? r : ob_policy_set_parse(data, len, path, ret, reterr);
 }
 
 size_t ob_policy_set_size(const ob_policy_set *ps)

@@ -237,3 +237,11 @@ int cedar_value_fail(const ValueParser *vp, const char *path, const char *fmt, .
 int cedar_json_parse(const JsonDoc *d, json_t **ret);
 /* The length of the well-formed UTF-8 sequence at P (before END), or 0. */
 size_t cedar_utf8_len(const char *p, const char *end);
+
+/* Cedar's policy text (cedar-parse.c): DATA is text rather than JSON (it does not start with
+ * '{' or '[' after blanks and `//` comments). */
+bool cedar_is_text(const char *data, size_t len);
+/* DATA as {"staticPolicies": {"policy0": EST, …}}, the JSON form Cedar's parser writes;
+ * errors NAME:LINE:COL: what was expected. */
+int cedar_text_parse(const char *data, size_t len, const char *name, json_t **ret,
+                     ob_error *reterr);
