@@ -50,7 +50,9 @@ static int punct(Lexer *l, Token *t)
 		t->len = 1;
 		return 0;
 	}
-	return lex_fail(l, t->start, "unexpected character");
+	return lex_fail(
+	    l, t->start,
+	    "unexpected character (expected a name, a number, a string or an operator)");
 }
 
 static int string_token(Lexer *l, Token *t)

@@ -284,12 +284,14 @@ static json_t *unary(Parser *p, unsigned *d)
 			                 "expected at most four `!` or `-` in a row");
 		text_advance(p);
 	}
-	if (neg && n > 0 && p->tok.kind == TOK_INT) {
-		Token t = p->tok;
+	Token t = p->tok;
+	if (neg && n > 0 && t.kind == TOK_INT) {
 		text_advance(p);
 		*d = 1;
-		j = member(p, integer(p, &t, true), d);
-		n--;
+		/* the last `-` belongs to the literal, unless an access follows (-1.a is -(1.a)) */
+		bool folded = !text_is_punct(p, ".") && !text_is_punct(p, "[");
+		j = member(p, integer(p, &t, folded), d);
+		n -= folded;
 	} else {
 		j = primary(p, d);
 		j = member(p, j, d);

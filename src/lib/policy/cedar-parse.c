@@ -368,7 +368,10 @@ static json_t *policy(Parser *p)
 		pol = (json_decref(pol), NULL);
 	json_t *conds = pol ? conditions(p) : NULL;
 	if (!conds || json_object_set_new(pol, "conditions", conds) < 0 ||
-	    !text_expect(p, ";", "expected ';' (the end of the policy)")) {
+	    !text_expect(p, ";",
+	                 p->tok.kind == TOK_IDENT
+	                     ? "expected `when`, `unless` or ';' (the end of the policy)"
+	                     : "expected ';' (the end of the policy)")) {
 		json_decref(pol);
 		json_decref(ann);
 		return NULL;
