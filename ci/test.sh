@@ -58,7 +58,7 @@ CC=clang meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false 
 ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 run_suite build-asan
 
-for t in audit capfile dns entities gvtrace pattern policy; do
+for t in audit capfile dns entities gvtrace pattern policy policy-text; do
 	echo "== fuzz $t for ${fuzz_seconds}s"
 	work=$(mktemp -d)
 	cp -r "tests/fuzz/corpus/$t/." "$work/"

@@ -396,7 +396,7 @@ bool cedar_is_text(const char *data, size_t len)
 		else
 			return *p != '{' && *p != '[';
 	}
-	return false; /* nothing: as before, for the JSON reader to refuse */
+	return true; /* blanks and comments: an empty policy text, as Cedar reads it */
 }
 
 static void position(const char *start, const char *at, unsigned *line, unsigned *col)
