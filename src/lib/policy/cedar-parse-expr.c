@@ -475,7 +475,21 @@ static json_t *or_expr(Parser *p, unsigned *d)
 	return l;
 }
 
+static json_t *if_expr(Parser *p, unsigned *d);
+
 json_t *text_expr(Parser *p, unsigned *d)
+{
+	/* bounded before descending (the depth check of a built node comes too late for
+	 * the stack: [[[[… recurses while nothing is built yet) */
+	if (p->nest >= TEXT_MAX_DEPTH)
+		return text_fail(p, p->tok.start, "expression nested deeper than 120 levels");
+	p->nest++;
+	json_t *j = if_expr(p, d);
+	p->nest--;
+	return j;
+}
+
+static json_t *if_expr(Parser *p, unsigned *d)
 {
 	static const char *const parts[] = {"if", "then", "else"};
 	const char *at = p->tok.start;

@@ -333,11 +333,15 @@ static json_t *conditions(Parser *p)
 			                       "expected a condition (an empty one is "
 			                       "refused, as in Cedar)")
 			           : text_expr(p, &d);
-		if (!body || !text_expect(p, "}", "expected '}' (the end of the condition)") ||
-		    json_array_append_new(
-		        list, json_pack("{s:s, s:o}", "kind", kind, "body", body)) < 0) {
+		if (!body || !text_expect(p, "}", "expected '}' (the end of the condition)")) {
+			json_decref(body);
 			json_decref(list);
 			return NULL;
+		}
+		json_t *c = json_pack("{s:s, s:o}", "kind", kind, "body", body);
+		if (!c || json_array_append_new(list, c) < 0) {
+			json_decref(list);
+			return text_oom(p);
 		}
 	}
 	return list ? list : text_oom(p);

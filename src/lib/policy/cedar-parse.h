@@ -16,6 +16,7 @@
 typedef struct Parser {
 	Lexer lx;
 	Token tok;
+	unsigned nest; /* expressions being parsed inside each other: the recursion's depth */
 	bool oom;
 } Parser;
 
