@@ -22,10 +22,12 @@
 #include <unistd.h>
 
 #include "basic/error.h"
+#include "basic/fileio.h"
 #include "basic/json-locate.h"
 #include "basic/macro.h"
 #include "model/capability.h"
 #include "model/capfile.h"
+#include "policy/cedar.h"
 
 #define REGISTRY_MAX_BYTES (4u << 20)
 
@@ -106,12 +108,17 @@ static json_t *entities_json(const char *dir, const char *uuid, const Component 
 
 	(void)snprintf(path, sizeof(path), "%s/entities.json", dir);
 	if (access(path, F_OK) == 0) {
-		json_error_t jerr;
-		json_t *extra = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-		if (!json_is_array(extra)) {
-			(void)ob_error_set(reterr, -EINVAL, "%s:%d:%d: %s", path, jerr.line,
-			                   jerr.column,
-			                   extra ? "expected an array of entities" : jerr.text);
+		/* Cedar's JSON reader: entity ids and attribute keys may hold NUL */
+		_cleanup_free_ char *data = NULL;
+		JsonDoc doc = {.name = path, .err = reterr};
+		json_t *extra = NULL;
+		int r = read_file_limited(path, CEDAR_MAX_BYTES, &data, &doc.len, reterr);
+		doc.data = data;
+		if (r >= 0)
+			r = cedar_json_parse(&doc, &extra);
+		if (r >= 0 && !json_is_array(extra))
+			r = json_doc_fail(&doc, -EINVAL, "$", "expected an array of entities");
+		if (r < 0) {
 			json_decref(extra);
 			json_decref(all);
 			json_decref(parents);
