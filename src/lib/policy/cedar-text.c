@@ -38,10 +38,17 @@ static void entity_text(FILE *f, const ob_policy_set *ps, uint32_t lit)
 	quoted(f, u->id, u->id_len, false);
 }
 
+/* A name that can follow `.` or `has` bare: an identifier, not one of Cedar's reserved words
+ * (`x.is` does not parse; `x["is"]` does). */
 static bool is_ident(const char *s, uint32_t n)
 {
+	static const char *const reserved[] = {"true", "false", "if",   "then", "else",
+	                                       "in",   "is",    "like", "has",  "__cedar"};
 	if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
 		return false;
+	for (size_t i = 0; i < ELEMENTSOF(reserved); i++)
+		if (n == strlen(reserved[i]) && memcmp(s, reserved[i], n) == 0)
+			return false;
 	for (uint32_t i = 0; i < n; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
 		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
