@@ -417,7 +417,10 @@ static json_t *relation(Parser *p, unsigned *d)
 		l = binary(p, op, l, r, *d, dr, d, at);
 	} else if (text_is_word(p, "has")) {
 		text_advance(p);
-		l = deep(p, text_node2(p, "has", "left", l, "attr", has_attr(p)), ++*d, at);
+		json_t *attr = has_attr(p);
+		/* a path of k names stands for k tests on a chain of k - 1 accesses */
+		*d += json_is_array(attr) ? (unsigned)json_array_size(attr) : 1;
+		l = deep(p, text_node2(p, "has", "left", l, "attr", attr), *d, at);
 	} else if (text_is_word(p, "like")) {
 		text_advance(p);
 		l = deep(p, text_node2(p, "like", "left", l, "pattern", like_pattern(p)), ++*d, at);
@@ -481,7 +484,7 @@ json_t *text_expr(Parser *p, unsigned *d)
 {
 	/* bounded before descending (the depth check of a built node comes too late for
 	 * the stack: [[[[… recurses while nothing is built yet) */
-	if (p->nest >= TEXT_MAX_DEPTH)
+	if (p->nest > TEXT_MAX_DEPTH + 1) /* a node's own parentheses, written back, fit */
 		return text_fail(p, p->tok.start, "expression nested deeper than 120 levels");
 	p->nest++;
 	json_t *j = if_expr(p, d);

@@ -339,8 +339,14 @@ static int expr_op(const PParser *p, const char *op, const json_t *args, const c
 	if (streq(op, ".") || streq(op, "has")) {
 		n->op = streq(op, ".") ? OP_ATTR : OP_HAS;
 		int r = operand(p, args, path, "left", depth, &n->a);
-		if (r >= 0 && n->op == OP_HAS && json_is_array(json_object_get(args, "attr")))
-			return has_path(p, json_object_get(args, "attr"), path, n->a, n);
+		const json_t *attrs = json_object_get(args, "attr");
+		if (r >= 0 && n->op == OP_HAS && json_is_array(attrs)) {
+			/* k names make a chain of k tests: deeper than it looks */
+			if (depth + json_array_size(attrs) > CEDAR_MAX_DEPTH - 8)
+				return pfail(p, path, "nested more than %d levels",
+				             CEDAR_MAX_DEPTH - 8);
+			return has_path(p, attrs, path, n->a, n);
+		}
 		if (r >= 0)
 			r = attr_name(p, args, path, &n->v);
 		n->c = r >= 0 ? key_hash(n->v.s, n->v.n) : 0;
