@@ -418,8 +418,10 @@ static json_t *relation(Parser *p, unsigned *d)
 	} else if (text_is_word(p, "has")) {
 		text_advance(p);
 		json_t *attr = has_attr(p);
-		/* a path of k names stands for k tests on a chain of k - 1 accesses */
-		*d += json_is_array(attr) ? (unsigned)json_array_size(attr) : 1;
+		/* a path of k > 1 names stands for k tests on a chain of k - 1 accesses, joined
+		 * by `&&`: that tree is k + 1 deeper than the left side */
+		size_t k = json_is_array(attr) ? json_array_size(attr) : 1;
+		*d += (unsigned)(k > 1 ? k + 1 : 1);
 		l = deep(p, text_node2(p, "has", "left", l, "attr", attr), *d, at);
 	} else if (text_is_word(p, "like")) {
 		text_advance(p);
@@ -484,8 +486,10 @@ json_t *text_expr(Parser *p, unsigned *d)
 {
 	/* bounded before descending (the depth check of a built node comes too late for
 	 * the stack: [[[[… recurses while nothing is built yet) */
-	if (p->nest > TEXT_MAX_DEPTH + 1) /* a node's own parentheses, written back, fit */
-		return text_fail(p, p->tok.start, "expression nested deeper than 120 levels");
+	/* the stack's bound; the tree's (120) is checked as nodes are built.  Text written
+	 * back holds up to two of these per node: `(if … then (…) …)` */
+	if (p->nest > 4 * TEXT_MAX_DEPTH)
+		return text_fail(p, p->tok.start, "expression nested deeper than 480 levels");
 	p->nest++;
 	json_t *j = if_expr(p, d);
 	p->nest--;
