@@ -260,3 +260,27 @@ int ob_policy_set_text(const ob_policy_set *ps, size_t i, char **ret)
 	*ret = buf;
 	return 0;
 }
+
+const char *uid_text(const Uid *u, char *buf, size_t size)
+{
+	size_t k = 0;
+	int n = snprintf(buf, size, "%.64s::\"", u->type);
+
+	k = n > 0 ? MIN((size_t)n, size - 1) : 0;
+	/* escaped as Cedar's text does; cut at a character, with room for the closing quote */
+	for (uint32_t i = 0; i < u->id_len && k + 12 < size;) {
+		unsigned char c = (unsigned char)u->id[i];
+		size_t len = c < 0x80 ? 1 : cedar_utf8_len(u->id + i, u->id + u->id_len);
+		if (c == '"' || c == '\\')
+			k += (size_t)snprintf(buf + k, size - k, "\\%c", c);
+		else if (c < 0x20 || c == 0x7F)
+			k += (size_t)snprintf(buf + k, size - k, "\\u{%x}", c);
+		else if (len > 0 && k + len + 2 < size)
+			memcpy(buf + k, u->id + i, len), k += len;
+		else
+			break;
+		i += len ? (uint32_t)len : 1;
+	}
+	(void)snprintf(buf + k, size - k, "\"");
+	return buf;
+}
