@@ -64,7 +64,7 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 run
 echo "== python package (pip install . into a venv, tests/python)"
 if ./ci/python.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
-for t in audit capfile command dns elf entities gvtrace minisign pattern policy; do
+for t in audit capfile command dns elf entities gvtrace minisign pattern policy policy-text; do
 	echo "== fuzz $t for ${fuzz_seconds}s"
 	work=$(mktemp -d)
 	cp -r "tests/fuzz/corpus/$t/." "$work/"

@@ -163,7 +163,8 @@ static size_t read_key(Cursor *c, char *key, size_t size)
 /* Does the path element at PATH (after '.') name KEY: KEY followed by an end of element? */
 static bool key_matches(const char *path, const char *key, size_t klen)
 {
-	return strncmp(path, key, klen) == 0 &&
+	/* KEY may hold NUL (Cedar's JSON reader keeps it): never read PATH past its end */
+	return strnlen(path, klen) == klen && memcmp(path, key, klen) == 0 &&
 	       (path[klen] == '\0' || path[klen] == '.' || path[klen] == '[');
 }
 

@@ -46,7 +46,8 @@ static const char review_help[] =
     "                            [--json]\n"
     "\n"
     "Decides each capability the component requests (DIR/components/UUID.json) with its\n"
-    "policy set (DIR/policies/UUID.cedar.json) and shows, for each, the decision, the\n"
+    "policy set (DIR/policies/UUID.cedar.json or UUID.cedar) and shows, for each, the decision, "
+    "the\n"
     "policies that permitted or forbade it (as Cedar text: their conditions) and the\n"
     "policies whose conditions failed to evaluate. Exit status 0, or 125 on bad input.\n";
 

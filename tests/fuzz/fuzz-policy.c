@@ -10,11 +10,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char entities[] =
-    "[{\"uid\": {\"type\": \"Group\", \"id\": \"g\"}, \"parents\": []},"
+    "[{\"uid\": {\"type\": \"Group\", \"id\": \"g\"}, \"attrs\": {}, \"parents\": []},"
     " {\"uid\": {\"type\": \"User\", \"id\": \"u\"}, \"attrs\": {\"age\": 3, \"name\": \"n\","
     " \"tags\": [\"a\"], \"rec\": {\"x\": true}}, \"parents\": [{\"type\": \"Group\", \"id\": "
     "\"g\"}]},"
-    " {\"uid\": {\"type\": \"Action\", \"id\": \"read\"}, \"parents\": []}]";
+    " {\"uid\": {\"type\": \"Action\", \"id\": \"read\"}, \"attrs\": {}, \"parents\": []}]";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -157,3 +157,84 @@ def test_differential_against_cedar_wasm(tmp_path):
                             str(texts)], capture_output=True, timeout=600)
         assert t.returncode == 0 and t.stdout.startswith(b"text requests %d mismatches 0" % reqs), \
             t.stderr.decode()[-4000:]
+
+
+def test_corpus_regressions(tmp_path):
+    """What Cedar's public corpus taught (tests/oracle/regress.json, our own cases): NUL and
+    any Unicode scalar in ids, strings and keys, `has` with attribute paths, duplicate
+    entities, cycles, what Cedar refuses in JSON policies and entities. Each is answered by
+    the reference engine and must get the same decision, reasons and erroring policies from
+    ours, or be refused by both at the same stage."""
+    oracle_ready()
+    cases = tmp_path / "regress.jsonl"
+    with open(cases, "w") as f:
+        subprocess.run(["node", os.path.join(ORACLE, "corpus.mjs"), "--cases",
+                        os.path.join(ORACLE, "regress.json")], stdout=f, check=True, timeout=300)
+    p = subprocess.run([os.environ["OB_POLICY_DIFF"], str(cases)], capture_output=True,
+                       timeout=300)
+    assert p.returncode == 0, p.stderr.decode()[-4000:]
+    m = re.match(rb"cases (\d+) requests (\d+) allow (\d+) errors (\d+) mismatches 0 "
+                 rb"refusals (\d+)", p.stdout)
+    assert m, p.stdout
+    n, reqs, allow, errs, refusals = (int(x) for x in m.groups())
+    assert n >= 23 and allow > 10 and errs > 5 and refusals >= 13
+
+
+def text_diff(tmp_path, *args):
+    """Texts answered by the reference parser (tests/oracle/text-parse.mjs ARGS) and
+    compared with ours by ob-text-diff: returns (texts, parsed, refused)."""
+    out = tmp_path / "texts.jsonl"
+    with open(out, "w") as f:
+        subprocess.run(["node", os.path.join(ORACLE, "text-parse.mjs"), *args], stdout=f,
+                       check=True, timeout=600)
+    tool = os.environ.get("OB_TEXT_DIFF") or os.path.join(
+        os.path.dirname(os.environ["OB_POLICY_DIFF"]), "ob-text-diff")
+    p = subprocess.run([tool, str(out)], capture_output=True, timeout=600)
+    assert p.returncode == 0, p.stderr.decode()[-4000:]
+    m = re.match(rb"texts (\d+) parsed (\d+) refused (\d+) mismatches 0", p.stdout)
+    assert m, p.stdout
+    return tuple(int(x) for x in m.groups())
+
+
+def test_text_parser_against_cedar(tmp_path):
+    """Cedar's policy text parsed by us into exactly the JSON form Cedar's own parser
+    writes, or refused by both: our snippets (every construct, every error class), the
+    regression cases' texts, and random policy sets written as text by the reference."""
+    oracle_ready()
+    n, parsed, refused = text_diff(tmp_path, "--snippets", os.path.join(ORACLE, "texts.cedar"))
+    assert n >= 140 and parsed >= 70 and refused >= 70
+    n, parsed, refused = text_diff(tmp_path, "--cases", os.path.join(ORACLE, "regress.json"))
+    assert parsed >= 8 and refused == 0
+    cases = tmp_path / "gen.jsonl"
+    with open(cases, "w") as f:
+        subprocess.run(["node", os.path.join(ORACLE, "gen.mjs"), "--seed", "3", "--cases",
+                        os.environ.get("OB_ORACLE_CASES", "240")], stdout=f, check=True,
+                       timeout=600)
+    n, parsed, refused = text_diff(tmp_path, "--gen", str(cases))
+    assert parsed == n and n >= 200
+
+
+def test_cedar_text_files(run, files, tmp_path):
+    """policy check and policy eval take Cedar's text as well as JSON; a text error names
+    the file, line and column and what was expected."""
+    text = tmp_path / "policies.cedar"
+    text.write_text('// the JSON POLICIES above, as text\n'
+                    '@id("team-read")\n'
+                    'permit (principal in Group::"team", action == Action::"FILE_READ", resource)\n'
+                    'when { resource.value like "/data/*" };\n'
+                    'forbid (principal, action, resource) when { context.risk > 50 };\n')
+    p = run("policy", "check", str(text))
+    assert p.returncode == 0 and b"2 policies" in p.stdout
+    for res, risk, want, reasons in (("/data/a", 10, 0, ["policy0"]), ("/etc/x", 10, 2, []),
+                                     ("/data/a", 90, 2, ["policy1"])):
+        p = evaluate(run, (str(text), files[1]), res, {"risk": risk}, "--json")
+        assert p.returncode == want, p.stderr
+        assert json.loads(p.stdout)["reasons"] == reasons
+    bad = tmp_path / "bad.cedar"
+    bad.write_text('permit(principal, action, resource)\nwhen { context.risk < 1 < 2 };\n')
+    p = run("policy", "check", str(bad))
+    assert p.returncode == 125
+    assert re.search(rb"bad\.cedar:2:25: expected parentheses around a comparison", p.stderr)
+    bad.write_text('permit(principal, action == User::"x", resource);')
+    p = run("policy", "check", str(bad))
+    assert re.search(rb"bad\.cedar:1:29: expected an entity of type Action", p.stderr)

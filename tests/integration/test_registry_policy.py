@@ -73,7 +73,8 @@ def scenario(shared_tmp):
         "never-secrets-file": {"effect": "forbid", "principal": {"op": "All"},
                                "action": {"op": "All"},
                                "resource": {"op": "==", "entity": {"type": "Resource",
-                                                                   "id": f"{data}/secret.txt"}}},
+                                                                   "id": f"{data}/secret.txt"}},
+                               "conditions": []},
         "token-in-prod": {"effect": "permit", "principal": {"op": "All"},
                           "action": {"op": "==", "entity": {"type": "Action", "id": "SECRET_ACCESS"}},
                           "resource": {"op": "All"},
@@ -186,3 +187,32 @@ def test_runtime_flags_only_narrow(sandbox, shared_tmp):
 def test_component_needs_registry(sandbox, shared_tmp):
     p = sandbox.run("--component", UUID, "/bin/true")
     assert p.returncode == 125 and b"--component needs --registry" in p.stderr
+
+
+def test_caps_review_cedar_text(run, shared_tmp):
+    """The store may hold policies/UUID.cedar (Cedar's text) instead of .cedar.json: the
+    same policies in text give the same review; both files at once are refused."""
+    data, reg = scenario(shared_tmp)
+    text = os.path.join(reg, "policies", UUID + ".cedar")
+    with open(text, "w") as f:
+        f.write('@id("trusted-read-data")\n'
+                'permit (principal in Group::"trusted", action == Action::"FILE_READ", '
+                'resource)\n'
+                f'when {{ resource.value like "{data}/*" }};\n'
+                f'forbid (principal, action, resource == Resource::"{data}/secret.txt");\n'
+                'permit (principal, action == Action::"SECRET_ACCESS", resource)\n'
+                'when { context.env == "prod" };\n')
+    p = run("caps", "review", "--registry", reg, "--component", UUID, "--json")
+    assert p.returncode == 125 and b"both exist" in p.stderr
+    os.unlink(os.path.join(reg, "policies", UUID + ".cedar.json"))
+    p = run("caps", "review", "--registry", reg, "--component", UUID, "--json",
+            "--context", "env=prod")
+    assert p.returncode == 0, p.stderr
+    rv = json.loads(p.stdout)
+    assert sorted(rv["granted"]) == [f"FILE_READ:{data}/ok.txt", "SECRET_ACCESS:token"]
+    got = {e["capability"]: e for e in rv["requested"]}
+    assert [x["id"] for x in got[f"FILE_READ:{data}/secret.txt"]["policies"]] == ["policy1"]
+    with open(text, "a") as f:
+        f.write("permit (principal, action, resource) when { context.env == };\n")
+    p = run("caps", "review", "--registry", reg, "--component", UUID)
+    assert p.returncode == 125 and f"{UUID}.cedar:7:".encode() in p.stderr, p.stderr

@@ -20,7 +20,8 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The transitive ancestors of entity I (cycles tolerated: each is visited once). */
+/* The transitive ancestors of entity I; -ELOOP when I is its own ancestor (Cedar refuses a
+ * hierarchy with a cycle). */
 static int closure(ob_entities *es, uint32_t i, const uint32_t *const *parents,
                    const uint32_t *n_parents, uint32_t *stack, uint32_t *seen, uint32_t n)
 {
@@ -33,6 +34,8 @@ static int closure(ob_entities *es, uint32_t i, const uint32_t *const *parents,
 		uint32_t e = stack[--sp];
 		for (uint32_t j = 0; j < n_parents[e]; j++) {
 			uint32_t p = parents[e][j];
+			if (p == i)
+				return -ELOOP;
 			if (seen[p] == stamp)
 				continue;
 			seen[p] = stamp;
@@ -74,7 +77,12 @@ static int parse_entity(ob_entities *es, const ValueParser *vp, const json_t *e,
 		return r;
 	const json_t *ps = json_object_get(e, "parents");
 	(void)snprintf(sub, sizeof(sub), "%s.parents", path);
-	if (ps && !json_is_array(ps))
+	/* Cedar requires both keys, even empty, without a schema */
+	if (!ps || !json_object_get(e, "attrs"))
+		return cedar_value_fail(vp, path,
+		                        "missing \"%s\" (an entity needs uid, attrs, parents)",
+		                        ps ? "attrs" : "parents");
+	if (!json_is_array(ps))
 		return cedar_value_fail(vp, sub, "expected an array of entity references");
 	*n_parents = (uint32_t)json_array_size(ps);
 	*parents = arena_alloc(&es->arena, (*n_parents ? *n_parents : 1) * sizeof(uint32_t));
@@ -88,10 +96,36 @@ static int parse_entity(ob_entities *es, const ValueParser *vp, const json_t *e,
 	}
 	const json_t *as = json_object_get(e, "attrs");
 	(void)snprintf(sub, sizeof(sub), "%s.attrs", path);
-	if (as && !json_is_object(as))
+	if (!json_is_object(as))
 		return cedar_value_fail(vp, sub, "expected an object of attributes");
-	*attrs = (CVal){.type = V_RECORD};
-	return as ? value_from_json(vp, as, sub, 0, attrs) : 0;
+	return value_from_json(vp, as, sub, 0, attrs);
+}
+
+/* The parents P (N) sorted without repeats; returns how many remain. */
+static uint32_t parent_set(uint32_t *p, uint32_t n)
+{
+	uint32_t k = 0;
+
+	qsort(p, n, sizeof(uint32_t), cmp_u32);
+	for (uint32_t i = 0; i < n; i++)
+		if (k == 0 || p[k - 1] != p[i])
+			p[k++] = p[i];
+	return k;
+}
+
+/* Entries I and J of the entity list name the same entity: Cedar accepts the repeat only
+ * when both say the same (attributes, parents as a set, tags). */
+static bool same_entity(const json_t *root, uint32_t *const *parents, uint32_t *n_parents,
+                        const CVal *attrs, size_t i, size_t j)
+{
+	const json_t *ti = json_object_get(json_array_get(root, i), "tags");
+	const json_t *tj = json_object_get(json_array_get(root, j), "tags");
+
+	if (!cval_equal(&attrs[i], &attrs[j]) || !(ti ? tj && json_equal(ti, tj) : !tj))
+		return false;
+	uint32_t ni = parent_set(parents[i], n_parents[i]),
+	         nj = parent_set(parents[j], n_parents[j]);
+	return ni == nj && memcmp(parents[i], parents[j], ni * sizeof(uint32_t)) == 0;
 }
 
 static int entities_build(ob_entities *es, const json_t *root, const JsonDoc *doc)
@@ -125,14 +159,23 @@ static int entities_build(ob_entities *es, const json_t *root, const JsonDoc *do
 	_cleanup_free_ uint32_t *seen = calloc(m ? m : 1, sizeof(uint32_t));
 	if (!es->data || !pl || !pn || !stack || !seen)
 		return ob_error_set(doc->err, -ENOMEM, "out of memory");
+	_cleanup_free_ size_t *first = calloc(m ? m : 1, sizeof(size_t)); /* entry defining uid */
+	if (!first)
+		return ob_error_set(doc->err, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		char path[64];
+		const Uid *u = &es->uids.uids[uid[i]];
 		if (es->data[uid[i]].defined) {
+			if (same_entity(root, parents, n_parents, attrs, first[uid[i]], i))
+				continue;
 			(void)snprintf(path, sizeof(path), "$[%zu].uid", i);
 			return cedar_value_fail(
-			    &vp, path, "entity %.64s::\"%.64s\" is listed twice",
-			    es->uids.uids[uid[i]].type, es->uids.uids[uid[i]].id);
+			    &vp, path,
+			    "duplicate entity entry %.64s::\"%.64s\" (also $[%zu], "
+			    "with different content)",
+			    u->type, u->id, first[uid[i]]);
 		}
+		first[uid[i]] = i;
 		es->data[uid[i]] = (EntityData){.defined = true, .attrs = attrs[i]};
 		pl[uid[i]] = parents[i];
 		pn[uid[i]] = n_parents[i];
@@ -140,7 +183,15 @@ static int entities_build(ob_entities *es, const json_t *root, const JsonDoc *do
 	for (uint32_t i = 0; i < m; i++) {
 		if (!es->data[i].defined)
 			es->data[i].attrs = (CVal){.type = V_RECORD};
-		if (closure(es, i, pl, pn, stack, seen, m) < 0)
+		int r = closure(es, i, pl, pn, stack, seen, m);
+		if (r == -ELOOP) {
+			char path[64], t[160];
+			(void)snprintf(path, sizeof(path), "$[%zu].parents", first[i]);
+			return cedar_value_fail(&vp, path,
+			                        "the entity hierarchy has a cycle containing %s",
+			                        uid_text(&es->uids.uids[i], t, sizeof(t)));
+		}
+		if (r < 0)
 			return ob_error_set(doc->err, -ENOMEM, "out of memory");
 	}
 	return 0;

@@ -641,16 +641,15 @@ static int request_context(ob_authorizer *a, ob_authz_request *r, const char *js
 	                  .lookup = lookup,
 	                  .err = reterr,
 	                  .fail = req_fail};
-	json_error_t jerr;
 	_cleanup_(json_decrefp) json_t *root = NULL;
 
 	r->context = (CVal){.type = V_RECORD};
 	if (!json)
 		return 0;
-	root = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root)
-		return ob_error_set(reterr, -EINVAL, "context:%d:%d: %s", jerr.line, jerr.column,
-		                    jerr.text);
+	JsonDoc doc = {.data = json, .len = strlen(json), .name = "context", .err = reterr};
+	int k = cedar_json_parse(&doc, &root);
+	if (k < 0)
+		return k;
 	if (!json_is_object(root) || json_object_get(root, "__entity") ||
 	    json_object_get(root, "__extn"))
 		return ob_error_set(reterr, -EINVAL, "context: expected a JSON object (a record)");

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "basic/error.h"
+#include "basic/fileio.h"
 #include "basic/macro.h"
 #include "policy/cedar.h"
 
@@ -112,18 +113,19 @@ static int record_node(const PParser *p, const json_t *obj, const char *path, un
 	uint32_t k = 0, cnt = (uint32_t)json_object_size(obj), i = 0;
 	CField *keys = arena_alloc(&p->ps->arena, (cnt ? cnt : 1) * sizeof(CField));
 	const char *key;
+	size_t key_len;
 	json_t *x;
 	char sub[256];
 
 	if (!keys || kids_add(p, cnt, &k) < 0)
 		return oom(p);
-	json_object_foreach((json_t *)obj, key, x) {
+	json_object_keylen_foreach((json_t *)obj, key, key_len, x) {
 		uint32_t kid = 0;
 		(void)snprintf(sub, sizeof(sub), "%.200s.%.40s", path, key);
 		int r = child(p, x, sub, depth + 1, &kid);
 		if (r < 0)
 			return r;
-		keys[i].len = (uint32_t)strlen(key);
+		keys[i].len = (uint32_t)key_len;
 		keys[i].key = arena_strndup(&p->ps->arena, key, keys[i].len);
 		keys[i].hash = key_hash(key, keys[i].len);
 		keys[i++].v.uid = kid; /* the node travels with its key through the sort */
@@ -227,25 +229,69 @@ static int operand(const PParser *p, const json_t *args, const char *path, const
 	return expr(p, v, sub, depth + 1, ret);
 }
 
-static int attr_name(const PParser *p, const json_t *args, const char *path, CVal *v)
+static int attr_string(const PParser *p, const json_t *a, CVal *v)
 {
-	const json_t *a = json_object_get(args, "attr");
-	if (!json_is_string(a))
-		return pfail(p, path, "expected \"attr\": a string");
 	v->n = (uint32_t)json_string_length(a);
 	v->s = arena_strndup(&p->ps->arena, json_string_value(a), v->n);
 	return v->s ? 0 : oom(p);
 }
 
-/* A `like` pattern: [{"Literal": "c"} | "Wildcard" ...], or a string where `*` is the
- * wildcard and `\*` a star. Stored as bytes with 0xFF (never in UTF-8) as the wildcard. */
+static int attr_name(const PParser *p, const json_t *args, const char *path, CVal *v)
+{
+	const json_t *a = json_object_get(args, "attr");
+	if (!json_is_string(a))
+		return pfail(p, path, "expected \"attr\": a string");
+	return attr_string(p, a, v);
+}
+
+/* `e has a.b.c`, which Cedar 4 writes with "attr": ["a", "b", "c"]: Cedar's meaning,
+ * `e has a && e.a has b && e.a.b has c`, built from the node LEFT into *N. */
+static int has_path(const PParser *p, const json_t *attrs, const char *path, uint32_t left, Node *n)
+{
+	size_t k = json_array_size(attrs);
+	uint32_t cur = left, acc = UINT32_MAX, hn;
+	int r = 0;
+
+	if (k == 0)
+		return pfail(p, path,
+		             "expected \"attr\": a string or a non-empty array of strings");
+	for (size_t i = 0; i < k && r >= 0; i++) {
+		const json_t *a = json_array_get(attrs, i);
+		Node h = {.op = OP_HAS, .a = cur};
+		if (!json_is_string(a))
+			return pfail(p, path, "expected \"attr\": an array of strings");
+		r = attr_string(p, a, &h.v);
+		if (r < 0)
+			return r;
+		h.c = key_hash(h.v.s, h.v.n);
+		if (i + 1 < k) { /* the next test is on e.a */
+			Node get = {.op = OP_ATTR, .a = cur, .c = h.c, .v = h.v};
+			r = node_add(p, &get, &cur);
+		}
+		if (i + 1 == k && acc == UINT32_MAX) {
+			*n = h;
+			return 0;
+		}
+		if (r >= 0)
+			r = node_add(p, &h, &hn);
+		Node and = {.op = OP_AND, .a = acc, .b = hn};
+		if (r >= 0 && i + 1 == k) {
+			*n = and;
+			return 0;
+		}
+		if (r >= 0)
+			r = acc == UINT32_MAX ? (acc = hn, 0) : node_add(p, &and, &acc);
+	}
+	return r;
+}
+
+/* A `like` pattern: [{"Literal": "c"} | "Wildcard" ...] (Cedar's JSON has no string form).
+ * Stored as bytes with 0xFF (never in UTF-8) as the wildcard. */
 static int like_pattern(const PParser *p, const json_t *pat, const char *path, CVal *v)
 {
 	size_t cap = 16, k = 0;
 	char sub[256];
 
-	if (json_is_string(pat))
-		cap += json_string_length(pat);
 	for (size_t i = 0; json_is_array(pat) && i < json_array_size(pat); i++) {
 		const json_t *lit = json_object_get(json_array_get(pat, i), "Literal");
 		cap += lit ? json_string_length(lit) : 1;
@@ -253,15 +299,7 @@ static int like_pattern(const PParser *p, const json_t *pat, const char *path, C
 	char *buf = arena_alloc(&p->ps->arena, cap);
 	if (!buf)
 		return oom(p);
-	if (json_is_string(pat)) {
-		const char *s = json_string_value(pat);
-		for (size_t i = 0; i < json_string_length(pat); i++) {
-			if (s[i] == '\\' && s[i + 1] == '*')
-				buf[k++] = s[++i];
-			else
-				buf[k++] = s[i] == '*' ? (char)0xFF : s[i];
-		}
-	} else if (json_is_array(pat)) {
+	if (json_is_array(pat)) {
 		for (size_t i = 0; i < json_array_size(pat); i++) {
 			const json_t *e = json_array_get(pat, i);
 			const json_t *lit = json_object_get(e, "Literal");
@@ -277,7 +315,9 @@ static int like_pattern(const PParser *p, const json_t *pat, const char *path, C
 			}
 		}
 	} else {
-		return pfail(p, path, "expected \"pattern\": an array of pattern elements");
+		return pfail(
+		    p, path,
+		    "expected \"pattern\": an array of \"Wildcard\" and {\"Literal\": ...}");
 	}
 	*v = (CVal){.type = V_STRING, .n = (uint32_t)k, .s = buf};
 	return 0;
@@ -299,6 +339,14 @@ static int expr_op(const PParser *p, const char *op, const json_t *args, const c
 	if (streq(op, ".") || streq(op, "has")) {
 		n->op = streq(op, ".") ? OP_ATTR : OP_HAS;
 		int r = operand(p, args, path, "left", depth, &n->a);
+		const json_t *attrs = json_object_get(args, "attr");
+		if (r >= 0 && n->op == OP_HAS && json_is_array(attrs)) {
+			/* k names make a chain of k tests: deeper than it looks */
+			if (depth + json_array_size(attrs) > CEDAR_MAX_DEPTH - 8)
+				return pfail(p, path, "nested more than %d levels",
+				             CEDAR_MAX_DEPTH - 8);
+			return has_path(p, attrs, path, n->a, n);
+		}
 		if (r >= 0)
 			r = attr_name(p, args, path, &n->v);
 		n->c = r >= 0 ? key_hash(n->v.s, n->v.n) : 0;
@@ -371,6 +419,22 @@ static int expr(const PParser *p, const json_t *j, const char *path, unsigned de
 	return r < 0 ? r : node_add(p, &n, ret);
 }
 
+/* An action scope names actions: entities of type Action or NS::Action, as Cedar requires. */
+static int action_lit(const PParser *p, const json_t *v, const char *path, uint32_t *ret)
+{
+	int r = entity_lit(p, v, path, ret);
+	if (r < 0)
+		return r;
+	const Uid *u = &p->ps->lits.uids[*ret];
+	size_t n = u->type_len;
+	if ((n == 6 || (n > 8 && memcmp(u->type + n - 8, "::", 2) == 0)) &&
+	    memcmp(u->type + n - 6, "Action", 6) == 0)
+		return 0;
+	char t[160];
+	return pfail(p, path, "expected an entity of type Action (or NS::Action), got %s",
+	             uid_text(u, t, sizeof(t)));
+}
+
 /* principal/resource: All, ==, in, is, is … in; action: All, ==, in (one or a list). */
 static int scope(const PParser *p, const json_t *j, const char *path, int which, Scope *s)
 {
@@ -382,7 +446,7 @@ static int scope(const PParser *p, const json_t *j, const char *path, int which,
 	if (!json_is_object(j) || !o)
 		return pfail(p, path,
 		             "expected a scope {\"op\": \"All\" | \"==\" | \"in\" | \"is\"}");
-	if (streq(o, "All"))
+	if (streq(o, "All") || streq(o, "all"))
 		return 0;
 	if (json_object_get(j, "slot"))
 		return pfail(p, path, "template slots are not supported");
@@ -396,14 +460,16 @@ static int scope(const PParser *p, const json_t *j, const char *path, int which,
 		s->op = streq(o, "==") ? SCOPE_EQ : SCOPE_IN;
 		s->n_ents = 1;
 		(void)snprintf(sub, sizeof(sub), "%s.entity", path);
-		return ent ? entity_lit(p, ent, sub, one) : pfail(p, path, "missing \"entity\"");
+		if (!ent)
+			return pfail(p, path, "missing \"entity\"");
+		return which == 1 ? action_lit(p, ent, sub, one) : entity_lit(p, ent, sub, one);
 	}
 	if (streq(o, "in") && which == 1 && json_is_array(ents)) {
 		s->op = SCOPE_IN;
 		s->n_ents = (uint32_t)json_array_size(ents);
 		for (uint32_t i = 0; i < s->n_ents; i++) {
 			(void)snprintf(sub, sizeof(sub), "%s.entities[%u]", path, i);
-			int r = entity_lit(p, json_array_get(ents, i), sub, &one[i]);
+			int r = action_lit(p, json_array_get(ents, i), sub, &one[i]);
 			if (r < 0)
 				return r;
 		}
@@ -461,7 +527,9 @@ static int policy(const PParser *p, const json_t *j, const char *id, const char 
 	}
 	const json_t *conds = json_object_get(j, "conditions");
 	(void)snprintf(sub, sizeof(sub), "%s.conditions", path);
-	if (conds && !json_is_array(conds))
+	if (!conds)
+		return pfail(p, path, "missing \"conditions\" (Cedar requires it; [] for none)");
+	if (!json_is_array(conds))
 		return pfail(p, sub, "expected an array of {\"kind\", \"body\"}");
 	pol->n_conds = (uint32_t)json_array_size(conds);
 	uint32_t *roots = arena_alloc(&p->ps->arena, (pol->n_conds + 1) * sizeof(uint32_t));
@@ -572,16 +640,39 @@ static int policy_set_from_json(const json_t *root, const JsonDoc *doc, void *re
 	return 0;
 }
 
+/* Cedar's policy text, parsed into the JSON form and built from it: errors of the text carry
+ * its line:column; the builder's own (rarer) name the JSON path only. */
+static int policy_set_from_text(const char *data, size_t len, const char *name, ob_policy_set **ret,
+                                ob_error *reterr)
+{
+	_cleanup_(json_decrefp) json_t *root = NULL;
+	JsonDoc doc = {.name = name, .err = reterr};
+
+	if (len > CEDAR_MAX_BYTES)
+		return ob_error_set(reterr, -EFBIG, "%s: %zu bytes; the limit is %u", name, len,
+		                    CEDAR_MAX_BYTES);
+	int r = cedar_text_parse(data, len, name, &root, reterr);
+	return r < 0 ? r : policy_set_from_json(root, &doc, ret);
+}
+
 int ob_policy_set_parse(const char *data, size_t len, const char *name, ob_policy_set **ret,
                         ob_error *reterr)
 {
-	return cedar_doc_parse(data, len, name ? name : "<policies>", policy_set_from_json, ret,
-	                       reterr);
+	name = name ? name : "<policies>";
+	assert_return(ret && (data || len == 0), -EINVAL);
+	if (data && cedar_is_text(data, len))
+		return policy_set_from_text(data, len, name, ret, reterr);
+	return cedar_doc_parse(data, len, name, policy_set_from_json, ret, reterr);
 }
 
 int ob_policy_set_load(const char *path, ob_policy_set **ret, ob_error *reterr)
 {
-	return cedar_doc_load(path, policy_set_from_json, ret, reterr);
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+
+	assert_return(path && ret, -EINVAL);
+	int r = read_file_limited(path, CEDAR_MAX_BYTES, &data, &len, reterr);
+	return r < 0 ? r : ob_policy_set_parse(data, len, path, ret, reterr);
 }
 
 size_t ob_policy_set_size(const ob_policy_set *ps)

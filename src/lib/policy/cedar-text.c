@@ -38,10 +38,17 @@ static void entity_text(FILE *f, const ob_policy_set *ps, uint32_t lit)
 	quoted(f, u->id, u->id_len, false);
 }
 
+/* A name that can follow `.` or `has` bare: an identifier, not one of Cedar's reserved words
+ * (`x.is` does not parse; `x["is"]` does). */
 static bool is_ident(const char *s, uint32_t n)
 {
+	static const char *const reserved[] = {"true", "false", "if",   "then", "else",
+	                                       "in",   "is",    "like", "has",  "__cedar"};
 	if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
 		return false;
+	for (size_t i = 0; i < ELEMENTSOF(reserved); i++)
+		if (n == strlen(reserved[i]) && memcmp(s, reserved[i], n) == 0)
+			return false;
 	for (uint32_t i = 0; i < n; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
 		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
@@ -252,4 +259,28 @@ int ob_policy_set_text(const ob_policy_set *ps, size_t i, char **ret)
 	}
 	*ret = buf;
 	return 0;
+}
+
+const char *uid_text(const Uid *u, char *buf, size_t size)
+{
+	size_t k = 0;
+	int n = snprintf(buf, size, "%.64s::\"", u->type);
+
+	k = n > 0 ? MIN((size_t)n, size - 1) : 0;
+	/* escaped as Cedar's text does; cut at a character, with room for the closing quote */
+	for (uint32_t i = 0; i < u->id_len && k + 12 < size;) {
+		unsigned char c = (unsigned char)u->id[i];
+		size_t len = c < 0x80 ? 1 : cedar_utf8_len(u->id + i, u->id + u->id_len);
+		if (c == '"' || c == '\\')
+			k += (size_t)snprintf(buf + k, size - k, "\\%c", c);
+		else if (c < 0x20 || c == 0x7F)
+			k += (size_t)snprintf(buf + k, size - k, "\\u{%x}", c);
+		else if (len > 0 && k + len + 2 < size)
+			memcpy(buf + k, u->id + i, len), k += len;
+		else
+			break;
+		i += len ? (uint32_t)len : 1;
+	}
+	(void)snprintf(buf + k, size - k, "\"");
+	return buf;
 }

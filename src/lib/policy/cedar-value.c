@@ -466,16 +466,16 @@ static int record_from_json(const ValueParser *vp, const json_t *v, const char *
 	size_t n = json_object_size(v);
 	CField *f = arena_alloc(vp->arena, (n ? n : 1) * sizeof(CField));
 	const char *key;
+	size_t key_len;
 	json_t *x;
 	uint32_t k = 0;
 	char sub[256];
 
 	if (!f)
 		return vp->fail(vp, path, "out of memory");
-	json_object_foreach((json_t *)v, key, x) {
+	json_object_keylen_foreach((json_t *)v, key, key_len, x) {
 		(void)snprintf(sub, sizeof(sub), "%.200s.%.40s", path, key);
-		f[k].key = key; /* copied below */
-		f[k].len = (uint32_t)strlen(key);
+		f[k].len = (uint32_t)key_len;
 		f[k].key = arena_strndup(vp->arena, key, f[k].len);
 		f[k].hash = key_hash(key, f[k].len);
 		if (!f[k].key)
@@ -553,8 +553,8 @@ int cedar_doc_parse(const char *data, size_t len, const char *name, CedarBuildFn
 	if (len > CEDAR_MAX_BYTES)
 		return ob_error_set(reterr, -EFBIG, "%s: %zu bytes; the limit is %u", name, len,
 		                    CEDAR_MAX_BYTES);
-	/* Nesting is bounded by jansson (2048 levels) and again by CEDAR_MAX_DEPTH below. */
-	int r = json_doc_parse(&doc, &root);
+	/* Nesting is bounded by the reader (1024 levels) and again by CEDAR_MAX_DEPTH below. */
+	int r = cedar_json_parse(&doc, &root);
 	return r < 0 ? r : build(root, &doc, ret);
 }
 

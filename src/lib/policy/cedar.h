@@ -97,6 +97,10 @@ uint32_t uid_intern(UidTable *t, Arena *a, const char *type, size_t type_len, co
                     size_t id_len);
 void uid_table_free(UidTable *t);
 
+/* U as Cedar text, Type::"id" with the id escaped (NUL as \u{0}), cut to fit SIZE bytes
+ * (at least 32) at a character boundary; returns BUF. */
+const char *uid_text(const Uid *u, char *buf, size_t size);
+
 /* Parses TEXT as an entity reference `Type::"id"` (Type may be a path A::B); points into
  * TEXT, ID unescaped into BUF (SIZE bytes). */
 int uid_parse_ref(const char *text, const char **type, size_t *type_len, char *buf, size_t size,
@@ -227,3 +231,17 @@ int cedar_doc_parse(const char *data, size_t len, const char *name, CedarBuildFn
 int cedar_doc_load(const char *path, CedarBuildFn build, void *ret, ob_error *reterr);
 /* A ValueParser's `fail` for documents: USERDATA is the JsonDoc being parsed. */
 int cedar_value_fail(const ValueParser *vp, const char *path, const char *fmt, ...) _printf_(3, 4);
+
+/* Cedar's JSON reader (cedar-json.c): D's text into *RET, Unicode scalars (NUL included) in
+ * strings and keys, 64-bit integers, duplicate keys refused; errors NAME:LINE:COL: what. */
+int cedar_json_parse(const JsonDoc *d, json_t **ret);
+/* The length of the well-formed UTF-8 sequence at P (before END), or 0. */
+size_t cedar_utf8_len(const char *p, const char *end);
+
+/* Cedar's policy text (cedar-parse.c): DATA is text rather than JSON (it does not start with
+ * '{' or '[' after blanks and `//` comments). */
+bool cedar_is_text(const char *data, size_t len);
+/* DATA as {"staticPolicies": {"policy0": EST, …}}, the JSON form Cedar's parser writes;
+ * errors NAME:LINE:COL: what was expected. */
+int cedar_text_parse(const char *data, size_t len, const char *name, json_t **ret,
+                     ob_error *reterr);

@@ -2,7 +2,7 @@
 /*
  * The registry's policy store (SPEC §6, §7): a component's *requested* capabilities
  * (components/<uuid>.json) become its *granted* set by asking the component's Cedar policy
- * set (policies/<uuid>.cedar.json) one question per capability:
+ * set (policies/<uuid>.cedar.json, or .cedar in Cedar's text) one question per capability:
  *
  *   principal Component::"<uuid>"   attributes name, kind, version, signed; parents the
  *                                   component's groups (Group::"<name>")
@@ -22,10 +22,12 @@
 #include <unistd.h>
 
 #include "basic/error.h"
+#include "basic/fileio.h"
 #include "basic/json-locate.h"
 #include "basic/macro.h"
 #include "model/capability.h"
 #include "model/capfile.h"
+#include "policy/cedar.h"
 
 #define REGISTRY_MAX_BYTES (4u << 20)
 
@@ -106,12 +108,17 @@ static json_t *entities_json(const char *dir, const char *uuid, const Component 
 
 	(void)snprintf(path, sizeof(path), "%s/entities.json", dir);
 	if (access(path, F_OK) == 0) {
-		json_error_t jerr;
-		json_t *extra = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-		if (!json_is_array(extra)) {
-			(void)ob_error_set(reterr, -EINVAL, "%s:%d:%d: %s", path, jerr.line,
-			                   jerr.column,
-			                   extra ? "expected an array of entities" : jerr.text);
+		/* Cedar's JSON reader: entity ids and attribute keys may hold NUL */
+		_cleanup_free_ char *data = NULL;
+		JsonDoc doc = {.name = path, .err = reterr};
+		json_t *extra = NULL;
+		int r = read_file_limited(path, CEDAR_MAX_BYTES, &data, &doc.len, reterr);
+		doc.data = data;
+		if (r >= 0)
+			r = cedar_json_parse(&doc, &extra);
+		if (r >= 0 && !json_is_array(extra))
+			r = json_doc_fail(&doc, -EINVAL, "$", "expected an array of entities");
+		if (r < 0) {
 			json_decref(extra);
 			json_decref(all);
 			json_decref(parents);
@@ -244,6 +251,23 @@ ob_review *ob_review_free(ob_review *rv)
 	return NULL;
 }
 
+/* The component's policy set: policies/UUID.cedar (Cedar's text) or policies/UUID.cedar.json
+ * (its JSON form); both at once is refused, as it is unclear which one was meant. */
+static int policy_path(const char *dir, const char *uuid, char *path, size_t size, ob_error *reterr)
+{
+	char text[4096];
+
+	(void)snprintf(text, sizeof(text), "%s/policies/%s.cedar", dir, uuid);
+	(void)snprintf(path, size, "%s/policies/%s.cedar.json", dir, uuid);
+	bool has_text = access(text, F_OK) == 0;
+	if (has_text && access(path, F_OK) == 0)
+		return ob_error_set(reterr, -EINVAL, "%s and %s both exist: keep one policy set",
+		                    text, path);
+	if (has_text)
+		(void)snprintf(path, size, "%s", text);
+	return 0;
+}
+
 static int review_build(ob_review *rv, const char *dir, const char *uuid, const ob_context *ctx,
                         ob_error *reterr)
 {
@@ -254,7 +278,8 @@ static int review_build(ob_review *rv, const char *dir, const char *uuid, const 
 	char path[4096];
 
 	int r = component_load(dir, uuid, &c, reterr);
-	(void)snprintf(path, sizeof(path), "%s/policies/%s.cedar.json", dir, uuid);
+	if (r >= 0)
+		r = policy_path(dir, uuid, path, sizeof(path), reterr);
 	if (r >= 0)
 		r = ob_policy_set_load(path, &ps, reterr);
 	json_t *sig = registry_signature_json(dir, uuid);
