@@ -49,7 +49,8 @@ def component(d, caps=None, entry=b"print('hello')\n", **extra):
     with open(pol, "w") as f:
         json.dump({"staticPolicies": {"all": {"effect": "permit", "principal": {"op": "All"},
                                               "action": {"op": "All"},
-                                              "resource": {"op": "All"}}}}, f)
+                                              "resource": {"op": "All"},
+                                              "conditions": []}}}, f)
     return path, pol
 
 
