@@ -19,6 +19,7 @@
 
 #include "basic/error.h"
 #include "basic/fileio.h"
+#include "basic/utf8.h"
 
 typedef struct Cursor {
 	const char *p, *end;
@@ -90,30 +91,6 @@ static int hex4(const char *p, const char *end)
 	return v;
 }
 
-static size_t put_utf8(char *out, uint32_t cp)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
 /* One escape after the backslash at c->p; appends its bytes to OUT. */
 static size_t decode_escape(Cursor *c, char *out)
 {
@@ -132,11 +109,11 @@ static size_t decode_escape(Cursor *c, char *out)
 		int lo = hex4(c->p + 2, c->end);
 		if (lo >= 0xdc00 && lo < 0xe000) {
 			c->p += 6;
-			return put_utf8(out, 0x10000 + (((uint32_t)cp - 0xd800) << 10) +
+			return utf8_put(out, 0x10000 + (((uint32_t)cp - 0xd800) << 10) +
 			                         ((uint32_t)lo - 0xdc00));
 		}
 	}
-	return put_utf8(out, cp < 0 ? 0xfffd : (uint32_t)cp);
+	return utf8_put(out, cp < 0 ? 0xfffd : (uint32_t)cp);
 }
 
 /* At '"': decodes the string into KEY (truncated to SIZE-1 bytes). */

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Is S valid UTF-8 (no overlong forms, no surrogates, nothing past U+10FFFF)? */
 bool utf8_is_valid(const char *s);
@@ -10,3 +11,6 @@ bool utf8_is_valid(const char *s);
  * byte that is not part of a valid sequence, and every backslash, as "\xNN" (so the event a
  * path names is always written: JSON strings are UTF-8), cut short to fit. Returns S or BUF. */
 const char *utf8_escape(const char *s, char *buf, size_t size);
+/* Writes the UTF-8 bytes of CP (a Unicode scalar value, at most U+10FFFF) into OUT, which has
+ * room for 4; returns how many. */
+size_t utf8_put(char *out, uint32_t cp);

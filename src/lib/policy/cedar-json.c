@@ -12,6 +12,7 @@
 
 #include "basic/error.h"
 #include "basic/macro.h"
+#include "basic/utf8.h"
 #include "policy/cedar.h"
 
 typedef struct Reader {
@@ -82,30 +83,6 @@ static int unicode_escape(Reader *r, uint32_t *ret)
 		return fail(r, at, "a lone high surrogate (not a Unicode scalar value)");
 	*ret = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
 	return 0;
-}
-
-static size_t utf8_put(char *out, uint32_t c)
-{
-	if (c < 0x80) {
-		out[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		out[0] = (char)(0xC0 | (c >> 6));
-		out[1] = (char)(0x80 | (c & 0x3F));
-		return 2;
-	}
-	if (c < 0x10000) {
-		out[0] = (char)(0xE0 | (c >> 12));
-		out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-		out[2] = (char)(0x80 | (c & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | (c >> 18));
-	out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-	out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-	out[3] = (char)(0x80 | (c & 0x3F));
-	return 4;
 }
 
 /* The length of the well-formed UTF-8 sequence at P (before END), or 0. */

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "basic/utf8.h"
 static bool ident_start(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
@@ -128,30 +129,6 @@ static int hex_digit(char c)
 	                              : -1;
 }
 
-static size_t put_utf8(char *out, uint32_t c)
-{
-	if (c < 0x80) {
-		out[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		out[0] = (char)(0xC0 | (c >> 6));
-		out[1] = (char)(0x80 | (c & 0x3F));
-		return 2;
-	}
-	if (c < 0x10000) {
-		out[0] = (char)(0xE0 | (c >> 12));
-		out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-		out[2] = (char)(0x80 | (c & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | (c >> 18));
-	out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-	out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-	out[3] = (char)(0x80 | (c & 0x3F));
-	return 4;
-}
-
 /* \u{...} at S (after the 'u'); the scalar in *CP, the escape's length past the 'u' in *N. */
 static int unicode_brace(const char *s, const char *end, uint32_t *cp, size_t *n)
 {
@@ -202,7 +179,7 @@ static int unescape_one(const char *s, const char *end, bool pattern, char *out,
 		return 0;
 	}
 	if (*s == 'u' && unicode_brace(s + 1, end, &cp, n) >= 0) {
-		*k += put_utf8(out + *k, cp);
+		*k += utf8_put(out + *k, cp);
 		(*n)++;
 		return 0;
 	}

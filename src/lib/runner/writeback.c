@@ -78,7 +78,9 @@ static void remove_entry(Writeback *wb, int dir, const char *name, unsigned dept
 		wb->removed++;
 }
 
-static void clear_dir(Writeback *wb, int dir, unsigned depth)
+/* Calls FN for each entry of directory DIR (but . and ..); HOST is passed on. */
+static void for_each_entry(Writeback *wb, int dir, int host, unsigned depth,
+                           void (*fn)(Writeback *, int, int, const char *, unsigned))
 {
 	DIR *d = fdopendir(fcntl(dir, F_DUPFD_CLOEXEC, 3));
 	struct dirent *de;
@@ -89,8 +91,19 @@ static void clear_dir(Writeback *wb, int dir, unsigned depth)
 	}
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			remove_entry(wb, dir, de->d_name, depth);
+			fn(wb, dir, host, de->d_name, depth);
 	(void)closedir(d);
+}
+
+static void remove_in(Writeback *wb, int dir, int host, const char *name, unsigned depth)
+{
+	(void)host;
+	remove_entry(wb, dir, name, depth);
+}
+
+static void clear_dir(Writeback *wb, int dir, unsigned depth)
+{
+	for_each_entry(wb, dir, -1, depth, remove_in);
 }
 
 static int copy_data(int from, int to)
@@ -311,17 +324,7 @@ static void copy_entry(Writeback *wb, int upper, int host, const char *name, uns
 
 static void walk_dir(Writeback *wb, int upper, int host, unsigned depth)
 {
-	DIR *d = fdopendir(fcntl(upper, F_DUPFD_CLOEXEC, 3));
-	struct dirent *de;
-
-	if (!d) {
-		note(wb, -errno, ".");
-		return;
-	}
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			copy_entry(wb, upper, host, de->d_name, depth);
-	(void)closedir(d);
+	for_each_entry(wb, upper, host, depth, copy_entry);
 }
 
 void writeback_tree(int upper, int host, Writeback *wb)
