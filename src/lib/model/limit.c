@@ -52,7 +52,8 @@ void ob_limits_init(ob_limits *limits)
 	            [OB_LIMIT_CONNECTIONS] = 256,
 	            [OB_LIMIT_EGRESS] = 4ULL << 30,
 	            [OB_LIMIT_EVENTS] = 10000,
-	            [OB_LIMIT_DISK] = 128ULL << 20, /* below memory: the overlay's layer is memory */
+	            [OB_LIMIT_DISK] = 128ULL
+	                              << 20, /* below memory: the overlay's layer is memory */
 	        },
 	};
 }

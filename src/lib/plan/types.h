@@ -136,11 +136,11 @@ typedef struct Plan {
 	size_t n_warnings;
 	NewFile *new_files; /* FILE_WRITE of files that do not exist yet (grantfiles.c) */
 	size_t n_new_files;
-	bool no_namespaces;            /* the tier without namespaces (runner/nons.h): host paths */
-	unsigned n_overlays;           /* writable host binds under an overlay (overlay.h) */
-	bool disk_may_degrade;         /* --allow-degraded: a failed overlay keeps its plain bind */
-	bool disk_unbounded;           /* another backend binds them directly: --allow-degraded */
-	int disk_fd;        /* that tmpfs (borrowed from the run) once received, else 0 or -1 */
+	bool no_namespaces;    /* the tier without namespaces (runner/nons.h): host paths */
+	unsigned n_overlays;   /* writable host binds under an overlay (overlay.h) */
+	bool disk_may_degrade; /* --allow-degraded: a failed overlay keeps its plain bind */
+	bool disk_unbounded;   /* another backend binds them directly: --allow-degraded */
+	int disk_fd;           /* that tmpfs (borrowed from the run) once received, else 0 or -1 */
 	char disk_data[80]; /* the mount data of their tmpfs: size and nr_inodes of --limit disk */
 } Plan;
 

@@ -17,10 +17,10 @@
 #include "basic/utf8.h"
 #include "plan/identity.h"
 #include "policy/registry.h"
-#include "runner/learn.h"
-#include "runner/result.h"
-#include "runner/nons.h"
 #include "runner/disk.h"
+#include "runner/learn.h"
+#include "runner/nons.h"
+#include "runner/result.h"
 #include "runner/run.h"
 
 uint64_t run_elapsed_ms(const Run *run)

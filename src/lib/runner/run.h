@@ -51,7 +51,7 @@ typedef struct Run {
 	bool got_exit, got_failure, report_hup;
 	bool rlimit_pids_hit; /* rootless without cgroups: the process count reached --pids */
 	struct timespec start;
-	ob_result *res; /* the caller's result: denials and limits are counted into it */
+	ob_result *res;  /* the caller's result: denials and limits are counted into it */
 	bool disk_hit;   /* the disk tmpfs was seen full (disk_watch) */
 	int *disk_hosts; /* the overlaid host directories, by overlay number - 1 */
 	int disk_fd;     /* the tmpfs of the overlays' upper layers (disk.h), or -1 */
