@@ -352,7 +352,7 @@ def test_node_under_nvm_sees_its_global_modules(sandbox, shared_tmp):
     package beside it: PREFIX/lib/node_modules is shown, the rest of the home is not."""
     node = shutil.which("node", path="/usr/bin:/bin")
     if not node:
-        pytest.skip("needs node")
+        pytest.skip("node is not installed")
     home = make_home(shared_tmp, sandbox.who)
     prefix = os.path.join(home, ".nvm", "versions", "node", "v18.0.0")
     pkg = os.path.join(prefix, "lib", "node_modules", "greet")
