@@ -243,8 +243,8 @@ static int parse(const ElfSource *src, bool kind_only, ElfInfo *ret)
 	Reader r = {.src = src};
 	ElfInfo info = {0};
 	Load loads[ELF_MAX_LOADS];
-	size_t n_loads = 0, phnum;
-	uint64_t phoff, dyn_off = 0, dyn_size = 0;
+	size_t n_loads = 0, phnum = 0;
+	uint64_t phoff = 0, dyn_off = 0, dyn_size = 0;
 	uint8_t ph[sizeof(Elf64_Phdr)];
 
 	int k = read_header(&r, &phoff, &phnum, &info);
