@@ -286,9 +286,9 @@ int ob_capability_new(ob_capability **ret, ob_cap_type type, const char *resourc
 	    url_to_host_grant(resource, len, hostport, sizeof(hostport))) {
 		(void)ob_capability_free(c);
 		return ob_error_set(reterr, -EINVAL,
-		                    "NETWORK_CONNECT resource: '%.200s' is a URL; a network grant "
+		                    "NETWORK_CONNECT resource: '%.*s' is a URL; a network grant "
 		                    "is a host and port: write %s",
-		                    resource, hostport);
+		                    (int)(len < 200 ? len : 200), resource, hostport);
 	}
 	r = parse_resource(c, resource, len, workdir, &msg);
 	if (r == -ENOMEM)

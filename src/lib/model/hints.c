@@ -44,9 +44,10 @@ bool url_to_host_grant(const char *res, size_t len, char *buf, size_t size)
 	if (!sep || sep == res)
 		return false;
 	const char *auth = sep + 3, *end = res + len;
-	size_t alen = strcspn(auth, "/?#");
-	if (alen > (size_t)(end - auth))
-		alen = (size_t)(end - auth);
+	/* RES is LEN bytes, not a C string: the authority ends at '/', '?', '#' or there */
+	size_t alen = 0;
+	while (auth + alen < end && !strchr("/?#", auth[alen]))
+		alen++;
 	/* user:password@ is never part of the grant. */
 	const char *at = memrchr(auth, '@', alen);
 	if (at) {
