@@ -203,14 +203,26 @@ static int add_context(RunArgs *a, const char *kv)
 	return 0;
 }
 
-/* --profile NAME and --summary (kept apart: handle_option is long enough). */
+/* --profile NAME and the plain flags (kept apart: handle_option is long enough). */
 static int handle_profile_option(RunArgs *a, int c, const char *arg)
 {
 	ob_error e;
 
-	if (c == ARG_SUMMARY) {
+	switch (c) {
+	case ARG_SUMMARY:
 		a->summary = true;
 		return 0;
+	case ARG_JSON:
+		a->json = true;
+		return 0;
+	case ARG_DRY_RUN:
+		a->dry_run = true;
+		return 0;
+	case ARG_QUIET:
+		a->quiet = true;
+		return 0;
+	default:
+		break;
 	}
 	if (c != ARG_PROFILE)
 		return -EINVAL;
@@ -304,15 +316,6 @@ static int handle_option(RunArgs *a, int c, const char *arg)
 	case ARG_VERBOSE:
 		(void)ob_sandbox_set_verbose(a->sb, true);
 		return ob_sandbox_add_audit_fd(a->sb, STDERR_FILENO);
-	case ARG_JSON:
-		a->json = true;
-		return 0;
-	case ARG_DRY_RUN:
-		a->dry_run = true;
-		return 0;
-	case ARG_QUIET:
-		a->quiet = true;
-		return 0;
 	case ARG_DEGRADED:
 		return ob_sandbox_set_allow_degraded(a->sb, true);
 	case ARG_UNSIGNED:

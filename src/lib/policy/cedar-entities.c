@@ -106,6 +106,8 @@ static uint32_t parent_set(uint32_t *p, uint32_t n)
 {
 	uint32_t k = 0;
 
+	if (n < 2) /* P is NULL without parents: nothing to sort */
+		return n;
 	qsort(p, n, sizeof(uint32_t), cmp_u32);
 	for (uint32_t i = 0; i < n; i++)
 		if (k == 0 || p[k - 1] != p[i])
@@ -125,7 +127,10 @@ static bool same_entity(const json_t *root, uint32_t *const *parents, uint32_t *
 		return false;
 	uint32_t ni = parent_set(parents[i], n_parents[i]),
 	         nj = parent_set(parents[j], n_parents[j]);
-	return ni == nj && memcmp(parents[i], parents[j], ni * sizeof(uint32_t)) == 0;
+	if (ni != nj)
+		return false;
+	return ni == 0 || (parents[i] && parents[j] &&
+	                   memcmp(parents[i], parents[j], ni * sizeof(uint32_t)) == 0);
 }
 
 static int entities_build(ob_entities *es, const json_t *root, const JsonDoc *doc)

@@ -57,7 +57,7 @@ static json_t *expr_list(Parser *p, const char *close, unsigned *d)
 	if (!a)
 		return text_oom(p);
 	while (!text_is_punct(p, close)) {
-		unsigned de;
+		unsigned de = 0;
 		json_t *e = text_expr(p, &de);
 		if (!e || json_array_append_new(a, e) < 0) {
 			json_decref(a);
@@ -306,7 +306,7 @@ static json_t *mult(Parser *p, unsigned *d)
 	json_t *l = unary(p, d);
 	while (l && text_is_punct(p, "*")) {
 		const char *at = p->tok.start;
-		unsigned dr;
+		unsigned dr = 0;
 		text_advance(p);
 		json_t *r = unary(p, &dr);
 		l = binary(p, "*", l, r, *d, dr, d, at);
@@ -319,7 +319,7 @@ static json_t *add(Parser *p, unsigned *d)
 	json_t *l = mult(p, d);
 	while (l && (text_is_punct(p, "+") || text_is_punct(p, "-"))) {
 		const char *op = text_is_punct(p, "+") ? "+" : "-", *at = p->tok.start;
-		unsigned dr;
+		unsigned dr = 0;
 		text_advance(p);
 		json_t *r = mult(p, &dr);
 		l = binary(p, op, l, r, *d, dr, d, at);
@@ -459,7 +459,7 @@ static json_t *and_expr(Parser *p, unsigned *d)
 	json_t *l = relation(p, d);
 	while (l && text_is_punct(p, "&&")) {
 		const char *at = p->tok.start;
-		unsigned dr;
+		unsigned dr = 0;
 		text_advance(p);
 		json_t *r = relation(p, &dr);
 		l = binary(p, "&&", l, r, *d, dr, d, at);
@@ -472,7 +472,7 @@ static json_t *or_expr(Parser *p, unsigned *d)
 	json_t *l = and_expr(p, d);
 	while (l && text_is_punct(p, "||")) {
 		const char *at = p->tok.start;
-		unsigned dr;
+		unsigned dr = 0;
 		text_advance(p);
 		json_t *r = and_expr(p, &dr);
 		l = binary(p, "||", l, r, *d, dr, d, at);
@@ -501,7 +501,7 @@ static json_t *if_expr(Parser *p, unsigned *d)
 	static const char *const parts[] = {"if", "then", "else"};
 	const char *at = p->tok.start;
 	json_t *args;
-	unsigned dk;
+	unsigned dk = 0;
 
 	if (!text_is_word(p, "if"))
 		return or_expr(p, d);

@@ -249,7 +249,7 @@ static int attr_name(const PParser *p, const json_t *args, const char *path, CVa
 static int has_path(const PParser *p, const json_t *attrs, const char *path, uint32_t left, Node *n)
 {
 	size_t k = json_array_size(attrs);
-	uint32_t cur = left, acc = UINT32_MAX, hn;
+	uint32_t cur = left, acc = UINT32_MAX, hn = 0;
 	int r = 0;
 
 	if (k == 0)
