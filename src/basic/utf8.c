@@ -95,3 +95,17 @@ size_t utf8_put(char *out, uint32_t cp)
 	out[3] = (char)(0x80 | (cp & 0x3F));
 	return 4;
 }
+
+void utf8_position(const char *start, const char *at, unsigned *line, unsigned *col)
+{
+	*line = 1;
+	*col = 1;
+	for (const char *q = start; q < at; q++) {
+		if (*q == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if (((unsigned char)*q & 0xC0) != 0x80) {
+			(*col)++;
+		}
+	}
+}

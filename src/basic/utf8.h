@@ -14,3 +14,5 @@ const char *utf8_escape(const char *s, char *buf, size_t size);
 /* Writes the UTF-8 bytes of CP (a Unicode scalar value, at most U+10FFFF) into OUT, which has
  * room for 4; returns how many. */
 size_t utf8_put(char *out, uint32_t cp);
+/* The 1-based line and column (in characters, not bytes) of AT in the text at START. */
+void utf8_position(const char *start, const char *at, unsigned *line, unsigned *col);

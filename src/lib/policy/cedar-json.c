@@ -377,21 +377,6 @@ static int value(Reader *r, unsigned depth, json_t **ret)
 	}
 }
 
-/* 1-based line and column (in characters) of AT in the text starting at START */
-static void position(const char *start, const char *at, unsigned *line, unsigned *col)
-{
-	*line = 1;
-	*col = 1;
-	for (const char *q = start; q < at; q++) {
-		if (*q == '\n') {
-			(*line)++;
-			*col = 1;
-		} else if (((unsigned char)*q & 0xC0) != 0x80) {
-			(*col)++;
-		}
-	}
-}
-
 int cedar_json_parse(const JsonDoc *d, json_t **ret)
 {
 	const char *data = d->data ? d->data : "";
@@ -414,7 +399,7 @@ int cedar_json_parse(const JsonDoc *d, json_t **ret)
 	if (k == -ENOMEM)
 		return ob_error_set(d->err, k, "%s: out of memory", d->name);
 	if (k < 0) {
-		position(data, r.at, &line, &col);
+		utf8_position(data, r.at, &line, &col);
 		return ob_error_set(d->err, k, "%s:%u:%u: %s", d->name, line, col, r.what);
 	}
 	*ret = v;

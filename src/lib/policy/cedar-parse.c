@@ -15,6 +15,7 @@
 
 #include "basic/error.h"
 #include "basic/macro.h"
+#include "basic/utf8.h"
 
 void text_advance(Parser *p)
 {
@@ -403,20 +404,6 @@ bool cedar_is_text(const char *data, size_t len)
 	return true; /* blanks and comments: an empty policy text, as Cedar reads it */
 }
 
-static void position(const char *start, const char *at, unsigned *line, unsigned *col)
-{
-	*line = 1;
-	*col = 1;
-	for (const char *q = start; q < at; q++) {
-		if (*q == '\n') {
-			(*line)++;
-			*col = 1;
-		} else if (((unsigned char)*q & 0xC0) != 0x80) {
-			(*col)++;
-		}
-	}
-}
-
 int cedar_text_parse(const char *data, size_t len, const char *name, json_t **ret, ob_error *reterr)
 {
 	Parser p = {.lx = {.p = data, .end = data + len, .start = data}};
@@ -442,7 +429,7 @@ int cedar_text_parse(const char *data, size_t len, const char *name, json_t **re
 	if (!set || p.oom)
 		return ob_error_set(reterr, -ENOMEM, "%s: out of memory", name);
 	if (p.lx.what) {
-		position(data, p.lx.at, &line, &col);
+		utf8_position(data, p.lx.at, &line, &col);
 		return ob_error_set(reterr, -EINVAL, "%s:%u:%u: %s", name, line, col, p.lx.what);
 	}
 	*ret = json_pack("{s:O}", "staticPolicies", set);
