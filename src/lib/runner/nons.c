@@ -157,15 +157,20 @@ static int host_home(Plan *p)
 	return 0;
 }
 
+int nons_refuse(ob_error *reterr)
+{
+	return ob_error_set(reterr, -EOPNOTSUPP,
+	                    "this host refuses new user namespaces (blocked by %s), so no sandbox "
+	                    "can be built; `omnibase doctor` says how to allow them; "
+	                    "--allow-degraded runs without namespaces, with Landlock, seccomp and "
+	                    "rlimits only",
+	                    probe_userns_blocker());
+}
+
 int nons_plan(Plan *p, bool allow_degraded, ob_error *reterr)
 {
 	if (!allow_degraded)
-		return ob_error_set(
-		    reterr, -EOPNOTSUPP,
-		    "this host refuses new user namespaces (blocked by %s), so no sandbox can "
-		    "be built; `omnibase doctor` says how to allow them; --allow-degraded runs "
-		    "without namespaces, with Landlock, seccomp and rlimits only",
-		    probe_userns_blocker());
+		return nons_refuse(reterr);
 	const char *why = unsupported(p);
 	if (why)
 		return ob_error_set(

@@ -67,19 +67,26 @@ static bool is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* mkdir -p of PATH's parents.  Existing ones may sit on read-only binds: that is fine. */
+/* mkdir -p of PATH's parents, from the nearest one up: most mount points have an existing
+ * parent (one mkdir then, not one per component).  Existing ones may sit on read-only binds:
+ * that is fine. */
 static int mkdir_parents(char *path)
 {
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		int r = mkdir(path, 0755) < 0 && !is_dir(path) ? -errno : 0;
-		*p = '/';
-		if (r < 0)
-			return r;
+	char *slash = strrchr(path, '/');
+	int r = 0;
+
+	if (!slash || slash == path)
+		return 0;
+	*slash = '\0';
+	int e = mkdir(path, 0755) < 0 ? errno : 0;
+	if (e == ENOENT) {
+		r = mkdir_parents(path);
+		e = r >= 0 && mkdir(path, 0755) < 0 ? errno : 0;
 	}
-	return 0;
+	if (e && r >= 0 && !is_dir(path))
+		r = -e;
+	*slash = '/';
+	return r;
 }
 
 static int make_mountpoint(char *dest, bool dir)
@@ -361,8 +368,10 @@ static void drop_capabilities(void)
 	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct d[2] = {{0}};
 
+	/* up to the first number the kernel does not know (EINVAL): its last capability */
 	for (int c = 0; c <= 63; c++)
-		(void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno == EINVAL)
+			break;
 	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	(void)syscall(SYS_capset, &h, d);
 }

@@ -108,6 +108,10 @@ int run_start_native(Run *run, ob_error *reterr)
 	run->report_fd = report_pipe[0];
 	if (r < 0) {
 		(void)close(sync_pipe[1]);
+		/* not probed before (sandbox_plan): a refused user namespace said as the plan would
+		 */
+		if (!run->plan.no_namespaces && nons_needed())
+			return nons_refuse(reterr);
 		return ob_error_set(reterr, r, "creating the namespaces: %s%s", strerror(-r),
 		                    r == -EPERM || r == -ENOSPC
 		                        ? " (are unprivileged user namespaces enabled?)"

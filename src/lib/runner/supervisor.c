@@ -379,7 +379,7 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	cgroup_init(&run.cg);
 	*res = (ob_result){.exit_code = OB_EXIT_SETUP, .status = -1};
 	(void)clock_gettime(CLOCK_MONOTONIC, &run.start);
-	r = sandbox_plan(sb, &run.plan, reterr);
+	r = sandbox_plan(sb, &run.plan, false, reterr);
 	if (r < 0) {
 		res->exit_code = r == -ENOENT                    ? OB_EXIT_NOTFOUND
 		                 : r == -EACCES || r == -ENOEXEC ? OB_EXIT_NOEXEC
