@@ -59,3 +59,27 @@ int fd_receive(int sock, int *fds, size_t n)
 	memcpy(fds, CMSG_DATA(c), sizeof(int) * n);
 	return 0;
 }
+
+int fd_receive_wait(int sock, char *tag, int *fds, size_t max)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * FDPASS_MAX)];
+	struct iovec iov;
+	struct msghdr msg = fd_message(&iov, tag, cbuf, FDPASS_MAX);
+	ssize_t k;
+
+	while ((k = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (k <= 0)
+		return k == 0 ? -EPIPE : -errno;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	size_t n = c && c->cmsg_type == SCM_RIGHTS ? (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) : 0;
+	for (size_t i = 0; i < n; i++) {
+		int fd;
+		memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+		if (i < max)
+			fds[i] = fd;
+		else
+			(void)close(fd); /* more than asked for: not kept */
+	}
+	return (int)(n < max ? n : max);
+}

@@ -12,3 +12,6 @@ int fd_send(int sock, char tag, const int *fds, size_t n);
 /* Receives exactly N fds (close-on-exec) into FDS without blocking: -EBADMSG (and whatever
  * came closed) when the message holds another count, -EPIPE when the peer is gone. */
 int fd_receive(int sock, int *fds, size_t n);
+/* Waits for one byte (into TAG) and the fds that come with it (up to MAX kept in FDS, the rest
+ * closed). Usable after clone. The number of fds kept, or -errno (-EPIPE: the peer is gone). */
+int fd_receive_wait(int sock, char *tag, int *fds, size_t max);

@@ -36,6 +36,7 @@
 #include "plan/fs-rules.h"
 #include "plan/identity.h"
 #include "plan/overlay.h"
+#include "runner/cgroup.h"
 #include "runner/mount-api.h"
 #include "runner/notify.h"
 
@@ -581,6 +582,28 @@ static void close_other_fds(const int *keep, size_t n, int lo, int hi)
 	close_around(from, ~0U, lo, hi);
 }
 
+/* The second message: the run's cgroups, which the supervisor made while we built the file
+ * system (the two overlap). v1 comes as its `tasks` files, to write "0" to: a single thread
+ * moving itself takes no global lock, where a pid written for it waits for an RCU grace period
+ * (cgroup.h); under v2 the supervisor has moved us (that wait overlapped our setup); 'r' says
+ * there is no cgroup, and the program gets rlimits instead. Nothing of the program runs
+ * before this. */
+static void join_cgroups(SpawnArgs *a)
+{
+	int fds[CG_MAX];
+	char tag = 0;
+	int n = fd_receive_wait(a->sync_fd, &tag, fds, CG_MAX);
+
+	if (n < 0)
+		_exit(OB_EXIT_SETUP);
+	for (int i = 0; i < n; i++) {
+		if (write(fds[i], "0", 1) != 1)
+			die_setup(a, errno, "joining the cgroup", NULL);
+		(void)close(fds[i]);
+	}
+	a->rlimit_memory = a->rlimit_pids = tag == 'r';
+}
+
 static _Noreturn void child_main(const SpawnArgs *a)
 {
 	char c;
@@ -591,14 +614,6 @@ static _Noreturn void child_main(const SpawnArgs *a)
 	int lo, hi;
 	tree_fd_range(a->plan, &lo, &hi);
 	close_other_fds(keep, ELEMENTSOF(keep), lo, hi);
-	/* Into the run's v1 cgroups before anything else (cgroup.h says why this way). */
-	for (size_t i = 0; i < ELEMENTSOF(a->join_fds); i++) {
-		if (a->join_fds[i] < 0)
-			continue;
-		if (write(a->join_fds[i], "0", 1) != 1)
-			die_setup(a, errno, "joining the cgroup", NULL);
-		(void)close(a->join_fds[i]);
-	}
 	/* If the supervisor is already gone, the read below sees end-of-file (we hold no copy of
 	 * its end); from now on its death kills us. getppid() cannot tell: in the new pid
 	 * namespace our parent is outside, so it is 0. */
@@ -631,11 +646,8 @@ static _Noreturn void child_main(const SpawnArgs *a)
 	loopback_up(a);
 	if (a->proxy_fd >= 0)
 		egress_sockets(a);
-	/* Second byte: we are in the run's cgroups. The supervisor moves us meanwhile: on cgroup
-	 * v1 the first move waits for an RCU grace period (milliseconds), which the file-system
-	 * setup above overlaps. Nothing of the program runs before this. */
-	if (read(a->sync_fd, &c, 1) != 1)
-		_exit(OB_EXIT_SETUP);
+	SpawnArgs b = *a;
+	join_cgroups(&b);
 	(void)close(a->sync_fd);
 	/* A cgroup namespace rooted at the cgroup the supervisor just moved us into. */
 	if (unshare(CLONE_NEWCGROUP) < 0)
@@ -650,7 +662,7 @@ static _Noreturn void child_main(const SpawnArgs *a)
 	if (pid < 0)
 		die_setup(a, errno, "fork", NULL);
 	if (pid == 0)
-		spawn_exec_program(a);
+		spawn_exec_program(&b);
 	run_init(a, pid);
 }
 

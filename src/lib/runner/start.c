@@ -13,11 +13,27 @@
 
 #include "backends/runtime.h"
 #include "basic/error.h"
+#include "basic/fdpass.h"
 #include "basic/macro.h"
 #include "runner/disk.h"
 #include "runner/idmap.h"
 #include "runner/nons.h"
 #include "runner/run.h"
+
+/* The run's cgroups to the child (spawn.c's join_cgroups): v1 as the `tasks` files it writes
+ * "0" to, v2 as a byte (the child was moved already), none as 'r' (rlimits instead). */
+static int send_cgroups(Run *run, int sock)
+{
+	int join[CG_MAX];
+	int r = cgroup_open_join_fds(&run->cg, join);
+
+	if (r >= 0)
+		r = run->cg.version == 1 ? fd_send(sock, 'c', join, CG_MAX)
+		    : send(sock, run->cg.version == 2 ? "c" : "r", 1, MSG_NOSIGNAL) == 1 ? 0
+		                                                                         : -errno;
+	close_many(join, CG_MAX);
+	return r;
+}
 
 /* The parent's half of the handshake over SOCK, in two steps (see child_main): the maps, then
  * the cgroups while the child sets up; then the disk tmpfs it sends (--limit disk). */
@@ -26,10 +42,15 @@ static int release_child(Run *run, int sock, bool root)
 	int r = run->plan.no_namespaces ? 0 : spawn_write_idmaps(run->pid, &run->plan, !root);
 	if (r >= 0 && send(sock, "m", 1, MSG_NOSIGNAL) != 1)
 		r = -errno;
+	/* the cgroups made while the child builds its file system (the tier without namespaces
+	 * joined them as it started: run_start_native) */
+	if (r >= 0 && !run->plan.no_namespaces)
+		r = cgroup_create(&run->cg, run->audit.execution_id, &run->plan.limits);
 	if (r >= 0)
 		r = cgroup_attach(&run->cg, run->pid);
-	if (r >= 0 && send(sock, "c", 1, MSG_NOSIGNAL) != 1)
-		r = -errno;
+	if (r >= 0)
+		r = run->plan.no_namespaces ? (send(sock, "c", 1, MSG_NOSIGNAL) == 1 ? 0 : -errno)
+		                            : send_cgroups(run, sock);
 	if (r >= 0)
 		disk_receive_native(run, sock);
 	return r;
@@ -67,7 +88,15 @@ int run_start_native(Run *run, ob_error *reterr)
 		(void)fcntl(outp[i][0], F_SETFL, O_NONBLOCK);
 	}
 	int nsock[2], join[CG_MAX];
-	int r = cgroup_open_join_fds(&run->cg, join);
+	for (int i = 0; i < CG_MAX; i++)
+		join[i] = -1;
+	/* without namespaces the child joins the cgroups as it starts; otherwise they are made
+	 * while it builds its file system (release_child) */
+	int r = run->plan.no_namespaces
+	            ? cgroup_create(&run->cg, run->audit.execution_id, &run->plan.limits)
+	            : 0;
+	if (r >= 0 && run->plan.no_namespaces)
+		r = cgroup_open_join_fds(&run->cg, join);
 	if (r < 0) {
 		close_many(join, CG_MAX);
 		return ob_error_set(reterr, r, "opening the cgroup: %s", strerror(-r));

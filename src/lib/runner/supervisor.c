@@ -399,9 +399,7 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	if (sb->backend != OB_BACKEND_NATIVE) {
 		r = run_start_oci(&run, reterr);
 	} else {
-		r = cgroup_create(&run.cg, run.audit.execution_id, &run.plan.limits);
-		if (r >= 0)
-			r = run_start_native(&run, reterr);
+		r = run_start_native(&run, reterr); /* the cgroups made there */
 	}
 	if (r < 0)
 		goto out;
