@@ -32,6 +32,7 @@ typedef struct Run {
 	int report_fd;
 	ChildReport last; /* the most telling report: a failure beats "exited" */
 	Stream out[2];    /* the program's stdout and stderr */
+	StdinRelay in;    /* the caller's stdin into the program's */
 	int notify_sock;  /* the listener arrives here */
 	int proxy_sock;   /* the egress sockets (proxy, DNS stub) arrive here, or -1 */
 	Proxy *proxy;
@@ -64,7 +65,7 @@ typedef struct Run {
 
 /* start.c: the sandbox's PID 1 cloned, its id maps and cgroups set, told to go. */
 int run_start_native(Run *run, ob_error *reterr);
-/* start.c: the bundle made and the runtime started on it with our output pipes. */
+/* start.c: the bundle made and the runtime started on it with our stdio pipes. */
 int run_start_oci(Run *run, ob_error *reterr);
 
 /* supervisor.c: the egress proxy on LISTENER (taken). */

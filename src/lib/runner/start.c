@@ -57,9 +57,13 @@ int run_start_native(Run *run, ob_error *reterr)
 		return ob_error_set(reterr, -errno, "pipe: %s", strerror(errno));
 	}
 	int outp[2][2] = {{-1, -1}, {-1, -1}};
+	_cleanup_close_ int in = -1; /* the program's stdin: the child has its copy */
 	for (int i = 0; i < 2; i++)
 		if (pipe2(outp[i], O_CLOEXEC) < 0)
 			return ob_error_set(reterr, -errno, "pipe: %s", strerror(errno));
+	int r = stdin_relay_open(&run->in, &in);
+	if (r < 0)
+		return ob_error_set(reterr, r, "the stdin pipe: %s", strerror(-r));
 	for (int i = 0; i < 2; i++) {
 		run->out[i] = (Stream){.fd = outp[i][0],
 		                       .out_fd = run->sb->capture_output ? -1 : 1 + i,
@@ -67,7 +71,7 @@ int run_start_native(Run *run, ob_error *reterr)
 		(void)fcntl(outp[i][0], F_SETFL, O_NONBLOCK);
 	}
 	int nsock[2], join[CG_MAX];
-	int r = cgroup_open_join_fds(&run->cg, join);
+	r = cgroup_open_join_fds(&run->cg, join);
 	if (r < 0) {
 		close_many(join, CG_MAX);
 		return ob_error_set(reterr, r, "opening the cgroup: %s", strerror(-r));
@@ -87,6 +91,7 @@ int run_start_native(Run *run, ob_error *reterr)
 	SpawnArgs a = {.plan = &run->plan,
 	               .proxy_fd = psock[1],
 	               .notify_fd = nsock[1],
+	               .stdin_fd = in,
 	               .stdout_fd = outp[0][1],
 	               .stderr_fd = outp[1][1],
 	               .sync_fd = sync_pipe[0],
@@ -146,10 +151,12 @@ static int oci_listener(Run *run, char *path, size_t size)
 	return 0;
 }
 
-/* Another backend: the bundle, and its runtime started on it with our output pipes. */
+/* Another backend: the bundle, and its runtime started on it with our stdio pipes (never the
+ * caller's own: the runtimes fchown what they are handed, output.h). */
 int run_start_oci(Run *run, ob_error *reterr)
 {
 	int outp[2][2] = {{-1, -1}, {-1, -1}};
+	_cleanup_close_ int in = -1; /* the program's stdin: the runtime has its copy */
 
 	for (int i = 0; i < 2; i++)
 		if (pipe2(outp[i], O_CLOEXEC) < 0) {
@@ -157,6 +164,11 @@ int run_start_oci(Run *run, ob_error *reterr)
 			close_many(&outp[0][0], 4);
 			return ob_error_set(reterr, e, "pipe: %s", strerror(-e));
 		}
+	int r = stdin_relay_open(&run->in, &in);
+	if (r < 0) {
+		close_many(&outp[0][0], 4);
+		return ob_error_set(reterr, r, "the stdin pipe: %s", strerror(-r));
+	}
 	for (int i = 0; i < 2; i++) {
 		run->out[i] = (Stream){.fd = outp[i][0],
 		                       .out_fd = run->sb->capture_output ? -1 : 1 + i,
@@ -170,7 +182,6 @@ int run_start_oci(Run *run, ob_error *reterr)
 	 * listener (through /proc/SUPERVISOR/fd/N, an fd we keep open for the run) */
 	char netns_path[64] = "";
 	int listener = -1;
-	int r = 0;
 	if (run->plan.proxy) {
 		r = backend_netns_create(&run->netns_fd, &listener);
 		if (r < 0)
@@ -208,7 +219,7 @@ int run_start_oci(Run *run, ob_error *reterr)
 		run->disk_fd = run->plan.disk_fd = TAKE_FD(run->bundle.disk_fd);
 	(void)snprintf(run->container, sizeof(run->container), "omnibase-%s",
 	               run->audit.execution_id);
-	const int out[2] = {outp[0][1], outp[1][1]};
+	const int stdio[3] = {in, outp[0][1], outp[1][1]};
 	/* gVisor: its strace log of the calls a denial shows in, read from a FIFO */
 	char trace[PATH_MAX + 16] = "";
 	if (r >= 0 && run->sb->backend == OB_BACKEND_GVISOR) {
@@ -219,7 +230,7 @@ int run_start_oci(Run *run, ob_error *reterr)
 	}
 	if (r >= 0)
 		r = backend_start(run->sb->backend, run->runtime, run->bundle.dir, run->container,
-		                  netns_path[0] != '\0', trace[0] ? trace : NULL, out, &run->pid);
+		                  netns_path[0] != '\0', trace[0] ? trace : NULL, stdio, &run->pid);
 	(void)close(outp[0][1]);
 	(void)close(outp[1][1]);
 	if (r < 0)
