@@ -50,7 +50,8 @@ typedef struct Run {
 	int netns_fd; /* the network namespace a container with network grants joins */
 	Notifier notifier;
 	bool got_exit, got_failure, report_hup;
-	bool rlimit_pids_hit; /* rootless without cgroups: the process count reached --pids */
+	bool rlimit_pids_hit; /* rootless without cgroups: the process count reached --pids;
+	                       * gVisor: its Sentry refused a fork (RLIMIT_NPROC) */
 	struct timespec start;
 	ob_result *res;  /* the caller's result: denials and limits are counted into it */
 	bool disk_hit;   /* the disk tmpfs was seen full (disk_watch) */

@@ -151,6 +151,13 @@ static int oci_listener(Run *run, char *path, size_t size)
 	return 0;
 }
 
+/* gVisor refused a fork at RLIMIT_NPROC (its pids limit): reported as the cgroup's is. */
+static void on_gvisor_process_limit(void *userdata)
+{
+	Run *run = userdata;
+	run->rlimit_pids_hit = true;
+}
+
 /* Another backend: the bundle, and its runtime started on it with our stdio pipes (never the
  * caller's own: the runtimes fchown what they are handed, output.h). */
 int run_start_oci(Run *run, ob_error *reterr)
@@ -200,13 +207,21 @@ int run_start_oci(Run *run, ob_error *reterr)
 			return ob_error_set(reterr, r, "the seccomp listener's socket: %s",
 			                    strerror(-r));
 	}
+	/* gVisor as root: its sandbox in a cgroup of ours, whose counters outlive runsc's end
+	 * (the memory limit's kill is the Sentry's, by the host's OOM killer) */
+	char cgroups_path[96] = "";
+	if (run->sb->backend == OB_BACKEND_GVISOR && geteuid() == 0)
+		(void)cgroup_create_for_runtime(&run->cg, run->audit.execution_id,
+		                                &run->plan.limits, cgroups_path,
+		                                sizeof(cgroups_path));
 	const OciOptions opt = {.seccomp = &run->sb->seccomp_profile,
 	                        .gvisor = run->sb->backend == OB_BACKEND_GVISOR,
 	                        .rootless = geteuid() != 0,
 	                        .netns = netns_path[0] ? netns_path : NULL,
 	                        .helper =
 	                            sandbox_oci_helper(run->sb, run->helper, sizeof(run->helper)),
-	                        .listener = lpath[0] ? lpath : NULL};
+	                        .listener = lpath[0] ? lpath : NULL,
+	                        .cgroups_path = cgroups_path[0] ? cgroups_path : NULL};
 	/* runc, crun as root: the binds opened here (id-mapped for grants) and attached in the
 	 * bundle, as natively (oci.h) */
 	if (oci_userns(&run->plan, &opt))
@@ -225,6 +240,8 @@ int run_start_oci(Run *run, ob_error *reterr)
 	if (r >= 0 && run->sb->backend == OB_BACKEND_GVISOR) {
 		(void)snprintf(trace, sizeof(trace), "%s/trace", run->bundle.dir);
 		r = gvtrace_new(trace, run_on_denial, run, &run->trace);
+		if (r >= 0)
+			gvtrace_on_process_limit(run->trace, on_gvisor_process_limit);
 		if (r < 0)
 			r = ob_error_set(reterr, r, "the trace FIFO %s: %s", trace, strerror(-r));
 	}
