@@ -35,6 +35,35 @@ static int release_child(Run *run, int sock, bool root)
 	return r;
 }
 
+/* The program's stdio, pipes of ours on every backend (never the caller's own descriptors:
+ * output.h): in STDIO the ends the program (or the runtime) gets, its stdin's read end and
+ * the write ends of its stdout and stderr; the supervisor's ends in RUN. */
+static int stdio_pipes(Run *run, int stdio[3], ob_error *reterr)
+{
+	int outp[2][2] = {{-1, -1}, {-1, -1}};
+
+	stdio[0] = stdio[1] = stdio[2] = -1;
+	for (int i = 0; i < 2; i++)
+		if (pipe2(outp[i], O_CLOEXEC) < 0) {
+			int e = -errno;
+			close_many(&outp[0][0], 4);
+			return ob_error_set(reterr, e, "pipe: %s", strerror(-e));
+		}
+	int r = stdin_relay_open(&run->in, &stdio[0]);
+	if (r < 0) {
+		close_many(&outp[0][0], 4);
+		return ob_error_set(reterr, r, "the stdin pipe: %s", strerror(-r));
+	}
+	for (int i = 0; i < 2; i++) {
+		run->out[i] = (Stream){.fd = outp[i][0],
+		                       .out_fd = run->sb->capture_output ? -1 : 1 + i,
+		                       .cap = run->plan.limits.value[OB_LIMIT_OUTPUT]};
+		(void)fcntl(outp[i][0], F_SETFL, O_NONBLOCK);
+		stdio[1 + i] = outp[i][1];
+	}
+	return 0;
+}
+
 /* Clones the sandbox and completes the handshake: id maps, cgroup, go. */
 int run_start_native(Run *run, ob_error *reterr)
 {
@@ -56,20 +85,10 @@ int run_start_native(Run *run, ob_error *reterr)
 		(void)close(sync_pipe[1]);
 		return ob_error_set(reterr, -errno, "pipe: %s", strerror(errno));
 	}
-	int outp[2][2] = {{-1, -1}, {-1, -1}};
-	_cleanup_close_ int in = -1; /* the program's stdin: the child has its copy */
-	for (int i = 0; i < 2; i++)
-		if (pipe2(outp[i], O_CLOEXEC) < 0)
-			return ob_error_set(reterr, -errno, "pipe: %s", strerror(errno));
-	int r = stdin_relay_open(&run->in, &in);
+	int stdio[3];
+	int r = stdio_pipes(run, stdio, reterr);
 	if (r < 0)
-		return ob_error_set(reterr, r, "the stdin pipe: %s", strerror(-r));
-	for (int i = 0; i < 2; i++) {
-		run->out[i] = (Stream){.fd = outp[i][0],
-		                       .out_fd = run->sb->capture_output ? -1 : 1 + i,
-		                       .cap = run->plan.limits.value[OB_LIMIT_OUTPUT]};
-		(void)fcntl(outp[i][0], F_SETFL, O_NONBLOCK);
-	}
+		return r;
 	int nsock[2], join[CG_MAX];
 	r = cgroup_open_join_fds(&run->cg, join);
 	if (r < 0) {
@@ -91,9 +110,9 @@ int run_start_native(Run *run, ob_error *reterr)
 	SpawnArgs a = {.plan = &run->plan,
 	               .proxy_fd = psock[1],
 	               .notify_fd = nsock[1],
-	               .stdin_fd = in,
-	               .stdout_fd = outp[0][1],
-	               .stderr_fd = outp[1][1],
+	               .stdin_fd = stdio[0],
+	               .stdout_fd = stdio[1],
+	               .stderr_fd = stdio[2],
 	               .sync_fd = sync_pipe[0],
 	               .report_fd = report_pipe[1],
 	               .rlimit_memory = run->cg.version == 0,
@@ -103,8 +122,7 @@ int run_start_native(Run *run, ob_error *reterr)
 	r = run->plan.no_namespaces ? nons_spawn(&a, &run->pid) : spawn_sandbox(&a, &run->pid);
 	idmap_close_trees(&run->plan); /* the child has its copies */
 	close_many(join, CG_MAX);
-	(void)close(outp[0][1]);
-	(void)close(outp[1][1]);
+	close_many(stdio, 3); /* the child has its copies */
 	(void)close(nsock[1]);
 	if (psock[1] >= 0)
 		(void)close(psock[1]);
@@ -158,30 +176,11 @@ static void on_gvisor_process_limit(void *userdata)
 	run->rlimit_pids_hit = true;
 }
 
-/* Another backend: the bundle, and its runtime started on it with our stdio pipes (never the
- * caller's own: the runtimes fchown what they are handed, output.h). */
-int run_start_oci(Run *run, ob_error *reterr)
+/* The bundle made and the runtime started on it with STDIO. */
+static int run_start_runtime(Run *run, const int stdio[3], ob_error *reterr)
 {
-	int outp[2][2] = {{-1, -1}, {-1, -1}};
-	_cleanup_close_ int in = -1; /* the program's stdin: the runtime has its copy */
+	int r = 0;
 
-	for (int i = 0; i < 2; i++)
-		if (pipe2(outp[i], O_CLOEXEC) < 0) {
-			int e = -errno;
-			close_many(&outp[0][0], 4);
-			return ob_error_set(reterr, e, "pipe: %s", strerror(-e));
-		}
-	int r = stdin_relay_open(&run->in, &in);
-	if (r < 0) {
-		close_many(&outp[0][0], 4);
-		return ob_error_set(reterr, r, "the stdin pipe: %s", strerror(-r));
-	}
-	for (int i = 0; i < 2; i++) {
-		run->out[i] = (Stream){.fd = outp[i][0],
-		                       .out_fd = run->sb->capture_output ? -1 : 1 + i,
-		                       .cap = run->plan.limits.value[OB_LIMIT_OUTPUT]};
-		(void)fcntl(outp[i][0], F_SETFL, O_NONBLOCK);
-	}
 	if (!backend_find(run->sb->backend, run->runtime, sizeof(run->runtime)))
 		return ob_error_set(reterr, -ENOENT, "the runtime of backend %s is gone",
 		                    ob_backend_to_string(run->sb->backend));
@@ -234,7 +233,6 @@ int run_start_oci(Run *run, ob_error *reterr)
 		run->disk_fd = run->plan.disk_fd = TAKE_FD(run->bundle.disk_fd);
 	(void)snprintf(run->container, sizeof(run->container), "omnibase-%s",
 	               run->audit.execution_id);
-	const int stdio[3] = {in, outp[0][1], outp[1][1]};
 	/* gVisor: its strace log of the calls a denial shows in, read from a FIFO */
 	char trace[PATH_MAX + 16] = "";
 	if (r >= 0 && run->sb->backend == OB_BACKEND_GVISOR) {
@@ -248,9 +246,20 @@ int run_start_oci(Run *run, ob_error *reterr)
 	if (r >= 0)
 		r = backend_start(run->sb->backend, run->runtime, run->bundle.dir, run->container,
 		                  netns_path[0] != '\0', trace[0] ? trace : NULL, stdio, &run->pid);
-	(void)close(outp[0][1]);
-	(void)close(outp[1][1]);
 	if (r < 0)
 		return ob_error_set(reterr, r, "starting %s: %s", run->runtime, strerror(-r));
 	return 0;
+}
+
+/* Another backend: the bundle, and its runtime started on it with our stdio pipes (never the
+ * caller's own: the runtimes fchown what they are handed, output.h). */
+int run_start_oci(Run *run, ob_error *reterr)
+{
+	int stdio[3];
+	int r = stdio_pipes(run, stdio, reterr);
+	if (r < 0)
+		return r;
+	r = run_start_runtime(run, stdio, reterr);
+	close_many(stdio, 3); /* the runtime has its copies */
+	return r;
 }
