@@ -6,6 +6,8 @@
 # root's directories and symlinks made as omnibase makes them; the direct command goes through
 # `sh -c` for a fresh container name each time (~1 ms, said in the README). And native
 # omnibase, for the overhead table. Not a test: timings depend on the machine.
+# OB_BENCH_BACKENDS: the backends to measure (default "gvisor runc crun"); OB_BENCH_RUNS,
+# OB_BENCH_ITERS: hyperfine runs and the loop's iterations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./bench/prepare.sh hyperfine
@@ -66,7 +68,7 @@ runtime_of() {
 }
 
 printf '%-8s %-34s %12s %12s %8s\n' backend workload direct omnibase ratio
-for b in gvisor runc crun; do
+for b in ${OB_BENCH_BACKENDS:-gvisor runc crun}; do
 	rt=$(command -v "$(runtime_of "$b")") || continue
 	"$ob" sandbox run --backend "$b" --allow-degraded /bin/true >/dev/null 2>&1 || {
 		echo "$b: cannot run here (see docs/design/backends.md)"

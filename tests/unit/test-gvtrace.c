@@ -247,13 +247,62 @@ static void test_fifo_reader(void **state)
 	assert_null(t);
 }
 
+static int process_limits;
+
+static void on_limit(void *userdata)
+{
+	(void)userdata;
+	process_limits++;
+}
+
+/* The pids limit inside gVisor: a fork refused with EAGAIN is the limit; a fork refused
+ * otherwise, or one that succeeded, is not; neither is ever a denial. */
+static void test_process_limit(void **state)
+{
+	char dir[] = "/tmp/omnibase-gvtrace-XXXXXX", path[64];
+	const char *res, *op;
+	GvTrace *t;
+	GvCall call;
+	static const char eagain[] =
+	    HEAD "clone(0x1200011, 0x0, 0x0, 0x7f3c, 0x0) = 0 (0x0) errno=11 (resource "
+	         "temporarily unavailable) (9.1µs)\n";
+	static const char lines[] =
+	    HEAD "fork() = 0 (0x0) errno=12 (cannot allocate memory) (9.1µs)\n" HEAD
+	         "vfork() = 12 (0xc) (20µs)\n" HEAD "openat(AT_FDCWD /tmp, 0x1 /x, O_RDONLY, "
+	         "0o0) = 0 (0x0) errno=11 (resource temporarily unavailable) (1µs)\n";
+	(void)state;
+
+	assert_int_equal(parse(eagain, &call), 1);
+	assert_int_equal(call.kind, GV_CLONE);
+	assert_int_equal(call.error, EAGAIN);
+	assert_null(gvtrace_denial(&call, &res, &op));
+	assert_non_null(mkdtemp(dir));
+	(void)snprintf(path, sizeof(path), "%s/trace", dir);
+	assert_int_equal(gvtrace_new(path, count, NULL, &t), 0);
+	int w = open(path, O_WRONLY | O_CLOEXEC);
+	assert_true(w >= 0);
+	/* before a callback is set: read, nothing to call */
+	assert_int_equal(write(w, eagain, sizeof(eagain) - 1), (ssize_t)sizeof(eagain) - 1);
+	gvtrace_dispatch(t);
+	gvtrace_on_process_limit(t, on_limit);
+	assert_int_equal(write(w, lines, sizeof(lines) - 1), (ssize_t)sizeof(lines) - 1);
+	gvtrace_dispatch(t);
+	assert_int_equal(process_limits, 0);
+	assert_int_equal(write(w, eagain, sizeof(eagain) - 1), (ssize_t)sizeof(eagain) - 1);
+	gvtrace_dispatch(t);
+	assert_int_equal(process_limits, 1);
+	(void)close(w);
+	gvtrace_free(t);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_hidden_file_read), cmocka_unit_test(test_writes),
 	    cmocka_unit_test(test_not_denials),      cmocka_unit_test(test_connects),
 	    cmocka_unit_test(test_other_lines),      cmocka_unit_test(test_tricky_paths),
-	    cmocka_unit_test(test_fifo_reader),
+	    cmocka_unit_test(test_fifo_reader),      cmocka_unit_test(test_process_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -207,6 +207,9 @@ int gvtrace_parse_line(const char *line, size_t len, GvCall *call)
 	else if (streq(name, "connect")) {
 		buf[close - buf] = '\0';
 		r = parse_connect(args, call);
+	} else if (streq(name, "clone") || streq(name, "fork") || streq(name, "vfork")) {
+		call->kind = GV_CLONE;
+		r = 1;
 	} else
 		return 0;
 	if (r <= 0) {
@@ -222,6 +225,8 @@ const char *gvtrace_denial(const GvCall *call, const char **resource, const char
 {
 	struct stat st;
 
+	if (call->kind == GV_CLONE) /* a limit, not a denial (gvtrace_on_process_limit) */
+		return NULL;
 	if (call->kind == GV_CONNECT) {
 		/* gVisor's loopback is its own netstack's (or, with network grants, the
 		 * namespace holding only the proxy): nothing of the host's is reached there */
@@ -253,6 +258,7 @@ struct GvTrace {
 	uint64_t last_read_ns;
 	char path[PATH_MAX];
 	gvtrace_deny_fn deny;
+	void (*process_limit)(void *userdata);
 	void *userdata;
 	bool skipping; /* inside a line too long for the buffer */
 	size_t len;
@@ -314,6 +320,11 @@ static void handle_line(GvTrace *t, const char *line, size_t len)
 
 	if (gvtrace_parse_line(line, len, &call) <= 0)
 		return;
+	if (call.kind == GV_CLONE) {
+		if (call.error == EAGAIN && t->process_limit)
+			t->process_limit(t->userdata);
+		return;
+	}
 	const char *cap = gvtrace_denial(&call, &resource, &operation);
 	if (cap)
 		t->deny(t->userdata, cap, resource, operation, call.pid);
@@ -346,6 +357,11 @@ void gvtrace_dispatch(GvTrace *t)
 			t->len = 0;
 		}
 	}
+}
+
+void gvtrace_on_process_limit(GvTrace *t, void (*fn)(void *userdata))
+{
+	t->process_limit = fn;
 }
 
 void gvtrace_free(GvTrace *t)

@@ -14,12 +14,15 @@
 /* The longest line read (openat: a directory and a path); longer ones are skipped. */
 #define GVTRACE_LINE_MAX (2 * PATH_MAX + 1024)
 
-/* The system calls runsc is asked to trace (its --strace-syscalls). */
-#define GVTRACE_SYSCALLS "open,openat,creat,connect"
+/* The system calls runsc is asked to trace (its --strace-syscalls). clone, fork and vfork:
+ * the pids limit is RLIMIT_NPROC inside gVisor, enforced by its Sentry, whose refusal
+ * (EAGAIN) shows nowhere else. */
+#define GVTRACE_SYSCALLS "open,openat,creat,connect,clone,fork,vfork"
 
 typedef enum GvKind {
 	GV_OPEN,    /* open, openat, creat */
 	GV_CONNECT, /* connect to an internet address */
+	GV_CLONE,   /* clone, fork, vfork */
 } GvKind;
 
 /* One failed call, as read from a line of the log. */
@@ -58,3 +61,6 @@ int gvtrace_poll_fd(const GvTrace *t, int *wait_ms);
 /* Reads what is there and reports each denial; lines longer than the buffer are skipped. */
 void gvtrace_dispatch(GvTrace *t);
 void gvtrace_free(GvTrace *t);
+/* FN(USERDATA of gvtrace_new) for each clone, fork or vfork that failed with EAGAIN: the
+ * process limit reached (RLIMIT_NPROC, or the Sentry's own task limit). */
+void gvtrace_on_process_limit(GvTrace *t, void (*fn)(void *userdata));

@@ -222,6 +222,8 @@ json_t *oci_config(const Plan *p, const OciOptions *opt, const char *bundle)
 	                       oci_resources(p, opt->gvisor), "seccomp",
 	                       oci_seccomp_json(opt->seccomp, opt->listener), "maskedPaths", masked,
 	                       "readonlyPaths", readonly);
+	if (lx && opt->cgroups_path)
+		(void)json_object_set_new(lx, "cgroupsPath", json_string(opt->cgroups_path));
 	if (lx && userns) {
 		(void)json_array_append_new(ns, json_pack("{s:s}", "type", "user"));
 		(void)json_object_set_new(lx, "uidMappings", oci_idmap(p));

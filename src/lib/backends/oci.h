@@ -41,8 +41,10 @@ typedef struct OciOptions {
 	const char *netns;  /* the network namespace to join (a path), or NULL: a new, empty one */
 	const char *helper; /* omnibase-exec on the host: the container's first program, applying
 	                     * the plan's Landlock rules (NULL: no Landlock) */
-	const char *listener; /* a unix socket the runtime sends the seccomp listener to: the
-	                       * supervisor observes as natively (NULL: refusals are EPERM) */
+	const char *listener;     /* a unix socket the runtime sends the seccomp listener to: the
+	                           * supervisor observes as natively (NULL: refusals are EPERM) */
+	const char *cgroups_path; /* linux.cgroupsPath: a cgroup the supervisor made (NULL: the
+	                           * runtime's own choice) */
 } OciOptions;
 
 /* Does the runtime make DEST itself (/dev's default devices and links)? */

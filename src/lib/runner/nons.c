@@ -493,6 +493,9 @@ static _Noreturn void child_main(const SpawnArgs *a)
 	pid_t supervisor = getppid();
 	char c;
 
+	/* the caller's stdin stays out of the sandbox: ours is 0 from here on (output.h) */
+	if (a->stdin_fd >= 0 && (dup2(a->stdin_fd, STDIN_FILENO) < 0 || close(a->stdin_fd) < 0))
+		fail(a, errno, "dup2 of the stdin pipe");
 	for (size_t i = 0; i < ELEMENTSOF(a->join_fds); i++) {
 		if (a->join_fds[i] < 0)
 			continue;

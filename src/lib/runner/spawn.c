@@ -607,13 +607,16 @@ static void join_cgroups(SpawnArgs *a)
 static _Noreturn void child_main(const SpawnArgs *a)
 {
 	char c;
-	const int keep[] = {a->sync_fd,     a->report_fd,   a->stdout_fd,
-	                    a->stderr_fd,   a->notify_fd,   a->join_fds[0],
-	                    a->join_fds[1], a->join_fds[2], a->proxy_fd};
+	const int keep[] = {a->sync_fd,     a->report_fd, a->stdin_fd,    a->stdout_fd,
+	                    a->stderr_fd,   a->notify_fd, a->join_fds[0], a->join_fds[1],
+	                    a->join_fds[2], a->proxy_fd};
 
 	int lo, hi;
 	tree_fd_range(a->plan, &lo, &hi);
 	close_other_fds(keep, ELEMENTSOF(keep), lo, hi);
+	/* the caller's stdin stays out of the sandbox: ours is 0 from here on (output.h) */
+	if (a->stdin_fd >= 0 && (dup2(a->stdin_fd, STDIN_FILENO) < 0 || close(a->stdin_fd) < 0))
+		die_setup(a, errno, "dup2 of the stdin pipe", NULL);
 	/* If the supervisor is already gone, the read below sees end-of-file (we hold no copy of
 	 * its end); from now on its death kills us. getppid() cannot tell: in the new pid
 	 * namespace our parent is outside, so it is 0. */

@@ -217,7 +217,7 @@ static void serve_notifications(Run *run)
 	}
 }
 
-/* What wait_child's poll found, P[1..11] in its order, served. */
+/* What wait_child's poll found, P[1..13] in its order, served. */
 static void serve_events(Run *run, const struct pollfd *p)
 {
 	if (p[1].revents & POLLIN)
@@ -246,6 +246,7 @@ static void serve_events(Run *run, const struct pollfd *p)
 		tconnect_dispatch(run->tc);
 	if (p[11].revents & POLLIN)
 		gvtrace_dispatch(run->trace);
+	stdin_relay_pump(&run->in, p + 12);
 }
 
 /* Waits for the child (PID 1 of the sandbox) or the timeout, whichever comes first, relaying
@@ -273,7 +274,7 @@ static bool wait_child(Run *run, int *wstatus)
 		}
 		if (exited && run->out[0].fd < 0 && run->out[1].fd < 0)
 			break;
-		struct pollfd p[12 + AUDIT_MAX_SINKS] = {
+		struct pollfd p[14 + AUDIT_MAX_SINKS] = {
 		    {.fd = exited ? -1 : pidfd, .events = POLLIN},
 		    {.fd = run->report_hup ? -1 : run->report_fd, .events = POLLIN},
 		    {.fd = run->out[0].fd, .events = POLLIN},
@@ -290,7 +291,12 @@ static bool wait_child(Run *run, int *wstatus)
 		/* once the program is gone, no batching: the drain below waits up to a second */
 		p[11].fd = exited ? gvtrace_fd(run->trace) : gvtrace_poll_fd(run->trace, &wait_ms);
 		/* a socket sink with lines waiting: woken when its reader takes some */
-		size_t np = 12 + audit_pollfds(&run->audit, p + 12, AUDIT_MAX_SINKS);
+		/* the caller's stdin into the program's while it runs */
+		if (!exited)
+			stdin_relay_pollfds(&run->in, p + 12);
+		else
+			p[12] = p[13] = (struct pollfd){.fd = -1};
+		size_t np = 14 + audit_pollfds(&run->audit, p + 14, AUDIT_MAX_SINKS);
 		int n = poll(p, np, wait_ms);
 		if (n == 0 && exited)
 			break; /* nothing more within a second: stop draining */
@@ -327,6 +333,7 @@ static void run_done(Run *run)
 		(void)close(run->report_fd);
 	stream_done(&run->out[0]);
 	stream_done(&run->out[1]);
+	stdin_relay_done(&run->in);
 	if (run->notify_sock >= 0)
 		(void)close(run->notify_sock);
 	if (run->proxy_sock >= 0)
@@ -366,6 +373,7 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	           .pid = -1,
 	           .report_fd = -1,
 	           .out = {{.fd = -1}, {.fd = -1}},
+	           .in = {.from = -1, .to = -1, .peek = -1},
 	           .notify_sock = -1,
 	           .proxy_sock = -1,
 	           .netns_fd = -1,
