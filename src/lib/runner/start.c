@@ -213,7 +213,7 @@ int run_start_oci(Run *run, ob_error *reterr)
 	char trace[PATH_MAX + 16] = "";
 	if (r >= 0 && run->sb->backend == OB_BACKEND_GVISOR) {
 		(void)snprintf(trace, sizeof(trace), "%s/trace", run->bundle.dir);
-		r = gvtrace_new(trace, run_on_denial, run, &run->trace);
+		r = gvtrace_new(trace, run_on_denial, run_on_violation, run, &run->trace);
 		if (r < 0)
 			r = ob_error_set(reterr, r, "the trace FIFO %s: %s", trace, strerror(-r));
 	}
