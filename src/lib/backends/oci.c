@@ -3,8 +3,10 @@
 #include "backends/oci.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #include "basic/macro.h"
 #include "plan/identity.h"
@@ -48,7 +50,59 @@ static json_t *mount_options(unsigned long flags, const char *data, bool bind)
 	return o;
 }
 
-static json_t *oci_mounts(const Plan *p, const char *bundle, bool trees, const char *helper)
+/* The bind of P whose DEST (or, BY_SRC, source) holds PATH most closely, or NULL. */
+static const MountStep *holding_bind(const Plan *p, const char *path, bool by_src)
+{
+	const MountStep *best = NULL;
+	for (size_t i = 0; i < p->n_steps; i++) {
+		const MountStep *s = &p->steps[i];
+		const char *at = by_src ? s->src : s->dest;
+		if (s->kind == STEP_BIND && !s->src_inside && at && path_under(path, at) &&
+		    (!best || strlen(at) > strlen(by_src ? best->src : best->dest)))
+			best = s;
+	}
+	return best;
+}
+
+/* Is DIR (a bind's destination) one that an exec rule names whole (a pattern's prefix)? */
+static bool exec_dir(const Plan *p, const char *dir)
+{
+	for (size_t i = 0; i < p->n_rules; i++)
+		if (p->rules[i].exec_as && streq(p->rules[i].path, dir))
+			return true;
+	return false;
+}
+
+/* gVisor has no Landlock: the exec allow-list by the mounts. Every bind is noexec (exec_dir
+ * aside), and each file an exec rule names is bound again, executable, at its canonical place:
+ * the host file behind the rule's path, shown where the bind holding it shows it. gVisor
+ * refuses execve on a noexec mount (and loads an ELF interpreter only from an exec one), but
+ * lets a noexec file be mapped executable: libraries stay where they are. */
+static void exec_binds(const Plan *p, json_t *m)
+{
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const FsRule *r = &p->rules[i];
+		char host[PATH_MAX], canon[PATH_MAX], dest[PATH_MAX];
+		struct stat st;
+		if (!r->exec_as)
+			continue;
+		const MountStep *b = holding_bind(p, r->path, false);
+		(void)snprintf(host, sizeof(host), "%s%s", b ? b->src : "",
+		               b ? r->path + strlen(b->dest) : r->path);
+		if (!realpath(host, canon) || stat(canon, &st) < 0 || !S_ISREG(st.st_mode) ||
+		    !(b = holding_bind(p, canon, true)))
+			continue;
+		(void)snprintf(dest, sizeof(dest), "%s%s", streq(b->dest, "/") ? "" : b->dest,
+		               canon + (streq(b->src, "/") ? 0 : strlen(b->src)));
+		(void)json_array_append_new(m,
+		                            json_pack("{s:s, s:s, s:s, s:[s,s,s,s]}", "destination",
+		                                      dest, "type", "bind", "source", canon,
+		                                      "options", "rbind", "ro", "nosuid", "nodev"));
+	}
+}
+
+static json_t *oci_mounts(const Plan *p, const char *bundle, bool trees, const char *helper,
+                          bool exec_view)
 {
 	json_t *m = json_array();
 	size_t nfile = 0;
@@ -63,11 +117,12 @@ static json_t *oci_mounts(const Plan *p, const char *bundle, bool trees, const c
 			/* in a user namespace, the tree the supervisor opened (and id-mapped, for
 			 * a grant), attached in the bundle (oci_bundle_create) */
 			(void)snprintf(src, sizeof(src), "%s/binds/%zu", bundle ? bundle : "", i);
+			unsigned long noexec = exec_view && !exec_dir(p, s->dest) ? MS_NOEXEC : 0;
 			(void)json_array_append_new(
 			    m,
 			    json_pack("{s:s, s:s, s:s, s:o}", "destination", s->dest, "type",
 			              "bind", "source", trees && bundle ? src : s->src, "options",
-			              mount_options(s->flags | MS_NOSUID, NULL, true)));
+			              mount_options(s->flags | MS_NOSUID | noexec, NULL, true)));
 			break;
 		case STEP_TMPFS:
 		case STEP_PROC:
@@ -106,6 +161,8 @@ static json_t *oci_mounts(const Plan *p, const char *bundle, bool trees, const c
 			break;
 		}
 	}
+	if (exec_view)
+		exec_binds(p, m);
 	/* last, in the plan's /dev tmpfs: under mode rx or rwx the root is the host's, where
 	 * the runtime could not (and must not) make a mount point */
 	if (helper)
@@ -230,5 +287,7 @@ json_t *oci_config(const Plan *p, const OciOptions *opt, const char *bundle)
 	return json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o}", "ociVersion", "1.0.2",
 	                 "process", oci_process(p, helper, opt->rootless), "root", "path", "rootfs",
 	                 "readonly", true, "hostname", "sandbox", "mounts",
-	                 oci_mounts(p, bundle, userns, helper ? opt->helper : NULL), "linux", lx);
+	                 oci_mounts(p, bundle, userns, helper ? opt->helper : NULL,
+	                            opt->gvisor && p->landlock_abi > 0),
+	                 "linux", lx);
 }
