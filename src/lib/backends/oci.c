@@ -50,57 +50,6 @@ static json_t *mount_options(unsigned long flags, const char *data, bool bind)
 	return o;
 }
 
-/* The bind of P whose DEST (or, BY_SRC, source) holds PATH most closely, or NULL. */
-static const MountStep *holding_bind(const Plan *p, const char *path, bool by_src)
-{
-	const MountStep *best = NULL;
-	for (size_t i = 0; i < p->n_steps; i++) {
-		const MountStep *s = &p->steps[i];
-		const char *at = by_src ? s->src : s->dest;
-		if (s->kind == STEP_BIND && !s->src_inside && at && path_under(path, at) &&
-		    (!best || strlen(at) > strlen(by_src ? best->src : best->dest)))
-			best = s;
-	}
-	return best;
-}
-
-/* Is DIR (a bind's destination) one that an exec rule names whole (a pattern's prefix)? */
-static bool exec_dir(const Plan *p, const char *dir)
-{
-	for (size_t i = 0; i < p->n_rules; i++)
-		if (p->rules[i].exec_as && streq(p->rules[i].path, dir))
-			return true;
-	return false;
-}
-
-/* gVisor has no Landlock: the exec allow-list by the mounts. Every bind is noexec (exec_dir
- * aside), and each file an exec rule names is bound again, executable, at its canonical place:
- * the host file behind the rule's path, shown where the bind holding it shows it. gVisor
- * refuses execve on a noexec mount (and loads an ELF interpreter only from an exec one), but
- * lets a noexec file be mapped executable: libraries stay where they are. */
-static void exec_binds(const Plan *p, json_t *m)
-{
-	for (size_t i = 0; i < p->n_rules; i++) {
-		const FsRule *r = &p->rules[i];
-		char host[PATH_MAX], canon[PATH_MAX], dest[PATH_MAX];
-		struct stat st;
-		if (!r->exec_as)
-			continue;
-		const MountStep *b = holding_bind(p, r->path, false);
-		(void)snprintf(host, sizeof(host), "%s%s", b ? b->src : "",
-		               b ? r->path + strlen(b->dest) : r->path);
-		if (!realpath(host, canon) || stat(canon, &st) < 0 || !S_ISREG(st.st_mode) ||
-		    !(b = holding_bind(p, canon, true)))
-			continue;
-		(void)snprintf(dest, sizeof(dest), "%s%s", streq(b->dest, "/") ? "" : b->dest,
-		               canon + (streq(b->src, "/") ? 0 : strlen(b->src)));
-		(void)json_array_append_new(m,
-		                            json_pack("{s:s, s:s, s:s, s:[s,s,s,s]}", "destination",
-		                                      dest, "type", "bind", "source", canon,
-		                                      "options", "rbind", "ro", "nosuid", "nodev"));
-	}
-}
-
 static json_t *oci_mounts(const Plan *p, const char *bundle, bool trees, const char *helper,
                           bool exec_view)
 {
@@ -117,12 +66,14 @@ static json_t *oci_mounts(const Plan *p, const char *bundle, bool trees, const c
 			/* in a user namespace, the tree the supervisor opened (and id-mapped, for
 			 * a grant), attached in the bundle (oci_bundle_create) */
 			(void)snprintf(src, sizeof(src), "%s/binds/%zu", bundle ? bundle : "", i);
-			unsigned long noexec = exec_view && !exec_dir(p, s->dest) ? MS_NOEXEC : 0;
+			unsigned long noexec = exec_view && oci_exec_noexec(p, s) ? MS_NOEXEC : 0;
 			(void)json_array_append_new(
 			    m,
 			    json_pack("{s:s, s:s, s:s, s:o}", "destination", s->dest, "type",
 			              "bind", "source", trees && bundle ? src : s->src, "options",
 			              mount_options(s->flags | MS_NOSUID | noexec, NULL, true)));
+			if (exec_view)
+				oci_exec_hide(p, s, m, bundle);
 			break;
 		case STEP_TMPFS:
 		case STEP_PROC:
@@ -162,7 +113,7 @@ static json_t *oci_mounts(const Plan *p, const char *bundle, bool trees, const c
 		}
 	}
 	if (exec_view)
-		exec_binds(p, m);
+		oci_exec_binds(p, m);
 	/* last, in the plan's /dev tmpfs: under mode rx or rwx the root is the host's, where
 	 * the runtime could not (and must not) make a mount point */
 	if (helper)
