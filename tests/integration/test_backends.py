@@ -191,7 +191,7 @@ def test_seccomp_allow_list_applies(ob_bin, shared_tmp, backend):
 
 
 def test_what_a_backend_cannot_provide_fails_closed(ob_bin, backend):
-    """gVisor without --allow-degraded (no Landlock, no observed denials), any backend with
+    """gVisor without --allow-degraded (no Landlock: the loader as a program), any backend with
     --egress transparent (native only) or with a writable SQLite database: 125, nothing
     runs. runc and crun provide both: they run without the flag."""
     p = run(ob_bin, "--backend", backend, "/bin/true")
