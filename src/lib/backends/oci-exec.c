@@ -50,23 +50,34 @@ bool oci_exec_noexec(const Plan *p, const MountStep *s)
 	return true;
 }
 
-/* The I-th directory of the plan's PATH, canonical on the host, into BUF; false past the
- * last. */
-static bool path_dir(const Plan *p, size_t want, char *buf, size_t size)
+/* The bin directories: these, whatever PATH the caller sets, and those of the plan's PATH. */
+static const char *const BIN_DIRS[] = {"/usr/local/bin",   "/usr/bin",  "/bin",
+                                       "/usr/local/sbin",  "/usr/sbin", "/sbin",
+                                       "/usr/local/games", "/usr/games"};
+
+/* The WANT-th bin directory, canonical on the host, into BUF[PATH_MAX] ("" if it is not
+ * there); false past the last. */
+static bool path_dir(const Plan *p, size_t want, char *buf)
 {
 	const char *path = NULL;
+	char dir[PATH_MAX];
 
+	buf[0] = '\0';
+	if (want < ELEMENTSOF(BIN_DIRS)) {
+		if (!realpath(BIN_DIRS[want], buf))
+			buf[0] = '\0';
+		return true;
+	}
+	want -= ELEMENTSOF(BIN_DIRS);
 	for (size_t i = 0; p->envp && p->envp[i]; i++)
 		if (strncmp(p->envp[i], "PATH=", 5) == 0)
 			path = p->envp[i] + 5;
 	for (size_t n = 0; path && *path; n++) {
 		size_t len = strcspn(path, ":");
-		char dir[PATH_MAX];
 		if (n == want) {
 			(void)snprintf(dir, sizeof(dir), "%.*s", (int)len, path);
-			if (len == 0 || len >= sizeof(dir) || !realpath(dir, buf))
+			if (len == 0 || len >= sizeof(dir) || dir[0] != '/' || !realpath(dir, buf))
 				buf[0] = '\0';
-			(void)size;
 			return true;
 		}
 		path += len + (path[len] == ':');
@@ -74,7 +85,7 @@ static bool path_dir(const Plan *p, size_t want, char *buf, size_t size)
 	return false;
 }
 
-#define MAX_HIDDEN 8
+#define MAX_HIDDEN 16
 
 /* The bin directories mode sandbox hides: the PATH's directories (canonical host paths) that a
  * bind shows beneath its source, in DIRS with their binds in BINDS; how many. */
@@ -86,7 +97,7 @@ static size_t hidden_dirs(const Plan *p, char dirs[MAX_HIDDEN][PATH_MAX],
 
 	if (p->mode != OB_MODE_SANDBOX)
 		return 0;
-	for (size_t i = 0; n < MAX_HIDDEN && path_dir(p, i, dir, sizeof(dir)); i++) {
+	for (size_t i = 0; n < MAX_HIDDEN && path_dir(p, i, dir); i++) {
 		const MountStep *b = dir[0] ? holding_bind(p, dir, true) : NULL;
 		bool dup = false;
 		for (size_t k = 0; k < n; k++)
