@@ -379,6 +379,15 @@ static void test_execs_and_seccomp(void **state)
 	                       "Syscall 321: denied by seccomp, really",
 	                       &call),
 	                 0);
+	/* a muddle of readings (one stat each): recorded under the first, never searched for
+	 * long (nor dropped) */
+	char many[GVTRACE_LINE_MAX];
+	size_t n = (size_t)snprintf(many, sizeof(many), HEAD "openat(AT_FDCWD /tmp");
+	for (int i = 0; i < 100; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, ", 0x1 /a");
+	(void)snprintf(many + n, sizeof(many) - n, ", O_RDONLY, 0o0)" ENOENT_TAIL);
+	assert_string_equal(denial(many, &res, &op), "FILE_READ");
+	assert_int_equal(strlen(res), 99 * strlen("/a, 0x1 ") + 2); /* all after the first */
 	/* the header */
 	assert_int_equal(gvtrace_header_pid("I1125 18:36:19.290522   17229 x", 31), 17229);
 	assert_int_equal(gvtrace_header_pid("I1125 18:36:19.290522   17229", 29), -1);

@@ -97,8 +97,6 @@ static const char *parse_exit(const char *p, char name[static 16])
 			found = p + off + 3;
 		}
 	}
-	if (found)
-		name[strspn(found, "abcdefghijklmnopqrstuvwxyz0123456789_")] = '\0';
 	return found;
 }
 
@@ -159,10 +157,15 @@ static size_t address_len(const char *p, const char *end)
  * non-zero return stops. */
 typedef int (*reading_fn)(void *userdata, const char *path, size_t len);
 
+/* A message with more readings than this (one stat each) is a program's muddle: recorded
+ * under its first reading rather than searched (which would let it stall the supervisor). */
+#define READINGS_MAX 64
+
 static int readings(const char *t, size_t len, bool at_start, bool exec, reading_fn fn,
                     void *userdata)
 {
 	const char *end = t + len;
+	unsigned tried = 0;
 
 	for (const char *s = t; s < end; s++) {
 		size_t a;
@@ -172,6 +175,8 @@ static int readings(const char *t, size_t len, bool at_start, bool exec, reading
 			continue;
 		const char *path = s + a;
 		if (!exec) {
+			if (++tried > READINGS_MAX)
+				return -E2BIG;
 			int r = fn(userdata, path, (size_t)(end - path));
 			if (r)
 				return r;
@@ -182,6 +187,8 @@ static int readings(const char *t, size_t len, bool at_start, bool exec, reading
 			if (memcmp(e, ", ", 2) != 0 || !(b = address_len(e + 2, end)) ||
 			    e + 2 + b >= end || e[2 + b] != '[')
 				continue;
+			if (++tried > READINGS_MAX)
+				return -E2BIG;
 			int r = fn(userdata, path, (size_t)(e - path));
 			if (r)
 				return r;
@@ -364,9 +371,9 @@ static const char *exec_denial(GvCall *call, const char **resource, const char *
 	if (call->error != EACCES && call->error != ENOENT)
 		return NULL;
 	(void)snprintf(first, sizeof(first), "%s", call->path);
-	(void)readings(call->text, call->text_len, call->at_start, true, host_has, &r);
+	int n = readings(call->text, call->text_len, call->at_start, true, host_has, &r);
 	/* EACCES: the sandbox has the file and would not run it (noexec: not granted) */
-	if (!r.found && call->error == EACCES)
+	if (!r.found && (call->error == EACCES || n == -E2BIG))
 		(void)snprintf(call->path, sizeof(call->path), "%s", first);
 	else if (!r.found)
 		return NULL;
@@ -395,9 +402,13 @@ const char *gvtrace_denial(GvCall *call, const char **resource, const char **ope
 	bool write = call->write || call->error == EROFS;
 	if (call->error == ENOENT) {
 		Reading r = {.call = call};
-		(void)readings(call->text, call->text_len, call->at_start, false, host_has, &r);
-		if (!r.found)
+		char first[PATH_MAX];
+		(void)snprintf(first, sizeof(first), "%s", call->path);
+		int n = readings(call->text, call->text_len, call->at_start, false, host_has, &r);
+		if (!r.found && n != -E2BIG)
 			return NULL;
+		if (!r.found)
+			(void)snprintf(call->path, sizeof(call->path), "%s", first);
 	} else if (call->error != EROFS || !host_path(call->path))
 		return NULL;
 	*resource = call->path;
