@@ -3,10 +3,8 @@
 #include "backends/oci.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
 
 #include "basic/macro.h"
 #include "plan/identity.h"
