@@ -43,7 +43,19 @@ if sec.pop("listenerPath", None):
             continue
         rules.append(r)
     sec["syscalls"] = rules
-json.dump(d["oci"], open(os.path.join(os.path.dirname(root), "config.json"), "w"))
+# gVisor: the bin directories as omnibase makes them in its bundle (oci-exec.c), holding
+# the mount points of the executable binds beneath them
+bundle_dir = os.path.dirname(root)
+hidden = {}
+for m in d["oci"]["mounts"]:
+    if m["source"].startswith("BUNDLE/"):
+        m["source"] = os.path.join(bundle_dir, m["source"][len("BUNDLE/"):])
+        os.makedirs(m["source"], exist_ok=True)
+        hidden[m["destination"]] = m["source"]
+    elif os.path.dirname(m["destination"]) in hidden:
+        open(os.path.join(hidden[os.path.dirname(m["destination"])],
+                          os.path.basename(m["destination"])), "w").close()
+json.dump(d["oci"], open(os.path.join(bundle_dir, "config.json"), "w"))
 for m in d["mounts"]:
     if m["dest"].startswith("/dev"):
         continue

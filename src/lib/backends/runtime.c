@@ -157,6 +157,8 @@ int backend_start(ob_backend backend, const char *runtime, const char *dir, cons
 		 * FIFO); the other runsc commands log nothing there */
 		(void)snprintf(log, sizeof(log), "--debug-log=%s", trace);
 		argv[k++] = (char *)"--strace";
+		/* the Sentry's "Syscall N: denied by seccomp" is a debug message */
+		argv[k++] = (char *)"--debug";
 		argv[k++] = (char *)"--strace-syscalls=" GVTRACE_SYSCALLS;
 		argv[k++] = log;
 		argv[k++] = (char *)"--debug-command=boot";

@@ -297,20 +297,21 @@ static json_t *probe_backends(void)
 		backend_version((ob_backend)b, version, sizeof(version));
 		(void)json_object_set_new(
 		    o, ob_backend_to_string((ob_backend)b),
-		    json_pack("{s:b, s:s, s:s, s:s}", "installed", there, "version", version,
-		              "provides",
-		              b == OB_BACKEND_GVISOR
-		                  ? "gVisor's own kernel, seccomp allow-list (EPERM), denied opens "
-		                    "and connects recorded (runsc strace), egress proxy"
-		                  : "namespaces, cgroups, Landlock (omnibase-exec), seccomp "
-		                    "allow-list with observed denials (seccomp listener), egress "
-		                    "proxy",
-		              "lacks",
-		              b == OB_BACKEND_GVISOR
-		                  ? "Landlock (exec allow-list) and recorded system-call refusals "
-		                    "(needs --allow-degraded), transparent egress, SQLite writes, "
-		                    "network grants when rootless"
-		                  : "transparent egress, SQLite writes, rootless"));
+		    json_pack(
+		        "{s:b, s:s, s:s, s:s}", "installed", there, "version", version, "provides",
+		        b == OB_BACKEND_GVISOR
+		            ? "gVisor's own kernel, seccomp allow-list with refusals recorded "
+		              "(runsc's log), denied opens, connects and execs recorded (runsc "
+		              "strace), the exec allow-list by the mounts, egress proxy"
+		            : "namespaces, cgroups, Landlock (omnibase-exec), seccomp "
+		              "allow-list with observed denials (seccomp listener), egress "
+		              "proxy",
+		        "lacks",
+		        b == OB_BACKEND_GVISOR
+		            ? "Landlock (the loader run as a program runs a visible executable: "
+		              "needs --allow-degraded), transparent egress, SQLite writes, "
+		              "network grants when rootless"
+		            : "transparent egress, SQLite writes, rootless"));
 	}
 	return o;
 }

@@ -192,10 +192,12 @@ static void report_degraded(Run *run)
 		event_degraded(&run->audit, "idmapped-grants", reason);
 	}
 	if (run->sb->backend == OB_BACKEND_GVISOR)
-		event_degraded(&run->audit, "landlock, recorded violations",
-		               "gVisor: no Landlock inside its kernel (no exec allow-list), "
-		               "refused system calls unrecorded (denied opens and connects "
-		               "are, from runsc's strace); --allow-degraded");
+		event_degraded(&run->audit, "landlock",
+		               "gVisor: no Landlock inside its kernel; the exec allow-list is by "
+		               "what its mounts show (the bin directories hold the granted files "
+		               "only, every other mount is noexec), but the dynamic loader, run as "
+		               "a program, still runs a visible executable outside them; "
+		               "--allow-degraded");
 	else if (run->sb->backend != OB_BACKEND_NATIVE && run->sb->mode != OB_MODE_RWX &&
 	         (!run->helper[0] || run->plan.landlock_abi == 0))
 		event_degraded(&run->audit, "landlock",

@@ -473,9 +473,12 @@ static int backend_decision(const ob_sandbox *sb, const Plan *p, ob_error *reter
 		    "layout and the seccomp allow-list confine the program); refusing to run "
 		    "less confined than asked (--allow-degraded runs it so)",
 		    name,
-		    sb->backend == OB_BACKEND_GVISOR ? " and records no refused system call"
-		    : p->landlock_abi > 0            ? ": omnibase-exec is not installed"
-		                                     : ": this kernel has no Landlock");
+		    sb->backend == OB_BACKEND_GVISOR
+		        ? ": its exec allow-list is by what the mounts show, which the dynamic "
+		          "loader run as a program gets around for executables outside the bin "
+		          "directories"
+		    : p->landlock_abi > 0 ? ": omnibase-exec is not installed"
+		                          : ": this kernel has no Landlock");
 	return 0;
 }
 

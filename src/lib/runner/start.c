@@ -270,7 +270,7 @@ static int run_start_runtime(Run *run, const int stdio[3], ob_error *reterr)
 	char trace[PATH_MAX + 16] = "";
 	if (r >= 0 && run->sb->backend == OB_BACKEND_GVISOR) {
 		(void)snprintf(trace, sizeof(trace), "%s/trace", run->bundle.dir);
-		r = gvtrace_new(trace, run_on_denial, run, &run->trace);
+		r = gvtrace_new(trace, run_on_denial, run_on_violation, run, &run->trace);
 		if (r >= 0)
 			gvtrace_on_process_limit(run->trace, on_gvisor_process_limit);
 		if (r < 0)

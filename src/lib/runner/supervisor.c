@@ -315,7 +315,7 @@ static bool wait_child(Run *run, int *wstatus)
 	if (pidfd >= 0)
 		(void)close(pidfd);
 	if (run->trace) /* the runtime is gone, and the Sentry with it: its last lines */
-		gvtrace_dispatch(run->trace);
+		gvtrace_finish(run->trace);
 	read_reports(run);
 	return timed_out;
 }
