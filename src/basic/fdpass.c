@@ -32,20 +32,25 @@ int fd_send(int sock, char tag, const int *fds, size_t n)
 	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
 }
 
-int fd_receive(int sock, int *fds, size_t n)
+/* Receives 1 to MAX fds into FDS: how many came, or -errno. */
+static int receive(int sock, int *fds, size_t min, size_t max)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * FDPASS_MAX)];
 	char byte;
 	struct iovec iov;
-	struct msghdr msg = fd_message(&iov, &byte, cbuf, n);
+	struct msghdr msg = fd_message(&iov, &byte, cbuf, max);
 
-	if (n == 0 || n > FDPASS_MAX)
+	if (min == 0 || max > FDPASS_MAX || min > max)
 		return -EINVAL;
 	ssize_t k = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	if (k <= 0)
 		return k == 0 ? -EPIPE : -errno;
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int) * n)) {
+	size_t n = c && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(0)
+	               ? (c->cmsg_len - CMSG_LEN(0)) / sizeof(int)
+	               : 0;
+	if (!c || c->cmsg_type != SCM_RIGHTS || n < min || n > max ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int) * n)) {
 		/* not what was expected: close whatever came */
 		for (size_t i = 0; c && c->cmsg_type == SCM_RIGHTS &&
 		                   i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
@@ -57,5 +62,16 @@ int fd_receive(int sock, int *fds, size_t n)
 		return -EBADMSG;
 	}
 	memcpy(fds, CMSG_DATA(c), sizeof(int) * n);
-	return 0;
+	return (int)n;
+}
+
+int fd_receive(int sock, int *fds, size_t n)
+{
+	int r = receive(sock, fds, n, n);
+	return r < 0 ? r : 0;
+}
+
+int fd_receive_some(int sock, int *fds, size_t max)
+{
+	return receive(sock, fds, 1, max);
 }

@@ -12,3 +12,5 @@ int fd_send(int sock, char tag, const int *fds, size_t n);
 /* Receives exactly N fds (close-on-exec) into FDS without blocking: -EBADMSG (and whatever
  * came closed) when the message holds another count, -EPIPE when the peer is gone. */
 int fd_receive(int sock, int *fds, size_t n);
+/* Like fd_receive, for a message of 1 to MAX fds: how many came (into FDS), or -errno. */
+int fd_receive_some(int sock, int *fds, size_t max);

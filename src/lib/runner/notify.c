@@ -42,6 +42,7 @@
 #include "egress/proxy.h"
 #include "plan/dbfiles.h"
 #include "plan/syscall-filter.h"
+#include "runner/notify-broker.h"
 #include "runner/notify-rules.h"
 
 #ifndef __NR_openat2
@@ -83,7 +84,7 @@
 
 /* GCOVR_EXCL_START: runs in the program's process, inside the sandbox, where the coverage
  * counters cannot be written (see spawn.c); tests/security exercises it. */
-int notify_install(int sock, const FilterProg *p)
+int notify_install(int sock, const FilterProg *p, int ruleset)
 {
 #ifdef NOTIFY_ARCH
 	struct sock_fprog prog = {.len = p->len, .filter = p->code};
@@ -91,12 +92,14 @@ int notify_install(int sock, const FilterProg *p)
 	                            SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
 	if (listener < 0)
 		return -errno;
-	int r = fd_send(sock, 'n', &listener, 1);
+	int fds[2] = {listener, ruleset};
+	int r = fd_send(sock, 'n', fds, ruleset >= 0 ? 2 : 1);
 	(void)close(listener);
 	return r;
 #else
 	(void)sock;
 	(void)p;
+	(void)ruleset;
 	return -EOPNOTSUPP;
 #endif
 }
@@ -112,15 +115,16 @@ int notify_install(int sock, const FilterProg *p)
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
 
-int notify_receive(int sock)
+int notify_receive(int sock, int *ret_ruleset)
 {
-	int fd = -1;
-	int r = fd_receive(sock, &fd, 1);
+	int fds[2] = {-1, -1};
+	int r = fd_receive_some(sock, fds, 2);
 	if (r < 0)
 		return r;
+	*ret_ruleset = fds[1];
 	/* Linux >= 6.6: wake the supervisor on the same CPU, about halving a round trip. */
-	(void)ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, 0);
-	return fd;
+	(void)ioctl(fds[0], SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, 0);
+	return fds[0];
 }
 
 /* Reads up to SIZE bytes at ADDR in PID's memory.  The /proc/PID/mem fd of the last process
@@ -151,6 +155,10 @@ static ssize_t read_mem(Notifier *n, pid_t pid, uint64_t addr, void *buf, size_t
 
 void notify_done(Notifier *n)
 {
+	n->broker = broker_stop(n->broker);
+	if (n->ruleset_fd >= 0)
+		(void)close(n->ruleset_fd);
+	n->ruleset_fd = -1;
 	if (n->root_fd >= 0)
 		(void)close(n->root_fd);
 	n->root_fd = -1;
@@ -312,8 +320,11 @@ bool notify_read_path(Notifier *n, const struct seccomp_notif *req, uint64_t add
 		ssize_t more = read_mem(n, req->pid, addr + 256, path + 256, PATH_MAX - 1 - 256);
 		k += more > 0 ? more : 0;
 	}
+	/* no NUL where the memory ends, or past PATH_MAX: the kernel fails the call (EFAULT,
+	 * ENAMETOOLONG), and a cut path would be another file */
+	bool whole = memchr(path, '\0', (size_t)k) != NULL;
 	path[k] = '\0';
-	return true;
+	return whole;
 }
 
 /* The SQLite side file an absolute PATH names, NAME its name in the database's directory.
@@ -405,7 +416,20 @@ static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 		notify_learn_open(n, req, path, flags, write, rep);
 		return;
 	}
+	uint64_t mode = req->data.nr == __NR_openat ? req->data.args[3]
+	                : req->data.nr == NR_OPEN   ? req->data.args[2]
+	                                            : req->data.args[1];
+	if (notify_broker_open(n, req, path, flags, mode, rep))
+		return;
+	notify_open_record(n, req, path, flags);
+}
+
+void notify_open_record(Notifier *n, const struct seccomp_notif *req, char path[PATH_MAX],
+                        uint64_t flags)
+{
+	bool write = (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) != 0;
 	const char *secret = write ? NULL : notify_secret_refused(n, req->pid, path);
+
 	if (secret)
 		n->deny(n->userdata, "SECRET_ACCESS", secret, "read", proc_inner_pid(req->pid));
 	else if (notify_open_refused(n, req->pid, path, flags, write))
