@@ -140,12 +140,32 @@ static int open_in_root(Broker *b, int flags, mode_t mode)
 	return fd < 0 ? -errno : fd;
 }
 
+/* Opened with O_NONBLOCK, which on a regular file or directory only stops a wait for a
+ * lease's holder (the program can hold one: the supervisor would wait for it): that wait is
+ * left to the kernel, in the program's own call. The flag is then taken off again, unless
+ * the program asked for it. */
+static int nonblocking_done(int fd, int flags)
+{
+	if (fd == -EWOULDBLOCK && !(flags & O_NONBLOCK))
+		return BROKER_FALLBACK;
+	if (fd >= 0 && !(flags & O_NONBLOCK)) {
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+			(void)close(fd);
+			return BROKER_FALLBACK;
+		}
+	}
+	return fd;
+}
+
 /* A new regular file, never anything met on the way: O_EXCL. */
 static int create(Broker *b)
 {
 	(void)umask(b->umask); /* this thread's own (CLONE_FS unshared) */
-	return open_in_root(b, (b->flags & ~O_CLOEXEC) | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
-	                    b->mode);
+	int fd = open_in_root(
+	    b, (b->flags & ~O_CLOEXEC) | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+	    b->mode);
+	return nonblocking_done(fd, b->flags);
 }
 
 /* The file behind the O_PATH fd PFD opened with the program's flags: the kernel's own check
@@ -154,8 +174,9 @@ static int reopen(int pfd, int flags)
 {
 	char p[64];
 	(void)snprintf(p, sizeof(p), "/proc/thread-self/fd/%d", pfd);
-	int fd = open(p, (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)) | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	int fd = open(p, (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)) | O_CLOEXEC |
+	                     O_NONBLOCK);
+	return nonblocking_done(fd < 0 ? -errno : fd, flags);
 }
 
 static int do_open(Broker *b)
@@ -185,7 +206,10 @@ static int do_open(Broker *b)
 			(void)close(pfd);
 			return BROKER_FALLBACK;
 		}
-		int r = S_ISLNK(st.st_mode)                          ? -ELOOP /* O_NOFOLLOW */
+		/* O_CREAT of a file of someone else's: fs.protected_regular may refuse it in a
+		 * sticky directory, which the reopen (without O_CREAT) would not see */
+		int r = (flags & O_CREAT) && st.st_uid != b->uid     ? BROKER_FALLBACK
+		        : S_ISLNK(st.st_mode)                        ? -ELOOP /* O_NOFOLLOW */
 		        : S_ISDIR(st.st_mode) && (flags & O_CREAT)   ? -EISDIR
 		        : S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) ? reopen(pfd, flags)
 		                                                     : BROKER_FALLBACK;
@@ -373,7 +397,16 @@ bool notify_broker_open(Notifier *n, const struct seccomp_notif *req, char path[
 	if (root < 0)
 		return false;
 	if (!n->broker) {
-		int r = broker_start(&n->broker, root, pid, n->ruleset_fd);
+		/* ADDFD with SEND (Linux >= 5.14), tried: an id no request has is ENOENT, an
+		 * unknown flag EINVAL first */
+		struct seccomp_notif_addfd probe = {.id = req->id ^ UINT64_MAX,
+		                                    .flags = SECCOMP_ADDFD_FLAG_SEND,
+		                                    .srcfd = (__u32)n->fd};
+		int r = ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &probe) < 0 && errno == ENOENT
+		            ? broker_start(&n->broker, root, pid, n->ruleset_fd)
+		            : -EOPNOTSUPP;
+		if (r == -EOPNOTSUPP && n->ruleset_fd >= 0)
+			(void)close(n->ruleset_fd);
 		n->ruleset_fd = -1; /* closed by broker_start */
 		if (r < 0) {
 			n->broker_off = true;
@@ -391,7 +424,10 @@ bool notify_broker_open(Notifier *n, const struct seccomp_notif *req, char path[
 	if (r == BROKER_FALLBACK)
 		return false;
 	if (r >= 0) {
-		*rep = (Reply){.emulated = true, .addfd = r, .cloexec = (flags & O_CLOEXEC) != 0};
+		*rep = (Reply){.emulated = true,
+		               .addfd = r,
+		               .cloexec = (flags & O_CLOEXEC) != 0,
+		               .brokered = true};
 		return true;
 	}
 	/* The broker's /proc is not the program's ("self" names no process of the sandbox's

@@ -63,7 +63,8 @@ int notify_path_absolute(pid_t pid, int dirfd, const char *path, char out[PATH_M
 	if (k < 0)
 		return -errno;
 	base[k] = '\0';
-	if (base[0] != '/')
+	/* a removed directory: no path names it any more */
+	if (base[0] != '/' || (k > 10 && streq(base + k - 10, " (deleted)")))
 		return -EBADF;
 	int w = snprintf(out, PATH_MAX, "%s/%s", k > 1 ? base : "", path);
 	return w < 0 || w >= PATH_MAX ? -ENAMETOOLONG : 0;

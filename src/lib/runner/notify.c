@@ -534,8 +534,15 @@ static void reply(Notifier *n, const struct seccomp_notif *req, const Reply *rep
 		int r = ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
 		(void)close(rep->addfd);
 		if (r >= 0 || errno == ENOENT)
-			return;      /* answered, or the target is gone */
-		resp.error = -errno; /* e.g. EMFILE: the program's fd table is full */
+			return; /* answered, or the target is gone */
+		if (rep->brokered && errno != EMFILE) {
+			/* no ADDFD with SEND here (Linux < 5.14, a filter on the supervisor):
+			 * the kernel opens, for the rest of the run too */
+			n->broker_off = true;
+			resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		} else {
+			resp.error = -errno; /* e.g. EMFILE: the program's fd table is full */
+		}
 	} else if (!rep->emulated) {
 		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	} else {

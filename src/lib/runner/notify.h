@@ -24,6 +24,7 @@ typedef struct Reply {
 	int error; /* negative errno, or 0 */
 	int addfd; /* an fd to hand in (SECCOMP_IOCTL_NOTIF_ADDFD), or -1 */
 	bool cloexec;
+	bool brokered; /* ADDFD's fd is the open broker's: without ADDFD, "continue" instead */
 } Reply;
 
 /* A process that exec'd, looked at again at its next trap (notify-exec.c). */
