@@ -19,10 +19,10 @@
  * opened O_PATH (no FIFO blocks, no device opens), and only a regular file or a directory on
  * an ordinary file system is then reopened with the program's flags (through
  * /proc/thread-self/fd, where Landlock and DAC check the open); a new file is created with
- * O_EXCL (never a FIFO or device met halfway). Anything else (FIFOs, devices, sockets,
- * procfs and the other pseudo file systems, whose files act on who opened them, O_TMPFILE)
- * and O_PATH, which SECCOMP_IOCTL_NOTIF_ADDFD cannot hand in) is BROKER_FALLBACK: predicted
- * and continued as before.
+ * O_EXCL (never a FIFO or device met halfway). Anything else is BROKER_FALLBACK, predicted
+ * and continued as before: FIFOs, devices, sockets; procfs and the other pseudo file
+ * systems, whose files act on who opened them; O_TMPFILE; O_PATH, which
+ * SECCOMP_IOCTL_NOTIF_ADDFD cannot hand in.
  *
  * The main thread waits for each answer: the thread never blocks but in its wait for work
  * (a futex word), and runs on the main thread's CPU (follow_cpu). It allocates nothing:
@@ -321,8 +321,6 @@ int broker_start(Broker **ret, int root_fd, pid_t pid, int ruleset_fd)
 	}
 	b->uid = uid;
 	b->gid = gid;
-	/* A change of ids makes the process non-dumpable (the mm is shared): as it was. */
-	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
 	/* signals stay the main thread's */
 	(void)sigfillset(&all);
 	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -334,8 +332,9 @@ int broker_start(Broker **ret, int root_fd, pid_t pid, int ruleset_fd)
 		if (r < 0)
 			(void)pthread_join(b->thread, NULL);
 	}
-	if (dumpable == 1 && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 1)
-		(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	/* Run as root, the change of ids left the whole process non-dumpable (the mm is
+	 * shared): kept so. Dumpable, a process of the program's host uid would pass ptrace's
+	 * uid check against this thread, into a process that is root. */
 	if (ruleset_fd >= 0)
 		(void)close(ruleset_fd);
 	b->ruleset_fd = -1;
@@ -437,4 +436,12 @@ bool notify_broker_open(Notifier *n, const struct seccomp_notif *req, char path[
 	notify_open_record(n, req, path, flags);
 	*rep = (Reply){.emulated = true, .error = r, .addfd = -1};
 	return true;
+}
+
+void notify_broker_done(Notifier *n)
+{
+	n->broker = broker_stop(n->broker);
+	if (n->ruleset_fd >= 0)
+		(void)close(n->ruleset_fd);
+	n->ruleset_fd = -1;
 }

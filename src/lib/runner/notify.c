@@ -2,10 +2,12 @@
 /*
  * Observed denials (SPEC §5): the program's execve, execveat, connect and open calls are trapped
  * with a seccomp user-notification filter, and the supervisor, holding the listener, records
- * a CapabilityDenied for each one the grants do not allow.  It answers "continue": the
+ * a CapabilityDenied for each one the grants do not allow.  Mostly it answers "continue": the
  * kernel then runs the call under the real fences (mount layout, Landlock, the empty network
  * namespace), so a race on the arguments can only mislabel an event, never open a hole.
- * The one exception are SQLite side files (dbfiles.c): for those exact names the supervisor
+ * Opens are performed by the supervisor where it can do them as the program would
+ * (notify-broker.c: its ids, its Landlock domain), on its own copy of the path, so that a
+ * swapped path cannot erase the record; and for SQLite side files (dbfiles.c) the supervisor
  * performs the call itself on a fixed host file, with its own copy of the name. The exec side
  * doors (fexecve, memfds, the dynamic loader as a program) are shut in notify-exec.c.
  * The filter is plan/syscall-filter.c's allow-list: what it refuses comes here too, and is answered
@@ -42,7 +44,6 @@
 #include "egress/proxy.h"
 #include "plan/dbfiles.h"
 #include "plan/syscall-filter.h"
-#include "runner/notify-broker.h"
 #include "runner/notify-rules.h"
 
 #ifndef __NR_openat2
@@ -155,10 +156,7 @@ static ssize_t read_mem(Notifier *n, pid_t pid, uint64_t addr, void *buf, size_t
 
 void notify_done(Notifier *n)
 {
-	n->broker = broker_stop(n->broker);
-	if (n->ruleset_fd >= 0)
-		(void)close(n->ruleset_fd);
-	n->ruleset_fd = -1;
+	notify_broker_done(n);
 	if (n->root_fd >= 0)
 		(void)close(n->root_fd);
 	n->root_fd = -1;

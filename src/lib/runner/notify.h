@@ -62,7 +62,8 @@ typedef struct Notifier {
 
 /* Child, after no_new_privs: installs PROG (plan/syscall-filter.c: the allow-list, whose refusals
  * and observed calls come to the supervisor) with a listener, and sends the listener over SOCK
- * (SCM_RIGHTS). No allocation. */
+ * (SCM_RIGHTS), with RULESET, the Landlock ruleset of the program's domain, unless -1 (for the
+ * open broker, notify-broker.c). No allocation. */
 int notify_install(int sock, const FilterProg *prog, int ruleset);
 /* Supervisor: receives the listener fd from SOCK, and with it the program's Landlock ruleset
  * when the sandbox sent one (into RET_RULESET, else -1). */
@@ -151,6 +152,8 @@ bool notify_is_write(int nr);
  * continue). */
 bool notify_broker_open(Notifier *n, const struct seccomp_notif *req, char path[PATH_MAX],
                         uint64_t flags, uint64_t mode, Reply *rep);
+/* Ends the open broker's thread, closes the ruleset not yet handed to it. */
+void notify_broker_done(Notifier *n);
 /* Learning mode (notify-learn.c): the open of PATH (absolute) with FLAGS, for writing with
  * WRITE, recorded; one the learning layout refuses is served: a read from the host file
  * (read-only), a write to a scratch copy. Answers into REP. */
