@@ -155,3 +155,20 @@ def test_ordinary_opens_behave(sandbox, shared_tmp):
     denied = [(e["capability"], e["resource"]) for e in events(log)
               if e["event"] == "CapabilityDenied"]
     assert denied == [("FILE_WRITE", "/usr/ob-new")], denied
+
+
+def test_kernel_refusal_is_recorded(sandbox, shared_tmp):
+    """A refusal that only the kernel's own check makes (a new file in the sandbox's /dev,
+    a root-owned directory the program may not write): the broker's EACCES is recorded,
+    where the prediction saw nothing to refuse."""
+    log = os.path.join(shared_tmp, "audit.jsonl")
+    script = ATTEMPT + """
+attempt("dev", lambda: open("/dev/ob-new", "w"))
+print(json.dumps(out))
+"""
+    p = sandbox.run("--audit-log", log, "/usr/bin/python3", "--", "-c", script)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout) == {"dev": "EACCES"}
+    denied = [(e["capability"], e["resource"]) for e in events(log)
+              if e["event"] == "CapabilityDenied"]
+    assert denied == [("FILE_WRITE", "/dev/ob-new")], denied

@@ -79,6 +79,11 @@ struct Broker {
 	gid_t gid;
 	gid_t groups[64];
 	int n_groups;
+	struct {
+		bool known, ordinary;
+		dev_t dev;
+	} devs[8]; /* ordinary_fs's answers */
+	size_t next_dev;
 	/* the job and its answer */
 	const char *path;
 	int flags, result;
@@ -114,7 +119,7 @@ static void set_state(Broker *b, int v)
 /* File systems whose files are plain data: opened by the broker, they are what the program
  * would have had. The pseudo file systems (procfs, sysfs, cgroupfs, FUSE …) answer after who
  * opened them (pid, namespace, credentials of the opener): not these. */
-static bool ordinary_fs(int fd)
+static bool ordinary_fs(Broker *b, int fd, dev_t dev)
 {
 	static const unsigned long kinds[] = {
 	    EXT4_SUPER_MAGIC,       XFS_SUPER_MAGIC, BTRFS_SUPER_MAGIC, TMPFS_MAGIC,
@@ -123,12 +128,19 @@ static bool ordinary_fs(int fd)
 	    0xE0F5E1E2 /* erofs */, V9FS_MAGIC};
 	struct statfs sf;
 
+	/* the answer for the last few devices kept: one fstatfs per file system */
+	for (size_t i = 0; i < ELEMENTSOF(b->devs); i++)
+		if (b->devs[i].known && b->devs[i].dev == dev)
+			return b->devs[i].ordinary;
 	if (fstatfs(fd, &sf) < 0)
 		return false;
+	bool ordinary = false;
 	for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
-		if ((unsigned long)sf.f_type == kinds[i])
-			return true;
-	return false;
+		ordinary = ordinary || (unsigned long)sf.f_type == kinds[i];
+	b->devs[b->next_dev] =
+	    (typeof(b->devs[0])){.known = true, .dev = dev, .ordinary = ordinary};
+	b->next_dev = (b->next_dev + 1) % ELEMENTSOF(b->devs);
+	return ordinary;
 }
 
 static int open_in_root(Broker *b, int flags, mode_t mode)
@@ -148,9 +160,9 @@ static int nonblocking_done(int fd, int flags)
 {
 	if (fd == -EWOULDBLOCK && !(flags & O_NONBLOCK))
 		return BROKER_FALLBACK;
+	/* F_SETFL sets these (O_ASYNC left off: open() never arms it either) */
 	if (fd >= 0 && !(flags & O_NONBLOCK)) {
-		int fl = fcntl(fd, F_GETFL);
-		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		if (fcntl(fd, F_SETFL, flags & (O_APPEND | O_DIRECT | O_NOATIME)) < 0) {
 			(void)close(fd);
 			return BROKER_FALLBACK;
 		}
@@ -202,7 +214,7 @@ static int do_open(Broker *b)
 		}
 		if (pfd < 0)
 			return pfd;
-		if (fstat(pfd, &st) < 0 || !ordinary_fs(pfd)) {
+		if (fstat(pfd, &st) < 0 || !ordinary_fs(b, pfd, st.st_dev)) {
 			(void)close(pfd);
 			return BROKER_FALLBACK;
 		}
@@ -433,7 +445,9 @@ bool notify_broker_open(Notifier *n, const struct seccomp_notif *req, char path[
 	 * pid namespace for it): such a refusal may be the broker's alone. */
 	if (notify_path_via_proc(n, pid, path))
 		return false;
-	notify_open_record(n, req, path, flags);
+	/* EACCES, EPERM: the kernel's own refusal (Landlock, the program's ids, an immutable
+	 * file), whatever the prediction would have said */
+	notify_open_record(n, req, path, flags, r == -EACCES || r == -EPERM);
 	*rep = (Reply){.emulated = true, .error = r, .addfd = -1};
 	return true;
 }

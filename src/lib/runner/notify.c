@@ -419,18 +419,18 @@ static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	                                            : req->data.args[1];
 	if (notify_broker_open(n, req, path, flags, mode, rep))
 		return;
-	notify_open_record(n, req, path, flags);
+	notify_open_record(n, req, path, flags, false);
 }
 
 void notify_open_record(Notifier *n, const struct seccomp_notif *req, char path[PATH_MAX],
-                        uint64_t flags)
+                        uint64_t flags, bool denied)
 {
 	bool write = (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) != 0;
 	const char *secret = write ? NULL : notify_secret_refused(n, req->pid, path);
 
 	if (secret)
 		n->deny(n->userdata, "SECRET_ACCESS", secret, "read", proc_inner_pid(req->pid));
-	else if (notify_open_refused(n, req->pid, path, flags, write))
+	else if (notify_open_refused(n, req->pid, path, flags, write) || denied)
 		n->deny(n->userdata, write ? "FILE_WRITE" : "FILE_READ", path,
 		        write ? "write" : "read", proc_inner_pid(req->pid));
 }

@@ -109,9 +109,10 @@ int notify_root_fd(Notifier *n, pid_t pid);
 bool notify_path_via_proc(Notifier *n, pid_t pid, char path[PATH_MAX]);
 /* Records a refusal of the open of PATH (absolute; rewritten to the path judged) with FLAGS,
  * as judged on that path: a missing secret, a hidden or read-only file, one the program's
- * ids may not open (notify-paths.c). */
+ * ids may not open (notify-paths.c); with DENIED (the kernel answered EACCES or EPERM to the
+ * open broker) a refusal whatever the judgement. */
 void notify_open_record(Notifier *n, const struct seccomp_notif *req, char path[PATH_MAX],
-                        uint64_t flags);
+                        uint64_t flags, bool denied);
 /* PATH made absolute as the kernel would start its walk: relative to DIRFD of process PID
  * (AT_FDCWD: its working directory), both as the sandbox names them (/proc/PID/cwd and
  * /proc/PID/fd/N read from the host give the path from the sandbox's root). Into OUT;
