@@ -92,6 +92,9 @@ attempt("nofollow", lambda: os.open("/tmp/link", os.O_RDONLY | os.O_NOFOLLOW))
 os.symlink("/tmp/target", "/tmp/dangling")
 os.close(os.open("/tmp/dangling", os.O_CREAT | os.O_WRONLY, 0o600))
 out["dangling_target"] = os.path.exists("/tmp/target")
+# a flag bit open(2) does not know is ignored, as by the kernel (openat2 would refuse it)
+os.close(os.open("/tmp/unknown", os.O_CREAT | os.O_WRONLY | 0x40000000, 0o600))
+out["unknown_flag"] = os.path.exists("/tmp/unknown")
 # directories
 fd = os.open("/tmp", os.O_RDONLY | os.O_DIRECTORY)
 out["dir_list"] = "new" in os.listdir(fd)
@@ -142,7 +145,7 @@ def test_ordinary_opens_behave(sandbox, shared_tmp):
     assert out == {
         "new_mode": "0o640", "new_uid": 1000, "trunc_size": 0, "appended": "ab",
         "excl": "EEXIST", "creat_dir": "EISDIR", "nofollow": "ELOOP",
-        "dangling_target": True, "dir_list": True, "notdir": "ENOTDIR",
+        "dangling_target": True, "unknown_flag": True, "dir_list": True, "notdir": "ENOTDIR",
         "relative": "ab", "openat": "ab", "o_path": "/tmp/new", "cloexec": True,
         "inheritable": True, "fifo": "x", "stdin": "OK", "proc_self": "OK",
         "grant_uid": 1000, "readonly": "EROFS",

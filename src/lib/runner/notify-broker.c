@@ -170,13 +170,20 @@ static int nonblocking_done(int fd, int flags)
 	return fd;
 }
 
+/* The flags open(2) knows: it drops the others silently, where openat2 refuses them. */
+#define OPEN_FLAGS                                                                                 \
+	(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |     \
+	 O_ASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC |     \
+	 O_SYNC)
+
 /* A new regular file, never anything met on the way: O_EXCL. */
 static int create(Broker *b)
 {
 	(void)umask(b->umask); /* this thread's own (CLONE_FS unshared) */
-	int fd = open_in_root(
-	    b, (b->flags & ~O_CLOEXEC) | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-	    b->mode);
+	int fd = open_in_root(b,
+	                      (b->flags & OPEN_FLAGS & ~O_CLOEXEC) | O_CREAT | O_EXCL | O_CLOEXEC |
+	                          O_NOCTTY | O_NONBLOCK,
+	                      b->mode);
 	return nonblocking_done(fd, b->flags);
 }
 
