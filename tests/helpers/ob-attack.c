@@ -23,10 +23,11 @@
  *                 its files 0 … 999 in turn
  *   proxy-hangup HOST:PORT  forever: connect to $HTTP_PROXY, ask CONNECT HOST:PORT, hang up
  *                 before the answer (the name's lookup still under way)
- *   open-race A B SECONDS  A and B differ in one byte: a thread flips that byte of a buffer
- *                 between A's and B's while this one opens the buffer in a loop for SECONDS;
- *                 prints "open-race N FAILED LEAKED": attempts, opens that failed, opens whose
- *                 file began with another byte than A's (B's content: a leak)
+ *   open-race A B SECONDS [TARGET]  A and B differ in one byte: a thread flips that byte of
+ *                 a buffer between A's and B's while this one opens the buffer in a loop for
+ *                 SECONDS; prints "open-race N FAILED LEAKED": attempts, opens that failed,
+ *                 opens whose file began with another byte than A's (B's content: a leak).
+ *                 With TARGET, A is first made a symlink to TARGET (its directory too)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,6 +44,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -210,7 +212,7 @@ static void *open_race_flip(void *arg)
 	return NULL;
 }
 
-static void open_race(const char *a, const char *b, double seconds)
+static void open_race(const char *a, const char *b, double seconds, const char *target)
 {
 	long attempts = 0, failed = 0, leaked = 0;
 	char first = 0, c;
@@ -226,6 +228,19 @@ static void open_race(const char *a, const char *b, double seconds)
 	if (open_race_at == n || strcmp(a + open_race_at + 1, b + open_race_at + 1) != 0) {
 		printf("open-race bad-paths\n");
 		return;
+	}
+	if (target) {
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%s", a);
+		for (char *s = strchr(dir + 1, '/'); s; s = strchr(s + 1, '/')) {
+			*s = '\0';
+			(void)mkdir(dir, 0755);
+			*s = '/';
+		}
+		if (symlink(target, a) < 0) {
+			printf("open-race no-link\n");
+			return;
+		}
 	}
 	int fd = open(a, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || read(fd, &first, 1) != 1) {
@@ -330,7 +345,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "flood") && argc > 4) {
 		flood(argv[2], atoi(argv[3]), atof(argv[4]));
 	} else if (!strcmp(mode, "open-race") && argc > 4) {
-		open_race(argv[2], argv[3], atof(argv[4]));
+		open_race(argv[2], argv[3], atof(argv[4]), argc > 5 ? argv[5] : NULL);
 	} else if (!strcmp(mode, "proxy-hangup") && argc > 2) {
 		proxy_hangup(argv[2]);
 	} else if (mode[0] == '/') {

@@ -65,6 +65,38 @@ def test_swapped_path_keeps_its_record(sandbox, shared_tmp, attack, kind):
     assert ev[-1]["event"] == "SandboxExit" and ev[-1]["violations"] == failed
 
 
+def test_swap_through_a_path_left_to_the_kernel_is_caught(sandbox, shared_tmp, attack):
+    """The residue, tried: the allowed half of the swap is a path the broker leaves to the
+    kernel (a symlink of the program's own to /proc/self/status), the other a hidden host
+    file. Those opens are read twice; the supervisor reads the path once more right before it
+    lets the kernel go on, and a path that changed is refused and recorded as a
+    SandboxViolation: the swapping is on the record, and the hidden file is never read."""
+    d = os.path.join(shared_tmp, "d")
+    os.mkdir(d)
+    os.chmod(d, 0o755)
+    a, b = os.path.join(d, "a"), os.path.join(d, "b")  # a: made inside, b: the host's
+    with open(b, "w") as f:
+        f.write("B")
+    os.chmod(b, 0o644)
+    log = os.path.join(shared_tmp, "audit.jsonl")
+    p = sandbox.run("--audit-log", log, attack, "open-race", a, b, "1", "/proc/self/status")
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.decode().split()
+    assert out[0] == "open-race" and len(out) == 4, (out, p.stderr)
+    attempts, failed, leaked = map(int, out[1:])
+    assert leaked == 0
+    assert failed > 0 and attempts - failed > 0, (attempts, failed)
+    ev = events(log)
+    swaps = [e for e in ev if e["event"] == "SandboxViolation"
+             and "path changed" in e.get("detail", "")]
+    assert swaps and {e["syscall"] for e in swaps} == {"openat"}, swaps[:2]
+    assert occurrences(ev, b) > 0
+    # most failures are on the record as b or as a caught swap (not all: the window after
+    # the last look stays, docs/design/runner.md)
+    caught = occurrences(ev, b) + sum(1 + e.get("repeated", 0) for e in swaps)
+    assert caught > failed // 2, (caught, failed)
+
+
 ORDINARY = ATTEMPT + r"""
 import os, stat, sys
 w = sys.argv[1]

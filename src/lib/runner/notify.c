@@ -379,6 +379,20 @@ static void on_setxattr(Notifier *n, const struct seccomp_notif *req, Reply *rep
 		notify_violation(n, req, rep);
 }
 
+static void violation(Notifier *n, const struct seccomp_notif *req, const char *detail, Reply *rep);
+
+/* An open left to the kernel (not performed by the open broker) is read again by the kernel
+ * after the answer. Read once more here, just before: a path that is no longer the one judged
+ * is another thread swapping it (no program does that to a path in use), refused and on the
+ * record. The window between this read and the kernel's stays; a thread that swaps all the
+ * time is caught at once, one that swaps once with luck is not. */
+static bool path_swapped(Notifier *n, const struct seccomp_notif *req, uint64_t addr,
+                         const char *raw, size_t len)
+{
+	char now[PATH_MAX];
+	return read_mem(n, req->pid, addr, now, len) == (ssize_t)len && memcmp(now, raw, len) != 0;
+}
+
 static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 {
 	char path[PATH_MAX], name[NAME_MAX + 1];
@@ -402,11 +416,13 @@ static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 		               .cloexec = (flags & O_CLOEXEC) != 0};
 		return;
 	}
+	/* as read, for path_swapped */
+	char raw[PATH_MAX];
+	size_t raw_len = strlen(path) + 1;
+	memcpy(raw, path, raw_len);
 	if (path[0] != '/') {
 		int dirfd = req->data.nr == __NR_openat ? (int)req->data.args[0] : AT_FDCWD;
-		char rel[PATH_MAX];
-		memcpy(rel, path, sizeof(rel));
-		if (notify_path_absolute(req->pid, dirfd, rel, path) < 0)
+		if (notify_path_absolute(req->pid, dirfd, raw, path) < 0)
 			return;
 	}
 	bool write = (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) != 0;
@@ -420,6 +436,11 @@ static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	if (notify_broker_open(n, req, path, flags, mode, rep))
 		return;
 	notify_open_record(n, req, path, flags, false);
+	if (path_swapped(n, req, addr, raw, raw_len))
+		violation(n, req,
+		          "the path changed while the supervisor judged it (another thread "
+		          "swapping it): refused",
+		          rep);
 }
 
 void notify_open_record(Notifier *n, const struct seccomp_notif *req, char path[PATH_MAX],
@@ -595,8 +616,7 @@ static const char *violation_detail(const struct seccomp_notif *req)
 	}
 }
 
-/* A call the policy refuses: on the record, and EPERM to the program. */
-void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep)
+static void violation(Notifier *n, const struct seccomp_notif *req, const char *detail, Reply *rep)
 {
 	char name[64];
 
@@ -604,8 +624,14 @@ void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 		n->violation(n->userdata,
 		             filter_syscall_name(is_x32(req) ? SCMP_ARCH_X32 : req->data.arch,
 		                                 req->data.nr, name, sizeof(name)),
-		             violation_detail(req), proc_inner_pid(req->pid));
+		             detail, proc_inner_pid(req->pid));
 	*rep = (Reply){.emulated = true, .error = -EPERM, .addfd = -1};
+}
+
+/* A call the policy refuses: on the record, and EPERM to the program. */
+void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep)
+{
+	violation(n, req, violation_detail(req), rep);
 }
 
 /* sendto with an address (the filter lets the others through): datagrams go only to the
