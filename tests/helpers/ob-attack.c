@@ -231,7 +231,7 @@ static void open_race(const char *a, const char *b, double seconds, const char *
 	}
 	if (target) {
 		char dir[PATH_MAX];
-		snprintf(dir, sizeof(dir), "%s", a);
+		(void)snprintf(dir, sizeof(dir), "%s", a);
 		for (char *s = strchr(dir + 1, '/'); s; s = strchr(s + 1, '/')) {
 			*s = '\0';
 			(void)mkdir(dir, 0755);
