@@ -23,6 +23,11 @@
  *                 its files 0 … 999 in turn
  *   proxy-hangup HOST:PORT  forever: connect to $HTTP_PROXY, ask CONNECT HOST:PORT, hang up
  *                 before the answer (the name's lookup still under way)
+ *   open-race A B SECONDS [TARGET]  A and B differ in one byte: a thread flips that byte of
+ *                 a buffer between A's and B's while this one opens the buffer in a loop for
+ *                 SECONDS; prints "open-race N FAILED LEAKED": attempts, opens that failed,
+ *                 opens whose file began with another byte than A's (B's content: a leak).
+ *                 With TARGET, A is first made a symlink to TARGET (its directory too)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,6 +44,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -190,6 +196,82 @@ static void exec_race(const char *self, const char *loader, const char *target, 
 	printf("exec-race ran=%d killed=%d other=%d\n", ran, killed, other);
 }
 
+/* open-race: the path an open reads, one byte of it flipped by another thread, so that the
+ * supervisor may look at A and the kernel open B (or the other way round). */
+static char open_race_buf[PATH_MAX];
+static size_t open_race_at;
+static char open_race_bytes[2];
+static int open_race_stop;
+
+static void *open_race_flip(void *arg)
+{
+	(void)arg;
+	for (unsigned i = 0; !__atomic_load_n(&open_race_stop, __ATOMIC_RELAXED); i++)
+		__atomic_store_n(&open_race_buf[open_race_at], open_race_bytes[i & 1],
+		                 __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void open_race(const char *a, const char *b, double seconds, const char *target)
+{
+	long attempts = 0, failed = 0, leaked = 0;
+	char first = 0, c;
+	size_t n = strlen(a);
+	pthread_t t;
+
+	if (n != strlen(b) || n >= sizeof(open_race_buf)) {
+		printf("open-race bad-paths\n");
+		return;
+	}
+	for (open_race_at = 0; open_race_at < n && a[open_race_at] == b[open_race_at];)
+		open_race_at++;
+	if (open_race_at == n || strcmp(a + open_race_at + 1, b + open_race_at + 1) != 0) {
+		printf("open-race bad-paths\n");
+		return;
+	}
+	if (target) {
+		char dir[PATH_MAX];
+		(void)snprintf(dir, sizeof(dir), "%s", a);
+		for (char *s = strchr(dir + 1, '/'); s; s = strchr(s + 1, '/')) {
+			*s = '\0';
+			(void)mkdir(dir, 0755);
+			*s = '/';
+		}
+		if (symlink(target, a) < 0) {
+			printf("open-race no-link\n");
+			return;
+		}
+	}
+	int fd = open(a, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, &first, 1) != 1) {
+		printf("open-race no-a\n");
+		return;
+	}
+	close(fd);
+	memcpy(open_race_buf, a, n + 1);
+	open_race_bytes[0] = a[open_race_at];
+	open_race_bytes[1] = b[open_race_at];
+	if (pthread_create(&t, NULL, open_race_flip, NULL) != 0) {
+		printf("open-race no-thread\n");
+		return;
+	}
+	long end = now_ms() + (long)(seconds * 1000);
+	while (now_ms() < end) {
+		attempts++;
+		fd = open(open_race_buf, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			failed++;
+			continue;
+		}
+		if (read(fd, &c, 1) == 1 && c != first)
+			leaked++;
+		close(fd);
+	}
+	__atomic_store_n(&open_race_stop, 1, __ATOMIC_RELAXED);
+	pthread_join(t, NULL);
+	printf("open-race %ld %ld %ld\n", attempts, failed, leaked);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -262,6 +344,8 @@ int main(int argc, char **argv)
 		exec_race(argv[0], argv[2], argv[3], atoi(argv[4]));
 	} else if (!strcmp(mode, "flood") && argc > 4) {
 		flood(argv[2], atoi(argv[3]), atof(argv[4]));
+	} else if (!strcmp(mode, "open-race") && argc > 4) {
+		open_race(argv[2], argv[3], atof(argv[4]), argc > 5 ? argv[5] : NULL);
 	} else if (!strcmp(mode, "proxy-hangup") && argc > 2) {
 		proxy_hangup(argv[2]);
 	} else if (mode[0] == '/') {

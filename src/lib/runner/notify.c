@@ -2,10 +2,12 @@
 /*
  * Observed denials (SPEC §5): the program's execve, execveat, connect and open calls are trapped
  * with a seccomp user-notification filter, and the supervisor, holding the listener, records
- * a CapabilityDenied for each one the grants do not allow.  It answers "continue": the
+ * a CapabilityDenied for each one the grants do not allow.  Mostly it answers "continue": the
  * kernel then runs the call under the real fences (mount layout, Landlock, the empty network
  * namespace), so a race on the arguments can only mislabel an event, never open a hole.
- * The one exception are SQLite side files (dbfiles.c): for those exact names the supervisor
+ * Opens are performed by the supervisor where it can do them as the program would
+ * (notify-broker.c: its ids, its Landlock domain), on its own copy of the path, so that a
+ * swapped path cannot erase the record; and for SQLite side files (dbfiles.c) the supervisor
  * performs the call itself on a fixed host file, with its own copy of the name. The exec side
  * doors (fexecve, memfds, the dynamic loader as a program) are shut in notify-exec.c.
  * The filter is plan/syscall-filter.c's allow-list: what it refuses comes here too, and is answered
@@ -83,7 +85,7 @@
 
 /* GCOVR_EXCL_START: runs in the program's process, inside the sandbox, where the coverage
  * counters cannot be written (see spawn.c); tests/security exercises it. */
-int notify_install(int sock, const FilterProg *p)
+int notify_install(int sock, const FilterProg *p, int ruleset)
 {
 #ifdef NOTIFY_ARCH
 	struct sock_fprog prog = {.len = p->len, .filter = p->code};
@@ -91,12 +93,14 @@ int notify_install(int sock, const FilterProg *p)
 	                            SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
 	if (listener < 0)
 		return -errno;
-	int r = fd_send(sock, 'n', &listener, 1);
+	int fds[2] = {listener, ruleset};
+	int r = fd_send(sock, 'n', fds, ruleset >= 0 ? 2 : 1);
 	(void)close(listener);
 	return r;
 #else
 	(void)sock;
 	(void)p;
+	(void)ruleset;
 	return -EOPNOTSUPP;
 #endif
 }
@@ -112,15 +116,16 @@ int notify_install(int sock, const FilterProg *p)
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
 
-int notify_receive(int sock)
+int notify_receive(int sock, int *ret_ruleset)
 {
-	int fd = -1;
-	int r = fd_receive(sock, &fd, 1);
+	int fds[2] = {-1, -1};
+	int r = fd_receive_some(sock, fds, 2);
 	if (r < 0)
 		return r;
+	*ret_ruleset = fds[1];
 	/* Linux >= 6.6: wake the supervisor on the same CPU, about halving a round trip. */
-	(void)ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, 0);
-	return fd;
+	(void)ioctl(fds[0], SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, 0);
+	return fds[0];
 }
 
 /* Reads up to SIZE bytes at ADDR in PID's memory.  The /proc/PID/mem fd of the last process
@@ -151,6 +156,7 @@ static ssize_t read_mem(Notifier *n, pid_t pid, uint64_t addr, void *buf, size_t
 
 void notify_done(Notifier *n)
 {
+	notify_broker_done(n);
 	if (n->root_fd >= 0)
 		(void)close(n->root_fd);
 	n->root_fd = -1;
@@ -312,8 +318,11 @@ bool notify_read_path(Notifier *n, const struct seccomp_notif *req, uint64_t add
 		ssize_t more = read_mem(n, req->pid, addr + 256, path + 256, PATH_MAX - 1 - 256);
 		k += more > 0 ? more : 0;
 	}
+	/* no NUL where the memory ends, or past PATH_MAX: the kernel fails the call (EFAULT,
+	 * ENAMETOOLONG), and a cut path would be another file */
+	bool whole = memchr(path, '\0', (size_t)k) != NULL;
 	path[k] = '\0';
-	return true;
+	return whole;
 }
 
 /* The SQLite side file an absolute PATH names, NAME its name in the database's directory.
@@ -370,6 +379,20 @@ static void on_setxattr(Notifier *n, const struct seccomp_notif *req, Reply *rep
 		notify_violation(n, req, rep);
 }
 
+static void violation(Notifier *n, const struct seccomp_notif *req, const char *detail, Reply *rep);
+
+/* An open left to the kernel (not performed by the open broker) is read again by the kernel
+ * after the answer. Read once more here, just before: a path that is no longer the one judged
+ * is another thread swapping it (no program does that to a path in use), refused and on the
+ * record. The window between this read and the kernel's stays; a thread that swaps all the
+ * time is caught at once, one that swaps once with luck is not. */
+static bool path_swapped(Notifier *n, const struct seccomp_notif *req, uint64_t addr,
+                         const char *raw, size_t len)
+{
+	char now[PATH_MAX];
+	return read_mem(n, req->pid, addr, now, len) == (ssize_t)len && memcmp(now, raw, len) != 0;
+}
+
 static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 {
 	char path[PATH_MAX], name[NAME_MAX + 1];
@@ -393,11 +416,13 @@ static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 		               .cloexec = (flags & O_CLOEXEC) != 0};
 		return;
 	}
+	/* as read, for path_swapped */
+	char raw[PATH_MAX];
+	size_t raw_len = strlen(path) + 1;
+	memcpy(raw, path, raw_len);
 	if (path[0] != '/') {
 		int dirfd = req->data.nr == __NR_openat ? (int)req->data.args[0] : AT_FDCWD;
-		char rel[PATH_MAX];
-		memcpy(rel, path, sizeof(rel));
-		if (notify_path_absolute(req->pid, dirfd, rel, path) < 0)
+		if (notify_path_absolute(req->pid, dirfd, raw, path) < 0)
 			return;
 	}
 	bool write = (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) != 0;
@@ -405,10 +430,28 @@ static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 		notify_learn_open(n, req, path, flags, write, rep);
 		return;
 	}
+	uint64_t mode = req->data.nr == __NR_openat ? req->data.args[3]
+	                : req->data.nr == NR_OPEN   ? req->data.args[2]
+	                                            : req->data.args[1];
+	if (notify_broker_open(n, req, path, flags, mode, rep))
+		return;
+	notify_open_record(n, req, path, flags, false);
+	if (path_swapped(n, req, addr, raw, raw_len))
+		violation(n, req,
+		          "the path changed while the supervisor judged it (another thread "
+		          "swapping it): refused",
+		          rep);
+}
+
+void notify_open_record(Notifier *n, const struct seccomp_notif *req, char path[PATH_MAX],
+                        uint64_t flags, bool denied)
+{
+	bool write = (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) != 0;
 	const char *secret = write ? NULL : notify_secret_refused(n, req->pid, path);
+
 	if (secret)
 		n->deny(n->userdata, "SECRET_ACCESS", secret, "read", proc_inner_pid(req->pid));
-	else if (notify_open_refused(n, req->pid, path, flags, write))
+	else if (notify_open_refused(n, req->pid, path, flags, write) || denied)
 		n->deny(n->userdata, write ? "FILE_WRITE" : "FILE_READ", path,
 		        write ? "write" : "read", proc_inner_pid(req->pid));
 }
@@ -510,8 +553,15 @@ static void reply(Notifier *n, const struct seccomp_notif *req, const Reply *rep
 		int r = ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
 		(void)close(rep->addfd);
 		if (r >= 0 || errno == ENOENT)
-			return;      /* answered, or the target is gone */
-		resp.error = -errno; /* e.g. EMFILE: the program's fd table is full */
+			return; /* answered, or the target is gone */
+		if (rep->brokered && errno != EMFILE) {
+			/* no ADDFD with SEND here (Linux < 5.14, a filter on the supervisor):
+			 * the kernel opens, for the rest of the run too */
+			n->broker_off = true;
+			resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		} else {
+			resp.error = -errno; /* e.g. EMFILE: the program's fd table is full */
+		}
 	} else if (!rep->emulated) {
 		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	} else {
@@ -566,8 +616,7 @@ static const char *violation_detail(const struct seccomp_notif *req)
 	}
 }
 
-/* A call the policy refuses: on the record, and EPERM to the program. */
-void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep)
+static void violation(Notifier *n, const struct seccomp_notif *req, const char *detail, Reply *rep)
 {
 	char name[64];
 
@@ -575,8 +624,14 @@ void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 		n->violation(n->userdata,
 		             filter_syscall_name(is_x32(req) ? SCMP_ARCH_X32 : req->data.arch,
 		                                 req->data.nr, name, sizeof(name)),
-		             violation_detail(req), proc_inner_pid(req->pid));
+		             detail, proc_inner_pid(req->pid));
 	*rep = (Reply){.emulated = true, .error = -EPERM, .addfd = -1};
+}
+
+/* A call the policy refuses: on the record, and EPERM to the program. */
+void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep)
+{
+	violation(n, req, violation_detail(req), rep);
 }
 
 /* sendto with an address (the filter lets the others through): datagrams go only to the

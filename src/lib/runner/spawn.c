@@ -412,13 +412,17 @@ _Noreturn void spawn_exec_program(const SpawnArgs *a)
 		_exit(OB_EXIT_SETUP);
 	}
 	const char *failed = NULL;
-	int r = p->landlock_abi > 0 ? fs_rules_apply(p, &failed) : 0;
+	int ruleset = -1;
+	int r = p->landlock_abi > 0 ? fs_rules_apply(p, &failed, &ruleset) : 0;
 	if (r < 0) {
 		report(a->report_fd, REPORT_SETUP_FAILED, -r, 0, "Landlock", failed);
 		_exit(OB_EXIT_SETUP);
 	}
-	/* Last: from here on our own execve is trapped and judged too. */
-	r = a->notify_fd >= 0 ? notify_install(a->notify_fd, &p->seccomp) : 0;
+	/* Last: from here on our own execve is trapped and judged too. The ruleset goes with
+	 * the listener: the supervisor's open broker takes the same domain (notify-broker.c). */
+	r = a->notify_fd >= 0 ? notify_install(a->notify_fd, &p->seccomp, ruleset) : 0;
+	if (ruleset >= 0)
+		(void)close(ruleset);
 	if (r < 0) {
 		report(a->report_fd, REPORT_SETUP_FAILED, -r, 0, "seccomp user notification", NULL);
 		_exit(OB_EXIT_SETUP);

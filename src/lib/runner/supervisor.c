@@ -132,11 +132,16 @@ static void accept_listener(Run *run)
 /* The sandboxed program sends its seccomp listener once, right before its first execve. */
 static void receive_listener(Run *run)
 {
-	int fd = notify_receive(run->notify_sock);
+	int ruleset = -1;
+	int fd = notify_receive(run->notify_sock, &ruleset);
 	(void)close(run->notify_sock);
 	run->notify_sock = -1;
 	if (fd < 0)
 		return;
+	/* The open broker only where it can take the program's Landlock domain: natively, with
+	 * the ruleset sent (none: the program has no domain). The OCI runtimes' program gets its
+	 * domain from omnibase-exec, which sends nothing: predicted there. */
+	bool broker = !run->helper[0] && (ruleset >= 0 || run->plan.landlock_abi == 0);
 	run->notifier = (Notifier){.fd = fd,
 	                           .plan = &run->plan,
 	                           .deny = run_on_denial,
@@ -148,7 +153,9 @@ static void receive_listener(Run *run)
 	                           .caps = run->sb->caps,
 	                           .ctx = run->sb->ctx,
 	                           .trusted_exec = run->helper[0] ? OCI_HELPER_DEST : NULL,
-	                           .learn = run->sb->learn};
+	                           .learn = run->sb->learn,
+	                           .ruleset_fd = ruleset,
+	                           .broker_off = !broker};
 }
 
 /* Without a cgroup, RLIMIT_NPROC holds the process count but tells nobody: the supervisor
@@ -380,7 +387,7 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	           .seccomp_listen = -1,
 	           .disk_fd = -1,
 	           .disk_sigfd = -1,
-	           .notifier = {.fd = -1, .mem_fd = -1, .root_fd = -1}};
+	           .notifier = {.fd = -1, .mem_fd = -1, .root_fd = -1, .ruleset_fd = -1}};
 	int wstatus = 0, r;
 
 	assert_return(sb && res, -EINVAL);
