@@ -183,3 +183,26 @@ def test_unread_input_stays_for_the_caller(ob_bin, name, scratch):
                            capture_output=True, timeout=120, env=ENV)
         assert p.returncode == 0 and p.stdout == b"abc", (p.stdout, p.stderr)
         assert i.read() == b"defgh\n" + b"rest\n" * 2000
+
+
+DEV_STDIO = "#!/usr/bin/python3\n" + r"""
+import sys
+data = open("/dev/stdin", "rb").read()
+with open("/dev/stdout", "wb") as out:
+    out.write(b"in:" + data)
+with open("/dev/stderr", "wb") as err:
+    err.write(b"err:ok")
+"""
+
+
+@pytest.mark.parametrize("who", ["root", "user"])
+def test_dev_stdio_opens_work(ob_bin, scratch, who):
+    """/dev/stdin, /dev/stdout and /dev/stderr open (a reopen of the pipes through /proc,
+    which checks their owner and mode): run as root the program is an unprivileged host id,
+    and the pipes were root's and 0600 ("cannot create /dev/stdout: Permission denied")."""
+    backend_or_skip("native", who)
+    script = write_script(scratch, "devstdio.py", DEV_STDIO)
+    p = subprocess.run(command(ob_bin, who, "native", script), input=b"payload",
+                       capture_output=True, timeout=120, env=ENV)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == b"in:payload" and b"err:ok" in p.stderr, (p.stdout, p.stderr)

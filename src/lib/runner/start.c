@@ -82,6 +82,17 @@ static int stdio_pipes(Run *run, int stdio[3], ob_error *reterr)
 		(void)fcntl(outp[i][0], F_SETFL, O_NONBLOCK);
 		stdio[1 + i] = outp[i][1];
 	}
+	/* Run as root, the program is an unprivileged host id: the pipes are made its own, so
+	 * that it can open /dev/stdin, /dev/stdout and /dev/stderr (a reopen through /proc checks
+	 * the pipe's owner and mode, root's and 0600 otherwise). They are ours, never the
+	 * caller's files. */
+	for (int i = 0; i < 3 && run->plan.id_base; i++)
+		if (stdio[i] >= 0 && fchown(stdio[i], run->plan.id_base + run->plan.uid,
+		                            run->plan.id_base + run->plan.gid) < 0) {
+			int e = -errno;
+			close_many(stdio, 3);
+			return ob_error_set(reterr, e, "the stdio pipes: %s", strerror(-e));
+		}
 	return 0;
 }
 
