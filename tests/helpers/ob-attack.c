@@ -21,6 +21,8 @@
  *   flood PATH THREADS SECONDS  THREADS threads open PATH (refused) in a loop for SECONDS;
  *                 prints "flood N", N the attempts (test_flood.py); a PATH ending in "/":
  *                 its files 0 … 999 in turn
+ *   flood-call THREADS SECONDS  the same with a refused system call (syslog's buffer size,
+ *                 not on the allow-list): a SandboxViolation flood
  *   proxy-hangup HOST:PORT  forever: connect to $HTTP_PROXY, ask CONNECT HOST:PORT, hang up
  *                 before the answer (the name's lookup still under way)
  */
@@ -63,6 +65,10 @@ static void *flood_thread(void *arg)
 	char path[PATH_MAX];
 	while (now_ms() < end) {
 		long n = __atomic_add_fetch(&flood_count, 1, __ATOMIC_RELAXED);
+		if (!flood_path) { /* flood-call: refused, a violation each time */
+			(void)syscall(SYS_syslog, 10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+			continue;
+		}
 		/* PATH a directory ("…/"): its files 0 … 999 in turn, nothing to fold */
 		if (flood_path[strlen(flood_path) - 1] == '/')
 			snprintf(path, sizeof(path), "%s%ld", flood_path, n % 1000);
@@ -262,6 +268,8 @@ int main(int argc, char **argv)
 		exec_race(argv[0], argv[2], argv[3], atoi(argv[4]));
 	} else if (!strcmp(mode, "flood") && argc > 4) {
 		flood(argv[2], atoi(argv[3]), atof(argv[4]));
+	} else if (!strcmp(mode, "flood-call") && argc > 3) {
+		flood(NULL, atoi(argv[2]), atof(argv[3]));
 	} else if (!strcmp(mode, "proxy-hangup") && argc > 2) {
 		proxy_hangup(argv[2]);
 	} else if (mode[0] == '/') {
