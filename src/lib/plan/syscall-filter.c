@@ -178,7 +178,7 @@ bool filter_is_observed(int nr, bool files)
 	/* Numbers, not names: this runs for every notification. */
 	static const int calls[] = {
 	    __NR_execve,       __NR_execveat, __NR_connect,   __NR_bind,      __NR_listen,
-	    __NR_sendto,       __NR_openat,
+	    __NR_sendto,       __NR_sendmsg,  __NR_sendmmsg,  __NR_openat,
 #ifdef __NR_open
 	    __NR_open,         __NR_creat,
 #endif

@@ -19,9 +19,11 @@
 #include <limits.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/futex.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -32,6 +34,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "basic/fdpass.h"
@@ -83,17 +86,55 @@
 
 /* GCOVR_EXCL_START: runs in the program's process, inside the sandbox, where the coverage
  * counters cannot be written (see spawn.c); tests/security exercises it. */
+
+/* The listener goes to the supervisor with sendmsg, which the filter traps (notify-send.c), and
+ * nobody answers a trap before the listener has arrived. So a helper made before the filter
+ * sends it: a filter binds the caller and the children it makes afterwards, not those it made
+ * before. The helper shares our memory and fd table (it sees the listener's fd as we do), waits
+ * until we have one, sends it and exits; we wait for it. A task more for a moment: a pids limit
+ * of 2 (the sandbox's init and the program) leaves no room for it, and the run fails (125). */
+typedef struct Handoff {
+	int sock;
+	int listener; /* -1: installing the filter failed */
+	int ready;    /* a futex: 1 once LISTENER is set */
+} Handoff;
+
+static int handoff_main(void *arg)
+{
+	Handoff *h = arg;
+
+	while (__atomic_load_n(&h->ready, __ATOMIC_ACQUIRE) == 0)
+		(void)syscall(SYS_futex, &h->ready, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+	return h->listener >= 0 && fd_send(h->sock, 'n', &h->listener, 1) >= 0 ? 0 : 1;
+}
+
 int notify_install(int sock, const FilterProg *p)
 {
 #ifdef NOTIFY_ARCH
+	static Handoff h;
+	static char stack[32768] __attribute__((aligned(16)));
 	struct sock_fprog prog = {.len = p->len, .filter = p->code};
+	int status = 0;
+
+	h = (Handoff){.sock = sock, .listener = -1};
+	pid_t helper =
+	    clone(handoff_main, stack + sizeof(stack), CLONE_VM | CLONE_FILES | SIGCHLD, &h);
+	if (helper < 0)
+		return -errno;
 	int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
 	                            SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
-	if (listener < 0)
-		return -errno;
-	int r = fd_send(sock, 'n', &listener, 1);
-	(void)close(listener);
-	return r;
+	int r = listener < 0 ? -errno : 0;
+	h.listener = listener;
+	__atomic_store_n(&h.ready, 1, __ATOMIC_RELEASE);
+	(void)syscall(SYS_futex, &h.ready, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	pid_t w;
+	while ((w = waitpid(helper, &status, 0)) < 0 && errno == EINTR)
+		;
+	if (listener >= 0)
+		(void)close(listener);
+	if (r < 0)
+		return r;
+	return w == helper && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPIPE;
 #else
 	(void)sock;
 	(void)p;
@@ -147,6 +188,11 @@ static ssize_t read_mem(Notifier *n, pid_t pid, uint64_t addr, void *buf, size_t
 		n->mem_fd = -1;
 	}
 	return -EIO;
+}
+
+ssize_t notify_read_mem(Notifier *n, pid_t pid, uint64_t addr, void *buf, size_t size)
+{
+	return read_mem(n, pid, addr, buf, size);
 }
 
 void notify_done(Notifier *n)
@@ -561,6 +607,10 @@ static const char *violation_detail(const struct seccomp_notif *req)
 	case __NR_lsetxattr:
 	case __NR_fsetxattr:
 		return "a security.* or trusted.* extended attribute: refused";
+	case __NR_sendto:
+	case __NR_sendmsg:
+	case __NR_sendmmsg:
+		return "TCP Fast Open (MSG_FASTOPEN, a connect inside a send): refused";
 	default:
 		return "not on the seccomp allow-list: refused";
 	}
@@ -577,33 +627,6 @@ void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 		                                 req->data.nr, name, sizeof(name)),
 		             violation_detail(req), proc_inner_pid(req->pid));
 	*rep = (Reply){.emulated = true, .error = -EPERM, .addfd = -1};
-}
-
-/* sendto with an address (the filter lets the others through): datagrams go only to the
- * sandbox's own loopback — with the transparent path only to its DNS stub. TCP Fast Open
- * (a connect inside sendto) is refused outright: it would connect around the trap. */
-static void on_sendto(Notifier *n, const struct seccomp_notif *req, Reply *rep)
-{
-	struct sockaddr_storage ss = {0};
-	size_t len = MIN((size_t)req->data.args[5], sizeof(ss));
-	char res[INET6_ADDRSTRLEN + 16];
-
-	if (req->data.args[3] & MSG_FASTOPEN) {
-		notify_violation(n, req, rep);
-		return;
-	}
-	if (read_mem(n, req->pid, req->data.args[4], &ss, len) < (ssize_t)sizeof(sa_family_t) ||
-	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
-		return;
-	const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
-	bool loopback = egress_address_is_loopback((const struct sockaddr *)&ss);
-	if (loopback && (!n->plan->transparent || ntohs(in->sin_port) == DNS_PORT))
-		return;
-	egress_format_address((const struct sockaddr *)&ss, res, sizeof(res));
-	n->deny(n->userdata, "NETWORK_CONNECT", res, "sendto", proc_inner_pid(req->pid));
-	/* without the transparent path the empty namespace refuses it (ENETUNREACH) */
-	if (n->plan->transparent)
-		*rep = (Reply){.emulated = true, .error = -EACCES, .addfd = -1};
 }
 
 /* bind: with the transparent path the program may hold host sockets (tconnect.c), which
@@ -667,7 +690,11 @@ void notify_handle(Notifier *n)
 		on_bind(n, &req, &rep);
 		break;
 	case __NR_sendto:
-		on_sendto(n, &req, &rep);
+		notify_sendto(n, &req, &rep);
+		break;
+	case __NR_sendmsg:
+	case __NR_sendmmsg:
+		notify_sendmsg(n, &req, &rep);
 		break;
 	case __NR_setxattr:
 	case __NR_lsetxattr:
