@@ -57,7 +57,7 @@ static int profile_list(const char *data, size_t len, const char *name, const js
 			                    reterr);
 		if (syscall_in_list(syscalls_observed, syscalls_observed_n, s))
 			return profile_fail(data, len, name, path,
-			                    "exec, connect, open and memfd_create are observed by "
+			                    "exec, connect, sends, open and memfd_create are observed by "
 			                    "the supervisor and cannot be changed here",
 			                    reterr);
 		if (!((*ret)[i] = strdup(s)))
