@@ -18,10 +18,10 @@ static const char *str_field(const json_t *fields, const char *name)
 }
 
 /* The identity of a foldable event, or NULL: the fields SPEC §5 names for CapabilityDenied
- * (capability, resource, operation); for SandboxViolation its call and detail (and operation,
- * where one is given). Two violations folded this way read the same on the record — the
- * detail says why a call is refused, not with which arguments — so folding loses nothing the
- * record would have shown; the pid is the latest one's. */
+ * (capability, resource, operation); for SandboxViolation its call, operation and detail (which
+ * names the refused argument of a conditional call: socket(AF_PACKET) is not
+ * socket(AF_KEY); runner/notify.c). Folded events read the same on the record, so folding
+ * loses nothing it would have shown; the pid is the latest one's. */
 static char *fold_key(const char *event, const json_t *fields)
 {
 	char *key = NULL;

@@ -575,22 +575,36 @@ static bool is_x32(const struct seccomp_notif *req)
 	return req->data.arch == NOTIFY_ARCH && (req->data.nr & X32_SYSCALL_BIT);
 }
 
-static const char *violation_detail(const struct seccomp_notif *req)
+/* The argument that was refused is named where one was: identical violations are folded on
+ * their detail (audit/gate.c), and socket(AF_PACKET) is not socket(AF_KEY). Into BUF. */
+static const char *violation_detail(const struct seccomp_notif *req, char *buf, size_t size)
 {
+	unsigned long long a0 = req->data.args[0], a1 = req->data.args[1];
+
 	if (req->data.arch != NOTIFY_ARCH)
 		return "another architecture's system call entry (i386 int 0x80): refused";
 	if (is_x32(req))
 		return "the x32 system call ABI: refused";
 	switch (req->data.nr) {
 	case __NR_clone:
-		return "clone with namespace flags: refused";
+		(void)snprintf(buf, size, "clone with namespace flags (0x%llx): refused", a0);
+		return buf;
 	case __NR_socket:
 	case __NR_socketpair:
-		return "socket family other than AF_UNIX, AF_INET, AF_INET6: refused";
+		(void)snprintf(buf, size,
+		               "socket family %llu, other than AF_UNIX, AF_INET, AF_INET6: refused",
+		               a0);
+		return buf;
 	case __NR_ioctl:
-		return "ioctl TIOCSTI, TIOCLINUX or a command with its upper half set: refused";
+		(void)snprintf(buf, size,
+		               "ioctl 0x%llx: TIOCSTI, TIOCLINUX or a command with its upper half "
+		               "set: refused",
+		               a1);
+		return buf;
 	case __NR_personality:
-		return "personality other than the default: refused";
+		(void)snprintf(buf, size, "personality 0x%llx, other than the default: refused",
+		               a0);
+		return buf;
 	case NR_CHMOD:
 	case __NR_fchmod:
 	case __NR_fchmodat:
@@ -619,13 +633,14 @@ static const char *violation_detail(const struct seccomp_notif *req)
 /* A call the policy refuses: on the record, and EPERM to the program. */
 void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 {
-	char name[64];
+	char name[64], detail[128];
 
 	if (n->violation)
 		n->violation(n->userdata,
 		             filter_syscall_name(is_x32(req) ? SCMP_ARCH_X32 : req->data.arch,
 		                                 req->data.nr, name, sizeof(name)),
-		             violation_detail(req), proc_inner_pid(req->pid));
+		             violation_detail(req, detail, sizeof(detail)),
+		             proc_inner_pid(req->pid));
 	*rep = (Reply){.emulated = true, .error = -EPERM, .addfd = -1};
 }
 
