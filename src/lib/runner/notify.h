@@ -138,6 +138,14 @@ bool notify_write_refused(Notifier *n, pid_t pid, char path[PATH_MAX], bool entr
 /* The NUL-terminated path at ADDR in the trapping process, into PATH. */
 bool notify_read_path(Notifier *n, const struct seccomp_notif *req, uint64_t addr,
                       char path[PATH_MAX]);
+/* Up to SIZE bytes at ADDR in process PID's memory, into BUF: the count, or -errno. */
+ssize_t notify_read_mem(Notifier *n, pid_t pid, uint64_t addr, void *buf, size_t size);
+/* The destinations of sends (notify-send.c): sendto with an address, and sendmsg and sendmmsg
+ * (each message's msg_name). One the sandbox does not reach is recorded (NETWORK_CONNECT,
+ * operation the call's name) and, with the transparent path, answered EACCES; TCP Fast Open
+ * is a violation. Answers into REP. */
+void notify_sendto(Notifier *n, const struct seccomp_notif *req, Reply *rep);
+void notify_sendmsg(Notifier *n, const struct seccomp_notif *req, Reply *rep);
 /* A call the policy refuses: a SandboxViolation, and EPERM into REP. */
 void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep);
 /* The calls that write to a directory or a file's metadata by path (notify-write.c): mkdir,

@@ -39,7 +39,8 @@ static const char *denial_needed(const char *capability, const char *resource,
                                  const char *operation, char *buf, size_t size)
 {
 	if (streq(capability, "NETWORK_CONNECT") && !streq(operation, "connect") &&
-	    !streq(operation, "resolve") && !streq(operation, "sendto"))
+	    !streq(operation, "resolve") && !streq(operation, "sendto") &&
+	    !streq(operation, "sendmsg") && !streq(operation, "sendmmsg"))
 		return NULL;
 	(void)snprintf(buf, size, "%s:%s", capability, resource);
 	return buf;
