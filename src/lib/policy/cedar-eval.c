@@ -43,12 +43,15 @@ struct ob_authorizer {
 	const char **msgs;
 };
 
+/* A request lives in its own small arena, the struct first: what a decision reads of it
+ * (variables, candidates, the context record) sits in a few adjacent cache lines. */
 struct ob_authz_request {
 	Arena arena;
 	UidTable uids; /* entities neither the store nor the policies know */
 	uint32_t var[3];
+	uint32_t n_cand;
+	const uint32_t *cand; /* the policies whose three scopes match, in policy order */
 	CVal context;
-	const uint32_t *cand;
 };
 
 typedef struct Eval {
@@ -404,11 +407,7 @@ static bool scope_matches(const ob_authorizer *a, const Eval *e, const Scope *s,
 /* 1 satisfied, 0 not, -1 error (e->err says which). */
 static int policy_eval(Eval *e, const Policy *p)
 {
-	const ob_authz_request *r = e->r;
-
-	/* The candidate list already matched the principal and action scopes. */
-	if (!scope_matches(e->a, e, &p->scope[2], r->var[2]))
-		return 0;
+	/* The candidate list already matched the scopes. */
 	for (uint32_t k = 0; k < p->n_conds; k++) {
 		CVal v;
 		if (ev(e, p->conds[k], &v) < 0)
@@ -429,7 +428,7 @@ int ob_authorize(ob_authorizer *a, const ob_authz_request *r, ob_decision *ret)
 	uint32_t n = a->ps->n;
 	arena_reset(&a->scratch);
 	/* reasons: satisfied forbids from the front, satisfied permits from the back */
-	for (const uint32_t *c = r->cand; *c != UINT32_MAX; c++) {
+	for (const uint32_t *c = r->cand, *end = c + r->n_cand; c < end; c++) {
 		const Policy *p = &a->ps->policies[*c];
 		Eval e = {.a = a, .r = r};
 		int s = policy_eval(&e, p);
@@ -536,9 +535,9 @@ ob_authz_request *ob_authz_request_free(ob_authz_request *r)
 {
 	if (!r)
 		return NULL;
+	Arena arena = r->arena; /* holds R itself */
 	uid_table_free(&r->uids);
-	arena_free(&r->arena);
-	free(r);
+	arena_free(&arena);
 	return NULL;
 }
 
@@ -594,7 +593,8 @@ static int pairs_grow(ob_authorizer *a)
 	return 0;
 }
 
-static const uint32_t *request_candidates(ob_authorizer *a, ob_authz_request *r)
+/* The candidates of R's principal and action: cached in A when both are known. */
+static const uint32_t *principal_candidates(ob_authorizer *a, ob_authz_request *r)
 {
 	uint32_t act = r->var[1], who = r->var[0];
 
@@ -619,6 +619,29 @@ static const uint32_t *request_candidates(ob_authorizer *a, ob_authz_request *r)
 		a->n_pairs++;
 	}
 	return a->pairs[j].list;
+}
+
+/* R's candidates: of its (principal, action) candidates, those whose resource scope matches
+ * too, copied into R (next to the rest of what a decision reads). */
+static int request_candidates(ob_authorizer *a, ob_authz_request *r)
+{
+	const uint32_t *from = principal_candidates(a, r);
+	Eval e = {.a = a, .r = r};
+	size_t n = 0;
+
+	if (!from)
+		return -ENOMEM;
+	while (from[n] != UINT32_MAX)
+		n++;
+	uint32_t *list = arena_alloc(&r->arena, (n ? n : 1) * sizeof(uint32_t)), k = 0;
+	if (!list)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (scope_matches(a, &e, &a->ps->policies[from[i]].scope[2], r->var[2]))
+			list[k++] = from[i];
+	r->cand = list;
+	r->n_cand = k;
+	return 0;
 }
 
 static int req_fail(const ValueParser *vp, const char *path, const char *fmt, ...) _printf_(3, 4);
@@ -664,9 +687,11 @@ int ob_authz_request_new(ob_authorizer *a, const char *principal, const char *ac
 	static const char *const names[3] = {"principal", "action", "resource"};
 
 	assert_return(a && ret && principal && action && resource, -EINVAL);
-	ob_authz_request *r = calloc(1, sizeof(*r));
+	Arena arena = {.first = 512};
+	ob_authz_request *r = arena_alloc(&arena, sizeof(*r));
 	if (!r)
 		return ob_error_set(reterr, -ENOMEM, "out of memory");
+	*r = (ob_authz_request){.arena = arena};
 	r->uids.base = a->n_known;
 	int rc = 0;
 	for (int i = 0; i < 3 && rc >= 0; i++) {
@@ -686,11 +711,8 @@ int ob_authz_request_new(ob_authorizer *a, const char *principal, const char *ac
 	}
 	if (rc >= 0)
 		rc = request_context(a, r, context_json, reterr);
-	if (rc >= 0) {
-		r->cand = request_candidates(a, r);
-		if (!r->cand)
-			rc = ob_error_set(reterr, -ENOMEM, "out of memory");
-	}
+	if (rc >= 0 && request_candidates(a, r) < 0)
+		rc = ob_error_set(reterr, -ENOMEM, "out of memory");
 	if (rc < 0) {
 		(void)ob_authz_request_free(r);
 		return rc;

@@ -29,7 +29,7 @@ void *arena_alloc(Arena *a, size_t size)
 {
 	size = (size + 15) & ~(size_t)15;
 	if (!a->head || a->used + size > a->cap) {
-		size_t cap = MAX(size, a->head ? a->head->cap * 2 : 16384);
+		size_t cap = MAX(size, a->head ? a->head->cap * 2 : a->first ? a->first : 16384);
 		cap = MIN(MAX(cap, size), (size_t)1 << 30);
 		if (size > cap)
 			return NULL;

@@ -23,6 +23,7 @@ typedef struct ArenaChunk ArenaChunk;
 typedef struct Arena {
 	ArenaChunk *head;
 	size_t used, cap;
+	size_t first; /* the first chunk's size; 0: 16 KiB */
 } Arena;
 
 void *arena_alloc(Arena *a, size_t size);
