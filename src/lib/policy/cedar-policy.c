@@ -229,19 +229,43 @@ static int operand(const PParser *p, const json_t *args, const char *path, const
 	return expr(p, v, sub, depth + 1, ret);
 }
 
-static int attr_string(const PParser *p, const json_t *a, CVal *v)
+/* The slot of the attribute name N->v (a new one while there are fewer than CEDAR_SLOTS,
+ * else none) into N->b, its hash into N->c. */
+static int attr_slot(const PParser *p, Node *n)
 {
-	v->n = (uint32_t)json_string_length(a);
-	v->s = arena_strndup(&p->ps->arena, json_string_value(a), v->n);
-	return v->s ? 0 : oom(p);
+	ob_policy_set *ps = p->ps;
+
+	n->c = key_hash(n->v.s, n->v.n);
+	for (uint32_t i = 0; i < ps->n_keys; i++)
+		if (ps->keys[i].hash == n->c && ps->keys[i].len == n->v.n &&
+		    memcmp(ps->keys[i].key, n->v.s, n->v.n) == 0) {
+			n->b = i;
+			return 0;
+		}
+	n->b = UINT32_MAX;
+	if (ps->n_keys == CEDAR_SLOTS)
+		return 0;
+	if (!ps->keys && !(ps->keys = arena_alloc(&ps->arena, CEDAR_SLOTS * sizeof(CField))))
+		return oom(p);
+	ps->keys[ps->n_keys] = (CField){.key = n->v.s, .len = n->v.n, .hash = n->c};
+	n->b = ps->n_keys++;
+	return 0;
 }
 
-static int attr_name(const PParser *p, const json_t *args, const char *path, CVal *v)
+/* The attribute name A (a JSON string) into N->v, its slot and hash into N. */
+static int attr_string(const PParser *p, const json_t *a, Node *n)
+{
+	n->v.n = (uint32_t)json_string_length(a);
+	n->v.s = arena_strndup(&p->ps->arena, json_string_value(a), n->v.n);
+	return n->v.s ? attr_slot(p, n) : oom(p);
+}
+
+static int attr_name(const PParser *p, const json_t *args, const char *path, Node *n)
 {
 	const json_t *a = json_object_get(args, "attr");
 	if (!json_is_string(a))
 		return pfail(p, path, "expected \"attr\": a string");
-	return attr_string(p, a, v);
+	return attr_string(p, a, n);
 }
 
 /* `e has a.b.c`, which Cedar 4 writes with "attr": ["a", "b", "c"]: Cedar's meaning,
@@ -260,12 +284,11 @@ static int has_path(const PParser *p, const json_t *attrs, const char *path, uin
 		Node h = {.op = OP_HAS, .a = cur};
 		if (!json_is_string(a))
 			return pfail(p, path, "expected \"attr\": an array of strings");
-		r = attr_string(p, a, &h.v);
+		r = attr_string(p, a, &h);
 		if (r < 0)
 			return r;
-		h.c = key_hash(h.v.s, h.v.n);
 		if (i + 1 < k) { /* the next test is on e.a */
-			Node get = {.op = OP_ATTR, .a = cur, .c = h.c, .v = h.v};
+			Node get = {.op = OP_ATTR, .a = cur, .b = h.b, .c = h.c, .v = h.v};
 			r = node_add(p, &get, &cur);
 		}
 		if (i + 1 == k && acc == UINT32_MAX) {
@@ -347,10 +370,7 @@ static int expr_op(const PParser *p, const char *op, const json_t *args, const c
 				             CEDAR_MAX_DEPTH - 8);
 			return has_path(p, attrs, path, n->a, n);
 		}
-		if (r >= 0)
-			r = attr_name(p, args, path, &n->v);
-		n->c = r >= 0 ? key_hash(n->v.s, n->v.n) : 0;
-		return r;
+		return r < 0 ? r : attr_name(p, args, path, n);
 	}
 	if (streq(op, "like")) {
 		n->op = OP_LIKE;

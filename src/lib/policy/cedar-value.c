@@ -117,7 +117,7 @@ static inline bool key_eq(const char *a, const char *b, uint32_t len)
 	return true;
 }
 
-const CVal *record_get(const CVal *r, const char *key, uint32_t len, uint32_t hash)
+uint32_t record_find(const CVal *r, const char *key, uint32_t len, uint32_t hash)
 {
 	const CField *f = r->fields;
 	uint32_t lo = 0, hi = r->n;
@@ -125,20 +125,20 @@ const CVal *record_get(const CVal *r, const char *key, uint32_t len, uint32_t ha
 	if (r->n <= 16) { /* the usual record: a scan comparing hashes beats a binary search */
 		for (uint32_t i = 0; i < r->n; i++)
 			if (f[i].hash == hash && f[i].len == len && key_eq(f[i].key, key, len))
-				return &f[i].v;
-		return NULL;
+				return i;
+		return UINT32_MAX;
 	}
 	while (lo < hi) {
 		uint32_t mid = (lo + hi) / 2;
 		int c = key_cmp(f[mid].key, f[mid].len, key, len);
 		if (c == 0)
-			return &f[mid].v;
+			return mid;
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return NULL;
+	return UINT32_MAX;
 }
 
 static int field_cmp(const void *x, const void *y)

@@ -65,8 +65,14 @@ struct CField {
 };
 
 bool cval_equal(const CVal *a, const CVal *b);
+/* The index of the field KEY in record R, or UINT32_MAX. */
+uint32_t record_find(const CVal *r, const char *key, uint32_t len, uint32_t hash);
 /* The field KEY of record R, or NULL. */
-const CVal *record_get(const CVal *r, const char *key, uint32_t len, uint32_t hash);
+static inline const CVal *record_get(const CVal *r, const char *key, uint32_t len, uint32_t hash)
+{
+	uint32_t i = record_find(r, key, len, hash);
+	return i == UINT32_MAX ? NULL : &r->fields[i].v;
+}
 uint32_t key_hash(const char *key, uint32_t len);
 /* Sorts a record's fields; -EEXIST when a key repeats. */
 int record_sort(CField *fields, uint32_t n);
@@ -161,8 +167,8 @@ typedef enum Op {
 	OP_CONTAINS_ALL,
 	OP_CONTAINS_ANY,
 	OP_IS_EMPTY, /* a */
-	OP_ATTR,     /* a . key (key in v.s, v.n; its key_hash in c) */
-	OP_HAS,      /* a has key */
+	OP_ATTR,     /* a . key (key in v.s, v.n; its key_hash in c; its slot in b) */
+	OP_HAS,      /* a has key (the same) */
 	OP_LIKE,     /* a like pattern (v.s: bytes, 0xFF 0x00 = wildcard, 0xFF 0xFF = 0xFF) */
 	OP_IF,       /* if a then b else c */
 	OP_IS,       /* a is type (v.s, v.n), and in b when c = 1 */
@@ -211,7 +217,14 @@ struct ob_policy_set {
 	uint32_t *kids;
 	uint32_t n_kids, alloc_kids;
 	UidTable lits; /* entity literals of all policies; OP_LIT entities index it */
+	/* The attribute names `.` and `has` read, numbered in order of appearance: a node's
+	 * slot (b).  An authorizer indexes entity attributes and contexts by these numbers
+	 * (cedar-authz.c); names beyond the first CEDAR_SLOTS have none (UINT32_MAX). */
+	CField *keys; /* key, len and hash used */
+	uint32_t n_keys;
 };
+
+#define CEDAR_SLOTS 64
 
 #define CEDAR_MAX_DEPTH 128
 #define CEDAR_MAX_BYTES (64u << 20)
