@@ -292,14 +292,27 @@ static int request_context(ob_authorizer *a, ob_authz_request *r, const char *js
 	if (!json_is_object(root) || json_object_get(root, "__entity") ||
 	    json_object_get(root, "__extn"))
 		return ob_error_set(reterr, -EINVAL, "context: expected a JSON object (a record)");
-	k = value_from_json(&vp, root, "$", 0, &r->context);
-	if (k < 0 || !a->n_slots)
-		return k;
+	return value_from_json(&vp, root, "$", 0, &r->context);
+}
+
+/* The attributes of R's variables and their slots (the context's computed here). */
+static int request_attrs(const ob_authorizer *a, ob_authz_request *r)
+{
+	for (int i = 0; i < 3; i++) {
+		uint32_t u = r->var[i];
+		if (u >= a->es->uids.n || !a->es->data[u].defined)
+			continue; /* attrs NULL: not in the store */
+		r->attrs[i] = &a->es->data[u].attrs;
+		r->slots[i] = a->slots ? a->slots + (size_t)u * a->n_slots : NULL;
+	}
+	r->attrs[3] = &r->context;
+	if (!a->n_slots)
+		return 0;
 	uint8_t *row = arena_alloc(&r->arena, a->n_slots);
 	if (!row)
-		return ob_error_set(reterr, -ENOMEM, "out of memory");
+		return -ENOMEM;
 	record_slots(a, &r->context, row);
-	r->ctx_slots = row;
+	r->slots[3] = row;
 	return 0;
 }
 
@@ -335,7 +348,7 @@ int ob_authz_request_new(ob_authorizer *a, const char *principal, const char *ac
 	}
 	if (rc >= 0)
 		rc = request_context(a, r, context_json, reterr);
-	if (rc >= 0 && request_candidates(a, r) < 0)
+	if (rc >= 0 && (request_candidates(a, r) < 0 || request_attrs(a, r) < 0))
 		rc = ob_error_set(reterr, -ENOMEM, "out of memory");
 	if (rc < 0) {
 		(void)ob_authz_request_free(r);

@@ -43,15 +43,18 @@ struct ob_authorizer {
 };
 
 /* A request lives in its own small arena, the struct first: what a decision reads of it
- * (variables, candidates, the context and its slots) sits in a few adjacent cache lines. */
+ * (variables, candidates, attributes, the context) sits in a few adjacent cache lines. */
 struct ob_authz_request {
-	Arena arena;
-	UidTable uids; /* entities neither the store nor the policies know */
 	uint32_t var[3];
 	uint32_t n_cand;
 	const uint32_t *cand; /* the policies whose three scopes match, in policy order */
+	/* Per variable (principal, action, resource, context): its attributes (NULL: an entity
+	 * the store lacks) and their slots (NULL: found by name). */
+	const CVal *attrs[4];
+	const uint8_t *slots[4];
 	CVal context;
-	const uint8_t *ctx_slots; /* the context's slots, as ob_authorizer.slots */
+	Arena arena;
+	UidTable uids; /* entities neither the store nor the policies know */
 };
 
 /* The uid U (of the store, of A's own table or of R's). */

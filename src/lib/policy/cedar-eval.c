@@ -58,6 +58,20 @@ static bool like(const char *s, size_t n, const char *p, size_t m)
 	return j == m;
 }
 
+/* S (N bytes) like the pattern of N: its literal prefix first, then what follows. */
+static bool like_node(const Node *n, const char *s, uint32_t len)
+{
+	uint32_t pre = n->c, m = n->v.n;
+
+	if (len < pre || !bytes_equal(s, n->v.s, pre))
+		return false;
+	if (n->b == 0)
+		return len == pre;
+	if (n->b == 1 && pre + 1 == m) /* "prefix*" */
+		return true;
+	return like(s + pre, len - pre, n->v.s + pre, m - pre);
+}
+
 static int fail(Eval *e, const char *msg)
 {
 	e->err = msg;
@@ -92,6 +106,11 @@ static inline int operand(Eval *e, uint32_t i, CVal *out)
 	case OP_ATTR:
 	case OP_HAS:
 		return ev_attr(e, n, out);
+	case OP_SET:
+		if (!n->c)
+			return ev(e, i, out);
+		*out = n->v; /* a constant */
+		return 0;
 	default:
 		return ev(e, i, out);
 	}
@@ -211,31 +230,29 @@ static int ev_attr(Eval *e, const Node *n, CVal *out)
 	const CVal *rec;
 	CVal x;
 
-	if (l->op == OP_VAR && l->a == 3) { /* context: a record with its own slots */
-		rec = &e->r->context;
-		row = e->r->ctx_slots;
+	if (l->op == OP_VAR) { /* prepared with the request */
+		rec = e->r->attrs[l->a];
+		row = e->r->slots[l->a];
 	} else {
-		if (l->op == OP_VAR)
-			x = (CVal){.type = V_ENTITY, .uid = e->r->var[l->a]};
-		else if (ev(e, n->a, &x) < 0)
+		if (ev(e, n->a, &x) < 0)
 			return -1;
 		rec = &x;
 		if (x.type == V_ENTITY) {
 			const EntityData *d = entity(e->a, x.uid);
-			if (!d) {
-				if (n->op == OP_HAS) {
-					*out = (CVal){.type = V_BOOL, .b = false};
-					return 0;
-				}
-				return fail(e, "entity does not exist");
-			}
-			rec = &d->attrs;
-			if (e->a->slots)
+			rec = d ? &d->attrs : NULL;
+			if (d && e->a->slots)
 				row = e->a->slots + (size_t)x.uid * e->a->n_slots;
 		} else if (x.type != V_RECORD) {
 			return type_error(
 			    e, "type error: attribute access expects an entity or a record");
 		}
+	}
+	if (!rec) { /* an entity the store lacks */
+		if (n->op == OP_HAS) {
+			*out = (CVal){.type = V_BOOL, .b = false};
+			return 0;
+		}
+		return fail(e, "entity does not exist");
 	}
 	const CVal *v = field(e, n, rec, row);
 	if (n->op == OP_HAS) {
@@ -290,35 +307,88 @@ static int ev_build(Eval *e, const Node *n, CVal *out)
 	return 0;
 }
 
+static int ev_not(Eval *e, const Node *n, CVal *out)
+{
+	if (ev_type(e, n->a, V_BOOL, out, "type error: ! expects a boolean") < 0)
+		return -1;
+	out->b = !out->b;
+	return 0;
+}
+
+static int ev_neg(Eval *e, const Node *n, CVal *out)
+{
+	if (ev_type(e, n->a, V_LONG, out, "type error: negation expects a long") < 0)
+		return -1;
+	if (out->l == INT64_MIN)
+		return fail(e, "integer overflow");
+	out->l = -out->l;
+	return 0;
+}
+
+static int ev_equal(Eval *e, const Node *n, CVal *out)
+{
+	CVal x, y;
+	if (operand(e, n->a, &x) < 0 || operand(e, n->b, &y) < 0)
+		return -1;
+	*out = (CVal){.type = V_BOOL, .b = cval_equal(&x, &y) == (n->op == OP_EQ)};
+	return 0;
+}
+
+static int ev_in_op(Eval *e, const Node *n, CVal *out)
+{
+	CVal x, y;
+	if (ev_type(e, n->a, V_ENTITY, &x, "type error: `in` expects an entity on the left") < 0 ||
+	    operand(e, n->b, &y) < 0)
+		return -1;
+	*out = (CVal){.type = V_BOOL};
+	return ev_in(e, &x, &y, &out->b);
+}
+
+static int ev_is_empty(Eval *e, const Node *n, CVal *out)
+{
+	CVal x;
+	if (ev_type(e, n->a, V_SET, &x, "type error: isEmpty expects a set") < 0)
+		return -1;
+	*out = (CVal){.type = V_BOOL, .b = x.n == 0};
+	return 0;
+}
+
+static int ev_like(Eval *e, const Node *n, CVal *out)
+{
+	CVal x;
+	if (ev_type(e, n->a, V_STRING, &x, "type error: like expects a string") < 0)
+		return -1;
+	*out = (CVal){.type = V_BOOL, .b = like_node(n, x.s, x.n)};
+	return 0;
+}
+
+static int ev_if(Eval *e, const Node *n, CVal *out)
+{
+	CVal x;
+	if (ev_type(e, n->a, V_BOOL, &x, "type error: if expects a boolean condition") < 0)
+		return -1;
+	return operand(e, x.b ? n->b : n->c, out);
+}
+
+/* Node I, any operator: a dispatch only (each case a tail call), so that it costs no frame. */
 static int ev(Eval *e, uint32_t i, CVal *out)
 {
 	const Node *n = &e->nodes[i];
-	CVal x, y;
 
 	switch (n->op) {
 	case OP_LIT:
 	case OP_VAR:
+		return operand(e, i, out);
 	case OP_ATTR:
 	case OP_HAS:
-		return operand(e, i, out);
+		return ev_attr(e, n, out);
 	case OP_NOT:
-		if (ev_type(e, n->a, V_BOOL, out, "type error: ! expects a boolean") < 0)
-			return -1;
-		out->b = !out->b;
-		return 0;
+		return ev_not(e, n, out);
 	case OP_NEG:
-		if (ev_type(e, n->a, V_LONG, out, "type error: negation expects a long") < 0)
-			return -1;
-		if (out->l == INT64_MIN)
-			return fail(e, "integer overflow");
-		out->l = -out->l;
-		return 0;
+		return ev_neg(e, n, out);
 	case OP_EQ:
 	case OP_NE:
-		if (operand(e, n->a, &x) < 0 || operand(e, n->b, &y) < 0)
-			return -1;
-		*out = (CVal){.type = V_BOOL, .b = cval_equal(&x, &y) == (n->op == OP_EQ)};
-		return 0;
+		return ev_equal(e, n, out);
 	case OP_LT:
 	case OP_LE:
 	case OP_GT:
@@ -332,33 +402,24 @@ static int ev(Eval *e, uint32_t i, CVal *out)
 	case OP_OR:
 		return ev_logic(e, n, out);
 	case OP_IN:
-		if (ev_type(e, n->a, V_ENTITY, &x,
-		            "type error: `in` expects an entity on the left") < 0 ||
-		    operand(e, n->b, &y) < 0)
-			return -1;
-		*out = (CVal){.type = V_BOOL};
-		return ev_in(e, &x, &y, &out->b);
+		return ev_in_op(e, n, out);
 	case OP_CONTAINS:
 	case OP_CONTAINS_ALL:
 	case OP_CONTAINS_ANY:
 		return ev_contains(e, n, out);
 	case OP_IS_EMPTY:
-		if (ev_type(e, n->a, V_SET, &x, "type error: isEmpty expects a set") < 0)
-			return -1;
-		*out = (CVal){.type = V_BOOL, .b = x.n == 0};
-		return 0;
+		return ev_is_empty(e, n, out);
 	case OP_LIKE:
-		if (ev_type(e, n->a, V_STRING, &x, "type error: like expects a string") < 0)
-			return -1;
-		*out = (CVal){.type = V_BOOL, .b = like(x.s, x.n, n->v.s, n->v.n)};
-		return 0;
+		return ev_like(e, n, out);
 	case OP_IF:
-		if (ev_type(e, n->a, V_BOOL, &x, "type error: if expects a boolean condition") < 0)
-			return -1;
-		return operand(e, x.b ? n->b : n->c, out);
+		return ev_if(e, n, out);
 	case OP_IS:
 		return ev_is(e, n, out);
 	default:
+		if (n->op == OP_SET && n->c) {
+			*out = n->v; /* a constant */
+			return 0;
+		}
 		return ev_build(e, n, out);
 	}
 }

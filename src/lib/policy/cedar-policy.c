@@ -87,6 +87,28 @@ static int expr(const PParser *p, const json_t *j, const char *path, unsigned de
 typedef int (*ChildFn)(const PParser *p, const json_t *j, const char *path, unsigned depth,
                        uint32_t *ret);
 
+/* A set N of literals without entities (their uids are the authorizer's) and of such sets
+ * is a constant: its value, built once, in N->v, and N->c = 1. */
+static int set_constant(const PParser *p, Node *n)
+{
+	const ob_policy_set *ps = p->ps;
+
+	for (uint32_t i = 0; i < n->b; i++) {
+		const Node *kid = &ps->nodes[ps->kids[n->a + i]];
+		if (!(kid->op == OP_LIT && kid->v.type != V_ENTITY) &&
+		    !(kid->op == OP_SET && kid->c))
+			return 0;
+	}
+	CVal *items = arena_alloc(&p->ps->arena, (n->b ? n->b : 1) * sizeof(CVal));
+	if (!items)
+		return oom(p);
+	for (uint32_t i = 0; i < n->b; i++)
+		items[i] = ps->nodes[ps->kids[n->a + i]].v;
+	n->v = (CVal){.type = V_SET, .n = n->b, .items = items};
+	n->c = 1;
+	return 0;
+}
+
 /* A set literal: each element of the JSON array ARR parsed by CHILD. */
 static int set_node(const PParser *p, const json_t *arr, const char *path, unsigned depth,
                     ChildFn child, uint32_t *ret)
@@ -103,6 +125,8 @@ static int set_node(const PParser *p, const json_t *arr, const char *path, unsig
 			p->ps->kids[k + i] = kid; /* re-read: the child may have grown the array */
 	}
 	Node n = {.op = OP_SET, .a = k, .b = cnt};
+	if (r >= 0)
+		r = set_constant(p, &n);
 	return r < 0 ? r : node_add(p, &n, ret);
 }
 
@@ -375,7 +399,14 @@ static int expr_op(const PParser *p, const char *op, const json_t *args, const c
 	if (streq(op, "like")) {
 		n->op = OP_LIKE;
 		int r = operand(p, args, path, "left", depth, &n->a);
-		return r < 0 ? r : like_pattern(p, json_object_get(args, "pattern"), path, &n->v);
+		if (r >= 0)
+			r = like_pattern(p, json_object_get(args, "pattern"), path, &n->v);
+		for (uint32_t i = 0; r >= 0 && i < n->v.n; i++) /* wildcards, literal prefix */
+			if ((uint8_t)n->v.s[i] == 0xFF && n->b++ == 0)
+				n->c = i;
+		if (n->b == 0)
+			n->c = n->v.n;
+		return r;
 	}
 	if (streq(op, "if-then-else")) {
 		n->op = OP_IF;

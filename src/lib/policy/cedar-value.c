@@ -106,17 +106,6 @@ uint32_t key_hash(const char *key, uint32_t len)
 	return h;
 }
 
-/* Keys are short: a byte loop beats a call to memcmp. */
-static inline bool key_eq(const char *a, const char *b, uint32_t len)
-{
-	if (len > 32)
-		return memcmp(a, b, len) == 0;
-	for (uint32_t i = 0; i < len; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
-}
-
 uint32_t record_find(const CVal *r, const char *key, uint32_t len, uint32_t hash)
 {
 	const CField *f = r->fields;
@@ -124,7 +113,7 @@ uint32_t record_find(const CVal *r, const char *key, uint32_t len, uint32_t hash
 
 	if (r->n <= 16) { /* the usual record: a scan comparing hashes beats a binary search */
 		for (uint32_t i = 0; i < r->n; i++)
-			if (f[i].hash == hash && f[i].len == len && key_eq(f[i].key, key, len))
+			if (f[i].hash == hash && f[i].len == len && bytes_equal(f[i].key, key, len))
 				return i;
 		return UINT32_MAX;
 	}
@@ -165,19 +154,9 @@ static bool set_has(const CVal *set, const CVal *v)
 }
 
 /* Sets compare as sets: duplicates (a runtime set literal may hold some) do not count. */
-bool cval_equal(const CVal *a, const CVal *b)
+bool cval_equal_compound(const CVal *a, const CVal *b)
 {
-	if (a->type != b->type)
-		return false;
 	switch (a->type) {
-	case V_BOOL:
-		return a->b == b->b;
-	case V_LONG:
-		return a->l == b->l;
-	case V_STRING:
-		return a->n == b->n && memcmp(a->s, b->s, a->n) == 0;
-	case V_ENTITY:
-		return a->uid == b->uid;
 	case V_SET:
 		for (uint32_t i = 0; i < a->n; i++)
 			if (!set_has(b, &a->items[i]))
