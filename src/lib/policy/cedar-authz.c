@@ -249,7 +249,9 @@ static int request_candidates(ob_authorizer *a, ob_authz_request *r)
 		return -ENOMEM;
 	while (from[n] != UINT32_MAX)
 		n++;
-	uint32_t *list = arena_alloc(&r->arena, (n ? n : 1) * sizeof(uint32_t)), k = 0;
+	uint32_t *list =
+	    n <= REQUEST_LOCAL_CAND ? r->local_cand : arena_alloc(&r->arena, n * sizeof(uint32_t));
+	uint32_t k = 0;
 	if (!list)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
@@ -316,6 +318,17 @@ static int request_attrs(const ob_authorizer *a, ob_authz_request *r)
 	return 0;
 }
 
+/* The first chunk of a request's arena: room for the struct, a few candidates, the context's
+ * slots and the context (a parsed value takes a few times its JSON text), so that one small
+ * chunk usually holds it all. */
+static size_t request_room(const ob_authorizer *a, const char *context_json)
+{
+	size_t room = sizeof(ob_authz_request) + 64 + a->n_slots;
+	if (context_json)
+		room += 4 * strnlen(context_json, 4096);
+	return room;
+}
+
 int ob_authz_request_new(ob_authorizer *a, const char *principal, const char *action,
                          const char *resource, const char *context_json, ob_authz_request **ret,
                          ob_error *reterr)
@@ -324,7 +337,7 @@ int ob_authz_request_new(ob_authorizer *a, const char *principal, const char *ac
 	static const char *const names[3] = {"principal", "action", "resource"};
 
 	assert_return(a && ret && principal && action && resource, -EINVAL);
-	Arena arena = {.first = 512};
+	Arena arena = {.first = request_room(a, context_json)};
 	ob_authz_request *r = arena_alloc(&arena, sizeof(*r));
 	if (!r)
 		return ob_error_set(reterr, -ENOMEM, "out of memory");
@@ -346,9 +359,11 @@ int ob_authz_request_new(ob_authorizer *a, const char *principal, const char *ac
 		if (r->var[i] == UINT32_MAX)
 			rc = ob_error_set(reterr, -ENOMEM, "out of memory");
 	}
+	if (rc >= 0 && request_candidates(a, r) < 0)
+		rc = ob_error_set(reterr, -ENOMEM, "out of memory");
 	if (rc >= 0)
 		rc = request_context(a, r, context_json, reterr);
-	if (rc >= 0 && (request_candidates(a, r) < 0 || request_attrs(a, r) < 0))
+	if (rc >= 0 && request_attrs(a, r) < 0)
 		rc = ob_error_set(reterr, -ENOMEM, "out of memory");
 	if (rc < 0) {
 		(void)ob_authz_request_free(r);

@@ -43,11 +43,14 @@ struct ob_authorizer {
 };
 
 /* A request lives in its own small arena, the struct first: what a decision reads of it
- * (variables, candidates, attributes, the context) sits in a few adjacent cache lines. */
+ * (variables, candidates, attributes, the context) sits in a few adjacent cache lines, the
+ * first holding the candidates themselves when they are few (they usually are). */
+#define REQUEST_LOCAL_CAND 6
 struct ob_authz_request {
 	uint32_t var[3];
 	uint32_t n_cand;
 	const uint32_t *cand; /* the policies whose three scopes match, in policy order */
+	uint32_t local_cand[REQUEST_LOCAL_CAND]; /* cand, when they fit */
 	/* Per variable (principal, action, resource, context): its attributes (NULL: an entity
 	 * the store lacks) and their slots (NULL: found by name). */
 	const CVal *attrs[4];

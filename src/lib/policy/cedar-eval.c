@@ -22,6 +22,9 @@
 #include "policy/cedar-authz.h"
 #include "policy/cedar.h"
 
+/* The operators' handlers: each its own frame, so that the dispatch (ev) needs none. */
+#define _noinline_ __attribute__((noinline))
+
 typedef struct Eval {
 	const ob_authorizer *a;
 	const ob_authz_request *r;
@@ -143,7 +146,7 @@ static int ev_in(Eval *e, const CVal *x, const CVal *y, bool *ret)
 	return 0;
 }
 
-static int ev_arith(Eval *e, const Node *n, CVal *out)
+static _noinline_ int ev_arith(Eval *e, const Node *n, CVal *out)
 {
 	CVal x, y;
 	int r = ev_type(e, n->a, V_LONG, &x, "type error: arithmetic expects longs");
@@ -158,7 +161,7 @@ static int ev_arith(Eval *e, const Node *n, CVal *out)
 	return ovf ? fail(e, "integer overflow") : 0;
 }
 
-static int ev_compare(Eval *e, const Node *n, CVal *out)
+static _noinline_ int ev_compare(Eval *e, const Node *n, CVal *out)
 {
 	CVal x, y;
 	int r = ev_type(e, n->a, V_LONG, &x, "type error: comparison expects longs");
@@ -174,7 +177,7 @@ static int ev_compare(Eval *e, const Node *n, CVal *out)
 	return 0;
 }
 
-static int ev_logic(Eval *e, const Node *n, CVal *out)
+static _noinline_ int ev_logic(Eval *e, const Node *n, CVal *out)
 {
 	int r = ev_type(e, n->a, V_BOOL, out, "type error: && and || expect booleans");
 	if (r < 0)
@@ -184,7 +187,7 @@ static int ev_logic(Eval *e, const Node *n, CVal *out)
 	return ev_type(e, n->b, V_BOOL, out, "type error: && and || expect booleans");
 }
 
-static int ev_contains(Eval *e, const Node *n, CVal *out)
+static _noinline_ int ev_contains(Eval *e, const Node *n, CVal *out)
 {
 	CVal s, x;
 	int r = ev_type(e, n->a, V_SET, &s, "type error: contains expects a set");
@@ -265,7 +268,7 @@ static int ev_attr(Eval *e, const Node *n, CVal *out)
 	return 0;
 }
 
-static int ev_is(Eval *e, const Node *n, CVal *out)
+static _noinline_ int ev_is(Eval *e, const Node *n, CVal *out)
 {
 	CVal x, y;
 	int r = ev_type(e, n->a, V_ENTITY, &x, "type error: `is` expects an entity");
@@ -280,7 +283,7 @@ static int ev_is(Eval *e, const Node *n, CVal *out)
 	return r < 0 ? r : ev_in(e, &x, &y, &out->b);
 }
 
-static int ev_build(Eval *e, const Node *n, CVal *out)
+static _noinline_ int ev_build(Eval *e, const Node *n, CVal *out)
 {
 	Arena *scratch = (Arena *)&e->a->scratch;
 	const uint32_t *kids = n->b ? e->a->ps->kids + n->a : NULL; /* none yet: NULL */
@@ -307,7 +310,7 @@ static int ev_build(Eval *e, const Node *n, CVal *out)
 	return 0;
 }
 
-static int ev_not(Eval *e, const Node *n, CVal *out)
+static _noinline_ int ev_not(Eval *e, const Node *n, CVal *out)
 {
 	if (ev_type(e, n->a, V_BOOL, out, "type error: ! expects a boolean") < 0)
 		return -1;
@@ -315,7 +318,7 @@ static int ev_not(Eval *e, const Node *n, CVal *out)
 	return 0;
 }
 
-static int ev_neg(Eval *e, const Node *n, CVal *out)
+static _noinline_ int ev_neg(Eval *e, const Node *n, CVal *out)
 {
 	if (ev_type(e, n->a, V_LONG, out, "type error: negation expects a long") < 0)
 		return -1;
@@ -325,7 +328,7 @@ static int ev_neg(Eval *e, const Node *n, CVal *out)
 	return 0;
 }
 
-static int ev_equal(Eval *e, const Node *n, CVal *out)
+static _noinline_ int ev_equal(Eval *e, const Node *n, CVal *out)
 {
 	CVal x, y;
 	if (operand(e, n->a, &x) < 0 || operand(e, n->b, &y) < 0)
@@ -334,7 +337,7 @@ static int ev_equal(Eval *e, const Node *n, CVal *out)
 	return 0;
 }
 
-static int ev_in_op(Eval *e, const Node *n, CVal *out)
+static _noinline_ int ev_in_op(Eval *e, const Node *n, CVal *out)
 {
 	CVal x, y;
 	if (ev_type(e, n->a, V_ENTITY, &x, "type error: `in` expects an entity on the left") < 0 ||
@@ -344,7 +347,7 @@ static int ev_in_op(Eval *e, const Node *n, CVal *out)
 	return ev_in(e, &x, &y, &out->b);
 }
 
-static int ev_is_empty(Eval *e, const Node *n, CVal *out)
+static _noinline_ int ev_is_empty(Eval *e, const Node *n, CVal *out)
 {
 	CVal x;
 	if (ev_type(e, n->a, V_SET, &x, "type error: isEmpty expects a set") < 0)
@@ -353,7 +356,7 @@ static int ev_is_empty(Eval *e, const Node *n, CVal *out)
 	return 0;
 }
 
-static int ev_like(Eval *e, const Node *n, CVal *out)
+static _noinline_ int ev_like(Eval *e, const Node *n, CVal *out)
 {
 	CVal x;
 	if (ev_type(e, n->a, V_STRING, &x, "type error: like expects a string") < 0)
@@ -362,7 +365,7 @@ static int ev_like(Eval *e, const Node *n, CVal *out)
 	return 0;
 }
 
-static int ev_if(Eval *e, const Node *n, CVal *out)
+static _noinline_ int ev_if(Eval *e, const Node *n, CVal *out)
 {
 	CVal x;
 	if (ev_type(e, n->a, V_BOOL, &x, "type error: if expects a boolean condition") < 0)

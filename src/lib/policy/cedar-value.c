@@ -25,31 +25,40 @@ struct ArenaChunk {
 	max_align_t data[];
 };
 
-void *arena_alloc(Arena *a, size_t size)
+/* SIZE bytes aligned to ALIGN (a power of two, at most 16), from the current chunk or a new
+ * one: twice the last, at least SIZE, at most 1 GiB. */
+static void *arena_take(Arena *a, size_t size, size_t align)
 {
-	size = (size + 15) & ~(size_t)15;
-	if (!a->head || a->used + size > a->cap) {
-		size_t cap = MAX(size, a->head ? a->head->cap * 2 : a->first ? a->first : 16384);
+	size_t at = (a->used + align - 1) & ~(align - 1);
+
+	if (size > (size_t)1 << 30)
+		return NULL;
+	if (!a->head || at + size > a->cap) {
+		size_t cap = a->head ? a->head->cap * 2 : a->first ? a->first : 16384;
 		cap = MIN(MAX(cap, size), (size_t)1 << 30);
-		if (size > cap)
-			return NULL;
 		ArenaChunk *c = malloc(sizeof(ArenaChunk) + cap);
 		if (!c)
 			return NULL;
 		c->next = a->head;
 		c->cap = cap;
 		a->head = c;
-		a->used = 0;
 		a->cap = cap;
+		at = 0;
 	}
-	void *p = (char *)a->head->data + a->used;
-	a->used += size;
-	return p;
+	a->used = at + size;
+	return (char *)a->head->data + at;
+}
+
+/* Aligned for any value the engine stores (pointers, 64-bit integers): packed, so that a
+ * request's data spans few cache lines. */
+void *arena_alloc(Arena *a, size_t size)
+{
+	return arena_take(a, size, 8);
 }
 
 char *arena_strndup(Arena *a, const char *s, size_t len)
 {
-	char *p = arena_alloc(a, len + 1);
+	char *p = arena_take(a, len + 1, 1); /* bytes: no alignment */
 	if (p) {
 		memcpy(p, s, len);
 		p[len] = '\0';
