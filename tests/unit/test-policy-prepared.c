@@ -30,6 +30,7 @@ typedef struct Buf {
 	size_t n, cap;
 } Buf;
 
+static void add(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add(Buf *b, const char *fmt, ...)
 {
 	va_list ap;

@@ -47,6 +47,9 @@ struct ob_authorizer {
  * first holding the candidates themselves when they are few (they usually are). */
 #define REQUEST_LOCAL_CAND 6
 struct ob_authz_request {
+	Arena arena;
+	UidTable uids; /* entities neither the store nor the policies know */
+	/* what a decision reads: from here to the end, then the context's values */
 	uint32_t var[3];
 	uint32_t n_cand;
 	const uint32_t *cand; /* the policies whose three scopes match, in policy order */
@@ -56,8 +59,6 @@ struct ob_authz_request {
 	const CVal *attrs[4];
 	const uint8_t *slots[4];
 	CVal context;
-	Arena arena;
-	UidTable uids; /* entities neither the store nor the policies know */
 };
 
 /* The uid U (of the store, of A's own table or of R's). */
