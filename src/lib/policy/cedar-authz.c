@@ -77,6 +77,7 @@ ob_authorizer *ob_authorizer_free(ob_authorizer *a)
 	if (!a)
 		return NULL;
 	free(a->slots);
+	free(a->runs);
 	uid_table_free(&a->link);
 	arena_free(&a->arena);
 	arena_free(&a->scratch);
@@ -135,6 +136,18 @@ int ob_authorizer_new(const ob_policy_set *ps, const ob_entities *es, ob_authori
 		r = id == UINT32_MAX ? -ENOMEM : 0;
 	}
 	a->n_known = a->es->uids.n + a->link.n;
+	a->runs = r >= 0 ? calloc(ps->n + 1, sizeof(PolicyRun)) : NULL;
+	for (uint32_t i = 0; a->runs && i < ps->n; i++) {
+		const Policy *p = &ps->policies[i];
+		a->runs[i] = (PolicyRun){.forbid = p->forbid, .n = (uint8_t)MIN(p->n_conds, 2u)};
+		if (p->n_conds == 1)
+			a->runs[i] = (PolicyRun){.root = p->conds[0],
+			                         .forbid = p->forbid,
+			                         .unless = p->unless[0],
+			                         .n = 1};
+	}
+	if (r >= 0 && !a->runs)
+		r = -ENOMEM;
 	if (r >= 0)
 		r = entity_slots(a);
 	a->cand = r >= 0 ? calloc(a->n_known + 1, sizeof(uint32_t *)) : NULL;

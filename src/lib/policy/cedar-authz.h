@@ -16,8 +16,18 @@
  * a field beyond those (looked up by name). */
 #define SLOT_FAR 255
 
+/* What a decision needs of a policy, packed (8 bytes, the whole set in a few cache lines):
+ * its effect and, when it has exactly one condition (the usual case), that condition. */
+typedef struct PolicyRun {
+	uint32_t root; /* the condition's node, when n == 1 */
+	bool forbid;
+	bool unless;
+	uint8_t n; /* conditions: 0, 1, or 2 for "more: read the policy" */
+} PolicyRun;
+
 struct ob_authorizer {
 	const ob_policy_set *ps;
+	PolicyRun *runs; /* one per policy */
 	const ob_entities *es;
 	ob_entities empty; /* when no store is given */
 	Arena arena;
