@@ -87,6 +87,28 @@ static int expr(const PParser *p, const json_t *j, const char *path, unsigned de
 typedef int (*ChildFn)(const PParser *p, const json_t *j, const char *path, unsigned depth,
                        uint32_t *ret);
 
+/* A set N of literals without entities (their uids are the authorizer's) and of such sets
+ * is a constant: its value, built once, in N->v, and N->c = 1. */
+static int set_constant(const PParser *p, Node *n)
+{
+	const ob_policy_set *ps = p->ps;
+
+	for (uint32_t i = 0; i < n->b; i++) {
+		const Node *kid = &ps->nodes[ps->kids[n->a + i]];
+		if (!(kid->op == OP_LIT && kid->v.type != V_ENTITY) &&
+		    !(kid->op == OP_SET && kid->c))
+			return 0;
+	}
+	CVal *items = arena_alloc(&p->ps->arena, (n->b ? n->b : 1) * sizeof(CVal));
+	if (!items)
+		return oom(p);
+	for (uint32_t i = 0; i < n->b; i++)
+		items[i] = ps->nodes[ps->kids[n->a + i]].v;
+	n->v = (CVal){.type = V_SET, .n = n->b, .items = items};
+	n->c = 1;
+	return 0;
+}
+
 /* A set literal: each element of the JSON array ARR parsed by CHILD. */
 static int set_node(const PParser *p, const json_t *arr, const char *path, unsigned depth,
                     ChildFn child, uint32_t *ret)
@@ -103,6 +125,8 @@ static int set_node(const PParser *p, const json_t *arr, const char *path, unsig
 			p->ps->kids[k + i] = kid; /* re-read: the child may have grown the array */
 	}
 	Node n = {.op = OP_SET, .a = k, .b = cnt};
+	if (r >= 0)
+		r = set_constant(p, &n);
 	return r < 0 ? r : node_add(p, &n, ret);
 }
 
@@ -229,19 +253,43 @@ static int operand(const PParser *p, const json_t *args, const char *path, const
 	return expr(p, v, sub, depth + 1, ret);
 }
 
-static int attr_string(const PParser *p, const json_t *a, CVal *v)
+/* The slot of the attribute name N->v (a new one while there are fewer than CEDAR_SLOTS,
+ * else none) into N->b, its hash into N->c. */
+static int attr_slot(const PParser *p, Node *n)
 {
-	v->n = (uint32_t)json_string_length(a);
-	v->s = arena_strndup(&p->ps->arena, json_string_value(a), v->n);
-	return v->s ? 0 : oom(p);
+	ob_policy_set *ps = p->ps;
+
+	n->c = key_hash(n->v.s, n->v.n);
+	for (uint32_t i = 0; i < ps->n_keys; i++)
+		if (ps->keys[i].hash == n->c && ps->keys[i].len == n->v.n &&
+		    memcmp(ps->keys[i].key, n->v.s, n->v.n) == 0) {
+			n->b = i;
+			return 0;
+		}
+	n->b = UINT32_MAX;
+	if (ps->n_keys == CEDAR_SLOTS)
+		return 0;
+	if (!ps->keys && !(ps->keys = arena_alloc(&ps->arena, CEDAR_SLOTS * sizeof(CField))))
+		return oom(p);
+	ps->keys[ps->n_keys] = (CField){.key = n->v.s, .len = n->v.n, .hash = n->c};
+	n->b = ps->n_keys++;
+	return 0;
 }
 
-static int attr_name(const PParser *p, const json_t *args, const char *path, CVal *v)
+/* The attribute name A (a JSON string) into N->v, its slot and hash into N. */
+static int attr_string(const PParser *p, const json_t *a, Node *n)
+{
+	n->v.n = (uint32_t)json_string_length(a);
+	n->v.s = arena_strndup(&p->ps->arena, json_string_value(a), n->v.n);
+	return n->v.s ? attr_slot(p, n) : oom(p);
+}
+
+static int attr_name(const PParser *p, const json_t *args, const char *path, Node *n)
 {
 	const json_t *a = json_object_get(args, "attr");
 	if (!json_is_string(a))
 		return pfail(p, path, "expected \"attr\": a string");
-	return attr_string(p, a, v);
+	return attr_string(p, a, n);
 }
 
 /* `e has a.b.c`, which Cedar 4 writes with "attr": ["a", "b", "c"]: Cedar's meaning,
@@ -260,12 +308,11 @@ static int has_path(const PParser *p, const json_t *attrs, const char *path, uin
 		Node h = {.op = OP_HAS, .a = cur};
 		if (!json_is_string(a))
 			return pfail(p, path, "expected \"attr\": an array of strings");
-		r = attr_string(p, a, &h.v);
+		r = attr_string(p, a, &h);
 		if (r < 0)
 			return r;
-		h.c = key_hash(h.v.s, h.v.n);
 		if (i + 1 < k) { /* the next test is on e.a */
-			Node get = {.op = OP_ATTR, .a = cur, .c = h.c, .v = h.v};
+			Node get = {.op = OP_ATTR, .a = cur, .b = h.b, .c = h.c, .v = h.v};
 			r = node_add(p, &get, &cur);
 		}
 		if (i + 1 == k && acc == UINT32_MAX) {
@@ -347,15 +394,19 @@ static int expr_op(const PParser *p, const char *op, const json_t *args, const c
 				             CEDAR_MAX_DEPTH - 8);
 			return has_path(p, attrs, path, n->a, n);
 		}
-		if (r >= 0)
-			r = attr_name(p, args, path, &n->v);
-		n->c = r >= 0 ? key_hash(n->v.s, n->v.n) : 0;
-		return r;
+		return r < 0 ? r : attr_name(p, args, path, n);
 	}
 	if (streq(op, "like")) {
 		n->op = OP_LIKE;
 		int r = operand(p, args, path, "left", depth, &n->a);
-		return r < 0 ? r : like_pattern(p, json_object_get(args, "pattern"), path, &n->v);
+		if (r >= 0)
+			r = like_pattern(p, json_object_get(args, "pattern"), path, &n->v);
+		for (uint32_t i = 0; r >= 0 && i < n->v.n; i++) /* wildcards, literal prefix */
+			if ((uint8_t)n->v.s[i] == 0xFF && n->b++ == 0)
+				n->c = i;
+		if (n->b == 0)
+			n->c = n->v.n;
+		return r;
 	}
 	if (streq(op, "if-then-else")) {
 		n->op = OP_IF;

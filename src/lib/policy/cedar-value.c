@@ -25,31 +25,40 @@ struct ArenaChunk {
 	max_align_t data[];
 };
 
-void *arena_alloc(Arena *a, size_t size)
+/* SIZE bytes aligned to ALIGN (a power of two, at most 16), from the current chunk or a new
+ * one: twice the last, at least SIZE, at most 1 GiB. */
+static void *arena_take(Arena *a, size_t size, size_t align)
 {
-	size = (size + 15) & ~(size_t)15;
-	if (!a->head || a->used + size > a->cap) {
-		size_t cap = MAX(size, a->head ? a->head->cap * 2 : 16384);
+	size_t at = (a->used + align - 1) & ~(align - 1);
+
+	if (size > (size_t)1 << 30)
+		return NULL;
+	if (!a->head || at + size > a->cap) {
+		size_t cap = a->head ? a->head->cap * 2 : a->first ? a->first : 16384;
 		cap = MIN(MAX(cap, size), (size_t)1 << 30);
-		if (size > cap)
-			return NULL;
 		ArenaChunk *c = malloc(sizeof(ArenaChunk) + cap);
 		if (!c)
 			return NULL;
 		c->next = a->head;
 		c->cap = cap;
 		a->head = c;
-		a->used = 0;
 		a->cap = cap;
+		at = 0;
 	}
-	void *p = (char *)a->head->data + a->used;
-	a->used += size;
-	return p;
+	a->used = at + size;
+	return (char *)a->head->data + at;
+}
+
+/* Aligned for any value the engine stores (pointers, 64-bit integers): packed, so that a
+ * request's data spans few cache lines. */
+void *arena_alloc(Arena *a, size_t size)
+{
+	return arena_take(a, size, 8);
 }
 
 char *arena_strndup(Arena *a, const char *s, size_t len)
 {
-	char *p = arena_alloc(a, len + 1);
+	char *p = arena_take(a, len + 1, 1); /* bytes: no alignment */
 	if (p) {
 		memcpy(p, s, len);
 		p[len] = '\0';
@@ -106,39 +115,28 @@ uint32_t key_hash(const char *key, uint32_t len)
 	return h;
 }
 
-/* Keys are short: a byte loop beats a call to memcmp. */
-static inline bool key_eq(const char *a, const char *b, uint32_t len)
-{
-	if (len > 32)
-		return memcmp(a, b, len) == 0;
-	for (uint32_t i = 0; i < len; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
-}
-
-const CVal *record_get(const CVal *r, const char *key, uint32_t len, uint32_t hash)
+uint32_t record_find(const CVal *r, const char *key, uint32_t len, uint32_t hash)
 {
 	const CField *f = r->fields;
 	uint32_t lo = 0, hi = r->n;
 
 	if (r->n <= 16) { /* the usual record: a scan comparing hashes beats a binary search */
 		for (uint32_t i = 0; i < r->n; i++)
-			if (f[i].hash == hash && f[i].len == len && key_eq(f[i].key, key, len))
-				return &f[i].v;
-		return NULL;
+			if (f[i].hash == hash && f[i].len == len && bytes_equal(f[i].key, key, len))
+				return i;
+		return UINT32_MAX;
 	}
 	while (lo < hi) {
 		uint32_t mid = (lo + hi) / 2;
 		int c = key_cmp(f[mid].key, f[mid].len, key, len);
 		if (c == 0)
-			return &f[mid].v;
+			return mid;
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return NULL;
+	return UINT32_MAX;
 }
 
 static int field_cmp(const void *x, const void *y)
@@ -165,19 +163,9 @@ static bool set_has(const CVal *set, const CVal *v)
 }
 
 /* Sets compare as sets: duplicates (a runtime set literal may hold some) do not count. */
-bool cval_equal(const CVal *a, const CVal *b)
+bool cval_equal_compound(const CVal *a, const CVal *b)
 {
-	if (a->type != b->type)
-		return false;
 	switch (a->type) {
-	case V_BOOL:
-		return a->b == b->b;
-	case V_LONG:
-		return a->l == b->l;
-	case V_STRING:
-		return a->n == b->n && memcmp(a->s, b->s, a->n) == 0;
-	case V_ENTITY:
-		return a->uid == b->uid;
 	case V_SET:
 		for (uint32_t i = 0; i < a->n; i++)
 			if (!set_has(b, &a->items[i]))

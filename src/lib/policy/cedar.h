@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "omnibase/omnibase.h"
 
@@ -23,6 +24,7 @@ typedef struct ArenaChunk ArenaChunk;
 typedef struct Arena {
 	ArenaChunk *head;
 	size_t used, cap;
+	size_t first; /* the first chunk's size; 0: 16 KiB */
 } Arena;
 
 void *arena_alloc(Arena *a, size_t size);
@@ -63,9 +65,44 @@ struct CField {
 	CVal v;
 };
 
-bool cval_equal(const CVal *a, const CVal *b);
+/* Equality of sets (as sets) and records; cval_equal's slow half. */
+bool cval_equal_compound(const CVal *a, const CVal *b);
+/* N bytes at A and B equal (short strings: a loop beats a call to memcmp). */
+static inline bool bytes_equal(const char *a, const char *b, uint32_t n)
+{
+	if (n > 16)
+		return memcmp(a, b, n) == 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+/* Cedar's ==: false across types, never an error. */
+static inline bool cval_equal(const CVal *a, const CVal *b)
+{
+	if (a->type != b->type)
+		return false;
+	switch (a->type) {
+	case V_BOOL:
+		return a->b == b->b;
+	case V_LONG:
+		return a->l == b->l;
+	case V_STRING:
+		return a->n == b->n && bytes_equal(a->s, b->s, a->n);
+	case V_ENTITY:
+		return a->uid == b->uid;
+	default:
+		return cval_equal_compound(a, b);
+	}
+}
+/* The index of the field KEY in record R, or UINT32_MAX. */
+uint32_t record_find(const CVal *r, const char *key, uint32_t len, uint32_t hash);
 /* The field KEY of record R, or NULL. */
-const CVal *record_get(const CVal *r, const char *key, uint32_t len, uint32_t hash);
+static inline const CVal *record_get(const CVal *r, const char *key, uint32_t len, uint32_t hash)
+{
+	uint32_t i = record_find(r, key, len, hash);
+	return i == UINT32_MAX ? NULL : &r->fields[i].v;
+}
 uint32_t key_hash(const char *key, uint32_t len);
 /* Sorts a record's fields; -EEXIST when a key repeats. */
 int record_sort(CField *fields, uint32_t n);
@@ -160,20 +197,21 @@ typedef enum Op {
 	OP_CONTAINS_ALL,
 	OP_CONTAINS_ANY,
 	OP_IS_EMPTY, /* a */
-	OP_ATTR,     /* a . key (key in v.s, v.n; its key_hash in c) */
-	OP_HAS,      /* a has key */
-	OP_LIKE,     /* a like pattern (v.s: bytes, 0xFF 0x00 = wildcard, 0xFF 0xFF = 0xFF) */
+	OP_ATTR,     /* a . key (key in v.s, v.n; its key_hash in c; its slot in b) */
+	OP_HAS,      /* a has key (the same) */
+	OP_LIKE,     /* a like pattern (v.s: bytes, 0xFF = wildcard: never in UTF-8); b: how
+	              * many wildcards, c: the bytes before the first */
 	OP_IF,       /* if a then b else c */
 	OP_IS,       /* a is type (v.s, v.n), and in b when c = 1 */
-	OP_SET,      /* kids[a .. a+b) */
+	OP_SET,      /* kids[a .. a+b); c = 1: all literals, the set built once in v */
 	OP_RECORD,   /* kids[a .. a+b), their keys in v.fields (values unused), v.n = b */
 } Op;
 
 typedef struct Node {
 	uint8_t op;
 	uint32_t a, b, c;
-	CVal v; /* OP_LIT: a scalar (an entity holds its policy-literal index) or a constant
-	         * set/record without entities (those become OP_SET/OP_RECORD nodes) */
+	CVal v; /* OP_LIT: a scalar (an entity holds its policy-literal index); sets and
+	         * records are OP_SET/OP_RECORD nodes */
 } Node;
 
 typedef enum ScopeOp {
@@ -210,7 +248,14 @@ struct ob_policy_set {
 	uint32_t *kids;
 	uint32_t n_kids, alloc_kids;
 	UidTable lits; /* entity literals of all policies; OP_LIT entities index it */
+	/* The attribute names `.` and `has` read, numbered in order of appearance: a node's
+	 * slot (b).  An authorizer indexes entity attributes and contexts by these numbers
+	 * (cedar-authz.c); names beyond the first CEDAR_SLOTS have none (UINT32_MAX). */
+	CField *keys; /* key, len and hash used */
+	uint32_t n_keys;
 };
+
+#define CEDAR_SLOTS 64
 
 #define CEDAR_MAX_DEPTH 128
 #define CEDAR_MAX_BYTES (64u << 20)
