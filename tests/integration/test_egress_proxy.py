@@ -6,10 +6,12 @@ host's 127.0.0.1, started here. Root and rootless."""
 import json
 import os
 import socket
+import subprocess
+import threading
 
 import pytest
 
-from conftest import events, write_script
+from conftest import TEST_USER, events, write_script
 
 PY = "#!/usr/bin/python3\n"
 
@@ -357,3 +359,76 @@ print(urllib.request.urlopen("http://localhost:%s/v" % sys.argv[1], timeout=10).
         assert used[0]["resource"] == f"localhost:{port}"
         assert used[0]["address"] in (f"127.0.0.1:{port}", f"[::1]:{port}")
         assert b'"CapabilityUsed"' in p.stderr
+
+
+ECHO_CLIENT = PY + r"""
+import hashlib, random, socket, sys, threading
+port, n = int(sys.argv[1]), int(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", 3128), timeout=30)
+s.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n" % port)
+reply = b""
+while not reply.endswith(b"\r\n\r\n"):
+    reply += s.recv(1)
+assert reply.startswith(b"HTTP/1.1 200"), reply
+data = random.Random(7).randbytes(n)
+got = bytearray()
+def read():
+    while (chunk := s.recv(1 << 16)):
+        got.extend(chunk)
+t = threading.Thread(target=read)
+t.start()
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)  # half-closed: the echo still comes back, then the server's end
+t.join()
+print(len(got), hashlib.sha256(got).hexdigest() == hashlib.sha256(data).hexdigest())
+"""
+
+
+@pytest.fixture
+def echo():
+    """A TCP server on the host's loopback that sends back what it gets, and ends when its
+    client has."""
+    srv = socket.create_server(("127.0.0.1", 0))
+
+    def serve(c):
+        with c:
+            while (chunk := c.recv(1 << 16)):
+                c.sendall(chunk)
+
+    def accept():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield srv.getsockname()[1]
+    srv.close()
+
+
+@pytest.mark.parametrize("nofile", [None, 600])
+def test_relay_is_exact_both_ways(sandbox, shared_tmp, echo, nofile):
+    """8 MiB up and the same 8 MiB back at once through CONNECT, then a half-close: every byte
+    arrives, in order, both ways, and the exit event counts them. Spliced through pipes; with
+    too few fds for pipes (nofile 600 for 256 connections) through the copy path."""
+    script = write_script(shared_tmp, "echo.py", ECHO_CLIENT)
+    log = os.path.join(shared_tmp, "echo.jsonl")
+    n = 8 << 20
+    args = ["--audit-log", log, "--cap", f"NETWORK_CONNECT:127.0.0.1:{echo}", script,
+            str(echo), str(n)]
+    if nofile:
+        cmd = [sandbox.ob_bin, "sandbox", "run", *args]
+        cmd = ["prlimit", f"--nofile={nofile}:{nofile}", "--"] + cmd
+        if sandbox.who == "user" and os.geteuid() == 0:
+            cmd = ["runuser", "-p", "-u", TEST_USER, "--"] + cmd
+        p = subprocess.run(cmd, capture_output=True, timeout=60,
+                           env=dict(os.environ, GCOV_ERROR_FILE="/dev/null"))
+    else:
+        p = sandbox.run(*args)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == [str(n).encode(), b"True"], p.stdout
+    egress = events(log)[-1]["egress"]
+    assert egress["connections"] == 1
+    assert egress["bytes_out"] >= n and egress["bytes_in"] >= n
