@@ -9,7 +9,11 @@
 #include <unistd.h>
 
 /* The copy path's buffer, as big as the former relay's */
-#define COPY_SIZE (256 * 1024)
+#define COPY_SIZE ((size_t)256 * 1024)
+/* The most one call moves: a source and a destination that never make it wait (a fast
+ * download into a fast reader) must not hold the supervisor's loop; level-triggered
+ * interest brings the rest back at the next turn. */
+#define TURN_BYTES ((size_t)4 * 1024 * 1024)
 
 int flow_open(Flow *f, PipePool *pool, bool pipe, size_t size)
 {
@@ -98,7 +102,7 @@ int flow_pump(Flow *f, int src, int dst, size_t (*room)(const void *userdata, si
 		f->pre += n;
 		f->pre_len -= (size_t)n;
 	}
-	for (;;) {
+	for (size_t moved = 0; moved < TURN_BYTES;) {
 		bool got = false;
 		size_t want = room(userdata, f->size);
 		/* only into an empty pipe: a full one could not be told from a silent source
@@ -112,6 +116,7 @@ int flow_pump(Flow *f, int src, int dst, size_t (*room)(const void *userdata, si
 			else if (n > 0) {
 				f->pending = (size_t)n;
 				*count += (uint64_t)n;
+				moved += (size_t)n;
 				got = true;
 			}
 		}
@@ -131,4 +136,5 @@ int flow_pump(Flow *f, int src, int dst, size_t (*room)(const void *userdata, si
 		if (!got)
 			return 0; /* nothing more to read now: back to epoll */
 	}
+	return 0;
 }

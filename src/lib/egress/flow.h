@@ -49,7 +49,8 @@ static inline bool flow_idle(const Flow *f)
 	return f->pre_len == 0 && f->pending == 0;
 }
 
-/* Moves what SRC has to DST for as long as both go without waiting. At most ROOM(USERDATA)
+/* Moves what SRC has to DST for as long as both go without waiting, up to a few MiB a call
+ * (the loop's turn stays bounded). At most ROOM(USERDATA)
  * bytes are read at a time (the run's byte budget); each read is added to *COUNT. When SRC
  * has ended and all is written, DST is shut for writing, once. 0, or -1: the connection is
  * broken. */

@@ -35,8 +35,8 @@
 #define HEAD_MAX 8192
 /* What one read moves: downloads are what programs mostly do, and a bigger pipe means fewer
  * trips through the loop for them; uploads as the former copy buffer. */
-#define DOWN_PIPE (1024 * 1024)
-#define UP_PIPE   (256 * 1024)
+#define DOWN_PIPE ((size_t)1024 * 1024)
+#define UP_PIPE   ((size_t)256 * 1024)
 
 typedef enum State {
 	ST_HEAD,       /* reading what the client wants */

@@ -49,7 +49,8 @@ typedef struct Run {
 	int netns_fd; /* the network namespace a container with network grants joins */
 	Notifier notifier;
 	bool got_exit, got_failure, report_hup;
-	bool rlimit_pids_hit; /* rootless without cgroups: the process count reached --pids */
+	bool rlimit_pids_hit;  /* rootless without cgroups: the process count reached --pids */
+	uint64_t pids_seen_ms; /* ... when it was last counted (run_elapsed_ms) */
 	struct timespec start;
 	ob_result *res;  /* the caller's result: denials and limits are counted into it */
 	bool disk_hit;   /* the disk tmpfs was seen full (disk_watch) */

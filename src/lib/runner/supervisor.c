@@ -152,17 +152,23 @@ static void receive_listener(Run *run)
 }
 
 /* Without a cgroup, RLIMIT_NPROC holds the process count but tells nobody: the supervisor
- * counts the sandbox's processes in its own /proc (reached through PID 1's root) at each
- * wake-up (at least every 100 ms), and a count at the limit is the limit hit. */
+ * counts the sandbox's processes in its own /proc (reached through PID 1's root) at a
+ * wake-up at most every PIDS_WATCH_MS (and at least every 100 ms), and a count at the limit
+ * is the limit hit. Not at every wake-up: the count reads a directory, ~20 µs, and a busy
+ * proxy wakes the loop several times per request. */
+#define PIDS_WATCH_MS 10
 static void watch_rlimit_pids(Run *run)
 {
 	char path[96];
 	struct dirent *de;
-	uint64_t n = 0;
+	uint64_t n = 0, now = run_elapsed_ms(run);
 	int child = 0;
 
 	if (run->cg.version != 0 || run->rlimit_pids_hit || run->pid <= 0)
 		return;
+	if (now - run->pids_seen_ms < PIDS_WATCH_MS && run->pids_seen_ms != 0)
+		return;
+	run->pids_seen_ms = now ?: 1;
 	/* Through PID 1's first child, the program: PID 1 itself is not dumpable, and a
 	 * rootless supervisor may not look into its root. */
 	(void)snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)run->pid,
@@ -190,8 +196,10 @@ static long ns_between(const struct timespec *a, const struct timespec *b)
  * supervisor that is still awake answers the next one without the sleep and wake-up that
  * otherwise cost most of a round trip. The egress parts are watched meanwhile: a connect to
  * the proxy is observed here, and the bytes that follow it (an accept, a request head) would
- * otherwise wait out the spin, which is most of a short request's cost through the proxy. */
-static void serve_notifications(Run *run)
+ * otherwise wait out the spin, which is most of a short request's cost through the proxy.
+ * EGRESS[0..2] (proxy, DNS stub, transparent connects) are set for the parts found ready:
+ * the caller serves them without another poll. */
+static void serve_notifications(Run *run, bool egress[3])
 {
 	struct timespec first, start, now;
 
@@ -218,7 +226,9 @@ static void serve_notifications(Run *run)
 		if (p[0].revents & (POLLHUP | POLLERR))
 			return;
 		/* egress work waiting: the loop's turn serves it now */
-		if ((p[1].revents | p[2].revents | p[3].revents) & POLLIN)
+		for (int i = 0; i < 3; i++)
+			egress[i] = p[1 + i].revents & POLLIN;
+		if (egress[0] || egress[1] || egress[2])
 			return;
 		if (ns_between(&start, &now) > NOTIFY_SPIN_NS)
 			return;
@@ -228,6 +238,8 @@ static void serve_notifications(Run *run)
 /* What wait_child's poll found, P[1..11] in its order, served. */
 static void serve_events(Run *run, const struct pollfd *p)
 {
+	bool egress[3] = {false, false, false};
+
 	if (p[1].revents & POLLIN)
 		read_reports(run);
 	else if (p[1].revents & (POLLHUP | POLLERR))
@@ -243,14 +255,14 @@ static void serve_events(Run *run, const struct pollfd *p)
 	if (p[4].revents)
 		receive_listener(run);
 	if (p[5].revents & POLLIN)
-		serve_notifications(run);
+		serve_notifications(run, egress);
 	else if (p[5].revents & (POLLHUP | POLLERR))
 		notify_done(&run->notifier); /* every trapped process is gone */
-	if (p[7].revents & POLLIN)
+	if (p[7].revents & POLLIN || egress[0])
 		proxy_dispatch(run->proxy);
-	if (p[8].revents & POLLIN)
+	if (p[8].revents & POLLIN || egress[1])
 		dnsstub_dispatch(run->dns);
-	if (p[9].revents & POLLIN)
+	if (p[9].revents & POLLIN || egress[2])
 		tconnect_dispatch(run->tc);
 	if (p[11].revents & POLLIN)
 		gvtrace_dispatch(run->trace);
