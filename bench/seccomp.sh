@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # What the hardening layers cost per system call, in one run: a syscall-heavy loop
-# (bench/syscall-loop.c: getppid, stat, openat+close) on the host, under bubblewrap (the
+# (bench/syscall-loop.c: getppid, stat, openat+close, sendmsg) on the host, under bubblewrap (the
 # same namespaces and layout, no seccomp, no Landlock), under bubblewrap with an allow-all
 # seccomp filter (the floor any filter costs), under omnibase --mode rwx (seccomp, no
 # Landlock) and under omnibase (seccomp and Landlock). Each figure is the median of
@@ -32,9 +32,9 @@ measure() { # n, command...
 
 printf '%-9s %11s %11s %13s %13s %11s %9s %9s\n' workload host bubblewrap "bwrap+allow" \
 	"omnibase rwx" omnibase "allow/bwrap" "rwx/bwrap" "ob/bwrap"
-for w in getppid stat openat; do
+for w in getppid stat openat sendmsg; do
 	n=2000000
-	[ "$w" = openat ] && n=100000
+	[ "$w" = openat ] || [ "$w" = sendmsg ] && n=100000
 	host=$(measure $n "$loop" "$w")
 	bw=$(measure $n "${bwrap[@]}" "$loop" "$w")
 	floor=$(measure $n "${bwrap[@]}" --seccomp 9 "$loop" "$w")

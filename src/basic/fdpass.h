@@ -12,3 +12,8 @@ int fd_send(int sock, char tag, const int *fds, size_t n);
 /* Receives exactly N fds (close-on-exec) into FDS without blocking: -EBADMSG (and whatever
  * came closed) when the message holds another count, -EPIPE when the peer is gone. */
 int fd_receive(int sock, int *fds, size_t n);
+/* Like fd_receive, for a message of 1 to MAX fds: how many came (into FDS), or -errno. */
+int fd_receive_some(int sock, int *fds, size_t max);
+/* Waits for one byte (into TAG) and 0 to MAX fds with it (into FDS). Usable after clone. The
+ * number of fds, or -errno (-EPIPE: the peer is gone; -EBADMSG: more than MAX, closed). */
+int fd_receive_wait(int sock, char *tag, int *fds, size_t max);

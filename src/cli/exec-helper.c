@@ -66,7 +66,7 @@ int main(int argc, char **argv)
 		return 125;
 	}
 	const char *failed = "";
-	int r = p.landlock_abi > 0 ? fs_rules_apply(&p, &failed) : 0;
+	int r = p.landlock_abi > 0 ? fs_rules_apply(&p, &failed, NULL) : 0;
 	if (r < 0) {
 		(void)fprintf(stderr, "omnibase-exec: Landlock: %s: %s\n", failed, strerror(-r));
 		return 125;

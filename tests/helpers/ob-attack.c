@@ -21,8 +21,24 @@
  *   flood PATH THREADS SECONDS  THREADS threads open PATH (refused) in a loop for SECONDS;
  *                 prints "flood N", N the attempts (test_flood.py); a PATH ending in "/":
  *                 its files 0 … 999 in turn
+ *   flood-call THREADS SECONDS  the same with a refused system call (syslog's buffer size,
+ *                 not on the allow-list): a SandboxViolation flood
+ *   sends HOST PORT  sendmsg and sendmmsg with a destination (HOST:PORT, IPv4): over UDP,
+ *                 over an unconnected TCP socket, to a receiver of its own on the sandbox's
+ *                 loopback, and without one over a unix socket pair; prints "NAME RESULT"
+ *                 lines (RESULT: OK, the count sendmmsg sent, or an errno name)
+ *   send-race GOOD BAD SECONDS  with a grant of the host's 127.0.0.1:GOOD (the transparent
+ *                 path): a TCP socket connected there (handed in) and a UDP socket connected
+ *                 to the DNS stub send in a loop with sendmsg and sendmmsg, while a thread flips
+ *                 their msg_name between NULL and 127.0.0.1:BAD; prints "send-race ok=N
+ *                 refused=N other=N"
  *   proxy-hangup HOST:PORT  forever: connect to $HTTP_PROXY, ask CONNECT HOST:PORT, hang up
  *                 before the answer (the name's lookup still under way)
+ *   open-race A B SECONDS [TARGET]  A and B differ in one byte: a thread flips that byte of
+ *                 a buffer between A's and B's while this one opens the buffer in a loop for
+ *                 SECONDS; prints "open-race N FAILED LEAKED": attempts, opens that failed,
+ *                 opens whose file began with another byte than A's (B's content: a leak).
+ *                 With TARGET, A is first made a symlink to TARGET (its directory too)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,6 +55,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -63,6 +80,10 @@ static void *flood_thread(void *arg)
 	char path[PATH_MAX];
 	while (now_ms() < end) {
 		long n = __atomic_add_fetch(&flood_count, 1, __ATOMIC_RELAXED);
+		if (!flood_path) { /* flood-call: refused, a violation each time */
+			(void)syscall(SYS_syslog, 10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+			continue;
+		}
 		/* PATH a directory ("…/"): its files 0 … 999 in turn, nothing to fold */
 		if (flood_path[strlen(flood_path) - 1] == '/')
 			snprintf(path, sizeof(path), "%s%ld", flood_path, n % 1000);
@@ -88,6 +109,133 @@ static void flood(const char *path, int threads, double seconds)
 	for (int i = 0; i < threads; i++)
 		pthread_join(t[i], NULL);
 	printf("flood %ld\n", flood_count);
+}
+
+static struct sockaddr_in ipv4(const char *host, int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	(void)inet_pton(AF_INET, host, &sa.sin_addr);
+	return sa;
+}
+
+static void say(const char *name, long r, int err)
+{
+	if (r < 0)
+		printf("%s %s\n", name, strerrorname_np(err) ? strerrorname_np(err) : "?");
+	else
+		printf("%s OK\n", name);
+	fflush(stdout);
+}
+
+/* sendmmsg of N copies of MSG: the count sent, or -1. */
+static int send_many(int fd, const struct msghdr *msg, unsigned n)
+{
+	struct mmsghdr m[4] = {0};
+	for (unsigned i = 0; i < n && i < 4; i++)
+		m[i].msg_hdr = *msg;
+	return sendmmsg(fd, m, n, MSG_NOSIGNAL);
+}
+
+/* sends: destinations of sendmsg and sendmmsg (SPEC §5: every refusal on the record). */
+static void sends(const char *host, int port)
+{
+	struct sockaddr_in dest = ipv4(host, port), own;
+	socklen_t olen = sizeof(own);
+	char byte = 'x', got;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr msg = {
+	    .msg_name = &dest, .msg_namelen = sizeof(dest), .msg_iov = &iov, .msg_iovlen = 1};
+	int udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rcv = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int sv[2];
+	struct timeval tv = {.tv_sec = 2};
+
+	own = ipv4("127.0.0.1", 0);
+	if (bind(rcv, (struct sockaddr *)&own, sizeof(own)) < 0 ||
+	    getsockname(rcv, (struct sockaddr *)&own, &olen) < 0 ||
+	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		say("setup", -1, errno);
+		return;
+	}
+	(void)setsockopt(rcv, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	long r = sendmsg(udp, &msg, MSG_NOSIGNAL);
+	say("sendmsg-udp", r, errno);
+	r = send_many(udp, &msg, 2);
+	say("sendmmsg-udp", r, errno);
+	r = sendmsg(tcp, &msg, MSG_NOSIGNAL);
+	say("sendmsg-tcp", r, errno);
+	/* the sandbox's own receiver: delivered (both of sendmmsg's) */
+	msg.msg_name = &own;
+	r = sendmsg(udp, &msg, 0);
+	r = r < 0 ? r : recv(rcv, &got, 1, 0);
+	say("sendmsg-own", r, errno);
+	r = send_many(udp, &msg, 2);
+	r = r < 0 ? r : r != 2 ? (errno = EMSGSIZE, -1) : recv(rcv, &got, 1, 0);
+	r = r < 0 ? r : recv(rcv, &got, 1, 0);
+	say("sendmmsg-own", r, errno);
+	/* no destination: unix IPC */
+	msg.msg_name = NULL;
+	msg.msg_namelen = 0;
+	r = sendmsg(sv[0], &msg, 0);
+	r = r < 0 ? r : recv(sv[1], &got, 1, 0);
+	say("sendmsg-unix", r, errno);
+	r = send_many(sv[0], &msg, 2);
+	r = r < 0 ? r : r != 2 ? (errno = EMSGSIZE, -1) : recv(sv[1], &got, 1, 0);
+	r = r < 0 ? r : recv(sv[1], &got, 1, 0);
+	say("sendmmsg-unix", r, errno);
+	fflush(stdout);
+}
+
+/* send-race: msg_name swapped between NULL and a refused destination while sends go on. */
+static struct msghdr race_msg;
+static struct sockaddr_in race_bad;
+static volatile int race_stop;
+
+static void *send_flip(void *arg)
+{
+	(void)arg;
+	while (!race_stop) {
+		__atomic_store_n(&race_msg.msg_name, &race_bad, __ATOMIC_RELAXED);
+		__atomic_store_n(&race_msg.msg_name, NULL, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void send_race(int good, int bad, double seconds)
+{
+	struct sockaddr_in g = ipv4("127.0.0.1", good), stub = ipv4("127.0.0.1", 53);
+	char byte = 'x';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	int tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	long ok = 0, refused = 0, other = 0;
+	pthread_t t;
+
+	race_bad = ipv4("127.0.0.1", bad);
+	race_msg =
+	    (struct msghdr){.msg_namelen = sizeof(race_bad), .msg_iov = &iov, .msg_iovlen = 1};
+	if (connect(tcp, (struct sockaddr *)&g, sizeof(g)) < 0 ||
+	    connect(udp, (struct sockaddr *)&stub, sizeof(stub)) < 0 ||
+	    pthread_create(&t, NULL, send_flip, NULL) != 0) {
+		say("send-race", -1, errno);
+		return;
+	}
+	long end = now_ms() + (long)(seconds * 1000);
+	for (unsigned i = 0; now_ms() < end; i++) {
+		int fd = i & 2 ? udp : tcp;
+		long r = i & 1 ? send_many(fd, &race_msg, 1) : sendmsg(fd, &race_msg, MSG_NOSIGNAL);
+		if (r >= 0)
+			ok++;
+		else if (errno == EACCES)
+			refused++;
+		else
+			other++; /* e.g. ECONNREFUSED: a datagram that reached the sandbox's own
+			            port */
+	}
+	race_stop = 1;
+	pthread_join(t, NULL);
+	printf("send-race ok=%ld refused=%ld other=%ld\n", ok, refused, other);
 }
 
 /* Proxy lookups started and abandoned, forever: the supervisor must still end the run on
@@ -190,6 +338,82 @@ static void exec_race(const char *self, const char *loader, const char *target, 
 	printf("exec-race ran=%d killed=%d other=%d\n", ran, killed, other);
 }
 
+/* open-race: the path an open reads, one byte of it flipped by another thread, so that the
+ * supervisor may look at A and the kernel open B (or the other way round). */
+static char open_race_buf[PATH_MAX];
+static size_t open_race_at;
+static char open_race_bytes[2];
+static int open_race_stop;
+
+static void *open_race_flip(void *arg)
+{
+	(void)arg;
+	for (unsigned i = 0; !__atomic_load_n(&open_race_stop, __ATOMIC_RELAXED); i++)
+		__atomic_store_n(&open_race_buf[open_race_at], open_race_bytes[i & 1],
+		                 __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void open_race(const char *a, const char *b, double seconds, const char *target)
+{
+	long attempts = 0, failed = 0, leaked = 0;
+	char first = 0, c;
+	size_t n = strlen(a);
+	pthread_t t;
+
+	if (n != strlen(b) || n >= sizeof(open_race_buf)) {
+		printf("open-race bad-paths\n");
+		return;
+	}
+	for (open_race_at = 0; open_race_at < n && a[open_race_at] == b[open_race_at];)
+		open_race_at++;
+	if (open_race_at == n || strcmp(a + open_race_at + 1, b + open_race_at + 1) != 0) {
+		printf("open-race bad-paths\n");
+		return;
+	}
+	if (target) {
+		char dir[PATH_MAX];
+		(void)snprintf(dir, sizeof(dir), "%s", a);
+		for (char *s = strchr(dir + 1, '/'); s; s = strchr(s + 1, '/')) {
+			*s = '\0';
+			(void)mkdir(dir, 0755);
+			*s = '/';
+		}
+		if (symlink(target, a) < 0) {
+			printf("open-race no-link\n");
+			return;
+		}
+	}
+	int fd = open(a, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, &first, 1) != 1) {
+		printf("open-race no-a\n");
+		return;
+	}
+	close(fd);
+	memcpy(open_race_buf, a, n + 1);
+	open_race_bytes[0] = a[open_race_at];
+	open_race_bytes[1] = b[open_race_at];
+	if (pthread_create(&t, NULL, open_race_flip, NULL) != 0) {
+		printf("open-race no-thread\n");
+		return;
+	}
+	long end = now_ms() + (long)(seconds * 1000);
+	while (now_ms() < end) {
+		attempts++;
+		fd = open(open_race_buf, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			failed++;
+			continue;
+		}
+		if (read(fd, &c, 1) == 1 && c != first)
+			leaked++;
+		close(fd);
+	}
+	__atomic_store_n(&open_race_stop, 1, __ATOMIC_RELAXED);
+	pthread_join(t, NULL);
+	printf("open-race %ld %ld %ld\n", attempts, failed, leaked);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -262,6 +486,14 @@ int main(int argc, char **argv)
 		exec_race(argv[0], argv[2], argv[3], atoi(argv[4]));
 	} else if (!strcmp(mode, "flood") && argc > 4) {
 		flood(argv[2], atoi(argv[3]), atof(argv[4]));
+	} else if (!strcmp(mode, "open-race") && argc > 4) {
+		open_race(argv[2], argv[3], atof(argv[4]), argc > 5 ? argv[5] : NULL);
+	} else if (!strcmp(mode, "flood-call") && argc > 3) {
+		flood(NULL, atoi(argv[2]), atof(argv[3]));
+	} else if (!strcmp(mode, "sends") && argc > 3) {
+		sends(argv[2], atoi(argv[3]));
+	} else if (!strcmp(mode, "send-race") && argc > 4) {
+		send_race(atoi(argv[2]), atoi(argv[3]), atof(argv[4]));
 	} else if (!strcmp(mode, "proxy-hangup") && argc > 2) {
 		proxy_hangup(argv[2]);
 	} else if (mode[0] == '/') {

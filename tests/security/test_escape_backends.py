@@ -28,7 +28,11 @@ class OciSandbox(Sandbox):
     def __init__(self, ob_bin, name, who):
         super().__init__(ob_bin, who)
         self.name = name
-        self.records = name != "gvisor"  # refusals reach the supervisor
+        self.records = name != "gvisor"  # runs without --allow-degraded
+        # every refused call is a SandboxViolation: through the seccomp listener (runc,
+        # crun), from runsc's log (gVisor: the call's name, not its arguments)
+        self.violations = True
+        self.details = name != "gvisor"
 
     def run(self, *args, timeout=120, **kw):
         degraded = [] if self.records else ["--allow-degraded"]
@@ -76,7 +80,7 @@ def test_blocked_syscalls(oci, shared_tmp):
     out = json.loads(p.stdout)
     refused = [k for k, v in out.items() if v != "OK"]
     assert sorted(refused) == sorted(out), {k: v for k, v in out.items() if v == "OK"}
-    if not oci.records:
+    if not oci.violations:
         return
     names = [v[0] for v in esc.violations(ev)]
     assert all(out[name] == "EPERM" and name in names for name in esc.BLOCKED), (out, names)
@@ -90,8 +94,8 @@ UNNAMED = {"vhangup": 153, "swapoff": 168, "setdomainname": 171, "io_setup": 206
 
 
 def test_unnamed_refusals_are_recorded(oci, shared_tmp):
-    if not oci.records:
-        pytest.skip("gVisor observes no denials")
+    if not oci.violations:
+        pytest.skip("refusals not observed")
     script = write_script(shared_tmp, "sys.py", esc.SYSCALLS)
     p, ev = esc.run_logged(oci, shared_tmp, script, json.dumps(UNNAMED), name="unnamed")
     assert p.returncode == 0, p.stderr
@@ -115,13 +119,13 @@ print(json.dumps(out))
 def test_refused_arguments_are_recorded(oci, shared_tmp):
     """The conditional calls' refused uses (the rules listed for runc and crun beside the
     allowing ones): socket families around the allowed ones, socketpair other than AF_UNIX,
-    a send with TCP Fast Open. Refused everywhere; recorded on runc and crun."""
+    a send with TCP Fast Open. Refused and recorded everywhere (gVisor: by name)."""
     script = write_script(shared_tmp, "args.py", ARGS)
     p, ev = esc.run_logged(oci, shared_tmp, script, name="args")
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert all(v != "OK" for v in out.values()), out
-    if not oci.records:
+    if not oci.violations:
         return
     assert all(v == "EPERM" for v in out.values()), out
     names = [v[0] for v in esc.violations(ev)]
@@ -139,10 +143,10 @@ def test_raw_attacks(oci, shared_tmp, mode, syscall, detail):
     p, ev = esc.run_logged(oci, shared_tmp, esc.ATTACK, mode, name=mode)
     said = p.stdout.decode().split()
     assert said[1:] != ["0"], (mode, p.stdout, p.stderr)
-    if oci.records and syscall:
+    if oci.violations and syscall:
         assert said == [mode, "EPERM"], p.stdout
         v = esc.violations(ev)
-        assert any(s == syscall and detail in d for s, d in v), v
+        assert any(s == syscall and (detail in d or not oci.details) for s, d in v), v
 
 
 @pytest.mark.parametrize("mode", ["int80-connect", "x32-connect"])

@@ -55,6 +55,46 @@ def test_denial_flood_is_folded(sandbox, shared_tmp, attack):
     assert not [e for e in ev if e["event"] == "EventsDropped"]
 
 
+def test_violation_flood_is_folded(sandbox, shared_tmp, attack):
+    """Four threads making one refused system call: one SandboxViolation a second, the
+    others counted into `repeated`, and every one in SandboxExit.violations."""
+    log = os.path.join(shared_tmp, "audit.jsonl")
+    p = sandbox.run("--audit-log", log, attack, "flood-call", "4", "2")
+    assert p.returncode == 0, p.stderr
+    n = attempts(p)
+    assert n > 1000
+    assert os.path.getsize(log) < 200_000
+    ev = events(log)
+    viol = [e for e in ev if e["event"] == "SandboxViolation"]
+    assert {e["syscall"] for e in viol} == {"syslog"}
+    assert 1 <= len(viol) <= 5, len(viol)
+    assert any(e.get("repeated", 0) > 0 for e in viol)
+    assert occurrences(ev, "SandboxViolation") == n
+    assert ev[-1]["event"] == "SandboxExit" and ev[-1]["violations"] == n
+    assert not [e for e in ev if e["event"] == "EventsDropped"]
+
+
+def test_violation_flood_counts_against_cap_and_times_out(sandbox, shared_tmp, attack):
+    log = os.path.join(shared_tmp, "audit.jsonl")
+    t = time.monotonic()
+    p = sandbox.run("--timeout", "2", "--limit", "events=3", "--audit-log", log, attack,
+                    "flood-call", "4", "30")
+    took = time.monotonic() - t
+    assert p.returncode == 124, p.stderr
+    assert took < 4, took
+    ev = events(log)
+    assert os.path.getsize(log) < 50_000
+    assert ("ResourceLimitExceeded", "timeout") in [(e["event"], e.get("resource")) for e in ev]
+    assert ev[-1]["event"] == "SandboxExit"
+    dropped = [e for e in ev if e["event"] == "EventsDropped"]
+    # SandboxStart and the first violation fill the cap; what is folded after is dropped
+    # at the end (the flush), counted by kind
+    written = occurrences(ev, "SandboxViolation")
+    lost = dropped[0]["dropped"].get("SandboxViolation", 0) if dropped else 0
+    assert written + lost == ev[-1]["violations"], (written, lost, ev[-1])
+    assert written >= 1
+
+
 def hidden_files(shared_tmp):
     d = os.path.join(shared_tmp, "hidden")
     os.mkdir(d)

@@ -7,7 +7,9 @@ CapabilityDenied, as root and as an unprivileged user (the `sandbox` fixture).
 docs/design/runner.md "Observed denials"; threat model: docs/security/threat_model.md."""
 import os
 
-from conftest import ATTEMPT, events, write_script
+import pytest
+
+from conftest import ATTEMPT, Sandbox, events, oci_backend_or_skip, write_script
 
 PY = "#!/usr/bin/python3\n"
 
@@ -113,4 +115,28 @@ import os
 attempt("suid", lambda: os.mkdir("/tmp/s", 0o4755))
 """)
     assert out == {"suid": "EPERM"}
+    assert [e["syscall"] for e in events(log) if e["event"] == "SandboxViolation"] == ["mkdir"]
+
+
+@pytest.mark.parametrize("backend", ["runc", "crun"])
+def test_oci_writes_to_read_only_places(ob_bin, shared_tmp, backend):
+    """runc and crun observe the path-writing calls through the runtime's seccomp listener, as
+    the native filter does: the same events (as root: they run as root only)."""
+    oci_backend_or_skip(ob_bin, backend)
+    sb = Sandbox(ob_bin, "root")
+    out, got, log = run_script(sb, shared_tmp, "writes-" + backend + ".py", """
+import os
+attempt("mkdir", lambda: os.mkdir("/usr/newdir"))
+attempt("unlink", lambda: os.unlink("/usr/bin/env"))
+attempt("rename", lambda: os.rename("/usr/bin/env", "/usr/bin/env2"))
+attempt("chmod", lambda: os.chmod("/usr/bin", 0o777))
+attempt("own", lambda: (os.mkdir("/tmp/ok"), os.rmdir("/tmp/ok")))
+attempt("suid", lambda: os.mkdir("/tmp/s", 0o4755))
+""", "--backend", backend, "--cap", f"FILE_READ:{shared_tmp}")
+    assert out == {"mkdir": "EROFS", "unlink": "EROFS", "rename": "EROFS", "chmod": "EROFS",
+                   "own": "OK", "suid": "EPERM"}, out
+    assert got == [("FILE_WRITE", "/usr/newdir", "mkdir"),
+                   ("FILE_WRITE", "/usr/bin/env", "unlink"),
+                   ("FILE_WRITE", "/usr/bin/env", "rename"),
+                   ("FILE_WRITE", "/usr/bin", "chmod")], got
     assert [e["syscall"] for e in events(log) if e["event"] == "SandboxViolation"] == ["mkdir"]

@@ -64,14 +64,21 @@ static void test_fold(void **state)
 	assert_int_equal(rep, 5);
 	assert_int_equal(admit(&g, "CapabilityDenied", denied("/a"), 20 + SEC, &rep), GATE_FOLDED);
 	assert_int_equal(admit(&g, "CapabilityDenied", denied("/a"), 30 + SEC, &rep), GATE_FOLDED);
-	/* violations and other kinds never fold */
+	/* identical violations fold too (call and detail), other details do not; other kinds
+	 * never fold */
 	json_t *v = json_pack("{s:s, s:s}", "syscall", "ptrace", "detail", "PTRACE_ATTACH");
-	assert_int_equal(admit(&g, "SandboxViolation", json_incref(v), 0, &rep), GATE_WRITE);
-	assert_int_equal(admit(&g, "SandboxViolation", v, 5, &rep), GATE_WRITE);
+	json_t *w = json_pack("{s:s, s:s}", "syscall", "ptrace", "detail", "PTRACE_SEIZE");
+	assert_int_equal(admit(&g, "SandboxViolation", json_deep_copy(v), 0, &rep), GATE_WRITE);
+	assert_int_equal(admit(&g, "SandboxViolation", json_deep_copy(v), 5, &rep), GATE_FOLDED);
+	assert_int_equal(admit(&g, "SandboxViolation", json_deep_copy(v), 6, &rep), GATE_FOLDED);
+	assert_int_equal(admit(&g, "SandboxViolation", w, 7, &rep), GATE_WRITE);
+	assert_int_equal(admit(&g, "SandboxViolation", v, 1 + SEC, &rep), GATE_WRITE);
+	assert_int_equal(rep, 2);
 	assert_int_equal(admit(&g, "CapabilityUsed", denied("/a"), 40 + SEC, &rep), GATE_WRITE);
+	assert_int_equal(admit(&g, "CapabilityUsed", denied("/a"), 41 + SEC, &rep), GATE_WRITE);
 	written_total = written_events = 0;
 	gate_flush(&g, count_write, NULL);
-	/* "/a": 2 pending (one event, repeated 1) */
+	/* "/a": 2 pending (one event, repeated 1); the violations: nothing pending */
 	assert_int_equal(written_events, 1);
 	assert_int_equal(written_total, 2);
 	gate_flush(&g, count_write, NULL); /* nothing twice */

@@ -136,7 +136,6 @@ static void test_other_lines(void **state)
 	         "(181.74µs)",
 	    "I1125 18:35:09.793882   16441 strace.go:570] [   1:   1] sh E openat(AT_FDCWD /tmp, "
 	    "0x1 /etc/shadow, O_RDONLY|O_CLOEXEC, 0o0)",
-	    HEAD "execve(0x1 /usr/bin/id, 0x2 [\"id\"], 0x3 []) = 0 (0x0) errno=13 (x) (1µs)",
 	    "I1125 18:35:09.731332   16441 main.go:230] \t\tStrace: true, max size: 1024",
 	    "W1125 18:35:09.731332   16441 strace.go:608] [   1:   1] sh X open(0x1 /etc/shadow, "
 	    "O_RDONLY, 0o0)" ENOENT_TAIL,
@@ -178,55 +177,99 @@ static void test_tricky_paths(void **state)
 	assert_string_equal(call.path, "/a, 0x2 /b");
 }
 
-static int denials;
+static int denials, violations;
+static char last_resource[PATH_MAX + 64], last_cap[32];
 
 static void count(void *userdata, const char *capability, const char *resource,
                   const char *operation, int pid)
 {
 	(void)userdata;
 	(void)operation;
-	assert_string_equal(capability, "FILE_READ");
-	assert_string_equal(resource, "/etc/shadow");
 	assert_int_equal(pid, 7);
+	(void)snprintf(last_cap, sizeof(last_cap), "%s", capability);
+	(void)snprintf(last_resource, sizeof(last_resource), "%s", resource);
 	denials++;
+}
+
+static void violation(void *userdata, const char *syscall, const char *detail, int pid)
+{
+	(void)userdata;
+	(void)detail;
+	assert_string_equal(syscall, "vhangup");
+	assert_int_equal(pid, 3);
+	violations++;
+}
+
+#define FIRST       "I1125 18:36:19.000001   17229 main.go:216] ***************************\n"
+#define SHADOW_LINE HEAD "openat(AT_FDCWD /tmp, 0x1 /etc/shadow, O_RDONLY, 0o0)" ENOENT_TAIL "\n"
+
+static GvTrace *open_trace(char *dir, char *path, size_t size, int *w)
+{
+	GvTrace *t;
+
+	assert_non_null(mkdtemp(dir));
+	(void)snprintf(path, size, "%s/trace", dir);
+	assert_int_equal(gvtrace_new(path, count, violation, NULL, &t), 0);
+	assert_true(gvtrace_fd(t) >= 0);
+	*w = open(path, O_WRONLY | O_CLOEXEC);
+	assert_true(*w >= 0);
+	denials = violations = 0;
+	return t;
+}
+
+static void put(int w, const char *s, size_t len)
+{
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(w, s + off, len - off);
+		assert_true(n > 0);
+		off += (size_t)n;
+	}
+}
+
+static void close_trace(GvTrace *t, char *dir, const char *path, int w)
+{
+	(void)close(w);
+	gvtrace_free(t);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(rmdir(dir), 0);
 }
 
 static void test_fifo_reader(void **state)
 {
 	char dir[] = "/tmp/omnibase-gvtrace-XXXXXX", path[64], junk[3 * GVTRACE_LINE_MAX + 512];
-	GvTrace *t;
-	static const char line[] =
-	    HEAD "openat(AT_FDCWD /tmp, 0x1 /etc/shadow, O_RDONLY, 0o0)" ENOENT_TAIL "\n";
+	int w;
 	(void)state;
 
-	assert_non_null(mkdtemp(dir));
-	(void)snprintf(path, sizeof(path), "%s/trace", dir);
-	assert_int_equal(gvtrace_new(path, count, NULL, &t), 0);
-	assert_true(gvtrace_fd(t) >= 0);
-	int w = open(path, O_WRONLY | O_CLOEXEC);
-	assert_true(w >= 0);
-	/* a line in two writes, then one too long for the buffer (skipped), then one more */
-	assert_int_equal(write(w, line, 40), 40);
+	GvTrace *t = open_trace(dir, path, sizeof(path), &w);
+	/* the Sentry's first line, then a message in two writes: read once the next starts */
+	put(w, FIRST, strlen(FIRST));
+	put(w, SHADOW_LINE, 40);
+	gvtrace_dispatch(t);
+	put(w, SHADOW_LINE + 40, strlen(SHADOW_LINE) - 40);
 	gvtrace_dispatch(t);
 	assert_int_equal(denials, 0);
-	assert_int_equal(write(w, line + 40, sizeof(line) - 41), (ssize_t)sizeof(line) - 41);
+	put(w, FIRST, strlen(FIRST));
 	gvtrace_dispatch(t);
 	assert_int_equal(denials, 1);
-	/* one line three buffers long followed by what reads as a whole denial line (the
-	 * buffer starts afresh exactly there): skipped, never read as that denial */
-	memset(junk, 'x', sizeof(junk));
-	memcpy(junk + 3 * GVTRACE_LINE_MAX, line, sizeof(line) - 2);
-	junk[3 * GVTRACE_LINE_MAX + sizeof(line) - 2] = '\0';
-	for (size_t off = 0, len = strlen(junk); off < len;) {
-		ssize_t n = write(w, junk + off, len - off);
-		assert_true(n > 0);
-		off += (size_t)n;
-		gvtrace_dispatch(t);
-	}
-	assert_int_equal(write(w, "\n", 1), 1);
-	assert_int_equal(write(w, line, sizeof(line) - 1), (ssize_t)sizeof(line) - 1);
+	/* a message three buffers long (an exec's environment): its start and its end kept */
+	(void)snprintf(junk, sizeof(junk), HEAD "execve(0x1 /usr/sbin/nologin, 0x2 [\"");
+	size_t n = strlen(junk);
+	memset(junk + n, 'x', 3 * GVTRACE_LINE_MAX - n);
+	(void)snprintf(junk + 3 * GVTRACE_LINE_MAX, 512, "\"], 0x3 []) = 0 (0x0) errno=2 (x)\n");
+	put(w, junk, strlen(junk));
 	gvtrace_dispatch(t);
+	gvtrace_finish(t);
 	assert_int_equal(denials, 2);
+	assert_string_equal(last_cap, "EXTERNAL_COMMAND");
+	assert_string_equal(last_resource, "/usr/sbin/nologin");
+	/* a refused call (no argument printed) */
+	put(w,
+	    "D1125 18:36:19.290522   17229 task_syscall.go:240] [   3:   3] Syscall 153: "
+	    "denied by seccomp\n",
+	    strlen("D1125 18:36:19.290522   17229 task_syscall.go:240] [   3:   3] Syscall 153: "
+	           "denied by seccomp\n"));
+	gvtrace_finish(t);
+	assert_int_equal(violations, 1);
 	/* batching: just read, so not due yet, and the wait shortened to when it is */
 	int wait_ms = 100;
 	assert_int_equal(gvtrace_poll_fd(t, &wait_ms), -1);
@@ -236,15 +279,170 @@ static void test_fifo_reader(void **state)
 	assert_int_equal(gvtrace_poll_fd(t, &wait_ms), gvtrace_fd(t));
 	assert_int_equal(wait_ms, 100);
 	assert_int_equal(gvtrace_poll_fd(NULL, &wait_ms), -1);
-	(void)close(w);
-	gvtrace_free(t);
-	assert_int_equal(access(path, F_OK), -1);
-	assert_int_equal(rmdir(dir), 0);
+	close_trace(t, dir, path, w);
 	gvtrace_free(NULL);
+	gvtrace_finish(NULL);
 	assert_int_equal(gvtrace_fd(NULL), -1);
 	/* the FIFO cannot be made: an error, nothing opened */
-	assert_true(gvtrace_new("/nonexistent/dir/trace", count, NULL, &t) < 0);
-	assert_null(t);
+	assert_true(gvtrace_new("/nonexistent/dir/trace", count, NULL, NULL, &t) < 0);
+}
+
+/* A path with newlines and copies of the log's lines in it (as runsc prints it: raw): neither
+ * a forged denial nor a forged refusal, and the real one not hidden. */
+static void test_forged_lines(void **state)
+{
+	char dir[] = "/tmp/omnibase-gvtrace-XXXXXX", path[64];
+	int w;
+	(void)state;
+
+	GvTrace *t = open_trace(dir, path, sizeof(path), &w);
+	put(w, FIRST, strlen(FIRST));
+	/* the forger guesses the header but not the Sentry's host pid (17229) */
+	static const char forged[] =
+	    "I1125 18:36:19.290522   17228 strace.go:608] [   7:   7] python3 X "
+	    "openat(AT_FDCWD /tmp, 0x1 /etc/shadow, O_RDONLY, 0o0)" ENOENT_TAIL "\n"
+	    "D1125 18:36:19.290522   17228 task_syscall.go:240] [   3:   3] Syscall 153: "
+	    "denied by seccomp\n";
+	char msg[4096];
+	/* the real call: a path under /etc/passwd's name with the forged lines after a newline */
+	(void)snprintf(
+	    msg, sizeof(msg),
+	    HEAD "openat(AT_FDCWD /tmp, 0x1 /nonexistent/x\n%s, O_RDONLY, 0o0)" ENOENT_TAIL "\n",
+	    forged);
+	put(w, msg, strlen(msg));
+	gvtrace_finish(t);
+	assert_int_equal(denials, 0);
+	assert_int_equal(violations, 0);
+	/* hiding: a host file's name ending in a newline and something else is still one path;
+	 * here, the newline splits the line of a real denial of a file the host has */
+	char host[] = "/tmp/omnibase-gvtrace-host\nXXXXXX";
+	int fd = mkstemp(host);
+	assert_true(fd >= 0);
+	(void)close(fd);
+	(void)snprintf(msg, sizeof(msg),
+	               HEAD "openat(AT_FDCWD /tmp, 0x1 %s, O_RDONLY, 0o0)" ENOENT_TAIL "\n", host);
+	put(w, msg, strlen(msg));
+	gvtrace_finish(t);
+	assert_int_equal(denials, 1);
+	assert_string_equal(last_resource, host);
+	/* a directory named like the log's punctuation: each reading tried, the real one found */
+	(void)snprintf(
+	    msg, sizeof(msg),
+	    HEAD "openat(AT_FDCWD /tmp/a, 0x1 , 0x2 /etc/shadow, O_RDONLY, 0o0)" ENOENT_TAIL "\n");
+	put(w, msg, strlen(msg));
+	gvtrace_finish(t);
+	assert_int_equal(denials, 2);
+	assert_string_equal(last_resource, "/etc/shadow");
+	(void)unlink(host);
+	close_trace(t, dir, path, w);
+}
+
+static void test_execs_and_seccomp(void **state)
+{
+	const char *res, *op;
+	GvCall call;
+	(void)state;
+
+	/* not executable in the sandbox (noexec: not granted) */
+	assert_string_equal(denial(HEAD "execve(0x1 /usr/bin/id, 0x2 [\"id\"], 0x3 []) = 0 (0x0) "
+	                                "errno=13 (permission denied) (1µs)",
+	                           &res, &op),
+	                    "EXTERNAL_COMMAND");
+	assert_string_equal(res, "/usr/bin/id");
+	assert_string_equal(op, "execute");
+	/* not shown, the host has it; a path with the vector's punctuation in it */
+	assert_string_equal(denial(HEAD "execve(0x1 /usr/bin/id, 0x5 [x, 0x2 [\"id\"], 0x3 []) = 0 "
+	                                "(0x0) errno=2 (no such file) (1µs)",
+	                           &res, &op),
+	                    "EXTERNAL_COMMAND");
+	assert_string_equal(res, "/usr/bin/id");
+	assert_string_equal(denial(HEAD "execveat(AT_FDCWD /tmp, 0x1 /usr/bin/id, 0x2 [], 0x3 [], "
+	                                "0x0) = 0 (0x0) errno=2 (no such file) (1µs)",
+	                           &res, &op),
+	                    "EXTERNAL_COMMAND");
+	/* absent on the host too; other errors */
+	assert_null(denial(HEAD "execve(0x1 /nonexistent/x, 0x2 [], 0x3 []) = 0 (0x0) errno=2 (x) "
+	                        "(1µs)",
+	                   &res, &op));
+	assert_null(denial(HEAD "execve(0x1 /usr/bin/id, 0x2 [], 0x3 []) = 0 (0x0) errno=8 (x) "
+	                        "(1µs)",
+	                   &res, &op));
+	assert_int_equal(parse("D1125 18:36:19.290522   17229 task_syscall.go:240] [   3:   3] "
+	                       "Syscall 321: denied by seccomp",
+	                       &call),
+	                 1);
+	assert_int_equal(call.kind, GV_SECCOMP);
+	assert_int_equal(call.nr, 321);
+	assert_int_equal(call.pid, 3);
+	assert_null(gvtrace_denial(&call, &res, &op));
+	assert_int_equal(parse("D1125 18:36:19.290522   17229 task_syscall.go:240] [   3:   3] "
+	                       "Syscall 321: denied by seccomp, really",
+	                       &call),
+	                 0);
+	/* a muddle of readings (one stat each): recorded under the first, never searched for
+	 * long (nor dropped) */
+	char many[GVTRACE_LINE_MAX];
+	size_t n = (size_t)snprintf(many, sizeof(many), HEAD "openat(AT_FDCWD /tmp");
+	for (int i = 0; i < 100; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, ", 0x1 /a");
+	(void)snprintf(many + n, sizeof(many) - n, ", O_RDONLY, 0o0)" ENOENT_TAIL);
+	assert_string_equal(denial(many, &res, &op), "FILE_READ");
+	assert_int_equal(strlen(res), 99 * strlen("/a, 0x1 ") + 2); /* all after the first */
+	/* the header */
+	assert_int_equal(gvtrace_header_pid("I1125 18:36:19.290522   17229 x", 31), 17229);
+	assert_int_equal(gvtrace_header_pid("I1125 18:36:19.290522   17229", 29), -1);
+	assert_int_equal(gvtrace_header_pid("X1125 18:36:19.290522   17229 x", 31), -1);
+	/* a name (COMM) that holds the marker itself */
+	assert_int_equal(
+	    parse("I1125 18:36:19.290522   17229 strace.go:608] [   7:   7] a X open( X "
+	          "open(0x1 /etc/shadow, O_RDONLY, 0o0)" ENOENT_TAIL,
+	          &call),
+	    1);
+	assert_string_equal(call.path, "/etc/shadow");
+}
+
+static int process_limits;
+
+static void on_limit(void *userdata)
+{
+	(void)userdata;
+	process_limits++;
+}
+
+/* The pids limit inside gVisor: a fork refused with EAGAIN is the limit; a fork refused
+ * otherwise, or one that succeeded, is not; neither is ever a denial. */
+static void test_process_limit(void **state)
+{
+	char dir[] = "/tmp/omnibase-gvtrace-XXXXXX", path[64];
+	const char *res, *op;
+	GvCall call;
+	int w;
+	static const char eagain[] =
+	    HEAD "clone(0x1200011, 0x0, 0x0, 0x7f3c, 0x0) = 0 (0x0) errno=11 (resource "
+	         "temporarily unavailable) (9.1µs)\n";
+	static const char lines[] =
+	    HEAD "fork() = 0 (0x0) errno=12 (cannot allocate memory) (9.1µs)\n" HEAD
+	         "vfork() = 12 (0xc) (20µs)\n" HEAD "openat(AT_FDCWD /tmp, 0x1 /x, O_RDONLY, "
+	         "0o0) = 0 (0x0) errno=11 (resource temporarily unavailable) (1µs)\n";
+	(void)state;
+
+	assert_int_equal(parse(eagain, &call), 1);
+	assert_int_equal(call.kind, GV_CLONE);
+	assert_int_equal(call.error, EAGAIN);
+	assert_null(gvtrace_denial(&call, &res, &op));
+	GvTrace *t = open_trace(dir, path, sizeof(path), &w);
+	put(w, FIRST, strlen(FIRST));
+	/* before a callback is set: read, nothing to call */
+	put(w, eagain, sizeof(eagain) - 1);
+	gvtrace_finish(t);
+	gvtrace_on_process_limit(t, on_limit);
+	put(w, lines, sizeof(lines) - 1);
+	gvtrace_finish(t);
+	assert_int_equal(process_limits, 0);
+	put(w, eagain, sizeof(eagain) - 1);
+	gvtrace_finish(t);
+	assert_int_equal(process_limits, 1);
+	close_trace(t, dir, path, w);
 }
 
 int main(void)
@@ -253,7 +451,8 @@ int main(void)
 	    cmocka_unit_test(test_hidden_file_read), cmocka_unit_test(test_writes),
 	    cmocka_unit_test(test_not_denials),      cmocka_unit_test(test_connects),
 	    cmocka_unit_test(test_other_lines),      cmocka_unit_test(test_tricky_paths),
-	    cmocka_unit_test(test_fifo_reader),
+	    cmocka_unit_test(test_forged_lines),     cmocka_unit_test(test_execs_and_seccomp),
+	    cmocka_unit_test(test_fifo_reader),      cmocka_unit_test(test_process_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

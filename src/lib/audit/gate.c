@@ -17,20 +17,25 @@ static const char *str_field(const json_t *fields, const char *name)
 	return json_string_value(json_object_get(fields, name)) ?: "";
 }
 
-/* The identity of a foldable event, or NULL: the fields SPEC §5 names for CapabilityDenied.
- * SandboxViolation does not fold: its detail says why a call is refused, not with which
- * arguments (socket(AF_PACKET) and socket(AF_KEY) read the same), so folding would merge
- * different attempts; the cap bounds it. */
+/* The identity of a foldable event, or NULL: the fields SPEC §5 names for CapabilityDenied
+ * (capability, resource, operation); for SandboxViolation its call, operation and detail (which
+ * names the refused argument of a conditional call: socket(AF_PACKET) is not
+ * socket(AF_KEY); runner/notify.c). Folded events read the same on the record, so folding
+ * loses nothing it would have shown; the pid is the latest one's. */
 static char *fold_key(const char *event, const json_t *fields)
 {
 	char *key = NULL;
+	int r;
 
-	if (!streq(event, "CapabilityDenied"))
+	if (streq(event, "CapabilityDenied"))
+		r = asprintf(&key, "D\x1f%s\x1f%s\x1f%s", str_field(fields, "capability"),
+		             str_field(fields, "resource"), str_field(fields, "operation"));
+	else if (streq(event, "SandboxViolation"))
+		r = asprintf(&key, "V\x1f%s\x1f%s\x1f%s", str_field(fields, "syscall"),
+		             str_field(fields, "operation"), str_field(fields, "detail"));
+	else
 		return NULL;
-	if (asprintf(&key, "%s\x1f%s\x1f%s", str_field(fields, "capability"),
-	             str_field(fields, "resource"), str_field(fields, "operation")) < 0)
-		return NULL;
-	return key;
+	return r < 0 ? NULL : key;
 }
 
 static bool is_exempt(const char *event)

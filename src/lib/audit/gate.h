@@ -43,8 +43,9 @@ typedef enum GateVerdict {
 typedef void (*GateWrite)(void *userdata, const char *event, json_t *fields);
 
 /* Whether EVENT (a static name) with FIELDS, happening at NOW_NS (CLOCK_MONOTONIC), is
- * written.  CapabilityDenied folds on (capability, resource, operation): the first is written, the
- * repeats within GATE_WINDOW_NS are counted and the next one written carries them in "repeated".
+ * written.  CapabilityDenied folds on (capability, resource, operation), SandboxViolation on
+ * (syscall, operation, detail): the first is written, the repeats within GATE_WINDOW_NS are
+ * counted and the next one written carries them in "repeated".
  * SandboxExit, EventsDropped and ResourceLimitExceeded (at most one per limit) are always written
  * and not counted; past LIMIT the others are dropped and counted.  Each written refusal stands for
  * 1 + its "repeated" occurrences. */

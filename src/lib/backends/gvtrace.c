@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,12 +18,15 @@
 
 #include "basic/macro.h"
 #include "egress/egress.h"
+#include "plan/syscall-filter.h"
 
-/* A line of the log is "I1125 18:36:19.289450   17229 strace.go:605] [   1:   1] COMM X
- * NAME(ARGS) = RET (0xRET) errno=N (TEXT) (DURATION)"; "E" lines are entries, "X" exits.
- * The arguments are the program's (paths are printed as they are): where a field could be
- * forged by what a program names, the parse takes the first or last occurrence so that only
- * the program's own record can be muddled, never another's access granted. */
+/* A message of the log is "I1125 18:36:19.289450   17229 strace.go:605] [   1:   1] COMM X
+ * NAME(ARGS) = RET (0xRET) errno=N (TEXT) (DURATION)"; "E" lines are entries, "X" exits; and,
+ * with --debug, "D... task_syscall.go:NNN] [   1:   1] Syscall N: denied by seccomp". The
+ * arguments are the program's (paths are printed as they are, newlines included): where a
+ * field could be forged by what a program names, the parse takes the last occurrence of what
+ * runsc writes after it, or tries each reading (gvtrace_denial), so that only the program's
+ * own record can be muddled, never a denial hidden. */
 #define LINE_MAX_LEN GVTRACE_LINE_MAX
 
 static const char *find_last(const char *s, const char *end, const char *needle)
@@ -34,22 +38,66 @@ static const char *find_last(const char *s, const char *end, const char *needle)
 	return NULL;
 }
 
-/* "[   1:   1] COMM X NAME(": the sandbox's pid and where NAME starts. */
-static const char *parse_head(const char *line, int *pid)
+static bool digits(const char *s, size_t n)
 {
-	const char *p = strstr(line, "strace.go:");
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+int gvtrace_header_pid(const char *line, size_t len)
+{
+	/* "Lmmdd hh:mm:ss.uuuuuu" then spaces, the pid, a space */
+	if (len < 24 || !strchr("IWEDF", line[0]) || line[0] == '\0' || !digits(line + 1, 4) ||
+	    line[5] != ' ' || !digits(line + 6, 2) || line[8] != ':' || !digits(line + 9, 2) ||
+	    line[11] != ':' || !digits(line + 12, 2) || line[14] != '.' || !digits(line + 15, 6) ||
+	    line[21] != ' ')
+		return -1;
+	size_t i = 22;
+	while (i < len && line[i] == ' ')
+		i++;
+	long pid = 0;
+	size_t d = i;
+	for (; i < len && i - d < 10 && line[i] >= '0' && line[i] <= '9'; i++)
+		pid = pid * 10 + (line[i] - '0');
+	return i > d && i < len && line[i] == ' ' && pid > 0 && pid <= INT_MAX ? (int)pid : -1;
+}
+
+/* "[   1:   1] " after "] ": the sandbox's pid; the rest after it in *REST. */
+static bool parse_task(const char *p, int *pid, const char **rest)
+{
 	char *end;
 
-	if (line[0] != 'I' || !p || !(p = strstr(p, "] [")))
-		return NULL;
+	if (strncmp(p, "] [", 3) != 0)
+		return false;
 	long v = strtol(p + 3, &end, 10);
 	if (end == p + 3 || *end != ':' || v <= 0 || v > INT_MAX)
-		return NULL;
+		return false;
 	*pid = (int)v;
 	p = strstr(end, "] ");
-	if (!p || !(p = strstr(p + 2, " X ")))
-		return NULL;
-	return p + 3;
+	if (!p)
+		return false;
+	*rest = p + 2;
+	return true;
+}
+
+/* "COMM X NAME(": where NAME starts. COMM (at most 15 bytes, the program's to name) may hold
+ * " X " itself: the last marker within its reach that a traced name follows. */
+static const char *parse_exit(const char *p, char name[static 16])
+{
+	const char *found = NULL;
+	for (size_t off = 0; off <= 16 && p[off]; off++) {
+		if (strncmp(p + off, " X ", 3) != 0)
+			continue;
+		size_t n = strspn(p + off + 3, "abcdefghijklmnopqrstuvwxyz0123456789_");
+		if (n > 0 && n < 16 && p[off + 3 + n] == '(') {
+			memcpy(name, p + off + 3, n);
+			name[n] = '\0';
+			found = p + off + 3;
+		}
+	}
+	return found;
 }
 
 /* The errno after ") = ... errno=N"; 0 when the call succeeded. */
@@ -94,22 +142,83 @@ static bool strip_mode_and_flags(const char *args, size_t *len, bool flags, bool
 	return true;
 }
 
-/* "0xADDR PATH" at ARGS[0, LEN): PATH into OUT. */
-static bool parse_path(const char *args, size_t len, char *out, size_t size)
+/* "0xADDR " at P (before END): its length, 0 if not one. */
+static size_t address_len(const char *p, const char *end)
 {
-	size_t hex;
+	if (end - p < 4 || memcmp(p, "0x", 2) != 0)
+		return 0;
+	size_t hex = strspn(p + 2, "0123456789abcdef");
+	return hex > 0 && p + 2 + hex < end && p[2 + hex] == ' ' ? 3 + hex : 0;
+}
 
-	if (len < 4 || memcmp(args, "0x", 2) != 0)
-		return false;
-	hex = strspn(args + 2, "0123456789abcdef");
-	if (hex == 0 || 2 + hex >= len || args[2 + hex] != ' ')
-		return false;
-	size_t n = len - 3 - hex;
-	if (n == 0 || n >= size)
-		return false;
-	memcpy(out, args + 3 + hex, n);
-	out[n] = '\0';
-	return strlen(out) == n;
+/* The readings of a path in T[0, LEN): it starts after "0xADDR " at the start (AT_START) or
+ * after any ", 0xADDR " (after a directory, itself the program's to name); it ends at LEN or,
+ * for an exec, before any ", 0xADDR [" (the argument vector). FN gets each reading; a
+ * non-zero return stops. */
+typedef int (*reading_fn)(void *userdata, const char *path, size_t len);
+
+/* A message with more readings than this (one stat each) is a program's muddle: recorded
+ * under its first reading rather than searched (which would let it stall the supervisor). */
+#define READINGS_MAX 64
+
+static int readings(const char *t, size_t len, bool at_start, bool exec, reading_fn fn,
+                    void *userdata)
+{
+	const char *end = t + len;
+	unsigned tried = 0;
+
+	for (const char *s = t; s < end; s++) {
+		size_t a;
+		if (at_start ? s != t : (s - t < 2 || memcmp(s - 2, ", ", 2) != 0))
+			continue;
+		if (!(a = address_len(s, end)))
+			continue;
+		const char *path = s + a;
+		if (!exec) {
+			if (++tried > READINGS_MAX)
+				return -E2BIG;
+			int r = fn(userdata, path, (size_t)(end - path));
+			if (r)
+				return r;
+			continue;
+		}
+		for (const char *e = path; e + 2 < end; e++) {
+			size_t b;
+			if (memcmp(e, ", ", 2) != 0 || !(b = address_len(e + 2, end)) ||
+			    e + 2 + b >= end || e[2 + b] != '[')
+				continue;
+			if (++tried > READINGS_MAX)
+				return -E2BIG;
+			int r = fn(userdata, path, (size_t)(e - path));
+			if (r)
+				return r;
+		}
+		if (at_start)
+			break;
+	}
+	return 0;
+}
+
+static int first_reading(void *userdata, const char *path, size_t len)
+{
+	GvCall *call = userdata;
+	if (len == 0 || len >= sizeof(call->path) || memchr(path, '\0', len))
+		return 0;
+	memcpy(call->path, path, len);
+	call->path[len] = '\0';
+	return 1;
+}
+
+/* CALL's arguments A[0, LEN) kept for gvtrace_denial; the first reading of its path. */
+static int keep_text(GvCall *call, const char *a, size_t len, bool at_start, bool exec)
+{
+	if (len >= sizeof(call->text))
+		return 0;
+	memcpy(call->text, a, len);
+	call->text[len] = '\0';
+	call->text_len = len;
+	call->at_start = at_start;
+	return readings(call->text, len, at_start, exec, first_reading, call) > 0 ? 1 : 0;
 }
 
 static int parse_open(const char *name, const char *args, size_t len, GvCall *call)
@@ -120,20 +229,14 @@ static int parse_open(const char *name, const char *args, size_t len, GvCall *ca
 	call->write = creat;
 	if (!strip_mode_and_flags(args, &len, !creat, &call->write))
 		return 0;
-	if (at) {
-		/* "DIRFD DIRPATH, 0xADDR PATH": the first ", 0x" after the directory */
-		char buf[LINE_MAX_LEN];
-		memcpy(buf, args, len);
-		buf[len] = '\0';
-		const char *p = strstr(buf, ", 0x");
-		if (!p)
-			return 0;
-		args += p + 2 - buf;
-		len -= (size_t)(p + 2 - buf);
-	}
-	return parse_path(args, len, call->path, sizeof(call->path)) ? 1 : 0;
+	return keep_text(call, args, len, !at, false);
 }
 
+static int parse_exec(const char *name, const char *args, size_t len, GvCall *call)
+{
+	call->kind = GV_EXEC;
+	return keep_text(call, args, len, streq(name, "execve"), true);
+}
 /* "... {Family: AF_INET, Addr: 10.1.2.3, Port: 80} ...": the address, formatted as the
  * native notifier does. */
 static int parse_connect(const char *args, GvCall *call)
@@ -176,52 +279,117 @@ static int parse_connect(const char *args, GvCall *call)
 	return 1;
 }
 
+/* "[   1:   1] Syscall N: denied by seccomp", the whole of the rest. */
+static int parse_seccomp(const char *p, GvCall *call)
+{
+	char *end;
+
+	if (strncmp(p, "Syscall ", 8) != 0)
+		return 0;
+	long nr = strtol(p + 8, &end, 10);
+	if (end == p + 8 || nr < 0 || nr > 4096 || !streq(end, ": denied by seccomp"))
+		return 0;
+	call->kind = GV_SECCOMP;
+	call->nr = (int)nr;
+	call->error = EPERM;
+	return 1;
+}
+
 int gvtrace_parse_line(const char *line, size_t len, GvCall *call)
 {
 	char buf[LINE_MAX_LEN];
 	char name[16];
-	int pid = 0;
+	const char *p, *rest;
+	int pid = 0, r;
 
 	*call = (GvCall){0};
-	if (len >= sizeof(buf) || memchr(line, '\0', len))
+	if (len >= sizeof(buf) || memchr(line, '\0', len) || gvtrace_header_pid(line, len) < 0)
 		return 0;
 	memcpy(buf, line, len);
 	buf[len] = '\0';
-	const char *p = parse_head(buf, &pid);
-	if (!p)
+	if (buf[0] == 'D' && (p = strstr(buf, " task_syscall.go:")) && (p = strchr(p, ']')) &&
+	    parse_task(p, &pid, &rest))
+		r = parse_seccomp(rest, call);
+	else if (buf[0] != 'I' || !(p = strstr(buf, " strace.go:")) || !(p = strchr(p, ']')) ||
+	         !parse_task(p, &pid, &rest) || !(p = parse_exit(rest, name)))
 		return 0;
-	size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_");
-	if (n == 0 || n >= sizeof(name) || p[n] != '(')
-		return 0;
-	memcpy(name, p, n);
-	name[n] = '\0';
-	const char *args = p + n + 1, *close = find_last(args, buf + len, ") = ");
-	if (!close)
-		return 0;
-	int error = parse_errno(close + 4);
-	if (error == 0)
-		return 0;
-	int r;
-	if (streq(name, "open") || streq(name, "openat") || streq(name, "creat"))
-		r = parse_open(name, args, (size_t)(close - args), call);
-	else if (streq(name, "connect")) {
-		buf[close - buf] = '\0';
-		r = parse_connect(args, call);
-	} else
-		return 0;
+	else {
+		const char *args = p + strlen(name) + 1,
+		           *close = find_last(args, buf + len, ") = ");
+		if (!close || (call->error = parse_errno(close + 4)) == 0)
+			return 0;
+		size_t n = (size_t)(close - args);
+		if (streq(name, "open") || streq(name, "openat") || streq(name, "creat"))
+			r = parse_open(name, args, n, call);
+		else if (streq(name, "execve") || streq(name, "execveat"))
+			r = parse_exec(name, args, n, call);
+		else if (streq(name, "connect")) {
+			buf[close - buf] = '\0';
+			r = parse_connect(args, call);
+		} else if (streq(name, "clone") || streq(name, "fork") || streq(name, "vfork")) {
+			call->kind = GV_CLONE;
+			r = 1;
+		} else
+			return 0;
+	}
 	if (r <= 0) {
 		*call = (GvCall){0};
 		return 0;
 	}
 	call->pid = pid;
-	call->error = error;
 	return 1;
 }
 
-const char *gvtrace_denial(const GvCall *call, const char **resource, const char **operation)
+/* Outside gVisor's own /proc, /sys and /dev, and absolute (a relative path cannot be told
+ * from here). */
+static bool host_path(const char *path)
 {
+	return path[0] == '/' && !path_under(path, "/proc") && !path_under(path, "/sys") &&
+	       !path_under(path, "/dev");
+}
+
+typedef struct Reading {
+	GvCall *call;
+	bool found;
+} Reading;
+
+/* A reading that the host has (what the sandbox refused to show or to run). */
+static int host_has(void *userdata, const char *path, size_t len)
+{
+	Reading *r = userdata;
 	struct stat st;
 
+	if (first_reading(r->call, path, len) == 0 || !host_path(r->call->path) ||
+	    stat(r->call->path, &st) < 0)
+		return 0;
+	r->found = true;
+	return 1;
+}
+
+static const char *exec_denial(GvCall *call, const char **resource, const char **operation)
+{
+	Reading r = {.call = call};
+	char first[PATH_MAX];
+
+	if (call->error != EACCES && call->error != ENOENT)
+		return NULL;
+	(void)snprintf(first, sizeof(first), "%s", call->path);
+	int n = readings(call->text, call->text_len, call->at_start, true, host_has, &r);
+	/* EACCES: the sandbox has the file and would not run it (noexec: not granted) */
+	if (!r.found && (call->error == EACCES || n == -E2BIG))
+		(void)snprintf(call->path, sizeof(call->path), "%s", first);
+	else if (!r.found)
+		return NULL;
+	*resource = call->path;
+	*operation = "execute";
+	return "EXTERNAL_COMMAND";
+}
+
+const char *gvtrace_denial(GvCall *call, const char **resource, const char **operation)
+{
+	if (call->kind == GV_SECCOMP ||
+	    call->kind == GV_CLONE) /* a limit: gvtrace_on_process_limit */
+		return NULL;
 	if (call->kind == GV_CONNECT) {
 		/* gVisor's loopback is its own netstack's (or, with network grants, the
 		 * namespace holding only the proxy): nothing of the host's is reached there */
@@ -231,14 +399,21 @@ const char *gvtrace_denial(const GvCall *call, const char **resource, const char
 		*operation = "connect";
 		return "NETWORK_CONNECT";
 	}
-	/* /proc, /sys and /dev are gVisor's own; relative paths cannot be told from here */
-	if (call->path[0] != '/' || path_under(call->path, "/proc") ||
-	    path_under(call->path, "/sys") || path_under(call->path, "/dev"))
-		return NULL;
-	/* a write to what the sandbox shows read-only; or hidden: the sandbox does not show
-	 * what the host has */
+	if (call->kind == GV_EXEC)
+		return exec_denial(call, resource, operation);
+	/* a write to what the sandbox shows read-only: the first reading; or hidden: a
+	 * reading that the host has */
 	bool write = call->write || call->error == EROFS;
-	if (call->error != EROFS && !(call->error == ENOENT && stat(call->path, &st) == 0))
+	if (call->error == ENOENT) {
+		Reading r = {.call = call};
+		char first[PATH_MAX];
+		(void)snprintf(first, sizeof(first), "%s", call->path);
+		int n = readings(call->text, call->text_len, call->at_start, false, host_has, &r);
+		if (!r.found && n != -E2BIG)
+			return NULL;
+		if (!r.found)
+			(void)snprintf(call->path, sizeof(call->path), "%s", first);
+	} else if (call->error != EROFS || !host_path(call->path))
 		return NULL;
 	*resource = call->path;
 	*operation = write ? "write" : "read";
@@ -248,18 +423,31 @@ const char *gvtrace_denial(const GvCall *call, const char **resource, const char
 /* How long lines may gather in the FIFO between reads (see gvtrace_poll_fd). */
 #define BATCH_NS (10ULL * 1000 * 1000)
 
+/* Of a message longer than the buffer, the end kept (the result, after the path). */
+#define TAIL_LEN 512
+
 struct GvTrace {
 	int fd;
 	uint64_t last_read_ns;
 	char path[PATH_MAX];
 	gvtrace_deny_fn deny;
+	void (*process_limit)(void *userdata);
+	gvtrace_violation_fn violation;
 	void *userdata;
-	bool skipping; /* inside a line too long for the buffer */
-	size_t len;
+	int sentry_pid; /* from the log's first line; 0 before it */
+	bool in_line;   /* the buffer's start continues a line longer than it */
+	size_t len;     /* read, not yet split into lines */
+	bool have_msg;  /* a message is gathering */
+	bool cut;       /* ... longer than MSG's head: its end is in TAIL */
+	size_t msg_len; /* its head */
+	size_t tail_len;
 	char buf[LINE_MAX_LEN];
+	char msg[LINE_MAX_LEN];
+	char tail[TAIL_LEN];
 };
 
-int gvtrace_new(const char *path, gvtrace_deny_fn deny, void *userdata, GvTrace **ret)
+int gvtrace_new(const char *path, gvtrace_deny_fn deny, gvtrace_violation_fn violation,
+                void *userdata, GvTrace **ret)
 {
 	GvTrace *t = calloc(1, sizeof(*t));
 
@@ -268,6 +456,7 @@ int gvtrace_new(const char *path, gvtrace_deny_fn deny, void *userdata, GvTrace 
 		return -ENOMEM;
 	(void)snprintf(t->path, sizeof(t->path), "%s", path);
 	t->deny = deny;
+	t->violation = violation;
 	t->userdata = userdata;
 	/* read-write: never end-of-file before runsc opens it, nor between its writers */
 	if (mkfifo(path, 0600) < 0 || (t->fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0) {
@@ -307,16 +496,91 @@ int gvtrace_poll_fd(const GvTrace *t, int *wait_ms)
 	return -1;
 }
 
-static void handle_line(GvTrace *t, const char *line, size_t len)
+static void handle_message(GvTrace *t, const char *msg, size_t len)
 {
 	GvCall call;
 	const char *resource = NULL, *operation = NULL;
+	char name[64];
 
-	if (gvtrace_parse_line(line, len, &call) <= 0)
+	if (gvtrace_parse_line(msg, len, &call) <= 0)
 		return;
+	if (call.kind == GV_CLONE) {
+		if (call.error == EAGAIN && t->process_limit)
+			t->process_limit(t->userdata);
+		return;
+	}
+	if (call.kind == GV_SECCOMP) {
+		if (t->violation)
+			t->violation(
+			    t->userdata,
+			    filter_syscall_name(AUDIT_ARCH_X86_64, call.nr, name, sizeof(name)),
+			    "refused by the seccomp allow-list (gVisor: its arguments are "
+			    "not logged)",
+			    call.pid);
+		return;
+	}
 	const char *cap = gvtrace_denial(&call, &resource, &operation);
 	if (cap)
 		t->deny(t->userdata, cap, resource, operation, call.pid);
+}
+
+/* The gathered message, read and forgotten. */
+static void flush_message(GvTrace *t)
+{
+	if (!t->have_msg)
+		return;
+	if (t->cut) {
+		memcpy(t->msg + t->msg_len, t->tail, t->tail_len);
+		t->msg_len += t->tail_len;
+	}
+	handle_message(t, t->msg, t->msg_len);
+	t->have_msg = t->cut = false;
+	t->msg_len = t->tail_len = 0;
+}
+
+static void append(GvTrace *t, const char *data, size_t n)
+{
+	size_t head = sizeof(t->msg) - TAIL_LEN - 1;
+
+	if (!t->cut) {
+		size_t k = MIN(n, head - t->msg_len);
+		memcpy(t->msg + t->msg_len, data, k);
+		t->msg_len += k;
+		data += k;
+		n -= k;
+		if (n == 0)
+			return;
+		t->cut = true;
+	}
+	if (n >= TAIL_LEN) {
+		memcpy(t->tail, data + n - TAIL_LEN, TAIL_LEN);
+		t->tail_len = TAIL_LEN;
+		return;
+	}
+	size_t keep = MIN(t->tail_len, TAIL_LEN - n);
+	memmove(t->tail, t->tail + t->tail_len - keep, keep);
+	memcpy(t->tail + keep, data, n);
+	t->tail_len = keep + n;
+}
+
+/* DATA[0, N): a line's start (START) or the rest of a long one. A line with the Sentry's
+ * header starts a message; any other continues the one before (a path's newline). */
+static void add_piece(GvTrace *t, const char *data, size_t n, bool start)
+{
+	if (start) {
+		int pid = gvtrace_header_pid(data, n);
+		if (t->sentry_pid == 0 && pid > 0)
+			t->sentry_pid = pid; /* the first line: runsc's, before the program */
+		if (pid > 0 && pid == t->sentry_pid) {
+			flush_message(t);
+			t->have_msg = true;
+		} else if (t->have_msg)
+			append(t, "\n", 1);
+		else
+			return; /* before any message of the Sentry's: not ours */
+	}
+	if (t->have_msg)
+		append(t, data, n);
 }
 
 void gvtrace_dispatch(GvTrace *t)
@@ -333,19 +597,34 @@ void gvtrace_dispatch(GvTrace *t)
 		size_t start = 0;
 		for (char *nl; (nl = memchr(t->buf + start, '\n', t->len - start));) {
 			size_t end = (size_t)(nl - t->buf);
-			if (!t->skipping)
-				handle_line(t, t->buf + start, end - start);
-			t->skipping = false;
+			add_piece(t, t->buf + start, end - start, !t->in_line);
+			t->in_line = false;
 			start = end + 1;
 		}
 		memmove(t->buf, t->buf + start, t->len - start);
 		t->len -= start;
-		if (t->len ==
-		    sizeof(t->buf)) { /* a line longer than the buffer: not ours to read */
-			t->skipping = true;
+		if (t->len == sizeof(t->buf)) { /* a line longer than the buffer: its part */
+			add_piece(t, t->buf, t->len, !t->in_line);
+			t->in_line = true;
 			t->len = 0;
 		}
 	}
+}
+
+void gvtrace_on_process_limit(GvTrace *t, void (*fn)(void *userdata))
+{
+	t->process_limit = fn;
+}
+
+void gvtrace_finish(GvTrace *t)
+{
+	if (!t)
+		return;
+	gvtrace_dispatch(t);
+	if (t->len > 0) /* a last line without its newline */
+		add_piece(t, t->buf, t->len, !t->in_line);
+	t->len = 0;
+	flush_message(t);
 }
 
 void gvtrace_free(GvTrace *t)

@@ -242,6 +242,8 @@ int oci_bundle_create(Plan *p, const OciOptions *o, OciBundle *b, ob_error *rete
 		r = make_dir(files, 0700, (uid_t)-1);
 	if (r >= 0)
 		r = populate(p, root, files, userns ? p->id_base : (uid_t)-1);
+	if (r >= 0 && o->gvisor && p->landlock_abi > 0)
+		r = oci_exec_populate(p, b->dir);
 	if (r >= 0 && userns)
 		r = attach_trees(p, b->dir);
 	if (r >= 0 && userns && p->n_overlays)

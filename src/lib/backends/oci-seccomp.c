@@ -57,12 +57,27 @@ static json_t *oci_notify_rule(const char *name, json_t *args)
 	return r;
 }
 
+/* The calls that write by path (runner/notify-write.c): observed where a listener exists. */
+static bool oci_observed_write(const char *name)
+{
+	return syscall_in_list(syscalls_observed_writes, syscalls_observed_writes_n, name);
+}
+
+/* Is NAME one of the observed calls that cond_unobserved limits without a listener? */
+static bool oci_unobserved_limited(const char *name)
+{
+	for (size_t i = 0; i < cond_unobserved_n; i++)
+		if (streq(cond_unobserved[i].name, name))
+			return true;
+	return false;
+}
+
 /* Allowed outright or by the conditional rules (whose refused uses are added apart). */
 static bool oci_not_notified(const FilterProfile *prof, const char *name)
 {
 	if (filter_profile_has(prof->allow, name))
 		return true;
-	if (filter_profile_has(prof->deny, name))
+	if (filter_profile_has(prof->deny, name) || oci_observed_write(name))
 		return false;
 	return (syscall_in_list(syscalls_allowed, syscalls_allowed_n, name) &&
 	        !syscall_in_list(syscalls_observed, syscalls_observed_n, name)) ||
@@ -94,8 +109,8 @@ static void oci_add_cond_refusals(json_t *rules, const FilterProfile *prof)
 	for (size_t i = 0; i < cond_refusals_n; i++) {
 		const CondRule *c = &cond_refusals[i];
 		if (filter_profile_has(prof->deny, c->name) ||
-		    filter_profile_has(prof->allow, c->name))
-			continue;
+		    filter_profile_has(prof->allow, c->name) || oci_observed_write(c->name))
+			continue; /* notified whatever the arguments (oci_notified_names) */
 		(void)json_array_append_new(
 		    rules,
 		    oci_notify_rule(c->name, json_pack("[o]", oci_arg(c->cmp[0].arg, c->cmp[0].op,
@@ -125,12 +140,15 @@ json_t *oci_seccomp_json(const FilterProfile *prof, const char *listener)
 	 * natively (each listed: runc takes no notification as the default action; what stays
 	 * EPERM unrecorded is in docs/design/backends.md). Without one nobody observes: the
 	 * observed calls are plainly allowed (the layout and the kernel's fences decide); sendto
-	 * keeps its Fast Open check below. */
+	 * keeps its Fast Open check below, sendmsg and sendmmsg theirs (cond_unobserved). With
+	 * one the calls that write by path are observed too, as natively. */
 	for (size_t i = 0; i < syscalls_allowed_n; i++)
-		if (!filter_profile_has(prof->deny, syscalls_allowed[i]))
+		if (!filter_profile_has(prof->deny, syscalls_allowed[i]) &&
+		    !(listener && oci_observed_write(syscalls_allowed[i])))
 			(void)json_array_append_new(names, json_string(syscalls_allowed[i]));
 	for (size_t i = 0; !listener && i < syscalls_observed_n; i++)
-		if (!streq(syscalls_observed[i], "sendto"))
+		if (!streq(syscalls_observed[i], "sendto") &&
+		    !oci_unobserved_limited(syscalls_observed[i]))
 			(void)json_array_append_new(names, json_string(syscalls_observed[i]));
 	for (size_t i = 0; !listener && i < syscalls_observed_files_n; i++)
 		(void)json_array_append_new(names, json_string(syscalls_observed_files[i]));
@@ -140,17 +158,24 @@ json_t *oci_seccomp_json(const FilterProfile *prof, const char *listener)
 	    rules, json_pack("{s:o, s:s}", "names", names, "action", "SCMP_ACT_ALLOW"));
 	for (size_t i = 0; i < cond_rules_n; i++) {
 		const CondRule *c = &cond_rules[i];
-		json_t *args = json_array();
-		if (filter_profile_has(prof->deny, c->name)) {
-			json_decref(args);
+		if (filter_profile_has(prof->deny, c->name) ||
+		    (listener && oci_observed_write(c->name)))
 			continue;
-		}
+		json_t *args = json_array();
 		/* without a listener sendto with an address is a plain send: nobody to check it */
 		unsigned n = streq(c->name, "sendto") && !listener ? 1 : c->n;
 		for (unsigned k = 0; k < n; k++)
 			(void)json_array_append_new(
 			    args, oci_arg(c->cmp[k].arg, c->cmp[k].op, c->cmp[k].a, c->cmp[k].b));
 		(void)json_array_append_new(rules, oci_rule(c->name, args));
+	}
+	for (size_t i = 0; !listener && i < cond_unobserved_n; i++) {
+		const CondRule *c = &cond_unobserved[i];
+		if (!filter_profile_has(prof->deny, c->name))
+			(void)json_array_append_new(
+			    rules,
+			    oci_rule(c->name, json_pack("[o]", oci_arg(c->cmp[0].arg, c->cmp[0].op,
+			                                               c->cmp[0].a, c->cmp[0].b))));
 	}
 	for (size_t i = 0; !filter_profile_has(prof->deny, "ioctl") && i < ioctl_ranges_n; i++)
 		for (uint64_t lo = ioctl_ranges[i][0]; lo <= ioctl_ranges[i][1];) {

@@ -48,7 +48,8 @@ static json_t *mount_options(unsigned long flags, const char *data, bool bind)
 	return o;
 }
 
-static json_t *oci_mounts(const Plan *p, const char *bundle, bool trees, const char *helper)
+static json_t *oci_mounts(const Plan *p, const char *bundle, bool trees, const char *helper,
+                          bool exec_view)
 {
 	json_t *m = json_array();
 	size_t nfile = 0;
@@ -63,11 +64,14 @@ static json_t *oci_mounts(const Plan *p, const char *bundle, bool trees, const c
 			/* in a user namespace, the tree the supervisor opened (and id-mapped, for
 			 * a grant), attached in the bundle (oci_bundle_create) */
 			(void)snprintf(src, sizeof(src), "%s/binds/%zu", bundle ? bundle : "", i);
+			unsigned long noexec = exec_view && oci_exec_noexec(p, s) ? MS_NOEXEC : 0;
 			(void)json_array_append_new(
 			    m,
 			    json_pack("{s:s, s:s, s:s, s:o}", "destination", s->dest, "type",
 			              "bind", "source", trees && bundle ? src : s->src, "options",
-			              mount_options(s->flags | MS_NOSUID, NULL, true)));
+			              mount_options(s->flags | MS_NOSUID | noexec, NULL, true)));
+			if (exec_view)
+				oci_exec_hide(p, s, m, bundle);
 			break;
 		case STEP_TMPFS:
 		case STEP_PROC:
@@ -106,6 +110,8 @@ static json_t *oci_mounts(const Plan *p, const char *bundle, bool trees, const c
 			break;
 		}
 	}
+	if (exec_view)
+		oci_exec_binds(p, m);
 	/* last, in the plan's /dev tmpfs: under mode rx or rwx the root is the host's, where
 	 * the runtime could not (and must not) make a mount point */
 	if (helper)
@@ -222,6 +228,8 @@ json_t *oci_config(const Plan *p, const OciOptions *opt, const char *bundle)
 	                       oci_resources(p, opt->gvisor), "seccomp",
 	                       oci_seccomp_json(opt->seccomp, opt->listener), "maskedPaths", masked,
 	                       "readonlyPaths", readonly);
+	if (lx && opt->cgroups_path)
+		(void)json_object_set_new(lx, "cgroupsPath", json_string(opt->cgroups_path));
 	if (lx && userns) {
 		(void)json_array_append_new(ns, json_pack("{s:s}", "type", "user"));
 		(void)json_object_set_new(lx, "uidMappings", oci_idmap(p));
@@ -230,5 +238,7 @@ json_t *oci_config(const Plan *p, const OciOptions *opt, const char *bundle)
 	return json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o}", "ociVersion", "1.0.2",
 	                 "process", oci_process(p, helper, opt->rootless), "root", "path", "rootfs",
 	                 "readonly", true, "hostname", "sandbox", "mounts",
-	                 oci_mounts(p, bundle, userns, helper ? opt->helper : NULL), "linux", lx);
+	                 oci_mounts(p, bundle, userns, helper ? opt->helper : NULL,
+	                            opt->gvisor && p->landlock_abi > 0),
+	                 "linux", lx);
 }

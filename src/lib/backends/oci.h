@@ -41,8 +41,10 @@ typedef struct OciOptions {
 	const char *netns;  /* the network namespace to join (a path), or NULL: a new, empty one */
 	const char *helper; /* omnibase-exec on the host: the container's first program, applying
 	                     * the plan's Landlock rules (NULL: no Landlock) */
-	const char *listener; /* a unix socket the runtime sends the seccomp listener to: the
-	                       * supervisor observes as natively (NULL: refusals are EPERM) */
+	const char *listener;     /* a unix socket the runtime sends the seccomp listener to: the
+	                           * supervisor observes as natively (NULL: refusals are EPERM) */
+	const char *cgroups_path; /* linux.cgroupsPath: a cgroup the supervisor made (NULL: the
+	                           * runtime's own choice) */
 } OciOptions;
 
 /* Does the runtime make DEST itself (/dev's default devices and links)? */
@@ -63,6 +65,20 @@ bool oci_userns(const Plan *plan, const OciOptions *o);
 json_t *oci_seccomp_json(const FilterProfile *prof, const char *listener);
 
 json_t *oci_config(const Plan *plan, const OciOptions *o, const char *bundle);
+
+/* gVisor has no Landlock: the exec allow-list by its mounts (oci-exec.c), for a plan with
+ * Landlock rules. Is the bind S mounted noexec (all but a directory an exec rule names)? */
+bool oci_exec_noexec(const Plan *p, const MountStep *s);
+/* Mode sandbox: after the bind S, into M, over each directory of the PATH that S shows (the
+ * bin directories), the bundle's directory of the names an exec rule needs there: none of
+ * their other programs visible. BUNDLE NULL: --dry-run. */
+void oci_exec_hide(const Plan *p, const MountStep *s, json_t *m, const char *bundle);
+/* Those directories in BUNDLE/bin/N: the exec rules' files as empty files (mount points),
+ * the symlinks on the way to them as symlinks. 0 or -errno. */
+int oci_exec_populate(const Plan *p, const char *bundle);
+/* Into M, each file an exec rule names bound executable at its place (and under the name the
+ * rule gives it, when that is another), after every other mount. */
+void oci_exec_binds(const Plan *p, json_t *m);
 
 /* Makes the bundle for PLAN, first removing the bundles killed supervisors left. With
  * oci_userns(), every bind oci_bind_in_bundle() names must have been opened

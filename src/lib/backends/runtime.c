@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +25,10 @@
 #include "basic/fdpass.h"
 #include "basic/macro.h"
 #include "egress/proxy.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 static const char *const runtime_names[OB_BACKEND_MAX] = {
     [OB_BACKEND_GVISOR] = "runsc",
@@ -136,11 +141,14 @@ static size_t global_args(ob_backend backend, const char *runtime, const char *s
 }
 
 int backend_start(ob_backend backend, const char *runtime, const char *dir, const char *id,
-                  bool netns, const char *trace, const int out[2], pid_t *ret)
+                  bool netns, const char *trace, const int stdio[3], pid_t *ret)
 {
 	char state[4096], pidfile[4096], log[4096 + 16];
 	char *argv[24];
 
+	for (int i = 0; i < 3; i++)
+		if (stdio[i] < 3) /* ours, never the caller's 0-2 */
+			return -EBADF;
 	(void)snprintf(state, sizeof(state), "%s/state", dir);
 	(void)snprintf(pidfile, sizeof(pidfile), "%s/pid", dir);
 	size_t k = global_args(backend, runtime, state, netns, argv);
@@ -149,6 +157,8 @@ int backend_start(ob_backend backend, const char *runtime, const char *dir, cons
 		 * FIFO); the other runsc commands log nothing there */
 		(void)snprintf(log, sizeof(log), "--debug-log=%s", trace);
 		argv[k++] = (char *)"--strace";
+		/* the Sentry's "Syscall N: denied by seccomp" is a debug message */
+		argv[k++] = (char *)"--debug";
 		argv[k++] = (char *)"--strace-syscalls=" GVTRACE_SYSCALLS;
 		argv[k++] = log;
 		argv[k++] = (char *)"--debug-command=boot";
@@ -164,9 +174,12 @@ int backend_start(ob_backend backend, const char *runtime, const char *dir, cons
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		for (int i = 0; i < 2; i++)
-			if (out[i] >= 0 && dup2(out[i], STDOUT_FILENO + i) < 0)
+		for (int i = 0; i < 3; i++)
+			if (dup2(stdio[i], STDIN_FILENO + i) < 0)
 				_exit(125);
+		/* nothing else of the caller's reaches the runtime (what it leaves open, runc
+		 * and runsc hand on to the container) */
+		(void)syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 		if (!runtime_view(backend)) {
 			(void)dprintf(STDERR_FILENO,
 			              "omnibase: cannot prepare %s's mount namespace: %m\n",

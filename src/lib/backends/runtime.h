@@ -17,11 +17,13 @@ bool backend_find(ob_backend backend, char *path, size_t size);
 void backend_version(ob_backend backend, char *buf, size_t size);
 
 /* Starts "RUNTIME run" of the bundle DIR as container ID, its state under DIR/state, its
- * container's pid written to DIR/pid once started, with stdout and stderr on OUT (or the
- * caller's when -1); NETNS: the bundle joins a network namespace of ours; TRACE (gVisor): the
- * FIFO runsc writes its strace log to (gvtrace.h), or NULL. The runtime's pid in *RET. */
+ * container's pid written to DIR/pid once started, with stdin, stdout and stderr on STDIO:
+ * pipes of ours, never the caller's own descriptors (every runtime fchown()s its stdio to the
+ * container's ids; -EBADF when one is missing). NETNS: the bundle joins a network namespace of
+ * ours; TRACE (gVisor): the FIFO runsc writes its strace log to (gvtrace.h), or NULL. The
+ * runtime's pid in *RET. */
 int backend_start(ob_backend backend, const char *runtime, const char *dir, const char *id,
-                  bool netns, const char *trace, const int out[2], pid_t *ret);
+                  bool netns, const char *trace, const int stdio[3], pid_t *ret);
 /* Did the container start (its pid file was written)? A runtime that ends without it
  * failed before the program ran: exit 125, not the program's status. */
 bool backend_started(const char *dir);

@@ -607,6 +607,7 @@ int tconnect_handle(Tconnect *t, int notify_fd, const struct seccomp_notif *req,
 		return 1;
 	}
 	int type = sockopt_int(sock, SOL_SOCKET, SO_TYPE);
+	int proto = sockopt_int(sock, SOL_SOCKET, SO_PROTOCOL);
 	int domain = sockopt_int(sock, SOL_SOCKET, SO_DOMAIN);
 	int r = type < 0 ? type : domain < 0 ? domain : screen(t, req, sock, domain, sa, len);
 	if (r == TCONNECT_CONTINUE)
@@ -628,10 +629,11 @@ int tconnect_handle(Tconnect *t, int notify_fd, const struct seccomp_notif *req,
 		 * recorded at sendto), and glibc's getaddrinfo connects one to each answer to
 		 * order them (RFC 6724): a record of every lookup would be noise */
 		answer(t, req->id, -EACCES);
-	} else if (type != SOCK_STREAM) {
+	} else if (type != SOCK_STREAM || (proto != IPPROTO_TCP && proto != IPPROTO_MPTCP)) {
+		/* TCP and MPTCP ignore a send's address (notify-send.c), SCTP does not */
 		deny(t, (const struct sockaddr *)&check,
 		     type == SOCK_DGRAM ? "UDP only to the sandbox's DNS stub"
-		                        : "only stream sockets are connected out",
+		                        : "only TCP stream sockets are connected out",
 		     req->pid);
 		answer(t, req->id, -EACCES);
 	} else if (!decide(t, (const struct sockaddr *)&check, port, &d, name, sizeof(name))) {

@@ -355,7 +355,7 @@ int fs_rules_build(Plan *p, const ob_capset *caps, const ob_context *ctx, const 
 
 /* GCOVR_EXCL_START: runs after clone, inside the sandbox, where the build tree (and so the
  * coverage counters) is out of reach, like spawn.c; tests/integration exercises it. */
-int fs_rules_apply(const Plan *p, const char **failed)
+int fs_rules_apply(const Plan *p, const char **failed, int *ret_ruleset)
 {
 	int abi = p->landlock_abi;
 	struct ll_ruleset_attr attr = {.handled_access_fs = handled_fs(abi)};
@@ -404,11 +404,16 @@ int fs_rules_apply(const Plan *p, const char **failed)
 		}
 	}
 	int r = (int)syscall(SYS_landlock_restrict_self, ruleset, 0);
-	(void)close(ruleset);
 	if (r < 0) {
 		*failed = "landlock_restrict_self";
-		return -errno;
+		r = -errno;
+		(void)close(ruleset);
+		return r;
 	}
+	if (ret_ruleset)
+		*ret_ruleset = ruleset;
+	else
+		(void)close(ruleset);
 	return 0;
 }
 /* GCOVR_EXCL_STOP */

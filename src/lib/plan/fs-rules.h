@@ -10,5 +10,6 @@ int fs_rules_abi(void);
 int fs_rules_build(Plan *p, const ob_capset *caps, const ob_context *ctx, const char *host_path,
                    ob_error *reterr);
 /* Applies P's rules to the calling process (after no_new_privs, before execve). No
- * allocation. On failure *failed names the rule or call. */
-int fs_rules_apply(const Plan *p, const char **failed);
+ * allocation. On failure *failed names the rule or call. With RET_RULESET the ruleset's fd
+ * (close-on-exec) is kept there, for the supervisor's open broker (runner/notify-broker.h). */
+int fs_rules_apply(const Plan *p, const char **failed, int *ret_ruleset);

@@ -178,7 +178,7 @@ bool filter_is_observed(int nr, bool files)
 	/* Numbers, not names: this runs for every notification. */
 	static const int calls[] = {
 	    __NR_execve,       __NR_execveat, __NR_connect,   __NR_bind,      __NR_listen,
-	    __NR_sendto,       __NR_openat,
+	    __NR_sendto,       __NR_sendmsg,  __NR_sendmmsg,  __NR_openat,
 #ifdef __NR_open
 	    __NR_open,         __NR_creat,
 #endif
@@ -229,8 +229,13 @@ json_t *filter_profile_json(const FilterProfile *prof, bool files)
 			                            json_string(syscalls_refused_examples[i]));
 	for (size_t i = 0; i < syscalls_observed_n; i++)
 		(void)json_array_append_new(obs, json_string(syscalls_observed[i]));
+	for (size_t i = 0; i < syscalls_observed_writes_n; i++)
+		if (seccomp_syscall_resolve_name(syscalls_observed_writes[i]) != __NR_SCMP_ERROR)
+			(void)json_array_append_new(obs, json_string(syscalls_observed_writes[i]));
 	for (size_t i = 0; files && i < syscalls_observed_files_n; i++)
-		(void)json_array_append_new(obs, json_string(syscalls_observed_files[i]));
+		if (!syscall_in_list(syscalls_observed_writes, syscalls_observed_writes_n,
+		                     syscalls_observed_files[i]))
+			(void)json_array_append_new(obs, json_string(syscalls_observed_files[i]));
 	return json_pack(
 	    "{s:s, s:o, s:[s,s,s,s,s,s,s], s:o, s:o, s:s}", "default",
 	    "refused (EPERM) and recorded as SandboxViolation", "allowed", allow, "conditional",

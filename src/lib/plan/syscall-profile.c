@@ -56,10 +56,11 @@ static int profile_list(const char *data, size_t len, const char *name, const js
 			                    s ? "unknown system call name" : "expected a string",
 			                    reterr);
 		if (syscall_in_list(syscalls_observed, syscalls_observed_n, s))
-			return profile_fail(data, len, name, path,
-			                    "exec, connect, open and memfd_create are observed by "
-			                    "the supervisor and cannot be changed here",
-			                    reterr);
+			return profile_fail(
+			    data, len, name, path,
+			    "exec, connect, sends, open and memfd_create are observed "
+			    "by the supervisor and cannot be changed here",
+			    reterr);
 		if (!((*ret)[i] = strdup(s)))
 			return -ENOMEM;
 	}

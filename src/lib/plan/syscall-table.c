@@ -357,6 +357,8 @@ const char *const syscalls_refused_examples[] = {
 const char *const syscalls_observed[] = {
     "execve", "execveat", "connect", "bind", "listen", "sendto", "open", "openat", "openat2",
     "creat",
+    /* every one: the destination is in memory (msg_name), out of a filter's reach */
+    "sendmsg", "sendmmsg",
     /* security.* and trusted.* names refused and recorded; the others let through */
     "setxattr", "lsetxattr", "fsetxattr", "memfd_create"};
 /* Observed too when a writable SQLite database's side files are handled (dbfiles.c). */
@@ -364,10 +366,10 @@ const char *const syscalls_observed_files[] = {"unlink",    "unlinkat",   "acces
                                                "faccessat", "faccessat2", "stat",
                                                "lstat",     "newfstatat", "statx"};
 
-/* Natively, the calls that write by path without opening are observed too: the supervisor
- * records those the layout refuses (EROFS, a hidden directory; runner/notify-write.c). Still
- * in syscalls_allowed (and the mode rules below) for the OCI backends, whose filter the
- * supervisor does not see these through. */
+/* Where a listener exists (natively; runc and crun with one), the calls that write by path
+ * without opening are observed too: the supervisor records those the layout refuses (EROFS, a
+ * hidden directory; runner/notify-write.c). Still in syscalls_allowed (and the mode rules
+ * below) for an OCI runtime without a listener. */
 const char *const syscalls_observed_writes[] = {
     "mkdir",     "mkdirat",  "rmdir",     "unlink",   "unlinkat",  "rename",   "renameat",
     "renameat2", "link",     "linkat",    "symlink",  "symlinkat", "mknod",    "mknodat",
@@ -397,10 +399,10 @@ const CondRule cond_rules[] = {
      * are the ranges below) */
     {"ioctl", 1, {{1, SCMP_CMP_MASKED_EQ, 0xffffffff80000000ULL, 0xffffffff80000000ULL}}},
     /* sends: never TCP Fast Open (a connect inside a send, around the trap on connect);
-     * natively, sendto with an address goes to the supervisor (the second comparison) */
+     * natively, sendto with an address goes to the supervisor (the second comparison).
+     * sendmsg and sendmmsg are observed (the supervisor refuses Fast Open there): their
+     * rules are cond_unobserved's */
     {"sendto", 2, {{3, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, 0}, {4, SCMP_CMP_EQ, 0, 0}}},
-    {"sendmsg", 1, {{2, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, 0}}},
-    {"sendmmsg", 1, {{3, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, 0}}},
     /* modes without the set-user-ID and set-group-ID bits: what the program makes through
      * an id-mapped grant belongs to the caller on the host, who may be root (SPEC §3) */
     {"chmod", 1, {{1, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0}}},
@@ -414,6 +416,13 @@ const CondRule cond_rules[] = {
      * the exec allow-list (Landlock does not check internal file systems). Without it the
      * call goes to the supervisor, which makes the memfd sealed (notify-exec.c). */
     {"memfd_create", 1, {{1, SCMP_CMP_MASKED_EQ, MFD_NOEXEC_SEAL, MFD_NOEXEC_SEAL}}},
+};
+
+/* Observed calls' own limits, where nobody observes them (an OCI runtime without a listener):
+ * sendmsg and sendmmsg without TCP Fast Open. */
+const CondRule cond_unobserved[] = {
+    {"sendmsg", 1, {{2, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, 0}}},
+    {"sendmmsg", 1, {{3, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, 0}}},
 };
 
 /* The uses the rules above refuse, for the runtimes that take no notification as the default
@@ -458,8 +467,6 @@ const CondRule cond_refusals[] = {
     {"ioctl", 1, {{1, SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX}}},
     {"sendto", 1, {{3, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, MSG_FASTOPEN}}},
     {"sendto", 1, {{4, SCMP_CMP_NE, 0, 0}}}, /* to an address: observed */
-    {"sendmsg", 1, {{2, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, MSG_FASTOPEN}}},
-    {"sendmmsg", 1, {{3, SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, MSG_FASTOPEN}}},
     /* either privileged mode bit (the two rules overlap where both are set: both notify) */
     PRIV_MODE_RULES("chmod", 1),
     PRIV_MODE_RULES("fchmod", 1),
@@ -493,6 +500,7 @@ const size_t syscalls_observed_n = ELEMENTSOF(syscalls_observed);
 const size_t syscalls_observed_files_n = ELEMENTSOF(syscalls_observed_files);
 const size_t syscalls_observed_writes_n = ELEMENTSOF(syscalls_observed_writes);
 const size_t cond_rules_n = ELEMENTSOF(cond_rules);
+const size_t cond_unobserved_n = ELEMENTSOF(cond_unobserved);
 const size_t cond_refusals_n = ELEMENTSOF(cond_refusals);
 const size_t cond_refused_ranges_n = ELEMENTSOF(cond_refused_ranges);
 const size_t ioctl_ranges_n = ELEMENTSOF(ioctl_ranges);

@@ -33,15 +33,16 @@ extern const char *const syscalls_allowed[];          /* allowed outright */
 extern const char *const syscalls_refused_examples[]; /* refused, named for --dry-run and docs */
 extern const char *const syscalls_observed[]; /* exec, connect, open: seen by the supervisor */
 extern const char *const syscalls_observed_files[]; /* observed with SQLite side files */
-/* allowed for other backends; natively observed (runner/notify-write.c) */
+/* observed where a listener exists (runner/notify-write.c), else allowed */
 extern const char *const syscalls_observed_writes[];
 extern const CondRule cond_rules[];           /* allowed with some arguments */
+extern const CondRule cond_unobserved[];      /* observed calls' limits where none observes */
 extern const CondRule cond_refusals[];        /* their refused uses, disjoint */
 extern const CondRange cond_refused_ranges[]; /* refused values between allowed ones */
 extern const uint64_t ioctl_ranges[][2];      /* the allowed ioctl commands */
 extern const size_t syscalls_allowed_n, syscalls_refused_examples_n, syscalls_observed_n,
-    syscalls_observed_files_n, syscalls_observed_writes_n, cond_rules_n, cond_refusals_n,
-    cond_refused_ranges_n, ioctl_ranges_n;
+    syscalls_observed_files_n, syscalls_observed_writes_n, cond_rules_n, cond_unobserved_n,
+    cond_refusals_n, cond_refused_ranges_n, ioctl_ranges_n;
 
 /* Is NAME one of the N names of LIST? */
 bool syscall_in_list(const char *const *list, size_t n, const char *name);

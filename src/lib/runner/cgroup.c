@@ -124,15 +124,19 @@ static int make_locked(const char *path, int *ret_fd)
 	return 0;
 }
 
-static int v1_create(Cgroup *cg, const char *id, const ob_limits *l)
+/* AT_ROOT: at the top of each hierarchy rather than under the supervisor's own cgroup (one
+ * path in every controller, as an OCI cgroupsPath names it). PIDS: pids.max set (else "max"). */
+static int v1_create(Cgroup *cg, const char *id, const ob_limits *l, bool at_root, bool pids)
 {
 	char own[PATH_MAX], v[64];
 	int r;
 
 	for (int c = 0; c < CG_MAX; c++) {
-		r = own_cgroup(v1_names[c], own, sizeof(own));
+		r = at_root ? 0 : own_cgroup(v1_names[c], own, sizeof(own));
 		if (r < 0)
 			return r;
+		if (at_root)
+			(void)snprintf(own, sizeof(own), "/");
 		(void)snprintf(cg->path[c], sizeof(cg->path[c]), "/sys/fs/cgroup/%s%s", v1_names[c],
 		               streq(own, "/") ? "" : own);
 		collect_stale(cg->path[c]);
@@ -147,7 +151,10 @@ static int v1_create(Cgroup *cg, const char *id, const ob_limits *l)
 	r = write_str(cg->path[CG_MEMORY], "memory.limit_in_bytes", v);
 	if (r >= 0) /* no swap beyond the limit, where swap accounting exists */
 		(void)write_str(cg->path[CG_MEMORY], "memory.memsw.limit_in_bytes", v);
-	(void)snprintf(v, sizeof(v), "%llu", (unsigned long long)l->value[OB_LIMIT_PIDS]);
+	if (pids)
+		(void)snprintf(v, sizeof(v), "%llu", (unsigned long long)l->value[OB_LIMIT_PIDS]);
+	else
+		(void)snprintf(v, sizeof(v), "max");
 	if (r >= 0)
 		r = write_str(cg->path[CG_PIDS], "pids.max", v);
 	(void)snprintf(v, sizeof(v), "%llu", (unsigned long long)l->value[OB_LIMIT_CPUS] * 100);
@@ -158,17 +165,34 @@ static int v1_create(Cgroup *cg, const char *id, const ob_limits *l)
 	return r;
 }
 
-static int v2_create(Cgroup *cg, const char *id, const ob_limits *l)
+/* The supervisor's v2 cgroup in BASE, when it has memory and pids to delegate. */
+static int v2_base(char *base, size_t size)
 {
-	char own[PATH_MAX], base[PATH_MAX + 32], ctl[256], v[64];
+	char own[PATH_MAX], ctl[256];
 	int r = own_cgroup("", own, sizeof(own));
 
 	if (r < 0)
 		return r;
-	(void)snprintf(base, sizeof(base), "/sys/fs/cgroup%s", streq(own, "/") ? "" : own);
+	(void)snprintf(base, size, "/sys/fs/cgroup%s", streq(own, "/") ? "" : own);
 	if (read_str(base, "cgroup.controllers", ctl, sizeof(ctl)) < 0 || !strstr(ctl, "memory") ||
 	    !strstr(ctl, "pids"))
 		return -EOPNOTSUPP;
+	return 0;
+}
+
+static bool v2_usable(void)
+{
+	char base[PATH_MAX + 32];
+	return v2_base(base, sizeof(base)) >= 0;
+}
+
+static int v2_create(Cgroup *cg, const char *id, const ob_limits *l)
+{
+	char base[PATH_MAX + 32], v[64];
+	int r = v2_base(base, sizeof(base));
+
+	if (r < 0)
+		return r;
 	(void)write_str(base, "cgroup.subtree_control", "+memory +pids +cpu");
 	collect_stale(base);
 	(void)snprintf(cg->path[0], sizeof(cg->path[0]), "%s/omnibase-%s", base, id);
@@ -208,11 +232,29 @@ int cgroup_create(Cgroup *cg, const char *id, const ob_limits *limits)
 	const char *no_v1 = getenv("OB_TEST_CGROUP_NO_V1");
 	if (no_v1 && streq(no_v1, "1"))
 		return 0;
-	r = v1_create(cg, id, limits);
+	r = v1_create(cg, id, limits, false, true);
 	if (r >= 0)
 		return 0;
 	cgroup_destroy(cg);
 	return 0; /* none: the caller falls back to rlimits */
+}
+
+int cgroup_create_for_runtime(Cgroup *cg, const char *id, const ob_limits *limits, char *ret_path,
+                              size_t size)
+{
+	cgroup_init(cg);
+	ret_path[0] = '\0';
+	/* only where v1 is what the host uses (as cgroup_create chooses) */
+	const char *no_v1 = getenv("OB_TEST_CGROUP_NO_V1");
+	if ((no_v1 && streq(no_v1, "1")) || v2_usable())
+		return 0;
+	int r = v1_create(cg, id, limits, true, false);
+	if (r < 0) {
+		cgroup_destroy(cg);
+		return 0;
+	}
+	(void)snprintf(ret_path, size, "/omnibase-%s", id);
+	return 0;
 }
 
 int cgroup_attach(const Cgroup *cg, pid_t pid)

@@ -35,6 +35,14 @@ typedef struct CgroupStats {
 void cgroup_init(Cgroup *cg);
 /* Creates a cgroup named after ID with LIMITS.  0 with version 0 when none is available. */
 int cgroup_create(Cgroup *cg, const char *id, const ob_limits *limits);
+/* gVisor as root, on a cgroup v1 host: the cgroup runsc's sandbox joins, made by us at the
+ * top of each of our controllers' hierarchies with LIMITS but no pids limit (the Sentry's own
+ * threads are counted there: docs/design/backends.md), its OCI linux.cgroupsPath in RET_PATH.
+ * runsc does not remove a controller it found made, so its counters (memory.failcnt, the OOM
+ * kills) are still there to read when the run has ended. Version 0 and "" when none is made
+ * (a v2 host: runsc makes its own, as before). */
+int cgroup_create_for_runtime(Cgroup *cg, const char *id, const ob_limits *limits, char *ret_path,
+                              size_t size);
 /* Moves PID (all its threads) into the cgroup: v2 only (v1 runs join with the fds below). */
 int cgroup_attach(const Cgroup *cg, pid_t pid);
 /* v1: opens each controller's `tasks` file for the sandbox's first process to write "0" to,

@@ -157,15 +157,20 @@ static int host_home(Plan *p)
 	return 0;
 }
 
+int nons_refuse(ob_error *reterr)
+{
+	return ob_error_set(reterr, -EOPNOTSUPP,
+	                    "this host refuses new user namespaces (blocked by %s), so no sandbox "
+	                    "can be built; `omnibase doctor` says how to allow them; "
+	                    "--allow-degraded runs without namespaces, with Landlock, seccomp and "
+	                    "rlimits only",
+	                    probe_userns_blocker());
+}
+
 int nons_plan(Plan *p, bool allow_degraded, ob_error *reterr)
 {
 	if (!allow_degraded)
-		return ob_error_set(
-		    reterr, -EOPNOTSUPP,
-		    "this host refuses new user namespaces (blocked by %s), so no sandbox can "
-		    "be built; `omnibase doctor` says how to allow them; --allow-degraded runs "
-		    "without namespaces, with Landlock, seccomp and rlimits only",
-		    probe_userns_blocker());
+		return nons_refuse(reterr);
 	const char *why = unsupported(p);
 	if (why)
 		return ob_error_set(
@@ -488,6 +493,9 @@ static _Noreturn void child_main(const SpawnArgs *a)
 	pid_t supervisor = getppid();
 	char c;
 
+	/* the caller's stdin stays out of the sandbox: ours is 0 from here on (output.h) */
+	if (a->stdin_fd >= 0 && (dup2(a->stdin_fd, STDIN_FILENO) < 0 || close(a->stdin_fd) < 0))
+		fail(a, errno, "dup2 of the stdin pipe");
 	for (size_t i = 0; i < ELEMENTSOF(a->join_fds); i++) {
 		if (a->join_fds[i] < 0)
 			continue;

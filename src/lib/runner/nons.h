@@ -17,6 +17,8 @@
 
 /* Whether a native run must go without namespaces: this host refuses to make them. */
 bool nons_needed(void);
+/* The refusal (125) of a run on a host without user namespaces and no --allow-degraded. */
+int nons_refuse(ob_error *reterr);
 /* Decides the tier for PLAN: refused (125, naming the blocker) without ALLOW_DEGRADED or
  * when it cannot confine what the plan asks; otherwise the plan made a host-side one (its
  * Landlock rules, program and working directory on the host's paths). */

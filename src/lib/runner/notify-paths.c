@@ -24,11 +24,9 @@
 #include "runner/notify-rules.h"
 #include "runner/notify.h"
 
-int notify_open_inside(Notifier *n, pid_t pid, const char *path, bool nofollow)
+int notify_root_fd(Notifier *n, pid_t pid)
 {
 	char root[64];
-	struct open_how how = {.flags = O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0),
-	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
 
 	/* Every process of the sandbox has the same root (chroot, pivot_root, unshare and setns
 	 * are refused), so the first one's serves for the whole run. */
@@ -38,7 +36,18 @@ int notify_open_inside(Notifier *n, pid_t pid, const char *path, bool nofollow)
 		if (n->root_fd < 0)
 			return -errno;
 	}
-	int fd = (int)syscall(SYS_openat2, n->root_fd, path[0] ? path : "/", &how, sizeof(how));
+	return n->root_fd;
+}
+
+int notify_open_inside(Notifier *n, pid_t pid, const char *path, bool nofollow)
+{
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0),
+	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	int root = notify_root_fd(n, pid);
+
+	if (root < 0)
+		return root;
+	int fd = (int)syscall(SYS_openat2, root, path[0] ? path : "/", &how, sizeof(how));
 	return fd < 0 ? -errno : fd;
 }
 
@@ -54,7 +63,8 @@ int notify_path_absolute(pid_t pid, int dirfd, const char *path, char out[PATH_M
 	if (k < 0)
 		return -errno;
 	base[k] = '\0';
-	if (base[0] != '/')
+	/* a removed directory: no path names it any more */
+	if (base[0] != '/' || (k > 10 && streq(base + k - 10, " (deleted)")))
 		return -EBADF;
 	int w = snprintf(out, PATH_MAX, "%s/%s", k > 1 ? base : "", path);
 	return w < 0 || w >= PATH_MAX ? -ENAMETOOLONG : 0;
@@ -216,6 +226,35 @@ static bool has_dots(const char *path)
 		if (p[2] == '/' || p[2] == '\0' || (p[2] == '.' && (p[3] == '/' || p[3] == '\0')))
 			return true;
 	return false;
+}
+
+static bool has_dots(const char *path);
+
+bool notify_path_via_proc(Notifier *n, pid_t pid, char path[PATH_MAX])
+{
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS};
+	char canon[PATH_MAX];
+	int root = notify_root_fd(n, pid);
+
+	if (root < 0 || path_under(path, "/proc"))
+		return true;
+	if (!has_dots(path)) {
+		/* Without symlinks the walk is the text: it ends where the one that follows them
+		 * does, unless it meets a link first (ELOOP), and only then is it walked here. */
+		int fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+		if (fd >= 0)
+			(void)close(fd);
+		if (fd >= 0 || errno != ELOOP)
+			return false;
+	}
+	if (notify_path_canonical(n, pid, path, canon) < 0)
+		return true;
+	if (!path_under(canon, "/proc"))
+		return false;
+	/* judged where it leads: /dev/stdin is /proc/self/fd/0, nothing hidden */
+	memcpy(path, canon, strlen(canon) + 1);
+	return true;
 }
 
 /* Files that programs look for on every start or lookup and that the layout leaves out on

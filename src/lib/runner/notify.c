@@ -2,10 +2,12 @@
 /*
  * Observed denials (SPEC §5): the program's execve, execveat, connect and open calls are trapped
  * with a seccomp user-notification filter, and the supervisor, holding the listener, records
- * a CapabilityDenied for each one the grants do not allow.  It answers "continue": the
+ * a CapabilityDenied for each one the grants do not allow.  Mostly it answers "continue": the
  * kernel then runs the call under the real fences (mount layout, Landlock, the empty network
  * namespace), so a race on the arguments can only mislabel an event, never open a hole.
- * The one exception are SQLite side files (dbfiles.c): for those exact names the supervisor
+ * Opens are performed by the supervisor where it can do them as the program would
+ * (notify-broker.c: its ids, its Landlock domain), on its own copy of the path, so that a
+ * swapped path cannot erase the record; and for SQLite side files (dbfiles.c) the supervisor
  * performs the call itself on a fixed host file, with its own copy of the name. The exec side
  * doors (fexecve, memfds, the dynamic loader as a program) are shut in notify-exec.c.
  * The filter is plan/syscall-filter.c's allow-list: what it refuses comes here too, and is answered
@@ -19,9 +21,11 @@
 #include <limits.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/futex.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -32,6 +36,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "basic/fdpass.h"
@@ -83,20 +88,61 @@
 
 /* GCOVR_EXCL_START: runs in the program's process, inside the sandbox, where the coverage
  * counters cannot be written (see spawn.c); tests/security exercises it. */
-int notify_install(int sock, const FilterProg *p)
+
+/* The listener goes to the supervisor with sendmsg, which the filter traps (notify-send.c), and
+ * nobody answers a trap before the listener has arrived. So a helper made before the filter
+ * sends it: a filter binds the caller and the children it makes afterwards, not those it made
+ * before. The helper shares our memory and fd table (it sees the listener's fd as we do), waits
+ * until we have one, sends it and exits; we wait for it. A task more for a moment: a pids limit
+ * of 2 (the sandbox's init and the program) leaves no room for it, and the run fails (125). */
+typedef struct Handoff {
+	int sock;
+	int listener; /* -1: installing the filter failed */
+	int ruleset;  /* the program's Landlock ruleset, for the open broker, or -1 */
+	int ready;    /* a futex: 1 once LISTENER is set */
+} Handoff;
+
+static int handoff_main(void *arg)
+{
+	Handoff *h = arg;
+
+	while (__atomic_load_n(&h->ready, __ATOMIC_ACQUIRE) == 0)
+		(void)syscall(SYS_futex, &h->ready, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+	int fds[2] = {h->listener, h->ruleset};
+	return h->listener >= 0 && fd_send(h->sock, 'n', fds, h->ruleset >= 0 ? 2 : 1) >= 0 ? 0 : 1;
+}
+
+int notify_install(int sock, const FilterProg *p, int ruleset)
 {
 #ifdef NOTIFY_ARCH
+	static Handoff h;
+	static char stack[32768] __attribute__((aligned(16)));
 	struct sock_fprog prog = {.len = p->len, .filter = p->code};
+	int status = 0;
+
+	h = (Handoff){.sock = sock, .listener = -1, .ruleset = ruleset};
+	pid_t helper =
+	    clone(handoff_main, stack + sizeof(stack), CLONE_VM | CLONE_FILES | SIGCHLD, &h);
+	if (helper < 0)
+		return -errno;
 	int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
 	                            SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
-	if (listener < 0)
-		return -errno;
-	int r = fd_send(sock, 'n', &listener, 1);
-	(void)close(listener);
-	return r;
+	int r = listener < 0 ? -errno : 0;
+	h.listener = listener;
+	__atomic_store_n(&h.ready, 1, __ATOMIC_RELEASE);
+	(void)syscall(SYS_futex, &h.ready, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	pid_t w;
+	while ((w = waitpid(helper, &status, 0)) < 0 && errno == EINTR)
+		;
+	if (listener >= 0)
+		(void)close(listener);
+	if (r < 0)
+		return r;
+	return w == helper && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPIPE;
 #else
 	(void)sock;
 	(void)p;
+	(void)ruleset;
 	return -EOPNOTSUPP;
 #endif
 }
@@ -112,15 +158,16 @@ int notify_install(int sock, const FilterProg *p)
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
 
-int notify_receive(int sock)
+int notify_receive(int sock, int *ret_ruleset)
 {
-	int fd = -1;
-	int r = fd_receive(sock, &fd, 1);
+	int fds[2] = {-1, -1};
+	int r = fd_receive_some(sock, fds, 2);
 	if (r < 0)
 		return r;
+	*ret_ruleset = fds[1];
 	/* Linux >= 6.6: wake the supervisor on the same CPU, about halving a round trip. */
-	(void)ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, 0);
-	return fd;
+	(void)ioctl(fds[0], SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, 0);
+	return fds[0];
 }
 
 /* Reads up to SIZE bytes at ADDR in PID's memory.  The /proc/PID/mem fd of the last process
@@ -149,8 +196,14 @@ static ssize_t read_mem(Notifier *n, pid_t pid, uint64_t addr, void *buf, size_t
 	return -EIO;
 }
 
+ssize_t notify_read_mem(Notifier *n, pid_t pid, uint64_t addr, void *buf, size_t size)
+{
+	return read_mem(n, pid, addr, buf, size);
+}
+
 void notify_done(Notifier *n)
 {
+	notify_broker_done(n);
 	if (n->root_fd >= 0)
 		(void)close(n->root_fd);
 	n->root_fd = -1;
@@ -312,8 +365,11 @@ bool notify_read_path(Notifier *n, const struct seccomp_notif *req, uint64_t add
 		ssize_t more = read_mem(n, req->pid, addr + 256, path + 256, PATH_MAX - 1 - 256);
 		k += more > 0 ? more : 0;
 	}
+	/* no NUL where the memory ends, or past PATH_MAX: the kernel fails the call (EFAULT,
+	 * ENAMETOOLONG), and a cut path would be another file */
+	bool whole = memchr(path, '\0', (size_t)k) != NULL;
 	path[k] = '\0';
-	return true;
+	return whole;
 }
 
 /* The SQLite side file an absolute PATH names, NAME its name in the database's directory.
@@ -370,6 +426,20 @@ static void on_setxattr(Notifier *n, const struct seccomp_notif *req, Reply *rep
 		notify_violation(n, req, rep);
 }
 
+static void violation(Notifier *n, const struct seccomp_notif *req, const char *detail, Reply *rep);
+
+/* An open left to the kernel (not performed by the open broker) is read again by the kernel
+ * after the answer. Read once more here, just before: a path that is no longer the one judged
+ * is another thread swapping it (no program does that to a path in use), refused and on the
+ * record. The window between this read and the kernel's stays; a thread that swaps all the
+ * time is caught at once, one that swaps once with luck is not. */
+static bool path_swapped(Notifier *n, const struct seccomp_notif *req, uint64_t addr,
+                         const char *raw, size_t len)
+{
+	char now[PATH_MAX];
+	return read_mem(n, req->pid, addr, now, len) == (ssize_t)len && memcmp(now, raw, len) != 0;
+}
+
 static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 {
 	char path[PATH_MAX], name[NAME_MAX + 1];
@@ -393,11 +463,13 @@ static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 		               .cloexec = (flags & O_CLOEXEC) != 0};
 		return;
 	}
+	/* as read, for path_swapped */
+	char raw[PATH_MAX];
+	size_t raw_len = strlen(path) + 1;
+	memcpy(raw, path, raw_len);
 	if (path[0] != '/') {
 		int dirfd = req->data.nr == __NR_openat ? (int)req->data.args[0] : AT_FDCWD;
-		char rel[PATH_MAX];
-		memcpy(rel, path, sizeof(rel));
-		if (notify_path_absolute(req->pid, dirfd, rel, path) < 0)
+		if (notify_path_absolute(req->pid, dirfd, raw, path) < 0)
 			return;
 	}
 	bool write = (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) != 0;
@@ -405,10 +477,28 @@ static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 		notify_learn_open(n, req, path, flags, write, rep);
 		return;
 	}
+	uint64_t mode = req->data.nr == __NR_openat ? req->data.args[3]
+	                : req->data.nr == NR_OPEN   ? req->data.args[2]
+	                                            : req->data.args[1];
+	if (notify_broker_open(n, req, path, flags, mode, rep))
+		return;
+	notify_open_record(n, req, path, flags, false);
+	if (path_swapped(n, req, addr, raw, raw_len))
+		violation(n, req,
+		          "the path changed while the supervisor judged it (another thread "
+		          "swapping it): refused",
+		          rep);
+}
+
+void notify_open_record(Notifier *n, const struct seccomp_notif *req, char path[PATH_MAX],
+                        uint64_t flags, bool denied)
+{
+	bool write = (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) != 0;
 	const char *secret = write ? NULL : notify_secret_refused(n, req->pid, path);
+
 	if (secret)
 		n->deny(n->userdata, "SECRET_ACCESS", secret, "read", proc_inner_pid(req->pid));
-	else if (notify_open_refused(n, req->pid, path, flags, write))
+	else if (notify_open_refused(n, req->pid, path, flags, write) || denied)
 		n->deny(n->userdata, write ? "FILE_WRITE" : "FILE_READ", path,
 		        write ? "write" : "read", proc_inner_pid(req->pid));
 }
@@ -510,8 +600,15 @@ static void reply(Notifier *n, const struct seccomp_notif *req, const Reply *rep
 		int r = ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
 		(void)close(rep->addfd);
 		if (r >= 0 || errno == ENOENT)
-			return;      /* answered, or the target is gone */
-		resp.error = -errno; /* e.g. EMFILE: the program's fd table is full */
+			return; /* answered, or the target is gone */
+		if (rep->brokered && errno != EMFILE) {
+			/* no ADDFD with SEND here (Linux < 5.14, a filter on the supervisor):
+			 * the kernel opens, for the rest of the run too */
+			n->broker_off = true;
+			resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		} else {
+			resp.error = -errno; /* e.g. EMFILE: the program's fd table is full */
+		}
 	} else if (!rep->emulated) {
 		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	} else {
@@ -529,22 +626,36 @@ static bool is_x32(const struct seccomp_notif *req)
 	return req->data.arch == NOTIFY_ARCH && (req->data.nr & X32_SYSCALL_BIT);
 }
 
-static const char *violation_detail(const struct seccomp_notif *req)
+/* The argument that was refused is named where one was: identical violations are folded on
+ * their detail (audit/gate.c), and socket(AF_PACKET) is not socket(AF_KEY). Into BUF. */
+static const char *violation_detail(const struct seccomp_notif *req, char *buf, size_t size)
 {
+	unsigned long long a0 = req->data.args[0], a1 = req->data.args[1];
+
 	if (req->data.arch != NOTIFY_ARCH)
 		return "another architecture's system call entry (i386 int 0x80): refused";
 	if (is_x32(req))
 		return "the x32 system call ABI: refused";
 	switch (req->data.nr) {
 	case __NR_clone:
-		return "clone with namespace flags: refused";
+		(void)snprintf(buf, size, "clone with namespace flags (0x%llx): refused", a0);
+		return buf;
 	case __NR_socket:
 	case __NR_socketpair:
-		return "socket family other than AF_UNIX, AF_INET, AF_INET6: refused";
+		(void)snprintf(buf, size,
+		               "socket family %llu, other than AF_UNIX, AF_INET, AF_INET6: refused",
+		               a0);
+		return buf;
 	case __NR_ioctl:
-		return "ioctl TIOCSTI, TIOCLINUX or a command with its upper half set: refused";
+		(void)snprintf(buf, size,
+		               "ioctl 0x%llx: TIOCSTI, TIOCLINUX or a command with its upper half "
+		               "set: refused",
+		               a1);
+		return buf;
 	case __NR_personality:
-		return "personality other than the default: refused";
+		(void)snprintf(buf, size, "personality 0x%llx, other than the default: refused",
+		               a0);
+		return buf;
 	case NR_CHMOD:
 	case __NR_fchmod:
 	case __NR_fchmodat:
@@ -561,13 +672,16 @@ static const char *violation_detail(const struct seccomp_notif *req)
 	case __NR_lsetxattr:
 	case __NR_fsetxattr:
 		return "a security.* or trusted.* extended attribute: refused";
+	case __NR_sendto:
+	case __NR_sendmsg:
+	case __NR_sendmmsg:
+		return "TCP Fast Open (MSG_FASTOPEN, a connect inside a send): refused";
 	default:
 		return "not on the seccomp allow-list: refused";
 	}
 }
 
-/* A call the policy refuses: on the record, and EPERM to the program. */
-void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep)
+static void violation(Notifier *n, const struct seccomp_notif *req, const char *detail, Reply *rep)
 {
 	char name[64];
 
@@ -575,35 +689,16 @@ void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 		n->violation(n->userdata,
 		             filter_syscall_name(is_x32(req) ? SCMP_ARCH_X32 : req->data.arch,
 		                                 req->data.nr, name, sizeof(name)),
-		             violation_detail(req), proc_inner_pid(req->pid));
+		             detail, proc_inner_pid(req->pid));
 	*rep = (Reply){.emulated = true, .error = -EPERM, .addfd = -1};
 }
 
-/* sendto with an address (the filter lets the others through): datagrams go only to the
- * sandbox's own loopback — with the transparent path only to its DNS stub. TCP Fast Open
- * (a connect inside sendto) is refused outright: it would connect around the trap. */
-static void on_sendto(Notifier *n, const struct seccomp_notif *req, Reply *rep)
+/* A call the policy refuses: on the record, and EPERM to the program. */
+void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 {
-	struct sockaddr_storage ss = {0};
-	size_t len = MIN((size_t)req->data.args[5], sizeof(ss));
-	char res[INET6_ADDRSTRLEN + 16];
+	char detail[128];
 
-	if (req->data.args[3] & MSG_FASTOPEN) {
-		notify_violation(n, req, rep);
-		return;
-	}
-	if (read_mem(n, req->pid, req->data.args[4], &ss, len) < (ssize_t)sizeof(sa_family_t) ||
-	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
-		return;
-	const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
-	bool loopback = egress_address_is_loopback((const struct sockaddr *)&ss);
-	if (loopback && (!n->plan->transparent || ntohs(in->sin_port) == DNS_PORT))
-		return;
-	egress_format_address((const struct sockaddr *)&ss, res, sizeof(res));
-	n->deny(n->userdata, "NETWORK_CONNECT", res, "sendto", proc_inner_pid(req->pid));
-	/* without the transparent path the empty namespace refuses it (ENETUNREACH) */
-	if (n->plan->transparent)
-		*rep = (Reply){.emulated = true, .error = -EACCES, .addfd = -1};
+	violation(n, req, violation_detail(req, detail, sizeof(detail)), rep);
 }
 
 /* bind: with the transparent path the program may hold host sockets (tconnect.c), which
@@ -667,7 +762,11 @@ void notify_handle(Notifier *n)
 		on_bind(n, &req, &rep);
 		break;
 	case __NR_sendto:
-		on_sendto(n, &req, &rep);
+		notify_sendto(n, &req, &rep);
+		break;
+	case __NR_sendmsg:
+	case __NR_sendmmsg:
+		notify_sendmsg(n, &req, &rep);
 		break;
 	case __NR_setxattr:
 	case __NR_lsetxattr:

@@ -24,6 +24,7 @@ typedef struct Reply {
 	int error; /* negative errno, or 0 */
 	int addfd; /* an fd to hand in (SECCOMP_IOCTL_NOTIF_ADDFD), or -1 */
 	bool cloexec;
+	bool brokered; /* ADDFD's fd is the open broker's: without ADDFD, "continue" instead */
 } Reply;
 
 /* A process that exec'd, looked at again at its next trap (notify-exec.c). */
@@ -51,14 +52,22 @@ typedef struct Notifier {
 	pid_t fold_pid;  /* the thread whose refused exec of fold_path was the last recorded */
 	char fold_path[PATH_MAX];
 	Learn *learn; /* learning mode: opens recorded and served (notify-learn.c), or NULL */
+	/* The open broker (notify-broker.c): started at the first open; off when it cannot be
+	 * (OCI runtimes, no ruleset from a sandbox with Landlock, a thread that could not take
+	 * the program's identity): the opens are then predicted and continued. */
+	struct Broker *broker;
+	int ruleset_fd; /* the program's Landlock ruleset until the broker starts, or -1 */
+	bool broker_off;
 } Notifier;
 
 /* Child, after no_new_privs: installs PROG (plan/syscall-filter.c: the allow-list, whose refusals
  * and observed calls come to the supervisor) with a listener, and sends the listener over SOCK
- * (SCM_RIGHTS). No allocation. */
-int notify_install(int sock, const FilterProg *prog);
-/* Supervisor: receives the listener fd from SOCK. */
-int notify_receive(int sock);
+ * (SCM_RIGHTS), with RULESET, the Landlock ruleset of the program's domain, unless -1 (for the
+ * open broker, notify-broker.c). No allocation. */
+int notify_install(int sock, const FilterProg *prog, int ruleset);
+/* Supervisor: receives the listener fd from SOCK, and with it the program's Landlock ruleset
+ * when the sandbox sent one (into RET_RULESET, else -1). */
+int notify_receive(int sock, int *ret_ruleset);
 /* Supervisor: answers one notification, reporting denials: "continue" (the kernel decides
  * under the fences), except for SQLite side files, which it handles itself. */
 void notify_handle(Notifier *n);
@@ -91,6 +100,19 @@ void notify_exec_done(Notifier *n);
  * absolute ones too, stay within it (RESOLVE_IN_ROOT); magic links are not followed, nor, with
  * NOFOLLOW, a symlink as the last component. -errno on failure. */
 int notify_open_inside(Notifier *n, pid_t pid, const char *path, bool nofollow);
+/* The sandbox's root (O_PATH), opened through process PID's at the first call; -errno. */
+int notify_root_fd(Notifier *n, pid_t pid);
+/* Does the kernel's walk of PATH (absolute) inside the sandbox go through /proc (as written,
+ * through "..", or through a symlink such as /dev/fd)? There "self" and the pid directories
+ * answer after who looks: the open broker leaves such opens to the kernel. A walk through a
+ * symlink rewrites PATH to where it leads (/dev/stdin: /proc/self/fd/0). */
+bool notify_path_via_proc(Notifier *n, pid_t pid, char path[PATH_MAX]);
+/* Records a refusal of the open of PATH (absolute; rewritten to the path judged) with FLAGS,
+ * as judged on that path: a missing secret, a hidden or read-only file, one the program's
+ * ids may not open (notify-paths.c); with DENIED (the kernel answered EACCES or EPERM to the
+ * open broker) a refusal whatever the judgement. */
+void notify_open_record(Notifier *n, const struct seccomp_notif *req, char path[PATH_MAX],
+                        uint64_t flags, bool denied);
 /* PATH made absolute as the kernel would start its walk: relative to DIRFD of process PID
  * (AT_FDCWD: its working directory), both as the sandbox names them (/proc/PID/cwd and
  * /proc/PID/fd/N read from the host give the path from the sandbox's root). Into OUT;
@@ -116,6 +138,14 @@ bool notify_write_refused(Notifier *n, pid_t pid, char path[PATH_MAX], bool entr
 /* The NUL-terminated path at ADDR in the trapping process, into PATH. */
 bool notify_read_path(Notifier *n, const struct seccomp_notif *req, uint64_t addr,
                       char path[PATH_MAX]);
+/* Up to SIZE bytes at ADDR in process PID's memory, into BUF: the count, or -errno. */
+ssize_t notify_read_mem(Notifier *n, pid_t pid, uint64_t addr, void *buf, size_t size);
+/* The destinations of sends (notify-send.c): sendto with an address, and sendmsg and sendmmsg
+ * (each message's msg_name). One the sandbox does not reach is recorded (NETWORK_CONNECT,
+ * operation the call's name) and, with the transparent path, answered EACCES; TCP Fast Open
+ * is a violation. Answers into REP. */
+void notify_sendto(Notifier *n, const struct seccomp_notif *req, Reply *rep);
+void notify_sendmsg(Notifier *n, const struct seccomp_notif *req, Reply *rep);
 /* A call the policy refuses: a SandboxViolation, and EPERM into REP. */
 void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep);
 /* The calls that write to a directory or a file's metadata by path (notify-write.c): mkdir,
@@ -125,6 +155,14 @@ void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep);
 void notify_write(Notifier *n, const struct seccomp_notif *req, Reply *rep);
 /* Is NR one of notify_write's calls? */
 bool notify_is_write(int nr);
+/* The open of PATH (absolute, the supervisor's copy) with FLAGS and MODE performed by the
+ * open broker (notify-broker.c), the fd or the error answered into REP, a refusal recorded as
+ * judged on that copy: true. False when the broker cannot do it faithfully (predict and
+ * continue). */
+bool notify_broker_open(Notifier *n, const struct seccomp_notif *req, char path[PATH_MAX],
+                        uint64_t flags, uint64_t mode, Reply *rep);
+/* Ends the open broker's thread, closes the ruleset not yet handed to it. */
+void notify_broker_done(Notifier *n);
 /* Learning mode (notify-learn.c): the open of PATH (absolute) with FLAGS, for writing with
  * WRITE, recorded; one the learning layout refuses is served: a read from the host file
  * (read-only), a write to a scratch copy. Answers into REP. */

@@ -40,16 +40,25 @@
 #define SYS_landlock_create_ruleset 444
 #endif
 
-/* Can this user create namespaces FLAGS?  Tried in a throw-away child. */
+static int probe_child(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+/* Can this user create namespaces FLAGS?  Tried by cloning a child into them that exits at
+ * once. It shares our memory and we wait while it lives (CLONE_VM | CLONE_VFORK): no page
+ * tables are copied, as a fork() would. */
 static bool probe_unshare(int flags)
 {
-	pid_t pid = fork();
+	/* the child's stack is a local of ours: we are suspended while it runs */
+	char stack[8192] __attribute__((aligned(16)));
 	int status;
 
+	pid_t pid = clone(probe_child, stack + sizeof(stack),
+	                  flags | CLONE_VM | CLONE_VFORK | SIGCHLD, NULL);
 	if (pid < 0)
 		return false;
-	if (pid == 0)
-		_exit(unshare(flags) < 0);
 	return waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
@@ -288,20 +297,21 @@ static json_t *probe_backends(void)
 		backend_version((ob_backend)b, version, sizeof(version));
 		(void)json_object_set_new(
 		    o, ob_backend_to_string((ob_backend)b),
-		    json_pack("{s:b, s:s, s:s, s:s}", "installed", there, "version", version,
-		              "provides",
-		              b == OB_BACKEND_GVISOR
-		                  ? "gVisor's own kernel, seccomp allow-list (EPERM), denied opens "
-		                    "and connects recorded (runsc strace), egress proxy"
-		                  : "namespaces, cgroups, Landlock (omnibase-exec), seccomp "
-		                    "allow-list with observed denials (seccomp listener), egress "
-		                    "proxy",
-		              "lacks",
-		              b == OB_BACKEND_GVISOR
-		                  ? "Landlock (exec allow-list) and recorded system-call refusals "
-		                    "(needs --allow-degraded), transparent egress, SQLite writes, "
-		                    "network grants when rootless"
-		                  : "transparent egress, SQLite writes, rootless"));
+		    json_pack(
+		        "{s:b, s:s, s:s, s:s}", "installed", there, "version", version, "provides",
+		        b == OB_BACKEND_GVISOR
+		            ? "gVisor's own kernel, seccomp allow-list with refusals recorded "
+		              "(runsc's log), denied opens, connects and execs recorded (runsc "
+		              "strace), the exec allow-list by the mounts, egress proxy"
+		            : "namespaces, cgroups, Landlock (omnibase-exec), seccomp "
+		              "allow-list with observed denials (seccomp listener), egress "
+		              "proxy",
+		        "lacks",
+		        b == OB_BACKEND_GVISOR
+		            ? "Landlock (the loader run as a program runs a visible executable: "
+		              "needs --allow-degraded), transparent egress, SQLite writes, "
+		              "network grants when rootless"
+		            : "transparent egress, SQLite writes, rootless"));
 	}
 	return o;
 }

@@ -32,6 +32,7 @@ typedef struct Run {
 	int report_fd;
 	ChildReport last; /* the most telling report: a failure beats "exited" */
 	Stream out[2];    /* the program's stdout and stderr */
+	StdinRelay in;    /* the caller's stdin into the program's */
 	int notify_sock;  /* the listener arrives here */
 	int proxy_sock;   /* the egress sockets (proxy, DNS stub) arrive here, or -1 */
 	Proxy *proxy;
@@ -49,8 +50,9 @@ typedef struct Run {
 	int netns_fd; /* the network namespace a container with network grants joins */
 	Notifier notifier;
 	bool got_exit, got_failure, report_hup;
-	bool rlimit_pids_hit;  /* rootless without cgroups: the process count reached --pids */
-	uint64_t pids_seen_ms; /* ... when it was last counted (run_elapsed_ms) */
+	bool rlimit_pids_hit;  /* rootless without cgroups: the process count reached --pids;
+	                        * gVisor: its Sentry refused a fork (RLIMIT_NPROC) */
+	uint64_t pids_seen_ms; /* rootless without cgroups: when it was last counted */
 	struct timespec start;
 	ob_result *res;  /* the caller's result: denials and limits are counted into it */
 	bool disk_hit;   /* the disk tmpfs was seen full (disk_watch) */
@@ -65,7 +67,7 @@ typedef struct Run {
 
 /* start.c: the sandbox's PID 1 cloned, its id maps and cgroups set, told to go. */
 int run_start_native(Run *run, ob_error *reterr);
-/* start.c: the bundle made and the runtime started on it with our output pipes. */
+/* start.c: the bundle made and the runtime started on it with our stdio pipes. */
 int run_start_oci(Run *run, ob_error *reterr);
 
 /* supervisor.c: the egress proxy on LISTENER (taken). */

@@ -473,9 +473,12 @@ static int backend_decision(const ob_sandbox *sb, const Plan *p, ob_error *reter
 		    "layout and the seccomp allow-list confine the program); refusing to run "
 		    "less confined than asked (--allow-degraded runs it so)",
 		    name,
-		    sb->backend == OB_BACKEND_GVISOR ? " and records no refused system call"
-		    : p->landlock_abi > 0            ? ": omnibase-exec is not installed"
-		                                     : ": this kernel has no Landlock");
+		    sb->backend == OB_BACKEND_GVISOR
+		        ? ": its exec allow-list is by what the mounts show, which the dynamic "
+		          "loader run as a program gets around for executables outside the bin "
+		          "directories"
+		    : p->landlock_abi > 0 ? ": omnibase-exec is not installed"
+		                          : ": this kernel has no Landlock");
 	return 0;
 }
 
@@ -535,7 +538,7 @@ static int build_plan(Plan *plan, const PlanInput *in, ob_error *reterr)
 	return r;
 }
 
-int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
+int sandbox_plan(ob_sandbox *sb, Plan *plan, bool probe_userns, ob_error *reterr)
 {
 	PlanInput in = {.argv = sb->argv,
 	                .caps = sb->caps,
@@ -595,7 +598,12 @@ int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr)
 		                     sb->allow_degraded, plan, reterr);
 	if (r >= 0 && sb->backend != OB_BACKEND_NATIVE)
 		r = backend_decision(sb, plan, reterr);
-	if (r >= 0 && sb->backend == OB_BACKEND_NATIVE && nons_needed())
+	/* Whether user namespaces are refused is asked only where the answer shapes the plan:
+	 * with --allow-degraded (the tier without them) and for a plan shown. A run without it
+	 * learns it from its own clone, which fails with the same message (start.c): the probe,
+	 * a child cloned into a user namespace and waited for, cost up to a millisecond. */
+	if (r >= 0 && sb->backend == OB_BACKEND_NATIVE && (sb->allow_degraded || probe_userns) &&
+	    nons_needed())
 		r = nons_plan(plan, sb->allow_degraded, reterr);
 	if (r < 0)
 		return r;
@@ -635,7 +643,7 @@ int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr)
 	char helper[4096];
 
 	assert_return(sb && ret, -EINVAL);
-	int r = sandbox_plan(sb, &plan, reterr);
+	int r = sandbox_plan(sb, &plan, true, reterr);
 	if (r < 0) {
 		plan_done(&plan);
 		return r;

@@ -48,8 +48,10 @@ struct ob_sandbox {
 };
 
 /* The plan of SB's run: the component's grants applied, the fail-closed decisions taken
- * (Landlock, transparent egress, the backend's), the seccomp filter built. */
-int sandbox_plan(ob_sandbox *sb, Plan *plan, ob_error *reterr);
+ * (Landlock, transparent egress, the backend's), the seccomp filter built. PROBE_USERNS:
+ * ask whether the host refuses user namespaces even without --allow-degraded (a plan shown;
+ * a run learns it from its clone). */
+int sandbox_plan(ob_sandbox *sb, Plan *plan, bool probe_userns, ob_error *reterr);
 /* omnibase-exec for runc/crun into BUF (NULL: none, or a backend that takes none). */
 const char *sandbox_oci_helper(const ob_sandbox *sb, char *buf, size_t size);
 /* Rootless mode rx: the program would act as the caller on the whole visible host. */

@@ -36,6 +36,7 @@
 #include "plan/fs-rules.h"
 #include "plan/identity.h"
 #include "plan/overlay.h"
+#include "runner/cgroup.h"
 #include "runner/mount-api.h"
 #include "runner/notify.h"
 
@@ -67,19 +68,26 @@ static bool is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* mkdir -p of PATH's parents.  Existing ones may sit on read-only binds: that is fine. */
+/* mkdir -p of PATH's parents, from the nearest one up: most mount points have an existing
+ * parent (one mkdir then, not one per component).  Existing ones may sit on read-only binds:
+ * that is fine. */
 static int mkdir_parents(char *path)
 {
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		int r = mkdir(path, 0755) < 0 && !is_dir(path) ? -errno : 0;
-		*p = '/';
-		if (r < 0)
-			return r;
+	char *slash = strrchr(path, '/');
+	int r = 0;
+
+	if (!slash || slash == path)
+		return 0;
+	*slash = '\0';
+	int e = mkdir(path, 0755) < 0 ? errno : 0;
+	if (e == ENOENT) {
+		r = mkdir_parents(path);
+		e = r >= 0 && mkdir(path, 0755) < 0 ? errno : 0;
 	}
-	return 0;
+	if (e && r >= 0 && !is_dir(path))
+		r = -e;
+	*slash = '/';
+	return r;
 }
 
 static int make_mountpoint(char *dest, bool dir)
@@ -361,8 +369,10 @@ static void drop_capabilities(void)
 	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct d[2] = {{0}};
 
+	/* up to the first number the kernel does not know (EINVAL): its last capability */
 	for (int c = 0; c <= 63; c++)
-		(void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno == EINVAL)
+			break;
 	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	(void)syscall(SYS_capset, &h, d);
 }
@@ -402,13 +412,17 @@ _Noreturn void spawn_exec_program(const SpawnArgs *a)
 		_exit(OB_EXIT_SETUP);
 	}
 	const char *failed = NULL;
-	int r = p->landlock_abi > 0 ? fs_rules_apply(p, &failed) : 0;
+	int ruleset = -1;
+	int r = p->landlock_abi > 0 ? fs_rules_apply(p, &failed, &ruleset) : 0;
 	if (r < 0) {
 		report(a->report_fd, REPORT_SETUP_FAILED, -r, 0, "Landlock", failed);
 		_exit(OB_EXIT_SETUP);
 	}
-	/* Last: from here on our own execve is trapped and judged too. */
-	r = a->notify_fd >= 0 ? notify_install(a->notify_fd, &p->seccomp) : 0;
+	/* Last: from here on our own execve is trapped and judged too. The ruleset goes with
+	 * the listener: the supervisor's open broker takes the same domain (notify-broker.c). */
+	r = a->notify_fd >= 0 ? notify_install(a->notify_fd, &p->seccomp, ruleset) : 0;
+	if (ruleset >= 0)
+		(void)close(ruleset);
 	if (r < 0) {
 		report(a->report_fd, REPORT_SETUP_FAILED, -r, 0, "seccomp user notification", NULL);
 		_exit(OB_EXIT_SETUP);
@@ -572,24 +586,41 @@ static void close_other_fds(const int *keep, size_t n, int lo, int hi)
 	close_around(from, ~0U, lo, hi);
 }
 
+/* The second message: the run's cgroups, which the supervisor made while we built the file
+ * system (the two overlap). v1 comes as its `tasks` files, to write "0" to: a single thread
+ * moving itself takes no global lock, where a pid written for it waits for an RCU grace period
+ * (cgroup.h); under v2 the supervisor has moved us (that wait overlapped our setup); 'r' says
+ * there is no cgroup, and the program gets rlimits instead. Nothing of the program runs
+ * before this. */
+static void join_cgroups(SpawnArgs *a)
+{
+	int fds[CG_MAX];
+	char tag = 0;
+	int n = fd_receive_wait(a->sync_fd, &tag, fds, CG_MAX);
+
+	if (n < 0)
+		_exit(OB_EXIT_SETUP);
+	for (int i = 0; i < n; i++) {
+		if (write(fds[i], "0", 1) != 1)
+			die_setup(a, errno, "joining the cgroup", NULL);
+		(void)close(fds[i]);
+	}
+	a->rlimit_memory = a->rlimit_pids = tag == 'r';
+}
+
 static _Noreturn void child_main(const SpawnArgs *a)
 {
 	char c;
-	const int keep[] = {a->sync_fd,     a->report_fd,   a->stdout_fd,
-	                    a->stderr_fd,   a->notify_fd,   a->join_fds[0],
-	                    a->join_fds[1], a->join_fds[2], a->proxy_fd};
+	const int keep[] = {a->sync_fd,     a->report_fd, a->stdin_fd,    a->stdout_fd,
+	                    a->stderr_fd,   a->notify_fd, a->join_fds[0], a->join_fds[1],
+	                    a->join_fds[2], a->proxy_fd};
 
 	int lo, hi;
 	tree_fd_range(a->plan, &lo, &hi);
 	close_other_fds(keep, ELEMENTSOF(keep), lo, hi);
-	/* Into the run's v1 cgroups before anything else (cgroup.h says why this way). */
-	for (size_t i = 0; i < ELEMENTSOF(a->join_fds); i++) {
-		if (a->join_fds[i] < 0)
-			continue;
-		if (write(a->join_fds[i], "0", 1) != 1)
-			die_setup(a, errno, "joining the cgroup", NULL);
-		(void)close(a->join_fds[i]);
-	}
+	/* the caller's stdin stays out of the sandbox: ours is 0 from here on (output.h) */
+	if (a->stdin_fd >= 0 && (dup2(a->stdin_fd, STDIN_FILENO) < 0 || close(a->stdin_fd) < 0))
+		die_setup(a, errno, "dup2 of the stdin pipe", NULL);
 	/* If the supervisor is already gone, the read below sees end-of-file (we hold no copy of
 	 * its end); from now on its death kills us. getppid() cannot tell: in the new pid
 	 * namespace our parent is outside, so it is 0. */
@@ -622,11 +653,8 @@ static _Noreturn void child_main(const SpawnArgs *a)
 	loopback_up(a);
 	if (a->proxy_fd >= 0)
 		egress_sockets(a);
-	/* Second byte: we are in the run's cgroups. The supervisor moves us meanwhile: on cgroup
-	 * v1 the first move waits for an RCU grace period (milliseconds), which the file-system
-	 * setup above overlaps. Nothing of the program runs before this. */
-	if (read(a->sync_fd, &c, 1) != 1)
-		_exit(OB_EXIT_SETUP);
+	SpawnArgs b = *a;
+	join_cgroups(&b);
 	(void)close(a->sync_fd);
 	/* A cgroup namespace rooted at the cgroup the supervisor just moved us into. */
 	if (unshare(CLONE_NEWCGROUP) < 0)
@@ -641,7 +669,7 @@ static _Noreturn void child_main(const SpawnArgs *a)
 	if (pid < 0)
 		die_setup(a, errno, "fork", NULL);
 	if (pid == 0)
-		spawn_exec_program(a);
+		spawn_exec_program(&b);
 	run_init(a, pid);
 }
 

@@ -27,6 +27,7 @@ typedef struct SpawnArgs {
 	const Plan *plan;
 	int sync_fd;              /* the child waits for two bytes: id maps written, cgroup (v2) */
 	int report_fd;            /* ChildReport records */
+	int stdin_fd;             /* the read end of the program's stdin pipe (output.h), or -1 */
 	int stdout_fd, stderr_fd; /* pipe write ends for the program's 1 and 2, or -1 */
 	int notify_fd;            /* where the seccomp listener goes (SCM_RIGHTS), or -1 */
 	int join_fds[3];          /* cgroup v1 `tasks` files to write "0" to, or -1 */

@@ -13,11 +13,27 @@
 
 #include "backends/runtime.h"
 #include "basic/error.h"
+#include "basic/fdpass.h"
 #include "basic/macro.h"
 #include "runner/disk.h"
 #include "runner/idmap.h"
 #include "runner/nons.h"
 #include "runner/run.h"
+
+/* The run's cgroups to the child (spawn.c's join_cgroups): v1 as the `tasks` files it writes
+ * "0" to, v2 as a byte (the child was moved already), none as 'r' (rlimits instead). */
+static int send_cgroups(Run *run, int sock)
+{
+	int join[CG_MAX];
+	int r = cgroup_open_join_fds(&run->cg, join);
+
+	if (r >= 0)
+		r = run->cg.version == 1 ? fd_send(sock, 'c', join, CG_MAX)
+		    : send(sock, run->cg.version == 2 ? "c" : "r", 1, MSG_NOSIGNAL) == 1 ? 0
+		                                                                         : -errno;
+	close_many(join, CG_MAX);
+	return r;
+}
 
 /* The parent's half of the handshake over SOCK, in two steps (see child_main): the maps, then
  * the cgroups while the child sets up; then the disk tmpfs it sends (--limit disk). */
@@ -26,13 +42,58 @@ static int release_child(Run *run, int sock, bool root)
 	int r = run->plan.no_namespaces ? 0 : spawn_write_idmaps(run->pid, &run->plan, !root);
 	if (r >= 0 && send(sock, "m", 1, MSG_NOSIGNAL) != 1)
 		r = -errno;
+	/* the cgroups made while the child builds its file system (the tier without namespaces
+	 * joined them as it started: run_start_native) */
+	if (r >= 0 && !run->plan.no_namespaces)
+		r = cgroup_create(&run->cg, run->audit.execution_id, &run->plan.limits);
 	if (r >= 0)
 		r = cgroup_attach(&run->cg, run->pid);
-	if (r >= 0 && send(sock, "c", 1, MSG_NOSIGNAL) != 1)
-		r = -errno;
+	if (r >= 0)
+		r = run->plan.no_namespaces ? (send(sock, "c", 1, MSG_NOSIGNAL) == 1 ? 0 : -errno)
+		                            : send_cgroups(run, sock);
 	if (r >= 0)
 		disk_receive_native(run, sock);
 	return r;
+}
+
+/* The program's stdio, pipes of ours on every backend (never the caller's own descriptors:
+ * output.h): in STDIO the ends the program (or the runtime) gets, its stdin's read end and
+ * the write ends of its stdout and stderr; the supervisor's ends in RUN. */
+static int stdio_pipes(Run *run, int stdio[3], ob_error *reterr)
+{
+	int outp[2][2] = {{-1, -1}, {-1, -1}};
+
+	stdio[0] = stdio[1] = stdio[2] = -1;
+	for (int i = 0; i < 2; i++)
+		if (pipe2(outp[i], O_CLOEXEC) < 0) {
+			int e = -errno;
+			close_many(&outp[0][0], 4);
+			return ob_error_set(reterr, e, "pipe: %s", strerror(-e));
+		}
+	int r = stdin_relay_open(&run->in, &stdio[0]);
+	if (r < 0) {
+		close_many(&outp[0][0], 4);
+		return ob_error_set(reterr, r, "the stdin pipe: %s", strerror(-r));
+	}
+	for (int i = 0; i < 2; i++) {
+		run->out[i] = (Stream){.fd = outp[i][0],
+		                       .out_fd = run->sb->capture_output ? -1 : 1 + i,
+		                       .cap = run->plan.limits.value[OB_LIMIT_OUTPUT]};
+		(void)fcntl(outp[i][0], F_SETFL, O_NONBLOCK);
+		stdio[1 + i] = outp[i][1];
+	}
+	/* Run as root, the program is an unprivileged host id: the pipes are made its own, so
+	 * that it can open /dev/stdin, /dev/stdout and /dev/stderr (a reopen through /proc checks
+	 * the pipe's owner and mode, root's and 0600 otherwise). They are ours, never the
+	 * caller's files. */
+	for (int i = 0; i < 3 && run->plan.id_base; i++)
+		if (stdio[i] >= 0 && fchown(stdio[i], run->plan.id_base + run->plan.uid,
+		                            run->plan.id_base + run->plan.gid) < 0) {
+			int e = -errno;
+			close_many(stdio, 3);
+			return ob_error_set(reterr, e, "the stdio pipes: %s", strerror(-e));
+		}
+	return 0;
 }
 
 /* Clones the sandbox and completes the handshake: id maps, cgroup, go. */
@@ -56,18 +117,20 @@ int run_start_native(Run *run, ob_error *reterr)
 		(void)close(sync_pipe[1]);
 		return ob_error_set(reterr, -errno, "pipe: %s", strerror(errno));
 	}
-	int outp[2][2] = {{-1, -1}, {-1, -1}};
-	for (int i = 0; i < 2; i++)
-		if (pipe2(outp[i], O_CLOEXEC) < 0)
-			return ob_error_set(reterr, -errno, "pipe: %s", strerror(errno));
-	for (int i = 0; i < 2; i++) {
-		run->out[i] = (Stream){.fd = outp[i][0],
-		                       .out_fd = run->sb->capture_output ? -1 : 1 + i,
-		                       .cap = run->plan.limits.value[OB_LIMIT_OUTPUT]};
-		(void)fcntl(outp[i][0], F_SETFL, O_NONBLOCK);
-	}
+	int stdio[3];
+	int r = stdio_pipes(run, stdio, reterr);
+	if (r < 0)
+		return r;
 	int nsock[2], join[CG_MAX];
-	int r = cgroup_open_join_fds(&run->cg, join);
+	for (int i = 0; i < CG_MAX; i++)
+		join[i] = -1;
+	/* without namespaces the child joins the cgroups as it starts; otherwise they are made
+	 * while it builds its file system (release_child) */
+	r = run->plan.no_namespaces
+	        ? cgroup_create(&run->cg, run->audit.execution_id, &run->plan.limits)
+	        : 0;
+	if (r >= 0 && run->plan.no_namespaces)
+		r = cgroup_open_join_fds(&run->cg, join);
 	if (r < 0) {
 		close_many(join, CG_MAX);
 		return ob_error_set(reterr, r, "opening the cgroup: %s", strerror(-r));
@@ -87,8 +150,9 @@ int run_start_native(Run *run, ob_error *reterr)
 	SpawnArgs a = {.plan = &run->plan,
 	               .proxy_fd = psock[1],
 	               .notify_fd = nsock[1],
-	               .stdout_fd = outp[0][1],
-	               .stderr_fd = outp[1][1],
+	               .stdin_fd = stdio[0],
+	               .stdout_fd = stdio[1],
+	               .stderr_fd = stdio[2],
 	               .sync_fd = sync_pipe[0],
 	               .report_fd = report_pipe[1],
 	               .rlimit_memory = run->cg.version == 0,
@@ -98,8 +162,7 @@ int run_start_native(Run *run, ob_error *reterr)
 	r = run->plan.no_namespaces ? nons_spawn(&a, &run->pid) : spawn_sandbox(&a, &run->pid);
 	idmap_close_trees(&run->plan); /* the child has its copies */
 	close_many(join, CG_MAX);
-	(void)close(outp[0][1]);
-	(void)close(outp[1][1]);
+	close_many(stdio, 3); /* the child has its copies */
 	(void)close(nsock[1]);
 	if (psock[1] >= 0)
 		(void)close(psock[1]);
@@ -108,6 +171,10 @@ int run_start_native(Run *run, ob_error *reterr)
 	run->report_fd = report_pipe[0];
 	if (r < 0) {
 		(void)close(sync_pipe[1]);
+		/* not probed before (sandbox_plan): a refused user namespace said as the plan would
+		 */
+		if (!run->plan.no_namespaces && nons_needed())
+			return nons_refuse(reterr);
 		return ob_error_set(reterr, r, "creating the namespaces: %s%s", strerror(-r),
 		                    r == -EPERM || r == -ENOSPC
 		                        ? " (are unprivileged user namespaces enabled?)"
@@ -146,23 +213,18 @@ static int oci_listener(Run *run, char *path, size_t size)
 	return 0;
 }
 
-/* Another backend: the bundle, and its runtime started on it with our output pipes. */
-int run_start_oci(Run *run, ob_error *reterr)
+/* gVisor refused a fork at RLIMIT_NPROC (its pids limit): reported as the cgroup's is. */
+static void on_gvisor_process_limit(void *userdata)
 {
-	int outp[2][2] = {{-1, -1}, {-1, -1}};
+	Run *run = userdata;
+	run->rlimit_pids_hit = true;
+}
 
-	for (int i = 0; i < 2; i++)
-		if (pipe2(outp[i], O_CLOEXEC) < 0) {
-			int e = -errno;
-			close_many(&outp[0][0], 4);
-			return ob_error_set(reterr, e, "pipe: %s", strerror(-e));
-		}
-	for (int i = 0; i < 2; i++) {
-		run->out[i] = (Stream){.fd = outp[i][0],
-		                       .out_fd = run->sb->capture_output ? -1 : 1 + i,
-		                       .cap = run->plan.limits.value[OB_LIMIT_OUTPUT]};
-		(void)fcntl(outp[i][0], F_SETFL, O_NONBLOCK);
-	}
+/* The bundle made and the runtime started on it with STDIO. */
+static int run_start_runtime(Run *run, const int stdio[3], ob_error *reterr)
+{
+	int r = 0;
+
 	if (!backend_find(run->sb->backend, run->runtime, sizeof(run->runtime)))
 		return ob_error_set(reterr, -ENOENT, "the runtime of backend %s is gone",
 		                    ob_backend_to_string(run->sb->backend));
@@ -170,7 +232,6 @@ int run_start_oci(Run *run, ob_error *reterr)
 	 * listener (through /proc/SUPERVISOR/fd/N, an fd we keep open for the run) */
 	char netns_path[64] = "";
 	int listener = -1;
-	int r = 0;
 	if (run->plan.proxy) {
 		r = backend_netns_create(&run->netns_fd, &listener);
 		if (r < 0)
@@ -189,13 +250,21 @@ int run_start_oci(Run *run, ob_error *reterr)
 			return ob_error_set(reterr, r, "the seccomp listener's socket: %s",
 			                    strerror(-r));
 	}
+	/* gVisor as root: its sandbox in a cgroup of ours, whose counters outlive runsc's end
+	 * (the memory limit's kill is the Sentry's, by the host's OOM killer) */
+	char cgroups_path[96] = "";
+	if (run->sb->backend == OB_BACKEND_GVISOR && geteuid() == 0)
+		(void)cgroup_create_for_runtime(&run->cg, run->audit.execution_id,
+		                                &run->plan.limits, cgroups_path,
+		                                sizeof(cgroups_path));
 	const OciOptions opt = {.seccomp = &run->sb->seccomp_profile,
 	                        .gvisor = run->sb->backend == OB_BACKEND_GVISOR,
 	                        .rootless = geteuid() != 0,
 	                        .netns = netns_path[0] ? netns_path : NULL,
 	                        .helper =
 	                            sandbox_oci_helper(run->sb, run->helper, sizeof(run->helper)),
-	                        .listener = lpath[0] ? lpath : NULL};
+	                        .listener = lpath[0] ? lpath : NULL,
+	                        .cgroups_path = cgroups_path[0] ? cgroups_path : NULL};
 	/* runc, crun as root: the binds opened here (id-mapped for grants) and attached in the
 	 * bundle, as natively (oci.h) */
 	if (oci_userns(&run->plan, &opt))
@@ -208,21 +277,33 @@ int run_start_oci(Run *run, ob_error *reterr)
 		run->disk_fd = run->plan.disk_fd = TAKE_FD(run->bundle.disk_fd);
 	(void)snprintf(run->container, sizeof(run->container), "omnibase-%s",
 	               run->audit.execution_id);
-	const int out[2] = {outp[0][1], outp[1][1]};
 	/* gVisor: its strace log of the calls a denial shows in, read from a FIFO */
 	char trace[PATH_MAX + 16] = "";
 	if (r >= 0 && run->sb->backend == OB_BACKEND_GVISOR) {
 		(void)snprintf(trace, sizeof(trace), "%s/trace", run->bundle.dir);
-		r = gvtrace_new(trace, run_on_denial, run, &run->trace);
+		r = gvtrace_new(trace, run_on_denial, run_on_violation, run, &run->trace);
+		if (r >= 0)
+			gvtrace_on_process_limit(run->trace, on_gvisor_process_limit);
 		if (r < 0)
 			r = ob_error_set(reterr, r, "the trace FIFO %s: %s", trace, strerror(-r));
 	}
 	if (r >= 0)
 		r = backend_start(run->sb->backend, run->runtime, run->bundle.dir, run->container,
-		                  netns_path[0] != '\0', trace[0] ? trace : NULL, out, &run->pid);
-	(void)close(outp[0][1]);
-	(void)close(outp[1][1]);
+		                  netns_path[0] != '\0', trace[0] ? trace : NULL, stdio, &run->pid);
 	if (r < 0)
 		return ob_error_set(reterr, r, "starting %s: %s", run->runtime, strerror(-r));
 	return 0;
+}
+
+/* Another backend: the bundle, and its runtime started on it with our stdio pipes (never the
+ * caller's own: the runtimes fchown what they are handed, output.h). */
+int run_start_oci(Run *run, ob_error *reterr)
+{
+	int stdio[3];
+	int r = stdio_pipes(run, stdio, reterr);
+	if (r < 0)
+		return r;
+	r = run_start_runtime(run, stdio, reterr);
+	close_many(stdio, 3); /* the runtime has its copies */
+	return r;
 }

@@ -132,11 +132,16 @@ static void accept_listener(Run *run)
 /* The sandboxed program sends its seccomp listener once, right before its first execve. */
 static void receive_listener(Run *run)
 {
-	int fd = notify_receive(run->notify_sock);
+	int ruleset = -1;
+	int fd = notify_receive(run->notify_sock, &ruleset);
 	(void)close(run->notify_sock);
 	run->notify_sock = -1;
 	if (fd < 0)
 		return;
+	/* The open broker only where it can take the program's Landlock domain: natively, with
+	 * the ruleset sent (none: the program has no domain). The OCI runtimes' program gets its
+	 * domain from omnibase-exec, which sends nothing: predicted there. */
+	bool broker = !run->helper[0] && (ruleset >= 0 || run->plan.landlock_abi == 0);
 	run->notifier = (Notifier){.fd = fd,
 	                           .plan = &run->plan,
 	                           .deny = run_on_denial,
@@ -148,7 +153,9 @@ static void receive_listener(Run *run)
 	                           .caps = run->sb->caps,
 	                           .ctx = run->sb->ctx,
 	                           .trusted_exec = run->helper[0] ? OCI_HELPER_DEST : NULL,
-	                           .learn = run->sb->learn};
+	                           .learn = run->sb->learn,
+	                           .ruleset_fd = ruleset,
+	                           .broker_off = !broker};
 }
 
 /* Without a cgroup, RLIMIT_NPROC holds the process count but tells nobody: the supervisor
@@ -235,7 +242,7 @@ static void serve_notifications(Run *run, bool egress[3])
 	}
 }
 
-/* What wait_child's poll found, P[1..11] in its order, served. */
+/* What wait_child's poll found, P[1..13] in its order, served. */
 static void serve_events(Run *run, const struct pollfd *p)
 {
 	bool egress[3] = {false, false, false};
@@ -266,6 +273,7 @@ static void serve_events(Run *run, const struct pollfd *p)
 		tconnect_dispatch(run->tc);
 	if (p[11].revents & POLLIN)
 		gvtrace_dispatch(run->trace);
+	stdin_relay_pump(&run->in, p + 12);
 }
 
 /* Waits for the child (PID 1 of the sandbox) or the timeout, whichever comes first, relaying
@@ -300,7 +308,7 @@ static bool wait_child(Run *run, int *wstatus)
 		}
 		if (exited && run->out[0].fd < 0 && run->out[1].fd < 0)
 			break;
-		struct pollfd p[12 + AUDIT_MAX_SINKS] = {
+		struct pollfd p[14 + AUDIT_MAX_SINKS] = {
 		    {.fd = exited ? -1 : pidfd, .events = POLLIN},
 		    {.fd = run->report_hup ? -1 : run->report_fd, .events = POLLIN},
 		    {.fd = run->out[0].fd, .events = POLLIN},
@@ -317,7 +325,12 @@ static bool wait_child(Run *run, int *wstatus)
 		/* once the program is gone, no batching: the drain below waits up to a second */
 		p[11].fd = exited ? gvtrace_fd(run->trace) : gvtrace_poll_fd(run->trace, &wait_ms);
 		/* a socket sink with lines waiting: woken when its reader takes some */
-		size_t np = 12 + audit_pollfds(&run->audit, p + 12, AUDIT_MAX_SINKS);
+		/* the caller's stdin into the program's while it runs */
+		if (!exited)
+			stdin_relay_pollfds(&run->in, p + 12);
+		else
+			p[12] = p[13] = (struct pollfd){.fd = -1};
+		size_t np = 14 + audit_pollfds(&run->audit, p + 14, AUDIT_MAX_SINKS);
 		int n = poll(p, np, wait_ms);
 		if (n == 0 && exited)
 			break; /* nothing more within a second: stop draining */
@@ -339,7 +352,7 @@ static bool wait_child(Run *run, int *wstatus)
 		; /* what the loop's EPIPEs left pending, consumed before the mask is restored */
 	(void)pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	if (run->trace) /* the runtime is gone, and the Sentry with it: its last lines */
-		gvtrace_dispatch(run->trace);
+		gvtrace_finish(run->trace);
 	read_reports(run);
 	return timed_out;
 }
@@ -357,6 +370,7 @@ static void run_done(Run *run)
 		(void)close(run->report_fd);
 	stream_done(&run->out[0]);
 	stream_done(&run->out[1]);
+	stdin_relay_done(&run->in);
 	if (run->notify_sock >= 0)
 		(void)close(run->notify_sock);
 	if (run->proxy_sock >= 0)
@@ -396,20 +410,21 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	           .pid = -1,
 	           .report_fd = -1,
 	           .out = {{.fd = -1}, {.fd = -1}},
+	           .in = {.from = -1, .to = -1, .peek = -1},
 	           .notify_sock = -1,
 	           .proxy_sock = -1,
 	           .netns_fd = -1,
 	           .seccomp_listen = -1,
 	           .disk_fd = -1,
 	           .disk_sigfd = -1,
-	           .notifier = {.fd = -1, .mem_fd = -1, .root_fd = -1}};
+	           .notifier = {.fd = -1, .mem_fd = -1, .root_fd = -1, .ruleset_fd = -1}};
 	int wstatus = 0, r;
 
 	assert_return(sb && res, -EINVAL);
 	cgroup_init(&run.cg);
 	*res = (ob_result){.exit_code = OB_EXIT_SETUP, .status = -1};
 	(void)clock_gettime(CLOCK_MONOTONIC, &run.start);
-	r = sandbox_plan(sb, &run.plan, reterr);
+	r = sandbox_plan(sb, &run.plan, false, reterr);
 	if (r < 0) {
 		res->exit_code = r == -ENOENT                    ? OB_EXIT_NOTFOUND
 		                 : r == -EACCES || r == -ENOEXEC ? OB_EXIT_NOEXEC
@@ -429,9 +444,7 @@ int ob_sandbox_run(ob_sandbox *sb, ob_result *res, ob_error *reterr)
 	if (sb->backend != OB_BACKEND_NATIVE) {
 		r = run_start_oci(&run, reterr);
 	} else {
-		r = cgroup_create(&run.cg, run.audit.execution_id, &run.plan.limits);
-		if (r >= 0)
-			r = run_start_native(&run, reterr);
+		r = run_start_native(&run, reterr); /* the cgroups made there */
 	}
 	if (r < 0)
 		goto out;

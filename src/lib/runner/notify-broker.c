@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The open broker: a trapped open performed by the supervisor, so that what is recorded is
+ * what happened (docs/design/runner.md "Opens performed by the supervisor"). Answering
+ * "continue" lets the kernel read the path again, and a second thread of the program can swap
+ * it between the supervisor's look and the kernel's read: the fences refuse the swapped path,
+ * but nothing records it. Here the supervisor's own copy of the path is opened, and the fd
+ * handed in (SECCOMP_IOCTL_NOTIF_ADDFD), the refusal judged on that copy.
+ *
+ * The open must be the one the kernel would have done for the program: the same root (the
+ * sandbox's, RESOLVE_IN_ROOT from /proc/PID/root), the same ids (DAC), the same Landlock
+ * domain, no capability. A thread of the supervisor takes all of that for itself: credentials,
+ * no_new_privs and a Landlock domain are per thread (the raw system calls; glibc's set*id()
+ * would change every thread), and unshare(CLONE_FS) gives it its own umask. The ruleset is
+ * the one the program's domain was made from, handed over by the sandbox with the seccomp
+ * listener: rebuilt from paths, a program that renamed a granted directory could widen it.
+ *
+ * Only what the thread can do without side effects of its own is done: the path is first
+ * opened O_PATH (no FIFO blocks, no device opens), and only a regular file or a directory on
+ * an ordinary file system is then reopened with the program's flags (through
+ * /proc/thread-self/fd, where Landlock and DAC check the open); a new file is created with
+ * O_EXCL (never a FIFO or device met halfway). Anything else is BROKER_FALLBACK, predicted
+ * and continued as before: FIFOs, devices, sockets; procfs and the other pseudo file
+ * systems, whose files act on who opened them; O_TMPFILE; O_PATH, which
+ * SECCOMP_IOCTL_NOTIF_ADDFD cannot hand in.
+ *
+ * The main thread waits for each answer: the thread never blocks but in its wait for work
+ * (a futex word), and runs on the main thread's CPU (follow_cpu). It allocates nothing:
+ * a raw clone elsewhere in the process (the Python package's other runs) may copy the process
+ * at any moment.
+ */
+#include "runner/notify-broker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/futex.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "basic/macro.h"
+#include "basic/procfs.h"
+#include "runner/notify.h"
+
+#ifndef SYS_landlock_restrict_self
+#define SYS_landlock_restrict_self 446
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+enum {
+	IDLE,
+	POSTED,
+	DONE,
+	STOP
+};
+
+struct Broker {
+	int state; /* IDLE, POSTED, DONE, STOP: the futex word */
+	pthread_t thread;
+	int root_fd, ruleset_fd;
+	pid_t tid; /* the thread's */
+	int cpu;   /* the one CPU it may run on: the main thread's at the last open, or -1 */
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[64];
+	int n_groups;
+	struct {
+		bool known, ordinary;
+		dev_t dev;
+	} devs[8]; /* ordinary_fs's answers */
+	size_t next_dev;
+	/* the job and its answer */
+	const char *path;
+	int flags, result;
+	mode_t mode, umask;
+};
+
+static void futex_wait(int *word, int val)
+{
+	(void)syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+static void futex_wake(int *word)
+{
+	(void)syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* Waits until *WORD is no longer FROM. Its new value. No spinning: on a machine with few
+ * CPUs a spinning thread takes the CPU the other one needs. */
+static int wait_change(int *word, int from)
+{
+	int v;
+	while ((v = __atomic_load_n(word, __ATOMIC_ACQUIRE)) == from)
+		futex_wait(word, from);
+	return v;
+}
+
+static void set_state(Broker *b, int v)
+{
+	__atomic_store_n(&b->state, v, __ATOMIC_RELEASE);
+	futex_wake(&b->state);
+}
+
+/* File systems whose files are plain data: opened by the broker, they are what the program
+ * would have had. The pseudo file systems (procfs, sysfs, cgroupfs, FUSE …) answer after who
+ * opened them (pid, namespace, credentials of the opener): not these. */
+static bool ordinary_fs(Broker *b, int fd, dev_t dev)
+{
+	static const unsigned long kinds[] = {
+	    EXT4_SUPER_MAGIC,       XFS_SUPER_MAGIC, BTRFS_SUPER_MAGIC, TMPFS_MAGIC,
+	    OVERLAYFS_SUPER_MAGIC,  SQUASHFS_MAGIC,  RAMFS_MAGIC,       0x2fc12fc1 /* zfs */,
+	    F2FS_SUPER_MAGIC,       NFS_SUPER_MAGIC, MSDOS_SUPER_MAGIC, ISOFS_SUPER_MAGIC,
+	    0xE0F5E1E2 /* erofs */, V9FS_MAGIC};
+	struct statfs sf;
+
+	/* the answer for the last few devices kept: one fstatfs per file system */
+	for (size_t i = 0; i < ELEMENTSOF(b->devs); i++)
+		if (b->devs[i].known && b->devs[i].dev == dev)
+			return b->devs[i].ordinary;
+	if (fstatfs(fd, &sf) < 0)
+		return false;
+	bool ordinary = false;
+	for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
+		ordinary = ordinary || (unsigned long)sf.f_type == kinds[i];
+	b->devs[b->next_dev] =
+	    (typeof(b->devs[0])){.known = true, .dev = dev, .ordinary = ordinary};
+	b->next_dev = (b->next_dev + 1) % ELEMENTSOF(b->devs);
+	return ordinary;
+}
+
+static int open_in_root(Broker *b, int flags, mode_t mode)
+{
+	struct open_how how = {.flags = (uint64_t)(unsigned)flags,
+	                       .mode = (flags & O_CREAT) ? mode & 07777 : 0,
+	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	int fd = (int)syscall(SYS_openat2, b->root_fd, b->path, &how, sizeof(how));
+	return fd < 0 ? -errno : fd;
+}
+
+/* Opened with O_NONBLOCK, which on a regular file or directory only stops a wait for a
+ * lease's holder (the program can hold one: the supervisor would wait for it): that wait is
+ * left to the kernel, in the program's own call. The flag is then taken off again, unless
+ * the program asked for it. */
+static int nonblocking_done(int fd, int flags)
+{
+	if (fd == -EWOULDBLOCK && !(flags & O_NONBLOCK))
+		return BROKER_FALLBACK;
+	/* F_SETFL sets these (O_ASYNC left off: open() never arms it either) */
+	if (fd >= 0 && !(flags & O_NONBLOCK)) {
+		if (fcntl(fd, F_SETFL, flags & (O_APPEND | O_DIRECT | O_NOATIME)) < 0) {
+			(void)close(fd);
+			return BROKER_FALLBACK;
+		}
+	}
+	return fd;
+}
+
+/* The flags open(2) knows: it drops the others silently, where openat2 refuses them. */
+#define OPEN_FLAGS                                                                                 \
+	(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |     \
+	 O_ASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC |     \
+	 O_SYNC)
+
+/* A new regular file, never anything met on the way: O_EXCL. */
+static int create(Broker *b)
+{
+	(void)umask(b->umask); /* this thread's own (CLONE_FS unshared) */
+	int fd = open_in_root(b,
+	                      (b->flags & OPEN_FLAGS & ~O_CLOEXEC) | O_CREAT | O_EXCL | O_CLOEXEC |
+	                          O_NOCTTY | O_NONBLOCK,
+	                      b->mode);
+	return nonblocking_done(fd, b->flags);
+}
+
+/* The file behind the O_PATH fd PFD opened with the program's flags: the kernel's own check
+ * (Landlock's file_open, DAC's may_open) on the broker's credentials. */
+static int reopen(int pfd, int flags)
+{
+	char p[64];
+	(void)snprintf(p, sizeof(p), "/proc/thread-self/fd/%d", pfd);
+	int fd = open(p, (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)) | O_CLOEXEC |
+	                     O_NONBLOCK);
+	return nonblocking_done(fd < 0 ? -errno : fd, flags);
+}
+
+static int do_open(Broker *b)
+{
+	int flags = b->flags;
+	int lookup = O_PATH | O_CLOEXEC | (flags & (O_NOFOLLOW | O_DIRECTORY));
+	struct stat st;
+
+	/* O_PATH: SECCOMP_IOCTL_NOTIF_ADDFD takes no O_PATH file (fget() skips them) */
+	if ((flags & (__O_TMPFILE | O_PATH)) || ((flags & O_CREAT) && (flags & O_DIRECTORY)))
+		return BROKER_FALLBACK;
+	if ((flags & O_CREAT) && (flags & O_EXCL))
+		return create(b);
+	/* A dangling symlink to create through, or a file that comes and goes: three tries,
+	 * then the kernel's own open (continue). */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		int pfd = open_in_root(b, lookup, 0);
+		if (pfd == -ENOENT && (flags & O_CREAT)) {
+			int r = create(b);
+			if (r == -EEXIST)
+				continue;
+			return r;
+		}
+		if (pfd < 0)
+			return pfd;
+		if (fstat(pfd, &st) < 0 || !ordinary_fs(b, pfd, st.st_dev)) {
+			(void)close(pfd);
+			return BROKER_FALLBACK;
+		}
+		/* O_CREAT of a file of someone else's: fs.protected_regular may refuse it in a
+		 * sticky directory, which the reopen (without O_CREAT) would not see */
+		int r = (flags & O_CREAT) && st.st_uid != b->uid     ? BROKER_FALLBACK
+		        : S_ISLNK(st.st_mode)                        ? -ELOOP /* O_NOFOLLOW */
+		        : S_ISDIR(st.st_mode) && (flags & O_CREAT)   ? -EISDIR
+		        : S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) ? reopen(pfd, flags)
+		                                                     : BROKER_FALLBACK;
+		(void)close(pfd);
+		return r;
+	}
+	return BROKER_FALLBACK;
+}
+
+/* The program's identity, capabilities none, its Landlock domain: this thread only. */
+static int take_identity(Broker *b)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2] = {{0}};
+	gid_t mine[64];
+	uid_t r, e, s;
+
+	if (unshare(CLONE_FS) < 0)
+		return -errno;
+	int n = getgroups(ELEMENTSOF(mine), mine);
+	if ((n != b->n_groups || memcmp(mine, b->groups, sizeof(gid_t) * (size_t)MAX(n, 0)) != 0) &&
+	    syscall(SYS_setgroups, b->n_groups, b->groups) < 0)
+		return -errno;
+	if (syscall(SYS_setresgid, b->gid, b->gid, b->gid) < 0 ||
+	    syscall(SYS_setresuid, b->uid, b->uid, b->uid) < 0)
+		return -errno;
+	if (syscall(SYS_capset, &h, d) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	if (b->ruleset_fd >= 0 && syscall(SYS_landlock_restrict_self, b->ruleset_fd, 0) < 0)
+		return -errno;
+	/* as asked, and nothing kept */
+	if (getresuid(&r, &e, &s) < 0 || r != b->uid || e != b->uid || s != b->uid ||
+	    syscall(SYS_capget, &h, d) < 0 || d[0].effective || d[0].permitted || d[1].effective ||
+	    d[1].permitted)
+		return -EPERM;
+	return 0;
+}
+
+static void *broker_main(void *userdata)
+{
+	Broker *b = userdata;
+
+	b->tid = gettid();
+	b->result = take_identity(b);
+	set_state(b, DONE);
+	if (b->result < 0)
+		return NULL;
+	for (;;) {
+		int v = wait_change(&b->state, DONE);
+		if (v == IDLE)
+			v = wait_change(&b->state, IDLE);
+		if (v == STOP)
+			return NULL;
+		if (v != POSTED)
+			continue;
+		b->result = do_open(b);
+		set_state(b, DONE);
+	}
+}
+
+/* "Uid:\tR\tE\tS\tFS": the fourth, the one file access checks. */
+static bool status_id(pid_t pid, const char *key, unsigned *id)
+{
+	char buf[128];
+	unsigned v[4];
+	if (!proc_status_field(pid, key, buf, sizeof(buf)) ||
+	    sscanf(buf, "%u %u %u %u", &v[0], &v[1], &v[2], &v[3]) != 4)
+		return false;
+	*id = v[3];
+	return true;
+}
+
+static bool status_groups(pid_t pid, gid_t *groups, int *n)
+{
+	char buf[1024];
+	*n = 0;
+	if (!proc_status_field(pid, "Groups", buf, sizeof(buf)))
+		return false;
+	for (char *p = buf, *end; *p; p = end) {
+		unsigned long g = strtoul(p, &end, 10);
+		if (end == p)
+			break;
+		if (*n >= 64)
+			return false;
+		groups[(*n)++] = (gid_t)g;
+	}
+	return true;
+}
+
+int broker_start(Broker **ret, int root_fd, pid_t pid, int ruleset_fd)
+{
+	_cleanup_free_ Broker *b = calloc(1, sizeof(Broker));
+	sigset_t all, old;
+	unsigned uid, gid;
+
+	if (!b) {
+		if (ruleset_fd >= 0)
+			(void)close(ruleset_fd);
+		return -ENOMEM;
+	}
+	b->root_fd = root_fd;
+	b->ruleset_fd = ruleset_fd;
+	b->cpu = -1;
+	if (!status_id(pid, "Uid", &uid) || !status_id(pid, "Gid", &gid) ||
+	    !status_groups(pid, b->groups, &b->n_groups)) {
+		if (ruleset_fd >= 0)
+			(void)close(ruleset_fd);
+		return -ESRCH;
+	}
+	b->uid = uid;
+	b->gid = gid;
+	/* signals stay the main thread's */
+	(void)sigfillset(&all);
+	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
+	int r = -pthread_create(&b->thread, NULL, broker_main, b);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r == 0) {
+		(void)wait_change(&b->state, IDLE);
+		r = b->result;
+		if (r < 0)
+			(void)pthread_join(b->thread, NULL);
+	}
+	/* Run as root, the change of ids left the whole process non-dumpable (the mm is
+	 * shared): kept so. Dumpable, a process of the program's host uid would pass ptrace's
+	 * uid check against this thread, into a process that is root. */
+	if (ruleset_fd >= 0)
+		(void)close(ruleset_fd);
+	b->ruleset_fd = -1;
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(b);
+	return 0;
+}
+
+/* The thread runs on the CPU of the main thread, which sleeps while it works: a wake-up
+ * on another CPU costs tens of microseconds (an idle CPU woken, caches cold), one on this
+ * CPU a context switch. Moved only when the main thread was. */
+static void follow_cpu(Broker *b)
+{
+	cpu_set_t set;
+	int cpu = sched_getcpu();
+
+	if (cpu < 0 || cpu == b->cpu)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	b->cpu = sched_setaffinity(b->tid, sizeof(set), &set) == 0 ? cpu : -1;
+}
+
+int broker_open(Broker *b, const char *path, int flags, mode_t mode, mode_t mask)
+{
+	follow_cpu(b);
+	b->path = path;
+	b->flags = flags;
+	b->mode = mode;
+	b->umask = mask;
+	set_state(b, POSTED);
+	(void)wait_change(&b->state, POSTED);
+	return b->result;
+}
+
+Broker *broker_stop(Broker *b)
+{
+	if (!b)
+		return NULL;
+	set_state(b, STOP);
+	(void)pthread_join(b->thread, NULL);
+	free(b);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- the main thread's side */
+
+bool notify_broker_open(Notifier *n, const struct seccomp_notif *req, char path[PATH_MAX],
+                        uint64_t flags, uint64_t mode, Reply *rep)
+{
+	pid_t pid = (pid_t)req->pid;
+	char field[32];
+	unsigned um = 0;
+
+	if (n->broker_off || !path[0])
+		return false;
+	int root = notify_root_fd(n, pid);
+	if (root < 0)
+		return false;
+	if (!n->broker) {
+		/* ADDFD with SEND (Linux >= 5.14), tried: an id no request has is ENOENT, an
+		 * unknown flag EINVAL first */
+		struct seccomp_notif_addfd probe = {.id = req->id ^ UINT64_MAX,
+		                                    .flags = SECCOMP_ADDFD_FLAG_SEND,
+		                                    .srcfd = (__u32)n->fd};
+		int r = ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &probe) < 0 && errno == ENOENT
+		            ? broker_start(&n->broker, root, pid, n->ruleset_fd)
+		            : -EOPNOTSUPP;
+		if (r == -EOPNOTSUPP && n->ruleset_fd >= 0)
+			(void)close(n->ruleset_fd);
+		n->ruleset_fd = -1; /* closed by broker_start */
+		if (r < 0) {
+			n->broker_off = true;
+			return false;
+		}
+	}
+	/* A new file gets the program's umask; it is the process's (threads share it). */
+	if ((flags & O_CREAT) && (!proc_status_field(pid, "Umask", field, sizeof(field)) ||
+	                          sscanf(field, "%o", &um) != 1))
+		return false;
+	/* The path came from the trapping thread's memory: still its request (no pid reused)? */
+	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+		return false;
+	int r = broker_open(n->broker, path, (int)flags, (mode_t)mode, (mode_t)um);
+	if (r == BROKER_FALLBACK)
+		return false;
+	if (r >= 0) {
+		*rep = (Reply){.emulated = true,
+		               .addfd = r,
+		               .cloexec = (flags & O_CLOEXEC) != 0,
+		               .brokered = true};
+		return true;
+	}
+	/* The broker's /proc is not the program's ("self" names no process of the sandbox's
+	 * pid namespace for it): such a refusal may be the broker's alone. */
+	if (notify_path_via_proc(n, pid, path))
+		return false;
+	/* EACCES, EPERM: the kernel's own refusal (Landlock, the program's ids, an immutable
+	 * file), whatever the prediction would have said */
+	notify_open_record(n, req, path, flags, r == -EACCES || r == -EPERM);
+	*rep = (Reply){.emulated = true, .error = r, .addfd = -1};
+	return true;
+}
+
+void notify_broker_done(Notifier *n)
+{
+	n->broker = broker_stop(n->broker);
+	if (n->ruleset_fd >= 0)
+		(void)close(n->ruleset_fd);
+	n->ruleset_fd = -1;
+}

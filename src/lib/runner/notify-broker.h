@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The open broker (notify-broker.c): the program's trapped opens performed by a supervisor
+ * thread that holds the program's identity and Landlock domain, the fd handed in. */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* broker_open's answer when it cannot do the open faithfully: predict and continue. */
+#define BROKER_FALLBACK INT_MIN
+
+typedef struct Broker Broker;
+
+/* Starts the broker thread for the sandbox whose root is ROOT_FD (kept by the caller), with
+ * the ids process PID holds (its /proc status, as the host names them) and the Landlock
+ * ruleset RULESET_FD (-1: the program has no Landlock domain; the fd is closed). Into RET;
+ * -errno when the thread cannot take that identity and domain. */
+int broker_start(Broker **ret, int root_fd, pid_t pid, int ruleset_fd);
+/* Opens PATH (absolute, as the sandbox names it) with the program's FLAGS, MODE and umask MASK:
+ * the fd (close-on-exec, the caller's), -errno as the kernel answered, or BROKER_FALLBACK. */
+int broker_open(Broker *b, const char *path, int flags, mode_t mode, mode_t mask);
+/* Ends the thread and frees B; NULL is fine. Returns NULL. */
+Broker *broker_stop(Broker *b);
