@@ -6,10 +6,14 @@ host's 127.0.0.1, started here. Root and rootless."""
 import json
 import os
 import socket
+import struct
+import subprocess
+import threading
+import time
 
 import pytest
 
-from conftest import events, write_script
+from conftest import TEST_USER, events, write_script
 
 PY = "#!/usr/bin/python3\n"
 
@@ -357,3 +361,193 @@ print(urllib.request.urlopen("http://localhost:%s/v" % sys.argv[1], timeout=10).
         assert used[0]["resource"] == f"localhost:{port}"
         assert used[0]["address"] in (f"127.0.0.1:{port}", f"[::1]:{port}")
         assert b'"CapabilityUsed"' in p.stderr
+
+
+ECHO_CLIENT = PY + r"""
+import hashlib, random, socket, sys, threading
+port, n = int(sys.argv[1]), int(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", 3128), timeout=30)
+s.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n" % port)
+reply = b""
+while not reply.endswith(b"\r\n\r\n"):
+    reply += s.recv(1)
+assert reply.startswith(b"HTTP/1.1 200"), reply
+data = random.Random(7).randbytes(n)
+got = bytearray()
+def read():
+    while (chunk := s.recv(1 << 16)):
+        got.extend(chunk)
+t = threading.Thread(target=read)
+t.start()
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)  # half-closed: the echo still comes back, then the server's end
+t.join()
+print(len(got), hashlib.sha256(got).hexdigest() == hashlib.sha256(data).hexdigest())
+"""
+
+
+@pytest.fixture
+def echo():
+    """A TCP server on the host's loopback that sends back what it gets, and ends when its
+    client has."""
+    srv = socket.create_server(("127.0.0.1", 0))
+
+    def serve(c):
+        with c:
+            try:
+                while (chunk := c.recv(1 << 16)):
+                    c.sendall(chunk)
+            except OSError:  # a client that reset its tunnel
+                pass
+
+    def accept():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield srv.getsockname()[1]
+    srv.close()
+
+
+@pytest.mark.parametrize("nofile", [None, 600])
+def test_relay_is_exact_both_ways(sandbox, shared_tmp, echo, nofile):
+    """8 MiB up and the same 8 MiB back at once through CONNECT, then a half-close: every byte
+    arrives, in order, both ways, and the exit event counts them. Spliced through pipes; with
+    too few fds for pipes (nofile 600 for 256 connections) through the copy path."""
+    script = write_script(shared_tmp, "echo.py", ECHO_CLIENT)
+    log = os.path.join(shared_tmp, "echo.jsonl")
+    n = 8 << 20
+    args = ["--audit-log", log, "--cap", f"NETWORK_CONNECT:127.0.0.1:{echo}", script,
+            str(echo), str(n)]
+    if nofile:
+        cmd = [sandbox.ob_bin, "sandbox", "run", *args]
+        cmd = ["prlimit", f"--nofile={nofile}:{nofile}", "--"] + cmd
+        if sandbox.who == "user" and os.geteuid() == 0:
+            cmd = ["runuser", "-p", "-u", TEST_USER, "--"] + cmd
+        p = subprocess.run(cmd, capture_output=True, timeout=60,
+                           env=dict(os.environ, GCOV_ERROR_FILE="/dev/null"))
+    else:
+        p = sandbox.run(*args)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == [str(n).encode(), b"True"], p.stdout
+    egress = events(log)[-1]["egress"]
+    assert egress["connections"] == 1
+    assert egress["bytes_out"] >= n and egress["bytes_in"] >= n
+
+
+UPLOAD_CLIENT = PY + r"""
+import socket, sys, time
+port, echo = int(sys.argv[1]), int(sys.argv[2])
+def tunnel(p):
+    s = socket.create_connection(("127.0.0.1", 3128), timeout=30)
+    s.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n" % p)
+    reply = b""
+    while not reply.endswith(b"\r\n\r\n"):
+        reply += s.recv(1)
+    return s
+for _ in range(3):
+    s = tunnel(port)
+    s.settimeout(0.2)
+    end = time.monotonic() + 0.6
+    try:
+        while time.monotonic() < end:  # uploads while the server ends, then resets
+            s.sendall(b"\0" * 65536)
+    except OSError:
+        pass
+    s.close()
+s = tunnel(echo)
+s.sendall(b"still here")
+s.shutdown(socket.SHUT_WR)
+print(s.recv(100))
+"""
+
+
+def test_a_server_that_resets_costs_only_its_connection(sandbox, shared_tmp, echo):
+    """A server that ends its side (FIN), then resets, while the client still uploads: the
+    proxy's next write there is EPIPE — with SIGPIPE, splice(2) having no MSG_NOSIGNAL. The
+    supervisor stays (SIGPIPE held in its loop), the next tunnel works, the run ends with its
+    exit event."""
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # full at once (inherited)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+
+    def serve():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            c.shutdown(socket.SHUT_WR)  # reads nothing: the proxy's bytes wait in its pipe
+            time.sleep(0.3)
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            c.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    port = srv.getsockname()[1]
+    script = write_script(shared_tmp, "upload.py", UPLOAD_CLIENT)
+    log = os.path.join(shared_tmp, "upload.jsonl")
+    try:
+        p = sandbox.run("--audit-log", log, "--cap", f"NETWORK_CONNECT:127.0.0.1:{port}",
+                        "--cap", f"NETWORK_CONNECT:127.0.0.1:{echo}", script, str(port),
+                        str(echo))
+    finally:
+        srv.close()
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == b"b'still here'", p.stdout
+    ev = events(log)
+    assert ev[-1]["event"] == "SandboxExit" and ev[-1]["egress"]["connections"] == 4
+
+
+RESET_CLIENT = PY + r"""
+import socket, struct, sys, time
+port = int(sys.argv[1])
+def tunnel(rcvbuf=0):
+    s = socket.socket()
+    if rcvbuf:  # full at once: the proxy's bytes for it wait in its pipe
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(30)
+    s.connect(("127.0.0.1", 3128))
+    s.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n" % port)
+    reply = b""
+    while not reply.endswith(b"\r\n\r\n"):
+        reply += s.recv(1)
+    return s
+for i in range(6):
+    s = tunnel(4096)
+    s.settimeout(0.5)
+    try:
+        for _ in range(64):  # the echo fills the way back while nothing is read
+            s.sendall(b"\0" * 65536)
+    except TimeoutError:
+        pass
+    time.sleep(0.2)
+    if i % 2:  # ended first (the proxy's side of it in CLOSE_WAIT: the reset is EPIPE)
+        s.shutdown(socket.SHUT_WR)
+        time.sleep(0.1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()  # a reset while the proxy has bytes for it
+s = tunnel()
+s.sendall(b"still here")
+s.shutdown(socket.SHUT_WR)
+print(s.recv(100))
+"""
+
+
+def test_clients_that_reset_cost_only_their_connection(sandbox, shared_tmp, echo):
+    """Clients that reset their tunnel while the proxy writes to them: ECONNRESET, or, when
+    the client had ended its side first, EPIPE — and SIGPIPE, splice(2) having no
+    MSG_NOSIGNAL. The supervisor stays (it once died here: the run lost its exit event), the
+    next tunnel works and the run ends with its exit event."""
+    script = write_script(shared_tmp, "reset.py", RESET_CLIENT)
+    log = os.path.join(shared_tmp, "reset.jsonl")
+    p = sandbox.run("--audit-log", log, "--cap", f"NETWORK_CONNECT:127.0.0.1:{echo}", script,
+                    str(echo))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == b"b'still here'", p.stdout
+    ev = events(log)
+    assert ev[-1]["event"] == "SandboxExit" and ev[-1]["egress"]["connections"] == 7

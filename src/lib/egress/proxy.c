@@ -2,9 +2,12 @@
 /*
  * The egress proxy (see proxy.h). One epoll loop, everything non-blocking: accepting,
  * reading the request head (HTTP or SOCKS5), resolving names (resolver.h), the
- * connect out, and the relay in both directions with bounded buffers (a side that cannot
- * take more stops being read). A connection that stays silent, or that does not say where
- * it goes in time, is closed; the number of connections and the bytes per run are capped.
+ * connect out, and the relay in both directions, spliced through a pipe each way (flow.h: a
+ * side that cannot take more stops the other being read). Each step is taken as soon as it
+ * can be — a request head read right after the accept, a loopback connect that completed
+ * within connect(2) relayed at once — rather than after one more trip through epoll. A
+ * connection that stays silent, or that does not say where it goes in time, is closed; the
+ * number of connections and the bytes per run are capped.
  */
 #include "egress/proxy.h"
 
@@ -13,10 +16,12 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,10 +29,14 @@
 #include "basic/macro.h"
 #include "basic/time-util.h"
 #include "egress/egress.h"
+#include "egress/flow.h"
 #include "egress/resolver.h"
 
 #define HEAD_MAX 8192
-#define BUF_SIZE (256 * 1024)
+/* What one read moves: downloads are what programs mostly do, and a bigger pipe means fewer
+ * trips through the loop for them; uploads as the former copy buffer. */
+#define DOWN_PIPE ((size_t)1024 * 1024)
+#define UP_PIPE   ((size_t)256 * 1024)
 
 typedef enum State {
 	ST_HEAD,       /* reading what the client wants */
@@ -48,11 +57,6 @@ typedef struct End {
 	bool upstream;
 } End;
 
-typedef struct Buf {
-	char data[BUF_SIZE];
-	size_t off, len;
-} Buf;
-
 struct Conn {
 	Proxy *p;
 	Conn *prev, *next; /* the live list; a closed one waits in the dead list */
@@ -69,11 +73,9 @@ struct Conn {
 	ResolverRequest *lookup; /* while resolving */
 	struct addrinfo *addrs;  /* the host's addresses, once known */
 	struct addrinfo *ai_next;
-	Buf to_up, to_client; /* pending bytes for each side */
-	bool client_eof, up_eof;
+	Flow to_up, to_client;
 	uint32_t interest[2]; /* what epoll watches for on each side, once relaying */
-	int down[2];          /* a pipe for upstream → client, spliced (no copy), or -1 */
-	size_t down_pending;  /* bytes in that pipe */
+	bool piped;           /* its flows hold pipes (counted in n_piped) */
 	uint64_t last_ms;
 };
 
@@ -88,6 +90,8 @@ struct Proxy {
 	bool hit_conns, hit_bytes; /* each cap reported once */
 	Conn *conns;
 	Conn *dead; /* closed during a dispatch, freed at its end (events may still name them) */
+	PipePool pipes;
+	unsigned pipe_budget, n_piped; /* connections that may hold pipes, and that do */
 	unsigned n_conns;
 	uint64_t connections, bytes_out, bytes_in;
 	End listener_end, timer_end, wake_end;
@@ -111,9 +115,10 @@ static void conn_close(Conn *c)
 		(void)close(c->client);
 	if (c->up >= 0)
 		(void)close(c->up);
-	for (int i = 0; i < 2; i++)
-		if (c->down[i] >= 0)
-			(void)close(c->down[i]);
+	flow_close(&c->to_up, &p->pipes);
+	flow_close(&c->to_client, &p->pipes);
+	if (c->piped)
+		p->n_piped--;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -304,8 +309,8 @@ static int parse_socks(Conn *c)
 
 /* ---------------------------------------------------------------- connecting */
 
-static void start_connect(Conn *c);
-static void rearm(Conn *c);
+static void try_next(Conn *c);
+static void relay(Conn *c);
 
 static void report_allowed(Conn *c)
 {
@@ -319,51 +324,80 @@ static void report_allowed(Conn *c)
 	c->p->rep.allow(c->p->rep.userdata, res, addr);
 }
 
-static void connected(Conn *c)
+/* The client's own bytes that go upstream before what it sends next: for CONNECT what came
+ * after its head, for a forward request the head with its target in origin form ("GET
+ * /path HTTP/1.1", as servers expect it from a client), rewritten in place (it only gets
+ * shorter), the rest of the head and any body as they came. */
+static void head_upstream(Conn *c)
 {
-	c->st = ST_RELAY;
-	c->p->connections++;
-	if (c->p->rep.allow)
-		report_allowed(c);
 	if (c->kind == K_HTTP_CONNECT) {
-		const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
-		memcpy(c->to_client.data, ok, sizeof(ok) - 1);
-		c->to_client.len = sizeof(ok) - 1;
-		/* bytes the client sent after the head go upstream */
 		char *end = memmem(c->head, c->head_len, "\r\n\r\n", 4);
 		size_t used = (size_t)(end + 4 - c->head);
-		memcpy(c->to_up.data, c->head + used, c->head_len - used);
-		c->to_up.len = c->head_len - used;
-	} else if (c->kind == K_SOCKS5) {
-		const unsigned char r[10] = {5, 0, 0, 1};
-		memcpy(c->to_client.data, r, sizeof(r));
-		c->to_client.len = sizeof(r);
-	} else {
-		/* The request with its target in origin form ("GET /path HTTP/1.1"), as servers
-		 * expect it from a client; the rest of the head and any body as they came. */
-		char *sp1 = memchr(c->head, ' ', c->head_len);
-		char *url = sp1 + 1 + 7; /* past "http://" (checked by parse_http) */
-		char *sp2 = memchr(url, ' ', c->head_len - (size_t)(url - c->head));
-		char *path = memchr(url, '/', (size_t)(sp2 - url));
-		size_t mlen = (size_t)(sp1 - c->head) + 1;
-		memcpy(c->to_up.data, c->head, mlen);
-		size_t k = mlen;
-		if (!path)
-			c->to_up.data[k++] = '/';
-		else {
-			memcpy(c->to_up.data + k, path, (size_t)(sp2 - path));
-			k += (size_t)(sp2 - path);
-		}
-		memcpy(c->to_up.data + k, sp2, c->head_len - (size_t)(sp2 - c->head));
-		c->to_up.len = k + c->head_len - (size_t)(sp2 - c->head);
+		c->to_up.pre = c->head + used;
+		c->to_up.pre_len = c->head_len - used;
+		return;
 	}
-	/* A pipe for splicing downloads; without one (out of fds) the copy path serves. */
-	if (pipe2(c->down, O_NONBLOCK | O_CLOEXEC) == 0)
-		(void)fcntl(c->down[0], F_SETPIPE_SZ, 1 << 20);
-	else
-		c->down[0] = c->down[1] = -1;
+	char *sp1 = memchr(c->head, ' ', c->head_len);
+	char *url = sp1 + 1 + 7; /* past "http://" (checked by parse_http) */
+	char *sp2 = memchr(url, ' ', c->head_len - (size_t)(url - c->head));
+	char *path = memchr(url, '/', (size_t)(sp2 - url));
+	char *to = sp1 + 1;
+	if (!path) {
+		*to++ = '/';
+		path = sp2;
+	}
+	size_t rest = c->head_len - (size_t)(path - c->head);
+	memmove(to, path, rest);
+	c->to_up.pre = c->head;
+	c->to_up.pre_len = (size_t)(to - c->head) + rest;
+}
+
+static void connected(Conn *c)
+{
+	static const char http_ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+	static const char socks_ok[10] = {5, 0, 0, 1};
+	Proxy *p = c->p;
+
+	c->st = ST_RELAY;
+	p->connections++;
+	if (p->rep.allow)
+		report_allowed(c);
+	c->piped = p->n_piped < p->pipe_budget;
+	p->n_piped += c->piped;
+	if (flow_open(&c->to_up, &p->pipes, c->piped, UP_PIPE) < 0 ||
+	    flow_open(&c->to_client, &p->pipes, c->piped, DOWN_PIPE) < 0) {
+		conn_close(c);
+		return;
+	}
+	if (c->kind == K_SOCKS5) {
+		c->to_client.pre = socks_ok;
+		c->to_client.pre_len = sizeof(socks_ok);
+	} else {
+		if (c->kind == K_HTTP_CONNECT) {
+			c->to_client.pre = http_ok;
+			c->to_client.pre_len = sizeof(http_ok) - 1;
+		}
+		head_upstream(c);
+	}
 	c->interest[0] = c->interest[1] = ~0u; /* unknown: set both */
-	rearm(c);
+	relay(c);                              /* the reply goes now, not after a wake-up */
+}
+
+/* The connect in flight on C->up ended, well or not. */
+static void connect_done(Conn *c)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	(void)getsockopt(c->up, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (err == 0) {
+		connected(c);
+		return;
+	}
+	(void)epoll_ctl(c->p->loop.ep, EPOLL_CTL_DEL, c->up, NULL);
+	(void)close(c->up);
+	c->up = -1;
+	try_next(c);
 }
 
 /* Tries the next allowed address; the first that connects wins. */
@@ -389,6 +423,11 @@ static void try_next(Conn *c)
 		if (r == 0 || errno == EINPROGRESS) {
 			c->st = ST_CONNECTING;
 			watch(c->p, c->up, EPOLLOUT, &c->ends[1], true);
+			/* on loopback the handshake is usually over when connect(2) returns: no
+			 * trip through epoll for it */
+			struct pollfd pf = {.fd = c->up, .events = POLLOUT};
+			if (r == 0 || poll(&pf, 1, 0) > 0)
+				connect_done(c);
 			return;
 		}
 		(void)close(c->up);
@@ -446,111 +485,37 @@ static void start_connect(Conn *c)
 
 /* What may still be read before the run's byte budget is spent, plus one byte (reading past
  * the budget is how it is noticed). */
-static size_t room(const Proxy *p, size_t want)
+static size_t room(const void *userdata, size_t want)
 {
+	const Proxy *p = userdata;
 	uint64_t used = p->bytes_in + p->bytes_out;
 	return used > p->lim.max_bytes ? 0
 	                               : (size_t)MIN((uint64_t)want, p->lim.max_bytes - used + 1);
 }
 
-/* Moves what SRC has into B and what B holds into DST, for as long as both go without
- * waiting (fewer trips through epoll). -1: close. */
-static int pump(Proxy *p, int src, int dst, Buf *b, bool *src_eof, uint64_t *count)
-{
-	for (;;) {
-		bool got = false;
-		size_t want = room(p, sizeof(b->data));
-		if (!*src_eof && b->len == 0 && want) {
-			ssize_t n = recv(src, b->data, want, MSG_DONTWAIT);
-			if (n == 0)
-				*src_eof = true;
-			else if (n < 0 && errno != EAGAIN)
-				return -1;
-			else if (n > 0) {
-				b->off = 0;
-				b->len = (size_t)n;
-				*count += (uint64_t)n;
-				got = true;
-			}
-		}
-		while (b->len > 0) {
-			ssize_t n =
-			    send(dst, b->data + b->off, b->len, MSG_DONTWAIT | MSG_NOSIGNAL);
-			if (n < 0)
-				return errno == EAGAIN ? 0 : -1;
-			b->off += (size_t)n;
-			b->len -= (size_t)n;
-		}
-		if (*src_eof) {
-			(void)shutdown(dst, SHUT_WR);
-			return 0;
-		}
-		if (!got)
-			return 0; /* nothing more to read now: back to epoll */
-	}
-}
-
-/* Upstream → client without copying through user space: splice into a pipe and out of it,
- * for as long as both go without waiting. -1: close. */
-static int pump_splice(Conn *c, uint64_t *count)
-{
-	for (;;) {
-		bool got = false;
-		size_t want = room(c->p, 1 << 20);
-		if (!c->up_eof && c->down_pending == 0 && want) {
-			ssize_t n = splice(c->up, NULL, c->down[1], NULL, want,
-			                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n == 0)
-				c->up_eof = true;
-			else if (n < 0 && errno != EAGAIN)
-				return -1;
-			else if (n > 0) {
-				c->down_pending = (size_t)n;
-				*count += (uint64_t)n;
-				got = true;
-			}
-		}
-		while (c->down_pending > 0) {
-			ssize_t n = splice(c->down[0], NULL, c->client, NULL, c->down_pending,
-			                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n < 0)
-				return errno == EAGAIN ? 0 : -1;
-			c->down_pending -= (size_t)n;
-		}
-		if (c->up_eof) {
-			(void)shutdown(c->client, SHUT_WR);
-			return 0;
-		}
-		if (!got)
-			return 0;
-	}
-}
-
-/* Level-triggered interest that matches what each side can do now: read when its buffer
- * is empty and it has not ended, write when bytes wait for it. */
+/* Level-triggered interest that matches what each side can do now: read when its flow holds
+ * nothing and it has not ended, write when bytes wait for it. */
 static void rearm(Conn *c)
 {
-	size_t down = c->to_client.len + c->down_pending;
-	uint32_t cl = (!c->client_eof && c->to_up.len == 0 ? EPOLLIN : 0) | (down ? EPOLLOUT : 0);
-	uint32_t up = (!c->up_eof && down == 0 ? EPOLLIN : 0) | (c->to_up.len ? EPOLLOUT : 0);
+	const Flow *up = &c->to_up, *down = &c->to_client;
+	uint32_t cl = (!up->eof && flow_idle(up) ? EPOLLIN : 0) | (flow_idle(down) ? 0 : EPOLLOUT);
+	uint32_t u = (!down->eof && flow_idle(down) ? EPOLLIN : 0) | (flow_idle(up) ? 0 : EPOLLOUT);
 	if (cl != c->interest[0])
 		watch(c->p, c->client, cl, &c->ends[0], false);
-	if (up != c->interest[1])
-		watch(c->p, c->up, up, &c->ends[1], false);
+	if (u != c->interest[1])
+		watch(c->p, c->up, u, &c->ends[1], false);
 	c->interest[0] = cl;
-	c->interest[1] = up;
+	c->interest[1] = u;
 }
 
 static void relay(Conn *c)
 {
 	Proxy *p = c->p;
-	/* Downstream: what the proxy itself wrote (a reply) first, then spliced. */
-	bool splicing = c->down[0] >= 0 && c->to_client.len == 0;
-	int down = splicing ? pump_splice(c, &p->bytes_in)
-	                    : pump(p, c->up, c->client, &c->to_client, &c->up_eof, &p->bytes_in);
-	if (pump(p, c->client, c->up, &c->to_up, &c->client_eof, &p->bytes_out) < 0 || down < 0 ||
-	    (c->client_eof && c->up_eof && !c->to_up.len && !c->to_client.len &&
-	     !c->down_pending)) {
+	Flow *up = &c->to_up, *down = &c->to_client;
+
+	if (flow_pump(down, c->up, c->client, room, p, &p->bytes_in) < 0 ||
+	    flow_pump(up, c->client, c->up, room, p, &p->bytes_out) < 0 ||
+	    (up->eof && down->eof && flow_idle(up) && flow_idle(down))) {
 		conn_close(c);
 		return;
 	}
@@ -609,7 +574,8 @@ static void on_accept(Proxy *p)
 		*c = (Conn){.p = p,
 		            .client = fd,
 		            .up = -1,
-		            .down = {-1, -1},
+		            .to_up = FLOW_NULL,
+		            .to_client = FLOW_NULL,
 		            .st = ST_HEAD,
 		            .last_ms = now_ms()};
 		c->ends[0] = (End){.c = c};
@@ -620,6 +586,7 @@ static void on_accept(Proxy *p)
 		p->conns = c;
 		p->n_conns++;
 		watch(p, fd, EPOLLIN | EPOLLRDHUP, &c->ends[0], true);
+		on_head(c); /* a client that connected and sent its head at once is served now */
 	}
 }
 
@@ -670,24 +637,37 @@ void proxy_dispatch(Proxy *p)
 			continue;
 		if (c->st == ST_HEAD)
 			on_head(c);
-		else if (c->st == ST_CONNECTING && e->upstream) {
-			int err = 0;
-			socklen_t len = sizeof(err);
-			(void)getsockopt(c->up, SOL_SOCKET, SO_ERROR, &err, &len);
-			if (err == 0)
-				connected(c);
-			else {
-				(void)epoll_ctl(p->loop.ep, EPOLL_CTL_DEL, c->up, NULL);
-				(void)close(c->up);
-				c->up = -1;
-				try_next(c);
-			}
-		} else if (c->st == ST_RELAY)
+		else if (c->st == ST_CONNECTING && e->upstream)
+			connect_done(c);
+		else if (c->st == ST_RELAY)
 			relay(c);
 		else if (ev[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 			conn_close(c); /* the client left while we looked up or connected */
 	}
 	free_dead(p);
+}
+
+/* Each connection holds two sockets and, to splice, two pipes: six fds. The soft limit is
+ * raised for that as far as the hard one allows (a login's is often 1024); connections past
+ * what is left relay through buffers instead, so that pipes never take the fd a later
+ * connection's socket needs. How many may hold pipes. */
+static unsigned pipe_budget(unsigned max_conns)
+{
+	const rlim_t base = 256 + 2 * FLOW_SPARE_PIPES; /* the rest of the supervisor, spares */
+	rlim_t sockets = 2 * (rlim_t)max_conns;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	rlim_t want = base + sockets + 4 * (rlim_t)max_conns;
+	if (rl.rlim_cur < want && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = MIN(want, rl.rlim_max);
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0 && getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return 0;
+	}
+	return rl.rlim_cur > base + sockets
+	           ? (unsigned)MIN((rl.rlim_cur - base - sockets) / 4, (rlim_t)max_conns)
+	           : 0;
 }
 
 int proxy_new(int listener, const ob_capset *caps, const ob_context *ctx, const ProxyLimits *limits,
@@ -701,7 +681,8 @@ int proxy_new(int listener, const ob_capset *caps, const ob_context *ctx, const 
 	             .caps = caps,
 	             .ctx = ctx,
 	             .lim = *limits,
-	             .rep = *report};
+	             .rep = *report,
+	             .pipe_budget = pipe_budget(limits->max_connections)};
 	int r = resolver_new(&p->resolver);
 	if (r >= 0)
 		r = evloop_init(&p->loop, (epoll_data_t){.ptr = &p->timer_end},
@@ -724,6 +705,7 @@ void proxy_free(Proxy *p)
 	while (p->conns)
 		conn_close(p->conns);
 	free_dead(p);
+	pipe_pool_done(&p->pipes);
 	evloop_done(&p->loop);
 	resolver_free(p->resolver); /* after the loop: its fd was in the epoll set */
 	if (p->listener >= 0)

@@ -50,8 +50,9 @@ typedef struct Run {
 	int netns_fd; /* the network namespace a container with network grants joins */
 	Notifier notifier;
 	bool got_exit, got_failure, report_hup;
-	bool rlimit_pids_hit; /* rootless without cgroups: the process count reached --pids;
-	                       * gVisor: its Sentry refused a fork (RLIMIT_NPROC) */
+	bool rlimit_pids_hit;  /* rootless without cgroups: the process count reached --pids;
+	                        * gVisor: its Sentry refused a fork (RLIMIT_NPROC) */
+	uint64_t pids_seen_ms; /* rootless without cgroups: when it was last counted */
 	struct timespec start;
 	ob_result *res;  /* the caller's result: denials and limits are counted into it */
 	bool disk_hit;   /* the disk tmpfs was seen full (disk_watch) */
