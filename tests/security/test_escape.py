@@ -38,6 +38,13 @@ def violations(ev):
     return [(e["syscall"], e["detail"]) for e in ev if e["event"] == "SandboxViolation"]
 
 
+def attempts(ev, syscall):
+    """How many refused SYSCALL calls the record holds: identical violations fold into one
+    event's `repeated` (SPEC §5), e.g. on gVisor, whose log names no argument."""
+    return sum(1 + e.get("repeated", 0) for e in ev
+               if e["event"] == "SandboxViolation" and e["syscall"] == syscall)
+
+
 def limits(ev):
     return {e["resource"] for e in ev if e["event"] == "ResourceLimitExceeded"}
 
