@@ -187,6 +187,15 @@ def host_dev_null_intact():
 
 
 @pytest.fixture(scope="session")
+def attack():
+    """tests/helpers/ob-attack, the attacker run inside the sandbox."""
+    path = os.environ.get("OB_ATTACK")
+    if not path:
+        pytest.fail("OB_ATTACK is not set: run through `meson test`")
+    return path
+
+
+@pytest.fixture(scope="session")
 def ob_bin():
     path = os.environ.get("OB_BIN")
     if not path:

@@ -18,14 +18,6 @@ import pytest
 from conftest import events
 
 
-@pytest.fixture(scope="module")
-def attack():
-    path = os.environ.get("OB_ATTACK")
-    if not path:
-        pytest.fail("OB_ATTACK is not set: run through `meson test`")
-    return path
-
-
 def attempts(p):
     out = p.stdout.decode()
     assert out.startswith("flood "), (p.returncode, out, p.stderr)

@@ -17,14 +17,6 @@ import pytest
 from conftest import ATTEMPT, TEST_USER, events
 
 
-@pytest.fixture(scope="module")
-def attack():
-    path = os.environ.get("OB_ATTACK")
-    if not path:
-        pytest.fail("OB_ATTACK is not set: run through `meson test`")
-    return path
-
-
 def occurrences(ev, resource):
     return sum(1 + e.get("repeated", 0) for e in ev
                if e["event"] == "CapabilityDenied" and e.get("resource") == resource)

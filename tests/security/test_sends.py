@@ -17,14 +17,6 @@ import pytest
 from conftest import Sandbox, events, oci_backend_or_skip
 
 
-@pytest.fixture(scope="module")
-def attack():
-    path = os.environ.get("OB_ATTACK")
-    if not path:
-        pytest.fail("OB_ATTACK is not set: run through `meson test`")
-    return path
-
-
 def results(p):
     return dict(line.split(" ", 1) for line in p.stdout.decode().splitlines())
 
