@@ -245,7 +245,7 @@ static void test_fifo_reader(void **state)
 	put(w, FIRST, strlen(FIRST));
 	put(w, SHADOW_LINE, 40);
 	gvtrace_dispatch(t);
-	put(w, SHADOW_LINE + 40, strlen(SHADOW_LINE) - 40);
+	put(w, &SHADOW_LINE[40], strlen(SHADOW_LINE) - 40);
 	gvtrace_dispatch(t);
 	assert_int_equal(denials, 0);
 	put(w, FIRST, strlen(FIRST));
