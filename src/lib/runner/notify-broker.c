@@ -72,6 +72,8 @@ enum {
 struct Broker {
 	int state; /* IDLE, POSTED, DONE, STOP: the futex word */
 	pthread_t thread;
+	int started;  /* the thread's set-up: 1 taken, -errno failed, 0 under way */
+	bool checked; /* STARTED seen by the main thread */
 	int root_fd, ruleset_fd;
 	pid_t tid; /* the thread's */
 	int cpu;   /* the one CPU it may run on: the main thread's at the last open, or -1 */
@@ -272,9 +274,13 @@ static void *broker_main(void *userdata)
 	Broker *b = userdata;
 
 	b->tid = gettid();
-	b->result = take_identity(b);
+	int r = take_identity(b);
+	if (b->ruleset_fd >= 0)
+		(void)close(b->ruleset_fd);
+	b->ruleset_fd = -1;
+	b->started = r < 0 ? r : 1;
 	set_state(b, DONE);
-	if (b->result < 0)
+	if (r < 0)
 		return NULL;
 	for (;;) {
 		int v = wait_change(&b->state, DONE);
@@ -345,22 +351,27 @@ int broker_start(Broker **ret, int root_fd, pid_t pid, int ruleset_fd)
 	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
 	int r = -pthread_create(&b->thread, NULL, broker_main, b);
 	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r == 0) {
-		(void)wait_change(&b->state, IDLE);
-		r = b->result;
-		if (r < 0)
-			(void)pthread_join(b->thread, NULL);
+	if (r < 0) {
+		if (ruleset_fd >= 0)
+			(void)close(ruleset_fd);
+		return r;
 	}
-	/* Run as root, the change of ids left the whole process non-dumpable (the mm is
+	/* Not waited for here: the thread takes the identity and domain (and closes the ruleset)
+	 * while the main thread goes on, e.g. answering the program's exec; broker_ready waits.
+	 * Run as root, the change of ids leaves the whole process non-dumpable (the mm is
 	 * shared): kept so. Dumpable, a process of the program's host uid would pass ptrace's
 	 * uid check against this thread, into a process that is root. */
-	if (ruleset_fd >= 0)
-		(void)close(ruleset_fd);
-	b->ruleset_fd = -1;
-	if (r < 0)
-		return r;
 	*ret = TAKE_PTR(b);
 	return 0;
+}
+
+int broker_ready(Broker *b)
+{
+	if (!b->checked) {
+		(void)wait_change(&b->state, IDLE);
+		b->checked = true;
+	}
+	return b->started < 0 ? b->started : 0;
 }
 
 /* The thread runs on the CPU of the main thread, which sleeps while it works: a wake-up
@@ -394,13 +405,36 @@ Broker *broker_stop(Broker *b)
 {
 	if (!b)
 		return NULL;
-	set_state(b, STOP);
+	/* a thread still taking its identity would set DONE over a STOP set now */
+	if (broker_ready(b) >= 0)
+		set_state(b, STOP);
 	(void)pthread_join(b->thread, NULL);
 	free(b);
 	return NULL;
 }
 
 /* ---------------------------------------------------------------- the main thread's side */
+
+void notify_broker_launch(Notifier *n, pid_t pid)
+{
+	if (n->broker || n->broker_off)
+		return;
+	int root = notify_root_fd(n, pid);
+	if (root < 0)
+		return; /* tried again at the next open */
+	/* ADDFD with SEND (Linux >= 5.14), tried: an id no request has is ENOENT, an unknown
+	 * flag EINVAL first */
+	struct seccomp_notif_addfd probe = {
+	    .id = UINT64_MAX, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (__u32)n->fd};
+	int r = ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &probe) < 0 && errno == ENOENT
+	            ? broker_start(&n->broker, root, pid, n->ruleset_fd)
+	            : -EOPNOTSUPP;
+	if (r == -EOPNOTSUPP && n->ruleset_fd >= 0)
+		(void)close(n->ruleset_fd);
+	n->ruleset_fd = -1; /* closed by broker_start or its thread */
+	if (r < 0)
+		n->broker_off = true;
+}
 
 bool notify_broker_open(Notifier *n, const struct seccomp_notif *req, char path[PATH_MAX],
                         uint64_t flags, uint64_t mode, Reply *rep)
@@ -414,22 +448,14 @@ bool notify_broker_open(Notifier *n, const struct seccomp_notif *req, char path[
 	int root = notify_root_fd(n, pid);
 	if (root < 0)
 		return false;
-	if (!n->broker) {
-		/* ADDFD with SEND (Linux >= 5.14), tried: an id no request has is ENOENT, an
-		 * unknown flag EINVAL first */
-		struct seccomp_notif_addfd probe = {.id = req->id ^ UINT64_MAX,
-		                                    .flags = SECCOMP_ADDFD_FLAG_SEND,
-		                                    .srcfd = (__u32)n->fd};
-		int r = ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &probe) < 0 && errno == ENOENT
-		            ? broker_start(&n->broker, root, pid, n->ruleset_fd)
-		            : -EOPNOTSUPP;
-		if (r == -EOPNOTSUPP && n->ruleset_fd >= 0)
-			(void)close(n->ruleset_fd);
-		n->ruleset_fd = -1; /* closed by broker_start */
-		if (r < 0) {
-			n->broker_off = true;
-			return false;
-		}
+	if (!n->broker)
+		notify_broker_launch(n, pid);
+	if (!n->broker)
+		return false;
+	if (broker_ready(n->broker) < 0) { /* it could not take the identity or domain */
+		n->broker = broker_stop(n->broker);
+		n->broker_off = true;
+		return false;
 	}
 	/* A new file gets the program's umask; it is the process's (threads share it). */
 	if ((flags & O_CREAT) && (!proc_status_field(pid, "Umask", field, sizeof(field)) ||

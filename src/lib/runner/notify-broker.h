@@ -15,9 +15,12 @@ typedef struct Broker Broker;
 
 /* Starts the broker thread for the sandbox whose root is ROOT_FD (kept by the caller), with
  * the ids process PID holds (its /proc status, as the host names them) and the Landlock
- * ruleset RULESET_FD (-1: the program has no Landlock domain; the fd is closed). Into RET;
- * -errno when the thread cannot take that identity and domain. */
+ * ruleset RULESET_FD (-1: the program has no Landlock domain; the fd is closed). Into RET.
+ * The thread takes that identity and domain on its own: broker_ready says how it went. */
 int broker_start(Broker **ret, int root_fd, pid_t pid, int ruleset_fd);
+/* Waits for the thread's start: 0, or -errno when it could not take the identity and domain
+ * (then only broker_stop is left to do). */
+int broker_ready(Broker *b);
 /* Opens PATH (absolute, as the sandbox names it) with the program's FLAGS, MODE and umask MASK:
  * the fd (close-on-exec, the caller's), -errno as the kernel answered, or BROKER_FALLBACK. */
 int broker_open(Broker *b, const char *path, int flags, mode_t mode, mode_t mask);

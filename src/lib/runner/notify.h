@@ -159,6 +159,10 @@ bool notify_is_write(int nr);
  * open broker (notify-broker.c), the fd or the error answered into REP, a refusal recorded as
  * judged on that copy: true. False when the broker cannot do it faithfully (predict and
  * continue). */
+/* Starts the open broker with the ids of PID (a process of the sandbox whose ids are the
+ * program's: its init), early, so that its set-up overlaps the program's start; at the first
+ * open otherwise. Nothing when it is off or cannot be. */
+void notify_broker_launch(Notifier *n, pid_t pid);
 bool notify_broker_open(Notifier *n, const struct seccomp_notif *req, char path[PATH_MAX],
                         uint64_t flags, uint64_t mode, Reply *rep);
 /* Ends the open broker's thread, closes the ruleset not yet handed to it. */

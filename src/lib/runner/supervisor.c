@@ -156,6 +156,9 @@ static void receive_listener(Run *run)
 	                           .learn = run->sb->learn,
 	                           .ruleset_fd = ruleset,
 	                           .broker_off = !broker};
+	/* its init holds the program's ids (spawn.c): the broker's set-up overlaps the exec */
+	if (broker && !run->plan.no_namespaces && !run->sb->learn)
+		notify_broker_launch(&run->notifier, run->pid);
 }
 
 /* Without a cgroup, RLIMIT_NPROC holds the process count but tells nobody: the supervisor
