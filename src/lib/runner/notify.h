@@ -52,7 +52,8 @@ typedef struct Notifier {
 	pid_t fold_pid;  /* the thread whose refused exec of fold_path was the last recorded */
 	char fold_path[PATH_MAX];
 	Learn *learn; /* learning mode: opens recorded and served (notify-learn.c), or NULL */
-	/* The open broker (notify-broker.c): started at the first open; off when it cannot be
+	/* The open broker (notify-broker.c): started as the listener arrives (or at the first
+	 * open); off when it cannot be
 	 * (OCI runtimes, no ruleset from a sandbox with Landlock, a thread that could not take
 	 * the program's identity): the opens are then predicted and continued. */
 	struct Broker *broker;
