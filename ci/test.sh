@@ -4,7 +4,7 @@
 #   1. gcc, warnings as errors, coverage: unit + integration + fuzz-corpus tests; gcovr's
 #      line coverage of src/ must be >= 90 %
 #   2. clang with ASan + UBSan (and libFuzzer): the same tests, then each fuzzer for
-#      OB_FUZZ_SECONDS (default 30: eleven targets; long fuzzing runs stay out of CI)
+#      OB_FUZZ_SECONDS (default 20: eleven targets; long fuzzing runs stay out of CI)
 #   3. the Python package: pip install . into a venv, tests/python against it (ci/python.sh)
 #   4. clang-format and clang-tidy over the tree
 set -euo pipefail
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 # A skip fails unless this host explains it (tests/conftest.py: pytest_runtest_makereport):
 # CI has every feature the tests need, so a test that skipped would hide a regression.
 export OB_MUST_WORK=1
-fuzz_seconds=${OB_FUZZ_SECONDS:-30}
+fuzz_seconds=${OB_FUZZ_SECONDS:-20}
 passed=0
 failed=0
 
