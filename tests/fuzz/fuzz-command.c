@@ -14,22 +14,12 @@
 #include <string.h>
 
 #include "basic/macro.h"
+#include "fuzz-parts.h"
 #include "model/pattern.h"
 #include "plan/exec-rules.h"
 #include "plan/toolchain.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static const char *next_part(const char **p, const char *end, size_t *len)
-{
-	const char *start = *p;
-	const char *nl = memchr(start, '\n', (size_t)(end - start));
-	const char *stop = nl ? nl : end;
-
-	*len = (size_t)(stop - start);
-	*p = nl ? nl + 1 : end;
-	return start;
-}
 
 static void check_prefix(const char *pat, size_t lp, const char *req, size_t lr)
 {

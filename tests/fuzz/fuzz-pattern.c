@@ -10,18 +10,9 @@
 
 #include "omnibase/omnibase.h"
 
+#include "fuzz-parts.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static const char *next_part(const char **p, const char *end, size_t *len)
-{
-	const char *start = *p;
-	const char *nl = memchr(start, '\n', (size_t)(end - start));
-	const char *stop = nl ? nl : end;
-
-	*len = (size_t)(stop - start);
-	*p = nl ? nl + 1 : end;
-	return start;
-}
 
 static ob_capset *set_of(const ob_capability *c)
 {

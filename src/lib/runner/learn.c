@@ -22,6 +22,7 @@
 #include "basic/dirent-util.h"
 #include "basic/error.h"
 #include "basic/macro.h"
+#include "basic/strv.h"
 #include "plan/steps.h"
 
 /* Landlock's access bits (ABI 1, fixed by the kernel's UAPI; plan/fs-rules.c spells them out
@@ -55,13 +56,6 @@ static const char *const runtime_paths[] = {
 static const char *const learn_network_grants[] = {"0.0.0.0/0", "::/0", "*"};
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(ob_capset *, ob_capset_unref)
-static void strv_free(char **v)
-{
-	for (char **p = v; p && *p; p++)
-		free(*p);
-	free(v);
-}
-
 Learn *learn_free(Learn *l)
 {
 	if (!l)
@@ -90,20 +84,6 @@ int learn_new(bool network, Learn **ret)
 	}
 	l->network = network;
 	*ret = l;
-	return 0;
-}
-
-/* Appends a copy of S to the NULL-terminated *V (of *N entries). */
-static int strv_push(char ***v, size_t *n, const char *s)
-{
-	char **w = reallocarray(*v, *n + 2, sizeof(char *));
-	if (!w)
-		return -ENOMEM;
-	*v = w;
-	w[*n] = strdup(s);
-	if (!w[*n])
-		return -ENOMEM;
-	w[++*n] = NULL;
 	return 0;
 }
 

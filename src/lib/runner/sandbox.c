@@ -27,6 +27,7 @@
 #include "backends/runtime.h"
 #include "basic/error.h"
 #include "basic/macro.h"
+#include "basic/strv.h"
 #include "egress/dnsstub.h"
 #include "egress/proxy.h"
 #include "egress/tconnect.h"
@@ -74,13 +75,6 @@ int ob_sandbox_new(ob_sandbox **ret)
 	}
 	*ret = sb;
 	return 0;
-}
-
-static void strv_free(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
 }
 
 ob_sandbox *ob_sandbox_free(ob_sandbox *sb)
@@ -257,19 +251,6 @@ int ob_sandbox_set_artifacts(ob_sandbox *sb, const char *dir, ob_error *reterr)
 {
 	assert_return(sb && dir, -EINVAL);
 	return set_dir(&sb->artifacts_dir, "--artifacts", dir, reterr);
-}
-
-static int strv_push(char ***v, size_t *n, const char *s)
-{
-	char **nv = reallocarray(*v, *n + 2, sizeof(char *));
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	nv[*n] = strdup(s);
-	if (!nv[*n])
-		return -ENOMEM;
-	nv[++*n] = NULL;
-	return 0;
 }
 
 int ob_sandbox_add_env(ob_sandbox *sb, const char *assignment, ob_error *reterr)
