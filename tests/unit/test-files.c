@@ -236,6 +236,9 @@ static void test_sizes_and_limits(void **state)
 	assert_int_equal(ob_limits_set_text(&l, OB_LIMIT_PIDS, "12K", &e), -EINVAL);
 	assert_int_equal(ob_limits_set_text(&l, OB_LIMIT_PIDS, "0", &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "pids '0'"));
+	assert_int_equal(ob_limits_set_text(&l, OB_LIMIT_PIDS, "2", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "between 3"));
+	assert_int_equal(ob_limits_set_text(&l, OB_LIMIT_PIDS, "3", &e), 0);
 	assert_int_equal(ob_limits_set_text(&l, OB_LIMIT_CPUS, "abc", &e), -EINVAL);
 	assert_int_equal(ob_limits_set_text(&l, OB_LIMIT_CPUS, "2000", &e), -EINVAL);
 	assert_int_equal(ob_limits_set_text(&l, OB_LIMIT_TIMEOUT, "1e99", &e), -EINVAL);

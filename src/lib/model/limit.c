@@ -19,9 +19,11 @@ static const char *const limit_table[OB_LIMIT_MAX] = {
 };
 
 /* Inclusive bounds of each limit, in its unit.  Zero is never a limit: it would be
- * "unlimited" in some kernel interfaces and "nothing" in others. */
+ * "unlimited" in some kernel interfaces and "nothing" in others.  pids: the sandbox's init,
+ * the program, and for a moment the task that hands the seccomp listener over (notify.c);
+ * fewer failed the run with EAGAIN at start. */
 static const uint64_t limit_min[OB_LIMIT_MAX] = {
-    [OB_LIMIT_MEMORY] = 1 << 20, [OB_LIMIT_CPUS] = 1,        [OB_LIMIT_PIDS] = 1,
+    [OB_LIMIT_MEMORY] = 1 << 20, [OB_LIMIT_CPUS] = 1,        [OB_LIMIT_PIDS] = 3,
     [OB_LIMIT_TIMEOUT] = 1,      [OB_LIMIT_OUTPUT] = 1,      [OB_LIMIT_TMPFS] = 4096,
     [OB_LIMIT_FILES] = 4,        [OB_LIMIT_CONNECTIONS] = 1, [OB_LIMIT_EGRESS] = 1,
     [OB_LIMIT_EVENTS] = 1,       [OB_LIMIT_DISK] = 1 << 20,
@@ -125,7 +127,8 @@ int limit_check_range(ob_limit limit, uint64_t v, const char **msg)
 			*msg = "must be between 0.001 and 1024";
 			break;
 		case OB_LIMIT_PIDS:
-			*msg = "must be between 1 and 4194304";
+			*msg = "must be between 3 (the sandbox's init, the program and a helper) "
+			       "and 4194304";
 			break;
 		case OB_LIMIT_TIMEOUT:
 			*msg = "must be between 0.001 and 2592000 seconds";
