@@ -22,6 +22,19 @@ def occurrences(ev, resource):
                if e["event"] == "CapabilityDenied" and e.get("resource") == resource)
 
 
+def race(sandbox, *args):
+    """Runs ob-attack's open-race: the hidden file's content never read, both files met (a
+    real race). The number of failed opens."""
+    p = sandbox.run(*args)
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.decode().split()
+    assert out[0] == "open-race" and len(out) == 4, (out, p.stderr)
+    attempts, failed, leaked = map(int, out[1:])
+    assert leaked == 0
+    assert failed > 0 and attempts - failed > 0, (attempts, failed)
+    return failed
+
+
 @pytest.mark.parametrize("kind", ["hidden", "unreadable"])
 def test_swapped_path_keeps_its_record(sandbox, shared_tmp, attack, kind):
     """One thread flips a byte of the path between a readable file (a) and a refused one (b),
@@ -39,15 +52,8 @@ def test_swapped_path_keeps_its_record(sandbox, shared_tmp, attack, kind):
     os.chmod(b, 0o644 if kind == "hidden" else 0o000)
     grant = a if kind == "hidden" else d
     log = os.path.join(shared_tmp, "audit.jsonl")
-    p = sandbox.run("--cap", f"FILE_READ:{grant}", "--audit-log", log,
-                    attack, "open-race", a, b, "1")
-    assert p.returncode == 0, p.stderr
-    out = p.stdout.decode().split()
-    assert out[0] == "open-race" and len(out) == 4, (out, p.stderr)
-    attempts, failed, leaked = map(int, out[1:])
-    assert leaked == 0
-    # a real race: both files were met
-    assert failed > 0 and attempts - failed > 0, (attempts, failed)
+    failed = race(sandbox, "--cap", f"FILE_READ:{grant}", "--audit-log", log,
+                  attack, "open-race", a, b, "1")
     ev = events(log)
     denied = [e for e in ev if e["event"] == "CapabilityDenied"]
     assert {e["resource"] for e in denied} == {b}, denied[:3]
@@ -71,13 +77,8 @@ def test_swap_through_a_path_left_to_the_kernel_is_caught(sandbox, shared_tmp, a
         f.write("B")
     os.chmod(b, 0o644)
     log = os.path.join(shared_tmp, "audit.jsonl")
-    p = sandbox.run("--audit-log", log, attack, "open-race", a, b, "1", "/proc/self/status")
-    assert p.returncode == 0, p.stderr
-    out = p.stdout.decode().split()
-    assert out[0] == "open-race" and len(out) == 4, (out, p.stderr)
-    attempts, failed, leaked = map(int, out[1:])
-    assert leaked == 0
-    assert failed > 0 and attempts - failed > 0, (attempts, failed)
+    failed = race(sandbox, "--audit-log", log, attack, "open-race", a, b, "1",
+                  "/proc/self/status")
     ev = events(log)
     swaps = [e for e in ev if e["event"] == "SandboxViolation"
              and "path changed" in e.get("detail", "")]
