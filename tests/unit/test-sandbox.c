@@ -200,7 +200,23 @@ static void test_fdpass(void **state)
 	assert_int_equal(fd_send(sp[1], 'x', p, 2), 0);
 	assert_int_equal(fd_receive(sp[0], got, 1), -EBADMSG);
 	assert_int_equal(fd_receive(sp[0], got, 5), -EINVAL);
+	/* some: 1 to MAX; wait: a byte and 0 to MAX, its tag kept */
+	char tag = 0;
+	assert_int_equal(fd_send(sp[1], 'y', p, 1), 0);
+	assert_int_equal(fd_receive_some(sp[0], got, 2), 1);
+	(void)close(got[0]);
+	assert_int_equal(send(sp[1], "r", 1, 0), 1);
+	assert_int_equal(fd_receive_wait(sp[0], &tag, got, 2), 0);
+	assert_int_equal(tag, 'r');
+	assert_int_equal(fd_send(sp[1], 'c', p, 2), 0);
+	assert_int_equal(fd_receive_wait(sp[0], &tag, got, 2), 2);
+	assert_int_equal(tag, 'c');
+	(void)close(got[0]);
+	(void)close(got[1]);
+	assert_int_equal(fd_send(sp[1], 'c', p, 2), 0); /* more than asked for: closed, refused */
+	assert_int_equal(fd_receive_wait(sp[0], &tag, got, 1), -EBADMSG);
 	(void)close(sp[1]);
+	assert_int_equal(fd_receive_wait(sp[0], &tag, got, 1), -EPIPE);
 	assert_int_equal(fd_receive(sp[0], got, 1), -EPIPE);
 	(void)close(sp[0]);
 	(void)close(p[0]);
