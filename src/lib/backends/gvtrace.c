@@ -513,7 +513,7 @@ static void handle_message(GvTrace *t, const char *msg, size_t len)
 		if (t->violation)
 			t->violation(
 			    t->userdata,
-			    filter_syscall_name(AUDIT_ARCH_X86_64, call.nr, name, sizeof(name)),
+			    filter_syscall_name(FILTER_NATIVE_ARCH, call.nr, name, sizeof(name)),
 			    "refused by the seccomp allow-list (gVisor: its arguments are "
 			    "not logged)",
 			    call.pid);

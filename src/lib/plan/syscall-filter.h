@@ -2,11 +2,20 @@
 #pragma once
 
 #include <jansson.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "omnibase/omnibase.h"
+
+/* The AUDIT_ARCH of this build's system calls: what seccomp hands every filter, notifier and
+ * trace reader here. Undefined on an architecture the filters do not know. */
+#if defined(__x86_64__)
+#define FILTER_NATIVE_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define FILTER_NATIVE_ARCH AUDIT_ARCH_AARCH64
+#endif
 
 /* A compiled filter: what the sandbox's program installs (no allocation after clone). */
 typedef struct FilterProg {

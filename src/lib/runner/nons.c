@@ -32,6 +32,7 @@
 #include "basic/macro.h"
 #include "plan/identity.h"
 #include "plan/overlay.h"
+#include "plan/syscall-filter.h"
 #include "runner/probe.h"
 
 /* Landlock's read rights (LANDLOCK_ACCESS_FS_READ_FILE, _READ_DIR): the host's /proc is
@@ -317,10 +318,8 @@ static _Noreturn void fail(const SpawnArgs *a, int err, const char *what)
 	_exit(OB_EXIT_SETUP);
 }
 
-#if defined(__x86_64__)
-#define NONS_AUDIT_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define NONS_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#ifdef FILTER_NATIVE_ARCH
+#define NONS_AUDIT_ARCH FILTER_NATIVE_ARCH
 #else
 #error "the tier without namespaces knows x86_64 and aarch64"
 #endif

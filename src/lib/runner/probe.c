@@ -27,6 +27,7 @@
 #include "basic/fdpass.h"
 #include "basic/macro.h"
 #include "basic/procfs.h"
+#include "plan/syscall-filter.h"
 #include "runner/cgroup.h"
 #include "runner/doctor.h"
 
@@ -173,10 +174,8 @@ static bool probe_pidfd_getfd(void)
 	return copy >= 0;
 }
 
-#if defined(__x86_64__)
-#define PROBE_AUDIT_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define PROBE_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#ifdef FILTER_NATIVE_ARCH
+#define PROBE_AUDIT_ARCH FILTER_NATIVE_ARCH
 #endif
 
 /* GCOVR_EXCL_START: runs in a forked child, which leaves with _exit (no counters written) */
