@@ -123,11 +123,13 @@ static void set_state(Broker *b, int v)
  * opened them (pid, namespace, credentials of the opener): not these. */
 static bool ordinary_fs(Broker *b, int fd, dev_t dev)
 {
+	/* Local ones only: an open on NFS or 9p waits for its server, and the supervisor waits
+	 * for the broker (a hung server would hold the run's loop: its timeout, the relays);
+	 * left to the kernel, only the program's thread waits. */
 	static const unsigned long kinds[] = {
-	    EXT4_SUPER_MAGIC,       XFS_SUPER_MAGIC, BTRFS_SUPER_MAGIC, TMPFS_MAGIC,
-	    OVERLAYFS_SUPER_MAGIC,  SQUASHFS_MAGIC,  RAMFS_MAGIC,       0x2fc12fc1 /* zfs */,
-	    F2FS_SUPER_MAGIC,       NFS_SUPER_MAGIC, MSDOS_SUPER_MAGIC, ISOFS_SUPER_MAGIC,
-	    0xE0F5E1E2 /* erofs */, V9FS_MAGIC};
+	    EXT4_SUPER_MAGIC,      XFS_SUPER_MAGIC,   BTRFS_SUPER_MAGIC, TMPFS_MAGIC,
+	    OVERLAYFS_SUPER_MAGIC, SQUASHFS_MAGIC,    RAMFS_MAGIC,       0x2fc12fc1 /* zfs */,
+	    F2FS_SUPER_MAGIC,      MSDOS_SUPER_MAGIC, ISOFS_SUPER_MAGIC, 0xE0F5E1E2 /* erofs */};
 	struct statfs sf;
 
 	/* the answer for the last few devices kept: one fstatfs per file system */

@@ -78,10 +78,8 @@
 #define NR_LSTAT  0xffffa
 #endif
 
-#if defined(__x86_64__)
-#define NOTIFY_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define NOTIFY_ARCH AUDIT_ARCH_AARCH64
+#ifdef FILTER_NATIVE_ARCH
+#define NOTIFY_ARCH FILTER_NATIVE_ARCH
 #endif
 
 /* ---------------------------------------------------------------- child side */
@@ -601,14 +599,13 @@ static void reply(Notifier *n, const struct seccomp_notif *req, const Reply *rep
 		(void)close(rep->addfd);
 		if (r >= 0 || errno == ENOENT)
 			return; /* answered, or the target is gone */
-		if (rep->brokered && errno != EMFILE) {
-			/* no ADDFD with SEND here (Linux < 5.14, a filter on the supervisor):
-			 * the kernel opens, for the rest of the run too */
+		/* e.g. EMFILE: the program's fd table is full. Never "continue" after the broker
+		 * opened: the kernel would do the open again (a second create, a second
+		 * truncation). ADDFD with SEND was tried before the broker started; failing
+		 * otherwise now, the kernel opens for the rest of the run. */
+		if (rep->brokered && errno != EMFILE)
 			n->broker_off = true;
-			resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-		} else {
-			resp.error = -errno; /* e.g. EMFILE: the program's fd table is full */
-		}
+		resp.error = -errno;
 	} else if (!rep->emulated) {
 		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	} else {

@@ -110,18 +110,25 @@ int run_start_native(Run *run, ob_error *reterr)
 	}
 
 	/* A socket, not a pipe, so that a child that died early costs EPIPE, not SIGPIPE. */
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pipe) < 0)
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pipe) < 0) {
+		idmap_close_trees(&run->plan);
 		return ob_error_set(reterr, -errno, "socketpair: %s", strerror(errno));
+	}
 	if (pipe2(report_pipe, O_CLOEXEC | O_DIRECT) < 0) {
-		(void)close(sync_pipe[0]);
-		(void)close(sync_pipe[1]);
-		return ob_error_set(reterr, -errno, "pipe: %s", strerror(errno));
+		int e = errno;
+		close_many(sync_pipe, 2);
+		idmap_close_trees(&run->plan);
+		return ob_error_set(reterr, -e, "pipe: %s", strerror(e));
 	}
 	int stdio[3];
 	int r = stdio_pipes(run, stdio, reterr);
-	if (r < 0)
+	if (r < 0) {
+		close_many(sync_pipe, 2);
+		close_many(report_pipe, 2);
+		idmap_close_trees(&run->plan);
 		return r;
-	int nsock[2], join[CG_MAX];
+	}
+	int nsock[2] = {-1, -1}, join[CG_MAX], psock[2] = {-1, -1};
 	for (int i = 0; i < CG_MAX; i++)
 		join[i] = -1;
 	/* without namespaces the child joins the cgroups as it starts; otherwise they are made
@@ -131,21 +138,22 @@ int run_start_native(Run *run, ob_error *reterr)
 	        : 0;
 	if (r >= 0 && run->plan.no_namespaces)
 		r = cgroup_open_join_fds(&run->cg, join);
-	if (r < 0) {
+	if (r < 0)
+		r = ob_error_set(reterr, r, "opening the cgroup: %s", strerror(-r));
+	else if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, nsock) < 0 ||
+	         ((run->plan.proxy || run->plan.transparent) &&
+	          socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, psock) < 0))
+		r = ob_error_set(reterr, -errno, "socketpair: %s", strerror(errno));
+	if (r < 0) { /* nothing cloned yet: everything made here goes */
 		close_many(join, CG_MAX);
-		return ob_error_set(reterr, r, "opening the cgroup: %s", strerror(-r));
-	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, nsock) < 0) {
-		close_many(join, CG_MAX);
-		return ob_error_set(reterr, -errno, "socketpair: %s", strerror(errno));
+		close_many(stdio, 3);
+		close_many(nsock, 2);
+		close_many(sync_pipe, 2);
+		close_many(report_pipe, 2);
+		idmap_close_trees(&run->plan);
+		return r;
 	}
 	run->notify_sock = nsock[0];
-	int psock[2] = {-1, -1};
-	if ((run->plan.proxy || run->plan.transparent) &&
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, psock) < 0) {
-		close_many(join, CG_MAX);
-		return ob_error_set(reterr, -errno, "socketpair: %s", strerror(errno));
-	}
 	run->proxy_sock = psock[0];
 	SpawnArgs a = {.plan = &run->plan,
 	               .proxy_fd = psock[1],

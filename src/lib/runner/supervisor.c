@@ -156,8 +156,10 @@ static void receive_listener(Run *run)
 	                           .learn = run->sb->learn,
 	                           .ruleset_fd = ruleset,
 	                           .broker_off = !broker};
-	/* its init holds the program's ids (spawn.c): the broker's set-up overlaps the exec */
-	if (broker && !run->plan.no_namespaces && !run->sb->learn)
+	/* its init holds the program's ids (spawn.c): the broker's set-up overlaps the exec.
+	 * Run as root only: the init is not dumpable, and a rootless supervisor cannot open its
+	 * /proc/PID/root (the broker then starts at the first open, from the program's). */
+	if (broker && run->plan.id_base && !run->plan.no_namespaces && !run->sb->learn)
 		notify_broker_launch(&run->notifier, run->pid);
 }
 
