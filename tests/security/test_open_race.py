@@ -200,3 +200,43 @@ print(json.dumps(out))
     denied = [(e["capability"], e["resource"]) for e in events(log)
               if e["event"] == "CapabilityDenied"]
     assert denied == [("FILE_WRITE", "/dev/ob-new")], denied
+
+
+def test_broker_thread_cannot_be_reached_from_the_program_host_uid(ob_bin, shared_tmp):
+    """Run as root, the broker thread holds the program's host uid inside the root
+    supervisor (one memory): were the process dumpable, any process of that uid could open
+    the thread's /proc/.../mem and write the supervisor's memory. It is left non-dumpable
+    (notify-broker.c): tried from a process of that uid, during a run."""
+    if os.geteuid() != 0:
+        pytest.skip("the broker changes ids only when the supervisor is root")
+    log = os.path.join(shared_tmp, "dump.jsonl")
+    env = dict(os.environ, GCOV_ERROR_FILE="/dev/null")
+    # sleep's loader opens its libraries: the broker is there then
+    sup = subprocess.Popen([ob_bin, "sandbox", "run", "--audit-log", log, "/bin/sleep", "3"],
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        uid, tid = None, None
+        for _ in range(100):  # the broker's thread: the task of the supervisor with uid
+            if os.path.exists(log) and uid is None:
+                starts = [e for e in events(log) if e["event"] == "SandboxStart"]
+                uid = starts[0]["protections"]["host_ids"]["uid"] if starts else None
+            for t in os.listdir(f"/proc/{sup.pid}/task") if uid is not None else []:
+                with open(f"/proc/{sup.pid}/task/{t}/status") as f:
+                    if f"\nUid:\t{uid}\t" in f.read():
+                        tid = t
+            if tid:
+                break
+            subprocess.run(["sleep", "0.05"])
+        assert tid, "no broker thread with the program's host uid"
+        probe = ("import sys\nfor p in sys.argv[1:]:\n    try:\n        open(p, 'rb').close()\n"
+                 "        print('OPEN', p)\n    except OSError as e:\n        print(e.errno, p)\n")
+        target = f"/proc/{sup.pid}/task/{tid}"
+        p = subprocess.run(["/usr/bin/python3", "-c", probe, target + "/mem", target + "/environ"],
+                           capture_output=True, timeout=30,
+                           preexec_fn=lambda: (os.setgroups([]), os.setresgid(uid, uid, uid),
+                                               os.setresuid(uid, uid, uid)))
+        assert b"OPEN" not in p.stdout, p.stdout
+        assert p.stdout.count(b"13 ") == 2, (p.stdout, p.stderr)  # EACCES both
+    finally:
+        sup.kill()
+        sup.wait()
