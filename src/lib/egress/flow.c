@@ -36,14 +36,17 @@ int flow_open(Flow *f, PipePool *pool, bool pipe, size_t size)
 		return 0;
 	}
 	if (pipe2(f->pipe, O_NONBLOCK | O_CLOEXEC) == 0) {
-		/* past the user's pipe quota the kernel keeps the default (64 KiB) */
 		int r = fcntl(f->pipe[0], F_SETPIPE_SZ, (int)size);
-		if (r < 0)
-			r = fcntl(f->pipe[0], F_GETPIPE_SZ);
-		f->size = r > 0 ? (size_t)r : 4096;
-		return 0;
+		if (r > 0) {
+			f->size = (size_t)r;
+			return 0;
+		}
+		/* past the user's pipe quota (pipe-user-pages-soft) new pipes get two pages, and
+		 * splicing 8 KiB a call is slower than the copy path: that instead */
+		(void)close(f->pipe[0]);
+		(void)close(f->pipe[1]);
 	}
-	/* out of fds: the copy path, slower but the same relay */
+	/* out of fds or of pipe quota: the copy path, slower but the same relay */
 	f->pipe[0] = f->pipe[1] = -1;
 copy:
 	f->size = COPY_SIZE;
