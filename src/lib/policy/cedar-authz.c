@@ -360,7 +360,7 @@ int ob_authz_request_new(ob_authorizer *a, const char *principal, const char *ac
 	for (int i = 0; i < 3 && rc >= 0; i++) {
 		const char *type;
 		size_t tl, il, size = strlen(refs[i]) + 1;
-		_cleanup_free_ char *buf = malloc(size);
+		char *buf = arena_alloc(&r->arena, size); /* freed with the request */
 		if (!buf || uid_parse_ref(refs[i], &type, &tl, buf, size, &il) < 0) {
 			rc = ob_error_set(reterr, -EINVAL,
 			                  "%s: '%.100s' is not an entity reference (expected "
