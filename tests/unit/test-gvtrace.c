@@ -388,6 +388,18 @@ static void test_execs_and_seccomp(void **state)
 	(void)snprintf(many + n, sizeof(many) - n, ", O_RDONLY, 0o0)" ENOENT_TAIL);
 	assert_string_equal(denial(many, &res, &op), "FILE_READ");
 	assert_int_equal(strlen(res), 99 * strlen("/a, 0x1 ") + 2); /* all after the first */
+	/* an exec (execveat: the path may start after any ", 0xADDR ") ends its path before
+	 * the vector: with one, the first reading; without, no reading (each start's search
+	 * for the vector is bounded, not the square of the message) */
+	n = (size_t)snprintf(many, sizeof(many), HEAD "execveat(AT_FDCWD /tmp");
+	for (int i = 0; i < 100; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, ", 0x1 /a");
+	size_t cut = n;
+	(void)snprintf(many + n, sizeof(many) - n, ", 0x2 [], 0x3 [], 0x0) = 0 (0x0) errno=13 (x)");
+	assert_string_equal(denial(many, &res, &op), "EXTERNAL_COMMAND");
+	assert_true(strncmp(res, "/a, 0x1 /a", 10) == 0);
+	(void)snprintf(many + cut, sizeof(many) - cut, ", 0x0) = 0 (0x0) errno=13 (x) (1µs)");
+	assert_int_equal(parse(many, &call), 0);
 	/* the header */
 	assert_int_equal(gvtrace_header_pid("I1125 18:36:19.290522   17229 x", 31), 17229);
 	assert_int_equal(gvtrace_header_pid("I1125 18:36:19.290522   17229", 29), -1);

@@ -165,7 +165,7 @@ static int readings(const char *t, size_t len, bool at_start, bool exec, reading
                     void *userdata)
 {
 	const char *end = t + len;
-	unsigned tried = 0;
+	unsigned tried = 0, starts = 0;
 
 	for (const char *s = t; s < end; s++) {
 		size_t a;
@@ -174,6 +174,10 @@ static int readings(const char *t, size_t len, bool at_start, bool exec, reading
 		if (!(a = address_len(s, end)))
 			continue;
 		const char *path = s + a;
+		/* an exec's every start scans the rest for its end: bounded too, or a message of
+		 * ", 0x1 " pieces would cost the square of its length */
+		if (exec && ++starts > READINGS_MAX)
+			return -E2BIG;
 		if (!exec) {
 			if (++tried > READINGS_MAX)
 				return -E2BIG;
