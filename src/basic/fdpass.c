@@ -52,7 +52,9 @@ static int receive(int sock, char *tag, int *fds, size_t min, size_t max, int fl
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 	bool rights = c && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(0);
 	size_t n = rights ? (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) : 0;
-	if ((c && !rights) || n < min || n > max ||
+	/* a second control message, or one the kernel cut (MSG_CTRUNC), is not ours either */
+	bool more = (msg.msg_flags & MSG_CTRUNC) || (c && CMSG_NXTHDR(&msg, c));
+	if ((c && !rights) || more || n < min || n > max ||
 	    (rights && c->cmsg_len != CMSG_LEN(sizeof(int) * n))) {
 		/* not what was expected: close whatever came */
 		for (size_t i = 0; rights && i < n; i++) {

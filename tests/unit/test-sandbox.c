@@ -215,6 +215,19 @@ static void test_fdpass(void **state)
 	(void)close(got[1]);
 	assert_int_equal(fd_send(sp[1], 'c', p, 2), 0); /* more than asked for: closed, refused */
 	assert_int_equal(fd_receive_wait(sp[0], &tag, got, 1), -EBADMSG);
+	/* more fds than any message of ours holds: cut by the kernel (MSG_CTRUNC), refused */
+	int five[5] = {p[0], p[1], p[0], p[1], p[0]};
+	char cbuf[CMSG_SPACE(sizeof(five))] = {0}, byte = 'c';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr m = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(five));
+	memcpy(CMSG_DATA(c), five, sizeof(five));
+	assert_int_equal(sendmsg(sp[1], &m, 0), 1);
+	assert_int_equal(fd_receive_wait(sp[0], &tag, got, FDPASS_MAX), -EBADMSG);
 	(void)close(sp[1]);
 	assert_int_equal(fd_receive_wait(sp[0], &tag, got, 1), -EPIPE);
 	assert_int_equal(fd_receive(sp[0], got, 1), -EPIPE);

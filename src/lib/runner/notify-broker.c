@@ -76,7 +76,8 @@ struct Broker {
 	bool checked; /* STARTED seen by the main thread */
 	int root_fd, ruleset_fd;
 	pid_t tid; /* the thread's */
-	int cpu;   /* the one CPU it may run on: the main thread's at the last open, or -1 */
+	int cpu;   /* the one CPU it may run on: the main thread's at the last open; -1 none yet, -2
+	            * refused */
 	uid_t uid;
 	gid_t gid;
 	gid_t groups[64];
@@ -384,11 +385,12 @@ static void follow_cpu(Broker *b)
 	cpu_set_t set;
 	int cpu = sched_getcpu();
 
-	if (cpu < 0 || cpu == b->cpu)
+	if (cpu < 0 || cpu == b->cpu || b->cpu == -2)
 		return;
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
-	b->cpu = sched_setaffinity(b->tid, sizeof(set), &set) == 0 ? cpu : -1;
+	/* refused (a cpuset of the caller's, a filter): remembered, not tried at every open */
+	b->cpu = sched_setaffinity(b->tid, sizeof(set), &set) == 0 ? cpu : -2;
 }
 
 int broker_open(Broker *b, const char *path, int flags, mode_t mode, mode_t mask)
