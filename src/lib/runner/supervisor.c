@@ -353,8 +353,10 @@ static bool wait_child(Run *run, int *wstatus)
 	run->pid = -1;
 	if (pidfd >= 0)
 		(void)close(pidfd);
-	while (sigtimedwait(&pipe_set, NULL, &zero) > 0)
-		; /* what the loop's EPIPEs left pending, consumed before the mask is restored */
+	/* what the loop's EPIPEs left pending, consumed before the mask is restored; a caller
+	 * that held SIGPIPE itself keeps whatever is pending (it may be its own) */
+	while (!sigismember(&old_mask, SIGPIPE) && sigtimedwait(&pipe_set, NULL, &zero) > 0)
+		;
 	(void)pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	if (run->trace) /* the runtime is gone, and the Sentry with it: its last lines */
 		gvtrace_finish(run->trace);
