@@ -50,3 +50,17 @@ int read_file_limited(const char *path, size_t max, char **ret, size_t *ret_len,
 	*ret_len = n;
 	return 0;
 }
+
+rlim_t nofile_raise(rlim_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	if (rl.rlim_cur < want && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = MIN(want, rl.rlim_max);
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0 && getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return 0;
+	}
+	return rl.rlim_cur;
+}

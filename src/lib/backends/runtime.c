@@ -23,12 +23,9 @@
 
 #include "backends/gvtrace.h"
 #include "basic/fdpass.h"
+#include "basic/fileio.h"
 #include "basic/macro.h"
 #include "egress/proxy.h"
-
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 
 static const char *const runtime_names[OB_BACKEND_MAX] = {
     [OB_BACKEND_GVISOR] = "runsc",

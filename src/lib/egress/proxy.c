@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "basic/evloop.h"
+#include "basic/fileio.h"
 #include "basic/macro.h"
 #include "basic/time-util.h"
 #include "egress/egress.h"
@@ -655,19 +656,10 @@ static unsigned pipe_budget(unsigned max_conns)
 {
 	const rlim_t base = 256 + 2 * FLOW_SPARE_PIPES; /* the rest of the supervisor, spares */
 	rlim_t sockets = 2 * (rlim_t)max_conns;
-	struct rlimit rl;
+	rlim_t cur = nofile_raise(base + sockets + 4 * (rlim_t)max_conns);
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return 0;
-	rlim_t want = base + sockets + 4 * (rlim_t)max_conns;
-	if (rl.rlim_cur < want && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = MIN(want, rl.rlim_max);
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0 && getrlimit(RLIMIT_NOFILE, &rl) < 0)
-			return 0;
-	}
-	return rl.rlim_cur > base + sockets
-	           ? (unsigned)MIN((rl.rlim_cur - base - sockets) / 4, (rlim_t)max_conns)
-	           : 0;
+	return cur > base + sockets ? (unsigned)MIN((cur - base - sockets) / 4, (rlim_t)max_conns)
+	                            : 0;
 }
 
 int proxy_new(int listener, const ob_capset *caps, const ob_context *ctx, const ProxyLimits *limits,

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "basic/error.h"
+#include "basic/fileio.h"
 #include "basic/macro.h"
 #include "runner/mount-api.h"
 
@@ -76,16 +77,7 @@ int idmap_userns(uid_t uid, uid_t to_uid, gid_t gid, gid_t to_gid)
 /* Enough fds for one per bind: they stay open from here until the sandbox mounted them. */
 static int reserve_fds(size_t n)
 {
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return -errno;
-	if (rl.rlim_cur >= n + 256)
-		return 0;
-	if (rl.rlim_max < n + 256)
-		return -EMFILE;
-	rl.rlim_cur = n + 256;
-	return setrlimit(RLIMIT_NOFILE, &rl) < 0 ? -errno : 0;
+	return nofile_raise(n + 256) >= n + 256 ? 0 : -EMFILE;
 }
 
 /* Host path SRC as a detached copy of its mount (the subtree with RECURSIVE), reached

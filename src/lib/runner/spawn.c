@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "basic/fdpass.h"
+#include "basic/fileio.h"
 #include "basic/macro.h"
 #include "egress/dnsstub.h"
 #include "egress/proxy.h"
@@ -40,9 +41,6 @@
 #include "runner/mount-api.h"
 #include "runner/notify.h"
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 #define NEWROOT "/newroot"
 #define OLDROOT "/oldroot"
 
