@@ -93,3 +93,46 @@ def test_refused_calls_recorded(sandbox, shared_tmp):
     assert p.stdout.strip() != b"0", p.stdout
     v = [e["syscall"] for e in events(log) if e["event"] == "SandboxViolation"]
     assert "unshare" in v, v
+
+
+LOADER = "#!/bin/sh\n" + r"""
+ld=/lib64/ld-linux-x86-64.so.2
+$ld /usr/bin/awk 'BEGIN { print "granted ran" }' || echo "granted refused"
+$ld "$1" -u 2>/dev/null; echo "copy $?"
+$ld /usr/bin/id -u 2>/dev/null; echo "hidden $?"
+$ld --list /usr/bin/awk 2>/dev/null; echo "option $?"
+$ld 2>/dev/null; echo "alone $?"
+for real in /dev/.omnibase-loader-*; do
+    "$real" /usr/bin/awk 'BEGIN { print 1 }' 2>/dev/null; echo "real $?"
+done
+/usr/bin/python3 -c 'import ssl, sys; print("python", sys.version_info[0])'
+"""
+
+
+def test_loader_as_program_runs_only_what_the_mounts_allow(sandbox, shared_tmp):
+    """Without --allow-degraded: the dynamic loader's place holds omnibase-loader, which maps
+    the real loader for the programs that name it (python3 with its C extensions runs) and,
+    run as a program ("ld.so FILE"), executes FILE, so only a granted program runs; a
+    readable copy of one (noexec) and a program not granted are refused and recorded, as is
+    the real loader run from where the shim maps it (noexec)."""
+    copy = os.path.join(shared_tmp, "id-copy")
+    with open("/usr/bin/id", "rb") as src, open(copy, "wb") as dst:
+        dst.write(src.read())
+    os.chmod(copy, 0o755)
+    script = write_script(shared_tmp, "loader.sh", LOADER)
+    log = os.path.join(shared_tmp, "l.jsonl")
+    p = sandbox.run("--backend", "gvisor", "--audit-log", log, "--cap",
+                    f"FILE_READ:{copy}", "--cap", "EXTERNAL_COMMAND:awk", "--cap",
+                    "EXTERNAL_COMMAND:/usr/bin/python3", script, "--", copy)
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.decode().split("\n")
+    assert out[:5] == ["granted ran", "copy 126", "hidden 127", "option 127", "alone 127"], out
+    real = [line for line in out if line.startswith("real ")]
+    assert real and set(real) == {"real 126"}, out
+    assert "python 3" in out, out
+    ev = events(log)
+    assert not [e for e in ev if e["event"] == "SandboxDegraded"], ev
+    denied = {e["resource"] for e in ev if e["event"] == "CapabilityDenied"
+              and e["capability"] == "EXTERNAL_COMMAND"}
+    assert {copy, "/usr/bin/id"} <= denied, denied
+    assert any(r.startswith("/dev/.omnibase-loader-") for r in denied), denied

@@ -21,7 +21,7 @@
 /* rootless: /dev/shm, a tmpfs on every system this runs on (a user cannot mount one) */
 #define SHM_DIR "/dev/shm"
 
-static int write_all(const char *path, const char *data, size_t len, mode_t mode)
+int oci_write_file(const char *path, const char *data, size_t len, mode_t mode)
 {
 	_cleanup_close_ int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode);
 	size_t off = 0;
@@ -70,8 +70,8 @@ static int attach_tree(int fd, const char *binds, size_t i)
 	(void)snprintf(path, sizeof(path), "%s/%zu", binds, i);
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	int r =
-	    S_ISDIR(st.st_mode) ? make_dir(path, 0700, (uid_t)-1) : write_all(path, "", 0, 0600);
+	int r = S_ISDIR(st.st_mode) ? make_dir(path, 0700, (uid_t)-1)
+	                            : oci_write_file(path, "", 0, 0600);
 	if (r >= 0 && move_mount(fd, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		r = -errno;
 	return r;
@@ -126,13 +126,25 @@ static int populate(const Plan *p, const char *root, const char *files, uid_t ow
 				r = -errno;
 		} else if (s->kind == STEP_SECRET || s->kind == STEP_FILE) {
 			(void)snprintf(path, sizeof(path), "%s/%zu", files, nfile++);
-			r = write_all(path, s->data, s->data_len,
-			              s->kind == STEP_SECRET && own ? 0400 : 0444);
+			r = oci_write_file(path, s->data, s->data_len,
+			                   s->kind == STEP_SECRET && own ? 0400 : 0444);
 			if (r >= 0 && own && chown(path, base + p->uid, base + p->gid) < 0)
 				r = -errno;
 		}
 	}
 	return r;
+}
+
+/* ROOT as a mount of its own without nosuid and nodev: gVisor's gofer remounts its root
+ * read-only from inside the container's user namespace, where the kernel refuses to clear a
+ * flag the bundle's tmpfs was mounted with (locked). The root holds only the plan's
+ * directories and symlinks, and nothing in the container writes it. */
+static int root_mount(const char *root)
+{
+	if (mount(root, root, NULL, MS_BIND, NULL) < 0 ||
+	    mount(NULL, root, NULL, MS_REMOUNT | MS_BIND, NULL) < 0)
+		return -errno;
+	return 0;
 }
 
 /* Takes the lock that marks the bundle DIR as alive. */
@@ -238,12 +250,16 @@ int oci_bundle_create(Plan *p, const OciOptions *o, OciBundle *b, ob_error *rete
 	(void)snprintf(root, sizeof(root), "%s/rootfs", b->dir);
 	(void)snprintf(files, sizeof(files), "%s/files", b->dir);
 	(void)snprintf(config, sizeof(config), "%s/config.json", b->dir);
+	/* gVisor's gofer, the container's root in its user namespace, reaches the files by
+	 * their paths (runc and crun open them before entering it) */
 	if (r >= 0)
-		r = make_dir(files, 0700, (uid_t)-1);
+		r = make_dir(files, 0700, userns && o->gvisor ? p->id_base : (uid_t)-1);
 	if (r >= 0)
 		r = populate(p, root, files, userns ? p->id_base : (uid_t)-1);
+	if (r >= 0 && userns && o->gvisor && b->mounted)
+		r = root_mount(root);
 	if (r >= 0 && o->gvisor && p->landlock_abi > 0)
-		r = oci_exec_populate(p, b->dir);
+		r = oci_exec_populate(p, b->dir, o->loader);
 	if (r >= 0 && userns)
 		r = attach_trees(p, b->dir);
 	if (r >= 0 && userns && p->n_overlays)
@@ -252,7 +268,7 @@ int oci_bundle_create(Plan *p, const OciOptions *o, OciBundle *b, ob_error *rete
 	char *text = c ? json_dumps(c, JSON_INDENT(1)) : NULL;
 	json_decref(c);
 	if (r >= 0)
-		r = text ? write_all(config, text, strlen(text), 0600) : -ENOMEM;
+		r = text ? oci_write_file(config, text, strlen(text), 0600) : -ENOMEM;
 	free(text);
 	if (r < 0) {
 		oci_bundle_remove(b);

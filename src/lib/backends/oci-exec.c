@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "backends/oci.h"
+#include "basic/fileio.h"
 #include "basic/macro.h"
 
 /* The bind of P whose destination (BY_SRC: source) holds PATH most closely, or NULL. */
@@ -191,15 +192,64 @@ static int populate_chain(char dirs[MAX_HIDDEN][PATH_MAX], size_t n, const char 
 	return 0;
 }
 
-int oci_exec_populate(const Plan *p, const char *bundle)
+/* Is R the ELF interpreter of the allowed programs only, never allowed to run itself? */
+static bool loader_only(const FsRule *r)
+{
+	return r->exec_as == FS_RULE_EXEC_INTERP;
+}
+
+#define SHIM_MARK     "OMNIBASE-LOADER:"
+#define SHIM_PATH_MAX 4096
+
+/* BUNDLE/loader/I: a copy of the loader shim DATA (LEN bytes) that maps the real loader from
+ * OCI_LOADER_DEST I, where oci_exec_binds puts it. */
+static int write_shim(char *data, size_t len, const char *bundle, size_t i)
+{
+	char path[PATH_MAX + 64], dest[64];
+	char *at = memmem(data, len, SHIM_MARK, strlen(SHIM_MARK));
+
+	if (!at || (size_t)(at - data) + strlen(SHIM_MARK) + SHIM_PATH_MAX > len)
+		return -ENOEXEC;
+	at += strlen(SHIM_MARK);
+	(void)snprintf(dest, sizeof(dest), OCI_LOADER_DEST "%zu", i);
+	memset(at, 0, SHIM_PATH_MAX);
+	memcpy(at, dest, strlen(dest));
+	(void)snprintf(path, sizeof(path), "%s/loader/%zu", bundle, i);
+	return oci_write_file(path, data, len, 0555);
+}
+
+/* A shim for each rule that is an ELF interpreter only (oci_exec_binds). */
+static int populate_loaders(const Plan *p, const char *bundle, const char *loader)
+{
+	_cleanup_free_ char *data = NULL;
+	char path[PATH_MAX + 64];
+	size_t len = 0;
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < p->n_rules; i++) {
+		if (!loader_only(&p->rules[i]))
+			continue;
+		if (!data) {
+			r = read_file_limited(loader, (size_t)1 << 20, &data, &len, NULL);
+			(void)snprintf(path, sizeof(path), "%s/loader", bundle);
+			if (r >= 0 && mkdir(path, 0755) < 0)
+				r = -errno;
+		}
+		if (r >= 0)
+			r = write_shim(data, len, bundle, i);
+	}
+	return r;
+}
+
+int oci_exec_populate(const Plan *p, const char *bundle, const char *loader)
 {
 	char dirs[MAX_HIDDEN][PATH_MAX], path[PATH_MAX + 64], host[PATH_MAX];
 	const MountStep *binds[MAX_HIDDEN];
 	size_t n = hidden_dirs(p, dirs, binds);
-	int r = 0;
+	int r = loader ? populate_loaders(p, bundle, loader) : 0;
 
-	if (n == 0)
-		return 0;
+	if (n == 0 || r < 0)
+		return r;
 	(void)snprintf(path, sizeof(path), "%s/bin", bundle);
 	if (mkdir(path, 0755) < 0)
 		return -errno;
@@ -221,14 +271,16 @@ int oci_exec_populate(const Plan *p, const char *bundle)
 	return r;
 }
 
-static void bind_exec(json_t *m, const char *dest, const char *src)
+static void bind_exec(json_t *m, const char *dest, const char *src, bool exec)
 {
-	(void)json_array_append_new(m, json_pack("{s:s, s:s, s:s, s:[s,s,s,s]}", "destination",
-	                                         dest, "type", "bind", "source", src, "options",
-	                                         "rbind", "ro", "nosuid", "nodev"));
+	json_t *o = json_pack("[s,s,s,s]", "rbind", "ro", "nosuid", "nodev");
+	if (!exec)
+		(void)json_array_append_new(o, json_string("noexec"));
+	(void)json_array_append_new(m, json_pack("{s:s, s:s, s:s, s:o}", "destination", dest,
+	                                         "type", "bind", "source", src, "options", o));
 }
 
-void oci_exec_binds(const Plan *p, json_t *m)
+void oci_exec_binds(const Plan *p, json_t *m, const char *bundle, const char *loader)
 {
 	for (size_t i = 0; i < p->n_rules; i++) {
 		const FsRule *r = &p->rules[i];
@@ -244,6 +296,14 @@ void oci_exec_binds(const Plan *p, json_t *m)
 		    !(b = holding_bind(p, canon, true)))
 			continue;
 		shown_at(b, canon, dest, sizeof(dest));
-		bind_exec(m, dest, canon);
+		if (loader && bundle && loader_only(r)) {
+			/* the shim where the loader is; the loader where the shim maps it from */
+			char shim[PATH_MAX + 64], real[64];
+			(void)snprintf(shim, sizeof(shim), "%s/loader/%zu", bundle, i);
+			(void)snprintf(real, sizeof(real), OCI_LOADER_DEST "%zu", i);
+			bind_exec(m, dest, shim, true);
+			bind_exec(m, real, canon, false);
+		} else
+			bind_exec(m, dest, canon, true);
 	}
 }

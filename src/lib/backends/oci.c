@@ -21,7 +21,7 @@ bool oci_bind_in_bundle(const MountStep *s)
 
 bool oci_userns(const Plan *p, const OciOptions *o)
 {
-	return p->id_base != 0 && !o->gvisor;
+	return p->id_base != 0 && !(o->gvisor && (o->rootless || o->netns));
 }
 
 static json_t *mount_options(unsigned long flags, const char *data, bool bind)
@@ -49,7 +49,7 @@ static json_t *mount_options(unsigned long flags, const char *data, bool bind)
 }
 
 static json_t *oci_mounts(const Plan *p, const char *bundle, bool trees, const char *helper,
-                          bool exec_view)
+                          bool exec_view, const char *loader)
 {
 	json_t *m = json_array();
 	size_t nfile = 0;
@@ -111,7 +111,7 @@ static json_t *oci_mounts(const Plan *p, const char *bundle, bool trees, const c
 		}
 	}
 	if (exec_view)
-		oci_exec_binds(p, m);
+		oci_exec_binds(p, m, bundle, loader);
 	/* last, in the plan's /dev tmpfs: under mode rx or rwx the root is the host's, where
 	 * the runtime could not (and must not) make a mount point */
 	if (helper)
@@ -239,6 +239,7 @@ json_t *oci_config(const Plan *p, const OciOptions *opt, const char *bundle)
 	                 "process", oci_process(p, helper, opt->rootless), "root", "path", "rootfs",
 	                 "readonly", true, "hostname", "sandbox", "mounts",
 	                 oci_mounts(p, bundle, userns, helper ? opt->helper : NULL,
-	                            opt->gvisor && p->landlock_abi > 0),
+	                            opt->gvisor && p->landlock_abi > 0,
+	                            opt->gvisor ? opt->loader : NULL),
 	                 "linux", lx);
 }

@@ -22,6 +22,8 @@
 /* Where the Landlock helper is bound in the container: in the plan's own /dev tmpfs, which
  * every mode has (under mode rx the root is the host's, read-only). */
 #define OCI_HELPER_DEST "/dev/.omnibase-exec"
+/* gVisor: where the real dynamic loader is, noexec, for omnibase-loader to map (oci-exec.c) */
+#define OCI_LOADER_DEST "/dev/.omnibase-loader-"
 
 /* Where root's bundles are, each a tmpfs mounted on a directory "omnibase-oci-XXXXXX". */
 #define OCI_RUN_DIR "/run/omnibase/oci"
@@ -45,6 +47,8 @@ typedef struct OciOptions {
 	                           * supervisor observes as natively (NULL: refusals are EPERM) */
 	const char *cgroups_path; /* linux.cgroupsPath: a cgroup the supervisor made (NULL: the
 	                           * runtime's own choice) */
+	const char *loader;       /* gVisor: omnibase-loader on the host, shown at the dynamic
+	                           * loader's place (oci-exec.c; NULL: the loader itself) */
 } OciOptions;
 
 /* Does the runtime make DEST itself (/dev's default devices and links)? */
@@ -52,9 +56,11 @@ bool oci_runtime_owned(const MountStep *s);
 /* Is S a bind of a host path that the bundle's config lists (and, in a user namespace, that
  * the bundle holds as BUNDLE/binds/<step index>)? */
 bool oci_bind_in_bundle(const MountStep *s);
-/* runc and crun run as root: the container in a user namespace of the plan's host id range
- * (plan/identity.h), its binds the trees the supervisor opened. gVisor: never (its Sentry does
- * not support one: docs/design/backends.md, "Identity"). */
+/* Run as root, every backend: the container in a user namespace of the plan's host id range
+ * (plan/identity.h), its binds the trees the supervisor opened (gVisor's gofer runs in it
+ * too). Not gVisor joining the proxy's network namespace (runsc 2022-12 fails to set up its
+ * chroot then: "error converting mounts"), nor rootless gVisor (runsc --rootless maps the
+ * caller itself). */
 bool oci_userns(const Plan *plan, const OciOptions *o);
 
 /* config.json for PLAN; BUNDLE is the bundle's directory (NULL: leave the generated files out
@@ -75,10 +81,15 @@ bool oci_exec_noexec(const Plan *p, const MountStep *s);
 void oci_exec_hide(const Plan *p, const MountStep *s, json_t *m, const char *bundle);
 /* Those directories in BUNDLE/bin/N: the exec rules' files as empty files (mount points),
  * the symlinks on the way to them as symlinks. 0 or -errno. */
-int oci_exec_populate(const Plan *p, const char *bundle);
+int oci_exec_populate(const Plan *p, const char *bundle, const char *loader);
 /* Into M, each file an exec rule names bound executable at its place (and under the name the
- * rule gives it, when that is another), after every other mount. */
-void oci_exec_binds(const Plan *p, json_t *m);
+ * rule gives it, when that is another), after every other mount; with LOADER, an ELF
+ * interpreter as the bundle's copy of it, the interpreter itself noexec at
+ * OCI_LOADER_DEST<rule>. */
+void oci_exec_binds(const Plan *p, json_t *m, const char *bundle, const char *loader);
+
+/* Writes a new file PATH (never an existing one) of MODE holding LEN bytes of DATA. */
+int oci_write_file(const char *path, const char *data, size_t len, mode_t mode);
 
 /* Makes the bundle for PLAN, first removing the bundles killed supervisors left. With
  * oci_userns(), every bind oci_bind_in_bundle() names must have been opened

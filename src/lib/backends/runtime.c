@@ -294,7 +294,8 @@ void backend_delete(ob_backend backend, const char *runtime, const char *dir, co
 	simple_command(backend, runtime, dir, args);
 }
 
-bool backend_exec_helper(char *path, size_t size)
+/* The helper NAME beside the running program, else INSTALLED, into PATH: whether it is there. */
+static bool find_helper(const char *name, const char *installed, char *path, size_t size)
 {
 	char self[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -304,11 +305,21 @@ bool backend_exec_helper(char *path, size_t size)
 		char *slash = strrchr(self, '/');
 		if (slash) {
 			*slash = '\0';
-			(void)snprintf(path, size, "%s/omnibase-exec", self);
+			(void)snprintf(path, size, "%s/%s", self, name);
 			if (access(path, X_OK) == 0)
 				return true;
 		}
 	}
-	(void)snprintf(path, size, "%s", OB_EXEC_HELPER);
+	(void)snprintf(path, size, "%s", installed);
 	return access(path, X_OK) == 0;
+}
+
+bool backend_exec_helper(char *path, size_t size)
+{
+	return find_helper("omnibase-exec", OB_EXEC_HELPER, path, size);
+}
+
+bool backend_loader_shim(char *path, size_t size)
+{
+	return find_helper("omnibase-loader", OB_LOADER_SHIM, path, size);
 }

@@ -35,6 +35,9 @@ int backend_netns_create(int *netns, int *listener);
 /* omnibase-exec, the Landlock helper the OCI runtimes run first: beside the running program
  * (the build tree, a CLI installed with it), else where it is installed. */
 bool backend_exec_helper(char *path, size_t size);
+/* omnibase-loader, gVisor's stand-in for the dynamic loader (src/cli/loader-shim.c), found
+ * the same way; only x86_64 builds have it. */
+bool backend_loader_shim(char *path, size_t size);
 
 /* Kills the container's processes (the timeout), and waits for the runtime's kill. */
 void backend_kill(ob_backend backend, const char *runtime, const char *dir, const char *id);

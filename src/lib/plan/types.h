@@ -132,6 +132,9 @@ typedef struct Plan {
 	uid_t id_base;
 	const char *idmap_unsupported; /* a grant bound without an id map (its file system has
 	                                * none): said in SandboxDegraded */
+	bool idmap_root;               /* the grants' id map also maps the sandbox's root (as
+	                                * itself): gVisor's gofer creates files as it, then
+	                                * chowns them (docs/design/backends.md, "Identity") */
 	char **warnings; /* grants that match nothing on the host, … (grantfiles.c) */
 	size_t n_warnings;
 	NewFile *new_files; /* FILE_WRITE of files that do not exist yet (grantfiles.c) */

@@ -151,19 +151,24 @@ static void backends(FILE *f, const json_t *p)
 			line(f, oci[i], "no", "not installed");
 			continue;
 		}
-		if (streq(oci[i], "gvisor"))
+		bool gvisor = streq(oci[i], "gvisor"), complete = flag(o, "complete");
+		if (gvisor)
 			(void)snprintf(text, sizeof(text),
-			               "%s: gVisor's kernel, seccomp, egress proxy; only with "
-			               "--allow-degraded (no Landlock inside)",
-			               str(o, "version", "?"));
+			               "%s: gVisor's kernel, seccomp, egress proxy, the exec "
+			               "allow-list by its mounts%s",
+			               str(o, "version", "?"),
+			               complete ? "; network grants as root only with "
+			                          "--allow-degraded (no user namespace)"
+			                        : "; only with --allow-degraded (omnibase-loader "
+			                          "is not installed)");
 		else
 			(void)snprintf(text, sizeof(text), "%s: %s", str(o, "version", "?"),
 			               flag(p, "root") ? "namespaces, cgroups, Landlock, seccomp"
 			                               : "as root only");
 		line(f, oci[i],
-		     streq(oci[i], "gvisor") ? "degraded"
-		     : flag(p, "root")       ? "yes"
-		                             : "no",
+		     gvisor            ? (complete ? "yes" : "degraded")
+		     : flag(p, "root") ? "yes"
+		                       : "no",
 		     text);
 	}
 }

@@ -18,12 +18,15 @@
 #include "basic/macro.h"
 #include "runner/mount-api.h"
 
-static int write_map(pid_t pid, const char *file, unsigned from, unsigned to)
+/* FROM as TO, and ROOT as itself when not 0 (idmap_userns). */
+static int write_map(pid_t pid, const char *file, unsigned from, unsigned to, unsigned root)
 {
-	char path[64], map[64];
+	char path[64], map[96];
 
 	(void)snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-	(void)snprintf(map, sizeof(map), "%u %u 1\n", from, to);
+	int len = snprintf(map, sizeof(map), "%u %u 1\n", from, to);
+	if (root && root != from && root != to)
+		(void)snprintf(map + len, sizeof(map) - (size_t)len, "%u %u 1\n", root, root);
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -40,7 +43,7 @@ static _Noreturn void hold(int fd)
 }
 /* GCOVR_EXCL_STOP */
 
-int idmap_userns(uid_t uid, uid_t to_uid, gid_t gid, gid_t to_gid)
+int idmap_userns(uid_t uid, uid_t to_uid, gid_t gid, gid_t to_gid, uid_t root)
 {
 	int sp[2];
 
@@ -58,9 +61,9 @@ int idmap_userns(uid_t uid, uid_t to_uid, gid_t gid, gid_t to_gid)
 		(void)close(sp[0]);
 		return -errno;
 	}
-	int r = write_map(pid, "uid_map", uid, to_uid);
+	int r = write_map(pid, "uid_map", uid, to_uid, root);
 	if (r >= 0)
-		r = write_map(pid, "gid_map", gid, to_gid);
+		r = write_map(pid, "gid_map", gid, to_gid, root);
 	int fd = -1;
 	if (r >= 0) {
 		char path[64];
@@ -138,14 +141,15 @@ static int grant_userns(const Plan *p)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	static int fd = -1;
-	static uid_t from_uid, to_uid;
+	static uid_t from_uid, to_uid, root;
 	static gid_t from_gid, to_gid;
+	uid_t want_root = p->idmap_root ? p->id_base : 0;
 
 	(void)pthread_mutex_lock(&lock);
 	if (fd < 0 || from_uid != p->outer_uid || to_uid != p->id_base + p->uid ||
-	    from_gid != p->outer_gid || to_gid != p->id_base + p->gid) {
+	    from_gid != p->outer_gid || to_gid != p->id_base + p->gid || root != want_root) {
 		int nfd = idmap_userns(p->outer_uid, p->id_base + p->uid, p->outer_gid,
-		                       p->id_base + p->gid);
+		                       p->id_base + p->gid, want_root);
 		if (nfd >= 0) {
 			if (fd >= 0)
 				(void)close(fd);
@@ -154,6 +158,7 @@ static int grant_userns(const Plan *p)
 			to_uid = p->id_base + p->uid;
 			from_gid = p->outer_gid;
 			to_gid = p->id_base + p->gid;
+			root = want_root;
 		} else {
 			(void)pthread_mutex_unlock(&lock);
 			return nfd;

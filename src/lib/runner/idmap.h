@@ -18,5 +18,6 @@ int idmap_open_trees(Plan *p, ob_error *reterr);
 /* Closes the supervisor's copies of the opened binds. */
 void idmap_close_trees(Plan *p);
 /* A user namespace (an O_PATH-free fd on /proc/PID/ns/user) mapping host UID to TO_UID and
- * host GID to TO_GID, one id each: what an id-mapped mount maps through. */
-int idmap_userns(uid_t uid, uid_t to_uid, gid_t gid, gid_t to_gid);
+ * host GID to TO_GID, one id each, and ROOT (uid and gid) to itself unless 0: what an
+ * id-mapped mount maps through. */
+int idmap_userns(uid_t uid, uid_t to_uid, gid_t gid, gid_t to_gid, uid_t root);

@@ -293,24 +293,33 @@ static json_t *probe_backends(void)
 	for (int b = OB_BACKEND_GVISOR; o && b < OB_BACKEND_MAX; b++) {
 		char path[4096], version[128];
 		bool there = backend_find((ob_backend)b, path, sizeof(path));
+		bool shim = b == OB_BACKEND_GVISOR && backend_loader_shim(path, sizeof(path));
 		backend_version((ob_backend)b, version, sizeof(version));
 		(void)json_object_set_new(
 		    o, ob_backend_to_string((ob_backend)b),
 		    json_pack(
-		        "{s:b, s:s, s:s, s:s}", "installed", there, "version", version, "provides",
+		        "{s:b, s:s, s:s, s:s, s:b}", "installed", there, "version", version,
+		        "provides",
 		        b == OB_BACKEND_GVISOR
 		            ? "gVisor's own kernel, seccomp allow-list with refusals recorded "
 		              "(runsc's log), denied opens, connects and execs recorded (runsc "
-		              "strace), the exec allow-list by the mounts, egress proxy"
+		              "strace), the exec allow-list by the mounts (omnibase-loader at "
+		              "the dynamic loader's place), egress proxy"
 		            : "namespaces, cgroups, Landlock (omnibase-exec), seccomp "
 		              "allow-list with observed denials (seccomp listener), egress "
 		              "proxy",
 		        "lacks",
 		        b == OB_BACKEND_GVISOR
-		            ? "Landlock (the loader run as a program runs a visible executable: "
-		              "needs --allow-degraded), transparent egress, SQLite writes, "
-		              "network grants when rootless"
-		            : "transparent egress, SQLite writes, rootless"));
+		            ? (shim ? "Landlock (its exec allow-list is the mounts'), transparent "
+		                      "egress, SQLite writes, network grants when rootless, a user "
+		                      "namespace with network grants as root (needs "
+		                      "--allow-degraded)"
+		                    : "Landlock (without omnibase-loader the loader run as a "
+		                      "program runs a visible executable: needs --allow-degraded), "
+		                      "transparent egress, SQLite writes, network grants when "
+		                      "rootless")
+		            : "transparent egress, SQLite writes, rootless",
+		        "complete", b != OB_BACKEND_GVISOR || shim));
 	}
 	return o;
 }

@@ -192,27 +192,25 @@ static void report_degraded(Run *run)
 		               run->plan.idmap_unsupported);
 		event_degraded(&run->audit, "idmapped-grants", reason);
 	}
-	if (run->sb->backend == OB_BACKEND_GVISOR)
-		event_degraded(&run->audit, "landlock",
-		               "gVisor: no Landlock inside its kernel; the exec allow-list is by "
-		               "what its mounts show (the bin directories hold the granted files "
-		               "only, every other mount is noexec), but the dynamic loader, run as "
-		               "a program, still runs a visible executable outside them; "
-		               "--allow-degraded");
-	else if (run->sb->backend != OB_BACKEND_NATIVE && run->sb->mode != OB_MODE_RWX &&
-	         (!run->helper[0] || run->plan.landlock_abi == 0))
+	const char *gap = sandbox_gvisor_exec_gap(run->sb, &run->plan);
+	if (run->sb->backend == OB_BACKEND_GVISOR) {
+		if (gap)
+			event_degraded(&run->audit, "landlock", gap);
+	} else if (run->sb->backend != OB_BACKEND_NATIVE && run->sb->mode != OB_MODE_RWX &&
+	           (!run->helper[0] || run->plan.landlock_abi == 0))
 		event_degraded(&run->audit, "landlock",
 		               "omnibase-exec not installed or no Landlock on this kernel; "
 		               "--allow-degraded");
 	else if (run->plan.landlock_abi == 0 && run->sb->mode != OB_MODE_RWX)
 		event_degraded(&run->audit, "landlock",
 		               "not available on this kernel; --allow-degraded");
-	/* gVisor as root: no user namespace (runsc 2022-12 fails writes in one: backends.md) */
-	if (run->sb->backend == OB_BACKEND_GVISOR && run->plan.id_base)
+	/* gVisor as root with network grants: no user namespace (oci_userns) */
+	if (run->sb->backend == OB_BACKEND_GVISOR && run->plan.id_base && run->plan.proxy)
 		event_degraded(&run->audit, "identity",
-		               "gVisor: no user namespace; the program's uid 1000 is the host's "
-		               "uid 1000 for the files it reaches (root's own stay unreadable); "
-		               "grants are bound without an id map; --allow-degraded");
+		               "gVisor with network grants: no user namespace (runsc cannot join "
+		               "the proxy's network namespace from one); the program's uid 1000 "
+		               "is the host's uid 1000 for the files it reaches (root's own stay "
+		               "unreadable); grants are bound without an id map; --allow-degraded");
 	if (run->plan.transparent_unavailable)
 		event_degraded(&run->audit, "egress-transparent",
 		               "pidfd_getfd or SECCOMP_ADDFD_FLAG_SETFD unavailable: the "

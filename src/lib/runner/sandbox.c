@@ -383,6 +383,29 @@ const char *sandbox_oci_helper(const ob_sandbox *sb, char *buf, size_t size)
 	return NULL;
 }
 
+const char *sandbox_gvisor_loader(const ob_sandbox *sb, char *buf, size_t size)
+{
+	if (sb->backend == OB_BACKEND_GVISOR && backend_loader_shim(buf, size))
+		return buf;
+	buf[0] = '\0';
+	return NULL;
+}
+
+const char *sandbox_gvisor_exec_gap(const ob_sandbox *sb, const Plan *p)
+{
+	char shim[4096];
+
+	if (sb->backend != OB_BACKEND_GVISOR || sb->mode == OB_MODE_RWX)
+		return NULL;
+	if (p->landlock_abi == 0)
+		return "gVisor: no exec allow-list (it is made where the host has Landlock)";
+	if (!sandbox_gvisor_loader(sb, shim, sizeof(shim)))
+		return "gVisor: omnibase-loader is not installed (or not built for this "
+		       "architecture), so the dynamic loader, run as a program, would run a "
+		       "visible executable outside the bin directories";
+	return NULL;
+}
+
 /* What another backend cannot provide fails the run (125), said here; what it provides
  * less of (gVisor: no Landlock, no observed denials; runc/crun without omnibase-exec: no
  * Landlock) needs --allow-degraded. */
@@ -443,23 +466,31 @@ static int backend_decision(const ob_sandbox *sb, const Plan *p, ob_error *reter
 		    reterr, -EOPNOTSUPP, /* 125: -ENOENT would say the program is missing (127) */
 		    "backend %s: its runtime is not installed (Debian package %s)", name,
 		    sb->backend == OB_BACKEND_GVISOR ? "runsc" : name);
+	if (!sb->allow_degraded && sb->backend == OB_BACKEND_GVISOR && p->id_base && p->proxy)
+		return ob_error_set(reterr, -EOPNOTSUPP,
+		                    "backend gvisor with network grants: no user namespace (runsc "
+		                    "cannot join the proxy's network namespace from one), so the "
+		                    "program's host uid would be 1000; refusing to run less "
+		                    "confined than asked (--allow-degraded runs it so)");
+	const char *gap = sandbox_gvisor_exec_gap(sb, p);
+	if (!sb->allow_degraded && gap)
+		return ob_error_set(reterr, -EOPNOTSUPP,
+		                    "backend %s: %s; refusing to run less confined than asked "
+		                    "(--allow-degraded runs it so)",
+		                    name, gap);
 	char helper[4096];
 	bool landlock = p->landlock_abi > 0 && sandbox_oci_helper(sb, helper, sizeof(helper));
 	/* as natively, mode rwx asks for no Landlock rules */
-	if (!sb->allow_degraded &&
-	    (sb->backend == OB_BACKEND_GVISOR || (!landlock && sb->mode != OB_MODE_RWX)))
+	if (!sb->allow_degraded && sb->backend != OB_BACKEND_GVISOR && !landlock &&
+	    sb->mode != OB_MODE_RWX)
 		return ob_error_set(
 		    reterr, -EOPNOTSUPP,
 		    "backend %s applies no Landlock rules (the exec allow-list)%s (the mount "
 		    "layout and the seccomp allow-list confine the program); refusing to run "
 		    "less confined than asked (--allow-degraded runs it so)",
 		    name,
-		    sb->backend == OB_BACKEND_GVISOR
-		        ? ": its exec allow-list is by what the mounts show, which the dynamic "
-		          "loader run as a program gets around for executables outside the bin "
-		          "directories"
-		    : p->landlock_abi > 0 ? ": omnibase-exec is not installed"
-		                          : ": this kernel has no Landlock");
+		    p->landlock_abi > 0 ? ": omnibase-exec is not installed"
+		                        : ": this kernel has no Landlock");
 	return 0;
 }
 

@@ -54,6 +54,12 @@ struct ob_sandbox {
 int sandbox_plan(ob_sandbox *sb, Plan *plan, bool probe_userns, ob_error *reterr);
 /* omnibase-exec for runc/crun into BUF (NULL: none, or a backend that takes none). */
 const char *sandbox_oci_helper(const ob_sandbox *sb, char *buf, size_t size);
+/* gVisor's stand-in for the dynamic loader (omnibase-loader), in BUF, or NULL: another
+ * backend, or not installed. */
+const char *sandbox_gvisor_loader(const ob_sandbox *sb, char *buf, size_t size);
+/* Why gVisor's exec allow-list is less than natively for plan P (NULL: it is not): what
+ * SandboxDegraded "landlock" says. */
+const char *sandbox_gvisor_exec_gap(const ob_sandbox *sb, const Plan *p);
 /* Rootless mode rx: the program would act as the caller on the whole visible host. */
 bool sandbox_identity_degraded(const ob_sandbox *sb);
 /* The limits as SPEC §5 prints them, and the active grants, as JSON. */

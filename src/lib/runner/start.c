@@ -265,6 +265,7 @@ static int run_start_runtime(Run *run, const int stdio[3], ob_error *reterr)
 		(void)cgroup_create_for_runtime(&run->cg, run->audit.execution_id,
 		                                &run->plan.limits, cgroups_path,
 		                                sizeof(cgroups_path));
+	char loader[4096];
 	const OciOptions opt = {.seccomp = &run->sb->seccomp_profile,
 	                        .gvisor = run->sb->backend == OB_BACKEND_GVISOR,
 	                        .rootless = geteuid() != 0,
@@ -272,9 +273,11 @@ static int run_start_runtime(Run *run, const int stdio[3], ob_error *reterr)
 	                        .helper =
 	                            sandbox_oci_helper(run->sb, run->helper, sizeof(run->helper)),
 	                        .listener = lpath[0] ? lpath : NULL,
-	                        .cgroups_path = cgroups_path[0] ? cgroups_path : NULL};
+	                        .cgroups_path = cgroups_path[0] ? cgroups_path : NULL,
+	                        .loader = sandbox_gvisor_loader(run->sb, loader, sizeof(loader))};
 	/* runc, crun as root: the binds opened here (id-mapped for grants) and attached in the
 	 * bundle, as natively (oci.h) */
+	run->plan.idmap_root = opt.gvisor;
 	if (oci_userns(&run->plan, &opt))
 		r = idmap_open_trees(&run->plan, reterr);
 	if (r >= 0)
