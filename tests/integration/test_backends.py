@@ -89,7 +89,7 @@ def test_secrets(ob_bin, shared_tmp, backend):
     """A granted secret is a file under /run/secrets, mode 0400, the program's, never in
     the environment (the runtime makes the tmpfs: it is given the program's uid)."""
     script = write_script(shared_tmp, "secret.py", SECRET)
-    p = subprocess.run([ob_bin, "sandbox", "run", "--backend", backend, "--allow-degraded",
+    p = subprocess.run([ob_bin, "sandbox", "run", "--backend", backend,
                         "--cap", "SECRET_ACCESS:TOKEN", "--secret", "TOKEN=env:TOKEN", script],
                        capture_output=True, timeout=120, env=dict(os.environ, TOKEN="s3cret"))
     assert p.returncode == 0, p.stderr
@@ -129,7 +129,7 @@ def test_secrets_on_a_tmpfs_collected_after_a_kill(ob_bin, shared_tmp, backend):
     token = f"s3cret-{os.getpid()}-{backend}"
     go = os.path.join(shared_tmp, "go")
     script = write_script(shared_tmp, "wait.py", WAIT)
-    p = subprocess.Popen([ob_bin, "sandbox", "run", "--backend", backend, "--allow-degraded",
+    p = subprocess.Popen([ob_bin, "sandbox", "run", "--backend", backend,
                           "--cap", "SECRET_ACCESS:TOKEN", "--secret", "TOKEN=env:TOKEN",
                           "--cap", f"FILE_READ:{shared_tmp}/**", script, go],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -154,7 +154,7 @@ def test_secrets_on_a_tmpfs_collected_after_a_kill(ob_bin, shared_tmp, backend):
     assert os.path.isdir(os.path.join(bundle, "files"))
 
     def next_run_collects():
-        subprocess.run([ob_bin, "sandbox", "run", "--backend", backend, "--allow-degraded",
+        subprocess.run([ob_bin, "sandbox", "run", "--backend", backend,
                         "/bin/true"], capture_output=True, timeout=120)
         return not os.path.exists(bundle)
     deadline = time.time() + 40
@@ -166,7 +166,7 @@ def test_secrets_on_a_tmpfs_collected_after_a_kill(ob_bin, shared_tmp, backend):
 
 
 def test_timeout_kills_the_container(ob_bin, backend):
-    p = run(ob_bin, "--backend", backend, "--allow-degraded", "--timeout", "1", "/bin/sleep",
+    p = run(ob_bin, "--backend", backend, "--timeout", "1", "/bin/sleep",
             "--", "30")
     assert p.returncode == 124, p.stderr
 
@@ -179,7 +179,7 @@ def test_seccomp_allow_list_applies(ob_bin, shared_tmp, backend):
     if not attack:
         pytest.skip("OB_ATTACK not set: run through `meson test`")
     log = os.path.join(shared_tmp, "s.jsonl")
-    p = run(ob_bin, "--backend", backend, "--allow-degraded", "--audit-log", log, attack, "--",
+    p = run(ob_bin, "--backend", backend, "--audit-log", log, attack, "--",
             "clone-newuser")
     assert p.returncode == 0, p.stderr
     assert p.stdout.split() == [b"clone-newuser", b"EPERM"], p.stdout
@@ -236,7 +236,7 @@ def test_rootless(ob_bin, sandbox, shared_tmp, name):
     os.chown(data, pwd.getpwnam(TEST_USER).pw_uid, -1)
     script = write_script(shared_tmp, "rootless.sh", ROOTLESS)
     log = os.path.join(shared_tmp, "r.jsonl")
-    p = sandbox.run("--backend", "gvisor", "--allow-degraded", "--audit-log", log, "--memory",
+    p = sandbox.run("--backend", "gvisor", "--audit-log", log, "--memory",
                     "200M", "--cap", f"FILE_READ:{data}", "--cap", "EXTERNAL_COMMAND:id",
                     "--cap", "EXTERNAL_COMMAND:cat", "--cap", "SECRET_ACCESS:TOKEN",
                     "--secret", "TOKEN=env:TOKEN", script, data, env_extra={"TOKEN": "s3cret"})
@@ -268,7 +268,7 @@ def test_doctor_lists_backends(run):
 
 def test_dry_run_shows_the_bundle(ob_bin, backend):
     """--dry-run with another backend prints the config.json it would run."""
-    p = run(ob_bin, "--dry-run", "--backend", backend, "--allow-degraded", "--memory", "32M",
+    p = run(ob_bin, "--dry-run", "--backend", backend, "--memory", "32M",
             "/bin/true")
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
@@ -360,7 +360,7 @@ def test_acceptance(ob_bin, shared_tmp, backend):
     lst.bind(("127.0.0.1", 0))
     lst.listen(1)
     script = write_script(shared_tmp, "accept.py", ACCEPT)
-    p = run(ob_bin, "--backend", backend, "--allow-degraded", "--cap",
+    p = run(ob_bin, "--backend", backend, "--cap",
             f"FILE_READ:{data}/allowed.txt", script, data, str(lst.getsockname()[1]))
     lst.close()
     assert p.returncode == 0, p.stderr
@@ -374,7 +374,7 @@ def test_acceptance(ob_bin, shared_tmp, backend):
 chunks = [bytearray(10 << 20) for i in range(40)]
 print("ALLOCATED")
 """)
-    p = run(ob_bin, "--backend", backend, "--allow-degraded", "--memory", "50M", mem)
+    p = run(ob_bin, "--backend", backend, "--memory", "50M", mem)
     assert b"ALLOCATED" not in p.stdout and p.returncode != 0
 
 
@@ -389,13 +389,13 @@ def test_exec_allow_list(ob_bin, shared_tmp, backend):
     granted files bound executable, the refused exec recorded from its strace."""
     script = write_script(shared_tmp, "exec.sh", EXEC)
     log = os.path.join(shared_tmp, "exec.jsonl")
-    p = run(ob_bin, "--backend", backend, "--allow-degraded", "--audit-log", log, script)
+    p = run(ob_bin, "--backend", backend, "--audit-log", log, script)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == b"id refused", p.stdout
     denied = [e["resource"] for e in events(log) if e["event"] == "CapabilityDenied"
               and e["capability"] == "EXTERNAL_COMMAND"]
     assert "/usr/bin/id" in denied, denied
-    p = run(ob_bin, "--backend", backend, "--allow-degraded", "--cap", "EXTERNAL_COMMAND:id",
+    p = run(ob_bin, "--backend", backend, "--cap", "EXTERNAL_COMMAND:id",
             script)
     assert p.stdout.strip() == b"1000", p.stdout
 

@@ -3,7 +3,7 @@
 the supervisor made (linux.cgroupsPath), whose counters are still there when runsc has ended
 (the kill is the host OOM killer's, of the Sentry). Pids: RLIMIT_NPROC inside the Sentry,
 whose refusal (a clone, fork or vfork failing with EAGAIN) is read from runsc's strace.
-gVisor needs --allow-degraded today for other reasons (docs/design/backends.md)."""
+Without --allow-degraded (docs/design/backends.md)."""
 import glob
 import os
 
@@ -55,7 +55,7 @@ def gvisor(ob_bin, sandbox, shared_tmp, script, body, *args):
     log = os.path.join(shared_tmp, script + ".jsonl")
     if os.path.exists(log):
         os.unlink(log)
-    p = sandbox.run("--backend", "gvisor", "--allow-degraded", "--audit-log", log, *args,
+    p = sandbox.run("--backend", "gvisor", "--audit-log", log, *args,
                     path, timeout=120)
     return p, log
 
