@@ -140,3 +140,32 @@ attempt("suid", lambda: os.mkdir("/tmp/s", 0o4755))
                    ("FILE_WRITE", "/usr/bin/env", "rename"),
                    ("FILE_WRITE", "/usr/bin", "chmod")], got
     assert [e["syscall"] for e in events(log) if e["event"] == "SandboxViolation"] == ["mkdir"]
+
+
+GV_WRITES = """
+import os
+attempt("mkdir", lambda: os.mkdir("/usr/newdir"))
+attempt("unlink", lambda: os.unlink("/usr/lib/os-release"))
+attempt("rename", lambda: os.rename("/usr/lib/os-release", "/usr/lib/x"))
+attempt("symlink", lambda: os.symlink("/x", "/usr/lib/y"))
+attempt("chmod", lambda: os.chmod("/usr/lib", 0o777))
+attempt("hidden", lambda: os.chmod("/etc/passwd", 0o777))
+attempt("own", lambda: (os.mkdir("/tmp/ok"), os.rmdir("/tmp/ok")))
+"""
+
+
+def test_gvisor_writes_to_read_only_places(sandbox, shared_tmp):
+    """gVisor: the path-writing calls read from runsc's strace, the same events (its errors
+    differ: it answers EACCES or EPERM for the host root's files before EROFS). Root and
+    rootless."""
+    oci_backend_or_skip(sandbox.ob_bin, "gvisor", sandbox.who)
+    out, got, _ = run_script(sandbox, shared_tmp, "writes-gvisor.py", GV_WRITES,
+                             "--backend", "gvisor")
+    assert out["own"] == "OK", out
+    assert all(v != "OK" for k, v in out.items() if k != "own"), out
+    assert got == [("FILE_WRITE", "/usr/newdir", "mkdir"),
+                   ("FILE_WRITE", "/usr/lib/os-release", "unlink"),
+                   ("FILE_WRITE", "/usr/lib/os-release", "rename"),
+                   ("FILE_WRITE", "/usr/lib/y", "symlink"),
+                   ("FILE_WRITE", "/usr/lib", "chmod"),
+                   ("FILE_WRITE", "/etc/passwd", "chmod")], got

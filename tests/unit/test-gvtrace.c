@@ -75,6 +75,73 @@ static void test_writes(void **state)
 	    "FILE_WRITE");
 }
 
+#define EACCES_TAIL " = 0 (0x0) errno=13 (permission denied) (22.528µs)"
+#define EPERM_TAIL  " = 0 (0x0) errno=1 (operation not permitted) (81.455µs)"
+
+/* Each write by path as this runsc prints it: the path it writes, the call as operation. */
+static void test_writes_by_path(void **state)
+{
+	static const struct {
+		const char *line, *resource, *op;
+	} cases[] = {
+	    {HEAD "mkdir(0x7f19 /usr/newdir, 0o777)" EROFS_TAIL, "/usr/newdir", "mkdir"},
+	    {HEAD "rmdir(0x7f19 /usr/lib)" EACCES_TAIL, "/usr/lib", "rmdir"},
+	    {HEAD "unlink(0x7f19 /usr/bin/env)" EACCES_TAIL, "/usr/bin/env", "unlink"},
+	    /* rename: the old name; link and symlink: the new one */
+	    {HEAD "rename(0x7f19 /usr/bin/env, 0x7f18 /usr/bin/x)" EROFS_TAIL, "/usr/bin/env",
+	     "rename"},
+	    {HEAD "symlink(0x7f19 /x, 0x7f18 /usr/x)" EROFS_TAIL, "/usr/x", "symlink"},
+	    {HEAD "renameat(AT_FDCWD /tmp, 0x7f7d /usr/lib/os-release, 0xffffffffffffff9c, "
+	          "0x7f7e /usr/lib/x)" EROFS_TAIL,
+	     "/usr/lib/os-release", "renameat"},
+	    {HEAD "linkat(AT_FDCWD /tmp, 0x7f7d /usr/lib/os-release, 0xffffffffffffff9c, "
+	          "0x7f7e /usr/lib/y, 0x0)" EROFS_TAIL,
+	     "/usr/lib/y", "linkat"},
+	    {HEAD "symlinkat(0x7f7d /x, AT_FDCWD /tmp, 0x7f7e /usr/lib/z)" EROFS_TAIL, "/usr/lib/z",
+	     "symlinkat"},
+	    {HEAD "unlinkat(AT_FDCWD /tmp, 0x7f7d /usr/lib/os-release, 0x0)" EACCES_TAIL,
+	     "/usr/lib/os-release", "unlinkat"},
+	    {HEAD "mkdirat(AT_FDCWD /tmp, 0x7f7d /usr/lib/d, 0x1ed)" EROFS_TAIL, "/usr/lib/d",
+	     "mkdirat"},
+	    {HEAD "fchmodat(AT_FDCWD /tmp, 0x7f7d /usr/lib/os-release, 0o644)" EPERM_TAIL,
+	     "/usr/lib/os-release", "fchmodat"},
+	    {HEAD "fchownat(AT_FDCWD /tmp, 0x7f7d /usr/lib/os-release, 0x0, 0x0, 0x0)" EPERM_TAIL,
+	     "/usr/lib/os-release", "fchownat"},
+	    {HEAD "chown(0x7f19 /usr/bin/env, 0x0, 0x0)" EPERM_TAIL, "/usr/bin/env", "chown"},
+	    {HEAD "truncate(0x7f19 /usr/bin/env, 0x0)" EROFS_TAIL, "/usr/bin/env", "truncate"},
+	    {HEAD "utimensat(AT_FDCWD /tmp, 0x7f19 /usr/bin/env, null, 0x0)" EACCES_TAIL,
+	     "/usr/bin/env", "utimensat"},
+	    {HEAD "mknodat(AT_FDCWD /tmp, 0x7f19 /usr/fifo, S_IFIFO|0o600, 0x0)" EROFS_TAIL,
+	     "/usr/fifo", "mknodat"},
+	    /* hidden: a path the host has (/etc/passwd is on every host) */
+	    {HEAD "chmod(0x7f19 /etc/passwd, 0o777)" ENOENT_TAIL, "/etc/passwd", "chmod"},
+	    /* a path with a comma and a forged address in it: still this call's event */
+	    {HEAD "mkdir(0x7f19 /usr/a, 0x1 b, 0o777)" EROFS_TAIL, "/usr/a, 0x1 b", "mkdir"},
+	};
+	const char *res, *op;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_string_equal(denial(cases[i].line, &res, &op), "FILE_WRITE");
+		assert_string_equal(res, cases[i].resource);
+		assert_string_equal(op, cases[i].op);
+	}
+	/* not the layout's: a path the host lacks, a relative one, gVisor's own /proc, an
+	 * error that is not a refusal */
+	assert_null(
+	    denial(HEAD "mkdir(0x7f19 /etc/ssh-nonexistent/x, 0o777)" ENOENT_TAIL, &res, &op));
+	assert_null(denial(HEAD "unlink(0x7f19 x)" EACCES_TAIL, &res, &op));
+	assert_null(denial(HEAD "chmod(0x7f19 /proc/1/x, 0o777)" EPERM_TAIL, &res, &op));
+	assert_null(denial(HEAD "mkdir(0x7f19 /tmp/x, 0o777) = 0 (0x0) errno=17 (file exists) "
+	                        "(1µs)",
+	                   &res, &op));
+	/* what this parser cannot read is not taken for a call */
+	GvCall call;
+	assert_int_equal(parse(HEAD "symlink(/x /usr/x)" EROFS_TAIL, &call), 0);
+	assert_int_equal(parse(HEAD "renameat(0x7f7d /a)" EROFS_TAIL, &call), 0);
+	assert_int_equal(parse(HEAD "chown(0x7f19 /usr/bin/env)" EPERM_TAIL, &call), 0);
+}
+
 static void test_not_denials(void **state)
 {
 	const char *res, *op;
@@ -460,11 +527,12 @@ static void test_process_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_hidden_file_read), cmocka_unit_test(test_writes),
-	    cmocka_unit_test(test_not_denials),      cmocka_unit_test(test_connects),
-	    cmocka_unit_test(test_other_lines),      cmocka_unit_test(test_tricky_paths),
-	    cmocka_unit_test(test_forged_lines),     cmocka_unit_test(test_execs_and_seccomp),
-	    cmocka_unit_test(test_fifo_reader),      cmocka_unit_test(test_process_limit),
+	    cmocka_unit_test(test_hidden_file_read),  cmocka_unit_test(test_writes),
+	    cmocka_unit_test(test_writes_by_path),    cmocka_unit_test(test_not_denials),
+	    cmocka_unit_test(test_connects),          cmocka_unit_test(test_other_lines),
+	    cmocka_unit_test(test_tricky_paths),      cmocka_unit_test(test_forged_lines),
+	    cmocka_unit_test(test_execs_and_seccomp), cmocka_unit_test(test_fifo_reader),
+	    cmocka_unit_test(test_process_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

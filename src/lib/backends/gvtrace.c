@@ -236,6 +236,77 @@ static int parse_open(const char *name, const char *args, size_t len, GvCall *ca
 	return keep_text(call, args, len, !at, false);
 }
 
+/* The calls that write by path without opening (the native notify-write.c's), as runsc
+ * prints them: the path an argument of its own (AT: after a directory fd), TRAILING
+ * arguments after it; LAST: of two paths, the second is the one written (link, symlink). */
+typedef struct WriteCall {
+	const char *name;
+	bool at, last;
+	unsigned trailing;
+} WriteCall;
+
+static const WriteCall write_calls[] = {
+    {"mkdir", false, false, 1},   {"mkdirat", true, false, 1},   {"rmdir", false, false, 0},
+    {"unlink", false, false, 0},  {"unlinkat", true, false, 1},  {"rename", false, false, 0},
+    {"renameat", true, false, 0}, {"renameat2", true, false, 1}, {"link", false, true, 0},
+    {"linkat", true, true, 1},    {"symlink", false, true, 0},   {"symlinkat", false, true, 0},
+    {"chmod", false, false, 1},   {"fchmodat", true, false, 1},  {"chown", false, false, 2},
+    {"lchown", false, false, 2},  {"fchownat", true, false, 3},  {"truncate", false, false, 1},
+    {"utime", false, false, 1},   {"utimes", false, false, 1},   {"utimensat", true, false, 2},
+    {"mknod", false, false, 2},   {"mknodat", true, false, 2},
+};
+
+static const WriteCall *write_call(const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(write_calls); i++)
+		if (streq(write_calls[i].name, name))
+			return &write_calls[i];
+	return NULL;
+}
+
+/* ARGS[0, LEN) without the last N ", ..." arguments (runsc's own words: mode, ids, flags). */
+static bool strip_trailing(const char *args, size_t *len, unsigned n)
+{
+	const char *end = args + *len;
+	for (unsigned i = 0; i < n; i++) {
+		const char *c = find_last(args, end, ", ");
+		if (!c)
+			return false;
+		end = c;
+	}
+	*len = (size_t)(end - args);
+	return true;
+}
+
+static int parse_write(const WriteCall *w, const char *args, size_t len, GvCall *call)
+{
+	call->kind = GV_WRITE;
+	call->write = true;
+	(void)snprintf(call->name, sizeof(call->name), "%s", w->name);
+	if (!strip_trailing(args, &len, w->trailing))
+		return 0;
+	if (w->last) {
+		/* the second path: after the last ", 0xADDR " (a forged one in it only moves
+		 * this call's own record) */
+		for (const char *c = find_last(args, args + len, ", 0x"); c;
+		     c = c > args ? find_last(args, c, ", 0x") : NULL)
+			if (address_len(c + 2, args + len))
+				return keep_text(call, c + 2, (size_t)(args + len - c - 2), true,
+				                 false);
+		return 0;
+	}
+	/* rename's first path (the one checked, as natively) ends where the second starts, or
+	 * renameat's before the second's directory */
+	if (strncmp(w->name, "rename", 6) == 0) {
+		const char *c = find_last(args, args + len, ", 0x");
+		if (!c || !address_len(c + 2, args + len) ||
+		    (w->at && !(c = find_last(args, c, ", "))))
+			return 0;
+		len = (size_t)(c - args);
+	}
+	return keep_text(call, args, len, !w->at, false);
+}
+
 static int parse_exec(const char *name, const char *args, size_t len, GvCall *call)
 {
 	call->kind = GV_EXEC;
@@ -333,7 +404,9 @@ int gvtrace_parse_line(const char *line, size_t len, GvCall *call)
 		} else if (streq(name, "clone") || streq(name, "fork") || streq(name, "vfork")) {
 			call->kind = GV_CLONE;
 			r = 1;
-		} else
+		} else if (write_call(name))
+			r = parse_write(write_call(name), args, n, call);
+		else
 			return 0;
 	}
 	if (r <= 0) {
@@ -389,6 +462,37 @@ static const char *exec_denial(GvCall *call, const char **resource, const char *
 	return "EXTERNAL_COMMAND";
 }
 
+/* A hidden path: the first of its readings that the host has (all of them past
+ * READINGS_MAX, recorded under the first). */
+static bool hidden_reading(GvCall *call)
+{
+	Reading r = {.call = call};
+	char first[PATH_MAX];
+
+	(void)snprintf(first, sizeof(first), "%s", call->path);
+	int n = readings(call->text, call->text_len, call->at_start, false, host_has, &r);
+	if (!r.found && n != -E2BIG)
+		return false;
+	if (!r.found)
+		(void)snprintf(call->path, sizeof(call->path), "%s", first);
+	return true;
+}
+
+/* A write by path refused by the layout: a read-only place (EROFS; or EACCES and EPERM,
+ * which gVisor answers before EROFS for what the host's root owns: a directory's entries, a
+ * file's mode, owner and times), or a hidden one the host has. */
+static const char *write_denial(GvCall *call, const char **resource, const char **operation)
+{
+	if (call->error == ENOENT
+	        ? !hidden_reading(call)
+	        : (call->error != EROFS && call->error != EACCES && call->error != EPERM) ||
+	              !host_path(call->path))
+		return NULL;
+	*resource = call->path;
+	*operation = call->name;
+	return "FILE_WRITE";
+}
+
 const char *gvtrace_denial(GvCall *call, const char **resource, const char **operation)
 {
 	if (call->kind == GV_SECCOMP ||
@@ -405,18 +509,14 @@ const char *gvtrace_denial(GvCall *call, const char **resource, const char **ope
 	}
 	if (call->kind == GV_EXEC)
 		return exec_denial(call, resource, operation);
+	if (call->kind == GV_WRITE)
+		return write_denial(call, resource, operation);
 	/* a write to what the sandbox shows read-only: the first reading; or hidden: a
 	 * reading that the host has */
 	bool write = call->write || call->error == EROFS;
 	if (call->error == ENOENT) {
-		Reading r = {.call = call};
-		char first[PATH_MAX];
-		(void)snprintf(first, sizeof(first), "%s", call->path);
-		int n = readings(call->text, call->text_len, call->at_start, false, host_has, &r);
-		if (!r.found && n != -E2BIG)
+		if (!hidden_reading(call))
 			return NULL;
-		if (!r.found)
-			(void)snprintf(call->path, sizeof(call->path), "%s", first);
 	} else if (call->error != EROFS || !host_path(call->path))
 		return NULL;
 	*resource = call->path;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Denials observed inside gVisor: runsc's strace of the open, creat and connect calls
+ * Denials observed inside gVisor: runsc's strace of the open, creat, connect and exec calls
+ * and of those that write by path (mkdir, unlink, rename, …)
  * (--strace, written by the Sentry to its debug log, here a FIFO the supervisor reads). The
  * failed calls that the sandbox's layout refused become the same CapabilityDenied events the
  * native notifier reports (docs/design/backends.md says what stays unseen).
@@ -17,7 +18,10 @@
 /* The system calls runsc is asked to trace (its --strace-syscalls). clone, fork and vfork:
  * the pids limit is RLIMIT_NPROC inside gVisor, enforced by its Sentry, whose refusal
  * (EAGAIN) shows nowhere else. */
-#define GVTRACE_SYSCALLS "open,openat,creat,connect,execve,execveat,clone,fork,vfork"
+#define GVTRACE_SYSCALLS                                                                           \
+	"open,openat,creat,connect,execve,execveat,clone,fork,vfork,mkdir,mkdirat,rmdir,unlink,"   \
+	"unlinkat,rename,renameat,renameat2,link,linkat,symlink,symlinkat,chmod,fchmodat,"         \
+	"chown,lchown,fchownat,truncate,utime,utimes,utimensat,mknod,mknodat"
 
 typedef enum GvKind {
 	GV_OPEN,    /* open, openat, creat */
@@ -25,19 +29,23 @@ typedef enum GvKind {
 	GV_CLONE,   /* clone, fork, vfork */
 	GV_EXEC,    /* execve, execveat */
 	GV_SECCOMP, /* a call the OCI seccomp profile refused ("denied by seccomp") */
+	GV_WRITE,   /* a call that writes by path without opening: mkdir, unlink, rename, … */
 } GvKind;
 
 /* One failed call, as read from a message of the log. */
 typedef struct GvCall {
 	GvKind kind;
-	int pid;   /* the caller, as the sandbox numbers it */
-	int error; /* the errno it failed with (GV_SECCOMP: EPERM) */
-	int nr;    /* GV_SECCOMP: the system call's number */
+	int pid;       /* the caller, as the sandbox numbers it */
+	int error;     /* the errno it failed with (GV_SECCOMP: EPERM) */
+	int nr;        /* GV_SECCOMP: the system call's number */
+	char name[16]; /* GV_WRITE: the call's name (the event's operation, as natively) */
 	bool write;
-	char path[PATH_MAX]; /* GV_OPEN, GV_EXEC: the first reading of the path (below) */
+	char path[PATH_MAX]; /* GV_OPEN, GV_EXEC, GV_WRITE: the first reading of the path
+	                      * (below); GV_WRITE: the one it writes (rename: the old name) */
 	char address[64];    /* GV_CONNECT: "ip:port" or "[ip6]:port" */
 	bool loopback;       /* GV_CONNECT: to the sandbox's own loopback */
-	/* GV_OPEN, GV_EXEC: the arguments as printed. runsc prints a path as it is, so a path
+	/* GV_OPEN, GV_EXEC, GV_WRITE: the arguments as printed (GV_WRITE: from the path on,
+	 * up to the arguments after it). runsc prints a path as it is, so a path
 	 * that holds ", 0x1 " reads more than one way: gvtrace_denial tries each reading. */
 	char text[GVTRACE_LINE_MAX];
 	size_t text_len;
@@ -51,8 +59,9 @@ typedef struct GvCall {
 int gvtrace_parse_line(const char *line, size_t len, GvCall *call);
 
 /* Is CALL a denial, and of what? The capability, resource and operation (NULL: not one).
- * A path the sandbox does not show but the host has, a write refused as read-only, an
- * outward connect, an exec refused (not executable there: EACCES) or of a program the host
+ * A path the sandbox does not show but the host has, a write refused as read-only (an open
+ * for writing, or a write by path: mkdir, unlink, … refused EROFS or EACCES), an outward
+ * connect, an exec refused (not executable there: EACCES) or of a program the host
  * has and the sandbox does not show. Of the readings of a path, the first that is a denial
  * (copied to CALL->path). GV_SECCOMP is not a denial of a capability: NULL. */
 const char *gvtrace_denial(GvCall *call, const char **resource, const char **operation);
