@@ -41,3 +41,26 @@ pid_t proc_thread_group(pid_t tid)
 	int tgid = proc_status_field(tid, "Tgid", v, sizeof(v)) ? atoi(v) : 0;
 	return tgid > 0 ? (pid_t)tgid : tid;
 }
+
+bool proc_id_to_host(pid_t pid, const char *map, unsigned id, unsigned *out)
+{
+	char path[64];
+	unsigned inside, outside, count;
+	bool found = false;
+
+	if (id == (unsigned)-1) {
+		*out = id;
+		return true;
+	}
+	(void)snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, map);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fscanf(f, "%u %u %u", &inside, &outside, &count) == 3)
+		if (id >= inside && id - inside < count) {
+			*out = outside + (id - inside);
+			found = true;
+		}
+	(void)fclose(f);
+	return found;
+}

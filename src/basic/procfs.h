@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What /proc/PID/status says of a process. */
+/* What /proc/PID/status (and the id maps) say of a process. */
 #pragma once
 
 #include <stdbool.h>
@@ -14,3 +14,7 @@ bool proc_status_field(pid_t pid, const char *key, char *buf, size_t size);
 pid_t proc_inner_pid(pid_t pid);
 /* The process (thread group) of thread TID; TID itself when unknown. */
 pid_t proc_thread_group(pid_t tid);
+/* ID as process PID's user namespace names it (a uid with MAP "uid_map", a gid with
+ * "gid_map"), as the host names it, into *OUT; (unsigned)-1 stays itself. False when the
+ * namespace does not map it or the map cannot be read. */
+bool proc_id_to_host(pid_t pid, const char *map, unsigned id, unsigned *out);

@@ -39,6 +39,9 @@
  *                 SECONDS; prints "open-race N FAILED LEAKED": attempts, opens that failed,
  *                 opens whose file began with another byte than A's (B's content: a leak).
  *                 With TARGET, A is first made a symlink to TARGET (its directory too)
+ *   mkdir-race A B SECONDS  the same flip, the buffer given to mkdir in a loop (A exists
+ *                 already: EEXIST; B is in a read-only place); prints "mkdir-race N EEXIST
+ *                 REFUSED MADE": attempts, each answer counted (REFUSED: EROFS or EACCES)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -414,6 +417,42 @@ static void open_race(const char *a, const char *b, double seconds, const char *
 	printf("open-race %ld %ld %ld\n", attempts, failed, leaked);
 }
 
+/* mkdir-race: the flip of open-race under mkdir, a call that writes by path. */
+static void mkdir_race(const char *a, const char *b, double seconds)
+{
+	long attempts = 0, exists = 0, refused = 0, made = 0;
+	size_t n = strlen(a);
+	pthread_t t;
+
+	for (open_race_at = 0; open_race_at < n && a[open_race_at] == b[open_race_at];)
+		open_race_at++;
+	if (n != strlen(b) || n >= sizeof(open_race_buf) || open_race_at == n ||
+	    strcmp(a + open_race_at + 1, b + open_race_at + 1) != 0) {
+		printf("mkdir-race bad-paths\n");
+		return;
+	}
+	memcpy(open_race_buf, a, n + 1);
+	open_race_bytes[0] = a[open_race_at];
+	open_race_bytes[1] = b[open_race_at];
+	if (pthread_create(&t, NULL, open_race_flip, NULL) != 0) {
+		printf("mkdir-race no-thread\n");
+		return;
+	}
+	long end = now_ms() + (long)(seconds * 1000);
+	while (now_ms() < end) {
+		attempts++;
+		if (mkdir(open_race_buf, 0755) == 0)
+			made++;
+		else if (errno == EEXIST)
+			exists++;
+		else if (errno == EROFS || errno == EACCES)
+			refused++;
+	}
+	__atomic_store_n(&open_race_stop, 1, __ATOMIC_RELAXED);
+	pthread_join(t, NULL);
+	printf("mkdir-race %ld %ld %ld %ld\n", attempts, exists, refused, made);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -486,6 +525,8 @@ int main(int argc, char **argv)
 		exec_race(argv[0], argv[2], argv[3], atoi(argv[4]));
 	} else if (!strcmp(mode, "flood") && argc > 4) {
 		flood(argv[2], atoi(argv[3]), atof(argv[4]));
+	} else if (!strcmp(mode, "mkdir-race") && argc > 4) {
+		mkdir_race(argv[2], argv[3], atof(argv[4]));
 	} else if (!strcmp(mode, "open-race") && argc > 4) {
 		open_race(argv[2], argv[3], atof(argv[4]), argc > 5 ? argv[5] : NULL);
 	} else if (!strcmp(mode, "flood-call") && argc > 3) {

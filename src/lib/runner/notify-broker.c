@@ -91,6 +91,7 @@ struct Broker {
 	const char *path;
 	int flags, result;
 	mode_t mode, umask;
+	const BrokerJob *job; /* a write by path (broker_write), else an open */
 };
 
 static void futex_wait(int *word, int val)
@@ -272,6 +273,138 @@ static int take_identity(Broker *b)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- writes by path */
+
+/* The directory holding PATH's last component, opened O_PATH in the root (ordinary file
+ * systems only), and that component into BASE; BROKER_FALLBACK for what the kernel would
+ * read otherwise (a trailing slash, ".", ".."). */
+static int open_parent(Broker *b, const char *path, char base[NAME_MAX + 1])
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (path[0] != '/' || !slash || !slash[1] || streq(slash + 1, ".") ||
+	    streq(slash + 1, "..") || strlen(slash + 1) > NAME_MAX)
+		return BROKER_FALLBACK;
+	(void)snprintf(dir, sizeof(dir), "%.*s", (int)MAX(slash - path, 1), path);
+	(void)snprintf(base, NAME_MAX + 1, "%s", slash + 1);
+	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	int fd = (int)syscall(SYS_openat2, b->root_fd, dir, &how, sizeof(how));
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !ordinary_fs(b, fd, st.st_dev)) {
+		(void)close(fd);
+		return BROKER_FALLBACK;
+	}
+	return fd;
+}
+
+/* PATH itself opened O_PATH in the root (NOFOLLOW: a symlink as the last component is the
+ * file), on an ordinary file system; BROKER_FALLBACK otherwise. */
+static int open_file(Broker *b, const char *path, bool nofollow)
+{
+	struct stat st;
+
+	b->path = path;
+	int fd = open_in_root(b, O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0), 0);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0 || !ordinary_fs(b, fd, st.st_dev)) {
+		(void)close(fd);
+		return BROKER_FALLBACK;
+	}
+	return fd;
+}
+
+static int result(long r)
+{
+	return r < 0 ? -errno : 0;
+}
+
+/* The calls on a directory entry: the parents opened, then the *at call on their fds. */
+static int do_entry(Broker *b, const BrokerJob *j)
+{
+	char base[NAME_MAX + 1], base2[NAME_MAX + 1];
+	bool two = j->op == BROKER_RENAME || j->op == BROKER_LINK;
+	int r;
+
+	if (j->op == BROKER_SYMLINK) { /* PATH is the link's text, PATH2 its place */
+		_cleanup_close_ int d = open_parent(b, j->path2, base2);
+		return d < 0 ? d : result(symlinkat(j->path, d, base2));
+	}
+	_cleanup_close_ int d = open_parent(b, j->path, base);
+	if (d < 0)
+		return d;
+	_cleanup_close_ int d2 = two ? open_parent(b, j->path2, base2) : -1;
+	if (two && d2 < 0)
+		return d2;
+	(void)umask(b->umask); /* this thread's own (CLONE_FS unshared) */
+	switch (j->op) {
+	case BROKER_MKDIR:
+		return result(mkdirat(d, base, j->mode & 07777));
+	case BROKER_MKNOD:
+		r = (int)(j->mode & S_IFMT);
+		if (r != 0 && r != S_IFREG && r != S_IFIFO && r != S_IFSOCK)
+			return BROKER_FALLBACK;
+		return result(mknodat(d, base, j->mode, 0));
+	case BROKER_UNLINK:
+		return result(unlinkat(d, base, j->flags & AT_REMOVEDIR));
+	case BROKER_RENAME:
+		return result(syscall(SYS_renameat2, d, base, d2, base2, (unsigned)j->flags));
+	case BROKER_LINK:
+		return result(linkat(d, base, d2, base2, 0));
+	default:
+		return BROKER_FALLBACK;
+	}
+}
+
+/* The calls on a file's metadata: the file opened O_PATH, then changed through its fd (or its
+ * /proc/thread-self/fd link, which the kernel follows to that very file). */
+static int do_attr(Broker *b, const BrokerJob *j)
+{
+	bool nofollow = (j->flags & AT_SYMLINK_NOFOLLOW) != 0;
+	char link[64];
+
+	_cleanup_close_ int fd = open_file(b, j->path, nofollow);
+	if (fd < 0)
+		return fd;
+	(void)snprintf(link, sizeof(link), "/proc/thread-self/fd/%d", fd);
+	switch (j->op) {
+	case BROKER_CHMOD:
+		return nofollow ? BROKER_FALLBACK : result(chmod(link, j->mode & 07777));
+	case BROKER_CHOWN:
+		return result(fchownat(fd, "", j->uid, j->gid, AT_EMPTY_PATH));
+	case BROKER_TRUNCATE:
+		return result(truncate(link, j->length));
+	case BROKER_UTIMENS: {
+		struct stat st;
+		/* a symlink's own times: not through a link to it */
+		if (nofollow && (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode)))
+			return BROKER_FALLBACK;
+		return result(utimensat(AT_FDCWD, link, j->times, 0));
+	}
+	default:
+		return BROKER_FALLBACK;
+	}
+}
+
+static int do_write(Broker *b, const BrokerJob *j)
+{
+	switch (j->op) {
+	case BROKER_MKDIR:
+	case BROKER_MKNOD:
+	case BROKER_UNLINK:
+	case BROKER_RENAME:
+	case BROKER_LINK:
+	case BROKER_SYMLINK:
+		return do_entry(b, j);
+	default:
+		return do_attr(b, j);
+	}
+}
+
 static void *broker_main(void *userdata)
 {
 	Broker *b = userdata;
@@ -293,7 +426,7 @@ static void *broker_main(void *userdata)
 			return NULL;
 		if (v != POSTED)
 			continue;
-		b->result = do_open(b);
+		b->result = b->job ? do_write(b, b->job) : do_open(b);
 		set_state(b, DONE);
 	}
 }
@@ -396,12 +529,24 @@ static void follow_cpu(Broker *b)
 int broker_open(Broker *b, const char *path, int flags, mode_t mode, mode_t mask)
 {
 	follow_cpu(b);
+	b->job = NULL;
 	b->path = path;
 	b->flags = flags;
 	b->mode = mode;
 	b->umask = mask;
 	set_state(b, POSTED);
 	(void)wait_change(&b->state, POSTED);
+	return b->result;
+}
+
+int broker_write(Broker *b, const BrokerJob *job)
+{
+	follow_cpu(b);
+	b->job = job;
+	b->umask = job->umask;
+	set_state(b, POSTED);
+	(void)wait_change(&b->state, POSTED);
+	b->job = NULL;
 	return b->result;
 }
 
@@ -440,30 +585,42 @@ void notify_broker_launch(Notifier *n, pid_t pid)
 		n->broker_off = true;
 }
 
+Broker *notify_broker_for(Notifier *n, pid_t pid)
+{
+	if (n->broker_off || notify_root_fd(n, pid) < 0)
+		return NULL;
+	if (!n->broker)
+		notify_broker_launch(n, pid);
+	if (n->broker && broker_ready(n->broker) < 0) { /* it could not take the identity */
+		n->broker = broker_stop(n->broker);
+		n->broker_off = true;
+	}
+	return n->broker;
+}
+
+bool notify_umask(pid_t pid, mode_t *mask)
+{
+	char field[32];
+	unsigned um = 0;
+
+	/* the process's (its threads share it) */
+	if (!proc_status_field(pid, "Umask", field, sizeof(field)) ||
+	    sscanf(field, "%o", &um) != 1)
+		return false;
+	*mask = (mode_t)um;
+	return true;
+}
+
 bool notify_broker_open(Notifier *n, const struct seccomp_notif *req, char path[PATH_MAX],
                         uint64_t flags, uint64_t mode, Reply *rep)
 {
 	pid_t pid = (pid_t)req->pid;
-	char field[32];
-	unsigned um = 0;
+	mode_t um = 0;
 
-	if (n->broker_off || !path[0])
+	if (!path[0] || !notify_broker_for(n, pid))
 		return false;
-	int root = notify_root_fd(n, pid);
-	if (root < 0)
-		return false;
-	if (!n->broker)
-		notify_broker_launch(n, pid);
-	if (!n->broker)
-		return false;
-	if (broker_ready(n->broker) < 0) { /* it could not take the identity or domain */
-		n->broker = broker_stop(n->broker);
-		n->broker_off = true;
-		return false;
-	}
-	/* A new file gets the program's umask; it is the process's (threads share it). */
-	if ((flags & O_CREAT) && (!proc_status_field(pid, "Umask", field, sizeof(field)) ||
-	                          sscanf(field, "%o", &um) != 1))
+	/* A new file gets the program's umask. */
+	if ((flags & O_CREAT) && !notify_umask(pid, &um))
 		return false;
 	/* The path came from the trapping thread's memory: still its request (no pid reused)? */
 	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)

@@ -166,6 +166,11 @@ bool notify_is_write(int nr);
 void notify_broker_launch(Notifier *n, pid_t pid);
 bool notify_broker_open(Notifier *n, const struct seccomp_notif *req, char path[PATH_MAX],
                         uint64_t flags, uint64_t mode, Reply *rep);
+/* The open broker, ready, for process PID's calls (started now if it was not); NULL when it
+ * is off or cannot be. */
+struct Broker *notify_broker_for(Notifier *n, pid_t pid);
+/* Process PID's umask (from its status), into MASK. */
+bool notify_umask(pid_t pid, mode_t *mask);
 /* Ends the open broker's thread, closes the ruleset not yet handed to it. */
 void notify_broker_done(Notifier *n);
 /* Learning mode (notify-learn.c): the open of PATH (absolute) with FLAGS, for writing with
