@@ -8,6 +8,7 @@
  *   openat    open + close of a file (Landlock checks it; omnibase also observes it)
  *   sendmsg   a one-byte datagram sent with sendmsg (no destination: a connected unix
  *             socket pair, the IPC case) and received; omnibase observes every sendmsg
+ *   mkdir     mkdir + rmdir of a directory in /tmp (omnibase performs both in its broker)
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -48,6 +49,9 @@ int main(int argc, char **argv)
 			(void)recv(sv[1], &byte, 1, 0);
 		} else if (!strcmp(w, "stat")) {
 			(void)stat("/usr/bin/true", &st);
+		} else if (!strcmp(w, "mkdir")) {
+			if (mkdir("/tmp/syscall-loop.d", 0755) == 0)
+				(void)rmdir("/tmp/syscall-loop.d");
 		} else {
 			int fd = openat(AT_FDCWD, "/usr/lib/os-release", O_RDONLY | O_CLOEXEC);
 			if (fd >= 0)
