@@ -604,8 +604,7 @@ bool notify_umask(pid_t pid, mode_t *mask)
 	unsigned um = 0;
 
 	/* the process's (its threads share it) */
-	if (!proc_status_field(pid, "Umask", field, sizeof(field)) ||
-	    sscanf(field, "%o", &um) != 1)
+	if (!proc_status_field(pid, "Umask", field, sizeof(field)) || sscanf(field, "%o", &um) != 1)
 		return false;
 	*mask = (mode_t)um;
 	return true;

@@ -64,8 +64,7 @@ static const WriteCall calls[] = {
     {__NR_symlinkat, "symlinkat", {1, -1}, {2, -1}, -1, true, true, BROKER_SYMLINK, -1, -1},
     {__NR_mknodat, "mknodat", {0, -1}, {1, -1}, 2, true, true, BROKER_MKNOD, -1, -1},
     {__NR_fchmodat, "fchmodat", {0, -1}, {1, -1}, 2, false, false, BROKER_CHMOD, -1, -1},
-    {452 /* fchmodat2 */, "fchmodat2", {0, -1}, {1, -1}, 2, false, false, BROKER_CHMOD, 3,
-     -1},
+    {452 /* fchmodat2 */, "fchmodat2", {0, -1}, {1, -1}, 2, false, false, BROKER_CHMOD, 3, -1},
     {__NR_fchownat, "fchownat", {0, -1}, {1, -1}, -1, false, false, BROKER_CHOWN, 4, 2},
     {__NR_truncate, "truncate", {-1, -1}, {0, -1}, -1, false, false, BROKER_TRUNCATE, -1, 1},
     {__NR_utimensat, "utimensat", {0, -1}, {1, -1}, -1, false, false, BROKER_UTIMENS, 3, 2},
@@ -104,8 +103,7 @@ static bool broker_path(Notifier *n, const struct seccomp_notif *req, uint64_t a
 /* Call C's arguments as the broker's job J (its paths into P1, P2, TIMES): false for a form
  * it leaves to the kernel. */
 static bool broker_job(Notifier *n, const struct seccomp_notif *req, const WriteCall *c,
-                       BrokerJob *j, char p1[PATH_MAX], char p2[PATH_MAX],
-                       struct timespec times[2])
+                       BrokerJob *j, char p1[PATH_MAX], char p2[PATH_MAX], struct timespec times[2])
 {
 	const __u64 *a = req->data.args;
 	int nr = req->data.nr;
@@ -172,10 +170,9 @@ static bool broker_job(Notifier *n, const struct seccomp_notif *req, const Write
 static const char *refused_path(Notifier *n, pid_t pid, const WriteCall *c, const BrokerJob *j,
                                 int r, char p1[PATH_MAX], char p2[PATH_MAX])
 {
-	char *paths[2] = {j->op == BROKER_SYMLINK ? NULL : p1,
-	                  j->op == BROKER_RENAME || j->op == BROKER_LINK || j->op == BROKER_SYMLINK
-	                      ? p2
-	                      : NULL};
+	char *paths[2] = {
+	    j->op == BROKER_SYMLINK ? NULL : p1,
+	    j->op == BROKER_RENAME || j->op == BROKER_LINK || j->op == BROKER_SYMLINK ? p2 : NULL};
 	char judged[PATH_MAX];
 
 	for (int i = 0; i < 2; i++)
@@ -195,8 +192,7 @@ static const char *refused_path(Notifier *n, pid_t pid, const WriteCall *c, cons
 
 /* Call C performed by the open broker, answered into REP and recorded as its result says:
  * true; false when the broker leaves it to the kernel. */
-static bool brokered(Notifier *n, const struct seccomp_notif *req, const WriteCall *c,
-                     Reply *rep)
+static bool brokered(Notifier *n, const struct seccomp_notif *req, const WriteCall *c, Reply *rep)
 {
 	char p1[PATH_MAX], p2[PATH_MAX];
 	struct timespec times[2];
