@@ -304,6 +304,17 @@ def test_dry_run_shows_the_bundle(ob_bin, backend):
     # every tmpfs the program's, as natively
     assert all("uid=1000" in m["options"] for m in oci["mounts"] if m["type"] == "tmpfs")
     assert oci["linux"]["seccomp"]["defaultAction"] == "SCMP_ACT_ERRNO"
+    # as root every backend has the user namespace; gVisor's dynamic loader is the shim,
+    # the real one noexec where the shim maps it from
+    if os.geteuid() == 0:
+        assert {"type": "user"} in oci["linux"]["namespaces"]
+    if backend == "gvisor" and platform.machine() == "x86_64":
+        shim = [m for m in oci["mounts"] if m["source"].startswith("BUNDLE/loader/")]
+        real = [m for m in oci["mounts"] if m["destination"].startswith("/dev/.omnibase-loader-")]
+        assert len(shim) == 1 and "noexec" not in shim[0]["options"], shim
+        assert len(real) == 1 and "noexec" in real[0]["options"], real
+        assert real[0]["destination"].endswith(shim[0]["source"].rsplit("/", 1)[1])
+        assert real[0]["source"] == os.path.realpath("/lib64/ld-linux-x86-64.so.2")
 
 
 NET = "#!/usr/bin/python3\n" + r"""

@@ -653,7 +653,7 @@ json_t *sandbox_granted_json(const ob_sandbox *sb)
 int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr)
 {
 	Plan plan;
-	char helper[4096];
+	char helper[4096], loader[4096];
 
 	assert_return(sb && ret, -EINVAL);
 	int r = sandbox_plan(sb, &plan, true, reterr);
@@ -675,6 +675,9 @@ int ob_sandbox_plan_json(ob_sandbox *sb, char **ret, ob_error *reterr)
 		                      .gvisor = sb->backend == OB_BACKEND_GVISOR,
 		                      .rootless = geteuid() != 0,
 		                      .helper = sandbox_oci_helper(sb, helper, sizeof(helper)),
+		                      .loader = sandbox_gvisor_loader(sb, loader, sizeof(loader)),
+		                      /* the supervisor's namespace holding the proxy's listener */
+		                      .netns = plan.proxy ? "/proc/SUPERVISOR/fd/N" : NULL,
 		                      /* a private directory made for each run */
 		                      .listener = sb->backend == OB_BACKEND_GVISOR
 		                                      ? NULL
