@@ -299,8 +299,8 @@ void oci_exec_binds(const Plan *p, json_t *m, const char *bundle, const char *lo
 		if (loader && loader_only(r)) {
 			/* the shim where the loader is; the loader where the shim maps it from */
 			char shim[PATH_MAX + 64], real[64];
-			(void)snprintf(shim, sizeof(shim), "%s/loader/%zu", bundle ? bundle : "BUNDLE",
-			               i);
+			(void)snprintf(shim, sizeof(shim), "%s/loader/%zu",
+			               bundle ? bundle : "BUNDLE", i);
 			(void)snprintf(real, sizeof(real), OCI_LOADER_DEST "%zu", i);
 			bind_exec(m, dest, shim, true);
 			bind_exec(m, real, canon, false);

@@ -605,10 +605,10 @@ int sandbox_plan(ob_sandbox *sb, Plan *plan, bool probe_userns, ob_error *reterr
 		r = memfd_decision(sb, plan, reterr);
 	if (r >= 0)
 		/* runc and crun as root get the overlays from the supervisor (oci-disk.c) */
-		r = overlay_decision(sb->backend == OB_BACKEND_NATIVE ||
-		                         (plan->id_base &&
-		                          (sb->backend != OB_BACKEND_GVISOR || !plan->proxy)),
-		                     sb->allow_degraded, plan, reterr);
+		r = overlay_decision(
+		    sb->backend == OB_BACKEND_NATIVE ||
+		        (plan->id_base && (sb->backend != OB_BACKEND_GVISOR || !plan->proxy)),
+		    sb->allow_degraded, plan, reterr);
 	if (r >= 0 && sb->backend != OB_BACKEND_NATIVE)
 		r = backend_decision(sb, plan, reterr);
 	/* Whether user namespaces are refused is asked only where the answer shapes the plan:
