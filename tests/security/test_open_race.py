@@ -90,6 +90,29 @@ def test_swap_through_a_path_left_to_the_kernel_is_caught(sandbox, shared_tmp, a
     assert caught > failed // 2, (caught, failed)
 
 
+def test_swap_between_a_device_and_a_hidden_file_keeps_its_record(sandbox, shared_tmp, attack):
+    """The memory devices (/dev/null here, reached through a symlink of the program's own)
+    are opened by the broker too, so a swap between one and a hidden host file is recorded
+    exactly, like one between two files."""
+    d = os.path.join(shared_tmp, "d")
+    os.mkdir(d)
+    os.chmod(d, 0o755)
+    a, b = os.path.join(d, "a"), os.path.join(d, "b")  # a: made inside, b: the host's
+    with open(b, "w") as f:
+        f.write("B")
+    os.chmod(b, 0o644)
+    log = os.path.join(shared_tmp, "audit.jsonl")
+    p = sandbox.run("--audit-log", log, attack, "open-race", a, b, "1", "/dev/zero")
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.decode().split()
+    assert out[0] == "open-race" and len(out) == 4, (out, p.stderr)
+    attempts, failed, leaked = map(int, out[1:])
+    assert leaked == 0 and failed > 0 and attempts > failed, out
+    ev = events(log)
+    assert occurrences(ev, b) == failed, (occurrences(ev, b), failed)
+    assert not [e for e in ev if e["event"] == "SandboxViolation"]
+
+
 ORDINARY = ATTEMPT + r"""
 import os, stat, sys
 w = sys.argv[1]

@@ -16,13 +16,14 @@
  * listener: rebuilt from paths, a program that renamed a granted directory could widen it.
  *
  * Only what the thread can do without side effects of its own is done: the path is first
- * opened O_PATH (no FIFO blocks, no device opens), and only a regular file or a directory on
- * an ordinary file system is then reopened with the program's flags (through
- * /proc/thread-self/fd, where Landlock and DAC check the open); a new file is created with
- * O_EXCL (never a FIFO or device met halfway). Anything else is BROKER_FALLBACK, predicted
- * and continued as before: FIFOs, devices, sockets; procfs and the other pseudo file
- * systems, whose files act on who opened them; O_TMPFILE; O_PATH, which
- * SECCOMP_IOCTL_NOTIF_ADDFD cannot hand in.
+ * opened O_PATH (no FIFO blocks, no device opens), and only a regular file, a directory or one
+ * of the stateless memory devices (/dev/null, zero, full, random, urandom) on an ordinary file
+ * system is then reopened with the program's flags (through /proc/thread-self/fd, where
+ * Landlock and DAC check the open); a new file is created with O_EXCL (never a FIFO or device
+ * met halfway), an O_TMPFILE one in its directory. Anything else is BROKER_FALLBACK, predicted
+ * and continued as before: FIFOs, other devices (the terminal is the opener's), sockets;
+ * procfs and the other pseudo file systems, whose files act on who opened them; O_PATH,
+ * which SECCOMP_IOCTL_NOTIF_ADDFD cannot hand in.
  *
  * The main thread waits for each answer: the thread never blocks but in its wait for work
  * (a futex word), and runs on the main thread's CPU (follow_cpu). It allocates nothing:
@@ -49,6 +50,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "basic/macro.h"
@@ -204,12 +206,44 @@ static int reopen(int pfd, int flags)
 	return nonblocking_done(fd < 0 ? -errno : fd, flags);
 }
 
+/* The memory devices that answer the same to every opener and keep no state: null, zero,
+ * full, random, urandom (major 1). */
+static bool stateless_device(const struct stat *st)
+{
+	unsigned mi = minor(st->st_rdev);
+	return S_ISCHR(st->st_mode) && major(st->st_rdev) == 1 &&
+	       (mi == 3 || mi == 5 || mi == 7 || mi == 8 || mi == 9);
+}
+
+/* An unnamed file in the directory the path names (O_TMPFILE), the umask applied. */
+static int open_tmpfile(Broker *b)
+{
+	struct stat st;
+	int d = open_in_root(b, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	if (d < 0)
+		return d;
+	if (fstat(d, &st) < 0 || !ordinary_fs(b, d, st.st_dev)) {
+		(void)close(d);
+		return BROKER_FALLBACK;
+	}
+	char p[64];
+	(void)snprintf(p, sizeof(p), "/proc/thread-self/fd/%d", d);
+	(void)umask(b->umask);
+	int fd =
+	    open(p, (b->flags & OPEN_FLAGS & ~O_CLOEXEC) | O_TMPFILE | O_CLOEXEC, b->mode & 07777);
+	fd = fd < 0 ? -errno : fd;
+	(void)close(d);
+	return fd;
+}
+
 static int do_open(Broker *b)
 {
 	int flags = b->flags;
 	int lookup = O_PATH | O_CLOEXEC | (flags & (O_NOFOLLOW | O_DIRECTORY));
 	struct stat st;
 
+	if ((flags & O_TMPFILE) == O_TMPFILE && !(flags & O_PATH))
+		return open_tmpfile(b);
 	/* O_PATH: SECCOMP_IOCTL_NOTIF_ADDFD takes no O_PATH file (fget() skips them) */
 	if ((flags & (__O_TMPFILE | O_PATH)) || ((flags & O_CREAT) && (flags & O_DIRECTORY)))
 		return BROKER_FALLBACK;
@@ -233,11 +267,12 @@ static int do_open(Broker *b)
 		}
 		/* O_CREAT of a file of someone else's: fs.protected_regular may refuse it in a
 		 * sticky directory, which the reopen (without O_CREAT) would not see */
-		int r = (flags & O_CREAT) && st.st_uid != b->uid     ? BROKER_FALLBACK
-		        : S_ISLNK(st.st_mode)                        ? -ELOOP /* O_NOFOLLOW */
-		        : S_ISDIR(st.st_mode) && (flags & O_CREAT)   ? -EISDIR
-		        : S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) ? reopen(pfd, flags)
-		                                                     : BROKER_FALLBACK;
+		int r = (flags & O_CREAT) && st.st_uid != b->uid   ? BROKER_FALLBACK
+		        : S_ISLNK(st.st_mode)                      ? -ELOOP /* O_NOFOLLOW */
+		        : S_ISDIR(st.st_mode) && (flags & O_CREAT) ? -EISDIR
+		        : S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || stateless_device(&st)
+		            ? reopen(pfd, flags)
+		            : BROKER_FALLBACK;
 		(void)close(pfd);
 		return r;
 	}
@@ -619,7 +654,7 @@ bool notify_broker_open(Notifier *n, const struct seccomp_notif *req, char path[
 	if (!path[0] || !notify_broker_for(n, pid))
 		return false;
 	/* A new file gets the program's umask. */
-	if ((flags & O_CREAT) && !notify_umask(pid, &um))
+	if (((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) && !notify_umask(pid, &um))
 		return false;
 	/* The path came from the trapping thread's memory: still its request (no pid reused)? */
 	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
