@@ -60,9 +60,7 @@ static int make_parents(const char *root, char *path, uid_t owner)
 	return 0;
 }
 
-/* Tree FD (a detached mount, idmap.h) attached at BINDS/I, on a directory or an empty file as
- * the tree's root is. */
-static int attach_tree(int fd, const char *binds, size_t i)
+int oci_attach_tree(int fd, const char *binds, size_t i)
 {
 	char path[PATH_MAX + 32];
 	struct stat st;
@@ -90,7 +88,7 @@ static int attach_trees(Plan *p, const char *dir)
 		MountStep *s = &p->steps[i];
 		if (!oci_bind_in_bundle(s))
 			continue;
-		r = s->tree_fd >= 0 ? attach_tree(s->tree_fd, binds, i) : -EBADF;
+		r = s->tree_fd >= 0 ? oci_attach_tree(s->tree_fd, binds, i) : -EBADF;
 		if (s->tree_fd >= 0)
 			(void)close(s->tree_fd);
 		s->tree_fd = -1;
@@ -262,6 +260,10 @@ int oci_bundle_create(Plan *p, const OciOptions *o, OciBundle *b, ob_error *rete
 		r = oci_exec_populate(p, b->dir, o->loader);
 	if (r >= 0 && userns)
 		r = attach_trees(p, b->dir);
+	/* gVisor's gofer, in the user namespace, reaches the executable binds' sources by their
+	 * paths too */
+	if (r >= 0 && userns && o->gvisor && p->landlock_abi > 0)
+		r = oci_exec_attach(p, b->dir);
 	if (r >= 0 && userns && p->n_overlays)
 		r = oci_disk_overlays(p, b->dir, &b->disk_fd);
 	json_t *c = r >= 0 ? oci_config(p, o, b->dir) : NULL;

@@ -11,10 +11,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "backends/oci.h"
@@ -280,22 +283,63 @@ static void bind_exec(json_t *m, const char *dest, const char *src, bool exec)
 	                                         "type", "bind", "source", src, "options", o));
 }
 
-void oci_exec_binds(const Plan *p, json_t *m, const char *bundle, const char *loader)
+/* The host file behind exec rule R (through a bind, e.g. /workspace), canonical, into CANON,
+ * and where the plan's binds show it, into DEST: false when it is no regular file shown. */
+static bool exec_source(const Plan *p, const FsRule *r, char canon[PATH_MAX], char dest[PATH_MAX])
+{
+	char host[PATH_MAX];
+	struct stat st;
+
+	if (!r->exec_as)
+		return false;
+	const MountStep *b = holding_bind(p, r->path, false);
+	(void)snprintf(host, sizeof(host), "%s%s", b ? b->src : "",
+	               b ? r->path + (streq(b->dest, "/") ? 0 : strlen(b->dest)) : r->path);
+	if (!realpath(host, canon) || stat(canon, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    !(b = holding_bind(p, canon, true)))
+		return false;
+	shown_at(b, canon, dest, PATH_MAX);
+	return true;
+}
+
+int oci_exec_attach(const Plan *p, const char *bundle)
+{
+	char canon[PATH_MAX], dest[PATH_MAX], dir[PATH_MAX + 16];
+	struct mount_attr attr = {.attr_set =
+	                              MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+	int r = 0;
+
+	(void)snprintf(dir, sizeof(dir), "%s/exec", bundle);
+	if (mkdir(dir, 0711) < 0)
+		return -errno;
+	for (size_t i = 0; r >= 0 && i < p->n_rules; i++) {
+		if (!exec_source(p, &p->rules[i], canon, dest))
+			continue;
+		struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS};
+		_cleanup_close_ int fd =
+		    (int)syscall(SYS_openat2, AT_FDCWD, canon, &how, sizeof(how));
+		if (fd < 0)
+			return -errno;
+		_cleanup_close_ int tree =
+		    open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+		if (tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+			return -errno;
+		r = oci_attach_tree(tree, dir, i);
+	}
+	return r;
+}
+
+void oci_exec_binds(const Plan *p, json_t *m, const char *bundle, const char *loader, bool attached)
 {
 	for (size_t i = 0; i < p->n_rules; i++) {
 		const FsRule *r = &p->rules[i];
-		char host[PATH_MAX], canon[PATH_MAX], dest[PATH_MAX];
-		struct stat st;
-		if (!r->exec_as)
+		char canon[PATH_MAX], dest[PATH_MAX], src[PATH_MAX + 64];
+		if (!exec_source(p, r, canon, dest))
 			continue;
-		/* the host file behind the rule's path (through a bind, e.g. /workspace) */
-		const MountStep *b = holding_bind(p, r->path, false);
-		(void)snprintf(host, sizeof(host), "%s%s", b ? b->src : "",
-		               b ? r->path + (streq(b->dest, "/") ? 0 : strlen(b->dest)) : r->path);
-		if (!realpath(host, canon) || stat(canon, &st) < 0 || !S_ISREG(st.st_mode) ||
-		    !(b = holding_bind(p, canon, true)))
-			continue;
-		shown_at(b, canon, dest, sizeof(dest));
+		if (attached)
+			(void)snprintf(src, sizeof(src), "%s/exec/%zu", bundle, i);
+		else
+			(void)snprintf(src, sizeof(src), "%s", canon);
 		if (loader && loader_only(r)) {
 			/* the shim where the loader is; the loader where the shim maps it from */
 			char shim[PATH_MAX + 64], real[64];
@@ -303,8 +347,8 @@ void oci_exec_binds(const Plan *p, json_t *m, const char *bundle, const char *lo
 			               bundle ? bundle : "BUNDLE", i);
 			(void)snprintf(real, sizeof(real), OCI_LOADER_DEST "%zu", i);
 			bind_exec(m, dest, shim, true);
-			bind_exec(m, real, canon, false);
+			bind_exec(m, real, src, false);
 		} else
-			bind_exec(m, dest, canon, true);
+			bind_exec(m, dest, src, true);
 	}
 }

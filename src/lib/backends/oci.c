@@ -111,7 +111,7 @@ static json_t *oci_mounts(const Plan *p, const char *bundle, bool trees, const c
 		}
 	}
 	if (exec_view)
-		oci_exec_binds(p, m, bundle, loader);
+		oci_exec_binds(p, m, bundle, loader, trees && bundle);
 	/* last, in the plan's /dev tmpfs: under mode rx or rwx the root is the host's, where
 	 * the runtime could not (and must not) make a mount point */
 	if (helper)

@@ -82,12 +82,21 @@ void oci_exec_hide(const Plan *p, const MountStep *s, json_t *m, const char *bun
 /* Those directories in BUNDLE/bin/N: the exec rules' files as empty files (mount points),
  * the symlinks on the way to them as symlinks. 0 or -errno. */
 int oci_exec_populate(const Plan *p, const char *bundle, const char *loader);
+/* For a bundle in a user namespace (gVisor's gofer in it, reaching a bind's source by its
+ * path): each file oci_exec_binds binds, opened here read-only as a detached mount and
+ * attached at BUNDLE/exec/<rule>, so that a program below a directory only root may search
+ * (a home) is still reached. */
+int oci_exec_attach(const Plan *p, const char *bundle);
 /* Into M, each file an exec rule names bound executable at its place (and under the name the
  * rule gives it, when that is another), after every other mount; with LOADER, an ELF
  * interpreter as the bundle's copy of it, the interpreter itself noexec at
- * OCI_LOADER_DEST<rule>. */
-void oci_exec_binds(const Plan *p, json_t *m, const char *bundle, const char *loader);
+ * OCI_LOADER_DEST<rule>. ATTACHED: the sources are oci_exec_attach's. */
+void oci_exec_binds(const Plan *p, json_t *m, const char *bundle, const char *loader,
+                    bool attached);
 
+/* Tree FD (a detached mount) attached at DIR/I, on a directory or an empty file as the tree's
+ * root is. */
+int oci_attach_tree(int fd, const char *dir, size_t i);
 /* Writes a new file PATH (never an existing one) of MODE holding LEN bytes of DATA. */
 int oci_write_file(const char *path, const char *data, size_t len, mode_t mode);
 
