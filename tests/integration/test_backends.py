@@ -75,6 +75,9 @@ def test_layout_identity_and_exit_status(ob_bin, shared_tmp, backend):
     assert ("FILE_READ", "/etc/shadow") in denied, denied
     assert not any("/.omnibase" in r for _, r in denied), denied  # the helper is ours
     assert ev[-1]["event"] == "SandboxExit" and ev[-1]["status"] == 7
+    # no cgroup of the run's left in any hierarchy (runsc makes one in each and, its sandbox
+    # in a user namespace, removes none)
+    assert not glob.glob(f"/sys/fs/cgroup/*/omnibase-{ev[0]['execution_id']}"), ev[0]
 
 
 SECRET = "#!/usr/bin/python3\n" + r"""

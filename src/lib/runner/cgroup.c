@@ -239,6 +239,37 @@ int cgroup_create(Cgroup *cg, const char *id, const ob_limits *limits)
 	return 0; /* none: the caller falls back to rlimits */
 }
 
+/* FN on each v1 hierarchy mounted under /sys/fs/cgroup (blkio, freezer, the named systemd
+ * one, …: the co-mounted names are symlinks, skipped) with its path. */
+static void each_v1_hierarchy(void (*fn)(const char *path, const char *name), const char *name)
+{
+	DIR *d = opendir("/sys/fs/cgroup");
+	struct dirent *de;
+	char path[PATH_MAX];
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (de->d_type == DT_DIR && de->d_name[0] != '.' && !streq(de->d_name, "unified")) {
+			(void)snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", de->d_name);
+			fn(path, name);
+		}
+	(void)closedir(d);
+}
+
+static void stale_in(const char *path, const char *name)
+{
+	(void)name;
+	collect_stale(path);
+}
+
+static void remove_in(const char *path, const char *name)
+{
+	char dir[PATH_MAX + 80];
+	(void)snprintf(dir, sizeof(dir), "%s/%s", path, name);
+	(void)rmdir(dir);
+}
+
 int cgroup_create_for_runtime(Cgroup *cg, const char *id, const ob_limits *limits, char *ret_path,
                               size_t size)
 {
@@ -253,6 +284,10 @@ int cgroup_create_for_runtime(Cgroup *cg, const char *id, const ob_limits *limit
 		cgroup_destroy(cg);
 		return 0;
 	}
+	/* runsc makes the path in every hierarchy and, its sandbox in a user namespace, removes
+	 * none of them: what killed runs left is collected as for ours, this run's at its end */
+	each_v1_hierarchy(stale_in, NULL);
+	(void)snprintf(cg->runtime_name, sizeof(cg->runtime_name), "omnibase-%s", id);
 	(void)snprintf(ret_path, size, "/omnibase-%s", id);
 	return 0;
 }
@@ -330,6 +365,9 @@ void cgroup_destroy(Cgroup *cg)
 			(void)close(cg->lock_fd[c]);
 			cg->lock_fd[c] = -1;
 		}
+	if (cg->runtime_name[0])
+		each_v1_hierarchy(remove_in, cg->runtime_name);
+	cg->runtime_name[0] = '\0';
 	cg->version = 0;
 }
 

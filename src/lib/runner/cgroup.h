@@ -22,6 +22,8 @@ typedef struct Cgroup {
 	int version;                 /* 0: none, 1, 2 */
 	char path[CG_MAX][PATH_MAX]; /* v1: one per controller; v2: path[0] only */
 	int lock_fd[CG_MAX];         /* flock(LOCK_EX) held while the run lives */
+	char runtime_name[64];       /* cgroup_create_for_runtime: "omnibase-ID", which the runtime
+	                              * makes in the other v1 hierarchies too */
 } Cgroup;
 
 typedef struct CgroupStats {
