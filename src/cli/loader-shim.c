@@ -152,20 +152,25 @@ static uintptr_t map_loader(const char *path, uintptr_t page, uintptr_t *bias)
 	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum > MAX_PHDR ||
 	    !read_at(fd, ph, eh.e_phnum * sizeof(Elf64_Phdr), eh.e_phoff))
 		leave(127, "not an x86_64 ELF shared object", path);
+	uintptr_t align = page;
 	for (unsigned i = 0; i < eh.e_phnum; i++)
 		if (ph[i].p_type == PT_LOAD) {
 			uintptr_t a = ph[i].p_vaddr & ~(page - 1);
 			uintptr_t b = (ph[i].p_vaddr + ph[i].p_memsz + page - 1) & ~(page - 1);
 			lo = a < lo ? a : lo;
 			hi = b > hi ? b : hi;
+			/* a larger alignment is honoured, as the kernel does (up to 1 GiB) */
+			if (ph[i].p_align > align && !(ph[i].p_align & (ph[i].p_align - 1)) &&
+			    ph[i].p_align <= (1UL << 30))
+				align = ph[i].p_align;
 		}
 	if (hi <= lo)
 		leave(127, "no loadable segment in", path);
-	long span =
-	    sys6(SYS_mmap, 0, (long)(hi - lo), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long span = sys6(SYS_mmap, 0, (long)(hi - lo + align - page), PROT_NONE,
+	                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (!mapped(span))
 		leave(127, "no room for the dynamic loader", path);
-	*bias = (uintptr_t)span - lo;
+	*bias = (((uintptr_t)span + align - 1) & ~(align - 1)) - lo;
 	for (unsigned i = 0; i < eh.e_phnum; i++)
 		if (ph[i].p_type == PT_LOAD && !map_segment(fd, &ph[i], *bias, page))
 			leave(127, "cannot map the dynamic loader", path);
