@@ -88,8 +88,17 @@ static _Noreturn void leave(int status, const char *what, const char *detail)
 		(void)sys3(SYS_exit_group, status, 0, 0);
 }
 
+/* LEN bytes at P zeroed, one at a time (volatile: never turned into a call of memset, which
+ * there is none of here). */
+static void clear(void *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		((volatile char *)p)[i] = 0;
+}
+
 static bool read_at(long fd, void *buf, size_t len, uint64_t off)
 {
+	clear(buf, len); /* what a short read leaves is zeroes, not garbage */
 	return sys6(SYS_pread64, fd, (long)buf, (long)len, (long)off, 0, 0) == (long)len;
 }
 
@@ -120,8 +129,7 @@ static bool map_segment(long fd, const Elf64_Phdr *ph, uintptr_t bias, uintptr_t
 	                                 fd, (long)(ph->p_offset & ~(uint64_t)(page - 1)))))
 		return false;
 	if (zero) {
-		for (char *p = (char *)file_end; (uintptr_t)p < file_page_end; p++)
-			*(volatile char *)p = 0;
+		clear((void *)file_end, file_page_end - file_end);
 		if (!(prot & PROT_WRITE) &&
 		    sys3(SYS_mprotect, start, file_page_end - start, prot) < 0)
 			return false;

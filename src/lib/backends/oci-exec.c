@@ -216,7 +216,7 @@ static int write_shim(char *data, size_t len, const char *bundle, size_t i)
 	at += strlen(SHIM_MARK);
 	(void)snprintf(dest, sizeof(dest), OCI_LOADER_DEST "%zu", i);
 	memset(at, 0, SHIM_PATH_MAX);
-	memcpy(at, dest, strlen(dest));
+	memcpy(at, dest, strlen(dest) + 1);
 	(void)snprintf(path, sizeof(path), "%s/loader/%zu", bundle, i);
 	return oci_write_file(path, data, len, 0555);
 }

@@ -28,8 +28,8 @@
 
 /* What each call does with its paths. Numbers, not names: this runs for every trap. */
 typedef struct WriteCall {
-	int nr;
 	const char *name;
+	int nr;
 	signed char dirfd[2]; /* the argument holding each path's directory fd, -1: cwd */
 	signed char path[2];  /* the argument holding each path, -1: none */
 	signed char mode;     /* the mode argument, -1: none */
@@ -42,32 +42,32 @@ typedef struct WriteCall {
 
 static const WriteCall calls[] = {
 #ifdef __NR_mkdir
-    {__NR_mkdir, "mkdir", {-1, -1}, {0, -1}, 1, true, true, BROKER_MKDIR, -1, -1},
-    {__NR_rmdir, "rmdir", {-1, -1}, {0, -1}, -1, true, false, BROKER_UNLINK, -1, -1},
-    {__NR_unlink, "unlink", {-1, -1}, {0, -1}, -1, true, false, BROKER_UNLINK, -1, -1},
-    {__NR_rename, "rename", {-1, -1}, {0, 1}, -1, true, false, BROKER_RENAME, -1, -1},
-    {__NR_link, "link", {-1, -1}, {1, -1}, -1, true, true, BROKER_LINK, -1, -1},
-    {__NR_symlink, "symlink", {-1, -1}, {1, -1}, -1, true, true, BROKER_SYMLINK, -1, -1},
-    {__NR_mknod, "mknod", {-1, -1}, {0, -1}, 1, true, true, BROKER_MKNOD, -1, -1},
-    {__NR_chmod, "chmod", {-1, -1}, {0, -1}, 1, false, false, BROKER_CHMOD, -1, -1},
-    {__NR_chown, "chown", {-1, -1}, {0, -1}, -1, false, false, BROKER_CHOWN, -1, 1},
-    {__NR_lchown, "lchown", {-1, -1}, {0, -1}, -1, false, false, BROKER_CHOWN, -1, 1},
-    {__NR_utime, "utime", {-1, -1}, {0, -1}, -1, false, false, -1, -1, -1},
-    {__NR_utimes, "utimes", {-1, -1}, {0, -1}, -1, false, false, -1, -1, -1},
-    {__NR_futimesat, "futimesat", {0, -1}, {1, -1}, -1, false, false, -1, -1, -1},
+    {"mkdir", __NR_mkdir, {-1, -1}, {0, -1}, 1, true, true, BROKER_MKDIR, -1, -1},
+    {"rmdir", __NR_rmdir, {-1, -1}, {0, -1}, -1, true, false, BROKER_UNLINK, -1, -1},
+    {"unlink", __NR_unlink, {-1, -1}, {0, -1}, -1, true, false, BROKER_UNLINK, -1, -1},
+    {"rename", __NR_rename, {-1, -1}, {0, 1}, -1, true, false, BROKER_RENAME, -1, -1},
+    {"link", __NR_link, {-1, -1}, {1, -1}, -1, true, true, BROKER_LINK, -1, -1},
+    {"symlink", __NR_symlink, {-1, -1}, {1, -1}, -1, true, true, BROKER_SYMLINK, -1, -1},
+    {"mknod", __NR_mknod, {-1, -1}, {0, -1}, 1, true, true, BROKER_MKNOD, -1, -1},
+    {"chmod", __NR_chmod, {-1, -1}, {0, -1}, 1, false, false, BROKER_CHMOD, -1, -1},
+    {"chown", __NR_chown, {-1, -1}, {0, -1}, -1, false, false, BROKER_CHOWN, -1, 1},
+    {"lchown", __NR_lchown, {-1, -1}, {0, -1}, -1, false, false, BROKER_CHOWN, -1, 1},
+    {"utime", __NR_utime, {-1, -1}, {0, -1}, -1, false, false, -1, -1, -1},
+    {"utimes", __NR_utimes, {-1, -1}, {0, -1}, -1, false, false, -1, -1, -1},
+    {"futimesat", __NR_futimesat, {0, -1}, {1, -1}, -1, false, false, -1, -1, -1},
 #endif
-    {__NR_mkdirat, "mkdirat", {0, -1}, {1, -1}, 2, true, true, BROKER_MKDIR, -1, -1},
-    {__NR_unlinkat, "unlinkat", {0, -1}, {1, -1}, -1, true, false, BROKER_UNLINK, 2, -1},
-    {__NR_renameat, "renameat", {0, 2}, {1, 3}, -1, true, false, BROKER_RENAME, -1, -1},
-    {__NR_renameat2, "renameat2", {0, 2}, {1, 3}, -1, true, false, BROKER_RENAME, 4, -1},
-    {__NR_linkat, "linkat", {2, -1}, {3, -1}, -1, true, true, BROKER_LINK, 4, -1},
-    {__NR_symlinkat, "symlinkat", {1, -1}, {2, -1}, -1, true, true, BROKER_SYMLINK, -1, -1},
-    {__NR_mknodat, "mknodat", {0, -1}, {1, -1}, 2, true, true, BROKER_MKNOD, -1, -1},
-    {__NR_fchmodat, "fchmodat", {0, -1}, {1, -1}, 2, false, false, BROKER_CHMOD, -1, -1},
-    {452 /* fchmodat2 */, "fchmodat2", {0, -1}, {1, -1}, 2, false, false, BROKER_CHMOD, 3, -1},
-    {__NR_fchownat, "fchownat", {0, -1}, {1, -1}, -1, false, false, BROKER_CHOWN, 4, 2},
-    {__NR_truncate, "truncate", {-1, -1}, {0, -1}, -1, false, false, BROKER_TRUNCATE, -1, 1},
-    {__NR_utimensat, "utimensat", {0, -1}, {1, -1}, -1, false, false, BROKER_UTIMENS, 3, 2},
+    {"mkdirat", __NR_mkdirat, {0, -1}, {1, -1}, 2, true, true, BROKER_MKDIR, -1, -1},
+    {"unlinkat", __NR_unlinkat, {0, -1}, {1, -1}, -1, true, false, BROKER_UNLINK, 2, -1},
+    {"renameat", __NR_renameat, {0, 2}, {1, 3}, -1, true, false, BROKER_RENAME, -1, -1},
+    {"renameat2", __NR_renameat2, {0, 2}, {1, 3}, -1, true, false, BROKER_RENAME, 4, -1},
+    {"linkat", __NR_linkat, {2, -1}, {3, -1}, -1, true, true, BROKER_LINK, 4, -1},
+    {"symlinkat", __NR_symlinkat, {1, -1}, {2, -1}, -1, true, true, BROKER_SYMLINK, -1, -1},
+    {"mknodat", __NR_mknodat, {0, -1}, {1, -1}, 2, true, true, BROKER_MKNOD, -1, -1},
+    {"fchmodat", __NR_fchmodat, {0, -1}, {1, -1}, 2, false, false, BROKER_CHMOD, -1, -1},
+    {"fchmodat2", 452 /* fchmodat2 */, {0, -1}, {1, -1}, 2, false, false, BROKER_CHMOD, 3, -1},
+    {"fchownat", __NR_fchownat, {0, -1}, {1, -1}, -1, false, false, BROKER_CHOWN, 4, 2},
+    {"truncate", __NR_truncate, {-1, -1}, {0, -1}, -1, false, false, BROKER_TRUNCATE, -1, 1},
+    {"utimensat", __NR_utimensat, {0, -1}, {1, -1}, -1, false, false, BROKER_UTIMENS, 3, 2},
 };
 
 static const WriteCall *write_call(int nr)
