@@ -52,6 +52,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -357,23 +358,33 @@ static void *open_race_flip(void *arg)
 	return NULL;
 }
 
+/* A and B, of one length, differing in one byte: its place in OPEN_RACE_AT, A in the buffer,
+ * the two bytes to flip between. False (said as NAME's "bad-paths") otherwise. */
+static bool flip_paths(const char *name, const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	for (open_race_at = 0; open_race_at < n && a[open_race_at] == b[open_race_at];)
+		open_race_at++;
+	if (n != strlen(b) || n >= sizeof(open_race_buf) || open_race_at == n ||
+	    strcmp(a + open_race_at + 1, b + open_race_at + 1) != 0) {
+		printf("%s bad-paths\n", name);
+		return false;
+	}
+	memcpy(open_race_buf, a, n + 1);
+	open_race_bytes[0] = a[open_race_at];
+	open_race_bytes[1] = b[open_race_at];
+	return true;
+}
+
 static void open_race(const char *a, const char *b, double seconds, const char *target)
 {
 	long attempts = 0, failed = 0, leaked = 0;
 	char first = 0, c;
-	size_t n = strlen(a);
 	pthread_t t;
 
-	if (n != strlen(b) || n >= sizeof(open_race_buf)) {
-		printf("open-race bad-paths\n");
+	if (!flip_paths("open-race", a, b))
 		return;
-	}
-	for (open_race_at = 0; open_race_at < n && a[open_race_at] == b[open_race_at];)
-		open_race_at++;
-	if (open_race_at == n || strcmp(a + open_race_at + 1, b + open_race_at + 1) != 0) {
-		printf("open-race bad-paths\n");
-		return;
-	}
 	if (target) {
 		char dir[PATH_MAX];
 		(void)snprintf(dir, sizeof(dir), "%s", a);
@@ -393,9 +404,6 @@ static void open_race(const char *a, const char *b, double seconds, const char *
 		return;
 	}
 	close(fd);
-	memcpy(open_race_buf, a, n + 1);
-	open_race_bytes[0] = a[open_race_at];
-	open_race_bytes[1] = b[open_race_at];
 	if (pthread_create(&t, NULL, open_race_flip, NULL) != 0) {
 		printf("open-race no-thread\n");
 		return;
@@ -421,19 +429,10 @@ static void open_race(const char *a, const char *b, double seconds, const char *
 static void mkdir_race(const char *a, const char *b, double seconds)
 {
 	long attempts = 0, exists = 0, refused = 0, made = 0;
-	size_t n = strlen(a);
 	pthread_t t;
 
-	for (open_race_at = 0; open_race_at < n && a[open_race_at] == b[open_race_at];)
-		open_race_at++;
-	if (n != strlen(b) || n >= sizeof(open_race_buf) || open_race_at == n ||
-	    strcmp(a + open_race_at + 1, b + open_race_at + 1) != 0) {
-		printf("mkdir-race bad-paths\n");
+	if (!flip_paths("mkdir-race", a, b))
 		return;
-	}
-	memcpy(open_race_buf, a, n + 1);
-	open_race_bytes[0] = a[open_race_at];
-	open_race_bytes[1] = b[open_race_at];
 	if (pthread_create(&t, NULL, open_race_flip, NULL) != 0) {
 		printf("mkdir-race no-thread\n");
 		return;

@@ -35,6 +35,19 @@ def race(sandbox, *args):
     return failed
 
 
+def inside_and_hidden(shared_tmp):
+    """Two paths that differ in one byte: a, which the program makes inside the sandbox (its
+    own /tmp), and b, a host file (0644) the sandbox does not show."""
+    d = os.path.join(shared_tmp, "d")
+    os.mkdir(d)
+    os.chmod(d, 0o755)
+    a, b = os.path.join(d, "a"), os.path.join(d, "b")
+    with open(b, "w") as f:
+        f.write("B")
+    os.chmod(b, 0o644)
+    return a, b
+
+
 @pytest.mark.parametrize("kind", ["hidden", "unreadable"])
 def test_swapped_path_keeps_its_record(sandbox, shared_tmp, attack, kind):
     """One thread flips a byte of the path between a readable file (a) and a refused one (b),
@@ -69,13 +82,7 @@ def test_swap_through_a_path_left_to_the_kernel_is_caught(sandbox, shared_tmp, a
     file. Those opens are read twice; the supervisor reads the path once more right before it
     lets the kernel go on, and a path that changed is refused and recorded as a
     SandboxViolation: the swapping is on the record, and the hidden file is never read."""
-    d = os.path.join(shared_tmp, "d")
-    os.mkdir(d)
-    os.chmod(d, 0o755)
-    a, b = os.path.join(d, "a"), os.path.join(d, "b")  # a: made inside, b: the host's
-    with open(b, "w") as f:
-        f.write("B")
-    os.chmod(b, 0o644)
+    a, b = inside_and_hidden(shared_tmp)
     log = os.path.join(shared_tmp, "audit.jsonl")
     failed = race(sandbox, "--audit-log", log, attack, "open-race", a, b, "1",
                   "/proc/self/status")
@@ -94,13 +101,7 @@ def test_swap_between_a_device_and_a_hidden_file_keeps_its_record(sandbox, share
     """The memory devices (/dev/null here, reached through a symlink of the program's own)
     are opened by the broker too, so a swap between one and a hidden host file is recorded
     exactly, like one between two files."""
-    d = os.path.join(shared_tmp, "d")
-    os.mkdir(d)
-    os.chmod(d, 0o755)
-    a, b = os.path.join(d, "a"), os.path.join(d, "b")  # a: made inside, b: the host's
-    with open(b, "w") as f:
-        f.write("B")
-    os.chmod(b, 0o644)
+    a, b = inside_and_hidden(shared_tmp)
     log = os.path.join(shared_tmp, "audit.jsonl")
     p = sandbox.run("--audit-log", log, attack, "open-race", a, b, "1", "/dev/zero")
     assert p.returncode == 0, p.stderr
