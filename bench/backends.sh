@@ -15,6 +15,9 @@ ob=$PWD/build-bench/omnibase
 loop=$PWD/build-bench/bench/syscall-loop
 work=$(mktemp -d /tmp/omnibase-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+# the container's root, an unprivileged host id in the user namespace (as root), reaches the
+# bundles by their paths, as in omnibase's own (a 0711 tmpfs)
+chmod 0711 "$work"
 runs=${OB_BENCH_RUNS:-20}
 iters=${OB_BENCH_ITERS:-200000}
 
@@ -49,7 +52,7 @@ bundle_dir = os.path.dirname(root)
 hidden = {}
 for m in d["oci"]["mounts"]:
     if m["source"].startswith("BUNDLE/loader/"):
-        # omnibase-loader at the dynamic loader's place, told where the real one is bound
+        # omnibase-loader in place of the dynamic loader, told where the real one is bound
         # (oci-exec.c: write_shim)
         shim = bytearray(open(sys.argv[2], "rb").read())
         at = shim.index(b"OMNIBASE-LOADER:") + 16
@@ -67,13 +70,20 @@ for m in d["oci"]["mounts"]:
         open(os.path.join(hidden[os.path.dirname(m["destination"])],
                           os.path.basename(m["destination"])), "w").close()
 json.dump(d["oci"], open(os.path.join(bundle_dir, "config.json"), "w"))
+# in a user namespace the root belongs to the container root (oci-bundle.c: populate)
+owner = next((m["hostID"] for m in d["oci"]["linux"].get("uidMappings", [])
+              if m["containerID"] == 0), None)
 for m in d["mounts"]:
     if m["dest"].startswith("/dev"):
         continue
     if m["type"] == "dir":
         os.makedirs(root + m["dest"], exist_ok=True)
     elif m["type"] == "symlink":
-        os.symlink(m["src"], root + m["dest"])' "$dir/rootfs" "$PWD/build-bench/omnibase-loader"
+        os.symlink(m["src"], root + m["dest"])
+if owner is not None:
+    for top, dirs, files in os.walk(root):
+        for name in [top] + [os.path.join(top, n) for n in dirs + files]:
+            os.lchown(name, owner, owner)' "$dir/rootfs" "$PWD/build-bench/omnibase-loader"
 }
 
 flags() {
