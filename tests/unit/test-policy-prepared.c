@@ -18,11 +18,7 @@
 #include "omnibase/omnibase.h"
 #include <cmocka.h>
 
-enum {
-	DENY = 0,
-	ALLOW = 1,
-	ERROR = -1
-};
+#include "policy-decide.h"
 
 /* A growable string for generated documents. */
 typedef struct Buf {
@@ -80,28 +76,8 @@ static char *entities(void)
 static int decide(const char *text, const char *principal, const char *resource,
                   const char *context, size_t *reasons)
 {
-	ob_policy_set *ps;
-	ob_entities *es;
-	ob_authorizer *a;
-	ob_authz_request *r;
-	ob_error e = {0};
-	ob_decision d;
 	char *ents = entities();
-
-	if (ob_policy_set_parse(text, strlen(text), "p.cedar", &ps, &e) < 0)
-		fail_msg("%s: %s", text, e.msg);
-	assert_int_equal(ob_entities_parse(ents, strlen(ents), "e.json", &es, &e), 0);
-	assert_int_equal(ob_authorizer_new(ps, es, &a), 0);
-	if (ob_authz_request_new(a, principal, "Action::\"read\"", resource, context, &r, &e) < 0)
-		fail_msg("request: %s", e.msg);
-	assert_int_equal(ob_authorize(a, r, &d), 0);
-	int res = d.allow ? ALLOW : d.n_errors ? ERROR : DENY;
-	if (reasons)
-		*reasons = d.n_reasons;
-	ob_authz_request_free(r);
-	ob_authorizer_free(a);
-	ob_entities_free(es);
-	ob_policy_set_free(ps);
+	int res = decide_read(text, "p.cedar", ents, principal, resource, context, reasons);
 	free(ents);
 	return res;
 }

@@ -11,6 +11,8 @@
 #include "omnibase/omnibase.h"
 #include <cmocka.h>
 
+#include "policy-decide.h"
+
 /* Groups: team -> dept -> org; alice in team; bob in nothing. */
 static const char entities[] =
     "[{\"uid\": {\"type\": \"Group\", \"id\": \"org\"}, \"attrs\": {}, \"parents\": []},"
@@ -27,46 +29,20 @@ static const char entities[] =
     " {\"uid\": {\"type\": \"Action\", \"id\": \"read\"}, \"attrs\": {}, \"parents\": "
     "[{\"type\": \"Action\", \"id\": \"all\"}]}]";
 
-enum {
-	DENY = 0,
-	ALLOW = 1,
-	ERROR = -1
-};
-
 /* A permit whose `when` is BODY (a JSON expression) for alice reading doc: ALLOW, DENY, or
  * ERROR when the policy's evaluation failed. */
 static int when_as(const char *principal, const char *body, const char *context)
 {
 	char text[8192];
-	ob_policy_set *ps;
-	ob_entities *es;
-	ob_authorizer *a;
-	ob_authz_request *r;
-	ob_error e = {0};
-	ob_decision d;
 
 	(void)snprintf(text, sizeof(text),
 	               "{\"staticPolicies\": {\"p\": {\"effect\": \"permit\", \"principal\": "
 	               "{\"op\": \"All\"}, \"action\": {\"op\": \"All\"}, \"resource\": {\"op\": "
 	               "\"All\"}, \"conditions\": [{\"kind\": \"when\", \"body\": %s}]}}}",
 	               body);
-	if (ob_policy_set_parse(text, strlen(text), "p.json", &ps, &e) < 0)
-		fail_msg("%s: %s", body, e.msg);
-	assert_int_equal(ob_entities_parse(entities, strlen(entities), "e.json", &es, &e), 0);
-	assert_int_equal(ob_authorizer_new(ps, es, &a), 0);
-	if (ob_authz_request_new(a, principal, "Action::\"read\"", "Doc::\"d\"",
-	                         context ? context
-	                                 : "{\"n\": 5, \"s\": \"x\", \"m\": 9223372036854775807}",
-	                         &r, &e) < 0)
-		fail_msg("request: %s", e.msg);
-	assert_int_equal(ob_authorize(a, r, &d), 0);
-	int res = d.n_errors ? ERROR : d.allow ? ALLOW : DENY;
-	assert_true(d.n_errors == 0 || !d.allow);
-	ob_authz_request_free(r);
-	ob_authorizer_free(a);
-	ob_entities_free(es);
-	ob_policy_set_free(ps);
-	return res;
+	return decide_read(
+	    text, "p.json", entities, principal, "Doc::\"d\"",
+	    context ? context : "{\"n\": 5, \"s\": \"x\", \"m\": 9223372036854775807}", NULL);
 }
 
 static int when(const char *body)
