@@ -70,6 +70,17 @@ os.chdir(w + "/d")
 attempt("relative", lambda: os.mkdir("rel"))
 out["rel"] = os.path.isdir(w + "/d/rel")
 attempt("unlink", lambda: os.unlink(w + "/d/soft"))
+# the forms left to the kernel: a trailing slash; a link that follows /proc's fd link (an
+# O_TMPFILE file, itself made by the broker, given a name)
+attempt("slash", lambda: os.mkdir(w + "/slash/"))
+fd = os.open(w, os.O_TMPFILE | os.O_RDWR, 0o666)
+out["tmpmode"] = oct(os.fstat(fd).st_mode & 0o777)
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+AT_FDCWD, AT_SYMLINK_FOLLOW = -100, 0x400
+libc.linkat(AT_FDCWD, f"/proc/self/fd/{fd}".encode(), AT_FDCWD, (w + "/named").encode(),
+            AT_SYMLINK_FOLLOW)
+out["named"] = os.path.isfile(w + "/named")
 attempt("mkdir-ro", lambda: os.mkdir("/usr/made"))
 attempt("hidden", lambda: os.mkdir("/etc/ssh/made"))
 print(json.dumps(out))
@@ -79,7 +90,7 @@ print(json.dumps(out))
 def test_brokered_writes_behave_as_the_kernels(sandbox, shared_tmp):
     """What the calls do when the supervisor performs them: the umask, hard and soft links,
     renames, modes, owners (the program's ids as its namespace names them), sizes, times,
-    relative paths; refusals recorded (read-only, hidden), a chown to another id refused
+    relative paths, O_TMPFILE; the forms left to the kernel still work; refusals recorded (read-only, hidden), a chown to another id refused
     (EPERM) without a FILE_WRITE denial, which no grant would lift."""
     w = os.path.join(shared_tmp, "w")
     os.mkdir(w)
@@ -96,6 +107,7 @@ def test_brokered_writes_behave_as_the_kernels(sandbox, shared_tmp):
                    "fmode": "0o600", "chown-self": "OK", "lchown": "OK",
                    "truncate": "OK", "size": 2, "utime": "OK", "mtime": 2.0,
                    "rmdir-full": "ENOTEMPTY", "relative": "OK", "rel": True, "unlink": "OK",
+                   "slash": "OK", "tmpmode": "0o640", "named": True,
                    "mkdir-ro": "EROFS", "hidden": "ENOENT"}, out
     denied = [(e["resource"], e["operation"]) for e in events(log)
               if e["event"] == "CapabilityDenied"]
