@@ -66,7 +66,10 @@ int main(int argc, char **argv)
 		return 125;
 	}
 	const char *failed = "";
-	int r = p.landlock_abi > 0 ? fs_rules_apply(&p, &failed, NULL) : 0;
+	/* the ruleset kept open (close-on-exec) until the execve: the supervisor's open broker
+	 * takes a copy at that exec's trap, to open as the program (runner/notify-broker.c) */
+	int ruleset = -1;
+	int r = p.landlock_abi > 0 ? fs_rules_apply(&p, &failed, &ruleset) : 0;
 	if (r < 0) {
 		(void)fprintf(stderr, "omnibase-exec: Landlock: %s: %s\n", failed, strerror(-r));
 		return 125;

@@ -23,7 +23,8 @@
  * met halfway), an O_TMPFILE one in its directory. Anything else is BROKER_FALLBACK, predicted
  * and continued as before: FIFOs, other devices (the terminal is the opener's), sockets;
  * procfs and the other pseudo file systems, whose files act on who opened them; O_PATH,
- * which SECCOMP_IOCTL_NOTIF_ADDFD cannot hand in.
+ * which SECCOMP_IOCTL_NOTIF_ADDFD cannot hand in. On runc and crun the ruleset is copied from
+ * omnibase-exec as it executes the program (notify_broker_from_helper).
  *
  * The main thread waits for each answer: the thread never blocks but in its wait for work
  * (a futex word), and runs on the main thread's CPU (follow_cpu). It allocates nothing:
@@ -32,6 +33,7 @@
  */
 #include "runner/notify-broker.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -53,6 +55,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "basic/dirent-util.h"
 #include "basic/macro.h"
 #include "basic/procfs.h"
 #include "runner/notify.h"
@@ -62,6 +65,12 @@
 #endif
 #ifndef SYS_openat2
 #define SYS_openat2 437
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
 #endif
 
 enum {
@@ -618,6 +627,65 @@ void notify_broker_launch(Notifier *n, pid_t pid)
 	n->ruleset_fd = -1; /* closed by broker_start or its thread */
 	if (r < 0)
 		n->broker_off = true;
+}
+
+/* The fd of process PID that is a Landlock ruleset, copied into this process (pidfd_getfd),
+ * or -errno. */
+static int copy_ruleset(pid_t pid)
+{
+	char dir[64], link[PATH_MAX + 96], target[64];
+	struct dirent *de;
+	int found = -1;
+
+	(void)snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	_cleanup_(closedirp) DIR *d = opendir(dir);
+	if (!d)
+		return -errno;
+	while (found < 0 && (de = readdir(d))) {
+		(void)snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+		ssize_t k = readlink(link, target, sizeof(target) - 1);
+		if (k > 0 && (size_t)k < sizeof(target)) {
+			target[k] = '\0';
+			if (streq(target, "anon_inode:[landlock-ruleset]"))
+				found = atoi(de->d_name);
+		}
+	}
+	if (found < 0)
+		return -ENOENT;
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	int fd = (int)syscall(SYS_pidfd_getfd, pidfd, found, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+void notify_broker_from_helper(Notifier *n, const struct seccomp_notif *req)
+{
+	pid_t pid = (pid_t)req->pid;
+	char exe[64];
+	struct stat st;
+
+	if (n->helper_state != HELPER_STARTING)
+		return;
+	/* One chance, at the exec right after the runtime's exec of the helper: a later one
+	 * could be the program's, and a helper it ran with rules of its own would hand over a
+	 * ruleset wider than its domain (Landlock stacks: the program keeps the narrower). */
+	n->helper_state = HELPER_NONE;
+	(void)snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	if (stat(exe, &st) < 0 || st.st_dev != n->helper_dev || st.st_ino != n->helper_ino)
+		return;
+	int ruleset = n->plan->landlock_abi > 0 ? copy_ruleset(pid) : -1;
+	if (n->plan->landlock_abi > 0 && ruleset < 0)
+		return; /* predicted, as before */
+	/* still that request: the pid was not reused between the look and the copy */
+	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
+		if (ruleset >= 0)
+			(void)close(ruleset);
+		return;
+	}
+	n->ruleset_fd = ruleset;
+	n->broker_off = false;
+	notify_broker_launch(n, pid);
 }
 
 Broker *notify_broker_for(Notifier *n, pid_t pid)

@@ -273,8 +273,16 @@ void notify_exec(Notifier *n, const struct seccomp_notif *req, const char *path,
 		refuse(n, req, res, rep);
 		return;
 	}
-	if (path[0] == '\0' || (n->trusted_exec && streq(path, n->trusted_exec)))
-		return; /* nothing, or the OCI backends' Landlock helper starting the program */
+	if (n->trusted_exec && streq(path, n->trusted_exec)) {
+		/* the OCI runtime starting the Landlock helper: its next exec is the program's. A
+		 * second one is the program's doing: no ruleset is taken from it. */
+		n->helper_state =
+		    n->helper_state == HELPER_AWAITED ? HELPER_STARTING : HELPER_NONE;
+		return;
+	}
+	notify_broker_from_helper(n, req);
+	if (path[0] == '\0')
+		return;
 	int fd = exec_host_path(pid, dirfd, path, host, sizeof(host));
 	if (stat(host, &st) < 0) {
 		if (allow_list) /* not there (ENOENT from the kernel), unless swapped in */

@@ -54,11 +54,17 @@ typedef struct Notifier {
 	Learn *learn; /* learning mode: opens recorded and served (notify-learn.c), or NULL */
 	/* The open broker (notify-broker.c): started as the listener arrives (or at the first
 	 * open); off when it cannot be
-	 * (OCI runtimes, no ruleset from a sandbox with Landlock, a thread that could not take
+	 * (OCI runtimes until omnibase-exec's ruleset is copied, no ruleset from a sandbox with
+	 * Landlock, a thread that could not take
 	 * the program's identity): the opens are then predicted and continued. */
 	struct Broker *broker;
 	int ruleset_fd; /* the program's Landlock ruleset until the broker starts, or -1 */
 	bool broker_off;
+	/* The OCI runtimes: the broker takes its ruleset from omnibase-exec (HELPER_DEV/INO: its
+	 * file) at that helper's exec of the program (notify_broker_from_helper). */
+	enum { HELPER_NONE, HELPER_AWAITED, HELPER_STARTING } helper_state;
+	dev_t helper_dev;
+	ino_t helper_ino;
 } Notifier;
 
 /* Child, after no_new_privs: installs PROG (plan/syscall-filter.c: the allow-list, whose refusals
@@ -164,6 +170,10 @@ bool notify_is_write(int nr);
  * program's: its init), early, so that its set-up overlaps the program's start; at the first
  * open otherwise. Nothing when it is off or cannot be. */
 void notify_broker_launch(Notifier *n, pid_t pid);
+/* The OCI runtimes: at the exec trap that follows the runtime's exec of omnibase-exec (the
+ * helper's own exec of the program, before any of the program's code ran), takes a copy of
+ * the ruleset the helper applied to itself and starts the broker with it. Once per run. */
+void notify_broker_from_helper(Notifier *n, const struct seccomp_notif *req);
 bool notify_broker_open(Notifier *n, const struct seccomp_notif *req, char path[PATH_MAX],
                         uint64_t flags, uint64_t mode, Reply *rep);
 /* The open broker, ready, for process PID's calls (started now if it was not); NULL when it

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -140,7 +141,7 @@ static void receive_listener(Run *run)
 		return;
 	/* The open broker only where it can take the program's Landlock domain: natively, with
 	 * the ruleset sent (none: the program has no domain). The OCI runtimes' program gets its
-	 * domain from omnibase-exec, which sends nothing: predicted there. */
+	 * domain from omnibase-exec: below. */
 	bool broker = !run->helper[0] && (ruleset >= 0 || run->plan.landlock_abi == 0);
 	run->notifier = (Notifier){.fd = fd,
 	                           .plan = &run->plan,
@@ -156,6 +157,14 @@ static void receive_listener(Run *run)
 	                           .learn = run->sb->learn,
 	                           .ruleset_fd = ruleset,
 	                           .broker_off = !broker};
+	/* The OCI runtimes: omnibase-exec applies the domain and keeps the ruleset's fd until it
+	 * executes the program, where the broker takes a copy (notify_broker_from_helper). */
+	struct stat hs;
+	if (run->helper[0] && !run->sb->learn && stat(run->helper, &hs) == 0) {
+		run->notifier.helper_state = HELPER_AWAITED;
+		run->notifier.helper_dev = hs.st_dev;
+		run->notifier.helper_ino = hs.st_ino;
+	}
 	/* its init holds the program's ids (spawn.c): the broker's set-up overlaps the exec.
 	 * Run as root only: the init is not dumpable, and a rootless supervisor cannot open its
 	 * /proc/PID/root (the broker then starts at the first open, from the program's). */
