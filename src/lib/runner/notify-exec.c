@@ -276,8 +276,7 @@ void notify_exec(Notifier *n, const struct seccomp_notif *req, const char *path,
 	if (n->trusted_exec && streq(path, n->trusted_exec)) {
 		/* the OCI runtime starting the Landlock helper: its next exec is the program's. A
 		 * second one is the program's doing: no ruleset is taken from it. */
-		n->helper_state =
-		    n->helper_state == HELPER_AWAITED ? HELPER_STARTING : HELPER_NONE;
+		n->helper_state = n->helper_state == HELPER_AWAITED ? HELPER_STARTING : HELPER_NONE;
 		return;
 	}
 	notify_broker_from_helper(n, req);

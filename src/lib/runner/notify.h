@@ -62,7 +62,11 @@ typedef struct Notifier {
 	bool broker_off;
 	/* The OCI runtimes: the broker takes its ruleset from omnibase-exec (HELPER_DEV/INO: its
 	 * file) at that helper's exec of the program (notify_broker_from_helper). */
-	enum { HELPER_NONE, HELPER_AWAITED, HELPER_STARTING } helper_state;
+	enum {
+		HELPER_NONE,
+		HELPER_AWAITED,
+		HELPER_STARTING
+	} helper_state;
 	dev_t helper_dev;
 	ino_t helper_ino;
 } Notifier;
