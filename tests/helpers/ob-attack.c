@@ -39,6 +39,10 @@
  *                 SECONDS; prints "open-race N FAILED LEAKED": attempts, opens that failed,
  *                 opens whose file began with another byte than A's (B's content: a leak).
  *                 With TARGET, A is first made a symlink to TARGET (its directory too)
+ *   connect-race GOOD BAD SECONDS  a thread flips the port of a sockaddr between GOOD and BAD
+ *                 (127.0.0.1), the other connects new TCP sockets to it for SECONDS; prints
+ *                 "connect-race N CONNECTED REFUSED CAUGHT" (EACCES; EPERM: the supervisor saw
+ *                 the swap).
  *   mkdir-race A B SECONDS  the same flip, the buffer given to mkdir in a loop (A exists
  *                 already: EEXIST; B is in a read-only place); prints "mkdir-race N EEXIST
  *                 REFUSED MADE": attempts, each answer counted (REFUSED: EROFS or EACCES)
@@ -452,6 +456,50 @@ static void mkdir_race(const char *a, const char *b, double seconds)
 	printf("mkdir-race %ld %ld %ld %ld\n", attempts, exists, refused, made);
 }
 
+/* connect-race: the flip of open-race on a sockaddr's port, under connect. */
+static struct sockaddr_in connect_race_addr;
+static in_port_t connect_race_ports[2];
+
+static void *connect_race_flip(void *arg)
+{
+	(void)arg;
+	for (unsigned i = 0; !__atomic_load_n(&open_race_stop, __ATOMIC_RELAXED); i++)
+		__atomic_store_n(&connect_race_addr.sin_port, connect_race_ports[i & 1],
+		                 __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void connect_race(int good, int bad, double seconds)
+{
+	long attempts = 0, connected = 0, refused = 0, caught = 0;
+	pthread_t t;
+
+	connect_race_addr = ipv4("127.0.0.1", good);
+	connect_race_ports[0] = htons((uint16_t)good);
+	connect_race_ports[1] = htons((uint16_t)bad);
+	if (pthread_create(&t, NULL, connect_race_flip, NULL) != 0) {
+		printf("connect-race no-thread\n");
+		return;
+	}
+	long end = now_ms() + (long)(seconds * 1000);
+	while (now_ms() < end) {
+		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (s < 0)
+			break;
+		attempts++;
+		if (connect(s, (struct sockaddr *)&connect_race_addr, sizeof(connect_race_addr)) == 0)
+			connected++;
+		else if (errno == EACCES)
+			refused++;
+		else if (errno == EPERM)
+			caught++;
+		close(s);
+	}
+	__atomic_store_n(&open_race_stop, 1, __ATOMIC_RELAXED);
+	pthread_join(t, NULL);
+	printf("connect-race %ld %ld %ld %ld\n", attempts, connected, refused, caught);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -524,6 +572,8 @@ int main(int argc, char **argv)
 		exec_race(argv[0], argv[2], argv[3], atoi(argv[4]));
 	} else if (!strcmp(mode, "flood") && argc > 4) {
 		flood(argv[2], atoi(argv[3]), atof(argv[4]));
+	} else if (!strcmp(mode, "connect-race") && argc > 4) {
+		connect_race(atoi(argv[2]), atoi(argv[3]), atof(argv[4]));
 	} else if (!strcmp(mode, "mkdir-race") && argc > 4) {
 		mkdir_race(argv[2], argv[3], atof(argv[4]));
 	} else if (!strcmp(mode, "open-race") && argc > 4) {

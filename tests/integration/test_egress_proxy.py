@@ -263,8 +263,15 @@ def test_landlock_limits_tcp_connect_to_the_proxy(sandbox, shared_tmp, web):
     # proxy only: Landlock refuses; transparent (default both): the supervisor refuses, and
     # Landlock allows no port at all (the supervisor makes every connect)
     for egress, ports in (("proxy", [3128]), ("both", []), ("transparent", [])):
-        p = sandbox.run("--egress", egress, *grant, script)
+        log = os.path.join(shared_tmp, f"loop-{egress}.jsonl")
+        p = sandbox.run("--egress", egress, "--audit-log", log, *grant, script)
         assert p.stdout.strip() == b"PermissionError", (egress, p.stdout, p.stderr)
+        # the refusal on the record, in every mode (issue 22: with the proxy alone it was
+        # Landlock's EACCES with no event)
+        denied = [e for e in events(log) if e["event"] == "CapabilityDenied"]
+        assert [(e["capability"], e["operation"]) for e in denied] == [
+            ("NETWORK_CONNECT", "connect")], (egress, denied)
+        assert denied[0]["resource"].startswith("127.0.0.1:"), denied
         dry = json.loads(sandbox.run("--egress", egress, "--dry-run", *grant, script).stdout)
         assert dry["landlock"]["tcp_connect_ports"] == ports
         assert dry["egress"] == {"proxy": egress != "transparent",

@@ -5,11 +5,13 @@ symlink the program made, writes to read-only places by calls other than open, s
 destinations, paths that are not UTF-8, malformed proxy requests — each yields a
 CapabilityDenied, as root and as an unprivileged user (the `sandbox` fixture).
 docs/design/runner.md "Observed denials"; threat model: docs/security/threat_model.md."""
+import json
 import os
+import subprocess
 
 import pytest
 
-from conftest import ATTEMPT, Sandbox, events, oci_backend_or_skip, write_script
+from conftest import ATTEMPT, TEST_USER, Sandbox, events, oci_backend_or_skip, write_script
 
 PY = "#!/usr/bin/python3\n"
 
@@ -118,6 +120,68 @@ attempt("suid", lambda: os.mkdir("/tmp/s", 0o4755))
     assert [e["syscall"] for e in events(log) if e["event"] == "SandboxViolation"] == ["mkdir"]
 
 
+XATTR_BIND = """
+import os, socket, sys
+w = sys.argv[1]
+attempt("setxattr", lambda: os.setxattr("/usr/bin/env", "user.x", b"1"))
+attempt("lsetxattr", lambda: os.setxattr("/usr/bin/env", "user.x", b"1", follow_symlinks=False))
+attempt("removexattr", lambda: os.removexattr("/usr/bin/env", "user.x"))
+fd = os.open("/usr/bin/env", os.O_RDONLY)
+attempt("fsetxattr", lambda: os.setxattr(fd, "user.x", b"1"))
+attempt("futimens", lambda: os.utime(fd, (1, 2)))
+attempt("bind", lambda: socket.socket(socket.AF_UNIX).bind("/usr/sock"))
+attempt("bind-hidden", lambda: socket.socket(socket.AF_UNIX).bind("/etc/ssh/x.sock"))
+# the same calls where the program may write work as the kernel's own
+attempt("setxattr-own", lambda: os.setxattr(w + "/f", "user.x", b"hello"))
+out["getxattr-own"] = os.getxattr(w + "/f", "user.x").decode()
+attempt("removexattr-own", lambda: os.removexattr(w + "/f", "user.x"))
+wfd = os.open(w + "/f", os.O_RDONLY)
+attempt("fsetxattr-own", lambda: os.setxattr(wfd, "user.y", b"2"))
+attempt("futimens-own", lambda: os.utime(wfd, (1, 2)))
+out["mtime"] = os.stat(w + "/f").st_mtime
+pfd = os.open(w + "/f", os.O_PATH)
+attempt("futimens-opath", lambda: os.utime(pfd, (3, 4)))
+s = socket.socket(socket.AF_UNIX)
+attempt("bind-tmp", lambda: s.bind("/tmp/sock"))
+out["sockname"] = s.getsockname()
+"""
+
+
+def test_xattrs_binds_and_fd_writes_to_read_only_places(sandbox, shared_tmp):
+    """Issue 22's last writes: setxattr and removexattr (by path and, for setxattr, by fd),
+    the times of an open file (futimens), and bind of a unix socket to a path, each refused
+    in a read-only or hidden place and recorded; the same calls where the program may write
+    behave as the kernel's own (an O_PATH fd still EBADF, a bound socket's name the
+    program's own string). Root and rootless."""
+    w = os.path.join(shared_tmp, "w")
+    os.mkdir(w)
+    with open(os.path.join(w, "f"), "w") as f:
+        f.write("x")
+    os.chmod(w, 0o777)
+    os.chmod(os.path.join(w, "f"), 0o666)
+    if sandbox.who == "user":  # an owner the sandbox maps: xattrs of an unmapped one are EPERM
+        subprocess.run(["chown", "-R", f"{TEST_USER}:", w], check=True)
+    script = write_script(shared_tmp, "xattr.py",
+                          PY + ATTEMPT + XATTR_BIND + "\nprint(json.dumps(out))\n")
+    log = os.path.join(shared_tmp, "xattr.jsonl")
+    p = sandbox.run("--audit-log", log, "--cap", f"FILE_WRITE:{w}", script, w)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    out, got = json.loads(p.stdout.decode().strip().splitlines()[-1]), denied(log)
+    assert out == {"setxattr": "EROFS", "lsetxattr": "EROFS", "removexattr": "EROFS",
+                   "fsetxattr": "EROFS", "futimens": "EROFS", "bind": "EROFS",
+                   "bind-hidden": "ENOENT", "setxattr-own": "OK", "getxattr-own": "hello",
+                   "removexattr-own": "OK", "fsetxattr-own": "OK", "futimens-own": "OK",
+                   "mtime": 2.0, "futimens-opath": "EBADF", "bind-tmp": "OK",
+                   "sockname": "/tmp/sock"}, out
+    assert got == [("FILE_WRITE", "/usr/bin/env", "setxattr"),
+                   ("FILE_WRITE", "/usr/bin/env", "lsetxattr"),
+                   ("FILE_WRITE", "/usr/bin/env", "removexattr"),
+                   ("FILE_WRITE", "/usr/bin/env", "fsetxattr"),
+                   ("FILE_WRITE", "/usr/bin/env", "utimensat"),
+                   ("FILE_WRITE", "/usr/sock", "bind"),
+                   ("FILE_WRITE", "/etc/ssh/x.sock", "bind")], got
+
+
 @pytest.mark.parametrize("backend", ["runc", "crun"])
 def test_oci_writes_to_read_only_places(ob_bin, shared_tmp, backend):
     """runc and crun observe the path-writing calls through the runtime's seccomp listener, as
@@ -150,6 +214,8 @@ attempt("rename", lambda: os.rename("/usr/lib/os-release", "/usr/lib/x"))
 attempt("symlink", lambda: os.symlink("/x", "/usr/lib/y"))
 attempt("chmod", lambda: os.chmod("/usr/lib", 0o777))
 attempt("hidden", lambda: os.chmod("/etc/passwd", 0o777))
+attempt("setxattr", lambda: os.setxattr("/usr/lib/os-release", "user.x", b"1"))
+attempt("removexattr", lambda: os.removexattr("/usr/lib/os-release", "user.x"))
 attempt("own", lambda: (os.mkdir("/tmp/ok"), os.rmdir("/tmp/ok")))
 """
 
@@ -168,4 +234,6 @@ def test_gvisor_writes_to_read_only_places(sandbox, shared_tmp):
                    ("FILE_WRITE", "/usr/lib/os-release", "rename"),
                    ("FILE_WRITE", "/usr/lib/y", "symlink"),
                    ("FILE_WRITE", "/usr/lib", "chmod"),
-                   ("FILE_WRITE", "/etc/passwd", "chmod")], got
+                   ("FILE_WRITE", "/etc/passwd", "chmod"),
+                   ("FILE_WRITE", "/usr/lib/os-release", "setxattr"),
+                   ("FILE_WRITE", "/usr/lib/os-release", "removexattr")], got

@@ -113,6 +113,10 @@ static void test_writes_by_path(void **state)
 	     "/usr/bin/env", "utimensat"},
 	    {HEAD "mknodat(AT_FDCWD /tmp, 0x7f19 /usr/fifo, S_IFIFO|0o600, 0x0)" EROFS_TAIL,
 	     "/usr/fifo", "mknodat"},
+	    {HEAD "setxattr(0x7f19 /usr/bin/env, 0x7f20 user.x, 0xa5e420, 0x1, 0x0)" EACCES_TAIL,
+	     "/usr/bin/env", "setxattr"},
+	    {HEAD "lremovexattr(0x7f19 /usr/bin/env, 0x7f20 user.x)" EROFS_TAIL, "/usr/bin/env",
+	     "lremovexattr"},
 	    /* hidden: a path the host has (/etc/passwd is on every host) */
 	    {HEAD "chmod(0x7f19 /etc/passwd, 0o777)" ENOENT_TAIL, "/etc/passwd", "chmod"},
 	    /* a path with a comma and a forged address in it: still this call's event */

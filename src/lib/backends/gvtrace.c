@@ -246,14 +246,34 @@ typedef struct WriteCall {
 } WriteCall;
 
 static const WriteCall write_calls[] = {
-    {"mkdir", false, false, 1},   {"mkdirat", true, false, 1},   {"rmdir", false, false, 0},
-    {"unlink", false, false, 0},  {"unlinkat", true, false, 1},  {"rename", false, false, 0},
-    {"renameat", true, false, 0}, {"renameat2", true, false, 1}, {"link", false, true, 0},
-    {"linkat", true, true, 1},    {"symlink", false, true, 0},   {"symlinkat", false, true, 0},
-    {"chmod", false, false, 1},   {"fchmodat", true, false, 1},  {"chown", false, false, 2},
-    {"lchown", false, false, 2},  {"fchownat", true, false, 3},  {"truncate", false, false, 1},
-    {"utime", false, false, 1},   {"utimes", false, false, 1},   {"utimensat", true, false, 2},
-    {"mknod", false, false, 2},   {"mknodat", true, false, 2},
+    {"mkdir", false, false, 1},
+    {"mkdirat", true, false, 1},
+    {"rmdir", false, false, 0},
+    {"unlink", false, false, 0},
+    {"unlinkat", true, false, 1},
+    {"rename", false, false, 0},
+    {"renameat", true, false, 0},
+    {"renameat2", true, false, 1},
+    {"link", false, true, 0},
+    {"linkat", true, true, 1},
+    {"symlink", false, true, 0},
+    {"symlinkat", false, true, 0},
+    {"chmod", false, false, 1},
+    {"fchmodat", true, false, 1},
+    {"chown", false, false, 2},
+    {"lchown", false, false, 2},
+    {"fchownat", true, false, 3},
+    {"truncate", false, false, 1},
+    {"utime", false, false, 1},
+    {"utimes", false, false, 1},
+    {"utimensat", true, false, 2},
+    {"mknod", false, false, 2},
+    {"mknodat", true, false, 2},
+    /* the name, the value, its size, the flags */
+    {"setxattr", false, false, 4},
+    {"lsetxattr", false, false, 4},
+    {"removexattr", false, false, 1},
+    {"lremovexattr", false, false, 1},
 };
 
 static const WriteCall *write_call(const char *name)

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -703,6 +704,16 @@ void proxy_free(Proxy *p)
 	if (p->listener >= 0)
 		(void)close(p->listener);
 	free(p);
+}
+
+bool proxy_backlog_full(const Proxy *p)
+{
+	struct tcp_info ti = {0};
+	socklen_t len = sizeof(ti);
+
+	/* a listener's tcpi_unacked is its accept queue, tcpi_sacked the queue's size */
+	return !p || getsockopt(p->listener, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+	       ti.tcpi_unacked >= ti.tcpi_sacked;
 }
 
 int proxy_fd(const Proxy *p)

@@ -40,6 +40,8 @@ int proxy_new(int listener, const ob_capset *caps, const ob_context *ctx, const 
 void proxy_free(Proxy *p);
 /* An fd to poll for input (an epoll fd): readable when the proxy has work. */
 int proxy_fd(const Proxy *p);
+/* Is the listener's accept queue full (a new connect to it would wait for a SYN resent)? */
+bool proxy_backlog_full(const Proxy *p);
 /* Does the work pending (never blocks). */
 void proxy_dispatch(Proxy *p);
 /* Totals, for the exit event. */

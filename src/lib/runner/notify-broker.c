@@ -49,10 +49,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "basic/dirent-util.h"
@@ -404,14 +407,33 @@ static int do_entry(Broker *b, const BrokerJob *j)
 	}
 }
 
-/* The calls on a file's metadata: the file opened O_PATH, then changed through its fd (or its
- * /proc/thread-self/fd link, which the kernel follows to that very file). */
+/* A unix socket bound at PATH (its directory opened as for an entry): bind(2) takes a path,
+ * given as the directory's /proc/thread-self/fd link and the name, within sun_path's size. */
+static int do_bind(Broker *b, const BrokerJob *j)
+{
+	char base[NAME_MAX + 1];
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+
+	_cleanup_close_ int d = open_parent(b, j->path, base);
+	if (d < 0)
+		return d;
+	int k = snprintf(sun.sun_path, sizeof(sun.sun_path), "/proc/thread-self/fd/%d/%s", d, base);
+	if (k < 0 || (size_t)k >= sizeof(sun.sun_path))
+		return BROKER_FALLBACK;
+	(void)umask(b->umask);
+	return result(bind(j->sock, (struct sockaddr *)&sun, sizeof(sun)));
+}
+
+/* The calls on a file's metadata: the file opened O_PATH (or the program's own fd, copied),
+ * then changed through that fd (or its /proc/thread-self/fd link, which the kernel follows
+ * to that very file). */
 static int do_attr(Broker *b, const BrokerJob *j)
 {
 	bool nofollow = (j->flags & AT_SYMLINK_NOFOLLOW) != 0;
 	char link[64];
 
-	_cleanup_close_ int fd = open_file(b, j->path, nofollow);
+	_cleanup_close_ int opened = j->fd >= 0 ? -1 : open_file(b, j->path, nofollow);
+	int fd = j->fd >= 0 ? j->fd : opened;
 	if (fd < 0)
 		return fd;
 	(void)snprintf(link, sizeof(link), "/proc/thread-self/fd/%d", fd);
@@ -429,6 +451,10 @@ static int do_attr(Broker *b, const BrokerJob *j)
 			return BROKER_FALLBACK;
 		return result(utimensat(AT_FDCWD, link, j->times, 0));
 	}
+	case BROKER_SETXATTR: /* a symlink's own (NOFOLLOW): the link reaches it, not past it */
+		return result(setxattr(link, j->xname, j->xvalue, j->xsize, j->xflags));
+	case BROKER_REMOVEXATTR:
+		return result(removexattr(link, j->xname));
 	default:
 		return BROKER_FALLBACK;
 	}
@@ -444,6 +470,8 @@ static int do_write(Broker *b, const BrokerJob *j)
 	case BROKER_LINK:
 	case BROKER_SYMLINK:
 		return do_entry(b, j);
+	case BROKER_BIND:
+		return do_bind(b, j);
 	default:
 		return do_attr(b, j);
 	}

@@ -165,7 +165,7 @@ static unsigned exec_as(const Notifier *n, pid_t pid, const struct stat *st, con
 
 /* What fd FD of process PID holds, for the record: "memfd:NAME", the path it was opened at,
  * or "fd N" (AT_FDCWD: the working directory). */
-static void fd_resource(pid_t pid, int fd, char *buf, size_t size)
+void notify_fd_resource(pid_t pid, int fd, char *buf, size_t size)
 {
 	char link[64], target[PATH_MAX];
 
@@ -269,7 +269,7 @@ void notify_exec(Notifier *n, const struct seccomp_notif *req, const char *path,
 		if (path[0])
 			(void)snprintf(res, sizeof(res), "%s", path);
 		else
-			fd_resource(pid, dirfd, res, sizeof(res));
+			notify_fd_resource(pid, dirfd, res, sizeof(res));
 		refuse(n, req, res, rep);
 		return;
 	}
@@ -289,7 +289,7 @@ void notify_exec(Notifier *n, const struct seccomp_notif *req, const char *path,
 		return;
 	}
 	if (fd >= 0)
-		fd_resource(pid, fd, res, sizeof(res));
+		notify_fd_resource(pid, fd, res, sizeof(res));
 	else
 		(void)snprintf(res, sizeof(res), "%s", path);
 	unsigned as = allow_list ? exec_as(n, pid, &st, NULL) : FS_RULE_EXEC_PROGRAM;

@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
@@ -49,20 +50,27 @@ static bool destination_refused(Notifier *n, const struct seccomp_notif *req,
 	return true;
 }
 
-/* Reads the address NAME (LEN bytes) of the trapping process and judges it; false when it
- * cannot be read (the kernel will say EFAULT). */
-static bool name_refused(Notifier *n, const struct seccomp_notif *req, uint64_t name, uint64_t len,
-                         const char *op)
+/* Reads the address NAME (LEN bytes) of the trapping process into SS: the bytes read, 0 when
+ * there is none or it cannot be read (the kernel will say EFAULT). */
+static size_t read_name(Notifier *n, const struct seccomp_notif *req, uint64_t name, uint64_t len,
+                        struct sockaddr_storage *ss)
 {
-	struct sockaddr_storage ss = {0};
-
+	*ss = (struct sockaddr_storage){0};
 	if (name == 0 || len < sizeof(sa_family_t))
-		return false;
-	if (notify_read_mem(n, req->pid, name, &ss, MIN((size_t)len, sizeof(ss))) <
-	    (ssize_t)sizeof(sa_family_t))
-		return false;
-	return destination_refused(n, req, &ss, op);
+		return 0;
+	ssize_t k = notify_read_mem(n, req->pid, name, ss, MIN((size_t)len, sizeof(*ss)));
+	return k < (ssize_t)sizeof(sa_family_t) ? 0 : (size_t)k;
 }
+
+static uint64_t fnv1a(uint64_t h, const void *buf, size_t size)
+{
+	const unsigned char *p = buf;
+	for (size_t i = 0; i < size; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+#define FNV_START 0xcbf29ce484222325ULL
 
 static void refuse(Notifier *n, Reply *rep)
 {
@@ -71,21 +79,41 @@ static void refuse(Notifier *n, Reply *rep)
 		*rep = (Reply){.emulated = true, .error = -EACCES, .addfd = -1};
 }
 
+/* The send's address NAME (LEN bytes), judged: refused (recorded, answered by refuse), or
+ * left to the kernel, which reads it again — read once more here just before, as the opens
+ * left to it are (notify.c: path_swapped); one that changed is another thread swapping it,
+ * refused and recorded (the window after this read stays). */
+static void judge_name(Notifier *n, const struct seccomp_notif *req, uint64_t name, uint64_t len,
+                       const char *op, Reply *rep)
+{
+	struct sockaddr_storage ss, now;
+	size_t k = read_name(n, req, name, len, &ss);
+
+	if (k == 0)
+		return;
+	if (destination_refused(n, req, &ss, op))
+		refuse(n, rep);
+	else if (read_name(n, req, name, len, &now) == k && memcmp(&now, &ss, k) != 0)
+		notify_swap_refused(n, req, "address", rep);
+}
+
 void notify_sendto(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 {
 	if (req->data.args[3] & MSG_FASTOPEN) {
 		notify_violation(n, req, rep);
 		return;
 	}
-	if (name_refused(n, req, req->data.args[4], req->data.args[5], "sendto"))
-		refuse(n, rep);
+	judge_name(n, req, req->data.args[4], req->data.args[5], "sendto", rep);
 }
 
-/* The first message of sendmmsg's VLEN at ADDR whose destination is refused: true. The
- * kernel stops at a message it refuses too, so the later ones are not looked at. */
-static bool mmsg_refused(Notifier *n, const struct seccomp_notif *req, uint64_t addr, size_t vlen)
+/* sendmmsg's VLEN messages at ADDR, every address read taken into *HASH; with JUDGE, the
+ * first whose destination is refused recorded (true; the kernel stops at a message it refuses
+ * too, so the later ones are not looked at). */
+static bool mmsg_pass(Notifier *n, const struct seccomp_notif *req, uint64_t addr, size_t vlen,
+                      bool judge, uint64_t *hash)
 {
 	struct mmsghdr batch[SEND_BATCH];
+	struct sockaddr_storage ss;
 
 	vlen = MIN(vlen, (size_t)SEND_MAX_MESSAGES);
 	for (size_t i = 0; i < vlen; i += SEND_BATCH) {
@@ -95,10 +123,14 @@ static bool mmsg_refused(Notifier *n, const struct seccomp_notif *req, uint64_t 
 		if (got <= 0)
 			return false;
 		k = MIN(k, (size_t)got / sizeof(batch[0]));
-		for (size_t j = 0; j < k; j++)
-			if (name_refused(n, req, (uint64_t)(uintptr_t)batch[j].msg_hdr.msg_name,
-			                 batch[j].msg_hdr.msg_namelen, "sendmmsg"))
+		for (size_t j = 0; j < k; j++) {
+			size_t len =
+			    read_name(n, req, (uint64_t)(uintptr_t)batch[j].msg_hdr.msg_name,
+			              batch[j].msg_hdr.msg_namelen, &ss);
+			*hash = fnv1a(fnv1a(*hash, &len, sizeof(len)), &ss, len);
+			if (judge && len && destination_refused(n, req, &ss, "sendmmsg"))
 				return true;
+		}
 		if (k < SEND_BATCH)
 			return false; /* the rest unreadable: the kernel's EFAULT */
 	}
@@ -115,8 +147,15 @@ void notify_sendmsg(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 		return;
 	}
 	if (many) {
-		if (mmsg_refused(n, req, a[1], (size_t)a[2]))
+		/* judged, then read once more (judge_name) */
+		uint64_t before = FNV_START, after = FNV_START;
+		if (mmsg_pass(n, req, a[1], (size_t)a[2], true, &before)) {
 			refuse(n, rep);
+			return;
+		}
+		(void)mmsg_pass(n, req, a[1], (size_t)a[2], false, &after);
+		if (before != after)
+			notify_swap_refused(n, req, "address", rep);
 		return;
 	}
 	/* The common case — a connected socket, unix-socket IPC — has no name: one read of the
@@ -131,6 +170,5 @@ void notify_sendmsg(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	                    offsetof(struct msghdr, msg_namelen) + sizeof(socklen_t)) <
 	    (ssize_t)(sizeof(void *) + sizeof(socklen_t)))
 		return;
-	if (name_refused(n, req, h.name, h.len, "sendmsg"))
-		refuse(n, rep);
+	judge_name(n, req, h.name, h.len, "sendmsg", rep);
 }

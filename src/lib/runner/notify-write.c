@@ -15,14 +15,20 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/limits.h>
 #include <linux/seccomp.h>
+#include <linux/xattr.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 
 #include "basic/macro.h"
 #include "basic/procfs.h"
+#include "egress/tconnect.h"
 #include "runner/notify-broker.h"
 #include "runner/notify.h"
 
@@ -68,6 +74,30 @@ static const WriteCall calls[] = {
     {"fchownat", __NR_fchownat, {0, -1}, {1, -1}, -1, false, false, BROKER_CHOWN, 4, 2},
     {"truncate", __NR_truncate, {-1, -1}, {0, -1}, -1, false, false, BROKER_TRUNCATE, -1, 1},
     {"utimensat", __NR_utimensat, {0, -1}, {1, -1}, -1, false, false, BROKER_UTIMENS, 3, 2},
+    /* the name (and value) after the path (fsetxattr: after the fd) */
+    {"setxattr", __NR_setxattr, {-1, -1}, {0, -1}, -1, false, false, BROKER_SETXATTR, -1, 1},
+    {"fsetxattr", __NR_fsetxattr, {0, -1}, {-1, -1}, -1, false, false, BROKER_SETXATTR, -1, 1},
+    {"lsetxattr", __NR_lsetxattr, {-1, -1}, {0, -1}, -1, false, false, BROKER_SETXATTR, -1, 1},
+    {"removexattr",
+     __NR_removexattr,
+     {-1, -1},
+     {0, -1},
+     -1,
+     false,
+     false,
+     BROKER_REMOVEXATTR,
+     -1,
+     1},
+    {"lremovexattr",
+     __NR_lremovexattr,
+     {-1, -1},
+     {0, -1},
+     -1,
+     false,
+     false,
+     BROKER_REMOVEXATTR,
+     -1,
+     1},
 };
 
 static const WriteCall *write_call(int nr)
@@ -100,6 +130,42 @@ static bool broker_path(Notifier *n, const struct seccomp_notif *req, uint64_t a
 	return !notify_path_via_proc(n, req->pid, rel);
 }
 
+/* A copy of the program's FD for a call on its file, or -1: not an O_PATH one, on which the
+ * kernel refuses these calls (EBADF) where the copy's /proc link would not. */
+static int program_fd(Notifier *n, const struct seccomp_notif *req, int fd)
+{
+	int copy = fd < 0 ? -EBADF : tconnect_grab_fd(n->fd, req, fd);
+	int fl = copy >= 0 ? fcntl(copy, F_GETFL) : -1;
+
+	if (fl >= 0 && !(fl & O_PATH))
+		return copy;
+	if (copy >= 0)
+		(void)close(copy);
+	return -1;
+}
+
+/* An extended attribute's name (at argument ARG), and for setxattr its value and flags (the
+ * arguments after it), into J; the buffers are the notifier's own, one call at a time. */
+static bool xattr_args(Notifier *n, const struct seccomp_notif *req, int arg, BrokerJob *j)
+{
+	static char name[XATTR_NAME_MAX + 1];
+	static unsigned char value[XATTR_SIZE_MAX];
+	const __u64 *a = req->data.args;
+	ssize_t k = notify_read_mem(n, req->pid, a[arg], name, sizeof(name));
+
+	if (k <= 0 || !memchr(name, '\0', (size_t)k))
+		return false; /* unreadable, or too long: the kernel's EFAULT or ERANGE */
+	j->xname = name;
+	if (j->op == BROKER_REMOVEXATTR)
+		return true;
+	j->xsize = (size_t)a[arg + 2];
+	j->xflags = (int)a[arg + 3];
+	j->xvalue = j->xsize ? value : NULL;
+	return j->xsize <= sizeof(value) &&
+	       (j->xsize == 0 || (a[arg + 1] && notify_read_mem(n, req->pid, a[arg + 1], value,
+	                                                        j->xsize) == (ssize_t)j->xsize));
+}
+
 /* Call C's arguments as the broker's job J (its paths into P1, P2, TIMES): false for a form
  * it leaves to the kernel. */
 static bool broker_job(Notifier *n, const struct seccomp_notif *req, const WriteCall *c,
@@ -108,17 +174,25 @@ static bool broker_job(Notifier *n, const struct seccomp_notif *req, const Write
 	const __u64 *a = req->data.args;
 	int nr = req->data.nr;
 	int dirfd = c->dirfd[0] >= 0 ? (int)a[c->dirfd[0]] : AT_FDCWD;
+	/* fsetxattr, utimensat(fd, NULL): the program's file itself */
+	bool on_fd = c->path[0] < 0 || a[c->path[0]] == 0;
 
 	*j = (BrokerJob){.op = (BrokerOp)c->op,
 	                 .path = p1,
 	                 .flags = c->flags >= 0 ? (int)a[c->flags] : 0,
-	                 .mode = c->mode >= 0 ? (mode_t)a[c->mode] : 0};
+	                 .mode = c->mode >= 0 ? (mode_t)a[c->mode] : 0,
+	                 .fd = -1,
+	                 .sock = -1};
 #ifdef __NR_rmdir
 	if (nr == __NR_rmdir)
 		j->flags = AT_REMOVEDIR;
 	if (nr == __NR_lchown)
 		j->flags = AT_SYMLINK_NOFOLLOW;
 #endif
+	if (nr == __NR_lsetxattr || nr == __NR_lremovexattr)
+		j->flags = AT_SYMLINK_NOFOLLOW;
+	if (on_fd && (j->flags || (j->fd = program_fd(n, req, dirfd)) < 0))
+		return false;
 	switch (j->op) {
 	case BROKER_SYMLINK: /* the text as it is; the link's place */
 		j->path2 = p2;
@@ -156,12 +230,17 @@ static bool broker_job(Notifier *n, const struct seccomp_notif *req, const Write
 			return false;
 		j->times = a[c->extra] ? times : NULL;
 		break;
+	case BROKER_SETXATTR:
+	case BROKER_REMOVEXATTR:
+		if (!xattr_args(n, req, c->extra, j))
+			return false;
+		break;
 	default:
 		break;
 	}
 	/* AT_EMPTY_PATH and the like: the program's fd, not a path */
-	return !(j->flags & ~(AT_REMOVEDIR | AT_SYMLINK_NOFOLLOW)) &&
-	       broker_path(n, req, a[c->path[0]], dirfd, p1);
+	return on_fd || (!(j->flags & ~(AT_REMOVEDIR | AT_SYMLINK_NOFOLLOW)) &&
+	                 broker_path(n, req, a[c->path[0]], dirfd, p1));
 }
 
 /* Which of the job's paths a refusal R names: the one the layout refuses, else the one the
@@ -190,6 +269,17 @@ static const char *refused_path(Notifier *n, pid_t pid, const WriteCall *c, cons
 	return j->op == BROKER_RENAME || !paths[1] ? paths[0] : paths[1];
 }
 
+/* A call on the program's fd refused with R: the file's name into BUF when R refuses a write
+ * (EROFS, EACCES), else NULL (EPERM: another's file, a privilege no grant gives). */
+static const char *fd_refused(const struct seccomp_notif *req, const WriteCall *c, int r,
+                              char buf[PATH_MAX])
+{
+	if (r != -EROFS && r != -EACCES)
+		return NULL;
+	notify_fd_resource((pid_t)req->pid, (int)req->data.args[c->dirfd[0]], buf, PATH_MAX);
+	return buf;
+}
+
 /* Call C performed by the open broker, answered into REP and recorded as its result says:
  * true; false when the broker leaves it to the kernel. */
 static bool brokered(Notifier *n, const struct seccomp_notif *req, const WriteCall *c, Reply *rep)
@@ -199,8 +289,11 @@ static bool brokered(Notifier *n, const struct seccomp_notif *req, const WriteCa
 	BrokerJob j;
 	struct Broker *b;
 
-	if (c->op < 0 || !(b = notify_broker_for(n, req->pid)) ||
-	    !broker_job(n, req, c, &j, p1, p2, times) ||
+	if (c->op < 0 || !(b = notify_broker_for(n, req->pid)))
+		return false;
+	bool ok = broker_job(n, req, c, &j, p1, p2, times);
+	_cleanup_close_ _unused_ int copy = j.fd; /* the program's fd, for a call on its file */
+	if (!ok ||
 	    ((j.op == BROKER_MKDIR || j.op == BROKER_MKNOD) && !notify_umask(req->pid, &j.umask)))
 		return false;
 	/* the paths came from the trapping thread's memory: still its request? */
@@ -209,7 +302,9 @@ static bool brokered(Notifier *n, const struct seccomp_notif *req, const WriteCa
 	int r = broker_write(b, &j);
 	if (r == BROKER_FALLBACK)
 		return false;
-	const char *path = r < 0 ? refused_path(n, req->pid, c, &j, r, p1, p2) : NULL;
+	const char *path = r >= 0      ? NULL
+	                   : j.fd >= 0 ? fd_refused(req, c, r, p1)
+	                               : refused_path(n, req->pid, c, &j, r, p1, p2);
 	if (path)
 		n->deny(n->userdata, "FILE_WRITE", path, c->name, proc_inner_pid(req->pid));
 	*rep = (Reply){.emulated = true, .error = r, .addfd = -1};
@@ -244,4 +339,31 @@ void notify_write(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 			return;
 		}
 	}
+}
+
+void notify_bind_path(Notifier *n, const struct seccomp_notif *req,
+                      const struct sockaddr_storage *ss, size_t len, Reply *rep)
+{
+	const struct sockaddr_un *un = (const struct sockaddr_un *)ss;
+	size_t off = offsetof(struct sockaddr_un, sun_path);
+	char name[sizeof(un->sun_path) + 1], path[PATH_MAX];
+	struct sockaddr_storage now;
+
+	if (ss->ss_family != AF_UNIX || len <= off || un->sun_path[0] == '\0')
+		return; /* unnamed, abstract: no file */
+	size_t plen = MIN(len - off, sizeof(un->sun_path));
+	memcpy(name, un->sun_path, plen);
+	name[plen] = '\0';
+	if (name[0] != '/' && notify_path_absolute(req->pid, AT_FDCWD, name, path) < 0)
+		return;
+	if (name[0] == '/')
+		memcpy(path, name, plen + 1);
+	if (notify_write_refused(n, req->pid, path, true, true)) {
+		n->deny(n->userdata, "FILE_WRITE", path, "bind", proc_inner_pid(req->pid));
+		return;
+	}
+	/* allowed: read once more before the kernel does (notify.c: path_swapped) */
+	if (notify_read_mem(n, req->pid, req->data.args[1], &now, len) == (ssize_t)len &&
+	    memcmp(&now, ss, len) != 0)
+		notify_swap_refused(n, req, "address", rep);
 }

@@ -25,6 +25,7 @@
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stddef.h>
@@ -301,6 +302,92 @@ static void on_unix_denied(void *userdata, const char *resource, int pid)
 	n->deny(n->userdata, "NETWORK_CONNECT", resource, "connect", pid);
 }
 
+static void violation(Notifier *n, const struct seccomp_notif *req, const char *detail, Reply *rep);
+
+static int grab_tcp_socket(Notifier *n, const struct seccomp_notif *req);
+
+static unsigned inet_port(const struct sockaddr_storage *ss)
+{
+	return ntohs(ss->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)ss)->sin6_port
+	                                       : ((const struct sockaddr_in *)ss)->sin_port);
+}
+
+/* With network grants and Landlock's TCP rules (ABI >= 4, natively: omnibase-exec sets none),
+ * a TCP connect to a port the plan does not list (all but the egress proxy's) is Landlock's
+ * EACCES, wherever it aims — the sandbox's own loopback included. Answered here with that EACCES on
+ * the supervisor's copy of the address (the kernel never reads it again), so it can be recorded.
+ * Only TCP stream sockets: Landlock leaves UDP and the others alone. */
+static bool tcp_port_refused(Notifier *n, const struct seccomp_notif *req,
+                             const struct sockaddr_storage *ss)
+{
+	unsigned port = inet_port(ss);
+
+	if (!n->landlock_tcp || (ss->ss_family != AF_INET && ss->ss_family != AF_INET6))
+		return false;
+	for (size_t i = 0; i < n->plan->n_tcp_connect_ports; i++)
+		if (n->plan->tcp_connect_ports[i] == port)
+			return false;
+	_cleanup_close_ int s = grab_tcp_socket(n, req);
+	return s >= 0;
+}
+
+/* A TCP stream socket of the program's (its fd args[0]), copied here, or -1. */
+static int grab_tcp_socket(Notifier *n, const struct seccomp_notif *req)
+{
+	int type = 0, proto = 0;
+	socklen_t tl = sizeof(type), pl = sizeof(proto);
+	int s = tconnect_grab_fd(n->fd, req, (int)req->data.args[0]);
+
+	if (s >= 0 && getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 &&
+	    getsockopt(s, SOL_SOCKET, SO_PROTOCOL, &proto, &pl) == 0 && type == SOCK_STREAM &&
+	    proto == IPPROTO_TCP)
+		return s;
+	if (s >= 0)
+		(void)close(s);
+	return -1;
+}
+
+/* A connect to the egress proxy's port, made here on a copy of the program's socket with the
+ * supervisor's copy of the address: continued, the kernel would read the address again, and
+ * a thread could swap in another port (Landlock's EACCES, with no event) after the look.
+ * Never waits: a blocking socket is made non-blocking for the call; a loopback handshake is
+ * done by the time connect returns (the peer's answer is processed as the socket is
+ * released; waited for 2 ms at most). Should it not be, the blocking caller gets what a
+ * signal would have given it, EINTR, the connect going on in the kernel. False when the
+ * socket is not TCP (left to the kernel, which does not restrict those) or the proxy's
+ * queue is full (the kernel's connect waits for room, continued: read twice). */
+static bool proxy_connect(Notifier *n, const struct seccomp_notif *req,
+                          const struct sockaddr_storage *ss, size_t len, Reply *rep)
+{
+	/* A full queue (a program that connects faster than the loop's turns accept): served
+	 * now; still full, the kernel's own connect waits for the SYN it resends. */
+	if (proxy_backlog_full(n->proxy) && n->proxy)
+		proxy_dispatch(n->proxy);
+	if (proxy_backlog_full(n->proxy))
+		return false;
+	_cleanup_close_ int s = grab_tcp_socket(n, req);
+	int fl = s >= 0 ? fcntl(s, F_GETFL) : -1;
+
+	if (fl < 0)
+		return false;
+	bool blocking = !(fl & O_NONBLOCK);
+	if (blocking && fcntl(s, F_SETFL, fl | O_NONBLOCK) < 0)
+		return false;
+	int r = connect(s, (const struct sockaddr *)ss, (socklen_t)len) < 0 ? -errno : 0;
+	if (r == -EINPROGRESS && blocking) {
+		struct pollfd pf = {.fd = s, .events = POLLOUT};
+		int e = 0;
+		socklen_t el = sizeof(e);
+		r = poll(&pf, 1, 2) == 1 && getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &el) == 0
+		        ? -e
+		        : -EINTR;
+	}
+	if (blocking)
+		(void)fcntl(s, F_SETFL, fl);
+	*rep = (Reply){.emulated = true, .error = r, .addfd = -1};
+	return true;
+}
+
 static void on_connect(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 {
 	struct sockaddr_storage ss = {0};
@@ -333,10 +420,23 @@ static void on_connect(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	bool loopback = egress_address_is_loopback((const struct sockaddr *)&ss);
 	if (ss.ss_family != AF_UNIX)
 		egress_format_address((const struct sockaddr *)&ss, res, sizeof(res));
-	/* The egress proxy is the sandbox's own: no need to look further. */
-	if (loopback && n->plan->proxy &&
-	    ntohs(((const struct sockaddr_in *)&ss)->sin_port) == PROXY_PORT)
+	/* The egress proxy is the sandbox's own: no need to look further. Continued, the kernel
+	 * reads the address again: read once more here, as for opens left to it (path_swapped),
+	 * since another port would be Landlock's EACCES with no event. */
+	if (loopback && n->plan->proxy && inet_port(&ss) == PROXY_PORT) {
+		if (proxy_connect(n, req, &ss, len, rep))
+			return;
+		struct sockaddr_storage now = {0};
+		if (read_mem(n, req->pid, req->data.args[1], &now, len) == (ssize_t)len &&
+		    memcmp(&now, &ss, len) != 0)
+			notify_swap_refused(n, req, "address", rep);
 		return;
+	}
+	if (tcp_port_refused(n, req, &ss)) {
+		n->deny(n->userdata, "NETWORK_CONNECT", res, "connect", proc_inner_pid(req->pid));
+		*rep = (Reply){.emulated = true, .error = -EACCES, .addfd = -1};
+		return;
+	}
 	/* The sandbox's own loopback and unix sockets are its business, unless what they aim at
 	 * is the host's. */
 	if ((loopback || ss.ss_family == AF_UNIX) &&
@@ -422,9 +522,9 @@ static void on_setxattr(Notifier *n, const struct seccomp_notif *req, Reply *rep
 		return;
 	if (strncmp(name, "security.", 9) == 0 || strncmp(name, "trusted.", 8) == 0)
 		notify_violation(n, req, rep);
+	else /* a write like the others: to a read-only place refused and recorded */
+		notify_write(n, req, rep);
 }
-
-static void violation(Notifier *n, const struct seccomp_notif *req, const char *detail, Reply *rep);
 
 /* An open left to the kernel (not performed by the open broker) is read again by the kernel
  * after the answer. Read once more here, just before: a path that is no longer the one judged
@@ -482,10 +582,7 @@ static void on_open(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 		return;
 	notify_open_record(n, req, path, flags, false);
 	if (path_swapped(n, req, addr, raw, raw_len))
-		violation(n, req,
-		          "the path changed while the supervisor judged it (another thread "
-		          "swapping it): refused",
-		          rep);
+		notify_swap_refused(n, req, "path", rep);
 }
 
 void notify_open_record(Notifier *n, const struct seccomp_notif *req, char path[PATH_MAX],
@@ -690,6 +787,17 @@ static void violation(Notifier *n, const struct seccomp_notif *req, const char *
 	*rep = (Reply){.emulated = true, .error = -EPERM, .addfd = -1};
 }
 
+void notify_swap_refused(Notifier *n, const struct seccomp_notif *req, const char *what, Reply *rep)
+{
+	char detail[128];
+
+	(void)snprintf(detail, sizeof(detail),
+	               "the %s changed while the supervisor judged it (another thread swapping "
+	               "it): refused",
+	               what);
+	violation(n, req, detail, rep);
+}
+
 /* A call the policy refuses: on the record, and EPERM to the program. */
 void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 {
@@ -705,17 +813,17 @@ static void on_bind(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	struct sockaddr_storage ss = {0};
 	size_t len = (size_t)req->data.args[2];
 
-	if (!n->tc)
-		return;
 	if (len > sizeof(ss)) {
 		*rep = (Reply){.emulated = true, .error = -EINVAL, .addfd = -1};
 		return;
 	}
 	/* an address that cannot be read: EFAULT, as the kernel would say (len 0: EINVAL) */
 	bool got = len == 0 || read_mem(n, req->pid, req->data.args[1], &ss, len) == (ssize_t)len;
-	int r = tconnect_bind(n->tc, n->fd, req, got ? &ss : NULL, len);
+	int r = n->tc ? tconnect_bind(n->tc, n->fd, req, got ? &ss : NULL, len) : TCONNECT_CONTINUE;
 	if (r != TCONNECT_CONTINUE)
 		*rep = (Reply){.emulated = true, .error = r, .addfd = -1};
+	else if (got && len > 0)
+		notify_bind_path(n, req, &ss, len, rep);
 }
 
 void notify_handle(Notifier *n)

@@ -43,6 +43,8 @@ typedef struct Notifier {
 	int root_fd; /* the sandbox's root (O_PATH), once a process trapped, or -1 */
 	pid_t mem_pid;
 	Tconnect *tc;             /* the transparent path (connect, listen), or NULL */
+	struct Proxy *proxy;      /* the egress proxy (its listener's queue), or NULL */
+	bool landlock_tcp;        /* the program's domain limits TCP connects to the plan's ports */
 	const char *trusted_exec; /* an exec that is ours, not the program's (OCI), or NULL */
 	ExecWatch *watch;         /* processes that exec'd, until their next trap */
 	size_t n_watch, alloc_watch;
@@ -157,13 +159,26 @@ ssize_t notify_read_mem(Notifier *n, pid_t pid, uint64_t addr, void *buf, size_t
  * is a violation. Answers into REP. */
 void notify_sendto(Notifier *n, const struct seccomp_notif *req, Reply *rep);
 void notify_sendmsg(Notifier *n, const struct seccomp_notif *req, Reply *rep);
+/* The argument WHAT ("path", "address") of a call about to be continued was read again and
+ * differs from what was judged: another thread swapping it. A SandboxViolation, EPERM. */
+void notify_swap_refused(Notifier *n, const struct seccomp_notif *req, const char *what,
+                         Reply *rep);
 /* A call the policy refuses: a SandboxViolation, and EPERM into REP. */
 void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep);
+/* What process PID's FD names, for an event's resource: its path as the sandbox names it
+ * (AT_FDCWD: the working directory), "memfd:NAME", or "fd N". */
+void notify_fd_resource(pid_t pid, int fd, char *buf, size_t size);
 /* The calls that write to a directory or a file's metadata by path (notify-write.c): mkdir,
  * rmdir, unlink, rename, link, symlink, mknod, chmod, chown, truncate, utimes. A refusal the
  * sandbox's layout makes (EROFS, a hidden directory) is recorded; the answer is "continue",
  * but for a set-user-ID mode (refused, a violation). */
 void notify_write(Notifier *n, const struct seccomp_notif *req, Reply *rep);
+/* bind(2) of a unix socket to a path, its address SS (LEN bytes) as read: a refusal the
+ * layout makes (a read-only or hidden directory) recorded as FILE_WRITE "bind". Left to the
+ * kernel: the socket's address is the string the program gave, which only its own call can
+ * give it (docs/design/runner.md). */
+void notify_bind_path(Notifier *n, const struct seccomp_notif *req,
+                      const struct sockaddr_storage *ss, size_t len, Reply *rep);
 /* Is NR one of notify_write's calls? */
 bool notify_is_write(int nr);
 /* The open of PATH (absolute, the supervisor's copy) with FLAGS and MODE performed by the

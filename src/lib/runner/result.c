@@ -120,30 +120,48 @@ static void summary_limits(FILE *f, const ob_result *res, bool *first)
 	}
 }
 
-/* "N denials: CAP RESOURCE, … (allow with --cap NEEDED …)": the first three kept. */
+/* Has DENIALS[0, N) one naming the same capability and resource as D (another operation)? */
+static bool named_before(const ob_denial *denials, size_t n, const ob_denial *d)
+{
+	for (size_t i = 0; i < n; i++)
+		if (streq(denials[i].capability, d->capability) &&
+		    streq(denials[i].resource, d->resource))
+			return true;
+	return false;
+}
+
+/* "N denials: CAP RESOURCE, … (allow with --cap NEEDED …)": the first three distinct ones
+ * (a file refused to setxattr, then to removexattr, is named once). */
 static void summary_denials(FILE *f, const ob_result *res, bool *first)
 {
-	size_t shown = res->n_denials < 3 ? res->n_denials : 3;
+	size_t pick[3], shown = 0, i;
 
 	if (res->denials_total == 0)
 		return;
 	part(f, first, "%u denial%s", res->denials_total, res->denials_total == 1 ? "" : "s");
+	for (i = 0; i < res->n_denials && shown < 3; i++)
+		if (!named_before(res->denials, i, &res->denials[i]))
+			pick[shown++] = i;
 	if (shown == 0)
-		return; /* counted, none kept (no memory) */
-	for (size_t i = 0; i < shown; i++)
-		(void)fprintf(f, "%s %s %s", i ? "," : ":", res->denials[i].capability,
-		              res->denials[i].resource);
-	if (res->n_denials > shown)
+		return;    /* counted, none kept (no memory) */
+	bool more = false; /* another distinct one after those shown */
+	for (; i < res->n_denials && !more; i++)
+		more = !named_before(res->denials, i, &res->denials[i]);
+	for (size_t k = 0; k < shown; k++)
+		(void)fprintf(f, "%s %s %s", k ? "," : ":", res->denials[pick[k]].capability,
+		              res->denials[pick[k]].resource);
+	if (more)
 		(void)fputs(", …", f);
 	bool any = false;
-	for (size_t i = 0; i < shown; i++) {
-		if (!res->denials[i].needed[0])
+	for (size_t k = 0; k < shown; k++) {
+		if (!res->denials[pick[k]].needed[0])
 			continue; /* no grant allows it */
-		(void)fprintf(f, "%s --cap %s", any ? "" : " (allow with", res->denials[i].needed);
+		(void)fprintf(f, "%s --cap %s", any ? "" : " (allow with",
+		              res->denials[pick[k]].needed);
 		any = true;
 	}
 	if (any)
-		(void)fputs(res->n_denials > shown ? " …)" : ")", f);
+		(void)fputs(more ? " …)" : ")", f);
 }
 
 int ob_result_summary(const ob_result *res, char **ret)

@@ -99,6 +99,7 @@ void run_start_proxy(Run *run, int listener)
 	                         .userdata = run};
 	if (proxy_new(listener, run->sb->caps, run->sb->ctx, &lim, &rep, &run->proxy) < 0)
 		(void)close(listener);
+	run->notifier.proxy = run->proxy;
 }
 
 /* PID 1 sends the egress sockets once, before the program starts: the proxy's listener, the
@@ -151,6 +152,11 @@ static void receive_listener(Run *run)
 	                           .mem_fd = -1,
 	                           .root_fd = -1,
 	                           .tc = run->tc,
+	                           .proxy = run->proxy,
+	                           /* as fs_rules_apply sets it (the OCI helper sets no port) */
+	                           .landlock_tcp = run->sb->backend == OB_BACKEND_NATIVE &&
+	                                           run->plan.landlock_abi > 0 &&
+	                                           run->plan.n_tcp_connect_ports > 0,
 	                           .caps = run->sb->caps,
 	                           .ctx = run->sb->ctx,
 	                           .trusted_exec = run->helper[0] ? OCI_HELPER_DEST : NULL,
