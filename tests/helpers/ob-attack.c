@@ -487,7 +487,8 @@ static void connect_race(int good, int bad, double seconds)
 		if (s < 0)
 			break;
 		attempts++;
-		if (connect(s, (struct sockaddr *)&connect_race_addr, sizeof(connect_race_addr)) == 0)
+		if (connect(s, (struct sockaddr *)&connect_race_addr, sizeof(connect_race_addr)) ==
+		    0)
 			connected++;
 		else if (errno == EACCES)
 			refused++;
