@@ -129,6 +129,9 @@ attempt("removexattr", lambda: os.removexattr("/usr/bin/env", "user.x"))
 fd = os.open("/usr/bin/env", os.O_RDONLY)
 attempt("fsetxattr", lambda: os.setxattr(fd, "user.x", b"1"))
 attempt("futimens", lambda: os.utime(fd, (1, 2)))
+attempt("fchmod", lambda: os.chmod(fd, 0o755))
+attempt("fchown", lambda: os.chown(fd, os.getuid(), -1))
+attempt("fremovexattr", lambda: os.removexattr(fd, "user.x"))
 attempt("bind", lambda: socket.socket(socket.AF_UNIX).bind("/usr/sock"))
 attempt("bind-hidden", lambda: socket.socket(socket.AF_UNIX).bind("/etc/ssh/x.sock"))
 # the same calls where the program may write work as the kernel's own
@@ -139,6 +142,11 @@ wfd = os.open(w + "/f", os.O_RDONLY)
 attempt("fsetxattr-own", lambda: os.setxattr(wfd, "user.y", b"2"))
 attempt("futimens-own", lambda: os.utime(wfd, (1, 2)))
 out["mtime"] = os.stat(w + "/f").st_mtime
+attempt("fchmod-own", lambda: os.chmod(wfd, 0o640))
+out["mode"] = oct(os.stat(w + "/f").st_mode & 0o777)
+attempt("fchown-own", lambda: os.chown(wfd, os.getuid(), -1))
+attempt("fremovexattr-own", lambda: os.removexattr(wfd, "user.y"))
+attempt("fchmod-suid", lambda: os.chmod(wfd, 0o4755))
 pfd = os.open(w + "/f", os.O_PATH)
 attempt("futimens-opath", lambda: os.utime(pfd, (3, 4)))
 s = socket.socket(socket.AF_UNIX)
@@ -148,11 +156,11 @@ out["sockname"] = s.getsockname()
 
 
 def test_xattrs_binds_and_fd_writes_to_read_only_places(sandbox, shared_tmp):
-    """Issue 22's last writes: setxattr and removexattr (by path and, for setxattr, by fd),
-    the times of an open file (futimens), and bind of a unix socket to a path, each refused
-    in a read-only or hidden place and recorded; the same calls where the program may write
-    behave as the kernel's own (an O_PATH fd still EBADF, a bound socket's name the
-    program's own string). Root and rootless."""
+    """Issue 22's last writes: setxattr and removexattr by path and by fd, the mode, owner
+    and times of an open file (fchmod, fchown, futimens), and bind of a unix socket to a
+    path, each refused in a read-only or hidden place and recorded; the same calls where the
+    program may write behave as the kernel's own (an O_PATH fd still EBADF, a set-user-ID
+    mode a violation, a bound socket's name the program's own string). Root and rootless."""
     w = os.path.join(shared_tmp, "w")
     os.mkdir(w)
     with open(os.path.join(w, "f"), "w") as f:
@@ -168,16 +176,21 @@ def test_xattrs_binds_and_fd_writes_to_read_only_places(sandbox, shared_tmp):
     assert p.returncode == 0, (p.stdout, p.stderr)
     out, got = json.loads(p.stdout.decode().strip().splitlines()[-1]), denied(log)
     assert out == {"setxattr": "EROFS", "lsetxattr": "EROFS", "removexattr": "EROFS",
-                   "fsetxattr": "EROFS", "futimens": "EROFS", "bind": "EROFS",
+                   "fsetxattr": "EROFS", "futimens": "EROFS", "fchmod": "EROFS",
+                   "fchown": "EROFS", "fremovexattr": "EROFS", "bind": "EROFS",
                    "bind-hidden": "ENOENT", "setxattr-own": "OK", "getxattr-own": "hello",
                    "removexattr-own": "OK", "fsetxattr-own": "OK", "futimens-own": "OK",
-                   "mtime": 2.0, "futimens-opath": "EBADF", "bind-tmp": "OK",
-                   "sockname": "/tmp/sock"}, out
+                   "mtime": 2.0, "fchmod-own": "OK", "mode": "0o640", "fchown-own": "OK",
+                   "fremovexattr-own": "OK", "fchmod-suid": "EPERM",
+                   "futimens-opath": "EBADF", "bind-tmp": "OK", "sockname": "/tmp/sock"}, out
     assert got == [("FILE_WRITE", "/usr/bin/env", "setxattr"),
                    ("FILE_WRITE", "/usr/bin/env", "lsetxattr"),
                    ("FILE_WRITE", "/usr/bin/env", "removexattr"),
                    ("FILE_WRITE", "/usr/bin/env", "fsetxattr"),
                    ("FILE_WRITE", "/usr/bin/env", "utimensat"),
+                   ("FILE_WRITE", "/usr/bin/env", "fchmod"),
+                   ("FILE_WRITE", "/usr/bin/env", "fchown"),
+                   ("FILE_WRITE", "/usr/bin/env", "fremovexattr"),
                    ("FILE_WRITE", "/usr/sock", "bind"),
                    ("FILE_WRITE", "/etc/ssh/x.sock", "bind")], got
 

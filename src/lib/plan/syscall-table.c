@@ -371,10 +371,12 @@ const char *const syscalls_observed_files[] = {"unlink",    "unlinkat",   "acces
  * hidden directory; runner/notify-write.c). Still in syscalls_allowed (and the mode rules
  * below) for an OCI runtime without a listener. */
 const char *const syscalls_observed_writes[] = {
-    "mkdir",     "mkdirat",  "rmdir",     "unlink",    "unlinkat",    "rename",      "renameat",
-    "renameat2", "link",     "linkat",    "symlink",   "symlinkat",   "mknod",       "mknodat",
-    "chmod",     "fchmodat", "fchmodat2", "chown",     "lchown",      "fchownat",    "truncate",
-    "utime",     "utimes",   "utimensat", "futimesat", "removexattr", "lremovexattr"};
+    "mkdir", "mkdirat", "rmdir", "unlink", "unlinkat", "rename", "renameat", "renameat2", "link",
+    "linkat", "symlink", "symlinkat", "mknod", "mknodat", "chmod", "fchmodat", "fchmodat2", "chown",
+    "lchown", "fchownat", "truncate", "utime", "utimes", "utimensat", "futimesat", "removexattr",
+    "lremovexattr",
+    /* on an fd: the file of a read-only place (EROFS) refused and recorded */
+    "fchmod", "fchown", "fremovexattr"};
 
 #define NS_FLAGS                                                                                   \
 	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |             \

@@ -23,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 
@@ -77,6 +78,19 @@ static const WriteCall calls[] = {
     /* the name (and value) after the path (fsetxattr: after the fd) */
     {"setxattr", __NR_setxattr, {-1, -1}, {0, -1}, -1, false, false, BROKER_SETXATTR, -1, 1},
     {"fsetxattr", __NR_fsetxattr, {0, -1}, {-1, -1}, -1, false, false, BROKER_SETXATTR, -1, 1},
+    /* on the program's fd (its number where a directory fd would be) */
+    {"fchmod", __NR_fchmod, {0, -1}, {-1, -1}, 1, false, false, BROKER_CHMOD, -1, -1},
+    {"fchown", __NR_fchown, {0, -1}, {-1, -1}, -1, false, false, BROKER_CHOWN, -1, 1},
+    {"fremovexattr",
+     __NR_fremovexattr,
+     {0, -1},
+     {-1, -1},
+     -1,
+     false,
+     false,
+     BROKER_REMOVEXATTR,
+     -1,
+     1},
     {"lsetxattr", __NR_lsetxattr, {-1, -1}, {0, -1}, -1, false, false, BROKER_SETXATTR, -1, 1},
     {"removexattr",
      __NR_removexattr,
@@ -311,6 +325,23 @@ static bool brokered(Notifier *n, const struct seccomp_notif *req, const WriteCa
 	return true;
 }
 
+/* Call C on the program's fd, left to the kernel: predicted as a write to a read-only place
+ * when the fd's file (a regular file or directory) is on a read-only mount (EROFS). */
+static void on_read_only_fd(Notifier *n, const struct seccomp_notif *req, const WriteCall *c)
+{
+	char res[PATH_MAX];
+	struct stat st;
+	struct statvfs sv;
+	int fd = (int)req->data.args[c->dirfd[0]];
+
+	_cleanup_close_ int copy = program_fd(n, req, fd);
+	if (copy < 0 || fstat(copy, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) ||
+	    fstatvfs(copy, &sv) < 0 || !(sv.f_flag & ST_RDONLY))
+		return;
+	notify_fd_resource((pid_t)req->pid, fd, res, sizeof(res));
+	n->deny(n->userdata, "FILE_WRITE", res, c->name, proc_inner_pid(req->pid));
+}
+
 void notify_write(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 {
 	const WriteCall *c = write_call(req->data.nr);
@@ -325,6 +356,10 @@ void notify_write(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	}
 	if (brokered(n, req, c, rep))
 		return;
+	if (c->dirfd[0] >= 0 && (c->path[0] < 0 || a[c->path[0]] == 0)) {
+		on_read_only_fd(n, req, c);
+		return;
+	}
 	for (int i = 0; i < 2 && c->path[i] >= 0; i++) {
 		/* utimensat(fd, NULL): the fd's file, no path to judge */
 		if (a[c->path[i]] == 0 || !notify_read_path(n, req, a[c->path[i]], path) ||
