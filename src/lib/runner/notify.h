@@ -165,6 +165,8 @@ void notify_swap_refused(Notifier *n, const struct seccomp_notif *req, const cha
                          Reply *rep);
 /* A call the policy refuses: a SandboxViolation, and EPERM into REP. */
 void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep);
+/* A trapped connect (notify-connect.c): answered into REP, or left to continue. */
+void notify_connect(Notifier *n, const struct seccomp_notif *req, Reply *rep);
 /* What process PID's FD names, for an event's resource: its path as the sandbox names it
  * (AT_FDCWD: the working directory), "memfd:NAME", or "fd N". */
 void notify_fd_resource(pid_t pid, int fd, char *buf, size_t size);
