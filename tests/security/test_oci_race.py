@@ -11,8 +11,8 @@ import os
 import pytest
 
 from conftest import Sandbox, events, oci_backend_or_skip, write_script
-from test_open_race import ORDINARY, inside_and_hidden, occurrences, race
-from test_write_race import WRITES
+from test_open_race import inside_and_hidden, occurrences, race, run_ordinary_opens
+from test_write_race import WRITES, WRITES_OUT, mkdir_race
 
 BACKENDS = ["runc", "crun"]
 
@@ -39,23 +39,7 @@ def test_swapped_mkdir_keeps_its_record(ob_bin, shared_tmp, attack, backend):
     """mkdir flipped between a directory that exists in a writable grant (EEXIST) and one in a
     read-only grant (EROFS): every refused mkdir is on the record."""
     oci_backend_or_skip(ob_bin, backend)
-    w, r = os.path.join(shared_tmp, "w"), os.path.join(shared_tmp, "r")
-    for d in (w, r):
-        os.mkdir(d)
-        os.chmod(d, 0o777)
-    os.mkdir(os.path.join(w, "d"))
-    a, b = os.path.join(w, "d"), os.path.join(r, "d")
-    log = os.path.join(shared_tmp, "audit.jsonl")
-    p = Sandbox(ob_bin, "root").run("--backend", backend, "--cap", f"FILE_WRITE:{w}", "--cap",
-                                    f"FILE_READ:{r}", "--audit-log", log, attack,
-                                    "mkdir-race", a, b, "1")
-    assert p.returncode == 0, p.stderr
-    out = p.stdout.decode().split()
-    assert out[0] == "mkdir-race" and len(out) == 5, (out, p.stderr)
-    attempts, exists, refused, made = map(int, out[1:])
-    assert made == 0 and exists > 0 and refused > 0, out
-    assert occurrences(events(log), b) == refused
-    assert not os.path.exists(b)
+    mkdir_race(Sandbox(ob_bin, "root"), shared_tmp, attack, "--backend", backend)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -64,25 +48,8 @@ def test_brokered_calls_behave_as_the_kernels(ob_bin, shared_tmp, backend):
     path), performed by the broker on these runtimes: the same answers, the same record."""
     oci_backend_or_skip(ob_bin, backend)
     sb = Sandbox(ob_bin, "root")
-    w = os.path.join(shared_tmp, "w")
-    os.mkdir(w)
-    os.chmod(w, 0o777)
-    log = os.path.join(shared_tmp, "opens.jsonl")
-    p = sb.run("--backend", backend, "--cap", f"FILE_WRITE:{w}", "--audit-log", log,
-               "/usr/bin/python3", "--", "-c", ORDINARY, w)
-    assert p.returncode == 0, p.stderr
-    out = json.loads(p.stdout)
-    assert out == {
-        "new_mode": "0o640", "new_uid": 1000, "trunc_size": 0, "appended": "ab",
-        "excl": "EEXIST", "creat_dir": "EISDIR", "nofollow": "ELOOP",
-        "dangling_target": True, "unknown_flag": True, "dir_list": True, "notdir": "ENOTDIR",
-        "relative": "ab", "openat": "ab", "o_path": "/tmp/new", "cloexec": True,
-        "inheritable": True, "fifo": "x", "stdin": "OK", "proc_self": "OK",
-        "grant_uid": 1000, "readonly": "EROFS",
-    }, out
+    w = run_ordinary_opens(sb, shared_tmp, "--backend", backend)
     assert os.stat(os.path.join(w, "made")).st_uid == 0  # the caller's, on the host
-    assert [(e["capability"], e["resource"]) for e in events(log)
-            if e["event"] == "CapabilityDenied"] == [("FILE_WRITE", "/usr/ob-new")]
     w2 = os.path.join(shared_tmp, "w2")
     os.mkdir(w2)
     os.chmod(w2, 0o777)
@@ -91,14 +58,7 @@ def test_brokered_calls_behave_as_the_kernels(ob_bin, shared_tmp, backend):
     p = sb.run("--backend", backend, "--cap", f"FILE_WRITE:{w2}", "--audit-log", log, script,
                w2)
     assert p.returncode == 0, p.stderr
-    out = json.loads(p.stdout)
-    assert out == {"mkdir": "OK", "dmode": "0o750", "mknod": "OK", "fifo": True, "link": "OK",
-                   "symlink": "OK", "readlink": "../f", "rename": "OK", "chmod": "OK",
-                   "fmode": "0o600", "chown-self": "OK", "chown-root": "EPERM",
-                   "lchown": "OK", "truncate": "OK", "size": 2, "utime": "OK", "mtime": 2.0,
-                   "rmdir-full": "ENOTEMPTY", "relative": "OK", "rel": True, "unlink": "OK",
-                   "slash": "OK", "tmpmode": "0o640", "named": True,
-                   "mkdir-ro": "EROFS", "hidden": "ENOENT"}, out
+    assert json.loads(p.stdout) == dict(WRITES_OUT, **{"chown-root": "EPERM"})
     assert [(e["resource"], e["operation"]) for e in events(log)
             if e["event"] == "CapabilityDenied"] == [("/usr/made", "mkdir"),
                                                      ("/etc/ssh/made", "mkdir")]

@@ -181,13 +181,15 @@ print(json.dumps(out))
 """
 
 
-def test_ordinary_opens_behave(sandbox, shared_tmp):
+def run_ordinary_opens(sandbox, shared_tmp, *extra):
+    """Runs ORDINARY (with EXTRA options) and checks what the kernel's own opens would have
+    given, and the record; the granted directory."""
     w = os.path.join(shared_tmp, "w")
     os.mkdir(w)
     if sandbox.who == "user":
         subprocess.run(["chown", TEST_USER, w], check=True)
     log = os.path.join(shared_tmp, "audit.jsonl")
-    p = sandbox.run("--cap", f"FILE_WRITE:{w}", "--audit-log", log, "/usr/bin/python3",
+    p = sandbox.run(*extra, "--cap", f"FILE_WRITE:{w}", "--audit-log", log, "/usr/bin/python3",
                     "--", "-c", ORDINARY, w)
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
@@ -199,14 +201,19 @@ def test_ordinary_opens_behave(sandbox, shared_tmp):
         "inheritable": True, "fifo": "x", "stdin": "OK", "proc_self": "OK",
         "grant_uid": 1000, "readonly": "EROFS",
     }, out
+    denied = [(e["capability"], e["resource"]) for e in events(log)
+              if e["event"] == "CapabilityDenied"]
+    assert denied == [("FILE_WRITE", "/usr/ob-new")], denied
+    return w
+
+
+def test_ordinary_opens_behave(sandbox, shared_tmp):
+    w = run_ordinary_opens(sandbox, shared_tmp)
     # on the host the new file belongs to the caller (the id-mapped grant)
     caller = 0 if sandbox.who == "root" else pwd.getpwnam(TEST_USER).pw_uid
     assert os.stat(os.path.join(w, "made")).st_uid == caller
     with open(os.path.join(w, "made")) as f:
         assert f.read() == "x"
-    denied = [(e["capability"], e["resource"]) for e in events(log)
-              if e["event"] == "CapabilityDenied"]
-    assert denied == [("FILE_WRITE", "/usr/ob-new")], denied
 
 
 def test_kernel_refusal_is_recorded(sandbox, shared_tmp):

@@ -20,6 +20,11 @@ def test_swapped_mkdir_keeps_its_record(sandbox, shared_tmp, attack):
     """One thread flips a byte of the path between a directory that exists in a writable
     grant (EEXIST, not a refusal) and one in a read-only grant (EROFS), the other calls mkdir
     on it for a second: every refused mkdir is on the record, as the read-only path."""
+    mkdir_race(sandbox, shared_tmp, attack)
+
+
+def mkdir_race(sandbox, shared_tmp, attack, *extra):
+    """test_swapped_mkdir_keeps_its_record's run, with EXTRA options (a backend)."""
     w, r = os.path.join(shared_tmp, "w"), os.path.join(shared_tmp, "r")
     for d in (w, r):
         os.mkdir(d)
@@ -27,8 +32,8 @@ def test_swapped_mkdir_keeps_its_record(sandbox, shared_tmp, attack):
     os.mkdir(os.path.join(w, "d"))
     a, b = os.path.join(w, "d"), os.path.join(r, "d")
     log = os.path.join(shared_tmp, "audit.jsonl")
-    p = sandbox.run("--cap", f"FILE_WRITE:{w}", "--cap", f"FILE_READ:{r}", "--audit-log", log,
-                    attack, "mkdir-race", a, b, "1")
+    p = sandbox.run(*extra, "--cap", f"FILE_WRITE:{w}", "--cap", f"FILE_READ:{r}",
+                    "--audit-log", log, attack, "mkdir-race", a, b, "1")
     assert p.returncode == 0, p.stderr
     out = p.stdout.decode().split()
     assert out[0] == "mkdir-race" and len(out) == 5, (out, p.stderr)
@@ -87,6 +92,15 @@ print(json.dumps(out))
 """
 
 
+WRITES_OUT = {"mkdir": "OK", "dmode": "0o750", "mknod": "OK", "fifo": True, "link": "OK",
+              "symlink": "OK", "readlink": "../f", "rename": "OK", "chmod": "OK",
+              "fmode": "0o600", "chown-self": "OK", "lchown": "OK",
+              "truncate": "OK", "size": 2, "utime": "OK", "mtime": 2.0,
+              "rmdir-full": "ENOTEMPTY", "relative": "OK", "rel": True, "unlink": "OK",
+              "slash": "OK", "tmpmode": "0o640", "named": True,
+              "mkdir-ro": "EROFS", "hidden": "ENOENT"}
+
+
 def test_brokered_writes_behave_as_the_kernels(sandbox, shared_tmp):
     """What the calls do when the supervisor performs them: the umask, hard and soft links,
     renames, modes, owners (the program's ids as its namespace names them), sizes, times,
@@ -102,13 +116,7 @@ def test_brokered_writes_behave_as_the_kernels(sandbox, shared_tmp):
     out = json.loads(p.stdout)
     # rootless the sandbox maps no uid 0: the kernel's EINVAL (left to it)
     assert out.pop("chown-root") == ("EPERM" if sandbox.who == "root" else "EINVAL"), out
-    assert out == {"mkdir": "OK", "dmode": "0o750", "mknod": "OK", "fifo": True, "link": "OK",
-                   "symlink": "OK", "readlink": "../f", "rename": "OK", "chmod": "OK",
-                   "fmode": "0o600", "chown-self": "OK", "lchown": "OK",
-                   "truncate": "OK", "size": 2, "utime": "OK", "mtime": 2.0,
-                   "rmdir-full": "ENOTEMPTY", "relative": "OK", "rel": True, "unlink": "OK",
-                   "slash": "OK", "tmpmode": "0o640", "named": True,
-                   "mkdir-ro": "EROFS", "hidden": "ENOENT"}, out
+    assert out == WRITES_OUT, out
     denied = [(e["resource"], e["operation"]) for e in events(log)
               if e["event"] == "CapabilityDenied"]
     assert denied == [("/usr/made", "mkdir"), ("/etc/ssh/made", "mkdir")], denied

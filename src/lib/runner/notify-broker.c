@@ -61,6 +61,7 @@
 #include "basic/dirent-util.h"
 #include "basic/macro.h"
 #include "basic/procfs.h"
+#include "egress/tconnect.h"
 #include "runner/notify.h"
 
 #ifndef SYS_landlock_restrict_self
@@ -68,12 +69,6 @@
 #endif
 #ifndef SYS_openat2
 #define SYS_openat2 437
-#endif
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
 #endif
 
 enum {
@@ -453,7 +448,7 @@ static int do_attr(Broker *b, const BrokerJob *j)
 	}
 	case BROKER_SETXATTR: /* a symlink's own (NOFOLLOW): the link reaches it, not past it */
 		return result(setxattr(link, j->xname, j->xvalue, j->xsize, j->xflags));
-	case BROKER_REMOVEXATTR:
+	case BROKER_RMXATTR:
 		return result(removexattr(link, j->xname));
 	default:
 		return BROKER_FALLBACK;
@@ -657,10 +652,11 @@ void notify_broker_launch(Notifier *n, pid_t pid)
 		n->broker_off = true;
 }
 
-/* The fd of process PID that is a Landlock ruleset, copied into this process (pidfd_getfd),
- * or -errno. */
-static int copy_ruleset(pid_t pid)
+/* The fd of the process of trap REQ that is a Landlock ruleset, copied into this process
+ * (pidfd_getfd, the trap confirmed still pending: no pid reused), or -errno. */
+static int copy_ruleset(int notify_fd, const struct seccomp_notif *req)
 {
+	pid_t pid = (pid_t)req->pid;
 	char dir[64], link[PATH_MAX + 96], target[64];
 	struct dirent *de;
 	int found = -1;
@@ -678,13 +674,7 @@ static int copy_ruleset(pid_t pid)
 				found = atoi(de->d_name);
 		}
 	}
-	if (found < 0)
-		return -ENOENT;
-	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0)
-		return -errno;
-	int fd = (int)syscall(SYS_pidfd_getfd, pidfd, found, 0);
-	return fd < 0 ? -errno : fd;
+	return found < 0 ? -ENOENT : tconnect_grab_fd(notify_fd, req, found);
 }
 
 void notify_broker_from_helper(Notifier *n, const struct seccomp_notif *req)
@@ -702,15 +692,9 @@ void notify_broker_from_helper(Notifier *n, const struct seccomp_notif *req)
 	(void)snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
 	if (stat(exe, &st) < 0 || st.st_dev != n->helper_dev || st.st_ino != n->helper_ino)
 		return;
-	int ruleset = n->plan->landlock_abi > 0 ? copy_ruleset(pid) : -1;
+	int ruleset = n->plan->landlock_abi > 0 ? copy_ruleset(n->fd, req) : -1;
 	if (n->plan->landlock_abi > 0 && ruleset < 0)
 		return; /* predicted, as before */
-	/* still that request: the pid was not reused between the look and the copy */
-	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
-		if (ruleset >= 0)
-			(void)close(ruleset);
-		return;
-	}
 	n->ruleset_fd = ruleset;
 	n->broker_off = false;
 	notify_broker_launch(n, pid);

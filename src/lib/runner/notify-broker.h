@@ -28,19 +28,19 @@ int broker_open(Broker *b, const char *path, int flags, mode_t mode, mode_t mask
  * (notify-write.c): what the kernel then answers is what happened to the supervisor's copy
  * of the paths. */
 typedef enum BrokerOp {
-	BROKER_MKDIR,       /* PATH, MODE (the umask applies) */
-	BROKER_MKNOD,       /* PATH, MODE: a regular file, FIFO or socket only */
-	BROKER_UNLINK,      /* PATH, FLAGS (AT_REMOVEDIR) */
-	BROKER_RENAME,      /* PATH to PATH2, FLAGS (renameat2's) */
-	BROKER_LINK,        /* PATH as PATH2 */
-	BROKER_SYMLINK,     /* PATH2 holding the text PATH */
-	BROKER_CHMOD,       /* PATH, MODE */
-	BROKER_CHOWN,       /* PATH, UID, GID, FLAGS (AT_SYMLINK_NOFOLLOW) */
-	BROKER_TRUNCATE,    /* PATH, LENGTH */
-	BROKER_UTIMENS,     /* PATH, TIMES (NULL: now), FLAGS (AT_SYMLINK_NOFOLLOW) */
-	BROKER_SETXATTR,    /* PATH, XNAME, XVALUE of XSIZE bytes, XFLAGS, FLAGS (NOFOLLOW) */
-	BROKER_REMOVEXATTR, /* PATH, XNAME, FLAGS (AT_SYMLINK_NOFOLLOW) */
-	BROKER_BIND,        /* SOCK (a copy of the program's socket) bound at PATH */
+	BROKER_MKDIR,    /* PATH, MODE (the umask applies) */
+	BROKER_MKNOD,    /* PATH, MODE: a regular file, FIFO or socket only */
+	BROKER_UNLINK,   /* PATH, FLAGS (AT_REMOVEDIR) */
+	BROKER_RENAME,   /* PATH to PATH2, FLAGS (renameat2's) */
+	BROKER_LINK,     /* PATH as PATH2 */
+	BROKER_SYMLINK,  /* PATH2 holding the text PATH */
+	BROKER_CHMOD,    /* PATH, MODE */
+	BROKER_CHOWN,    /* PATH, UID, GID, FLAGS (AT_SYMLINK_NOFOLLOW) */
+	BROKER_TRUNCATE, /* PATH, LENGTH */
+	BROKER_UTIMENS,  /* PATH, TIMES (NULL: now), FLAGS (AT_SYMLINK_NOFOLLOW) */
+	BROKER_SETXATTR, /* PATH, XNAME, XVALUE of XSIZE bytes, XFLAGS, FLAGS (NOFOLLOW) */
+	BROKER_RMXATTR,  /* PATH, XNAME, FLAGS (AT_SYMLINK_NOFOLLOW) */
+	BROKER_BIND,     /* SOCK (a copy of the program's socket) bound at PATH */
 } BrokerOp;
 
 typedef struct BrokerJob {

@@ -75,43 +75,16 @@ static const WriteCall calls[] = {
     {"fchownat", __NR_fchownat, {0, -1}, {1, -1}, -1, false, false, BROKER_CHOWN, 4, 2},
     {"truncate", __NR_truncate, {-1, -1}, {0, -1}, -1, false, false, BROKER_TRUNCATE, -1, 1},
     {"utimensat", __NR_utimensat, {0, -1}, {1, -1}, -1, false, false, BROKER_UTIMENS, 3, 2},
-    /* the name (and value) after the path (fsetxattr: after the fd) */
+    /* the name (and value) after the path */
     {"setxattr", __NR_setxattr, {-1, -1}, {0, -1}, -1, false, false, BROKER_SETXATTR, -1, 1},
-    {"fsetxattr", __NR_fsetxattr, {0, -1}, {-1, -1}, -1, false, false, BROKER_SETXATTR, -1, 1},
+    {"lsetxattr", __NR_lsetxattr, {-1, -1}, {0, -1}, -1, false, false, BROKER_SETXATTR, -1, 1},
+    {"removexattr", __NR_removexattr, {-1, -1}, {0, -1}, -1, false, false, BROKER_RMXATTR, -1, 1},
+    {"lremovexattr", __NR_lremovexattr, {-1, -1}, {0, -1}, -1, false, false, BROKER_RMXATTR, -1, 1},
     /* on the program's fd (its number where a directory fd would be) */
+    {"fsetxattr", __NR_fsetxattr, {0, -1}, {-1, -1}, -1, false, false, BROKER_SETXATTR, -1, 1},
+    {"fremovexattr", __NR_fremovexattr, {0, -1}, {-1, -1}, -1, false, false, BROKER_RMXATTR, -1, 1},
     {"fchmod", __NR_fchmod, {0, -1}, {-1, -1}, 1, false, false, BROKER_CHMOD, -1, -1},
     {"fchown", __NR_fchown, {0, -1}, {-1, -1}, -1, false, false, BROKER_CHOWN, -1, 1},
-    {"fremovexattr",
-     __NR_fremovexattr,
-     {0, -1},
-     {-1, -1},
-     -1,
-     false,
-     false,
-     BROKER_REMOVEXATTR,
-     -1,
-     1},
-    {"lsetxattr", __NR_lsetxattr, {-1, -1}, {0, -1}, -1, false, false, BROKER_SETXATTR, -1, 1},
-    {"removexattr",
-     __NR_removexattr,
-     {-1, -1},
-     {0, -1},
-     -1,
-     false,
-     false,
-     BROKER_REMOVEXATTR,
-     -1,
-     1},
-    {"lremovexattr",
-     __NR_lremovexattr,
-     {-1, -1},
-     {0, -1},
-     -1,
-     false,
-     false,
-     BROKER_REMOVEXATTR,
-     -1,
-     1},
 };
 
 static const WriteCall *write_call(int nr)
@@ -170,7 +143,7 @@ static bool xattr_args(Notifier *n, const struct seccomp_notif *req, int arg, Br
 	if (k <= 0 || !memchr(name, '\0', (size_t)k))
 		return false; /* unreadable, or too long: the kernel's EFAULT or ERANGE */
 	j->xname = name;
-	if (j->op == BROKER_REMOVEXATTR)
+	if (j->op == BROKER_RMXATTR)
 		return true;
 	j->xsize = (size_t)a[arg + 2];
 	j->xflags = (int)a[arg + 3];
@@ -245,7 +218,7 @@ static bool broker_job(Notifier *n, const struct seccomp_notif *req, const Write
 		j->times = a[c->extra] ? times : NULL;
 		break;
 	case BROKER_SETXATTR:
-	case BROKER_REMOVEXATTR:
+	case BROKER_RMXATTR:
 		if (!xattr_args(n, req, c->extra, j))
 			return false;
 		break;
