@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Host unix sockets only by grant (SPEC §2.2, issue 21 part 3): a host pathname socket the
 sandbox can see — the whole host in --mode rx, a FILE_READ grant's directory, the workdir — is
-refused (EACCES) and recorded unless NETWORK_CONNECT unix:PATH grants it; a granted one is
-reached in modes sandbox and rx; the program's own sockets (its /tmp, the workdir) work; a
+refused (EACCES) and recorded unless NETWORK_CONNECT unix:PATH grants it — a connect, and a
+datagram sent to its path; a granted one is reached in modes sandbox and rx; the program's own sockets (its /tmp, the workdir) work; a
 thread swapping the path during connect() never reaches an ungranted socket. Root and
 rootless (runner/notify-unix.c, docs/design/egress.md)."""
 import os
@@ -233,6 +233,88 @@ def test_swapped_path_never_reaches_an_ungranted_socket(sandbox, host_dir):
     # both sides of the flip were seen: the race ran
     assert reached > 0 and refused > 0, words
     assert ("NETWORK_CONNECT", f"unix:{d}/open.sock", "connect") in denied(ev)
+
+
+# Sends a datagram to each path of argv with sendto and with sendmsg; prints "PATH CALL OK"
+# or "PATH CALL <errno name>". Then one to a datagram socket of its own in /tmp.
+SENDS = PY + """
+import errno, socket, sys
+c = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+for path in sys.argv[1:]:
+    for call, send in (("sendto", lambda: c.sendto(b"to", path)),
+                       ("sendmsg", lambda: c.sendmsg([b"msg"], [], 0, path))):
+        try:
+            send()
+            print(path, call, "OK")
+        except OSError as e:
+            print(path, call, errno.errorcode.get(e.errno, str(e.errno)))
+own = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+own.bind("/tmp/own.dgram")
+c.sendto(b"mine", "/tmp/own.dgram")
+print("/tmp/own.dgram", "recv", own.recv(8).decode())
+"""
+
+
+@pytest.fixture
+def host_dgram(host_dir):
+    """A host datagram socket (0666, the shape of /dev/log) in host_dir, and what it got."""
+    d, _ = host_dir
+    path = os.path.join(d, "log.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(path)
+    os.chmod(path, 0o666)
+    s.setblocking(False)
+
+    def received():
+        got = []
+        while True:
+            try:
+                got.append(s.recv(64))
+            except BlockingIOError:
+                return got
+    yield path, received
+    s.close()
+
+
+def send_lines(p):
+    return {tuple(line.split(" ")[:2]): line.split(" ", 2)[2]
+            for line in p.stdout.decode().splitlines()}
+
+
+@pytest.mark.parametrize("grant", [False, True])
+def test_host_datagram_sockets_by_grant(sandbox, host_dir, host_dgram, grant):
+    """A datagram sent with an address (sendto, sendmsg) to a host socket the sandbox shows
+    (a FILE_READ grant's directory here) is refused (EACCES) and recorded unless
+    NETWORK_CONNECT unix:PATH grants it, as a connect is; it used to reach the host socket
+    with no grant at all. The program's own datagram socket works."""
+    d, _ = host_dir
+    path, received = host_dgram
+    script = write_script(d, "sends.py", SENDS)
+    opts = ["--cap", f"FILE_READ:{d}"]
+    if grant:
+        opts += ["--cap", f"NETWORK_CONNECT:unix:{path}"]
+    p, ev = run_logged(sandbox, d, *opts, script, "--", path, name="dgram")
+    assert p.returncode == 0, p.stderr
+    out = send_lines(p)
+    want = "OK" if grant else "EACCES"
+    assert out == {(path, "sendto"): want, (path, "sendmsg"): want,
+                   ("/tmp/own.dgram", "recv"): "mine"}, out
+    assert received() == ([b"to", b"msg"] if grant else [])
+    assert denied(ev) == (set() if grant else {("NETWORK_CONNECT", f"unix:{path}", "sendto"),
+                                               ("NETWORK_CONNECT", f"unix:{path}", "sendmsg")})
+
+
+def test_hidden_host_datagram_socket(sandbox, host_dir, host_dgram):
+    """Not shown at all: ENOENT, as the kernel says it, and on the record."""
+    d, _ = host_dir
+    path, received = host_dgram
+    script = write_script(d, "sends.py", SENDS)
+    p, ev = run_logged(sandbox, d, "--cap", f"FILE_READ:{d}/sends.py", script, "--", path,
+                       name="hidden")
+    assert p.returncode == 0, p.stderr
+    assert send_lines(p)[(path, "sendto")] == "ENOENT"
+    assert received() == []
+    assert ("NETWORK_CONNECT", f"unix:{path}", "sendto") in denied(ev)
 
 
 def test_dry_run_shows_unix_grants(run, host_dir):

@@ -105,10 +105,25 @@ static bool unix_or_loopback_refused(pid_t pid, const struct sockaddr_storage *s
 	return true;
 }
 
-static void on_unix_denied(void *userdata, const char *resource, int pid)
+static void on_unix_denied(void *userdata, const char *resource, const char *op, int pid)
 {
 	Notifier *n = userdata;
-	n->deny(n->userdata, "NETWORK_CONNECT", resource, "connect", pid);
+	n->deny(n->userdata, "NETWORK_CONNECT", resource, op, pid);
+}
+
+int notify_unix_judge(Notifier *n, const struct seccomp_notif *req,
+                      const struct sockaddr_storage *ss, size_t len, const char *op, int *error)
+{
+	UnixConnectContext c = {.notify_fd = n->fd,
+	                        .root_fd = &n->root_fd,
+	                        .plan = n->plan,
+	                        .caps = n->caps,
+	                        .ctx = n->ctx,
+	                        .deny = on_unix_denied,
+	                        .userdata = n,
+	                        .op = op,
+	                        .judge_only = !streq(op, "connect")};
+	return unix_connect_handle(&n->ux, &c, req, ss, len, error);
 }
 
 static unsigned inet_port(const struct sockaddr_storage *ss)
@@ -210,14 +225,7 @@ void notify_connect(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6 && ss.ss_family != AF_UNIX)
 		return;
 	if (ss.ss_family == AF_UNIX) {
-		UnixConnectContext c = {.notify_fd = n->fd,
-		                        .root_fd = &n->root_fd,
-		                        .plan = n->plan,
-		                        .caps = n->caps,
-		                        .ctx = n->ctx,
-		                        .deny = on_unix_denied,
-		                        .userdata = n};
-		int r = unix_connect_handle(&n->ux, &c, req, &ss, len, &rep->error);
+		int r = notify_unix_judge(n, req, &ss, len, "connect", &rep->error);
 		if (r >= 0) {
 			rep->emulated = r > 0;
 			return;

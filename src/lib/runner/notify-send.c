@@ -20,11 +20,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "basic/macro.h"
 #include "basic/procfs.h"
 #include "egress/dnsstub.h"
 #include "egress/egress.h"
+#include "egress/tconnect.h"
 #include "runner/notify.h"
 
 /* sendmmsg looks at this many messages at most: the kernel's own cap (UIO_MAXIOV). */
@@ -39,8 +41,8 @@ static bool destination_refused(Notifier *n, const struct seccomp_notif *req,
 	char res[INET6_ADDRSTRLEN + 16];
 
 	if (ss->ss_family != AF_INET && ss->ss_family != AF_INET6)
-		return false; /* unix: the kernel resolves it in the sandbox (egress.md, "Not
-		                 covered") */
+		return false; /* unix: unix_refused; abstract ones stay in the sandbox's network
+		                 namespace */
 	const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
 	bool loopback = egress_address_is_loopback((const struct sockaddr *)ss);
 	if (loopback && (!n->plan->transparent || ntohs(in->sin_port) == DNS_PORT))
@@ -79,6 +81,32 @@ static void refuse(Notifier *n, Reply *rep)
 		*rep = (Reply){.emulated = true, .error = -EACCES, .addfd = -1};
 }
 
+/* Is the program's socket (its fd args[0]) a datagram one? A stream or seqpacket socket
+ * refuses a send's unix address itself (EOPNOTSUPP, EISCONN). */
+static bool datagram_socket(Notifier *n, const struct seccomp_notif *req)
+{
+	int type = 0;
+	socklen_t tl = sizeof(type);
+	_cleanup_close_ int s = tconnect_grab_fd(n->fd, req, (int)req->data.args[0]);
+
+	return s >= 0 && getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 && type == SOCK_DGRAM;
+}
+
+/* A unix pathname destination SS (LEN bytes), decided as a connect to it is (notify-unix.c:
+ * the sandbox's own sockets, host sockets a unix: grant names): true when refused, answered
+ * into REP (EACCES, or ENOENT for a hidden one) and recorded with OP. */
+static bool unix_refused(Notifier *n, const struct seccomp_notif *req,
+                         const struct sockaddr_storage *ss, size_t len, const char *op, Reply *rep)
+{
+	int error = 0;
+
+	if (ss->ss_family != AF_UNIX || !datagram_socket(n, req) ||
+	    notify_unix_judge(n, req, ss, len, op, &error) != 1 || error == 0)
+		return false;
+	*rep = (Reply){.emulated = true, .error = error, .addfd = -1};
+	return true;
+}
+
 /* The send's address NAME (LEN bytes), judged: refused (recorded, answered by refuse), or
  * left to the kernel, which reads it again — read once more here just before, as the opens
  * left to it are (notify.c: path_swapped); one that changed is another thread swapping it,
@@ -89,7 +117,7 @@ static void judge_name(Notifier *n, const struct seccomp_notif *req, uint64_t na
 	struct sockaddr_storage ss, now;
 	size_t k = read_name(n, req, name, len, &ss);
 
-	if (k == 0)
+	if (k == 0 || unix_refused(n, req, &ss, k, op, rep))
 		return;
 	if (destination_refused(n, req, &ss, op))
 		refuse(n, rep);
@@ -110,7 +138,7 @@ void notify_sendto(Notifier *n, const struct seccomp_notif *req, Reply *rep)
  * first whose destination is refused recorded (true; the kernel stops at a message it refuses
  * too, so the later ones are not looked at). */
 static bool mmsg_pass(Notifier *n, const struct seccomp_notif *req, uint64_t addr, size_t vlen,
-                      bool judge, uint64_t *hash)
+                      bool judge, uint64_t *hash, Reply *rep)
 {
 	struct mmsghdr batch[SEND_BATCH];
 	struct sockaddr_storage ss;
@@ -128,7 +156,9 @@ static bool mmsg_pass(Notifier *n, const struct seccomp_notif *req, uint64_t add
 			    read_name(n, req, (uint64_t)(uintptr_t)batch[j].msg_hdr.msg_name,
 			              batch[j].msg_hdr.msg_namelen, &ss);
 			*hash = fnv1a(fnv1a(*hash, &len, sizeof(len)), &ss, len);
-			if (judge && len && destination_refused(n, req, &ss, "sendmmsg"))
+			if (judge && len &&
+			    (unix_refused(n, req, &ss, len, "sendmmsg", rep) ||
+			     destination_refused(n, req, &ss, "sendmmsg")))
 				return true;
 		}
 		if (k < SEND_BATCH)
@@ -149,11 +179,12 @@ void notify_sendmsg(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	if (many) {
 		/* judged, then read once more (judge_name) */
 		uint64_t before = FNV_START, after = FNV_START;
-		if (mmsg_pass(n, req, a[1], (size_t)a[2], true, &before)) {
-			refuse(n, rep);
+		if (mmsg_pass(n, req, a[1], (size_t)a[2], true, &before, rep)) {
+			if (!rep->emulated) /* an internet address; a unix one is answered */
+				refuse(n, rep);
 			return;
 		}
-		(void)mmsg_pass(n, req, a[1], (size_t)a[2], false, &after);
+		(void)mmsg_pass(n, req, a[1], (size_t)a[2], false, &after, rep);
 		if (before != after)
 			notify_swap_refused(n, req, "address", rep);
 		return;

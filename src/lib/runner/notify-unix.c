@@ -319,7 +319,7 @@ static int connect_to(int s, int target)
 static int allow(UnixConnect *u, const UnixConnectContext *c, const struct seccomp_notif *req,
                  int target, int *ret_error)
 {
-	if (u->getfd_missing)
+	if (u->getfd_missing || c->judge_only)
 		return 0;
 	_cleanup_close_ int s = tconnect_grab_fd(c->notify_fd, req, (int)req->data.args[0]);
 	if (s == -ENOSYS || s == -EPERM) {
@@ -336,7 +336,7 @@ static int refuse(const UnixConnectContext *c, const struct seccomp_notif *req, 
 	char res[PATH_MAX + 8];
 
 	(void)snprintf(res, sizeof(res), "unix:%s", host);
-	c->deny(c->userdata, res, proc_inner_pid(req->pid));
+	c->deny(c->userdata, res, c->op, proc_inner_pid(req->pid));
 	*ret_error = error;
 	return 1;
 }

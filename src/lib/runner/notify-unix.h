@@ -33,9 +33,12 @@ typedef struct UnixConnectContext {
 	const Plan *plan;
 	const ob_capset *caps;
 	const ob_context *ctx;
-	/* a refused connect: RESOURCE "unix:/path" (the host's path) */
-	void (*deny)(void *userdata, const char *resource, int pid);
+	/* a refused call OP: RESOURCE "unix:/path" (the host's path) */
+	void (*deny)(void *userdata, const char *resource, const char *op, int pid);
 	void *userdata;
+	const char *op; /* "connect", or the send ("sendto", "sendmsg", "sendmmsg") */
+	/* a send's destination: decided, not connected (allowed: "continue", 0) */
+	bool judge_only;
 } UnixConnectContext;
 
 /* A trapped connect (REQ) to the AF_UNIX address SS of LEN bytes. Returns -1 when it is not a

@@ -167,6 +167,12 @@ void notify_swap_refused(Notifier *n, const struct seccomp_notif *req, const cha
 void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep);
 /* A trapped connect (notify-connect.c): answered into REP, or left to continue. */
 void notify_connect(Notifier *n, const struct seccomp_notif *req, Reply *rep);
+/* The unix address SS (LEN bytes) of the trapped call OP decided as notify-unix.c decides a
+ * connect: -1 not a pathname, 0 allowed ("continue"), 1 answered with *ERROR (a refusal
+ * recorded as NETWORK_CONNECT unix:PATH with operation OP). A connect is made by the
+ * supervisor; a send's destination is only decided. */
+int notify_unix_judge(Notifier *n, const struct seccomp_notif *req,
+                      const struct sockaddr_storage *ss, size_t len, const char *op, int *error);
 /* What process PID's FD names, for an event's resource: its path as the sandbox names it
  * (AT_FDCWD: the working directory), "memfd:NAME", or "fd N". */
 void notify_fd_resource(pid_t pid, int fd, char *buf, size_t size);
