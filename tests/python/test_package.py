@@ -3,6 +3,7 @@
 import errno
 import json
 import os
+import shutil
 import threading
 import time
 
@@ -151,6 +152,22 @@ def test_failed_setup_is_oserror(tmp_path):
     with Sandbox(caps()) as sb, pytest.raises(OSError) as ei:
         sb.run(["/no/such/program"])
     assert ei.value.errno == errno.ENOENT
+
+
+def test_oci_backends_find_their_helpers_in_the_wheel():
+    """The wheel holds omnibase-exec and omnibase-loader beside the extension, where the
+    library looks for them: runc runs the program under its Landlock rules as from a system
+    install (no SandboxDegraded), where it used to fail closed. As root (runc, crun as root
+    only)."""
+    pkg = os.path.dirname(ob.__file__)
+    for helper in ("omnibase-exec", "omnibase-loader"):
+        assert os.access(os.path.join(pkg, helper), os.X_OK), helper
+    if os.geteuid() != 0 or not shutil.which("runc"):
+        pytest.skip("runc, as root")
+    with Sandbox(caps(), backend="runc") as sb:
+        r = sb.run(["/bin/true"])
+        assert r.exit_code == 0, (r.stderr, r.events)
+        assert not [e for e in r.events if e["event"] == "SandboxDegraded"], r.events
 
 
 def test_run_files_in_and_out():

@@ -3,6 +3,7 @@
 #include "backends/runtime.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -294,22 +295,32 @@ void backend_delete(ob_backend backend, const char *runtime, const char *dir, co
 	simple_command(backend, runtime, dir, args);
 }
 
-/* The helper NAME beside the running program, else INSTALLED, into PATH: whether it is there. */
+/* NAME in the directory of FILE into PATH: whether it is there, executable. */
+static bool beside(const char *file, const char *name, char *path, size_t size)
+{
+	const char *slash = file ? strrchr(file, '/') : NULL;
+	if (!slash)
+		return false;
+	(void)snprintf(path, size, "%.*s/%s", (int)(slash - file), file, name);
+	return access(path, X_OK) == 0;
+}
+
+/* The helper NAME beside the running program (a build tree, the CLI), beside the object this
+ * code is in (the Python package's extension, whose wheel holds the helpers), else
+ * INSTALLED, into PATH: whether it is there. */
 static bool find_helper(const char *name, const char *installed, char *path, size_t size)
 {
 	char self[4096];
+	Dl_info info;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
 	if (n > 0) {
 		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			(void)snprintf(path, size, "%s/%s", self, name);
-			if (access(path, X_OK) == 0)
-				return true;
-		}
+		if (beside(self, name, path, size))
+			return true;
 	}
+	if (dladdr((void *)find_helper, &info) && beside(info.dli_fname, name, path, size))
+		return true;
 	(void)snprintf(path, size, "%s", installed);
 	return access(path, X_OK) == 0;
 }
