@@ -229,6 +229,9 @@ attempt("chmod", lambda: os.chmod("/usr/lib", 0o777))
 attempt("hidden", lambda: os.chmod("/etc/passwd", 0o777))
 attempt("setxattr", lambda: os.setxattr("/usr/lib/os-release", "user.x", b"1"))
 attempt("removexattr", lambda: os.removexattr("/usr/lib/os-release", "user.x"))
+fd = os.open("/usr/lib/os-release", os.O_RDONLY)
+attempt("fchmod", lambda: os.chmod(fd, 0o755))
+attempt("fsetxattr", lambda: os.setxattr(fd, "user.x", b"1"))
 attempt("own", lambda: (os.mkdir("/tmp/ok"), os.rmdir("/tmp/ok")))
 """
 
@@ -249,4 +252,6 @@ def test_gvisor_writes_to_read_only_places(sandbox, shared_tmp):
                    ("FILE_WRITE", "/usr/lib", "chmod"),
                    ("FILE_WRITE", "/etc/passwd", "chmod"),
                    ("FILE_WRITE", "/usr/lib/os-release", "setxattr"),
-                   ("FILE_WRITE", "/usr/lib/os-release", "removexattr")], got
+                   ("FILE_WRITE", "/usr/lib/os-release", "removexattr"),
+                   ("FILE_WRITE", "/usr/lib/os-release", "fchmod"),
+                   ("FILE_WRITE", "/usr/lib/os-release", "fsetxattr")], got

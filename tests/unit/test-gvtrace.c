@@ -117,6 +117,14 @@ static void test_writes_by_path(void **state)
 	     "/usr/bin/env", "setxattr"},
 	    {HEAD "lremovexattr(0x7f19 /usr/bin/env, 0x7f20 user.x)" EROFS_TAIL, "/usr/bin/env",
 	     "lremovexattr"},
+	    /* on an fd: its file's path, as runsc prints it */
+	    {HEAD "fchmod(0x3 /usr/lib/os-release, 0o755)" EPERM_TAIL, "/usr/lib/os-release",
+	     "fchmod"},
+	    {HEAD "fchown(0x3 /usr/lib/os-release, 0x3e8, 0xffffffff)" EPERM_TAIL,
+	     "/usr/lib/os-release", "fchown"},
+	    {HEAD
+	     "fsetxattr(0x3 /usr/lib/os-release, 0x7f57 user.x, 0xa5e420, 0x1, 0x0)" EACCES_TAIL,
+	     "/usr/lib/os-release", "fsetxattr"},
 	    /* hidden: a path the host has (/etc/passwd is on every host) */
 	    {HEAD "chmod(0x7f19 /etc/passwd, 0o777)" ENOENT_TAIL, "/etc/passwd", "chmod"},
 	    /* a path with a comma and a forged address in it: still this call's event */

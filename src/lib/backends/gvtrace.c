@@ -238,7 +238,10 @@ static int parse_open(const char *name, const char *args, size_t len, GvCall *ca
 
 /* The calls that write by path without opening (the native notify-write.c's), as runsc
  * prints them: the path an argument of its own (AT: after a directory fd), TRAILING
- * arguments after it; LAST: of two paths, the second is the one written (link, symlink). */
+ * arguments after it; LAST: of two paths, the second is the one written (link, symlink).
+ * setxattr's trailing ones: the name, the value, its size, the flags. The calls on an fd
+ * (fchmod, fchown, fsetxattr, fremovexattr) are there too: runsc prints an fd with its
+ * file's path as it prints an address with its string, "fchmod(0x3 /usr/lib/x, 0o755)". */
 typedef struct WriteCall {
 	const char *name;
 	bool at, last;
@@ -246,34 +249,22 @@ typedef struct WriteCall {
 } WriteCall;
 
 static const WriteCall write_calls[] = {
-    {"mkdir", false, false, 1},
-    {"mkdirat", true, false, 1},
-    {"rmdir", false, false, 0},
-    {"unlink", false, false, 0},
-    {"unlinkat", true, false, 1},
-    {"rename", false, false, 0},
-    {"renameat", true, false, 0},
-    {"renameat2", true, false, 1},
-    {"link", false, true, 0},
-    {"linkat", true, true, 1},
-    {"symlink", false, true, 0},
-    {"symlinkat", false, true, 0},
-    {"chmod", false, false, 1},
-    {"fchmodat", true, false, 1},
-    {"chown", false, false, 2},
-    {"lchown", false, false, 2},
-    {"fchownat", true, false, 3},
-    {"truncate", false, false, 1},
-    {"utime", false, false, 1},
-    {"utimes", false, false, 1},
-    {"utimensat", true, false, 2},
-    {"mknod", false, false, 2},
-    {"mknodat", true, false, 2},
-    /* the name, the value, its size, the flags */
-    {"setxattr", false, false, 4},
-    {"lsetxattr", false, false, 4},
-    {"removexattr", false, false, 1},
-    {"lremovexattr", false, false, 1},
+    {"mkdir", false, false, 1},        {"mkdirat", true, false, 1},
+    {"rmdir", false, false, 0},        {"unlink", false, false, 0},
+    {"unlinkat", true, false, 1},      {"rename", false, false, 0},
+    {"renameat", true, false, 0},      {"renameat2", true, false, 1},
+    {"link", false, true, 0},          {"linkat", true, true, 1},
+    {"symlink", false, true, 0},       {"symlinkat", false, true, 0},
+    {"chmod", false, false, 1},        {"fchmodat", true, false, 1},
+    {"chown", false, false, 2},        {"lchown", false, false, 2},
+    {"fchownat", true, false, 3},      {"truncate", false, false, 1},
+    {"utime", false, false, 1},        {"utimes", false, false, 1},
+    {"utimensat", true, false, 2},     {"mknod", false, false, 2},
+    {"mknodat", true, false, 2},       {"setxattr", false, false, 4},
+    {"lsetxattr", false, false, 4},    {"removexattr", false, false, 1},
+    {"lremovexattr", false, false, 1}, {"fsetxattr", false, false, 4},
+    {"fremovexattr", false, false, 1}, {"fchmod", false, false, 1},
+    {"fchown", false, false, 2},
 };
 
 static const WriteCall *write_call(const char *name)

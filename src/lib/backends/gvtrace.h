@@ -22,7 +22,7 @@
 	"open,openat,creat,connect,execve,execveat,clone,fork,vfork,mkdir,mkdirat,rmdir,unlink,"   \
 	"unlinkat,rename,renameat,renameat2,link,linkat,symlink,symlinkat,chmod,fchmodat,"         \
 	"chown,lchown,fchownat,truncate,utime,utimes,utimensat,mknod,mknodat,setxattr,lsetxattr,"  \
-	"removexattr,lremovexattr"
+	"removexattr,lremovexattr,fsetxattr,fremovexattr,fchmod,fchown"
 
 typedef enum GvKind {
 	GV_OPEN,    /* open, openat, creat */
