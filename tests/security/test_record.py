@@ -152,6 +152,20 @@ attempt("futimens-opath", lambda: os.utime(pfd, (3, 4)))
 s = socket.socket(socket.AF_UNIX)
 attempt("bind-tmp", lambda: s.bind("/tmp/sock"))
 out["sockname"] = s.getsockname()
+# a NULL path to an *at call is the kernel's EFAULT, never a path read before (a review found
+# the broker acting on the last path it had been given)
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+dfd = os.open(w, os.O_RDONLY | os.O_DIRECTORY)
+def null_at(name, *args):
+    if getattr(libc, name)(dfd, None, *args) < 0:  # a directory fd, a NULL path
+        raise OSError(ctypes.get_errno(), name)
+open(w + "/victim", "w").close()
+os.chmod(w + "/victim", 0o644)
+attempt("unlinkat-null", lambda: null_at("unlinkat", 0))
+attempt("mkdirat-null", lambda: null_at("mkdirat", 0o755))
+attempt("fchmodat-null", lambda: null_at("fchmodat", 0o600, 0))
+out["victim"] = oct(os.stat(w + "/victim").st_mode & 0o777)
 """
 
 
@@ -182,7 +196,9 @@ def test_xattrs_binds_and_fd_writes_to_read_only_places(sandbox, shared_tmp):
                    "removexattr-own": "OK", "fsetxattr-own": "OK", "futimens-own": "OK",
                    "mtime": 2.0, "fchmod-own": "OK", "mode": "0o640", "fchown-own": "OK",
                    "fremovexattr-own": "OK", "fchmod-suid": "EPERM",
-                   "futimens-opath": "EBADF", "bind-tmp": "OK", "sockname": "/tmp/sock"}, out
+                   "futimens-opath": "EBADF", "bind-tmp": "OK", "sockname": "/tmp/sock",
+                   "unlinkat-null": "EFAULT", "mkdirat-null": "EFAULT",
+                   "fchmodat-null": "EFAULT", "victim": "0o644"}, out
     assert got == [("FILE_WRITE", "/usr/bin/env", "setxattr"),
                    ("FILE_WRITE", "/usr/bin/env", "lsetxattr"),
                    ("FILE_WRITE", "/usr/bin/env", "removexattr"),

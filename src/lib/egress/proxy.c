@@ -711,9 +711,10 @@ bool proxy_backlog_full(const Proxy *p)
 	struct tcp_info ti = {0};
 	socklen_t len = sizeof(ti);
 
-	/* a listener's tcpi_unacked is its accept queue, tcpi_sacked the queue's size */
+	/* a listener's tcpi_unacked is its accept queue, tcpi_sacked the queue's size; the
+	 * kernel drops a SYN once the queue holds more than that (sk_acceptq_is_full) */
 	return !p || getsockopt(p->listener, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
-	       ti.tcpi_unacked >= ti.tcpi_sacked;
+	       ti.tcpi_unacked > ti.tcpi_sacked;
 }
 
 int proxy_fd(const Proxy *p)

@@ -54,7 +54,6 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
-#include <sys/un.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -402,23 +401,6 @@ static int do_entry(Broker *b, const BrokerJob *j)
 	}
 }
 
-/* A unix socket bound at PATH (its directory opened as for an entry): bind(2) takes a path,
- * given as the directory's /proc/thread-self/fd link and the name, within sun_path's size. */
-static int do_bind(Broker *b, const BrokerJob *j)
-{
-	char base[NAME_MAX + 1];
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-
-	_cleanup_close_ int d = open_parent(b, j->path, base);
-	if (d < 0)
-		return d;
-	int k = snprintf(sun.sun_path, sizeof(sun.sun_path), "/proc/thread-self/fd/%d/%s", d, base);
-	if (k < 0 || (size_t)k >= sizeof(sun.sun_path))
-		return BROKER_FALLBACK;
-	(void)umask(b->umask);
-	return result(bind(j->sock, (struct sockaddr *)&sun, sizeof(sun)));
-}
-
 /* The calls on a file's metadata: the file opened O_PATH (or the program's own fd, copied),
  * then changed through that fd (or its /proc/thread-self/fd link, which the kernel follows
  * to that very file). */
@@ -429,8 +411,13 @@ static int do_attr(Broker *b, const BrokerJob *j)
 
 	_cleanup_close_ int opened = j->fd >= 0 ? -1 : open_file(b, j->path, nofollow);
 	int fd = j->fd >= 0 ? j->fd : opened;
+	struct stat st;
 	if (fd < 0)
 		return fd;
+	/* the program's own fd: on an ordinary file system too (a hung NFS or FUSE server
+	 * would hold the supervisor; left to the kernel, only the program's thread waits) */
+	if (j->fd >= 0 && (fstat(fd, &st) < 0 || !ordinary_fs(b, fd, st.st_dev)))
+		return BROKER_FALLBACK;
 	(void)snprintf(link, sizeof(link), "/proc/thread-self/fd/%d", fd);
 	switch (j->op) {
 	case BROKER_CHMOD:
@@ -440,7 +427,6 @@ static int do_attr(Broker *b, const BrokerJob *j)
 	case BROKER_TRUNCATE:
 		return result(truncate(link, j->length));
 	case BROKER_UTIMENS: {
-		struct stat st;
 		/* a symlink's own times: not through a link to it */
 		if (nofollow && (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode)))
 			return BROKER_FALLBACK;
@@ -465,8 +451,6 @@ static int do_write(Broker *b, const BrokerJob *j)
 	case BROKER_LINK:
 	case BROKER_SYMLINK:
 		return do_entry(b, j);
-	case BROKER_BIND:
-		return do_bind(b, j);
 	default:
 		return do_attr(b, j);
 	}

@@ -40,7 +40,6 @@ typedef enum BrokerOp {
 	BROKER_UTIMENS,  /* PATH, TIMES (NULL: now), FLAGS (AT_SYMLINK_NOFOLLOW) */
 	BROKER_SETXATTR, /* PATH, XNAME, XVALUE of XSIZE bytes, XFLAGS, FLAGS (NOFOLLOW) */
 	BROKER_RMXATTR,  /* PATH, XNAME, FLAGS (AT_SYMLINK_NOFOLLOW) */
-	BROKER_BIND,     /* SOCK (a copy of the program's socket) bound at PATH */
 } BrokerOp;
 
 typedef struct BrokerJob {
@@ -56,8 +55,7 @@ typedef struct BrokerJob {
 	const void *xvalue;
 	size_t xsize;
 	int xflags;
-	int fd;   /* >= 0: the file is this one, a copy of the program's fd (PATH unused) */
-	int sock; /* BROKER_BIND's socket */
+	int fd; /* >= 0: the file is this one, a copy of the program's fd (PATH unused) */
 } BrokerJob;
 
 /* Performs JOB with the program's identity and Landlock domain: 0, -errno as the kernel

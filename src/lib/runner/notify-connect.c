@@ -154,11 +154,13 @@ static int grab_tcp_socket(Notifier *n, const struct seccomp_notif *req)
  * the supervisor's copy of the address (the kernel never reads it again), so it can be recorded.
  * Only TCP stream sockets: Landlock leaves UDP and the others alone. */
 static bool tcp_port_refused(Notifier *n, const struct seccomp_notif *req,
-                             const struct sockaddr_storage *ss)
+                             const struct sockaddr_storage *ss, size_t len)
 {
 	unsigned port = inet_port(ss);
 
-	if (!n->landlock_tcp || (ss->ss_family != AF_INET && ss->ss_family != AF_INET6))
+	/* too short an address: the kernel's EINVAL before Landlock looks */
+	if (!n->landlock_tcp || (ss->ss_family != AF_INET && ss->ss_family != AF_INET6) ||
+	    len < (ss->ss_family == AF_INET ? sizeof(struct sockaddr_in) : 24 /* RFC 2133 */))
 		return false;
 	for (size_t i = 0; i < n->plan->n_tcp_connect_ports; i++)
 		if (n->plan->tcp_connect_ports[i] == port)
@@ -172,7 +174,7 @@ static bool tcp_port_refused(Notifier *n, const struct seccomp_notif *req,
  * a thread could swap in another port (Landlock's EACCES, with no event) after the look.
  * Never waits: a blocking socket is made non-blocking for the call; a loopback handshake is
  * done by the time connect returns (the peer's answer is processed as the socket is
- * released; waited for 2 ms at most). Should it not be, the blocking caller gets what a
+ * released; waited for 20 ms at most). Should it not be, the blocking caller gets what a
  * signal would have given it, EINTR, the connect going on in the kernel. False when the
  * socket is not TCP (left to the kernel, which does not restrict those) or the proxy's
  * queue is full (the kernel's connect waits for room, continued: read twice). */
@@ -198,7 +200,7 @@ static bool proxy_connect(Notifier *n, const struct seccomp_notif *req,
 		struct pollfd pf = {.fd = s, .events = POLLOUT};
 		int e = 0;
 		socklen_t el = sizeof(e);
-		r = poll(&pf, 1, 2) == 1 && getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &el) == 0
+		r = poll(&pf, 1, 20) == 1 && getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &el) == 0
 		        ? -e
 		        : -EINTR;
 	}
@@ -246,7 +248,7 @@ void notify_connect(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 			notify_swap_refused(n, req, "address", rep);
 		return;
 	}
-	if (tcp_port_refused(n, req, &ss)) {
+	if (tcp_port_refused(n, req, &ss, len)) {
 		n->deny(n->userdata, "NETWORK_CONNECT", res, "connect", proc_inner_pid(req->pid));
 		*rep = (Reply){.emulated = true, .error = -EACCES, .addfd = -1};
 		return;

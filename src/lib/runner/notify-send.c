@@ -81,15 +81,18 @@ static void refuse(Notifier *n, Reply *rep)
 		*rep = (Reply){.emulated = true, .error = -EACCES, .addfd = -1};
 }
 
-/* Is the program's socket (its fd args[0]) a datagram one? A stream or seqpacket socket
- * refuses a send's unix address itself (EOPNOTSUPP, EISCONN). */
+/* Is the program's socket (its fd args[0]) a unix datagram one? A stream or seqpacket socket
+ * refuses a send's unix address itself (EOPNOTSUPP, EISCONN), an internet one any unix
+ * address (EAFNOSUPPORT). */
 static bool datagram_socket(Notifier *n, const struct seccomp_notif *req)
 {
-	int type = 0;
-	socklen_t tl = sizeof(type);
+	int type = 0, domain = 0;
+	socklen_t tl = sizeof(type), dl = sizeof(domain);
 	_cleanup_close_ int s = tconnect_grab_fd(n->fd, req, (int)req->data.args[0]);
 
-	return s >= 0 && getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 && type == SOCK_DGRAM;
+	return s >= 0 && getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 &&
+	       type == SOCK_DGRAM && getsockopt(s, SOL_SOCKET, SO_DOMAIN, &domain, &dl) == 0 &&
+	       domain == AF_UNIX;
 }
 
 /* A unix pathname destination SS (LEN bytes), decided as a connect to it is (notify-unix.c:
@@ -167,6 +170,20 @@ static bool mmsg_pass(Notifier *n, const struct seccomp_notif *req, uint64_t add
 	return false;
 }
 
+/* sendmsg's msghdr (at args[1]): msg_name and msg_namelen; false when unreadable. */
+static bool read_header(Notifier *n, const struct seccomp_notif *req, uint64_t *name, uint32_t *len)
+{
+	unsigned char h[sizeof(void *) + sizeof(socklen_t)];
+	_Static_assert(offsetof(struct msghdr, msg_namelen) == sizeof(void *),
+	               "msg_name, then msg_namelen");
+
+	if (notify_read_mem(n, req->pid, req->data.args[1], h, sizeof(h)) != (ssize_t)sizeof(h))
+		return false;
+	memcpy(name, h, sizeof(*name));
+	memcpy(len, h + sizeof(void *), sizeof(*len));
+	return true;
+}
+
 void notify_sendmsg(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 {
 	const __u64 *a = req->data.args;
@@ -189,17 +206,15 @@ void notify_sendmsg(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 			notify_swap_refused(n, req, "address", rep);
 		return;
 	}
-	/* The common case — a connected socket, unix-socket IPC — has no name: one read of the
-	 * header's first two fields, then "continue". */
-	struct {
-		uint64_t name;
-		uint32_t len;
-	} h;
-	_Static_assert(offsetof(struct msghdr, msg_namelen) == sizeof(void *),
-	               "msg_name, then msg_namelen");
-	if (notify_read_mem(n, req->pid, a[1], &h,
-	                    offsetof(struct msghdr, msg_namelen) + sizeof(socklen_t)) <
-	    (ssize_t)(sizeof(void *) + sizeof(socklen_t)))
+	/* The common case — a connected socket, unix-socket IPC — has no name: the header's
+	 * first two fields read, then read once more before "continue" (a msg_name swapped in
+	 * from NULL, or to another buffer, is a swap too). */
+	uint64_t name, now;
+	uint32_t len, now_len;
+	if (!read_header(n, req, &name, &len))
 		return;
-	judge_name(n, req, h.name, h.len, "sendmsg", rep);
+	judge_name(n, req, name, len, "sendmsg", rep);
+	if (!rep->emulated && read_header(n, req, &now, &now_len) &&
+	    (now != name || now_len != len))
+		notify_swap_refused(n, req, "address", rep);
 }

@@ -117,6 +117,20 @@ static bool broker_path(Notifier *n, const struct seccomp_notif *req, uint64_t a
 	return !notify_path_via_proc(n, req->pid, rel);
 }
 
+/* security.* (file capabilities, LSM labels) and trusted.*: set only by privilege, whose
+ * attempt is a violation (notify.c: on_setxattr). */
+static bool privileged_xattr(const char *name)
+{
+	return strncmp(name, "security.", 9) == 0 || strncmp(name, "trusted.", 8) == 0;
+}
+
+/* Does call C act on the program's fd rather than a path: the fd calls (fsetxattr, fchmod …)
+ * and utimensat(fd, NULL) (futimens). Any other NULL path is the kernel's EFAULT. */
+static bool on_program_fd(const struct seccomp_notif *req, const WriteCall *c)
+{
+	return c->path[0] < 0 || (req->data.nr == __NR_utimensat && req->data.args[1] == 0);
+}
+
 /* A copy of the program's FD for a call on its file, or -1: not an O_PATH one, on which the
  * kernel refuses these calls (EBADF) where the copy's /proc link would not. */
 static int program_fd(Notifier *n, const struct seccomp_notif *req, int fd)
@@ -161,15 +175,13 @@ static bool broker_job(Notifier *n, const struct seccomp_notif *req, const Write
 	const __u64 *a = req->data.args;
 	int nr = req->data.nr;
 	int dirfd = c->dirfd[0] >= 0 ? (int)a[c->dirfd[0]] : AT_FDCWD;
-	/* fsetxattr, utimensat(fd, NULL): the program's file itself */
-	bool on_fd = c->path[0] < 0 || a[c->path[0]] == 0;
+	bool on_fd = on_program_fd(req, c);
 
 	*j = (BrokerJob){.op = (BrokerOp)c->op,
 	                 .path = p1,
 	                 .flags = c->flags >= 0 ? (int)a[c->flags] : 0,
 	                 .mode = c->mode >= 0 ? (mode_t)a[c->mode] : 0,
-	                 .fd = -1,
-	                 .sock = -1};
+	                 .fd = -1};
 #ifdef __NR_rmdir
 	if (nr == __NR_rmdir)
 		j->flags = AT_REMOVEDIR;
@@ -179,6 +191,9 @@ static bool broker_job(Notifier *n, const struct seccomp_notif *req, const Write
 	if (nr == __NR_lsetxattr || nr == __NR_lremovexattr)
 		j->flags = AT_SYMLINK_NOFOLLOW;
 	if (on_fd && (j->flags || (j->fd = program_fd(n, req, dirfd)) < 0))
+		return false;
+	/* another NULL path: the kernel's EFAULT */
+	if (!on_fd && a[c->path[0]] == 0)
 		return false;
 	switch (j->op) {
 	case BROKER_SYMLINK: /* the text as it is; the link's place */
@@ -271,7 +286,7 @@ static const char *fd_refused(const struct seccomp_notif *req, const WriteCall *
  * true; false when the broker leaves it to the kernel. */
 static bool brokered(Notifier *n, const struct seccomp_notif *req, const WriteCall *c, Reply *rep)
 {
-	char p1[PATH_MAX], p2[PATH_MAX];
+	char p1[PATH_MAX] = "", p2[PATH_MAX] = "";
 	struct timespec times[2];
 	BrokerJob j;
 	struct Broker *b;
@@ -283,6 +298,12 @@ static bool brokered(Notifier *n, const struct seccomp_notif *req, const WriteCa
 	if (!ok ||
 	    ((j.op == BROKER_MKDIR || j.op == BROKER_MKNOD) && !notify_umask(req->pid, &j.umask)))
 		return false;
+	/* the name the broker would set, judged on that very copy (on_setxattr's look came from
+	 * a read of its own, which a thread may have swapped since) */
+	if (j.op == BROKER_SETXATTR && privileged_xattr(j.xname)) {
+		notify_violation(n, req, rep);
+		return true;
+	}
 	/* the paths came from the trapping thread's memory: still its request? */
 	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		return false;
@@ -329,7 +350,7 @@ void notify_write(Notifier *n, const struct seccomp_notif *req, Reply *rep)
 	}
 	if (brokered(n, req, c, rep))
 		return;
-	if (c->dirfd[0] >= 0 && (c->path[0] < 0 || a[c->path[0]] == 0)) {
+	if (on_program_fd(req, c)) {
 		on_read_only_fd(n, req, c);
 		return;
 	}
