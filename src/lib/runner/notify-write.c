@@ -19,6 +19,7 @@
 #include <linux/seccomp.h>
 #include <linux/xattr.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -117,9 +118,7 @@ static bool broker_path(Notifier *n, const struct seccomp_notif *req, uint64_t a
 	return !notify_path_via_proc(n, req->pid, rel);
 }
 
-/* security.* (file capabilities, LSM labels) and trusted.*: set only by privilege, whose
- * attempt is a violation (notify.c: on_setxattr). */
-static bool privileged_xattr(const char *name)
+bool notify_privileged_xattr(const char *name)
 {
 	return strncmp(name, "security.", 9) == 0 || strncmp(name, "trusted.", 8) == 0;
 }
@@ -146,13 +145,17 @@ static int program_fd(Notifier *n, const struct seccomp_notif *req, int fd)
 }
 
 /* An extended attribute's name (at argument ARG), and for setxattr its value and flags (the
- * arguments after it), into J; the buffers are the notifier's own, one call at a time. */
+ * arguments after it), into J. The buffers are the run's notifier's (one call at a time),
+ * made at the first such call: never static, since a process may supervise several runs at
+ * once (the Python package's threads). */
 static bool xattr_args(Notifier *n, const struct seccomp_notif *req, int arg, BrokerJob *j)
 {
-	static char name[XATTR_NAME_MAX + 1];
-	static unsigned char value[XATTR_SIZE_MAX];
+	if (!n->xattr_buf && !(n->xattr_buf = malloc(XATTR_NAME_MAX + 1 + XATTR_SIZE_MAX)))
+		return false;
+	char *name = (char *)n->xattr_buf;
+	unsigned char *value = n->xattr_buf + XATTR_NAME_MAX + 1;
 	const __u64 *a = req->data.args;
-	ssize_t k = notify_read_mem(n, req->pid, a[arg], name, sizeof(name));
+	ssize_t k = notify_read_mem(n, req->pid, a[arg], name, XATTR_NAME_MAX + 1);
 
 	if (k <= 0 || !memchr(name, '\0', (size_t)k))
 		return false; /* unreadable, or too long: the kernel's EFAULT or ERANGE */
@@ -162,7 +165,7 @@ static bool xattr_args(Notifier *n, const struct seccomp_notif *req, int arg, Br
 	j->xsize = (size_t)a[arg + 2];
 	j->xflags = (int)a[arg + 3];
 	j->xvalue = j->xsize ? value : NULL;
-	return j->xsize <= sizeof(value) &&
+	return j->xsize <= XATTR_SIZE_MAX &&
 	       (j->xsize == 0 || (a[arg + 1] && notify_read_mem(n, req->pid, a[arg + 1], value,
 	                                                        j->xsize) == (ssize_t)j->xsize));
 }
@@ -300,7 +303,7 @@ static bool brokered(Notifier *n, const struct seccomp_notif *req, const WriteCa
 		return false;
 	/* the name the broker would set, judged on that very copy (on_setxattr's look came from
 	 * a read of its own, which a thread may have swapped since) */
-	if (j.op == BROKER_SETXATTR && privileged_xattr(j.xname)) {
+	if (j.op == BROKER_SETXATTR && notify_privileged_xattr(j.xname)) {
 		notify_violation(n, req, rep);
 		return true;
 	}

@@ -208,6 +208,8 @@ void notify_done(Notifier *n)
 	n->mem_fd = n->fd = -1;
 	notify_exec_done(n);
 	n->ux = unix_connect_free(n->ux);
+	free(n->xattr_buf);
+	n->xattr_buf = NULL;
 }
 
 /* How a trapped call is answered: "continue" (the kernel runs it under the fences), a value
@@ -283,7 +285,7 @@ static void on_setxattr(Notifier *n, const struct seccomp_notif *req, Reply *rep
 
 	if (read_mem(n, req->pid, req->data.args[1], name, sizeof(name) - 1) <= 0)
 		return;
-	if (strncmp(name, "security.", 9) == 0 || strncmp(name, "trusted.", 8) == 0)
+	if (notify_privileged_xattr(name))
 		notify_violation(n, req, rep);
 	else /* a write like the others: to a read-only place refused and recorded */
 		notify_write(n, req, rep);

@@ -42,9 +42,11 @@ typedef struct Notifier {
 	int mem_fd;  /* /proc/PID/mem of the last process that trapped, or -1 */
 	int root_fd; /* the sandbox's root (O_PATH), once a process trapped, or -1 */
 	pid_t mem_pid;
-	Tconnect *tc;             /* the transparent path (connect, listen), or NULL */
-	struct Proxy *proxy;      /* the egress proxy (its listener's queue), or NULL */
-	bool landlock_tcp;        /* the program's domain limits TCP connects to the plan's ports */
+	Tconnect *tc;        /* the transparent path (connect, listen), or NULL */
+	struct Proxy *proxy; /* the egress proxy (its listener's queue), or NULL */
+	bool landlock_tcp;   /* the program's domain limits TCP connects to the plan's ports */
+	unsigned char
+	    *xattr_buf; /* a setxattr's name and value as read (notify-write.c), or NULL */
 	const char *trusted_exec; /* an exec that is ours, not the program's (OCI), or NULL */
 	ExecWatch *watch;         /* processes that exec'd, until their next trap */
 	size_t n_watch, alloc_watch;
@@ -187,6 +189,9 @@ void notify_write(Notifier *n, const struct seccomp_notif *req, Reply *rep);
  * give it (docs/design/runner.md). */
 void notify_bind_path(Notifier *n, const struct seccomp_notif *req,
                       const struct sockaddr_storage *ss, size_t len, Reply *rep);
+/* security.* (file capabilities, LSM labels) and trusted.*: set only by privilege, whose
+ * attempt is a violation, judged on the copy of the name that is used. */
+bool notify_privileged_xattr(const char *name);
 /* Is NR one of notify_write's calls? */
 bool notify_is_write(int nr);
 /* The open of PATH (absolute, the supervisor's copy) with FLAGS and MODE performed by the
