@@ -132,20 +132,28 @@ static unsigned inet_port(const struct sockaddr_storage *ss)
 	                                       : ((const struct sockaddr_in *)ss)->sin_port);
 }
 
+int notify_grab_socket(Notifier *n, const struct seccomp_notif *req, int domain, int type,
+                       int protocol)
+{
+	int v[3] = {0};
+	const int opt[3] = {SO_DOMAIN, SO_TYPE, SO_PROTOCOL}, want[3] = {domain, type, protocol};
+	int s = tconnect_grab_fd(n->fd, req, (int)req->data.args[0]);
+
+	for (int i = 0; s >= 0 && i < 3; i++) {
+		socklen_t len = sizeof(v[i]);
+		if (want[i] &&
+		    (getsockopt(s, SOL_SOCKET, opt[i], &v[i], &len) < 0 || v[i] != want[i])) {
+			(void)close(s);
+			s = -1;
+		}
+	}
+	return s < 0 ? -1 : s;
+}
+
 /* A TCP stream socket of the program's (its fd args[0]), copied here, or -1. */
 static int grab_tcp_socket(Notifier *n, const struct seccomp_notif *req)
 {
-	int type = 0, proto = 0;
-	socklen_t tl = sizeof(type), pl = sizeof(proto);
-	int s = tconnect_grab_fd(n->fd, req, (int)req->data.args[0]);
-
-	if (s >= 0 && getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 &&
-	    getsockopt(s, SOL_SOCKET, SO_PROTOCOL, &proto, &pl) == 0 && type == SOCK_STREAM &&
-	    proto == IPPROTO_TCP)
-		return s;
-	if (s >= 0)
-		(void)close(s);
-	return -1;
+	return notify_grab_socket(n, req, 0, SOCK_STREAM, IPPROTO_TCP);
 }
 
 /* With network grants and Landlock's TCP rules (ABI >= 4, natively: omnibase-exec sets none),

@@ -26,7 +26,6 @@
 #include "basic/procfs.h"
 #include "egress/dnsstub.h"
 #include "egress/egress.h"
-#include "egress/tconnect.h"
 #include "runner/notify.h"
 
 /* sendmmsg looks at this many messages at most: the kernel's own cap (UIO_MAXIOV). */
@@ -86,13 +85,8 @@ static void refuse(Notifier *n, Reply *rep)
  * address (EAFNOSUPPORT). */
 static bool datagram_socket(Notifier *n, const struct seccomp_notif *req)
 {
-	int type = 0, domain = 0;
-	socklen_t tl = sizeof(type), dl = sizeof(domain);
-	_cleanup_close_ int s = tconnect_grab_fd(n->fd, req, (int)req->data.args[0]);
-
-	return s >= 0 && getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 &&
-	       type == SOCK_DGRAM && getsockopt(s, SOL_SOCKET, SO_DOMAIN, &domain, &dl) == 0 &&
-	       domain == AF_UNIX;
+	_cleanup_close_ int s = notify_grab_socket(n, req, AF_UNIX, SOCK_DGRAM, 0);
+	return s >= 0;
 }
 
 /* A unix pathname destination SS (LEN bytes), decided as a connect to it is (notify-unix.c:

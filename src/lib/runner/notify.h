@@ -167,6 +167,10 @@ void notify_swap_refused(Notifier *n, const struct seccomp_notif *req, const cha
                          Reply *rep);
 /* A call the policy refuses: a SandboxViolation, and EPERM into REP. */
 void notify_violation(Notifier *n, const struct seccomp_notif *req, Reply *rep);
+/* A copy of the program's socket (the fd in args[0] of trap REQ, pidfd_getfd) when it is of
+ * DOMAIN, TYPE and PROTOCOL (0: any), else -1. */
+int notify_grab_socket(Notifier *n, const struct seccomp_notif *req, int domain, int type,
+                       int protocol);
 /* A trapped connect (notify-connect.c): answered into REP, or left to continue. */
 void notify_connect(Notifier *n, const struct seccomp_notif *req, Reply *rep);
 /* The unix address SS (LEN bytes) of the trapped call OP decided as notify-unix.c decides a
