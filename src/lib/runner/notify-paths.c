@@ -156,13 +156,18 @@ int notify_path_canonical(Notifier *n, pid_t pid, const char *path, char out[PAT
 	return 0;
 }
 
+bool notify_fd_read_only(int fd, const struct stat *st)
+{
+	struct statvfs sv;
+	return (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) && fstatvfs(fd, &sv) == 0 &&
+	       (sv.f_flag & ST_RDONLY);
+}
+
 /* Would a write to PATH (or with PARENT, a new file in PATH's directory) fail because the
- * sandbox shows it read-only? Only regular files and directories count: devices and fifos
- * take writes on a read-only mount. */
+ * sandbox shows it read-only? */
 static bool on_read_only_mount(Notifier *n, pid_t pid, char *path, bool parent)
 {
 	struct stat st;
-	struct statvfs sv;
 	char *slash = parent ? strrchr(path, '/') : NULL;
 
 	if (slash)
@@ -170,8 +175,7 @@ static bool on_read_only_mount(Notifier *n, pid_t pid, char *path, bool parent)
 	_cleanup_close_ int fd = notify_open_inside(n, pid, path[0] ? path : "/", false);
 	if (slash)
 		*slash = '/';
-	return fd >= 0 && fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) &&
-	       fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY);
+	return fd >= 0 && fstat(fd, &st) == 0 && notify_fd_read_only(fd, &st);
 }
 
 /* Does the sandbox refuse this open (as the kernel is about to find out)? Refused: a path the
@@ -184,15 +188,12 @@ static bool on_read_only_mount(Notifier *n, pid_t pid, char *path, bool parent)
 static bool refused_open(Notifier *n, pid_t pid, char *path, uint64_t flags, bool write)
 {
 	struct stat st, fst;
-	struct statvfs sv;
 	_cleanup_close_ int fd = notify_open_inside(n, pid, path, false);
 
 	if (fd >= 0) /* one fstat for both questions: may the program's identity open it, is
 	              * a write to it one to a read-only mount */
-		return fstat(fd, &fst) == 0 &&
-		       (denied_by_permissions(n->plan, &fst, write) ||
-		        (write && (S_ISREG(fst.st_mode) || S_ISDIR(fst.st_mode)) &&
-		         fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY)));
+		return fstat(fd, &fst) == 0 && (denied_by_permissions(n->plan, &fst, write) ||
+		                                (write && notify_fd_read_only(fd, &fst)));
 	if (fd != -ENOENT)
 		return false;
 	bool creates_here = (flags & O_CREAT) != 0;

@@ -24,7 +24,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 
@@ -328,12 +327,10 @@ static void on_read_only_fd(Notifier *n, const struct seccomp_notif *req, const 
 {
 	char res[PATH_MAX];
 	struct stat st;
-	struct statvfs sv;
 	int fd = (int)req->data.args[c->dirfd[0]];
 
 	_cleanup_close_ int copy = program_fd(n, req, fd);
-	if (copy < 0 || fstat(copy, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) ||
-	    fstatvfs(copy, &sv) < 0 || !(sv.f_flag & ST_RDONLY))
+	if (copy < 0 || fstat(copy, &st) < 0 || !notify_fd_read_only(copy, &st))
 		return;
 	notify_fd_resource((pid_t)req->pid, fd, res, sizeof(res));
 	n->deny(n->userdata, "FILE_WRITE", res, c->name, proc_inner_pid(req->pid));

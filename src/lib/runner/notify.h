@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "egress/tconnect.h"
@@ -193,6 +194,9 @@ void notify_write(Notifier *n, const struct seccomp_notif *req, Reply *rep);
  * give it (docs/design/runner.md). */
 void notify_bind_path(Notifier *n, const struct seccomp_notif *req,
                       const struct sockaddr_storage *ss, size_t len, Reply *rep);
+/* Is FD's file (ST its fstat) one a write to fails with EROFS: a regular file or directory
+ * on a read-only mount (devices and FIFOs take writes there)? */
+bool notify_fd_read_only(int fd, const struct stat *st);
 /* security.* (file capabilities, LSM labels) and trusted.*: set only by privilege, whose
  * attempt is a violation, judged on the copy of the name that is used. */
 bool notify_privileged_xattr(const char *name);
