@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Command patterns' Landlock prefixes, their translation to the sandbox's paths, and the
  * toolchain table (driver names and the helpers found in an installation's layout). */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "omnibase/omnibase.h"
@@ -444,6 +449,54 @@ static void test_library_check_agrees(void **state)
 	ob_capset_unref(caps);
 }
 
+/* In a child: P's Landlock domain applied, then a TCP connect to PORT on 127.0.0.1. Its
+ * errno, 0 when it connected. */
+static int connect_under(const Plan *p, uint16_t port)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		const char *failed = "";
+		struct sockaddr_in sin = {.sin_family = AF_INET,
+		                          .sin_port = htons(port),
+		                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    fs_rules_apply(p, &failed, NULL) < 0)
+			_exit(100);
+		int s = socket(AF_INET, SOCK_STREAM, 0);
+		_exit(connect(s, (struct sockaddr *)&sin, sizeof(sin)) == 0 ? 0 : errno);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* With network grants the domain limits TCP connects: to the listed port only (the proxy's),
+ * to none when none is listed (the transparent path, whose connects the supervisor makes:
+ * the docs and SandboxStart's landlock_tcp said so while the rule was not set). */
+static void test_tcp_rule_applied(void **state)
+{
+	Plan p = {.landlock_abi = fs_rules_abi()};
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sin);
+	(void)state;
+
+	if (p.landlock_abi < 4)
+		skip();
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(l, 8), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&sin, &len), 0);
+	uint16_t port = ntohs(sin.sin_port);
+	assert_int_equal(connect_under(&p, port), 0); /* no network grant: not handled */
+	p.tcp_connect_handled = true;
+	assert_true(fs_rules_limit_tcp(&p));
+	assert_int_equal(connect_under(&p, port), EACCES);
+	p.tcp_connect_ports[p.n_tcp_connect_ports++] = port;
+	assert_int_equal(connect_under(&p, port), 0);
+	(void)close(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -458,6 +511,7 @@ int main(void)
 	    cmocka_unit_test(test_rule_json),
 	    cmocka_unit_test(test_rules_of_grants),
 	    cmocka_unit_test(test_library_check_agrees),
+	    cmocka_unit_test(test_tcp_rule_applied),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -353,6 +353,11 @@ int fs_rules_build(Plan *p, const ob_capset *caps, const ob_context *ctx, const 
 	return r < 0 ? ob_error_set(reterr, r, "Landlock rules: %s", strerror(-r)) : 0;
 }
 
+bool fs_rules_limit_tcp(const Plan *p)
+{
+	return p->landlock_abi >= 4 && p->tcp_connect_handled;
+}
+
 /* GCOVR_EXCL_START: runs after clone, inside the sandbox, where the build tree (and so the
  * coverage counters) is out of reach, like spawn.c; tests/integration exercises it. */
 int fs_rules_apply(const Plan *p, const char **failed, int *ret_ruleset)
@@ -365,7 +370,7 @@ int fs_rules_apply(const Plan *p, const char **failed, int *ret_ruleset)
 	if (abi >= 6)
 		attr.scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET | LL_SCOPE_SIGNAL;
 	/* TCP connect only to the listed ports (the plan lists them only for ABI >= 4). */
-	if (p->n_tcp_connect_ports)
+	if (fs_rules_limit_tcp(p))
 		attr.handled_access_net = LL_NET_CONNECT_TCP;
 	int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0);
 	if (ruleset < 0) {

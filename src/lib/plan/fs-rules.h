@@ -13,3 +13,6 @@ int fs_rules_build(Plan *p, const ob_capset *caps, const ob_context *ctx, const 
  * allocation. On failure *failed names the rule or call. With RET_RULESET the ruleset's fd
  * (close-on-exec) is kept there, for the supervisor's open broker (runner/notify-broker.h). */
 int fs_rules_apply(const Plan *p, const char **failed, int *ret_ruleset);
+/* Does the domain fs_rules_apply makes limit TCP connects (to P's ports; none listed: every
+ * one refused, the transparent path, whose connects the supervisor makes)? */
+bool fs_rules_limit_tcp(const Plan *p);

@@ -22,6 +22,7 @@
 #include "basic/fdpass.h"
 #include "basic/macro.h"
 #include "plan/dbfiles.h"
+#include "plan/fs-rules.h"
 #include "plan/grantfiles.h"
 #include "runner/disk.h"
 #include "runner/nons.h"
@@ -155,8 +156,7 @@ static void receive_listener(Run *run)
 	                           .proxy = run->proxy,
 	                           /* as fs_rules_apply sets it (the OCI helper sets no port) */
 	                           .landlock_tcp = run->sb->backend == OB_BACKEND_NATIVE &&
-	                                           run->plan.landlock_abi > 0 &&
-	                                           run->plan.n_tcp_connect_ports > 0,
+	                                           fs_rules_limit_tcp(&run->plan),
 	                           .caps = run->sb->caps,
 	                           .ctx = run->sb->ctx,
 	                           .trusted_exec = run->helper[0] ? OCI_HELPER_DEST : NULL,
