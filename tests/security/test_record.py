@@ -5,7 +5,6 @@ symlink the program made, writes to read-only places by calls other than open, s
 destinations, paths that are not UTF-8, malformed proxy requests — each yields a
 CapabilityDenied, as root and as an unprivileged user (the `sandbox` fixture).
 docs/design/runner.md "Observed denials"; threat model: docs/security/threat_model.md."""
-import json
 import os
 import subprocess
 
@@ -21,10 +20,12 @@ def denied(log):
             for e in events(log) if e["event"] == "CapabilityDenied"]
 
 
-def run_script(sandbox, shared_tmp, name, body, *args):
+def run_script(sandbox, shared_tmp, name, body, *args, argv=()):
+    """Runs BODY (with ATTEMPT) under the options ARGS, with ARGV after the script: its out
+    dict, the denials, the log."""
     script = write_script(shared_tmp, name, PY + ATTEMPT + body + "\nprint(json.dumps(out))\n")
     log = os.path.join(shared_tmp, name + ".jsonl")
-    p = sandbox.run("--audit-log", log, *args, script)
+    p = sandbox.run("--audit-log", log, *args, script, *argv)
     assert p.returncode == 0, (p.stdout, p.stderr)
     import json
     return json.loads(p.stdout.decode().strip().splitlines()[-1]), denied(log), log
@@ -183,12 +184,8 @@ def test_xattrs_binds_and_fd_writes_to_read_only_places(sandbox, shared_tmp):
     os.chmod(os.path.join(w, "f"), 0o666)
     if sandbox.who == "user":  # an owner the sandbox maps: xattrs of an unmapped one are EPERM
         subprocess.run(["chown", "-R", f"{TEST_USER}:", w], check=True)
-    script = write_script(shared_tmp, "xattr.py",
-                          PY + ATTEMPT + XATTR_BIND + "\nprint(json.dumps(out))\n")
-    log = os.path.join(shared_tmp, "xattr.jsonl")
-    p = sandbox.run("--audit-log", log, "--cap", f"FILE_WRITE:{w}", script, w)
-    assert p.returncode == 0, (p.stdout, p.stderr)
-    out, got = json.loads(p.stdout.decode().strip().splitlines()[-1]), denied(log)
+    out, got, _ = run_script(sandbox, shared_tmp, "xattr.py", XATTR_BIND, "--cap",
+                             f"FILE_WRITE:{w}", argv=(w,))
     assert out == {"setxattr": "EROFS", "lsetxattr": "EROFS", "removexattr": "EROFS",
                    "fsetxattr": "EROFS", "futimens": "EROFS", "fchmod": "EROFS",
                    "fchown": "EROFS", "fremovexattr": "EROFS", "bind": "EROFS",
