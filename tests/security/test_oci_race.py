@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from conftest import Sandbox, events, oci_backend_or_skip, write_script
+from conftest import ATTEMPT, Sandbox, events, oci_backend_or_skip, write_script
 from test_open_race import inside_and_hidden, occurrences, race, run_ordinary_opens
 from test_write_race import WRITES, WRITES_OUT, mkdir_race
 
@@ -62,3 +62,32 @@ def test_brokered_calls_behave_as_the_kernels(ob_bin, shared_tmp, backend):
     assert [(e["resource"], e["operation"]) for e in events(log)
             if e["event"] == "CapabilityDenied"] == [("/usr/made", "mkdir"),
                                                      ("/etc/ssh/made", "mkdir")]
+
+
+HELPER_AGAIN = ATTEMPT + r"""
+import subprocess
+# the Landlock helper again, with rules of the program's own (every right beneath /dev): had
+# the supervisor taken this ruleset for its broker, the broker would create what the
+# program's domain refuses
+attempt("helper", lambda: subprocess.run(
+    ["/dev/.omnibase-exec", "7", "ffff:/dev", "--", "/usr/bin/true"], check=True))
+attempt("create", lambda: open("/dev/ob-new", "w"))
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_program_cannot_run_the_helper_again(ob_bin, shared_tmp, backend):
+    """The supervisor takes the broker's ruleset once, at the runtime's own exec of
+    omnibase-exec: the program's exec of it is an exec like any other, refused (EACCES: not on
+    the exec allow-list) and recorded, and the broker's domain stays the program's (a file in
+    /dev, which the domain refuses, is not made)."""
+    oci_backend_or_skip(ob_bin, backend)
+    log = os.path.join(shared_tmp, "again.jsonl")
+    p = Sandbox(ob_bin, "root").run("--backend", backend, "--audit-log", log,
+                                    "/usr/bin/python3", "--", "-c", HELPER_AGAIN)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout) == {"helper": "EACCES", "create": "EACCES"}
+    assert {(e["capability"], e["resource"], e["operation"]) for e in events(log)
+            if e["event"] == "CapabilityDenied"} == {
+        ("EXTERNAL_COMMAND", "/dev/.omnibase-exec", "exec"), ("FILE_WRITE", "/dev/ob-new", "write")}

@@ -274,9 +274,12 @@ void notify_exec(Notifier *n, const struct seccomp_notif *req, const char *path,
 		return;
 	}
 	if (n->trusted_exec && streq(path, n->trusted_exec)) {
-		/* the OCI runtime starting the Landlock helper: its next exec is the program's. A
-		 * second one is the program's doing: no ruleset is taken from it. */
-		n->helper_state = n->helper_state == HELPER_AWAITED ? HELPER_STARTING : HELPER_NONE;
+		/* the OCI runtime starting the Landlock helper, once: its next exec is the
+		 * program's. A later exec of the helper is the program's own, judged as any other
+		 * (Landlock refuses it, and no ruleset is taken from it). */
+		n->trusted_exec = NULL;
+		if (n->helper_state == HELPER_AWAITED)
+			n->helper_state = HELPER_STARTING;
 		return;
 	}
 	notify_broker_from_helper(n, req);

@@ -48,7 +48,7 @@ typedef struct Notifier {
 	bool landlock_tcp;   /* the program's domain limits TCP connects to the plan's ports */
 	unsigned char
 	    *xattr_buf; /* a setxattr's name and value as read (notify-write.c), or NULL */
-	const char *trusted_exec; /* an exec that is ours, not the program's (OCI), or NULL */
+	const char *trusted_exec; /* an exec that is ours, the first of that path (OCI), or NULL */
 	ExecWatch *watch;         /* processes that exec'd, until their next trap */
 	size_t n_watch, alloc_watch;
 	const ob_capset *caps; /* the grants (host unix sockets: notify-unix.h), or NULL */
